@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { GenerationRequest } from './generation.ts';
+
+const uuid = z.uuid();
+const ErrorInfo = z.object({ type: z.string().max(200), message: z.string().max(2000) });
+
+export const GenerationRequested = z.object({
+  type: z.literal('GenerationRequested'),
+  generationId: uuid,
+  apiKeyId: uuid.nullable(),
+  request: GenerationRequest,
+  idempotencyKey: z.string().max(255).nullable().optional(),
+  source: z.enum(['http', 'queue']),
+});
+export const GenerationStarted = z.object({
+  type: z.literal('GenerationStarted'),
+  generationId: uuid,
+  model: z.string(),
+  attempt: z.int().min(1),
+  messageId: z.string().nullable(),
+});
+export const GenerationCompleted = z.object({
+  type: z.literal('GenerationCompleted'),
+  generationId: uuid,
+  model: z.string(),
+  attempt: z.int().min(1),
+  outputPath: z.string(),
+  thumbnailPath: z.string().nullable(),
+  durationMs: z.int().min(0),
+});
+export const GenerationAttemptFailed = z.object({
+  type: z.literal('GenerationAttemptFailed'),
+  generationId: uuid,
+  model: z.string(),
+  attempt: z.int().min(1),
+  error: ErrorInfo,
+  retriable: z.boolean(),
+});
+export const GenerationFailed = z.object({
+  type: z.literal('GenerationFailed'),
+  generationId: uuid,
+  model: z.string(),
+  attempts: z.int().min(0),
+  reason: z.enum(['permanent-error', 'dead-lettered', 'invalid-message']),
+  error: ErrorInfo,
+  durationMs: z.int().min(0).nullable(),
+});
+export const GenerationCancelled = z.object({
+  type: z.literal('GenerationCancelled'),
+  generationId: uuid,
+  model: z.string(),
+});
+export const ApiKeyCreated = z.object({
+  type: z.literal('ApiKeyCreated'),
+  apiKeyId: uuid,
+  name: z.string(),
+  prefix: z.string(),
+  isAdmin: z.boolean(),
+});
+export const ApiKeyRevoked = z.object({ type: z.literal('ApiKeyRevoked'), apiKeyId: uuid });
+export const MessageDeadLettered = z.object({
+  type: z.literal('MessageDeadLettered'),
+  failedMessageId: z.string(),
+  generationId: uuid.nullable(),
+  messageType: z.string(),
+  receiveCount: z.int().min(0),
+  queue: z.string(),
+});
+export const FailedMessageStatusChanged = z.object({
+  type: z.literal('FailedMessageStatusChanged'),
+  failedMessageId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  retryBatchId: z.uuid().nullable().optional(),
+});
+export const SettingChanged = z.object({ type: z.literal('SettingChanged'), key: z.string(), value: z.unknown() });
+
+export const DomainEvent = z.discriminatedUnion('type', [
+  GenerationRequested,
+  GenerationStarted,
+  GenerationCompleted,
+  GenerationAttemptFailed,
+  GenerationFailed,
+  GenerationCancelled,
+  ApiKeyCreated,
+  ApiKeyRevoked,
+  MessageDeadLettered,
+  FailedMessageStatusChanged,
+  SettingChanged,
+]);
+export type DomainEvent = z.infer<typeof DomainEvent>;
+export type EventType = DomainEvent['type'];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+/**
+ * Payload schema version per event type. Bump it when a payload changes shape and register an
+ * upcaster (see the event store's `upcasters` option) so old rows still read as the current shape.
+ */
+export const EVENT_VERSIONS: Record<EventType, number> = {
+  GenerationRequested: 1,
+  GenerationStarted: 1,
+  GenerationCompleted: 1,
+  GenerationAttemptFailed: 1,
+  GenerationFailed: 1,
+  GenerationCancelled: 1,
+  ApiKeyCreated: 1,
+  ApiKeyRevoked: 1,
+  MessageDeadLettered: 1,
+  FailedMessageStatusChanged: 1,
+  SettingChanged: 1,
+};
+
+export const streams = {
+  generation: (id: string) => `generation-${id}`,
+  apiKey: (id: string) => `api-key-${id}`,
+  failedMessage: (id: string) => `failed-message-${id}`,
+  settings: () => 'settings',
+};

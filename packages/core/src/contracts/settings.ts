@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * Runtime settings an admin may change (`PUT /settings/:key`). Each key has its own schema and a
+ * default used until it is set.
+ */
+export const SETTINGS = {
+  'retention.failedMessageDays': {
+    schema: z.int().min(1).max(90),
+    default: 14,
+    description: 'Days a resolved or archived failed message is kept before the maintenance job deletes it',
+  },
+  'retry.messagesPerSecond': {
+    schema: z.int().min(1).max(1000),
+    default: 50,
+    description: 'How fast a retry batch re-sends failed messages to the main queue',
+  },
+  'generation.defaultModel': {
+    schema: z.string().min(1).max(100),
+    default: 'sdxl',
+    description: 'Model used when a request names none',
+  },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = z.infer<(typeof SETTINGS)[K]['schema']>;
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS, k);

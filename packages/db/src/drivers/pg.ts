@@ -1,0 +1,20 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { DbConfig } from '../config.ts';
+import type { Db, OpenedDriver } from './types.ts';
+
+export async function openPg(config: DbConfig): Promise<OpenedDriver> {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.pool.max,
+    idleTimeoutMillis: config.pool.idleTimeoutMs,
+    maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
+    connectionTimeoutMillis: config.pool.connectTimeoutMs,
+    statement_timeout: config.pool.statementTimeoutMs || undefined,
+    application_name: 'genledger',
+  });
+  // An idle client dropped by the server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = drizzle({ client: pool }) as unknown as Db;
+  return { db, close: () => pool.end() };
+}

@@ -1,0 +1,216 @@
+import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
+import { DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
+import { sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import { type Executor, rowsOf, toDate, toNumber } from './executor.ts';
+import { isUniqueViolation } from './pg-errors.ts';
+
+/**
+ * A place in the global feed. Events are ordered by (writing transaction, sequence), not by
+ * sequence alone: a transaction that drew sequence 41 may commit after the one that drew 42.
+ */
+export interface Position {
+  txId: string;
+  sequence: number;
+}
+export const START: Position = { txId: '0', sequence: 0 };
+
+export interface NewEvent {
+  streamId: string;
+  event: DomainEvent;
+  metadata?: Record<string, unknown>;
+}
+
+export interface StoredEvent<E extends DomainEvent = DomainEvent> {
+  sequence: number;
+  position: Position;
+  streamId: string;
+  streamVersion: number;
+  type: E['type'];
+  /** Payload version as written; `event` is already upcast to the current shape. */
+  version: number;
+  event: E;
+  metadata: Record<string, unknown>;
+  storedAt: Date;
+}
+
+/** Turns a payload written at `version` into the next version's shape. */
+export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
+export type Upcasters = Partial<Record<EventType, Record<number, Upcaster>>>;
+
+export interface AppendOptions {
+  /** The stream's current version (0 for a new stream); a mismatch is a conflict, never a fork. */
+  expectedVersion?: number;
+  /** Run inside the caller's transaction, so the state change and its event commit together. */
+  tx?: Executor;
+}
+
+interface EventRow {
+  sequence: unknown;
+  stream_id: string;
+  stream_version: unknown;
+  event_type: string;
+  event_version: unknown;
+  payload: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
+  tx_id: string;
+  stored_at: unknown;
+}
+
+const COLUMNS = sql.raw('sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_id, stored_at');
+const APPEND_RETRIES = 5;
+
+export class EventStore {
+  private readonly table;
+  private readonly upcasters: Upcasters;
+  private readonly currentVersions: Record<string, number>;
+
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    options: { upcasters?: Upcasters; versions?: Partial<Record<EventType, number>> } = {},
+  ) {
+    this.table = sql.raw(`"${database.schema}"."events"`);
+    this.upcasters = options.upcasters ?? {};
+    this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
+  }
+
+  /**
+   * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
+   * with their sequences. Every event is validated first: one bad payload and nothing is written.
+   */
+  async appendAll(events: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((e, ord) => {
+      const parsed = DomainEvent.safeParse(e.event);
+      if (!parsed.success) {
+        throw new AppError('validation', `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`, {
+          fieldErrors: fieldErrorsFromZod(parsed.error.issues),
+        });
+      }
+      if (!e.streamId || e.streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
+      const { type, ...payload } = parsed.data;
+      return {
+        ord,
+        stream_id: e.streamId,
+        event_type: type,
+        event_version: this.currentVersions[type] ?? 1,
+        payload,
+        metadata: e.metadata ?? {},
+      };
+    });
+    const { expectedVersion } = options;
+    if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
+      throw new AppError('validation', 'expectedVersion needs every event in one stream');
+    }
+    const statement = sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+      ), heads as (
+        select s.stream_id,
+               coalesce((select max(e.stream_version) from ${this.table} e where e.stream_id = s.stream_id), 0) as head
+        from (select distinct stream_id from input) s
+      )
+      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      select i.stream_id, h.head + row_number() over (partition by i.stream_id order by i.ord),
+             i.event_type, i.event_version, i.payload, i.metadata
+      from input i join heads h using (stream_id)
+      where ${expectedVersion === undefined ? sql`true` : sql`h.head = ${expectedVersion}`}
+      order by i.ord
+      returning ${COLUMNS}`;
+
+    const executor = options.tx ?? this.database.db;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const inserted = await rowsOf<EventRow>(executor.execute(statement));
+        if (inserted.length === 0) {
+          throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
+        }
+        return inserted.map((r) => this.toStored(r)).sort((a, b) => a.sequence - b.sequence);
+      } catch (e) {
+        if (!isUniqueViolation(e, 'events_stream_version_uq')) throw e;
+        // Another writer took the same stream version first. With an expected version that is a
+        // conflict for the caller; inside a caller's transaction we cannot retry (it is aborted).
+        if (expectedVersion !== undefined || options.tx || attempt >= APPEND_RETRIES) {
+          throw conflict(`concurrent write to stream ${rows[0]!.stream_id}`);
+        }
+      }
+    }
+  }
+
+  /** One stream in version order. Versions are gap-free, so no visibility horizon is needed here. */
+  async readStream(streamId: string, options: { tx?: Executor } = {}): Promise<StoredEvent[]> {
+    const rows = await rowsOf<EventRow>(
+      (options.tx ?? this.database.db).execute(
+        sql`select ${COLUMNS} from ${this.table} where stream_id = ${streamId} order by stream_version`,
+      ),
+    );
+    return rows.map((r) => this.toStored(r));
+  }
+
+  /**
+   * The next page of the global feed after `after`. Only events whose transaction is older than
+   * every transaction still running are returned: anything that could still commit "behind" the
+   * page is held back until it can no longer appear, so a tailing reader never skips an event.
+   */
+  async readAfter(after: Position, limit: number, options: { tx?: Executor } = {}): Promise<StoredEvent[]> {
+    const rows = await rowsOf<EventRow>(
+      (options.tx ?? this.database.db).execute(sql`
+        select ${COLUMNS} from ${this.table}
+        where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
+          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id, sequence
+        limit ${limit}`),
+    );
+    return rows.map((r) => this.toStored(r));
+  }
+
+  /** The feed position of a stored sequence number; before everything when it does not exist. */
+  async positionOf(sequence: number): Promise<Position> {
+    if (sequence <= 0) return START;
+    const [row] = await rowsOf<{ tx_id: string }>(
+      this.database.db.execute(sql`select tx_id::text as tx_id from ${this.table} where sequence = ${sequence}`),
+    );
+    return row ? { txId: row.tx_id, sequence } : START;
+  }
+
+  /** Every event after a position (or after a sequence number), paged: memory stays flat. */
+  async *replayFrom(after: Position | number, pageSize = 1000): AsyncGenerator<StoredEvent> {
+    let position = typeof after === 'number' ? await this.positionOf(after) : after;
+    for (;;) {
+      const page = await this.readAfter(position, pageSize);
+      for (const e of page) yield e;
+      if (page.length < pageSize) return;
+      position = page[page.length - 1]!.position;
+    }
+  }
+
+  replayAll(pageSize = 1000): AsyncGenerator<StoredEvent> {
+    return this.replayFrom(START, pageSize);
+  }
+
+  private toStored(r: EventRow): StoredEvent {
+    const version = toNumber(r.event_version);
+    const type = r.event_type as EventType;
+    let payload = r.payload;
+    const current = this.currentVersions[type] ?? 1;
+    for (let v = version; v < current; v++) {
+      const up = this.upcasters[type]?.[v];
+      if (!up) throw new AppError('unavailable', `no upcaster for ${type} v${v} → v${v + 1}`);
+      payload = up(payload);
+    }
+    const sequence = toNumber(r.sequence);
+    return {
+      sequence,
+      position: { txId: r.tx_id, sequence },
+      streamId: r.stream_id,
+      streamVersion: toNumber(r.stream_version),
+      type,
+      version,
+      // Validated on the way in; re-parsing every row on replay would cost more than the read.
+      event: { type, ...payload } as DomainEvent,
+      metadata: r.metadata ?? {},
+      storedAt: toDate(r.stored_at),
+    };
+  }
+}

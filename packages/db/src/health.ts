@@ -1,0 +1,55 @@
+import type { Database } from './connect.ts';
+import { LATEST_MIGRATION } from './migrations.ts';
+import { appliedMigrationState } from './migrator.ts';
+import { describeConnectionError } from './pg-errors.ts';
+
+export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy';
+
+export interface HealthCheck {
+  status: HealthStatus;
+  detail: string;
+  durationMs?: number;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  checks: { database: HealthCheck; schema: HealthCheck };
+}
+
+const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
+  a === 'Unhealthy' || b === 'Unhealthy' ? 'Unhealthy' : a === 'Degraded' || b === 'Degraded' ? 'Degraded' : 'Healthy';
+
+/**
+ * Healthy: reachable and the schema is at least as new as the code. Degraded: the embedded
+ * fallback is in use (fine for a laptop, not for production). Unhealthy: unreachable, or the
+ * schema is behind the code (a deploy whose migration has not run yet).
+ */
+export async function checkHealth(database: Database, expected = LATEST_MIGRATION): Promise<HealthReport> {
+  const started = Date.now();
+  let state: Awaited<ReturnType<typeof appliedMigrationState>>;
+  try {
+    state = await appliedMigrationState(database);
+  } catch (e) {
+    const detail = describeConnectionError(e, database.target);
+    return {
+      status: 'Unhealthy',
+      checks: {
+        database: { status: 'Unhealthy', detail, durationMs: Date.now() - started },
+        schema: { status: 'Unhealthy', detail: 'unknown: the database is unreachable' },
+      },
+    };
+  }
+  const durationMs = Date.now() - started;
+  const database_: HealthCheck = database.embedded
+    ? { status: 'Degraded', detail: `${database.target}: embedded fallback, set DATABASE_URL for production`, durationMs }
+    : { status: 'Healthy', detail: `${database.target} reachable`, durationMs };
+  let schema: HealthCheck;
+  if (!state) schema = { status: 'Unhealthy', detail: `schema "${database.schema}" has never been migrated` };
+  else if (state.latestCreatedAt < expected.createdAt)
+    schema = {
+      status: 'Unhealthy',
+      detail: `schema "${database.schema}" is behind the code: ${state.count} of ${expected.count} migrations applied (expects ${expected.tag})`,
+    };
+  else schema = { status: 'Healthy', detail: `schema "${database.schema}" is current (${expected.tag})` };
+  return { status: worst(database_.status, schema.status), checks: { database: database_, schema } };
+}

@@ -1,0 +1,13 @@
+export * from './config.ts';
+export * from './connect.ts';
+export * from './event-store.ts';
+export * from './executor.ts';
+export * from './health.ts';
+export * from './migrations.ts';
+export * from './migrator.ts';
+export * from './pg-errors.ts';
+export * from './projection-runner.ts';
+export * from './projections/daily-generation-stats.ts';
+export * from './schema/tables.ts';
+export * from './settings-store.ts';
+export type { Db } from './drivers/types.ts';

@@ -1,0 +1,18 @@
+// The entry drizzle-kit reads to generate migrations: the tables bound to the default schema.
+import { defineTables } from './tables.ts';
+
+export const {
+  schema: genledger,
+  apiKeys,
+  generations,
+  generationRuns,
+  events,
+  checkpoints,
+  dailyGenerationStats,
+  settings,
+  failedMessages,
+  failedMessageAttempts,
+  failureGroups,
+  failureGroupMembers,
+  retryBatches,
+} = defineTables('genledger');

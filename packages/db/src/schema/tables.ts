@@ -1,0 +1,326 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  char,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import { tsvector, xid8 } from './types.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const inList = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+
+export const GENERATION_STATUS_VALUES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const RUN_STATUS_VALUES = ['running', 'completed', 'failed'] as const;
+export const FAILED_MESSAGE_STATUS_VALUES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
+export const RETRY_BATCH_STATUS_VALUES = ['pending', 'in_progress', 'completed', 'failed'] as const;
+
+/**
+ * Every table of one deployment, bound to a Postgres schema chosen at run time (`DB_SCHEMA`).
+ * drizzle-kit generates the migrations from the default schema (`genledger`); the migrator
+ * rewrites that name, so two deployments can share one database without touching each other.
+ */
+export function defineTables(schemaName: string) {
+  const s = pgSchema(schemaName);
+
+  const apiKeys = s.table(
+    'api_keys',
+    {
+      id: uuid('id').primaryKey(),
+      name: varchar('name', { length: 255 }).notNull(),
+      keyHash: char('key_hash', { length: 64 }).notNull(),
+      keyPrefix: varchar('key_prefix', { length: 16 }).notNull(),
+      isAdmin: boolean('is_admin').notNull().default(false),
+      rateLimit: integer('rate_limit').notNull().default(100),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      lastUsedAt: ts('last_used_at'),
+      expiresAt: ts('expires_at'),
+      revokedAt: ts('revoked_at'),
+      rateWindowStart: ts('rate_window_start'),
+      rateWindowCount: integer('rate_window_count').notNull().default(0),
+    },
+    (t) => [
+      uniqueIndex('api_keys_key_hash_uq').on(t.keyHash),
+      index('api_keys_key_prefix_idx').on(t.keyPrefix),
+      check('api_keys_rate_limit_ck', sql`${t.rateLimit} > 0`),
+    ],
+  );
+
+  const generations = s.table(
+    'generations',
+    {
+      id: uuid('id').primaryKey(),
+      apiKeyId: uuid('api_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+      name: varchar('name', { length: 255 }).notNull().default(''),
+      prompt: varchar('prompt', { length: 4000 }).notNull(),
+      negativePrompt: varchar('negative_prompt', { length: 4000 }),
+      model: varchar('model', { length: 100 }).notNull().default('sdxl'),
+      width: integer('width').notNull().default(1024),
+      height: integer('height').notNull().default(1024),
+      steps: integer('steps').notNull().default(20),
+      guidance: real('guidance').notNull().default(7.5),
+      seed: integer('seed'),
+      status: varchar('status', { length: 20, enum: GENERATION_STATUS_VALUES }).notNull().default('pending'),
+      idempotencyKey: varchar('idempotency_key', { length: 255 }),
+      requestHash: char('request_hash', { length: 64 }),
+      promptId: varchar('prompt_id', { length: 100 }),
+      outputPath: varchar('output_path', { length: 500 }),
+      thumbnailPath: varchar('thumbnail_path', { length: 500 }),
+      errorMessage: varchar('error_message', { length: 2000 }),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+      startedAt: ts('started_at'),
+      completedAt: ts('completed_at'),
+      durationMs: integer('duration_ms'),
+      attempts: integer('attempts').notNull().default(0),
+      // null until the message reached the queue; the maintenance job re-sends what stays null.
+      enqueuedAt: ts('enqueued_at'),
+      search: tsvector('search')
+        .notNull()
+        .generatedAlwaysAs(
+          (): ReturnType<typeof sql> =>
+            sql`to_tsvector('english'::regconfig, coalesce(name, '') || ' ' || coalesce(prompt, ''))`,
+        ),
+    },
+    (t) => [
+      check('generations_status_ck', inList('status', GENERATION_STATUS_VALUES)),
+      check('generations_size_ck', sql`${t.width} between 64 and 4096 and ${t.height} between 64 and 4096`),
+      index('generations_status_idx').on(t.status),
+      index('generations_created_at_idx').on(t.createdAt, t.id),
+      index('generations_owner_created_idx').on(t.apiKeyId, t.createdAt, t.id),
+      index('generations_completed_at_idx').on(t.completedAt, t.id),
+      index('generations_duration_idx').on(t.durationMs, t.id),
+      index('generations_name_idx').on(t.name, t.id),
+      index('generations_model_idx').on(t.model),
+      uniqueIndex('generations_idempotency_uq')
+        .on(sql`coalesce(${t.apiKeyId}, '00000000-0000-0000-0000-000000000000'::uuid)`, t.idempotencyKey)
+        .where(sql`${t.idempotencyKey} is not null`),
+      index('generations_not_enqueued_idx')
+        .on(t.createdAt)
+        .where(sql`${t.status} = 'pending' and ${t.enqueuedAt} is null`),
+      index('generations_search_idx').using('gin', t.search),
+    ],
+  );
+
+  const generationRuns = s.table(
+    'generation_runs',
+    {
+      id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+      generationId: uuid('generation_id')
+        .notNull()
+        .references(() => generations.id, { onDelete: 'cascade' }),
+      attempt: integer('attempt').notNull(),
+      messageId: varchar('message_id', { length: 200 }),
+      receiveCount: integer('receive_count'),
+      status: varchar('status', { length: 20, enum: RUN_STATUS_VALUES }).notNull().default('running'),
+      startedAt: ts('started_at').notNull().defaultNow(),
+      completedAt: ts('completed_at'),
+      durationMs: integer('duration_ms'),
+      errorType: varchar('error_type', { length: 200 }),
+      errorMessage: varchar('error_message', { length: 2000 }),
+      errorStack: text('error_stack'),
+    },
+    (t) => [
+      check('generation_runs_status_ck', inList('status', RUN_STATUS_VALUES)),
+      uniqueIndex('generation_runs_attempt_uq').on(t.generationId, t.attempt),
+    ],
+  );
+
+  const events = s.table(
+    'events',
+    {
+      sequence: bigint('sequence', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+      streamId: varchar('stream_id', { length: 200 }).notNull(),
+      streamVersion: integer('stream_version').notNull(),
+      eventType: varchar('event_type', { length: 100 }).notNull(),
+      eventVersion: smallint('event_version').notNull().default(1),
+      payload: jsonb('payload').notNull(),
+      metadata: jsonb('metadata').notNull().default({}),
+      // The writing transaction: readers only pass events whose transaction is older than every
+      // transaction still running, so an event committed late is never skipped.
+      txId: xid8('tx_id')
+        .notNull()
+        .default(sql`pg_current_xact_id()`),
+      storedAt: ts('stored_at').notNull().defaultNow(),
+    },
+    (t) => [
+      uniqueIndex('events_stream_version_uq').on(t.streamId, t.streamVersion),
+      index('events_tx_sequence_idx').on(t.txId, t.sequence),
+      check('events_stream_version_ck', sql`${t.streamVersion} > 0`),
+    ],
+  );
+
+  const checkpoints = s.table('checkpoints', {
+    name: varchar('name', { length: 100 }).primaryKey(),
+    txId: xid8('tx_id').notNull().default(sql`'0'::xid8`),
+    sequence: bigint('sequence', { mode: 'number' }).notNull().default(0),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  });
+
+  const dailyGenerationStats = s.table(
+    'daily_generation_stats',
+    {
+      day: date('day', { mode: 'string' }).notNull(),
+      model: varchar('model', { length: 100 }).notNull(),
+      status: varchar('status', { length: 20 }).notNull(),
+      count: integer('count').notNull().default(0),
+      durationCount: integer('duration_count').notNull().default(0),
+      totalDurationMs: bigint('total_duration_ms', { mode: 'number' }).notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.day, t.model, t.status] })],
+  );
+
+  const settings = s.table('settings', {
+    key: varchar('key', { length: 100 }).primaryKey(),
+    value: jsonb('value').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  });
+
+  const failedMessages = s.table(
+    'failed_messages',
+    {
+      id: varchar('id', { length: 64 }).primaryKey(),
+      status: varchar('status', { length: 20, enum: FAILED_MESSAGE_STATUS_VALUES })
+        .notNull()
+        .default('unresolved'),
+      messageId: varchar('message_id', { length: 200 }),
+      messageType: varchar('message_type', { length: 100 }).notNull(),
+      generationId: uuid('generation_id'),
+      model: varchar('model', { length: 100 }),
+      body: text('body').notNull(),
+      bodyTruncated: boolean('body_truncated').notNull().default(false),
+      attributes: jsonb('attributes').notNull().default({}),
+      invalid: boolean('invalid').notNull().default(false),
+      firstFailedAt: ts('first_failed_at').notNull(),
+      lastFailedAt: ts('last_failed_at').notNull(),
+      attemptCount: integer('attempt_count').notNull().default(0),
+      statusChangedAt: ts('status_changed_at').notNull().defaultNow(),
+      lastErrorType: varchar('last_error_type', { length: 200 }),
+      lastErrorMessage: varchar('last_error_message', { length: 2000 }),
+      lastErrorStack: text('last_error_stack'),
+      retryBatchId: uuid('retry_batch_id'),
+      retrySentAt: ts('retry_sent_at'),
+      search: tsvector('search')
+        .notNull()
+        .generatedAlwaysAs(
+          (): ReturnType<typeof sql> =>
+            sql`to_tsvector('english'::regconfig, coalesce(message_type, '') || ' ' || coalesce(last_error_type, '') || ' ' || coalesce(last_error_message, '') || ' ' || left(body, 20000))`,
+        ),
+    },
+    (t) => [
+      check('failed_messages_status_ck', inList('status', FAILED_MESSAGE_STATUS_VALUES)),
+      index('failed_messages_status_last_idx').on(t.status, t.lastFailedAt, t.id),
+      index('failed_messages_last_idx').on(t.lastFailedAt, t.id),
+      index('failed_messages_generation_idx').on(t.generationId),
+      index('failed_messages_retry_batch_idx').on(t.retryBatchId).where(sql`${t.retryBatchId} is not null`),
+      index('failed_messages_search_idx').using('gin', t.search),
+    ],
+  );
+
+  const failedMessageAttempts = s.table(
+    'failed_message_attempts',
+    {
+      id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+      failedMessageId: varchar('failed_message_id', { length: 64 })
+        .notNull()
+        .references(() => failedMessages.id, { onDelete: 'cascade' }),
+      messageId: varchar('message_id', { length: 200 }).notNull(),
+      failedAt: ts('failed_at').notNull(),
+      receiveCount: integer('receive_count').notNull().default(0),
+      queue: varchar('queue', { length: 500 }).notNull(),
+      errorType: varchar('error_type', { length: 200 }),
+      errorMessage: varchar('error_message', { length: 2000 }),
+      errorStack: text('error_stack'),
+    },
+    (t) => [uniqueIndex('failed_message_attempts_delivery_uq').on(t.failedMessageId, t.messageId)],
+  );
+
+  const failureGroups = s.table('failure_groups', {
+    id: varchar('id', { length: 64 }).primaryKey(),
+    classifier: varchar('classifier', { length: 50 }).notNull(),
+    title: varchar('title', { length: 500 }).notNull(),
+    firstFailedAt: ts('first_failed_at').notNull(),
+    lastFailedAt: ts('last_failed_at').notNull(),
+  });
+
+  const failureGroupMembers = s.table(
+    'failure_group_members',
+    {
+      groupId: varchar('group_id', { length: 64 })
+        .notNull()
+        .references(() => failureGroups.id, { onDelete: 'cascade' }),
+      failedMessageId: varchar('failed_message_id', { length: 64 })
+        .notNull()
+        .references(() => failedMessages.id, { onDelete: 'cascade' }),
+    },
+    (t) => [
+      primaryKey({ columns: [t.groupId, t.failedMessageId] }),
+      index('failure_group_members_message_idx').on(t.failedMessageId),
+    ],
+  );
+
+  const retryBatches = s.table(
+    'retry_batches',
+    {
+      id: uuid('id').primaryKey(),
+      requestedBy: uuid('requested_by'),
+      selector: jsonb('selector').notNull(),
+      status: varchar('status', { length: 20, enum: RETRY_BATCH_STATUS_VALUES }).notNull().default('pending'),
+      total: integer('total').notNull().default(0),
+      sent: integer('sent').notNull().default(0),
+      failed: integer('failed').notNull().default(0),
+      skipped: integer('skipped').notNull().default(0),
+      lastError: varchar('last_error', { length: 2000 }),
+      createdAt: ts('created_at').notNull().defaultNow(),
+      startedAt: ts('started_at'),
+      completedAt: ts('completed_at'),
+      updatedAt: ts('updated_at').notNull().defaultNow(),
+    },
+    (t) => [
+      check('retry_batches_status_ck', inList('status', RETRY_BATCH_STATUS_VALUES)),
+      index('retry_batches_status_idx').on(t.status, t.createdAt),
+    ],
+  );
+
+  return {
+    schema: s,
+    apiKeys,
+    generations,
+    generationRuns,
+    events,
+    checkpoints,
+    dailyGenerationStats,
+    settings,
+    failedMessages,
+    failedMessageAttempts,
+    failureGroups,
+    failureGroupMembers,
+    retryBatches,
+  };
+}
+
+export type Tables = ReturnType<typeof defineTables>;
+
+const cache = new Map<string, Tables>();
+export function tablesFor(schemaName: string): Tables {
+  let t = cache.get(schemaName);
+  if (!t) {
+    t = defineTables(schemaName);
+    cache.set(schemaName, t);
+  }
+  return t;
+}

