@@ -53,11 +53,11 @@ interface EventRow {
   event_version: unknown;
   payload: Record<string, unknown>;
   metadata: Record<string, unknown> | null;
-  tx_id: string;
+  tx_text: string;
   stored_at: unknown;
 }
 
-const COLUMNS = sql.raw('sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_id, stored_at');
+const COLUMNS = sql.raw('sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at');
 const APPEND_RETRIES = 5;
 
 export class EventStore {
@@ -202,7 +202,7 @@ export class EventStore {
     const sequence = toNumber(r.sequence);
     return {
       sequence,
-      position: { txId: r.tx_id, sequence },
+      position: { txId: r.tx_text, sequence },
       streamId: r.stream_id,
       streamVersion: toNumber(r.stream_version),
       type,

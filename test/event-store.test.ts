@@ -1,0 +1,213 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import type { DomainEvent } from '@genledger/core/contracts/events';
+import { EventStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
+import { ALL_TARGETS, useDatabases } from './support/databases.ts';
+
+const dbs = useDatabases();
+
+const requested = (generationId: string, prompt = 'a lighthouse at dusk'): DomainEvent => ({
+  type: 'GenerationRequested',
+  generationId,
+  apiKeyId: null,
+  source: 'http',
+  request: { prompt, name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
+});
+const cancelled = (generationId: string): DomainEvent => ({ type: 'GenerationCancelled', generationId, model: 'sdxl' });
+
+async function collect(it: AsyncIterable<StoredEvent>) {
+  const out: StoredEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
+  it('appends atomically and returns stored events with sequences and stream versions', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const stored = await store.appendAll([
+      { streamId: `generation-${id}`, event: requested(id), metadata: { requestId: 'r1' } },
+      { streamId: `generation-${id}`, event: cancelled(id) },
+    ]);
+    expect(stored.map((e) => [e.type, e.streamVersion])).toEqual([
+      ['GenerationRequested', 1],
+      ['GenerationCancelled', 2],
+    ]);
+    expect(stored[1]!.sequence).toBeGreaterThan(stored[0]!.sequence);
+    expect(stored[0]!.metadata).toEqual({ requestId: 'r1' });
+    expect(stored[0]!.event).toEqual(requested(id));
+    const stream = await store.readStream(`generation-${id}`);
+    expect(stream.map((e) => e.sequence)).toEqual(stored.map((e) => e.sequence));
+  });
+
+  it('refuses an invalid payload before writing anything, even when other events in the batch are fine', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const bad = { type: 'GenerationCompleted', generationId: id } as unknown as DomainEvent;
+    await expect(
+      store.appendAll([
+        { streamId: `generation-${id}`, event: requested(id) },
+        { streamId: `generation-${id}`, event: bad },
+      ]),
+    ).rejects.toMatchObject({ kind: 'validation' });
+    await expect(store.appendAll([{ streamId: 's', event: { type: 'Nope' } as unknown as DomainEvent }])).rejects.toMatchObject({
+      kind: 'validation',
+    });
+    expect(await collect(store.replayAll())).toEqual([]);
+  });
+
+  it('detects a stale expected version as a conflict, never a fork', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const stream = `generation-${id}`;
+    await store.appendAll([{ streamId: stream, event: requested(id) }], { expectedVersion: 0 });
+    await expect(store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 0 })).rejects.toMatchObject({
+      kind: 'conflict',
+    });
+    await store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 1 });
+    expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2]);
+  });
+
+  it('lets concurrent writers race on one stream: exactly one wins each expected version', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const stream = `generation-${id}`;
+    await store.appendAll([{ streamId: stream, event: requested(id) }]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 1 })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ kind: 'conflict' });
+    // Without an expected version every writer lands, each on its own version.
+    await Promise.all(Array.from({ length: 6 }, () => store.appendAll([{ streamId: stream, event: cancelled(id) }])));
+    expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('replays everything in pages, and from a checkpoint or a sequence number', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const batch: NewEvent[] = [];
+    for (let i = 0; i < 45; i++) {
+      const id = crypto.randomUUID();
+      batch.push({ streamId: `generation-${id}`, event: requested(id, `prompt ${i}`) });
+    }
+    await store.appendAll(batch.slice(0, 20));
+    await store.appendAll(batch.slice(20));
+    const all = await collect(store.replayAll(7));
+    expect(all).toHaveLength(45);
+    expect(all.map((e) => (e.event as { request: { prompt: string } }).request.prompt)).toEqual(
+      batch.map((_, i) => `prompt ${i}`),
+    );
+    const after = await collect(store.replayFrom(all[29]!.position, 4));
+    expect(after.map((e) => e.sequence)).toEqual(all.slice(30).map((e) => e.sequence));
+    const bySequence = await collect(store.replayFrom(all[29]!.sequence));
+    expect(bySequence.map((e) => e.sequence)).toEqual(all.slice(30).map((e) => e.sequence));
+    expect(await collect(store.replayFrom(START))).toHaveLength(45);
+  });
+
+  it('upcasts old payload versions on read', async () => {
+    const database = await dbs.open(target);
+    const id = crypto.randomUUID();
+    // Written by a release whose GenerationCancelled carried `reason` and no model.
+    await database.db.execute(
+      sql.raw(
+        `insert into "${database.schema}".events (stream_id, stream_version, event_type, event_version, payload)
+         values ('generation-${id}', 1, 'GenerationCancelled', 1, '{"generationId":"${id}","reason":"user"}')`,
+      ),
+    );
+    const store = new EventStore(database, {
+      versions: { GenerationCancelled: 2 },
+      upcasters: { GenerationCancelled: { 1: ({ reason: _r, ...rest }) => ({ ...rest, model: 'unknown' }) } },
+    });
+    const [e] = await store.readStream(`generation-${id}`);
+    expect(e!.version).toBe(1);
+    expect(e!.event).toEqual({ type: 'GenerationCancelled', generationId: id, model: 'unknown' });
+  });
+});
+
+describe('event store feed on a real server', () => {
+  it('never skips an event committed late: a slow transaction that began first commits last', async () => {
+    const database = await dbs.open('postgres');
+    const store = new EventStore(database);
+    const seen: StoredEvent[] = [];
+    let position = START;
+    const poll = async () => {
+      const page = await store.readAfter(position, 100);
+      for (const e of page) {
+        seen.push(e);
+        position = e.position;
+      }
+    };
+
+    let releaseSlow!: () => void;
+    const slowMayCommit = new Promise<void>((r) => (releaseSlow = r));
+    let slowWrote!: () => void;
+    const slowHasWritten = new Promise<void>((r) => (slowWrote = r));
+    const slowId = crypto.randomUUID();
+    // Takes a sequence first, then waits before committing.
+    const slow = database.db.transaction(async (tx) => {
+      await store.appendAll([{ streamId: `generation-${slowId}`, event: requested(slowId, 'slow') }], { tx });
+      slowWrote();
+      await slowMayCommit;
+    });
+    await slowHasWritten;
+
+    const fastIds = Array.from({ length: 5 }, () => crypto.randomUUID());
+    for (const id of fastIds) await store.appendAll([{ streamId: `generation-${id}`, event: requested(id, 'fast') }]);
+    await poll();
+    // The fast events have larger sequences and are committed, but the reader holds them back
+    // while the slow transaction could still commit behind them.
+    expect(seen).toHaveLength(0);
+
+    releaseSlow();
+    await slow;
+    await poll();
+    await poll();
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen.map((e) => e.sequence)).size).toBe(6);
+    const slowEvent = seen.find((e) => (e.event as { generationId: string }).generationId === slowId)!;
+    expect(slowEvent.sequence).toBeLessThan(Math.min(...seen.filter((e) => e !== slowEvent).map((e) => e.sequence)));
+  });
+
+  it('a tailing reader under concurrent writers sees every event exactly once', async () => {
+    const database = await dbs.open('postgres');
+    const store = new EventStore(database);
+    const writers = 6;
+    const perWriter = 40;
+    let done = false;
+    const seen = new Map<number, number>();
+    const reader = (async () => {
+      let position = START;
+      for (;;) {
+        const finished = done;
+        const page = await store.readAfter(position, 50);
+        for (const e of page) {
+          seen.set(e.sequence, (seen.get(e.sequence) ?? 0) + 1);
+          position = e.position;
+        }
+        if (finished && page.length === 0) return;
+        if (page.length === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        for (let i = 0; i < perWriter; i++) {
+          const id = crypto.randomUUID();
+          await database.db.transaction(async (tx) => {
+            await store.appendAll([{ streamId: `generation-${id}`, event: requested(id) }], { tx });
+            // Hold some transactions open so commits interleave out of sequence order.
+            if (i % 3 === 0) await new Promise((r) => setTimeout(r, Math.random() * 8));
+          });
+        }
+      }),
+    );
+    done = true;
+    await reader;
+    expect(seen.size).toBe(writers * perWriter);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+});
