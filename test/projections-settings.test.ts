@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '@genledger/core/contracts/events';
-import { dailyGenerationStats, EventStore, ProjectionRunner, SettingsStore } from '@genledger/db';
+import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf, SettingsStore } from '@genledger/db';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';
 
 const dbs = useDatabases();
@@ -105,8 +105,9 @@ describe('projection runner on a real server', () => {
     expect(results[1].processed).toBe(200);
     const rows = await stats.read(database.db);
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(200);
-    const [{ n }] = (await database.db.execute(sql.raw(`select count(*)::int as n from "${database.schema}".checkpoints`)))
-      .rows as [{ n: number }];
+    const [{ n }] = await rowsOf<{ n: number }>(
+      database.db.execute(sql.raw(`select count(*)::int as n from "${database.schema}".checkpoints`)),
+    ) as [{ n: number }];
     expect(n).toBe(1);
   });
 });

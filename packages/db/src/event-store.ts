@@ -45,6 +45,15 @@ export interface AppendOptions {
   tx?: Executor;
 }
 
+export interface PreparedEvent {
+  ord: number;
+  stream_id: string;
+  event_type: EventType;
+  event_version: number;
+  payload: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
 interface EventRow {
   sequence: unknown;
   stream_id: string;
@@ -78,26 +87,37 @@ export class EventStore {
    * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
    * with their sequences. Every event is validated first: one bad payload and nothing is written.
    */
+  /**
+   * Validates an event and shapes it as a row. Stores that write a state change and its event in
+   * one SQL statement (a CTE) use this so their events obey the same rules as `appendAll`.
+   */
+  prepare(e: NewEvent, ord = 0): PreparedEvent {
+    const parsed = DomainEvent.safeParse(e.event);
+    if (!parsed.success) {
+      throw new AppError('validation', `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`, {
+        fieldErrors: fieldErrorsFromZod(parsed.error.issues),
+      });
+    }
+    if (!e.streamId || e.streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
+    const { type, ...payload } = parsed.data;
+    return {
+      ord,
+      stream_id: e.streamId,
+      event_type: type,
+      event_version: this.currentVersions[type] ?? 1,
+      payload,
+      metadata: e.metadata ?? {},
+    };
+  }
+
+  /** The events table, schema-qualified, for stores that insert events inside their own statements. */
+  get tableSql() {
+    return this.table;
+  }
+
   async appendAll(events: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    const rows = events.map((e, ord) => {
-      const parsed = DomainEvent.safeParse(e.event);
-      if (!parsed.success) {
-        throw new AppError('validation', `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`, {
-          fieldErrors: fieldErrorsFromZod(parsed.error.issues),
-        });
-      }
-      if (!e.streamId || e.streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
-      const { type, ...payload } = parsed.data;
-      return {
-        ord,
-        stream_id: e.streamId,
-        event_type: type,
-        event_version: this.currentVersions[type] ?? 1,
-        payload,
-        metadata: e.metadata ?? {},
-      };
-    });
+    const rows = events.map((e, ord) => this.prepare(e, ord));
     const { expectedVersion } = options;
     if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
       throw new AppError('validation', 'expectedVersion needs every event in one stream');

@@ -11,3 +11,4 @@ export * from './projections/daily-generation-stats.ts';
 export * from './schema/tables.ts';
 export * from './settings-store.ts';
 export type { Db } from './drivers/types.ts';
+export * from './generation-store.ts';

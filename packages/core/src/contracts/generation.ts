@@ -30,3 +30,60 @@ export const GenerationRequest = z.strictObject({
 });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
+
+/** A generation as the API returns it. */
+export const GenerationRecord = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  prompt: z.string(),
+  negativePrompt: z.string().nullable(),
+  model: z.string(),
+  width: z.int(),
+  height: z.int(),
+  steps: z.int(),
+  guidance: z.number(),
+  seed: z.int().nullable(),
+  status: GenerationStatus,
+  idempotencyKey: z.string().nullable(),
+  promptId: z.string().nullable(),
+  outputPath: z.string().nullable(),
+  thumbnailPath: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  attempts: z.int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  completedAt: z.iso.datetime().nullable(),
+  durationMs: z.int().nullable(),
+});
+export type GenerationRecord = z.infer<typeof GenerationRecord>;
+
+/**
+ * Legal status changes. Everything that moves a generation goes through `canTransition`, so an
+ * illegal move (completing a cancelled generation) is refused by rule, not by luck.
+ */
+export const TRANSITIONS: Record<GenerationStatus, readonly GenerationStatus[]> = {
+  pending: ['running', 'failed', 'cancelled'],
+  // running → pending: an attempt failed transiently and the generation waits for SQS's redelivery.
+  running: ['completed', 'failed', 'pending', 'cancelled'],
+  completed: [],
+  failed: ['pending'],
+  cancelled: [],
+};
+export const canTransition = (from: GenerationStatus, to: GenerationStatus) => TRANSITIONS[from].includes(to);
+export const isTerminal = (s: GenerationStatus) => TERMINAL_STATUSES.includes(s);
+
+/** The request a generation was made from, as the worker and re-sends need it. */
+export function requestOf(g: GenerationRecord): GenerationRequest {
+  return {
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt ?? undefined,
+    name: g.name,
+    model: g.model,
+    width: g.width,
+    height: g.height,
+    steps: g.steps,
+    guidance: g.guidance,
+    seed: g.seed ?? undefined,
+  };
+}

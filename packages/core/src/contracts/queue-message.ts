@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { GenerationRequest } from './generation.ts';
+
+/** The message queue producers send (HTTP create path, other services, retries). */
+export const GenerationRequestedMessage = z.strictObject({
+  type: z.literal('generation.requested'),
+  version: z.literal(1),
+  generationId: z.uuid(),
+  request: GenerationRequest,
+  idempotencyKey: z.string().min(1).max(255).optional(),
+});
+export type GenerationRequestedMessage = z.output<typeof GenerationRequestedMessage>;
+export type GenerationRequestedMessageInput = z.input<typeof GenerationRequestedMessage>;
+
+export const MESSAGE_TYPE = 'generation.requested';

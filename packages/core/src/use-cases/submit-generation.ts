@@ -1,0 +1,81 @@
+import { type GenerationRecord, GenerationRequest, requestOf } from '../contracts/generation.ts';
+import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import { fieldErrorsFromZod, validationError } from '../errors.ts';
+import type { GenerationRepository } from '../ports/generation-repository.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Queue } from '../ports/queue.ts';
+import { requestHash } from '../request-hash.ts';
+
+export interface SubmitGenerationDeps {
+  generations: GenerationRepository;
+  queue: Queue;
+  logger: Logger;
+  newId?: () => string;
+}
+
+export interface SubmitGenerationInput {
+  body: unknown;
+  apiKeyId: string | null;
+  idempotencyKey: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface SubmitGenerationResult {
+  generation: GenerationRecord;
+  /** False when an Idempotency-Key replay returned the original. */
+  created: boolean;
+  /** False when the queue refused the message; the maintenance job re-sends it. */
+  enqueued: boolean;
+}
+
+/**
+ * Accepts a generation: validate, record it with its event (one statement), then send its message.
+ * The record commits before the send, so a failed send loses nothing: the generation is marked
+ * not-yet-enqueued and re-sent by maintenance. No outbox table is needed.
+ */
+export async function submitGeneration(deps: SubmitGenerationDeps, input: SubmitGenerationInput): Promise<SubmitGenerationResult> {
+  const parsed = GenerationRequest.safeParse(input.body);
+  if (!parsed.success) throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
+  if (input.idempotencyKey !== null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
+    throw validationError('Idempotency-Key must be 1 to 255 characters', [
+      { field: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
+    ]);
+  }
+  const request = parsed.data;
+  const { generation, created } = await deps.generations.create({
+    id: deps.newId ? deps.newId() : crypto.randomUUID(),
+    request,
+    apiKeyId: input.apiKeyId,
+    idempotencyKey: input.idempotencyKey,
+    requestHash: input.idempotencyKey ? requestHash(request) : null,
+    source: 'http',
+    enqueued: true,
+    metadata: input.metadata,
+  });
+  if (!created) return { generation, created, enqueued: true };
+
+  let enqueued = true;
+  try {
+    const result = await deps.queue.send([
+      {
+        type: MESSAGE_TYPE,
+        version: 1,
+        generationId: generation.id,
+        request: requestOf(generation),
+        ...(generation.idempotencyKey ? { idempotencyKey: generation.idempotencyKey } : {}),
+      },
+    ]);
+    enqueued = result.failed.length === 0;
+    if (!enqueued) deps.logger.warn('queue refused the message', { generationId: generation.id, error: result.failed[0]?.error });
+  } catch (e) {
+    enqueued = false;
+    deps.logger.warn('queue send failed', { generationId: generation.id, error: e instanceof Error ? e.message : String(e) });
+  }
+  if (!enqueued) {
+    await deps.generations.markNotEnqueued([generation.id]).catch((e: unknown) => {
+      // Still safe: the stale-pending sweep re-sends it later.
+      deps.logger.error('could not mark generation as not enqueued', { generationId: generation.id, error: String(e) });
+    });
+  }
+  return { generation, created, enqueued };
+}

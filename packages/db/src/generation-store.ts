@@ -1,0 +1,264 @@
+import { streams } from '@genledger/core/contracts/events';
+import {
+  type GenerationRecord,
+  type GenerationStatus,
+  isTerminal,
+} from '@genledger/core/contracts/generation';
+import { conflict, notFound } from '@genledger/core/errors';
+import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import type { EventStore } from './event-store.ts';
+import { type Executor, rowsOf, toDate, toNumber } from './executor.ts';
+
+/** Columns a generation is read with (never the search vector). */
+export const GENERATION_COLUMNS = sql.raw(
+  [
+    'id',
+    'api_key_id',
+    'name',
+    'prompt',
+    'negative_prompt',
+    'model',
+    'width',
+    'height',
+    'steps',
+    'guidance',
+    'seed',
+    'status',
+    'idempotency_key',
+    'request_hash',
+    'prompt_id',
+    'output_path',
+    'thumbnail_path',
+    'error_message',
+    'attempts',
+    'created_at',
+    'updated_at',
+    'started_at',
+    'completed_at',
+    'duration_ms',
+    'enqueued_at',
+  ].join(', '),
+);
+
+export interface GenerationRow {
+  id: string;
+  api_key_id: string | null;
+  name: string;
+  prompt: string;
+  negative_prompt: string | null;
+  model: string;
+  width: unknown;
+  height: unknown;
+  steps: unknown;
+  guidance: unknown;
+  seed: unknown;
+  status: GenerationStatus;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  prompt_id: string | null;
+  output_path: string | null;
+  thumbnail_path: string | null;
+  error_message: string | null;
+  attempts: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+  started_at: unknown;
+  completed_at: unknown;
+  duration_ms: unknown;
+  enqueued_at: unknown;
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
+const num = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
+
+export function toGenerationRecord(r: GenerationRow): GenerationRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    prompt: r.prompt,
+    negativePrompt: r.negative_prompt,
+    model: r.model,
+    width: toNumber(r.width),
+    height: toNumber(r.height),
+    steps: toNumber(r.steps),
+    // `real` is float4: round-trip through 7 significant digits so 7.5 stays 7.5 and 0.1 stays 0.1.
+    guidance: Number(toNumber(r.guidance).toPrecision(7)),
+    seed: num(r.seed),
+    status: r.status,
+    idempotencyKey: r.idempotency_key,
+    promptId: r.prompt_id,
+    outputPath: r.output_path,
+    thumbnailPath: r.thumbnail_path,
+    errorMessage: r.error_message,
+    attempts: toNumber(r.attempts),
+    createdAt: toDate(r.created_at).toISOString(),
+    updatedAt: toDate(r.updated_at).toISOString(),
+    startedAt: iso(r.started_at),
+    completedAt: iso(r.completed_at),
+    durationMs: num(r.duration_ms),
+  };
+}
+
+export type CreateGenerationInput = NewGeneration;
+
+export interface CreatedGeneration {
+  generation: GenerationRecord;
+  /** False when the generation already existed (same id, or same idempotency key and body). */
+  created: boolean;
+}
+
+/** Who is asking: an admin sees everything, a key only its own generations. */
+export type Owner = { admin: true } | { admin: false; apiKeyId: string };
+
+export class GenerationStore implements GenerationRepository {
+  readonly table: SQL;
+
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    private readonly events: EventStore,
+  ) {
+    this.table = sql.raw(`"${database.schema}"."generations"`);
+  }
+
+  private ownerFilter(owner: Owner): SQL {
+    return owner.admin ? sql`true` : sql`api_key_id = ${owner.apiKeyId}`;
+  }
+
+  /**
+   * Inserts the generation and its GenerationRequested event in one statement (one round trip, one
+   * implicit transaction). An existing id or idempotency key inserts nothing: the caller gets the
+   * original back, or a conflict when the same idempotency key came with another body.
+   */
+  async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreatedGeneration> {
+    const r = input.request;
+    const event = this.events.prepare({
+      streamId: streams.generation(input.id),
+      event: {
+        type: 'GenerationRequested',
+        generationId: input.id,
+        apiKeyId: input.apiKeyId,
+        request: r,
+        idempotencyKey: input.idempotencyKey,
+        source: input.source,
+      },
+      metadata: input.metadata,
+    });
+    const [inserted] = await rowsOf<GenerationRow>(
+      tx.execute(sql`
+        with g as (
+          insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+          values (${input.id}, ${input.apiKeyId}, ${r.name}, ${r.prompt}, ${r.negativePrompt ?? null}, ${r.model},
+                  ${r.width}, ${r.height}, ${r.steps}, ${r.guidance}, ${r.seed ?? null}, ${input.idempotencyKey},
+                  ${input.requestHash}, ${input.enqueued ? sql`now()` : sql`null`})
+          on conflict do nothing
+          returning ${GENERATION_COLUMNS}
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select ${event.stream_id}, 1, ${event.event_type}, ${event.event_version},
+                 ${JSON.stringify(event.payload)}::jsonb, ${JSON.stringify(event.metadata)}::jsonb
+          from g
+        )
+        select * from g`),
+    );
+    if (inserted) return { generation: toGenerationRecord(inserted), created: true };
+
+    const [existing] = await rowsOf<GenerationRow>(
+      tx.execute(sql`
+        select ${GENERATION_COLUMNS} from ${this.table}
+        where id = ${input.id}
+           or (${input.idempotencyKey}::text is not null
+               and idempotency_key = ${input.idempotencyKey}
+               and coalesce(api_key_id, '00000000-0000-0000-0000-000000000000'::uuid)
+                   = coalesce(${input.apiKeyId}::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
+        limit 1`),
+    );
+    if (!existing) throw conflict('the generation could not be created; try again');
+    if (input.idempotencyKey && existing.idempotency_key === input.idempotencyKey && existing.request_hash !== input.requestHash) {
+      throw conflict('this Idempotency-Key was already used with a different request body');
+    }
+    return { generation: toGenerationRecord(existing), created: false };
+  }
+
+  async get(id: string, owner: Owner = { admin: true }, tx: Executor = this.database.db): Promise<GenerationRecord | undefined> {
+    const [row] = await rowsOf<GenerationRow>(
+      tx.execute(sql`select ${GENERATION_COLUMNS} from ${this.table} where id = ${id} and ${this.ownerFilter(owner)}`),
+    );
+    return row && toGenerationRecord(row);
+  }
+
+  /**
+   * Cancels a pending or running generation with its event in one statement. A running attempt
+   * that finishes later finds the generation cancelled and records nothing.
+   */
+  async cancel(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<GenerationRecord> {
+    const [row] = await rowsOf<GenerationRow & { previous: string }>(
+      this.database.db.execute(sql`
+        with g as (
+          update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
+          where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
+          returning ${GENERATION_COLUMNS}
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select 'generation-' || g.id,
+                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'generation-' || g.id),
+                 'GenerationCancelled', 1, jsonb_build_object('generationId', g.id, 'model', g.model),
+                 ${JSON.stringify(metadata)}::jsonb
+          from g
+        )
+        select * from g`),
+    );
+    if (row) return toGenerationRecord(row);
+    const existing = await this.get(id, owner);
+    if (!existing) throw notFound(`generation ${id} not found`);
+    if (isTerminal(existing.status)) throw conflict(`generation ${id} is already ${existing.status}`);
+    throw conflict(`generation ${id} changed while cancelling; try again`);
+  }
+
+  /** A send failed: the maintenance job re-sends what is pending and not enqueued. */
+  async markNotEnqueued(ids: readonly string[], tx: Executor = this.database.db): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.execute(sql`
+      update ${this.table} set enqueued_at = null
+      where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid) and status = 'pending'`);
+  }
+
+  /** Records that messages reached the queue (a re-send by maintenance). */
+  async markEnqueued(ids: readonly string[], tx: Executor = this.database.db): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.execute(sql`
+      update ${this.table} set enqueued_at = now()
+      where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`);
+  }
+
+  /**
+   * Pending generations that need their message (re-)sent: the send failed (not enqueued, older
+   * than `notEnqueuedFor`), or it was marked sent but nothing ever picked it up within
+   * `stalePendingFor` (the process died between commit and send). The worker is idempotent, so a
+   * duplicate send costs a little work and never a second result.
+   */
+  async findUnsent(options: { notEnqueuedBefore: Date; staleBefore: Date; limit: number }): Promise<GenerationRecord[]> {
+    const rows = await rowsOf<GenerationRow>(
+      this.database.db.execute(sql`
+        select ${GENERATION_COLUMNS} from ${this.table}
+        where status = 'pending'
+          and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
+               or (attempts = 0 and enqueued_at < ${options.staleBefore.toISOString()}::timestamptz))
+        order by created_at limit ${options.limit}`),
+    );
+    return rows.map(toGenerationRecord);
+  }
+
+  /** Rows for many ids at once (re-sends, retries). */
+  async getMany(ids: readonly string[]): Promise<GenerationRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await rowsOf<GenerationRow>(
+      this.database.db.execute(sql`
+        select ${GENERATION_COLUMNS} from ${this.table}
+        where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`),
+    );
+    return rows.map(toGenerationRecord);
+  }
+}
