@@ -13,13 +13,21 @@ const files = readdirSync(here)
   .filter((f) => wanted.length === 0 || wanted.includes(basename(f, '.bench.ts')))
   .sort();
 
-const results: Record<string, unknown> = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+const results: Record<string, unknown> = existsSync(resultsFile)
+  ? JSON.parse(readFileSync(resultsFile, 'utf8'))
+  : {};
 for (const file of files) {
   const name = basename(file, '.bench.ts');
   console.log(`\n== ${name} ==`);
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: () => Promise<Record<string, unknown>> };
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+    default: () => Promise<Record<string, unknown>>;
+  };
   const started = Date.now();
-  results[name] = { ...(await mod.default()), measuredAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000 };
+  results[name] = {
+    ...(await mod.default()),
+    measuredAt: new Date().toISOString(),
+    seconds: (Date.now() - started) / 1000,
+  };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 }
 console.log(`\nfigures written to ${resultsFile}`);

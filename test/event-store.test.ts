@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { EventStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';
 
 const dbs = useDatabases();
@@ -13,7 +13,11 @@ const requested = (generationId: string, prompt = 'a lighthouse at dusk'): Domai
   source: 'http',
   request: { prompt, name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
 });
-const cancelled = (generationId: string): DomainEvent => ({ type: 'GenerationCancelled', generationId, model: 'sdxl' });
+const cancelled = (generationId: string): DomainEvent => ({
+  type: 'GenerationCancelled',
+  generationId,
+  model: 'sdxl',
+});
 
 async function collect(it: AsyncIterable<StoredEvent>) {
   const out: StoredEvent[] = [];
@@ -52,7 +56,9 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
         { streamId: `generation-${id}`, event: bad },
       ]),
     ).rejects.toMatchObject({ kind: 'validation' });
-    await expect(store.appendAll([{ streamId: 's', event: { type: 'Nope' } as unknown as DomainEvent }])).rejects.toMatchObject({
+    await expect(
+      store.appendAll([{ streamId: 's', event: { type: 'Nope' } as unknown as DomainEvent }]),
+    ).rejects.toMatchObject({
       kind: 'validation',
     });
     expect(await collect(store.replayAll())).toEqual([]);
@@ -64,7 +70,9 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     const id = crypto.randomUUID();
     const stream = `generation-${id}`;
     await store.appendAll([{ streamId: stream, event: requested(id) }], { expectedVersion: 0 });
-    await expect(store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 0 })).rejects.toMatchObject({
+    await expect(
+      store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 0 }),
+    ).rejects.toMatchObject({
       kind: 'conflict',
     });
     await store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 1 });
@@ -78,12 +86,17 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     const stream = `generation-${id}`;
     await store.appendAll([{ streamId: stream, event: requested(id) }]);
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 1 })),
+      Array.from({ length: 8 }, () =>
+        store.appendAll([{ streamId: stream, event: cancelled(id) }], { expectedVersion: 1 }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ kind: 'conflict' });
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ kind: 'conflict' });
     // Without an expected version every writer lands, each on its own version.
-    await Promise.all(Array.from({ length: 6 }, () => store.appendAll([{ streamId: stream, event: cancelled(id) }])));
+    await Promise.all(
+      Array.from({ length: 6 }, () => store.appendAll([{ streamId: stream, event: cancelled(id) }])),
+    );
     expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
@@ -157,7 +170,8 @@ describe('event store feed on a real server', () => {
     await slowHasWritten;
 
     const fastIds = Array.from({ length: 5 }, () => crypto.randomUUID());
-    for (const id of fastIds) await store.appendAll([{ streamId: `generation-${id}`, event: requested(id, 'fast') }]);
+    for (const id of fastIds)
+      await store.appendAll([{ streamId: `generation-${id}`, event: requested(id, 'fast') }]);
     await poll();
     // The fast events have larger sequences and are committed, but the reader holds them back
     // while the slow transaction could still commit behind them.
@@ -170,7 +184,9 @@ describe('event store feed on a real server', () => {
     expect(seen).toHaveLength(6);
     expect(new Set(seen.map((e) => e.sequence)).size).toBe(6);
     const slowEvent = seen.find((e) => (e.event as { generationId: string }).generationId === slowId)!;
-    expect(slowEvent.sequence).toBeLessThan(Math.min(...seen.filter((e) => e !== slowEvent).map((e) => e.sequence)));
+    expect(slowEvent.sequence).toBeLessThan(
+      Math.min(...seen.filter((e) => e !== slowEvent).map((e) => e.sequence)),
+    );
   });
 
   it('a tailing reader under concurrent writers sees every event exactly once', async () => {

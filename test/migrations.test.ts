@@ -1,6 +1,13 @@
+import {
+  appliedMigrationState,
+  checkHealth,
+  LATEST_MIGRATION,
+  migrate,
+  readMigrations,
+  rowsOf,
+} from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { appliedMigrationState, checkHealth, LATEST_MIGRATION, migrate, readMigrations, rowsOf } from '@genledger/db';
 import { ALL_TARGETS, uniqueSchema, useDatabases } from './support/databases.ts';
 
 const dbs = useDatabases();
@@ -44,8 +51,19 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
     const base = { id: crypto.randomUUID(), prompt: 'a cat' };
     await database.db.insert(g).values(base);
     const [row] = await database.db.select().from(g);
-    expect(row).toMatchObject({ model: 'sdxl', width: 1024, height: 1024, steps: 20, guidance: 7.5, status: 'pending', name: '', attempts: 0 });
-    await expect(database.db.insert(g).values({ id: crypto.randomUUID(), prompt: 'x'.repeat(4001) })).rejects.toThrow();
+    expect(row).toMatchObject({
+      model: 'sdxl',
+      width: 1024,
+      height: 1024,
+      steps: 20,
+      guidance: 7.5,
+      status: 'pending',
+      name: '',
+      attempts: 0,
+    });
+    await expect(
+      database.db.insert(g).values({ id: crypto.randomUUID(), prompt: 'x'.repeat(4001) }),
+    ).rejects.toThrow();
     await expect(
       database.db.insert(g).values({ id: crypto.randomUUID(), prompt: 'x', status: 'exploded' as 'pending' }),
     ).rejects.toThrow();
@@ -62,7 +80,11 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
     const after = await checkHealth(fresh);
     expect(after.status).toBe(target === 'pglite' ? 'Degraded' : 'Healthy');
     expect(after.checks.schema.status).toBe('Healthy');
-    const ahead = await checkHealth(fresh, { ...LATEST_MIGRATION, createdAt: LATEST_MIGRATION.createdAt + 1, count: LATEST_MIGRATION.count + 1 });
+    const ahead = await checkHealth(fresh, {
+      ...LATEST_MIGRATION,
+      createdAt: LATEST_MIGRATION.createdAt + 1,
+      count: LATEST_MIGRATION.count + 1,
+    });
     expect(ahead.status).toBe('Unhealthy');
     expect(ahead.checks.schema.detail).toMatch(/behind the code/);
   });
@@ -71,7 +93,9 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
 describe('migrations on a real server', () => {
   it('three migrators started at once on an empty database all succeed, each migration applied once', async () => {
     const schema = uniqueSchema('race');
-    const [a, b, c] = await Promise.all([0, 1, 2].map(() => dbs.open('postgres', { schema, migrated: false })));
+    const [a, b, c] = await Promise.all(
+      [0, 1, 2].map(() => dbs.open('postgres', { schema, migrated: false })),
+    );
     const reports = await Promise.all([a!, b!, c!].map((d) => migrate(d)));
     const appliedTags = reports.flatMap((r) => r.applied);
     expect(appliedTags).toEqual(readMigrations().map((m) => m.tag));

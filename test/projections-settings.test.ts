@@ -1,12 +1,16 @@
-import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf, SettingsStore } from '@genledger/db';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';
 
 const dbs = useDatabases();
 
-function lifecycle(model: string, outcome: 'completed' | 'failed' | 'cancelled', durationMs: number): { streamId: string; event: DomainEvent }[] {
+function lifecycle(
+  model: string,
+  outcome: 'completed' | 'failed' | 'cancelled',
+  durationMs: number,
+): { streamId: string; event: DomainEvent }[] {
   const generationId = crypto.randomUUID();
   const streamId = `generation-${generationId}`;
   const events: DomainEvent[] = [
@@ -19,7 +23,15 @@ function lifecycle(model: string, outcome: 'completed' | 'failed' | 'cancelled',
     },
   ];
   if (outcome === 'completed')
-    events.push({ type: 'GenerationCompleted', generationId, model, attempt: 1, outputPath: 'o.png', thumbnailPath: null, durationMs });
+    events.push({
+      type: 'GenerationCompleted',
+      generationId,
+      model,
+      attempt: 1,
+      outputPath: 'o.png',
+      thumbnailPath: null,
+      durationMs,
+    });
   if (outcome === 'failed')
     events.push({
       type: 'GenerationFailed',
@@ -64,7 +76,10 @@ describe.each(ALL_TARGETS)('projections and settings on %s', (target) => {
     await events.appendAll(lifecycle('sdxl', 'completed', 5000));
     expect((await runner.catchUp(stats)).processed).toBe(2);
     const afterMore = await stats.read(database.db);
-    expect(afterMore.find((r) => r.status === 'completed')).toMatchObject({ count: 3, averageDurationMs: 3000 });
+    expect(afterMore.find((r) => r.status === 'completed')).toMatchObject({
+      count: 3,
+      averageDurationMs: 3000,
+    });
 
     const rebuilt = await runner.rebuild(stats);
     expect(rebuilt.processed).toBe(10);
@@ -77,17 +92,29 @@ describe.each(ALL_TARGETS)('projections and settings on %s', (target) => {
     const events = new EventStore(database);
     const settings = new SettingsStore(database, events);
     expect(await settings.get('retention.failedMessageDays')).toBe(14);
-    await expect(settings.set('retention.failedMessageDays', 91)).rejects.toMatchObject({ kind: 'validation' });
-    await expect(settings.set('retention.failedMessageDays', 'ten')).rejects.toMatchObject({ kind: 'validation' });
+    await expect(settings.set('retention.failedMessageDays', 91)).rejects.toMatchObject({
+      kind: 'validation',
+    });
+    await expect(settings.set('retention.failedMessageDays', 'ten')).rejects.toMatchObject({
+      kind: 'validation',
+    });
     await expect(settings.set('no.such.key', 1)).rejects.toMatchObject({ kind: 'not-found' });
     expect(await settings.get('retention.failedMessageDays')).toBe(14);
     await settings.set('retention.failedMessageDays', 30);
     expect(await settings.get('retention.failedMessageDays')).toBe(30);
     const list = await settings.list();
-    expect(list.find((s) => s.key === 'retention.failedMessageDays')).toMatchObject({ value: 30, isDefault: false });
-    expect(list.find((s) => s.key === 'retry.messagesPerSecond')).toMatchObject({ value: 50, isDefault: true });
+    expect(list.find((s) => s.key === 'retention.failedMessageDays')).toMatchObject({
+      value: 30,
+      isDefault: false,
+    });
+    expect(list.find((s) => s.key === 'retry.messagesPerSecond')).toMatchObject({
+      value: 50,
+      isDefault: true,
+    });
     const changes = await events.readStream('settings');
-    expect(changes.map((e) => e.event)).toEqual([{ type: 'SettingChanged', key: 'retention.failedMessageDays', value: 30 }]);
+    expect(changes.map((e) => e.event)).toEqual([
+      { type: 'SettingChanged', key: 'retention.failedMessageDays', value: 30 },
+    ]);
   });
 });
 
@@ -100,14 +127,19 @@ describe('projection runner on a real server', () => {
     const batch = [];
     for (let i = 0; i < 100; i++) batch.push(...lifecycle(i % 2 ? 'sdxl' : 'flux', 'completed', 100));
     await events.appendAll(batch);
-    const results = await Promise.all([runner.rebuild(stats), runner.rebuild(stats), runner.catchUp(stats), runner.catchUp(stats)]);
+    const results = await Promise.all([
+      runner.rebuild(stats),
+      runner.rebuild(stats),
+      runner.catchUp(stats),
+      runner.catchUp(stats),
+    ]);
     expect(results[0].processed).toBe(200);
     expect(results[1].processed).toBe(200);
     const rows = await stats.read(database.db);
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(200);
-    const [{ n }] = await rowsOf<{ n: number }>(
+    const [{ n }] = (await rowsOf<{ n: number }>(
       database.db.execute(sql.raw(`select count(*)::int as n from "${database.schema}".checkpoints`)),
-    ) as [{ n: number }];
+    )) as [{ n: number }];
     expect(n).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
 import { type Database, type DbOptions, migrate, openDatabase } from '@genledger/db';
+import { afterAll, beforeAll } from 'vitest';
 import { startPostgres, type TestServer } from './postgres-server.ts';
 import { startWsRelay } from './ws-relay.ts';
 

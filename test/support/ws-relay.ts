@@ -8,7 +8,11 @@ import { freePort } from './postgres-server.ts';
  * address named in `?address=host:port`. Lets the real `@neondatabase/serverless` driver talk to
  * a real local server.
  */
-export async function startWsRelay(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+export async function startWsRelay(): Promise<{
+  port: number;
+  connections: () => number;
+  close(): Promise<void>;
+}> {
   const port = await freePort();
   const http = createHttpServer();
   const wss = new WebSocketServer({ server: http });

@@ -41,9 +41,12 @@ export const validationError = (message: string, fieldErrors: FieldError[] = [])
   new AppError('validation', message, { fieldErrors });
 export const notFound = (message: string) => new AppError('not-found', message);
 export const conflict = (message: string) => new AppError('conflict', message);
-export const unavailable = (message: string, cause?: unknown) => new AppError('unavailable', message, { cause });
+export const unavailable = (message: string, cause?: unknown) =>
+  new AppError('unavailable', message, { cause });
 
 /** zod issues → field errors with dotted paths (`request.width`). */
-export function fieldErrorsFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldError[] {
+export function fieldErrorsFromZod(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): FieldError[] {
   return issues.map((i) => ({ field: i.path.map(String).join('.') || '(root)', message: i.message }));
 }

@@ -5,10 +5,16 @@ export type DriverName = 'pglite' | 'pg' | 'neon';
 
 const identifier = z
   .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier (a-z, 0-9, _; at most 63 chars)');
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    'must be a lower-case Postgres identifier (a-z, 0-9, _; at most 63 chars)',
+  );
 const postgresUrl = z
   .string()
-  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL');
+  .refine(
+    (v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v),
+    'must be a postgres:// or postgresql:// URL',
+  );
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Environment variables the database layer reads; absent ones fall back to the defaults here. */
@@ -81,11 +87,13 @@ export function resolveDbConfig(options: DbOptions = {}, env: NodeJS.ProcessEnv 
   const url = options.url ?? e.DATABASE_URL;
   if (options.url !== undefined) {
     const check = postgresUrl.safeParse(options.url);
-    if (!check.success) throw new AppError('configuration', `database url: ${check.error.issues[0]!.message}`);
+    if (!check.success)
+      throw new AppError('configuration', `database url: ${check.error.issues[0]!.message}`);
   }
   const schema = options.schema ?? e.DB_SCHEMA;
   const schemaCheck = identifier.safeParse(schema);
-  if (!schemaCheck.success) throw new AppError('configuration', `DB_SCHEMA: ${schemaCheck.error.issues[0]!.message}`);
+  if (!schemaCheck.success)
+    throw new AppError('configuration', `DB_SCHEMA: ${schemaCheck.error.issues[0]!.message}`);
   const driver: DriverName = options.driver ?? e.DB_DRIVER ?? (url ? driverForUrl(url) : 'pglite');
   if (driver !== 'pglite' && !url) {
     throw new AppError('configuration', `DATABASE_URL: required for the ${driver} driver`);

@@ -22,7 +22,10 @@ export interface Database {
  * The one factory that opens a database: explicit options → environment → embedded PGlite.
  * Drivers load on demand so a Lambda bundle carries only the one it uses.
  */
-export async function openDatabase(options: DbOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
+export async function openDatabase(
+  options: DbOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Database> {
   const config = resolveDbConfig(options, env);
   return openDatabaseWith(config);
 }
@@ -35,7 +38,10 @@ export async function openDatabaseWith(config: DbConfig): Promise<Database> {
       const { openPglite, pgliteDirectory } = await import('./drivers/pglite.ts');
       target = `embedded PGlite (${pgliteDirectory(config)})`;
       opened = await openPglite(config).catch((e: unknown) => {
-        throw new AppError('unavailable', `cannot open ${target}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new AppError(
+          'unavailable',
+          `cannot open ${target}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       });
       break;
     }

@@ -1,5 +1,5 @@
-import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
 import { DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
+import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { type Executor, rowsOf, toDate, toNumber } from './executor.ts';
@@ -66,7 +66,9 @@ interface EventRow {
   stored_at: unknown;
 }
 
-const COLUMNS = sql.raw('sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at');
+const COLUMNS = sql.raw(
+  'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at',
+);
 const APPEND_RETRIES = 5;
 
 export class EventStore {
@@ -94,11 +96,16 @@ export class EventStore {
   prepare(e: NewEvent, ord = 0): PreparedEvent {
     const parsed = DomainEvent.safeParse(e.event);
     if (!parsed.success) {
-      throw new AppError('validation', `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`, {
-        fieldErrors: fieldErrorsFromZod(parsed.error.issues),
-      });
+      throw new AppError(
+        'validation',
+        `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`,
+        {
+          fieldErrors: fieldErrorsFromZod(parsed.error.issues),
+        },
+      );
     }
-    if (!e.streamId || e.streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
+    if (!e.streamId || e.streamId.length > 200)
+      throw new AppError('validation', `event ${ord}: bad stream id`);
     const { type, ...payload } = parsed.data;
     return {
       ord,
@@ -189,7 +196,9 @@ export class EventStore {
   async positionOf(sequence: number): Promise<Position> {
     if (sequence <= 0) return START;
     const [row] = await rowsOf<{ tx_id: string }>(
-      this.database.db.execute(sql`select tx_id::text as tx_id from ${this.table} where sequence = ${sequence}`),
+      this.database.db.execute(
+        sql`select tx_id::text as tx_id from ${this.table} where sequence = ${sequence}`,
+      ),
     );
     return row ? { txId: row.tx_id, sequence } : START;
   }

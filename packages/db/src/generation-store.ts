@@ -176,15 +176,25 @@ export class GenerationStore implements GenerationRepository {
         limit 1`),
     );
     if (!existing) throw conflict('the generation could not be created; try again');
-    if (input.idempotencyKey && existing.idempotency_key === input.idempotencyKey && existing.request_hash !== input.requestHash) {
+    if (
+      input.idempotencyKey &&
+      existing.idempotency_key === input.idempotencyKey &&
+      existing.request_hash !== input.requestHash
+    ) {
       throw conflict('this Idempotency-Key was already used with a different request body');
     }
     return { generation: toGenerationRecord(existing), created: false };
   }
 
-  async get(id: string, owner: Owner = { admin: true }, tx: Executor = this.database.db): Promise<GenerationRecord | undefined> {
+  async get(
+    id: string,
+    owner: Owner = { admin: true },
+    tx: Executor = this.database.db,
+  ): Promise<GenerationRecord | undefined> {
     const [row] = await rowsOf<GenerationRow>(
-      tx.execute(sql`select ${GENERATION_COLUMNS} from ${this.table} where id = ${id} and ${this.ownerFilter(owner)}`),
+      tx.execute(
+        sql`select ${GENERATION_COLUMNS} from ${this.table} where id = ${id} and ${this.ownerFilter(owner)}`,
+      ),
     );
     return row && toGenerationRecord(row);
   }
@@ -239,7 +249,11 @@ export class GenerationStore implements GenerationRepository {
    * `stalePendingFor` (the process died between commit and send). The worker is idempotent, so a
    * duplicate send costs a little work and never a second result.
    */
-  async findUnsent(options: { notEnqueuedBefore: Date; staleBefore: Date; limit: number }): Promise<GenerationRecord[]> {
+  async findUnsent(options: {
+    notEnqueuedBefore: Date;
+    staleBefore: Date;
+    limit: number;
+  }): Promise<GenerationRecord[]> {
     const rows = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}

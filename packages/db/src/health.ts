@@ -17,7 +17,11 @@ export interface HealthReport {
 }
 
 const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
-  a === 'Unhealthy' || b === 'Unhealthy' ? 'Unhealthy' : a === 'Degraded' || b === 'Degraded' ? 'Degraded' : 'Healthy';
+  a === 'Unhealthy' || b === 'Unhealthy'
+    ? 'Unhealthy'
+    : a === 'Degraded' || b === 'Degraded'
+      ? 'Degraded'
+      : 'Healthy';
 
 /**
  * Healthy: reachable and the schema is at least as new as the code. Degraded: the embedded
@@ -41,7 +45,11 @@ export async function checkHealth(database: Database, expected = LATEST_MIGRATIO
   }
   const durationMs = Date.now() - started;
   const database_: HealthCheck = database.embedded
-    ? { status: 'Degraded', detail: `${database.target}: embedded fallback, set DATABASE_URL for production`, durationMs }
+    ? {
+        status: 'Degraded',
+        detail: `${database.target}: embedded fallback, set DATABASE_URL for production`,
+        durationMs,
+      }
     : { status: 'Healthy', detail: `${database.target} reachable`, durationMs };
   let schema: HealthCheck;
   if (!state) schema = { status: 'Unhealthy', detail: `schema "${database.schema}" has never been migrated` };

@@ -1,7 +1,9 @@
 export * from './config.ts';
 export * from './connect.ts';
+export type { Db } from './drivers/types.ts';
 export * from './event-store.ts';
 export * from './executor.ts';
+export * from './generation-store.ts';
 export * from './health.ts';
 export * from './migrations.ts';
 export * from './migrator.ts';
@@ -10,5 +12,3 @@ export * from './projection-runner.ts';
 export * from './projections/daily-generation-stats.ts';
 export * from './schema/tables.ts';
 export * from './settings-store.ts';
-export type { Db } from './drivers/types.ts';
-export * from './generation-store.ts';

@@ -16,6 +16,8 @@ async function main() {
 }
 
 main().catch((e: unknown) => {
-  console.error(`migrate: ${isAppError(e) ? e.message : e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  console.error(
+    `migrate: ${isAppError(e) ? e.message : e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+  );
   process.exit(1);
 });

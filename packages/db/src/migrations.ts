@@ -36,7 +36,10 @@ export function migrationsDirectory(explicit?: string): string {
   ].filter((c): c is string => typeof c === 'string' && c.length > 0);
   const found = candidates.find((c) => existsSync(join(c, 'meta', '_journal.json')));
   if (!found) {
-    throw new AppError('configuration', `MIGRATIONS_DIR: no migrations/meta/_journal.json in ${candidates.join(', ')}`);
+    throw new AppError(
+      'configuration',
+      `MIGRATIONS_DIR: no migrations/meta/_journal.json in ${candidates.join(', ')}`,
+    );
   }
   return found;
 }
@@ -60,7 +63,8 @@ export function readMigrations(dir = migrationsDirectory()): MigrationFile[] {
 
 /** Points generated SQL at another schema: `"genledger".` → `"<schema>".` */
 export function forSchema(statement: string, schema: string): string {
-  if (schema === GENERATED_SCHEMA) return statement.replace(/^CREATE SCHEMA "genledger";?$/m, 'CREATE SCHEMA IF NOT EXISTS "genledger"');
+  if (schema === GENERATED_SCHEMA)
+    return statement.replace(/^CREATE SCHEMA "genledger";?$/m, 'CREATE SCHEMA IF NOT EXISTS "genledger"');
   return statement
     .replace(/^CREATE SCHEMA "genledger";?$/m, `CREATE SCHEMA IF NOT EXISTS "${schema}"`)
     .replaceAll(`"${GENERATED_SCHEMA}".`, `"${schema}".`);

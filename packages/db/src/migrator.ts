@@ -35,7 +35,9 @@ export async function migrate(
     await tx.execute(
       sql`create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`,
     );
-    const done = await rowsOf<{ hash: string; created_at: unknown }>(tx.execute(sql`select hash, created_at from ${table}`));
+    const done = await rowsOf<{ hash: string; created_at: unknown }>(
+      tx.execute(sql`select hash, created_at from ${table}`),
+    );
     const doneHashes = new Set(done.map((r) => r.hash));
     const lastApplied = done.reduce((max, r) => Math.max(max, toNumber(r.created_at)), 0);
     const now: string[] = [];
@@ -53,14 +55,18 @@ export async function migrate(
 }
 
 /** The newest migration recorded in the schema, or undefined when the schema was never migrated. */
-export async function appliedMigrationState(database: Database): Promise<{ latestCreatedAt: number; count: number } | undefined> {
+export async function appliedMigrationState(
+  database: Database,
+): Promise<{ latestCreatedAt: number; count: number } | undefined> {
   const regclass = `"${database.schema}"."${MIGRATIONS_TABLE}"`;
   const [exists] = await rowsOf<{ present: boolean }>(
     database.db.execute(sql`select to_regclass(${regclass}) is not null as present`),
   );
   if (!exists?.present) return undefined;
   const [row] = await rowsOf<{ latest: unknown; count: unknown }>(
-    database.db.execute(sql`select coalesce(max(created_at), 0) as latest, count(*) as count from ${sql.raw(regclass)}`),
+    database.db.execute(
+      sql`select coalesce(max(created_at), 0) as latest, count(*) as count from ${sql.raw(regclass)}`,
+    ),
   );
   return { latestCreatedAt: toNumber(row?.latest ?? 0), count: toNumber(row?.count ?? 0) };
 }

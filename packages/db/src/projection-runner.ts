@@ -57,7 +57,9 @@ export class ProjectionRunner {
   async runOnce(projection: Projection): Promise<ProjectionProgress> {
     return this.database.db.transaction(async (tx) => {
       const [lock] = await rowsOf<{ got: boolean }>(
-        tx.execute(sql`select pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(${`${this.database.schema}.${projection.name}`})) as got`),
+        tx.execute(
+          sql`select pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(${`${this.database.schema}.${projection.name}`})) as got`,
+        ),
       );
       if (!lock?.got) return { projection: projection.name, processed: 0, position: START, ran: false };
       const from = await this.checkpoint(projection.name, tx);

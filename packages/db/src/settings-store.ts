@@ -1,6 +1,12 @@
-import { AppError, fieldErrorsFromZod, notFound } from '@genledger/core/errors';
-import { isSettingKey, SETTING_KEYS, SETTINGS, type SettingKey, type SettingValue } from '@genledger/core/contracts/settings';
 import { streams } from '@genledger/core/contracts/events';
+import {
+  isSettingKey,
+  SETTING_KEYS,
+  SETTINGS,
+  type SettingKey,
+  type SettingValue,
+} from '@genledger/core/contracts/settings';
+import { AppError, fieldErrorsFromZod, notFound } from '@genledger/core/errors';
 import { eq } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
@@ -51,7 +57,10 @@ export class SettingsStore {
     const parsed = SETTINGS[key].schema.safeParse(value);
     if (!parsed.success) {
       throw new AppError('validation', `invalid value for setting "${key}"`, {
-        fieldErrors: fieldErrorsFromZod(parsed.error.issues).map((f) => ({ ...f, field: f.field === '(root)' ? 'value' : `value.${f.field}` })),
+        fieldErrors: fieldErrorsFromZod(parsed.error.issues).map((f) => ({
+          ...f,
+          field: f.field === '(root)' ? 'value' : `value.${f.field}`,
+        })),
       });
     }
     const t = this.database.tables.settings;
@@ -62,7 +71,13 @@ export class SettingsStore {
         .onConflictDoUpdate({ target: t.key, set: { value: parsed.data, updatedAt: new Date() } })
         .returning({ updatedAt: t.updatedAt });
       await this.events.appendAll(
-        [{ streamId: streams.settings(), event: { type: 'SettingChanged', key, value: parsed.data }, metadata }],
+        [
+          {
+            streamId: streams.settings(),
+            event: { type: 'SettingChanged', key, value: parsed.data },
+            metadata,
+          },
+        ],
         { tx },
       );
       return row!.updatedAt;

@@ -73,7 +73,11 @@ export const FailedMessageStatusChanged = z.object({
   to: z.string(),
   retryBatchId: z.uuid().nullable().optional(),
 });
-export const SettingChanged = z.object({ type: z.literal('SettingChanged'), key: z.string(), value: z.unknown() });
+export const SettingChanged = z.object({
+  type: z.literal('SettingChanged'),
+  key: z.string(),
+  value: z.unknown(),
+});
 
 export const DomainEvent = z.discriminatedUnion('type', [
   GenerationRequested,

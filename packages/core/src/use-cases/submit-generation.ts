@@ -33,10 +33,17 @@ export interface SubmitGenerationResult {
  * The record commits before the send, so a failed send loses nothing: the generation is marked
  * not-yet-enqueued and re-sent by maintenance. No outbox table is needed.
  */
-export async function submitGeneration(deps: SubmitGenerationDeps, input: SubmitGenerationInput): Promise<SubmitGenerationResult> {
+export async function submitGeneration(
+  deps: SubmitGenerationDeps,
+  input: SubmitGenerationInput,
+): Promise<SubmitGenerationResult> {
   const parsed = GenerationRequest.safeParse(input.body);
-  if (!parsed.success) throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
-  if (input.idempotencyKey !== null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)) {
+  if (!parsed.success)
+    throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
+  if (
+    input.idempotencyKey !== null &&
+    (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)
+  ) {
     throw validationError('Idempotency-Key must be 1 to 255 characters', [
       { field: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
     ]);
@@ -66,15 +73,25 @@ export async function submitGeneration(deps: SubmitGenerationDeps, input: Submit
       },
     ]);
     enqueued = result.failed.length === 0;
-    if (!enqueued) deps.logger.warn('queue refused the message', { generationId: generation.id, error: result.failed[0]?.error });
+    if (!enqueued)
+      deps.logger.warn('queue refused the message', {
+        generationId: generation.id,
+        error: result.failed[0]?.error,
+      });
   } catch (e) {
     enqueued = false;
-    deps.logger.warn('queue send failed', { generationId: generation.id, error: e instanceof Error ? e.message : String(e) });
+    deps.logger.warn('queue send failed', {
+      generationId: generation.id,
+      error: e instanceof Error ? e.message : String(e),
+    });
   }
   if (!enqueued) {
     await deps.generations.markNotEnqueued([generation.id]).catch((e: unknown) => {
       // Still safe: the stale-pending sweep re-sends it later.
-      deps.logger.error('could not mark generation as not enqueued', { generationId: generation.id, error: String(e) });
+      deps.logger.error('could not mark generation as not enqueued', {
+        generationId: generation.id,
+        error: String(e),
+      });
     });
   }
   return { generation, created, enqueued };

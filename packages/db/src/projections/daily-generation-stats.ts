@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
+import type { StoredEvent } from '../event-store.ts';
 import type { Executor } from '../executor.ts';
 import { rowsOf, toNumber } from '../executor.ts';
-import type { StoredEvent } from '../event-store.ts';
 import type { Projection } from '../projection-runner.ts';
 
 export interface DailyGenerationStat {
@@ -28,12 +28,19 @@ export function dailyGenerationStats(schema: string): Projection & {
     name: 'daily_generation_stats',
     async apply(tx, events: readonly StoredEvent[]) {
       // Fold the batch in memory, then one upsert: a batch of 1,000 events is one statement.
-      const acc = new Map<string, { day: string; model: string; status: string; count: number; dc: number; total: number }>();
+      const acc = new Map<
+        string,
+        { day: string; model: string; status: string; count: number; dc: number; total: number }
+      >();
       for (const { event, storedAt } of events) {
         const status = STATUS_OF[event.type];
         if (!status) continue;
         const model =
-          event.type === 'GenerationRequested' ? event.request.model : 'model' in event ? String(event.model) : 'unknown';
+          event.type === 'GenerationRequested'
+            ? event.request.model
+            : 'model' in event
+              ? String(event.model)
+              : 'unknown';
         const day = storedAt.toISOString().slice(0, 10);
         const key = `${day}|${model}|${status}`;
         let row = acc.get(key);
@@ -76,7 +83,9 @@ export function dailyGenerationStats(schema: string): Projection & {
         status: String(r.status),
         count: toNumber(r.count),
         averageDurationMs:
-          toNumber(r.duration_count) > 0 ? Math.round(toNumber(r.total_duration_ms) / toNumber(r.duration_count)) : null,
+          toNumber(r.duration_count) > 0
+            ? Math.round(toNumber(r.total_duration_ms) / toNumber(r.duration_count))
+            : null,
       }));
     },
   };

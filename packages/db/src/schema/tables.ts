@@ -152,9 +152,7 @@ export function defineTables(schemaName: string) {
       metadata: jsonb('metadata').notNull().default({}),
       // The writing transaction: readers only pass events whose transaction is older than every
       // transaction still running, so an event committed late is never skipped.
-      txId: xid8('tx_id')
-        .notNull()
-        .default(sql`pg_current_xact_id()`),
+      txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
       storedAt: ts('stored_at').notNull().defaultNow(),
     },
     (t) => [
