@@ -2,7 +2,7 @@ import { DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/con
 import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import { type Executor, rowsOf, toDate, toNumber } from './executor.ts';
+import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 
 /**
@@ -144,16 +144,31 @@ export class EventStore {
       from input i join heads h using (stream_id)
       where ${expectedVersion === undefined ? sql`true` : sql`h.head = ${expectedVersion}`}
       order by i.ord
-      returning ${COLUMNS}`;
+      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
 
     const executor = options.tx ?? this.database.db;
     for (let attempt = 1; ; attempt++) {
       try {
-        const inserted = await rowsOf<EventRow>(executor.execute(statement));
+        const inserted = await executePrepared<
+          Pick<EventRow, 'sequence' | 'stream_id' | 'stream_version' | 'tx_text' | 'stored_at'>
+        >(executor, 'gl_append', statement);
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
         }
-        return inserted.map((r) => this.toStored(r)).sort((a, b) => a.sequence - b.sequence);
+        // Rows are inserted in input order, so sequences ascend with it; the payloads are already
+        // in hand, so only what the database assigned comes back over the wire.
+        inserted.sort((a, b) => toNumber(a.sequence) - toNumber(b.sequence));
+        return inserted.map((r, i) => {
+          const input = rows[i]!;
+          if (input.stream_id !== r.stream_id) throw new Error('appendAll: returned rows out of input order');
+          return this.toStored({
+            ...r,
+            event_type: input.event_type,
+            event_version: input.event_version,
+            payload: input.payload,
+            metadata: input.metadata,
+          });
+        });
       } catch (e) {
         if (!isUniqueViolation(e, 'events_stream_version_uq')) throw e;
         // Another writer took the same stream version first. With an expected version that is a
@@ -181,13 +196,15 @@ export class EventStore {
    * page is held back until it can no longer appear, so a tailing reader never skips an event.
    */
   async readAfter(after: Position, limit: number, options: { tx?: Executor } = {}): Promise<StoredEvent[]> {
-    const rows = await rowsOf<EventRow>(
-      (options.tx ?? this.database.db).execute(sql`
+    const rows = await executePrepared<EventRow>(
+      options.tx ?? this.database.db,
+      'gl_read_after',
+      sql`
         select ${COLUMNS} from ${this.table}
         where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
           and tx_id < pg_snapshot_xmin(pg_current_snapshot())
         order by tx_id, sequence
-        limit ${limit}`),
+        limit ${limit}`,
     );
     return rows.map((r) => this.toStored(r));
   }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import type { Db } from './drivers/types.ts';
 
 /** A database or an open transaction: stores accept either so use cases compose one transaction. */
@@ -11,3 +13,39 @@ export async function rowsOf<T>(result: Promise<unknown>): Promise<T[]> {
 
 export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 export const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+interface DrizzleInternals {
+  dialect?: { sqlToQuery(statement: SQL): { sql: string; params: unknown[] } };
+  _?: {
+    session?: {
+      prepareQuery(
+        query: { sql: string; params: unknown[] },
+        fields: undefined,
+        name: string,
+        arrayMode: boolean,
+      ): {
+        execute(): Promise<unknown>;
+      };
+    };
+  };
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Runs a hot statement as a named prepared statement, planned once per connection. A CTE that
+ * writes a row and its event costs more to plan than to run; unnamed, planning doubles its
+ * latency. The name is derived from the SQL text, so different texts never share a name.
+ */
+export async function executePrepared<T>(executor: Executor, label: string, statement: SQL): Promise<T[]> {
+  const internals = executor as unknown as DrizzleInternals;
+  const session = internals._?.session;
+  if (!internals.dialect || !session) return rowsOf<T>(executor.execute(statement));
+  const query = internals.dialect.sqlToQuery(statement);
+  let name = statementNames.get(query.sql);
+  if (!name) {
+    name = `${label}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(query.sql, name);
+  }
+  return rowsOf<T>(session.prepareQuery(query, undefined, name, false).execute());
+}

@@ -1,0 +1,186 @@
+// Event store figures against one real Postgres server, each as a ratio to the plainest SQL that
+// does the same work through the same driver in the same run.
+
+import type { DomainEvent } from '@genledger/core/contracts/events';
+import {
+  type Database,
+  dailyGenerationStats,
+  EventStore,
+  migrate,
+  openDatabase,
+  ProjectionRunner,
+  rowsOf,
+} from '@genledger/db';
+import { sql } from 'drizzle-orm';
+import { startPostgres } from '../test/support/postgres-server.ts';
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+function event(i: number): { streamId: string; event: DomainEvent } {
+  const generationId = crypto.randomUUID();
+  return {
+    streamId: `generation-${generationId}`,
+    event: {
+      type: 'GenerationRequested',
+      generationId,
+      apiKeyId: null,
+      source: 'queue',
+      request: {
+        prompt: `bench prompt ${i}`,
+        name: '',
+        model: 'sdxl',
+        width: 512,
+        height: 512,
+        steps: 20,
+        guidance: 7.5,
+      },
+    },
+  };
+}
+
+async function appendRatio(database: Database, store: EventStore, batch: number, totalEvents: number) {
+  const rounds = Math.max(1, Math.floor(totalEvents / batch));
+  const table = sql.raw(`"${database.schema}".events`);
+  // Alternate the two so neither gets a warmer cache or a bigger table on average.
+  let oursMs = 0;
+  let plainMs = 0;
+  for (let r = 0; r < rounds; r++) {
+    const a = Array.from({ length: batch }, (_, i) => event(i));
+    let t = process.hrtime.bigint();
+    await store.appendAll(a);
+    oursMs += ms(t);
+    const b = Array.from({ length: batch }, (_, i) => event(i));
+    const values = b.map(
+      (e) =>
+        sql`(${e.streamId}, 1, ${e.event.type}, 1, ${JSON.stringify({ ...e.event, type: undefined })}::jsonb, '{}'::jsonb)`,
+    );
+    t = process.hrtime.bigint();
+    await database.db.execute(
+      sql`insert into ${table} (stream_id, stream_version, event_type, event_version, payload, metadata) values ${sql.join(values, sql`, `)} returning sequence`,
+    );
+    plainMs += ms(t);
+  }
+  const events = rounds * batch;
+  return {
+    batch,
+    events,
+    appendPerSecond: Math.round(events / (oursMs / 1000)),
+    plainInsertPerSecond: Math.round(events / (plainMs / 1000)),
+    ratio: Number((plainMs / oursMs).toFixed(3)),
+  };
+}
+
+async function bulkLoad(database: Database, generations: number) {
+  // Two events per generation (requested, completed), written by SQL for speed.
+  const table = sql.raw(`"${database.schema}".events`);
+  const chunk = 100_000;
+  for (let from = 0; from < generations; from += chunk) {
+    const to = Math.min(generations, from + chunk) - 1;
+    await database.db.execute(sql`
+      insert into ${table} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      select 'generation-' || id, v, t, 1,
+             case when v = 1 then jsonb_build_object('generationId', id, 'apiKeyId', null, 'source', 'queue',
+                    'request', jsonb_build_object('prompt', 'p' || g, 'name', '', 'model', m, 'width', 512, 'height', 512, 'steps', 20, 'guidance', 7.5))
+                  else jsonb_build_object('generationId', id, 'model', m, 'attempt', 1, 'outputPath', 'o.png', 'thumbnailPath', null, 'durationMs', g % 5000) end,
+             '{}'::jsonb
+      from (select g, gen_random_uuid() as id, case when g % 3 = 0 then 'flux' else 'sdxl' end as m
+            from generate_series(${from}::int, ${to}::int) g) s
+      cross join lateral (values (1, 'GenerationRequested'), (2, 'GenerationCompleted')) as e(v, t)
+      order by g, v`);
+  }
+  await database.db.execute(sql.raw(`analyze "${database.schema}".events`));
+}
+
+export default async function eventStoreBench() {
+  const server = await startPostgres();
+  const database = await openDatabase(
+    { driver: 'pg', url: server.url, schema: 'bench_events', pool: { max: 4 } },
+    {},
+  );
+  try {
+    await migrate(database);
+    const store = new EventStore(database);
+    const append = [];
+    for (const batch of [1, 10, 100]) {
+      const r = await appendRatio(database, store, batch, batch === 1 ? 2000 : 20_000);
+      append.push(r);
+      console.log(
+        `append batch ${String(batch).padStart(3)}: ${r.appendPerSecond} ev/s vs plain INSERT ${r.plainInsertPerSecond} ev/s → ratio ${r.ratio} (target ≥ 0.85)`,
+      );
+    }
+
+    // BENCH_QUICK=1: append figures only, for iterating on the write path.
+    if (process.env.BENCH_QUICK) return { append };
+    const bigSchema = await openDatabase(
+      { driver: 'pg', url: server.url, schema: 'bench_replay', pool: { max: 4 } },
+      {},
+    );
+    try {
+      await migrate(bigSchema);
+      const t0 = process.hrtime.bigint();
+      await bulkLoad(bigSchema, 500_000);
+      console.log(`loaded 1,000,000 events in ${(ms(t0) / 1000).toFixed(1)} s`);
+      const big = new EventStore(bigSchema);
+
+      // Plain keyset SELECT of the same columns and page size, rows materialised.
+      const table = sql.raw(`"${bigSchema.schema}".events`);
+      let t = process.hrtime.bigint();
+      let last = 0;
+      let plainCount = 0;
+      for (;;) {
+        const rows = await rowsOf<{ sequence: string }>(
+          bigSchema.db.execute(
+            sql`select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text, stored_at from ${table} where sequence > ${last} order by sequence limit 1000`,
+          ),
+        );
+        if (rows.length === 0) break;
+        plainCount += rows.length;
+        last = Number(rows[rows.length - 1]!.sequence);
+      }
+      const plainMs = ms(t);
+
+      global.gc?.();
+      const startHeap = process.memoryUsage().heapUsed;
+      const startRss = process.memoryUsage().rss;
+      let peakHeap = startHeap;
+      let peakRss = startRss;
+      let count = 0;
+      t = process.hrtime.bigint();
+      for await (const _e of big.replayAll(1000)) {
+        count++;
+        if (count % 1000 === 0) {
+          const m = process.memoryUsage();
+          peakHeap = Math.max(peakHeap, m.heapUsed);
+          peakRss = Math.max(peakRss, m.rss);
+        }
+      }
+      const replayMs = ms(t);
+      const replay = {
+        events: count,
+        replayPerSecond: Math.round(count / (replayMs / 1000)),
+        plainSelectPerSecond: Math.round(plainCount / (plainMs / 1000)),
+        ratio: Number((plainMs / replayMs).toFixed(3)),
+        peakHeapAboveStartMB: Number(((peakHeap - startHeap) / 1048576).toFixed(1)),
+        peakRssAboveStartMB: Number(((peakRss - startRss) / 1048576).toFixed(1)),
+      };
+      console.log(
+        `replay: ${replay.replayPerSecond} ev/s vs plain keyset SELECT ${replay.plainSelectPerSecond} ev/s → ratio ${replay.ratio} (target ≥ 0.8)`,
+      );
+      console.log(
+        `replay memory over ${count} events: peak heap +${replay.peakHeapAboveStartMB} MB, peak RSS +${replay.peakRssAboveStartMB} MB (target < 100 MB)`,
+      );
+
+      const runner = new ProjectionRunner(bigSchema, big, { batchSize: 5000 });
+      t = process.hrtime.bigint();
+      const rebuilt = await runner.rebuild(dailyGenerationStats(bigSchema.schema));
+      const rebuildSeconds = Number((ms(t) / 1000).toFixed(1));
+      console.log(`projection rebuild: ${rebuilt.processed} events in ${rebuildSeconds} s (target < 60 s)`);
+      return { append, replay, projectionRebuild: { events: rebuilt.processed, seconds: rebuildSeconds } };
+    } finally {
+      await bigSchema.close();
+    }
+  } finally {
+    await database.close();
+    await server.stop();
+  }
+}
