@@ -218,6 +218,16 @@ export class ApiKeyStore {
     return { summary: existing, created: false, usable };
   }
 
+  /** Whether any admin key can still be used (local start-up prints a new one when none can). */
+  async hasUsableAdmin(): Promise<boolean> {
+    const [row] = await rowsOf<{ present: boolean }>(
+      this.database.db.execute(sql`
+        select exists (select 1 from ${this.table}
+                       where is_admin and revoked_at is null and (expires_at is null or expires_at > now())) as present`),
+    );
+    return row?.present === true;
+  }
+
   async list(): Promise<ApiKeySummary[]> {
     const rows = await rowsOf<SummaryRow>(
       this.database.db.execute(sql`select ${SUMMARY_COLUMNS} from ${this.table} order by created_at, id`),
