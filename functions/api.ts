@@ -16,7 +16,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 export type QueueFactory = (env: NodeJS.ProcessEnv, logger: Logger) => Queue;
 
 export const defaultQueueFactory: QueueFactory = (env, logger) => {
-  if (env.QUEUE_URL) logger.warn('QUEUE_URL is set but no SQS adapter is wired into functions/api.ts yet; not sending');
+  if (env.QUEUE_URL)
+    logger.warn('QUEUE_URL is set but no SQS adapter is wired into functions/api.ts yet; not sending');
   return noQueue;
 };
 
@@ -61,14 +62,25 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     } catch (e) {
       const requestId = event.requestContext?.requestId;
       logger.error('api start-up failed', { requestId, error: e instanceof Error ? e.message : String(e) });
-      const problem = { ...edgeProblem('internal', 'the service could not start; quote the request id'), status: 503, title: 'Service unavailable', requestId };
+      const problem = {
+        ...edgeProblem('internal', 'the service could not start; quote the request id'),
+        status: 503,
+        title: 'Service unavailable',
+        requestId,
+      };
       return {
         statusCode: 503,
-        headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '5', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: {
+          'content-type': PROBLEM_CONTENT_TYPE,
+          'retry-after': '5',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+        },
         body: JSON.stringify(problem),
       };
     }
-    const response = await ready.fetch(requestFromEvent(event), { lambdaRequestId: event.requestContext?.requestId });
+    const response = await ready.fetch(requestFromEvent(event), {
+      lambdaRequestId: event.requestContext?.requestId,
+    });
     return resultFromResponse(response);
   };
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
 import type { AppDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
-import { edgeProblem, type Problem, PROBLEM_CONTENT_TYPE, problemFromAppError } from './problem.ts';
+import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { type RouteSpec, route, routerPath } from './routes/define.ts';
 import { generationRoutes } from './routes/generations.ts';
@@ -83,7 +83,10 @@ function parseOrThrow<T>(schema: z.ZodType<T> | undefined, value: unknown, where
   if (!r.success) {
     throw validationError(
       `the ${where} is invalid`,
-      fieldErrorsFromZod(r.error.issues).map((f) => ({ ...f, field: f.field === '(root)' ? where : f.field })),
+      fieldErrorsFromZod(r.error.issues).map((f) => ({
+        ...f,
+        field: f.field === '(root)' ? where : f.field,
+      })),
     );
   }
   return r.data;
@@ -96,7 +99,9 @@ function queryObject(c: Context<Env>): Record<string, unknown> {
     if (ARRAY_QUERY_PARAMS.has(name)) {
       out[name] = values.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
     } else if (values.length > 1) {
-      throw validationError(`query parameter ${name} was given more than once`, [{ field: name, message: 'give it once' }]);
+      throw validationError(`query parameter ${name} was given more than once`, [
+        { field: name, message: 'give it once' },
+      ]);
     } else out[name] = values[0];
   }
   return out;
@@ -109,19 +114,27 @@ async function jsonBody(c: Context<Env>): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!type || !JSON_TYPE.test(type)) {
     throw Object.assign(new Error('unsupported media type'), {
-      problem: edgeProblem('unsupported-media-type', `send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no Content-Type'})`),
+      problem: edgeProblem(
+        'unsupported-media-type',
+        `send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no Content-Type'})`,
+      ),
     });
   }
   const text = await c.req.text();
-  if (text.trim().length === 0) throw validationError('a JSON body is required', [{ field: 'body', message: 'required' }]);
+  if (text.trim().length === 0)
+    throw validationError('a JSON body is required', [{ field: 'body', message: 'required' }]);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw validationError('the body is not valid JSON', [{ field: 'body', message: e instanceof Error ? e.message : 'malformed JSON' }]);
+    throw validationError('the body is not valid JSON', [
+      { field: 'body', message: e instanceof Error ? e.message : 'malformed JSON' },
+    ]);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw validationError('the body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+    throw validationError('the body must be a JSON object', [
+      { field: 'body', message: 'must be a JSON object' },
+    ]);
   }
   return value;
 }
@@ -136,7 +149,10 @@ export function createApp(deps: AppDeps) {
   app.use('*', async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
-    c.set('requestId', incoming && REQUEST_ID.test(incoming) ? incoming : (c.env?.lambdaRequestId ?? crypto.randomUUID()));
+    c.set(
+      'requestId',
+      incoming && REQUEST_ID.test(incoming) ? incoming : (c.env?.lambdaRequestId ?? crypto.randomUUID()),
+    );
     await next();
     c.header('X-Request-Id', c.get('requestId'));
     const status = c.res.status;
@@ -158,7 +174,8 @@ export function createApp(deps: AppDeps) {
       const headers: Record<string, string> = {};
       if (err.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.retryAfterSeconds);
       if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="genledger"';
-      if (err.kind === 'configuration') log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
+      if (err.kind === 'configuration')
+        log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
       return problemResponse(c, problemFromAppError(err), headers);
     }
     const edge = (err as { problem?: Problem }).problem;
@@ -168,7 +185,10 @@ export function createApp(deps: AppDeps) {
       error: err instanceof Error ? err.message : String(err),
       stack: err instanceof Error ? err.stack : undefined,
     });
-    return problemResponse(c, edgeProblem('internal', 'an unexpected error occurred; quote the request id when reporting it'));
+    return problemResponse(
+      c,
+      edgeProblem('internal', 'an unexpected error occurred; quote the request id when reporting it'),
+    );
   });
 
   app.notFound((c) =>
@@ -182,7 +202,11 @@ export function createApp(deps: AppDeps) {
 
   const limitBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: (c) => problemResponse(c as Context<Env>, edgeProblem('payload-too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`)),
+    onError: (c) =>
+      problemResponse(
+        c as Context<Env>,
+        edgeProblem('payload-too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`),
+      ),
   });
 
   async function run(spec: RouteSpec, c: Context<Env>) {
@@ -206,12 +230,14 @@ export function createApp(deps: AppDeps) {
           retryAfterSeconds: r.resetSeconds,
         });
       }
-      if (spec.access === 'admin' && !principal.isAdmin) throw new AppError('forbidden', 'this route needs an admin API key');
+      if (spec.access === 'admin' && !principal.isAdmin)
+        throw new AppError('forbidden', 'this route needs an admin API key');
     }
     const params = parseOrThrow(spec.params, c.req.param(), 'path');
     const query = parseOrThrow(spec.query ?? NO_QUERY, queryObject(c), 'query');
     const body = spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined;
-    const owner: Owner = !principal || principal.isAdmin ? { admin: true } : { admin: false, apiKeyId: principal.apiKeyId };
+    const owner: Owner =
+      !principal || principal.isAdmin ? { admin: true } : { admin: false, apiKeyId: principal.apiKeyId };
     const reply = await spec.handler({
       deps,
       params,

@@ -42,7 +42,12 @@ export function resolveApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfi
   const [cursorSecret, cursorSecretSource] = e.CURSOR_SECRET
     ? [e.CURSOR_SECRET, 'CURSOR_SECRET' as const]
     : url
-      ? [createHash('sha256').update(`genledger-cursor\0${url}\0${present.DB_SCHEMA ?? ''}`).digest('hex'), 'DATABASE_URL' as const]
+      ? [
+          createHash('sha256')
+            .update(`genledger-cursor\0${url}\0${present.DB_SCHEMA ?? ''}`)
+            .digest('hex'),
+          'DATABASE_URL' as const,
+        ]
       : [randomBytes(32).toString('hex'), 'random' as const];
   return { logLevel: e.LOG_LEVEL, cursorSecret, cursorSecretSource, adminApiKey: e.ADMIN_API_KEY };
 }

@@ -1,5 +1,9 @@
 import { DomainEvent } from '@genledger/core/contracts/events';
-import { GENERATION_STATUSES, GenerationRecord, GenerationRequest } from '@genledger/core/contracts/generation';
+import {
+  GENERATION_STATUSES,
+  GenerationRecord,
+  GenerationRequest,
+} from '@genledger/core/contracts/generation';
 import { SETTING_KEYS } from '@genledger/core/contracts/settings';
 import { z } from 'zod';
 
@@ -33,7 +37,12 @@ export const ListGenerationsQuery = z.strictObject({
   model: z.string().min(1).max(100).optional(),
   from: isoDateTime.optional().describe('created at or after (inclusive)'),
   to: isoDateTime.optional().describe('created before (exclusive)'),
-  q: z.string().min(1).max(500).optional().describe('full-text search over name and prompt (web search syntax)'),
+  q: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('full-text search over name and prompt (web search syntax)'),
   sort: z.enum(SORT_VALUES).default('-createdAt'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(2000).optional().describe('nextCursor of the previous page'),
@@ -41,7 +50,10 @@ export const ListGenerationsQuery = z.strictObject({
 /** Query parameters that may repeat, as arrays; the others keep their first value. */
 export const ARRAY_QUERY_PARAMS = new Set(['status']);
 
-export const GenerationPage = z.object({ items: z.array(GenerationRecord), nextCursor: z.string().nullable() });
+export const GenerationPage = z.object({
+  items: z.array(GenerationRecord),
+  nextCursor: z.string().nullable(),
+});
 
 export const GenerationRun = z.object({
   id: z.int(),
@@ -72,7 +84,13 @@ export const StoredEventBody = z.object({
 export const EventList = z.object({ items: z.array(StoredEventBody) });
 
 export const EventFeedQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('a sequence number; 0 from the start'),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(0)
+    .describe('a sequence number; 0 from the start'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export const EventFeed = z.object({
@@ -110,7 +128,9 @@ export const SettingBody = z.object({
   updatedAt: isoOut.nullable(),
 });
 export const SettingList = z.object({ items: z.array(SettingBody) });
-export const PutSettingBody = z.strictObject({ value: z.json().describe("any JSON value; checked against the setting's own schema") });
+export const PutSettingBody = z.strictObject({
+  value: z.json().describe("any JSON value; checked against the setting's own schema"),
+});
 
 const HealthCheck = z.object({
   status: z.enum(['Healthy', 'Degraded', 'Unhealthy']),

@@ -25,7 +25,10 @@ export class CursorCodec {
   }
 
   decode(cursor: string): unknown {
-    const bad = () => validationError('the cursor is not valid', [{ field: 'cursor', message: 'not a cursor this API issued' }]);
+    const bad = () =>
+      validationError('the cursor is not valid', [
+        { field: 'cursor', message: 'not a cursor this API issued' },
+      ]);
     const dot = cursor.indexOf('.');
     if (dot <= 0 || cursor.length > 2000) throw bad();
     const body = cursor.slice(0, dot);

@@ -14,11 +14,16 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
-  const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : Buffer.from(event.body!, 'utf8')) : undefined;
+  const body = hasBody
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body!, 'base64')
+      : Buffer.from(event.body!, 'utf8')
+    : undefined;
   return new Request(`https://${host}${event.rawPath || '/'}${query}`, { method, headers, body });
 }
 
-const TEXTUAL = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript)|application\/x-www-form-urlencoded)/i;
+const TEXTUAL =
+  /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript)|application\/x-www-form-urlencoded)/i;
 
 export async function resultFromResponse(response: Response): Promise<APIGatewayProxyStructuredResultV2> {
   const headers: Record<string, string> = {};

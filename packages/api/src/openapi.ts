@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
 import type { RouteSpec } from './routes/define.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -36,7 +36,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
       }
       return v;
     };
-    for (const [name, def] of Object.entries(defs)) components[renames.get(name)!] = rewrite(def) as JsonSchema;
+    for (const [name, def] of Object.entries(defs))
+      components[renames.get(name)!] = rewrite(def) as JsonSchema;
     return rewrite(out) as JsonSchema;
   };
 
@@ -69,7 +70,13 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
     addParams(r.params, 'path');
     addParams(r.query, 'query');
     for (const h of r.requestHeaders ?? []) {
-      parameters.push({ name: h.name, in: 'header', required: false, description: h.description, schema: render(h.schema, 'input') });
+      parameters.push({
+        name: h.name,
+        in: 'header',
+        required: false,
+        description: h.description,
+        schema: render(h.schema, 'input'),
+      });
     }
 
     const responses: Record<string, unknown> = {};
@@ -78,10 +85,14 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
         Number(status) >= 400
           ? problem(spec.description)
           : spec.schema
-            ? { description: spec.description, content: { 'application/json': { schema: render(spec.schema, 'output') } } }
+            ? {
+                description: spec.description,
+                content: { 'application/json': { schema: render(spec.schema, 'output') } },
+              }
             : { description: spec.description };
     }
-    if (r.params || r.query || r.body || r.requestHeaders) responses['400'] ??= problem('Invalid request (see `errors`)');
+    if (r.params || r.query || r.body || r.requestHeaders)
+      responses['400'] ??= problem('Invalid request (see `errors`)');
     if (r.access !== 'public') {
       responses['401'] ??= problem('Missing, unknown, revoked or expired API key');
       responses['429'] ??= problem('Over the per-minute rate limit; see Retry-After and RateLimit-* headers');
@@ -91,7 +102,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
       responses['413'] ??= problem('Body larger than 64 KB');
       responses['415'] ??= problem('Content-Type is not application/json');
     }
-    if (r.gated !== false) responses['503'] ??= problem('Database unreachable or schema upgrade in progress; see Retry-After');
+    if (r.gated !== false)
+      responses['503'] ??= problem('Database unreachable or schema upgrade in progress; see Retry-After');
     responses['500'] ??= problem('Unexpected error; quote the X-Request-Id');
 
     paths[r.path] ??= {};
@@ -102,7 +114,12 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
       security: r.access === 'public' ? [] : [{ apiKey: [] }],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: render(r.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: render(r.body, 'input') } },
+            },
+          }
         : {}),
       responses,
     };
@@ -113,13 +130,16 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
     info: {
       title: info.title ?? 'genledger API',
       version: info.version ?? '0.1.0',
-      description: 'Generation requests, their runs and events, API keys and runtime settings. Errors are RFC 9457 problem+json.',
+      description:
+        'Generation requests, their runs and events, API keys and runtime settings. Errors are RFC 9457 problem+json.',
     },
     servers: [{ url: '/' }],
     paths,
     components: {
       schemas: components,
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer gl_<prefix>_<secret>' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer gl_<prefix>_<secret>' },
+      },
     },
   };
 }

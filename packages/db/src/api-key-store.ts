@@ -71,7 +71,9 @@ interface SummaryRow {
   revoked_at: unknown;
 }
 
-const SUMMARY_COLUMNS = sql.raw('id, name, key_prefix, is_admin, rate_limit, created_at, last_used_at, expires_at, revoked_at');
+const SUMMARY_COLUMNS = sql.raw(
+  'id, name, key_prefix, is_admin, rate_limit, created_at, last_used_at, expires_at, revoked_at',
+);
 const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
 
 function toSummary(r: SummaryRow): ApiKeySummary {
@@ -148,7 +150,8 @@ export class ApiKeyStore {
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'utf8'), Buffer.from(hash, 'utf8'))) {
       throw unauthorized('the API key is not valid');
     }
-    if (!row.active) throw unauthorized(row.revoked ? 'the API key has been revoked' : 'the API key has expired');
+    if (!row.active)
+      throw unauthorized(row.revoked ? 'the API key has been revoked' : 'the API key has expired');
     const limit = toNumber(row.rate_limit);
     const count = toNumber(row.rate_window_count);
     const resetSeconds = Math.max(1, toNumber(row.reset_seconds));
@@ -201,7 +204,11 @@ export class ApiKeyStore {
     plaintext: string,
     name = 'admin (ADMIN_API_KEY)',
   ): Promise<{ summary: ApiKeySummary; created: boolean; usable: boolean }> {
-    if (plaintext.length < MIN_ADMIN_KEY_LENGTH || plaintext.length > MAX_KEY_LENGTH || /\s/.test(plaintext)) {
+    if (
+      plaintext.length < MIN_ADMIN_KEY_LENGTH ||
+      plaintext.length > MAX_KEY_LENGTH ||
+      /\s/.test(plaintext)
+    ) {
       throw new AppError(
         'configuration',
         `ADMIN_API_KEY: must be ${MIN_ADMIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} characters without whitespace`,
@@ -210,11 +217,15 @@ export class ApiKeyStore {
     const { summary } = await this.create({ name, isAdmin: true }, { source: 'ADMIN_API_KEY' }, plaintext);
     if (summary) return { summary, created: true, usable: true };
     const [row] = await rowsOf<SummaryRow>(
-      this.database.db.execute(sql`select ${SUMMARY_COLUMNS} from ${this.table} where key_hash = ${hashKey(plaintext)}`),
+      this.database.db.execute(
+        sql`select ${SUMMARY_COLUMNS} from ${this.table} where key_hash = ${hashKey(plaintext)}`,
+      ),
     );
     const existing = toSummary(row!);
     const usable =
-      existing.isAdmin && existing.revokedAt === null && (existing.expiresAt === null || existing.expiresAt > new Date());
+      existing.isAdmin &&
+      existing.revokedAt === null &&
+      (existing.expiresAt === null || existing.expiresAt > new Date());
     return { summary: existing, created: false, usable };
   }
 

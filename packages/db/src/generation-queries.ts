@@ -2,7 +2,12 @@ import type { GenerationRecord, GenerationStatus } from '@genledger/core/contrac
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { rowsOf, toDate, toNumber } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, type Owner, toGenerationRecord } from './generation-store.ts';
+import {
+  GENERATION_COLUMNS,
+  type GenerationRow,
+  type Owner,
+  toGenerationRecord,
+} from './generation-store.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */
 export const GENERATION_SORT_FIELDS = {
@@ -76,10 +81,12 @@ export class GenerationQueries {
   private filters(owner: Owner, f: GenerationFilter): SQL {
     const parts: SQL[] = [this.ownerFilter(owner)];
     if (f.statuses && f.statuses.length > 0) {
-      parts.push(sql`status in (${sql.join(
-        f.statuses.map((s) => sql`${s}`),
-        sql`, `,
-      )})`);
+      parts.push(
+        sql`status in (${sql.join(
+          f.statuses.map((s) => sql`${s}`),
+          sql`, `,
+        )})`,
+      );
     }
     if (f.model !== undefined) parts.push(sql`model = ${f.model}`);
     if (f.from) parts.push(sql`created_at >= ${f.from.toISOString()}::timestamptz`);
@@ -96,12 +103,20 @@ export class GenerationQueries {
    * two index-ordered branches (values, then nulls), each limited, so nulls sort last in both
    * directions without giving up the seek.
    */
-  async list(owner: Owner, filter: GenerationFilter, sort: GenerationSort, limit: number, after?: GenerationKeyset): Promise<GenerationPage> {
+  async list(
+    owner: Owner,
+    filter: GenerationFilter,
+    sort: GenerationSort,
+    limit: number,
+    after?: GenerationKeyset,
+  ): Promise<GenerationPage> {
     const spec = GENERATION_SORT_FIELDS[sort.field];
     const col = sql.raw(spec.column);
     const dir = sql.raw(sort.descending ? 'desc' : 'asc');
     const cmp = sql.raw(sort.descending ? '<' : '>');
-    const cast = sql.raw(spec.kind === 'timestamp' ? 'timestamptz' : spec.kind === 'integer' ? 'integer' : 'text');
+    const cast = sql.raw(
+      spec.kind === 'timestamp' ? 'timestamptz' : spec.kind === 'integer' ? 'integer' : 'text',
+    );
     const where = this.filters(owner, filter);
     const take = limit + 1;
     // The sort value as text that casts back exactly (timestamps in UTC with microseconds).

@@ -4,7 +4,10 @@ import { startLocalServer } from './server.ts';
 
 try {
   const server = await startLocalServer();
-  const lines = [`genledger listening on ${server.url}`, `database: ${server.database.target} (schema "${server.database.schema}")`];
+  const lines = [
+    `genledger listening on ${server.url}`,
+    `database: ${server.database.target} (schema "${server.database.schema}")`,
+  ];
   if (server.adminKey?.created && !process.env.ADMIN_API_KEY) {
     lines.push(`admin API key (shown once, store it now): ${server.adminKey.key}`);
   } else if (server.adminKey) {
@@ -33,6 +36,10 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (e) {
-  console.error(isAppError(e) || e instanceof Error ? `genledger: ${e.message.split('\n')[0]}` : `genledger: ${String(e)}`);
+  console.error(
+    isAppError(e) || e instanceof Error
+      ? `genledger: ${e.message.split('\n')[0]}`
+      : `genledger: ${String(e)}`,
+  );
   process.exit(1);
 }

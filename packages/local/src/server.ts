@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { depsFromDatabase } from '@genledger/api/deps';
@@ -12,6 +11,7 @@ import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
+import { serve } from '@hono/node-server';
 import { z } from 'zod';
 
 export interface LocalServerOptions {
@@ -68,18 +68,35 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let adminKey: LocalServer['adminKey'];
     if (config.adminApiKey) {
       const ensured = await keys.ensureAdminKey(config.adminApiKey);
-      adminKey = { key: config.adminApiKey, prefix: ensured.summary.prefix, created: ensured.created, usable: ensured.usable };
+      adminKey = {
+        key: config.adminApiKey,
+        prefix: ensured.summary.prefix,
+        created: ensured.created,
+        usable: ensured.usable,
+      };
     } else if (!(await keys.hasUsableAdmin())) {
-      const { summary, key } = await keys.create({ name: 'local admin (first start)', isAdmin: true }, { source: 'npm start' });
+      const { summary, key } = await keys.create(
+        { name: 'local admin (first start)', isAdmin: true },
+        { source: 'npm start' },
+      );
       adminKey = { key, prefix: summary!.prefix, created: true, usable: true };
     }
 
     const app = createApp(
-      depsFromDatabase(database, { queue: options.queue ?? noQueue, logger, cursorSecret: config.cursorSecret }),
+      depsFromDatabase(database, {
+        queue: options.queue ?? noQueue,
+        logger,
+        cursorSecret: config.cursorSecret,
+      }),
     );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: (req) => app.fetch(req), port: options.port ?? local.PORT, hostname: options.host ?? local.HOST }, () =>
-        resolve(s),
+      const s = serve(
+        {
+          fetch: (req) => app.fetch(req),
+          port: options.port ?? local.PORT,
+          hostname: options.host ?? local.HOST,
+        },
+        () => resolve(s),
       );
       s.once('error', reject);
     });

@@ -45,7 +45,9 @@ export const createApiKey = route({
     const b = ctx.body;
     const expiresAt = b.expiresAt ? new Date(b.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw validationError('expiresAt must be in the future', [{ field: 'expiresAt', message: 'must be in the future' }]);
+      throw validationError('expiresAt must be in the future', [
+        { field: 'expiresAt', message: 'must be in the future' },
+      ]);
     }
     const { summary, key } = await ctx.deps.apiKeys.create(
       { name: b.name, isAdmin: b.isAdmin, rateLimit: b.rateLimit, expiresAt },
@@ -82,7 +84,10 @@ export const revokeApiKey = route({
   tag: 'api-keys',
   access: 'admin',
   params: IdParam,
-  responses: { 200: { description: 'The revoked key', schema: ApiKeyBody }, 404: { description: 'Not found' } },
+  responses: {
+    200: { description: 'The revoked key', schema: ApiKeyBody },
+    404: { description: 'Not found' },
+  },
   async handler(ctx) {
     const { id } = ctx.params;
     if (!z.uuid().safeParse(id).success) throw notFound(`API key ${id} not found`);
@@ -112,9 +117,15 @@ export const putSetting = route({
   access: 'admin',
   params: z.object({ key: z.string().max(100) }),
   body: PutSettingBody,
-  responses: { 200: { description: 'The setting as stored', schema: SettingBody }, 404: { description: 'Unknown key' } },
+  responses: {
+    200: { description: 'The setting as stored', schema: SettingBody },
+    404: { description: 'Unknown key' },
+  },
   async handler(ctx) {
-    return { status: 200, body: settingBody(await ctx.deps.settings.set(ctx.params.key, ctx.body.value, ctx.metadata)) };
+    return {
+      status: 200,
+      body: settingBody(await ctx.deps.settings.set(ctx.params.key, ctx.body.value, ctx.metadata)),
+    };
   },
 });
 

@@ -1,5 +1,5 @@
-import type { Owner } from '@genledger/db/generation-store';
 import type { Principal } from '@genledger/db/api-key-store';
+import type { Owner } from '@genledger/db/generation-store';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 
@@ -62,7 +62,9 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   handler(ctx: RouteContext<P, Q, B>): Promise<Reply>;
 }
 
-export function route<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+export function route<P = undefined, Q = undefined, B = undefined>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec<P, Q, B> {
   return spec;
 }
 

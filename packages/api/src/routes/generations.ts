@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { notFound, validationError } from '@genledger/core/errors';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
-import type { GenerationFilter, GenerationKeyset, GenerationSortField } from '@genledger/db/generation-queries';
+import type {
+  GenerationFilter,
+  GenerationKeyset,
+  GenerationSortField,
+} from '@genledger/db/generation-queries';
 import { z } from 'zod';
 import {
   EventList,
@@ -40,7 +44,13 @@ export const createGeneration = route({
       schema: IdempotencyKey,
     },
   ],
-  responses: { 202: { description: 'Accepted: the generation, pending', schema: GenerationRecord } },
+  responses: {
+    202: {
+      description: 'Accepted: the generation, pending (or the original one for a repeated Idempotency-Key)',
+      schema: GenerationRecord,
+    },
+    409: { description: 'Idempotency-Key already used with another body' },
+  },
   async handler(ctx) {
     const { generation, created } = await submitGeneration(
       { generations: ctx.deps.generations, queue: ctx.deps.queue, logger: ctx.deps.logger },
@@ -54,7 +64,10 @@ export const createGeneration = route({
     return {
       status: 202,
       body: generation,
-      headers: { Location: `/generations/${generation.id}`, ...(created ? {} : { 'Idempotent-Replayed': 'true' }) },
+      headers: {
+        Location: `/generations/${generation.id}`,
+        ...(created ? {} : { 'Idempotent-Replayed': 'true' }),
+      },
     };
   },
 });
@@ -67,7 +80,10 @@ export const getGeneration = route({
   tag: 'generations',
   access: 'key',
   params: IdParam,
-  responses: { 200: { description: 'The generation', schema: GenerationRecord }, 404: { description: 'Not found' } },
+  responses: {
+    200: { description: 'The generation', schema: GenerationRecord },
+    404: { description: 'Not found' },
+  },
   async handler(ctx) {
     const id = generationId(ctx.params.id);
     const g = await ctx.deps.generations.get(id, ctx.owner);
@@ -103,7 +119,10 @@ export const generationRuns = route({
   tag: 'generations',
   access: 'key',
   params: IdParam,
-  responses: { 200: { description: 'Runs in attempt order', schema: GenerationRuns }, 404: { description: 'Not found' } },
+  responses: {
+    200: { description: 'Runs in attempt order', schema: GenerationRuns },
+    404: { description: 'Not found' },
+  },
   async handler(ctx) {
     const id = generationId(ctx.params.id);
     const runs = await ctx.deps.queries.runs(id, ctx.owner);
@@ -120,7 +139,10 @@ export const generationEvents = route({
   tag: 'generations',
   access: 'key',
   params: IdParam,
-  responses: { 200: { description: 'Events in stream order', schema: EventList }, 404: { description: 'Not found' } },
+  responses: {
+    200: { description: 'Events in stream order', schema: EventList },
+    404: { description: 'Not found' },
+  },
   async handler(ctx) {
     const id = generationId(ctx.params.id);
     // Ownership first: another key's stream is as invisible as its generation.
@@ -140,7 +162,10 @@ function queryFingerprint(q: ListQuery): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
-function decodeCursor(ctx: RouteContext<unknown, ListQuery, unknown>, fingerprint: string): GenerationKeyset | undefined {
+function decodeCursor(
+  ctx: RouteContext<unknown, ListQuery, unknown>,
+  fingerprint: string,
+): GenerationKeyset | undefined {
   if (ctx.query.cursor === undefined) return undefined;
   const parsed = CursorPayload.safeParse(ctx.deps.cursors.decode(ctx.query.cursor));
   if (!parsed.success || parsed.data.s !== ctx.query.sort || parsed.data.f !== fingerprint) {
@@ -163,7 +188,9 @@ export const listGenerations = route({
   async handler(ctx) {
     const q = ctx.query;
     if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) {
-      throw validationError('from must not be after to', [{ field: 'from', message: 'must not be after to' }]);
+      throw validationError('from must not be after to', [
+        { field: 'from', message: 'must not be after to' },
+      ]);
     }
     const fingerprint = queryFingerprint(q);
     const after = decodeCursor(ctx, fingerprint);

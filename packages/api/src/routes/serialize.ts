@@ -3,7 +3,12 @@ import type { StoredEvent } from '@genledger/db/event-store';
 import type { GenerationRun } from '@genledger/db/generation-queries';
 import type { SettingEntry } from '@genledger/db/settings-store';
 import type { z } from 'zod';
-import type { ApiKeyBody, GenerationRun as GenerationRunBody, SettingBody, StoredEventBody } from '../contracts.ts';
+import type {
+  ApiKeyBody,
+  GenerationRun as GenerationRunBody,
+  SettingBody,
+  StoredEventBody,
+} from '../contracts.ts';
 
 /** Store values → response bodies (dates as ISO strings), shaped as the contracts say. */
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
