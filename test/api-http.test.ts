@@ -1,4 +1,5 @@
 import type { Database } from '@genledger/db/connect';
+import { rowsOf } from '@genledger/db/executor';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,11 +141,9 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API over real HTTP on %s', 
     expect(listed).toMatchObject({ name: 'managed', rateLimit: 50, isAdmin: false, revokedAt: null });
     expect(list.text).not.toContain(k.key.slice(12));
     expect(JSON.stringify(list.body)).not.toMatch(/[0-9a-f]{64}/);
-    const [stored] = (
-      await database.db.execute(sql`select key_hash from ${database.tables.apiKeys} where id = ${k.id}`)
-    ).rows as {
-      key_hash: string;
-    }[];
+    const [stored] = await rowsOf<{ key_hash: string }>(
+      database.db.execute(sql`select key_hash from ${database.tables.apiKeys} where id = ${k.id}`),
+    );
     expect(stored!.key_hash).toMatch(/^[0-9a-f]{64}$/);
 
     expect((await api.delete(`/api-keys/${k.id}`, { key: ADMIN_KEY })).status).toBe(200);
@@ -188,11 +187,9 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API over real HTTP on %s', 
     });
     expect(res.headers.get('location')).toBe(`/generations/${res.body.id}`);
     const id = res.body.id as string;
-    const [row] = (
-      await database.db.execute(sql`select enqueued_at from ${database.tables.generations} where id = ${id}`)
-    ).rows as {
-      enqueued_at: unknown;
-    }[];
+    const [row] = await rowsOf<{ enqueued_at: unknown }>(
+      database.db.execute(sql`select enqueued_at from ${database.tables.generations} where id = ${id}`),
+    );
     expect(row!.enqueued_at).toBeNull();
 
     expect((await api.get(`/generations/${id}`, { key: k.key })).body).toEqual(res.body);
