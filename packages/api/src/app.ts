@@ -1,0 +1,270 @@
+import { AppError, fieldErrorsFromZod, isAppError, validationError } from '@genledger/core/errors';
+import type { Principal } from '@genledger/db/api-key-store';
+import type { Owner } from '@genledger/db/generation-store';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
+import type { AppDeps } from './deps.ts';
+import { buildOpenApi } from './openapi.ts';
+import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from './problem.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { type RouteSpec, route, routerPath } from './routes/define.ts';
+import { generationRoutes } from './routes/generations.ts';
+import { cachedHealth, gateReason } from './schema-gate.ts';
+
+/**
+ * Why Hono: it routes web-standard Request → Response, so the one app runs unchanged under
+ * @hono/node-server (`npm start`, tests, benches) and in Lambda behind a 60-line API Gateway v2
+ * adapter of our own (`lambda-adapter.ts`). Powertools' event-handler Router is the other
+ * candidate; it speaks Lambda events, so serving it locally would mean faking events, and its
+ * middleware/validation story is younger. `hono/aws-lambda` is deprecated upstream (moving to a
+ * separate `@hono/aws-lambda`); our adapter needs neither and keeps the bundle small.
+ */
+
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Seconds a client should wait while the schema is being upgraded or the database is away. */
+export const GATE_RETRY_AFTER_SECONDS = 5;
+
+type Env = {
+  Bindings: { lambdaRequestId?: string };
+  Variables: { requestId: string; keyPrefix?: string };
+};
+
+const healthRoute = route({
+  method: 'get',
+  path: '/health',
+  operationId: 'health',
+  summary: 'Database reachability and schema version',
+  tag: 'meta',
+  access: 'public',
+  gated: false,
+  responses: {
+    200: { description: 'Healthy or Degraded (embedded database)', schema: HealthBody },
+    503: { description: 'Unhealthy: unreachable, or the schema is behind the code' },
+  },
+  handler: async () => ({ status: 200 }), // replaced in createApp: it needs the cached probe
+});
+
+const openApiRoute = route({
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'openapi',
+  summary: 'This document',
+  tag: 'meta',
+  access: 'public',
+  gated: false,
+  responses: { 200: { description: 'OpenAPI 3.1 document' } },
+  handler: async () => ({ status: 200 }),
+});
+
+/** Every route of the app, in the order they are documented. */
+export const ROUTES: readonly RouteSpec[] = [healthRoute, openApiRoute, ...generationRoutes, ...adminRoutes];
+
+/** Routes without a query schema accept none: an unknown parameter is a 400, not silently ignored. */
+const NO_QUERY = z.strictObject({});
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function problemResponse(c: Context<Env>, p: Problem, headers: Record<string, string> = {}) {
+  const body: Problem = { ...p, instance: c.req.path, requestId: c.get('requestId') };
+  return c.body(JSON.stringify(body), p.status as 400, { ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m?.[1];
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return undefined as T;
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw validationError(
+      `the ${where} is invalid`,
+      fieldErrorsFromZod(r.error.issues).map((f) => ({
+        ...f,
+        field: f.field === '(root)' ? where : f.field,
+      })),
+    );
+  }
+  return r.data;
+}
+
+/** Query string → object: repeatable parameters as arrays (also comma-separated), others once. */
+function queryObject(c: Context<Env>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (ARRAY_QUERY_PARAMS.has(name)) {
+      out[name] = values.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
+    } else if (values.length > 1) {
+      throw validationError(`query parameter ${name} was given more than once`, [
+        { field: name, message: 'give it once' },
+      ]);
+    } else out[name] = values[0];
+  }
+  return out;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+
+/** A JSON object body, or a 4xx: wrong content type, empty, malformed, or not an object. */
+async function jsonBody(c: Context<Env>): Promise<unknown> {
+  const type = c.req.header('content-type');
+  if (!type || !JSON_TYPE.test(type)) {
+    throw Object.assign(new Error('unsupported media type'), {
+      problem: edgeProblem(
+        'unsupported-media-type',
+        `send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no Content-Type'})`,
+      ),
+    });
+  }
+  const text = await c.req.text();
+  if (text.trim().length === 0)
+    throw validationError('a JSON body is required', [{ field: 'body', message: 'required' }]);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw validationError('the body is not valid JSON', [
+      { field: 'body', message: e instanceof Error ? e.message : 'malformed JSON' },
+    ]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw validationError('the body must be a JSON object', [
+      { field: 'body', message: 'must be a JSON object' },
+    ]);
+  }
+  return value;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<Env>();
+  const health = cachedHealth(deps.health, deps.healthTtlMs);
+  const openApi = JSON.stringify(buildOpenApi(ROUTES));
+  const log = deps.logger;
+
+  // Request id, timing and the one log line per request (never a key or a body).
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    c.set(
+      'requestId',
+      incoming && REQUEST_ID.test(incoming) ? incoming : (c.env?.lambdaRequestId ?? crypto.randomUUID()),
+    );
+    await next();
+    c.header('X-Request-Id', c.get('requestId'));
+    const status = c.res.status;
+    const fields = {
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      requestId: c.get('requestId'),
+      keyPrefix: c.get('keyPrefix') ?? null,
+    };
+    if (status >= 500) log.error('request', fields);
+    else log.info('request', fields);
+  });
+
+  app.onError((err, c) => {
+    if (isAppError(err)) {
+      const headers: Record<string, string> = {};
+      if (err.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.retryAfterSeconds);
+      if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="genledger"';
+      if (err.kind === 'configuration')
+        log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
+      return problemResponse(c, problemFromAppError(err), headers);
+    }
+    const edge = (err as { problem?: Problem }).problem;
+    if (edge) return problemResponse(c, edge);
+    log.error('unhandled error', {
+      requestId: c.get('requestId'),
+      error: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    return problemResponse(
+      c,
+      edgeProblem('internal', 'an unexpected error occurred; quote the request id when reporting it'),
+    );
+  });
+
+  app.notFound((c) =>
+    problemResponse(c, {
+      type: 'https://genledger.dev/problems/not-found',
+      title: 'Not found',
+      status: 404,
+      detail: `no route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
+
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      problemResponse(
+        c as Context<Env>,
+        edgeProblem('payload-too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`),
+      ),
+  });
+
+  async function run(spec: RouteSpec, c: Context<Env>) {
+    if (spec.gated !== false) {
+      const reason = gateReason(await health());
+      if (reason) throw new AppError('unavailable', reason, { retryAfterSeconds: GATE_RETRY_AFTER_SECONDS });
+    }
+    let principal: Principal | undefined;
+    if (spec.access !== 'public') {
+      const token = bearer(c.req.header('authorization'));
+      if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+      principal = await deps.apiKeys.authenticate(token);
+      c.set('keyPrefix', principal.prefix);
+      const r = principal.rate;
+      c.header('RateLimit-Limit', String(r.limit));
+      c.header('RateLimit-Remaining', String(r.remaining));
+      c.header('RateLimit-Reset', String(r.resetSeconds));
+      c.header('RateLimit-Policy', `${r.limit};w=60`);
+      if (r.limited) {
+        throw new AppError('rate-limited', `rate limit of ${r.limit} requests per minute reached`, {
+          retryAfterSeconds: r.resetSeconds,
+        });
+      }
+      if (spec.access === 'admin' && !principal.isAdmin)
+        throw new AppError('forbidden', 'this route needs an admin API key');
+    }
+    const params = parseOrThrow(spec.params, c.req.param(), 'path');
+    const query = parseOrThrow(spec.query ?? NO_QUERY, queryObject(c), 'query');
+    const body = spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined;
+    const owner: Owner =
+      !principal || principal.isAdmin ? { admin: true } : { admin: false, apiKeyId: principal.apiKeyId };
+    const reply = await spec.handler({
+      deps,
+      params,
+      query,
+      body,
+      principal,
+      owner,
+      requestId: c.get('requestId'),
+      header: (name) => c.req.header(name),
+      metadata: { requestId: c.get('requestId'), ...(principal ? { apiKeyId: principal.apiKeyId } : {}) },
+    });
+    if (reply.body === undefined) return c.body(null, reply.status as 204, reply.headers);
+    return c.json(reply.body, reply.status as 200, reply.headers);
+  }
+
+  app.get('/health', async (c) => {
+    const report = await health();
+    return c.json(report, report.status === 'Unhealthy' ? 503 : 200, { 'Cache-Control': 'no-store' });
+  });
+  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json' }));
+  for (const spec of ROUTES) {
+    if (spec === healthRoute || spec === openApiRoute) continue;
+    const handler = (c: Context<Env>) => run(spec, c);
+    if (spec.body) app.on(spec.method.toUpperCase(), routerPath(spec.path), limitBody, handler);
+    else app.on(spec.method.toUpperCase(), routerPath(spec.path), handler);
+  }
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,53 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '@genledger/core/errors';
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
+
+/** Environment the HTTP API reads (the database layer reads its own: DATABASE_URL, DB_SCHEMA, …). */
+export const ApiEnv = z.object({
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_API_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^\S+$/, 'must not contain whitespace')
+    .optional(),
+});
+
+export interface ApiConfig {
+  logLevel: LogLevel;
+  cursorSecret: string;
+  /** Where the cursor secret came from, for the start-up line (never the secret itself). */
+  cursorSecretSource: 'CURSOR_SECRET' | 'DATABASE_URL' | 'random';
+  adminApiKey: string | undefined;
+}
+
+/**
+ * Reads and checks the API's settings; a bad value stops start-up with one line naming the
+ * variable. The cursor secret: CURSOR_SECRET when set (deployed: a linked secret); otherwise
+ * derived from DATABASE_URL, which every instance of a deployment shares and which already holds
+ * the database password — so cursors stay valid across Lambda instances with no extra secret;
+ * with the embedded database, a random per-process secret (cursors then end with the process).
+ */
+export function resolveApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ApiEnv.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const url = present.DATABASE_URL;
+  const [cursorSecret, cursorSecretSource] = e.CURSOR_SECRET
+    ? [e.CURSOR_SECRET, 'CURSOR_SECRET' as const]
+    : url
+      ? [
+          createHash('sha256')
+            .update(`genledger-cursor\0${url}\0${present.DB_SCHEMA ?? ''}`)
+            .digest('hex'),
+          'DATABASE_URL' as const,
+        ]
+      : [randomBytes(32).toString('hex'), 'random' as const];
+  return { logLevel: e.LOG_LEVEL, cursorSecret, cursorSecretSource, adminApiKey: e.ADMIN_API_KEY };
+}

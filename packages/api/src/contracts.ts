@@ -1,0 +1,145 @@
+import { DomainEvent } from '@genledger/core/contracts/events';
+import {
+  GENERATION_STATUSES,
+  GenerationRecord,
+  GenerationRequest,
+} from '@genledger/core/contracts/generation';
+import { SETTING_KEYS } from '@genledger/core/contracts/settings';
+import { z } from 'zod';
+
+/**
+ * The HTTP contracts beyond core's: query strings, path parameters and response bodies. Routes
+ * validate with these and the OpenAPI document is generated from them — one source of truth.
+ */
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoOut = z.iso.datetime();
+
+export const IdParam = z.object({ id: z.string().describe('a UUID') });
+export const SettingKeyParam = z.object({ key: z.enum(SETTING_KEYS as [string, ...string[]]) });
+
+export const SORT_VALUES = [
+  'createdAt',
+  '-createdAt',
+  'completedAt',
+  '-completedAt',
+  'durationMs',
+  '-durationMs',
+  'name',
+  '-name',
+] as const;
+
+export const ListGenerationsQuery = z.strictObject({
+  status: z
+    .array(z.enum(GENERATION_STATUSES))
+    .max(5)
+    .optional()
+    .describe('one or several statuses: repeat the parameter or separate with commas'),
+  model: z.string().min(1).max(100).optional(),
+  from: isoDateTime.optional().describe('created at or after (inclusive)'),
+  to: isoDateTime.optional().describe('created before (exclusive)'),
+  q: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('full-text search over name and prompt (web search syntax)'),
+  sort: z.enum(SORT_VALUES).default('-createdAt'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2000).optional().describe('nextCursor of the previous page'),
+});
+/** Query parameters that may repeat, as arrays; the others keep their first value. */
+export const ARRAY_QUERY_PARAMS = new Set(['status']);
+
+export const GenerationPage = z.object({
+  items: z.array(GenerationRecord),
+  nextCursor: z.string().nullable(),
+});
+
+export const GenerationRun = z.object({
+  id: z.int(),
+  generationId: z.uuid(),
+  attempt: z.int(),
+  messageId: z.string().nullable(),
+  receiveCount: z.int().nullable(),
+  status: z.enum(['running', 'completed', 'failed']),
+  startedAt: isoOut,
+  completedAt: isoOut.nullable(),
+  durationMs: z.int().nullable(),
+  errorType: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  errorStack: z.string().nullable(),
+});
+export const GenerationRuns = z.object({ items: z.array(GenerationRun) });
+
+export const StoredEventBody = z.object({
+  sequence: z.int(),
+  streamId: z.string(),
+  streamVersion: z.int(),
+  type: z.string(),
+  version: z.int(),
+  event: DomainEvent,
+  metadata: z.record(z.string(), z.unknown()),
+  storedAt: isoOut,
+});
+export const EventList = z.object({ items: z.array(StoredEventBody) });
+
+export const EventFeedQuery = z.strictObject({
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(0)
+    .describe('a sequence number; 0 from the start'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const EventFeed = z.object({
+  items: z.array(StoredEventBody),
+  next: z.int().describe('pass as `after` for the following page (equal to `after` when nothing new)'),
+});
+
+export const CreateApiKeyBody = z.strictObject({
+  name: z.string().min(1).max(255),
+  isAdmin: z.boolean().default(false),
+  rateLimit: z.int().min(1).max(1_000_000).default(100).describe('requests per minute'),
+  expiresAt: isoDateTime.nullable().optional(),
+});
+export const ApiKeyBody = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  prefix: z.string(),
+  isAdmin: z.boolean(),
+  rateLimit: z.int(),
+  createdAt: isoOut,
+  lastUsedAt: isoOut.nullable(),
+  expiresAt: isoOut.nullable(),
+  revokedAt: isoOut.nullable(),
+});
+export const CreatedApiKey = ApiKeyBody.extend({
+  key: z.string().describe('the plaintext key: shown once, never stored'),
+});
+export const ApiKeyList = z.object({ items: z.array(ApiKeyBody) });
+
+export const SettingBody = z.object({
+  key: z.string(),
+  value: z.unknown(),
+  isDefault: z.boolean(),
+  description: z.string(),
+  updatedAt: isoOut.nullable(),
+});
+export const SettingList = z.object({ items: z.array(SettingBody) });
+export const PutSettingBody = z.strictObject({
+  value: z.json().describe("any JSON value; checked against the setting's own schema"),
+});
+
+const HealthCheck = z.object({
+  status: z.enum(['Healthy', 'Degraded', 'Unhealthy']),
+  detail: z.string(),
+  durationMs: z.number().optional(),
+});
+export const HealthBody = z.object({
+  status: z.enum(['Healthy', 'Degraded', 'Unhealthy']),
+  checks: z.object({ database: HealthCheck, schema: HealthCheck }),
+});
+
+export { GenerationRecord, GenerationRequest };

@@ -1,0 +1,63 @@
+import type { AppError, ErrorKind, FieldError } from '@genledger/core/errors';
+import { z } from 'zod';
+
+/** RFC 9457 problem details, the one error shape of the API. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.int().min(400).max(599),
+  detail: z.string(),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * Every AppError kind maps to exactly one status, here and nowhere else. `validation` is 400 for
+ * any request that does not match its contract — path, query, headers or body alike — so a
+ * client needs one rule, and the response's `errors` says which field is wrong. (422 would split
+ * "well-formed but invalid" from "malformed" for no benefit to the caller.) `configuration` is a
+ * server fault: 500, and its detail is never shown.
+ */
+const BY_KIND: Record<ErrorKind, { status: number; title: string; slug: string }> = {
+  validation: { status: 400, title: 'Invalid request', slug: 'validation' },
+  unauthorized: { status: 401, title: 'Unauthorized', slug: 'unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
+  'not-found': { status: 404, title: 'Not found', slug: 'not-found' },
+  conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
+  'rate-limited': { status: 429, title: 'Too many requests', slug: 'rate-limited' },
+  unavailable: { status: 503, title: 'Service unavailable', slug: 'unavailable' },
+  configuration: { status: 500, title: 'Internal server error', slug: 'internal' },
+};
+
+/** Problems raised at the edge itself, before any use case runs. */
+const EDGE = {
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const;
+export type EdgeProblem = keyof typeof EDGE;
+
+const typeUri = (slug: string) => `https://genledger.dev/problems/${slug}`;
+
+export function problemFromAppError(e: AppError): Problem {
+  const m = BY_KIND[e.kind];
+  const internal = e.kind === 'configuration';
+  return {
+    type: typeUri(m.slug),
+    title: m.title,
+    status: m.status,
+    detail: internal ? 'an unexpected error occurred; quote the request id when reporting it' : e.message,
+    ...(e.fieldErrors.length > 0 ? { errors: e.fieldErrors } : {}),
+  };
+}
+
+export function edgeProblem(kind: EdgeProblem, detail: string, errors?: FieldError[]): Problem {
+  const m = EDGE[kind];
+  return { type: typeUri(kind), title: m.title, status: m.status, detail, ...(errors ? { errors } : {}) };
+}
+
+export const statusOfKind = (kind: ErrorKind) => BY_KIND[kind].status;

@@ -1,0 +1,72 @@
+import type { Principal } from '@genledger/db/api-key-store';
+import type { Owner } from '@genledger/db/generation-store';
+import type { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+
+export type Access = 'public' | 'key' | 'admin';
+export type Method = 'get' | 'post' | 'put' | 'delete';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteContext<P, Q, B> {
+  deps: AppDeps;
+  params: P;
+  query: Q;
+  body: B;
+  /** Undefined on public routes only. */
+  principal: Principal | undefined;
+  /** Whose generations the caller may see: everything for an admin key, its own otherwise. */
+  owner: Owner;
+  requestId: string;
+  header(name: string): string | undefined;
+  /** What stores record as event metadata: who and which request, never the key itself. */
+  metadata: Record<string, unknown>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface HeaderSpec {
+  name: string;
+  description: string;
+  schema: z.ZodType;
+}
+
+/**
+ * One route: its contract (validated on every request and rendered into OpenAPI) and its handler.
+ * Handlers are thin: they call a use case or a store and shape the reply; errors are AppError
+ * values thrown to the edge, which maps them once.
+ */
+export interface RouteSpec<P = any, Q = any, B = any> {
+  method: Method;
+  /** OpenAPI form: `/generations/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  /** False for the routes that must answer while the schema is behind (health, the document). */
+  gated?: boolean;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  requestHeaders?: HeaderSpec[];
+  /** Success responses; problem responses are added from access, inputs and gating. */
+  responses: Record<number, ResponseSpec>;
+  handler(ctx: RouteContext<P, Q, B>): Promise<Reply>;
+}
+
+export function route<P = undefined, Q = undefined, B = undefined>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+/** `/generations/{id}` → `/generations/:id` for the router. */
+export const routerPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');

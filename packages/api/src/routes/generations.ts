@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { streams } from '@genledger/core/contracts/events';
+import { notFound, validationError } from '@genledger/core/errors';
+import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
+import type {
+  GenerationFilter,
+  GenerationKeyset,
+  GenerationSortField,
+} from '@genledger/db/generation-queries';
+import { z } from 'zod';
+import {
+  EventList,
+  GenerationPage,
+  GenerationRecord,
+  GenerationRequest,
+  GenerationRuns,
+  IdParam,
+  ListGenerationsQuery,
+} from '../contracts.ts';
+import { type RouteContext, route } from './define.ts';
+import { eventBody, runBody } from './serialize.ts';
+
+const isUuid = (s: string) => z.uuid().safeParse(s).success;
+/** An id that is not a UUID cannot exist: 404, like any id the caller may not see. */
+function generationId(id: string): string {
+  if (!isUuid(id)) throw notFound(`generation ${id} not found`);
+  return id;
+}
+
+const IdempotencyKey = z.string().min(1).max(255);
+
+export const createGeneration = route({
+  method: 'post',
+  path: '/generations',
+  operationId: 'createGeneration',
+  summary: 'Submit a generation request',
+  tag: 'generations',
+  access: 'key',
+  body: GenerationRequest,
+  requestHeaders: [
+    {
+      name: 'Idempotency-Key',
+      description: 'Same key and body: the original generation is returned. Same key, other body: 409.',
+      schema: IdempotencyKey,
+    },
+  ],
+  responses: {
+    202: {
+      description: 'Accepted: the generation, pending (or the original one for a repeated Idempotency-Key)',
+      schema: GenerationRecord,
+    },
+    409: { description: 'Idempotency-Key already used with another body' },
+  },
+  async handler(ctx) {
+    const { generation, created } = await submitGeneration(
+      { generations: ctx.deps.generations, queue: ctx.deps.queue, logger: ctx.deps.logger },
+      {
+        body: ctx.body,
+        apiKeyId: ctx.principal!.apiKeyId,
+        idempotencyKey: ctx.header('idempotency-key') ?? null,
+        metadata: ctx.metadata,
+      },
+    );
+    return {
+      status: 202,
+      body: generation,
+      headers: {
+        Location: `/generations/${generation.id}`,
+        ...(created ? {} : { 'Idempotent-Replayed': 'true' }),
+      },
+    };
+  },
+});
+
+export const getGeneration = route({
+  method: 'get',
+  path: '/generations/{id}',
+  operationId: 'getGeneration',
+  summary: 'One generation (own, or any for an admin key)',
+  tag: 'generations',
+  access: 'key',
+  params: IdParam,
+  responses: {
+    200: { description: 'The generation', schema: GenerationRecord },
+    404: { description: 'Not found' },
+  },
+  async handler(ctx) {
+    const id = generationId(ctx.params.id);
+    const g = await ctx.deps.generations.get(id, ctx.owner);
+    if (!g) throw notFound(`generation ${id} not found`);
+    return { status: 200, body: g };
+  },
+});
+
+export const cancelGeneration = route({
+  method: 'post',
+  path: '/generations/{id}/cancel',
+  operationId: 'cancelGeneration',
+  summary: 'Cancel a pending or running generation',
+  tag: 'generations',
+  access: 'key',
+  params: IdParam,
+  responses: {
+    200: { description: 'Cancelled', schema: GenerationRecord },
+    404: { description: 'Not found' },
+    409: { description: 'Already finished' },
+  },
+  async handler(ctx) {
+    const g = await ctx.deps.generations.cancel(generationId(ctx.params.id), ctx.owner, ctx.metadata);
+    return { status: 200, body: g };
+  },
+});
+
+export const generationRuns = route({
+  method: 'get',
+  path: '/generations/{id}/runs',
+  operationId: 'listGenerationRuns',
+  summary: 'The run journal: one entry per processing attempt',
+  tag: 'generations',
+  access: 'key',
+  params: IdParam,
+  responses: {
+    200: { description: 'Runs in attempt order', schema: GenerationRuns },
+    404: { description: 'Not found' },
+  },
+  async handler(ctx) {
+    const id = generationId(ctx.params.id);
+    const runs = await ctx.deps.queries.runs(id, ctx.owner);
+    if (!runs) throw notFound(`generation ${id} not found`);
+    return { status: 200, body: { items: runs.map(runBody) } };
+  },
+});
+
+export const generationEvents = route({
+  method: 'get',
+  path: '/generations/{id}/events',
+  operationId: 'listGenerationEvents',
+  summary: "The generation's event stream",
+  tag: 'generations',
+  access: 'key',
+  params: IdParam,
+  responses: {
+    200: { description: 'Events in stream order', schema: EventList },
+    404: { description: 'Not found' },
+  },
+  async handler(ctx) {
+    const id = generationId(ctx.params.id);
+    // Ownership first: another key's stream is as invisible as its generation.
+    const g = await ctx.deps.generations.get(id, ctx.owner);
+    if (!g) throw notFound(`generation ${id} not found`);
+    const events = await ctx.deps.events.readStream(streams.generation(id));
+    return { status: 200, body: { items: events.map(eventBody) } };
+  },
+});
+
+type ListQuery = z.output<typeof ListGenerationsQuery>;
+const CursorPayload = z.object({ s: z.string(), f: z.string(), k: z.string().nullable(), i: z.uuid() });
+
+/** Binds a cursor to its query: another sort or other filters make the cursor invalid. */
+function queryFingerprint(q: ListQuery): string {
+  const parts = [[...(q.status ?? [])].sort().join(','), q.model ?? '', q.from ?? '', q.to ?? '', q.q ?? ''];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
+}
+
+function decodeCursor(
+  ctx: RouteContext<unknown, ListQuery, unknown>,
+  fingerprint: string,
+): GenerationKeyset | undefined {
+  if (ctx.query.cursor === undefined) return undefined;
+  const parsed = CursorPayload.safeParse(ctx.deps.cursors.decode(ctx.query.cursor));
+  if (!parsed.success || parsed.data.s !== ctx.query.sort || parsed.data.f !== fingerprint) {
+    throw validationError('the cursor belongs to another query', [
+      { field: 'cursor', message: 'use it with the same sort and filters it was issued for' },
+    ]);
+  }
+  return { value: parsed.data.k, id: parsed.data.i };
+}
+
+export const listGenerations = route({
+  method: 'get',
+  path: '/generations',
+  operationId: 'listGenerations',
+  summary: 'Generations (own, or all for an admin key): filters, full text, sort, keyset paging',
+  tag: 'generations',
+  access: 'key',
+  query: ListGenerationsQuery,
+  responses: { 200: { description: 'One page; nextCursor is null on the last', schema: GenerationPage } },
+  async handler(ctx) {
+    const q = ctx.query;
+    if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) {
+      throw validationError('from must not be after to', [
+        { field: 'from', message: 'must not be after to' },
+      ]);
+    }
+    const fingerprint = queryFingerprint(q);
+    const after = decodeCursor(ctx, fingerprint);
+    const descending = q.sort.startsWith('-');
+    const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
+    const filter: GenerationFilter = {
+      statuses: q.status,
+      model: q.model,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      q: q.q,
+    };
+    const page = await ctx.deps.queries.list(ctx.owner, filter, { field, descending }, q.limit, after);
+    const nextCursor = page.next
+      ? ctx.deps.cursors.encode({ s: q.sort, f: fingerprint, k: page.next.value, i: page.next.id })
+      : null;
+    return { status: 200, body: { items: page.items, nextCursor } };
+  },
+});
+
+export const generationRoutes = [
+  createGeneration,
+  listGenerations,
+  getGeneration,
+  cancelGeneration,
+  generationRuns,
+  generationEvents,
+];

@@ -1,0 +1,51 @@
+import type { ApiKeySummary } from '@genledger/db/api-key-store';
+import type { StoredEvent } from '@genledger/db/event-store';
+import type { GenerationRun } from '@genledger/db/generation-queries';
+import type { SettingEntry } from '@genledger/db/settings-store';
+import type { z } from 'zod';
+import type {
+  ApiKeyBody,
+  GenerationRun as GenerationRunBody,
+  SettingBody,
+  StoredEventBody,
+} from '../contracts.ts';
+
+/** Store values → response bodies (dates as ISO strings), shaped as the contracts say. */
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+export const apiKeyBody = (k: ApiKeySummary): z.infer<typeof ApiKeyBody> => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  isAdmin: k.isAdmin,
+  rateLimit: k.rateLimit,
+  createdAt: k.createdAt.toISOString(),
+  lastUsedAt: iso(k.lastUsedAt),
+  expiresAt: iso(k.expiresAt),
+  revokedAt: iso(k.revokedAt),
+});
+
+export const eventBody = (e: StoredEvent): z.infer<typeof StoredEventBody> => ({
+  sequence: e.sequence,
+  streamId: e.streamId,
+  streamVersion: e.streamVersion,
+  type: e.type,
+  version: e.version,
+  event: e.event,
+  metadata: e.metadata,
+  storedAt: e.storedAt.toISOString(),
+});
+
+export const runBody = (r: GenerationRun): z.infer<typeof GenerationRunBody> => ({
+  ...r,
+  startedAt: r.startedAt.toISOString(),
+  completedAt: iso(r.completedAt),
+});
+
+export const settingBody = (s: SettingEntry): z.infer<typeof SettingBody> => ({
+  key: s.key,
+  value: s.value,
+  isDefault: s.isDefault,
+  description: s.description,
+  updatedAt: iso(s.updatedAt),
+});

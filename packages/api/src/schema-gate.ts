@@ -1,0 +1,36 @@
+import type { HealthReport } from '@genledger/db/health';
+
+/**
+ * Caches the health probe so gating costs no round trip per request: a healthy answer is reused
+ * for a few seconds, an unhealthy one for one second (so a finished migration opens the gate
+ * quickly). Concurrent callers share one probe in flight.
+ */
+export function cachedHealth(
+  probe: () => Promise<HealthReport>,
+  ttl: { healthy: number; unhealthy: number } = { healthy: 5_000, unhealthy: 1_000 },
+  now: () => number = Date.now,
+): () => Promise<HealthReport> {
+  let cached: { report: HealthReport; until: number } | undefined;
+  let inFlight: Promise<HealthReport> | undefined;
+  return () => {
+    if (cached && cached.until > now()) return Promise.resolve(cached.report);
+    inFlight ??= probe()
+      .then((report) => {
+        cached = { report, until: now() + (report.status === 'Unhealthy' ? ttl.unhealthy : ttl.healthy) };
+        return report;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+}
+
+/** Why requests are refused right now, or undefined when the database and its schema are usable. */
+export function gateReason(report: HealthReport): string | undefined {
+  if (report.checks.schema.status === 'Unhealthy' && report.checks.database.status !== 'Unhealthy') {
+    return `the database schema is being upgraded (${report.checks.schema.detail}); retry shortly`;
+  }
+  if (report.status === 'Unhealthy') return 'the database is unreachable; retry shortly';
+  return undefined;
+}

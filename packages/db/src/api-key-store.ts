@@ -1,0 +1,270 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { streams } from '@genledger/core/contracts/events';
+import { AppError, notFound } from '@genledger/core/errors';
+import { sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import type { EventStore } from './event-store.ts';
+import { rowsOf, toDate, toNumber } from './executor.ts';
+
+/**
+ * API keys look like `gl_<prefix>_<secret>`: the 8-character prefix is public (stored, logged,
+ * indexed), the 43-character secret carries 256 bits of entropy. Only the SHA-256 hex of the
+ * whole key is stored, so a database leak reveals no usable key. A key of another shape (an
+ * operator's ADMIN_API_KEY) gets a prefix derived from its hash, so nothing of it is ever shown.
+ */
+const KEY_PATTERN = /^gl_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,200})$/;
+const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Longest bearer token looked at: anything longer is rejected before any database work. */
+export const MAX_KEY_LENGTH = 256;
+export const MIN_ADMIN_KEY_LENGTH = 32;
+
+export const hashKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+
+export function prefixOf(key: string, hash = hashKey(key)): string {
+  const m = KEY_PATTERN.exec(key);
+  return m ? m[1]! : `h${hash.slice(0, 7)}`;
+}
+
+export function generateKey(): { key: string; prefix: string } {
+  const bytes = randomBytes(8);
+  let prefix = '';
+  for (const b of bytes) prefix += ALPHANUM[b % ALPHANUM.length];
+  return { key: `gl_${prefix}_${randomBytes(32).toString('base64url')}`, prefix };
+}
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  prefix: string;
+  isAdmin: boolean;
+  rateLimit: number;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface NewApiKey {
+  name: string;
+  isAdmin?: boolean;
+  rateLimit?: number;
+  expiresAt?: Date | null;
+}
+
+/** Who made a request, and where their rate-limit window stands after counting this request. */
+export interface Principal {
+  apiKeyId: string;
+  prefix: string;
+  isAdmin: boolean;
+  rate: { limit: number; remaining: number; resetSeconds: number; limited: boolean };
+}
+
+interface SummaryRow {
+  id: string;
+  name: string;
+  key_prefix: string;
+  is_admin: boolean;
+  rate_limit: unknown;
+  created_at: unknown;
+  last_used_at: unknown;
+  expires_at: unknown;
+  revoked_at: unknown;
+}
+
+const SUMMARY_COLUMNS = sql.raw(
+  'id, name, key_prefix, is_admin, rate_limit, created_at, last_used_at, expires_at, revoked_at',
+);
+const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
+
+function toSummary(r: SummaryRow): ApiKeySummary {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.key_prefix,
+    isAdmin: r.is_admin,
+    rateLimit: toNumber(r.rate_limit),
+    createdAt: toDate(r.created_at),
+    lastUsedAt: dateOrNull(r.last_used_at),
+    expiresAt: dateOrNull(r.expires_at),
+    revokedAt: dateOrNull(r.revoked_at),
+  };
+}
+
+const unauthorized = (detail: string) => new AppError('unauthorized', detail);
+
+export class ApiKeyStore {
+  private readonly table;
+
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    private readonly events: EventStore,
+  ) {
+    this.table = sql.raw(`"${database.schema}"."api_keys"`);
+  }
+
+  /**
+   * Authenticates a bearer key, counts it against its per-minute window and stamps last_used_at —
+   * one SQL statement, one round trip. The window lives in the key's row (fixed minute windows
+   * on the database clock), so the limit holds across any number of Lambda instances: concurrent
+   * requests on one key serialise on the row lock and each sees the count the previous one left.
+   *
+   * The row is found by its public prefix and hash; the hash returned is then compared in
+   * constant time, which is the authoritative check. (The database's own equality on the hash
+   * cannot leak the secret: an attacker controls only the preimage, not the hash bytes.)
+   */
+  async authenticate(key: string): Promise<Principal> {
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized('the API key is not valid');
+    const hash = hashKey(key);
+    const prefix = prefixOf(key, hash);
+    const rows = await rowsOf<{
+      active: boolean;
+      id: string;
+      key_hash: string;
+      is_admin: boolean;
+      rate_limit: unknown;
+      rate_window_count: unknown;
+      reset_seconds: unknown;
+      revoked: boolean;
+    }>(
+      this.database.db.execute(sql`
+        with u as (
+          update ${this.table} a set
+            last_used_at = now(),
+            rate_window_count = case when a.rate_window_start = date_trunc('minute', now())
+                                     then a.rate_window_count + 1 else 1 end,
+            rate_window_start = date_trunc('minute', now())
+          where a.key_prefix = ${prefix} and a.key_hash = ${hash}
+            and a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
+          returning a.id, a.key_hash, a.is_admin, a.rate_limit, a.rate_window_count
+        )
+        select true as active, u.id, u.key_hash, u.is_admin, u.rate_limit, u.rate_window_count,
+               ceil(extract(epoch from (date_trunc('minute', now()) + interval '1 minute' - now())))::int as reset_seconds,
+               false as revoked
+        from u
+        union all
+        select false, k.id, k.key_hash, k.is_admin, k.rate_limit, 0, 0, k.revoked_at is not null
+        from ${this.table} k
+        where k.key_prefix = ${prefix} and k.key_hash = ${hash} and not exists (select 1 from u)`),
+    );
+    const row = rows[0];
+    if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'utf8'), Buffer.from(hash, 'utf8'))) {
+      throw unauthorized('the API key is not valid');
+    }
+    if (!row.active)
+      throw unauthorized(row.revoked ? 'the API key has been revoked' : 'the API key has expired');
+    const limit = toNumber(row.rate_limit);
+    const count = toNumber(row.rate_window_count);
+    const resetSeconds = Math.max(1, toNumber(row.reset_seconds));
+    return {
+      apiKeyId: row.id,
+      prefix,
+      isAdmin: row.is_admin,
+      rate: { limit, remaining: Math.max(0, limit - count), resetSeconds, limited: count > limit },
+    };
+  }
+
+  /** Creates a key and its ApiKeyCreated event in one statement; the plaintext is returned once. */
+  async create(input: NewApiKey, metadata: Record<string, unknown> = {}, plaintext?: string) {
+    const generated = plaintext === undefined ? generateKey() : undefined;
+    const key = plaintext ?? generated!.key;
+    const hash = hashKey(key);
+    const prefix = generated?.prefix ?? prefixOf(key, hash);
+    const id = crypto.randomUUID();
+    const isAdmin = input.isAdmin ?? false;
+    const event = this.events.prepare({
+      streamId: streams.apiKey(id),
+      event: { type: 'ApiKeyCreated', apiKeyId: id, name: input.name, prefix, isAdmin },
+      metadata,
+    });
+    const [row] = await rowsOf<SummaryRow>(
+      this.database.db.execute(sql`
+        with k as (
+          insert into ${this.table} (id, name, key_hash, key_prefix, is_admin, rate_limit, expires_at)
+          values (${id}, ${input.name}, ${hash}, ${prefix}, ${isAdmin}, ${input.rateLimit ?? 100},
+                  ${input.expiresAt ? input.expiresAt.toISOString() : null}::timestamptz)
+          on conflict (key_hash) do nothing
+          returning ${SUMMARY_COLUMNS}
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select ${event.stream_id}, 1, ${event.event_type}, ${event.event_version},
+                 ${JSON.stringify(event.payload)}::jsonb, ${JSON.stringify(event.metadata)}::jsonb
+          from k
+        )
+        select * from k`),
+    );
+    return { summary: row ? toSummary(row) : undefined, key };
+  }
+
+  /**
+   * Makes sure an operator-supplied key (ADMIN_API_KEY) exists as an admin key. Idempotent: a
+   * second start finds it and changes nothing. A key that exists but was revoked, expired or is
+   * not admin is reported, not silently restored: revoking it was somebody's decision.
+   */
+  async ensureAdminKey(
+    plaintext: string,
+    name = 'admin (ADMIN_API_KEY)',
+  ): Promise<{ summary: ApiKeySummary; created: boolean; usable: boolean }> {
+    if (
+      plaintext.length < MIN_ADMIN_KEY_LENGTH ||
+      plaintext.length > MAX_KEY_LENGTH ||
+      /\s/.test(plaintext)
+    ) {
+      throw new AppError(
+        'configuration',
+        `ADMIN_API_KEY: must be ${MIN_ADMIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} characters without whitespace`,
+      );
+    }
+    const { summary } = await this.create({ name, isAdmin: true }, { source: 'ADMIN_API_KEY' }, plaintext);
+    if (summary) return { summary, created: true, usable: true };
+    const [row] = await rowsOf<SummaryRow>(
+      this.database.db.execute(
+        sql`select ${SUMMARY_COLUMNS} from ${this.table} where key_hash = ${hashKey(plaintext)}`,
+      ),
+    );
+    const existing = toSummary(row!);
+    const usable =
+      existing.isAdmin &&
+      existing.revokedAt === null &&
+      (existing.expiresAt === null || existing.expiresAt > new Date());
+    return { summary: existing, created: false, usable };
+  }
+
+  /** Whether any admin key can still be used (local start-up prints a new one when none can). */
+  async hasUsableAdmin(): Promise<boolean> {
+    const [row] = await rowsOf<{ present: boolean }>(
+      this.database.db.execute(sql`
+        select exists (select 1 from ${this.table}
+                       where is_admin and revoked_at is null and (expires_at is null or expires_at > now())) as present`),
+    );
+    return row?.present === true;
+  }
+
+  async list(): Promise<ApiKeySummary[]> {
+    const rows = await rowsOf<SummaryRow>(
+      this.database.db.execute(sql`select ${SUMMARY_COLUMNS} from ${this.table} order by created_at, id`),
+    );
+    return rows.map(toSummary);
+  }
+
+  /** Revokes a key with its ApiKeyRevoked event in one statement; revoking twice changes nothing. */
+  async revoke(id: string, metadata: Record<string, unknown> = {}): Promise<ApiKeySummary> {
+    const [row] = await rowsOf<SummaryRow & { changed: boolean }>(
+      this.database.db.execute(sql`
+        with r as (
+          update ${this.table} set revoked_at = now() where id = ${id} and revoked_at is null
+          returning ${SUMMARY_COLUMNS}
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select 'api-key-' || r.id,
+                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'api-key-' || r.id),
+                 'ApiKeyRevoked', 1, jsonb_build_object('apiKeyId', r.id), ${JSON.stringify(metadata)}::jsonb
+          from r
+        )
+        select r.*, true as changed from r
+        union all
+        select ${SUMMARY_COLUMNS}, false from ${this.table} where id = ${id} and not exists (select 1 from r)`),
+    );
+    if (!row) throw notFound(`API key ${id} not found`);
+    return toSummary(row);
+  }
+}

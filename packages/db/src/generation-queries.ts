@@ -1,0 +1,183 @@
+import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import { rowsOf, toDate, toNumber } from './executor.ts';
+import {
+  GENERATION_COLUMNS,
+  type GenerationRow,
+  type Owner,
+  toGenerationRecord,
+} from './generation-store.ts';
+
+/** Sortable fields → column, and whether the column can be null (nulls always sort last). */
+export const GENERATION_SORT_FIELDS = {
+  createdAt: { column: 'created_at', nullable: false, kind: 'timestamp' },
+  completedAt: { column: 'completed_at', nullable: true, kind: 'timestamp' },
+  durationMs: { column: 'duration_ms', nullable: true, kind: 'integer' },
+  name: { column: 'name', nullable: false, kind: 'text' },
+} as const;
+export type GenerationSortField = keyof typeof GENERATION_SORT_FIELDS;
+
+export interface GenerationSort {
+  field: GenerationSortField;
+  descending: boolean;
+}
+
+/** Where the previous page stopped: the sort value as Postgres text (exact, microseconds kept) and the id. */
+export interface GenerationKeyset {
+  value: string | null;
+  id: string;
+}
+
+export interface GenerationFilter {
+  statuses?: readonly GenerationStatus[];
+  model?: string;
+  from?: Date;
+  to?: Date;
+  q?: string;
+}
+
+export interface GenerationPage {
+  items: GenerationRecord[];
+  /** Where the next page starts; undefined on the last page. */
+  next: GenerationKeyset | undefined;
+}
+
+export interface GenerationRun {
+  id: number;
+  generationId: string;
+  attempt: number;
+  messageId: string | null;
+  receiveCount: number | null;
+  status: 'running' | 'completed' | 'failed';
+  startedAt: Date;
+  completedAt: Date | null;
+  durationMs: number | null;
+  errorType: string | null;
+  errorMessage: string | null;
+  errorStack: string | null;
+}
+
+/**
+ * Read side of generations for the API: filtered lists with keyset paging and the run journal,
+ * always scoped to the caller (a non-admin key only ever matches its own rows, so another key's
+ * generation is simply "not found").
+ */
+export class GenerationQueries {
+  private readonly db: Database['db'];
+  private readonly generations: SQL;
+  private readonly runsTable: SQL;
+
+  constructor(database: Pick<Database, 'db' | 'schema'>) {
+    this.db = database.db;
+    this.generations = sql.raw(`"${database.schema}"."generations"`);
+    this.runsTable = sql.raw(`"${database.schema}"."generation_runs"`);
+  }
+
+  private ownerFilter(owner: Owner): SQL {
+    return owner.admin ? sql`true` : sql`api_key_id = ${owner.apiKeyId}::uuid`;
+  }
+
+  private filters(owner: Owner, f: GenerationFilter): SQL {
+    const parts: SQL[] = [this.ownerFilter(owner)];
+    if (f.statuses && f.statuses.length > 0) {
+      parts.push(
+        sql`status in (${sql.join(
+          f.statuses.map((s) => sql`${s}`),
+          sql`, `,
+        )})`,
+      );
+    }
+    if (f.model !== undefined) parts.push(sql`model = ${f.model}`);
+    if (f.from) parts.push(sql`created_at >= ${f.from.toISOString()}::timestamptz`);
+    if (f.to) parts.push(sql`created_at < ${f.to.toISOString()}::timestamptz`);
+    // websearch_to_tsquery never fails on user input ("a OR -b", unbalanced quotes), unlike to_tsquery.
+    if (f.q !== undefined) parts.push(sql`search @@ websearch_to_tsquery('english', ${f.q})`);
+    return sql.join(parts, sql` and `);
+  }
+
+  /**
+   * One page in one statement. Keyset paging: the page starts right after the previous page's
+   * (sort value, id), found by an index seek on (column, id), so page 1,000 costs what page 1
+   * costs and rows inserted meanwhile never shift what comes next. Nullable columns are read in
+   * two index-ordered branches (values, then nulls), each limited, so nulls sort last in both
+   * directions without giving up the seek.
+   */
+  async list(
+    owner: Owner,
+    filter: GenerationFilter,
+    sort: GenerationSort,
+    limit: number,
+    after?: GenerationKeyset,
+  ): Promise<GenerationPage> {
+    const spec = GENERATION_SORT_FIELDS[sort.field];
+    const col = sql.raw(spec.column);
+    const dir = sql.raw(sort.descending ? 'desc' : 'asc');
+    const cmp = sql.raw(sort.descending ? '<' : '>');
+    const cast = sql.raw(
+      spec.kind === 'timestamp' ? 'timestamptz' : spec.kind === 'integer' ? 'integer' : 'text',
+    );
+    const where = this.filters(owner, filter);
+    const take = limit + 1;
+    // The sort value as text that casts back exactly (timestamps in UTC with microseconds).
+    const keyText =
+      spec.kind === 'timestamp'
+        ? sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+        : sql`${col}::text`;
+    const select = sql`select ${GENERATION_COLUMNS}, ${keyText} as sort_key from ${this.generations}`;
+
+    const valuesBranch = (seek: SQL) =>
+      sql`(${select} where ${where} and ${col} is not null and ${seek} order by ${col} ${dir}, id ${dir} limit ${take})`;
+    const nullsBranch = (seek: SQL) =>
+      sql`(${select} where ${where} and ${col} is null and ${seek} order by id ${dir} limit ${take})`;
+
+    let statement: SQL;
+    if (after && after.value === null) {
+      // Already in the nulls: only they remain.
+      statement = nullsBranch(sql`id ${cmp} ${after.id}::uuid`);
+    } else {
+      const seek = after ? sql`(${col}, id) ${cmp} (${after.value}::${cast}, ${after.id}::uuid)` : sql`true`;
+      statement = spec.nullable
+        ? sql`select * from (${valuesBranch(seek)} union all ${nullsBranch(sql`true`)}) page
+              order by (sort_key is null), ${col} ${dir}, id ${dir} limit ${take}`
+        : valuesBranch(seek);
+    }
+    const rows = await rowsOf<GenerationRow & { sort_key: string | null }>(this.db.execute(statement));
+    const pageRows = rows.slice(0, limit);
+    const last = pageRows.at(-1);
+    return {
+      items: pageRows.map(toGenerationRecord),
+      next: rows.length > limit && last ? { value: last.sort_key, id: last.id } : undefined,
+    };
+  }
+
+  /** The run journal of a generation in attempt order; undefined when the caller may not see it. */
+  async runs(id: string, owner: Owner): Promise<GenerationRun[] | undefined> {
+    const rows = await rowsOf<Record<string, unknown> & { generation_found: string }>(
+      this.db.execute(sql`
+        select g.id as generation_found, r.id, r.generation_id, r.attempt, r.message_id, r.receive_count, r.status,
+               r.started_at, r.completed_at, r.duration_ms, r.error_type, r.error_message, r.error_stack
+        from ${this.generations} g
+        left join ${this.runsTable} r on r.generation_id = g.id
+        where g.id = ${id}::uuid and ${this.ownerFilter(owner)}
+        order by r.attempt`),
+    );
+    if (rows.length === 0) return undefined;
+    return rows
+      .filter((r) => r.id !== null && r.id !== undefined)
+      .map((r) => ({
+        id: toNumber(r.id),
+        generationId: String(r.generation_id),
+        attempt: toNumber(r.attempt),
+        messageId: (r.message_id as string | null) ?? null,
+        receiveCount: r.receive_count === null ? null : toNumber(r.receive_count),
+        status: r.status as GenerationRun['status'],
+        startedAt: toDate(r.started_at),
+        completedAt: r.completed_at === null ? null : toDate(r.completed_at),
+        durationMs: r.duration_ms === null ? null : toNumber(r.duration_ms),
+        errorType: (r.error_type as string | null) ?? null,
+        errorMessage: (r.error_message as string | null) ?? null,
+        errorStack: (r.error_stack as string | null) ?? null,
+      }));
+  }
+}

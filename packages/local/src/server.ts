@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from '@genledger/api/app';
+import { resolveApiConfig } from '@genledger/api/config';
+import { depsFromDatabase } from '@genledger/api/deps';
+import { jsonLogger } from '@genledger/api/logger';
+import { noQueue } from '@genledger/api/no-queue';
+import { AppError } from '@genledger/core/errors';
+import type { Logger } from '@genledger/core/ports/logger';
+import type { Queue } from '@genledger/core/ports/queue';
+import { ApiKeyStore } from '@genledger/db/api-key-store';
+import { type Database, openDatabase } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { migrate } from '@genledger/db/migrator';
+import { serve } from '@hono/node-server';
+import { z } from 'zod';
+
+export interface LocalServerOptions {
+  /** Environment to read (PORT, HOST, LOG_LEVEL, ADMIN_API_KEY, CURSOR_SECRET, DATABASE_URL, …). */
+  env?: NodeJS.ProcessEnv;
+  /** Overrides PORT; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** An open database to serve (tests, benches); otherwise opened from env and closed on close(). */
+  database?: Database;
+  /** Where accepted generations go; until the local queue is wired in, none (they stay pending). */
+  queue?: Queue;
+  logger?: Logger;
+}
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  database: Database;
+  /** A freshly created admin key (first start only), or the ensured ADMIN_API_KEY. */
+  adminKey: { key: string; prefix: string; created: boolean; usable: boolean } | undefined;
+  close(): Promise<void>;
+}
+
+const LocalEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+});
+
+export function resolveLocalEnv(env: NodeJS.ProcessEnv) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = LocalEnv.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The local stack: the very app Lambda runs, served by @hono/node-server over an embedded PGlite
+ * (or DATABASE_URL), migrated at start-up. Used by `npm start`, the tests and the benches.
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const env = options.env ?? process.env;
+  const local = resolveLocalEnv(env);
+  const config = resolveApiConfig(env);
+  const logger = options.logger ?? jsonLogger(config.logLevel, { service: 'genledger-local' });
+  const database = options.database ?? (await openDatabase({}, env));
+  const owned = options.database === undefined;
+  try {
+    await migrate(database);
+    const keys = new ApiKeyStore(database, new EventStore(database));
+    let adminKey: LocalServer['adminKey'];
+    if (config.adminApiKey) {
+      const ensured = await keys.ensureAdminKey(config.adminApiKey);
+      adminKey = {
+        key: config.adminApiKey,
+        prefix: ensured.summary.prefix,
+        created: ensured.created,
+        usable: ensured.usable,
+      };
+    } else if (!(await keys.hasUsableAdmin())) {
+      const { summary, key } = await keys.create(
+        { name: 'local admin (first start)', isAdmin: true },
+        { source: 'npm start' },
+      );
+      adminKey = { key, prefix: summary!.prefix, created: true, usable: true };
+    }
+
+    const app = createApp(
+      depsFromDatabase(database, {
+        queue: options.queue ?? noQueue,
+        logger,
+        cursorSecret: config.cursorSecret,
+      }),
+    );
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve(
+        {
+          fetch: (req) => app.fetch(req),
+          port: options.port ?? local.PORT,
+          hostname: options.host ?? local.HOST,
+        },
+        () => resolve(s),
+      );
+      s.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = options.host ?? local.HOST;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      port,
+      database,
+      adminKey,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // Keep-alive connections would hold close() open; in-flight requests finish first.
+            (server as import('node:http').Server).closeIdleConnections?.();
+          });
+          if (owned) await database.close();
+        })()),
+    };
+  } catch (e) {
+    if (owned) await database.close().catch(() => {});
+    throw e;
+  }
+}

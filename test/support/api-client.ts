@@ -1,0 +1,115 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { expect } from 'vitest';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export interface CallOptions {
+  key?: string;
+  body?: unknown;
+  /** Sent as is (malformed JSON, wrong types); `body` is JSON-encoded otherwise. */
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+const pointer = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * Validates every response against the OpenAPI document the server itself serves: the status must
+ * be documented for the route, and the body must match its schema (problem+json for errors).
+ */
+export class OpenApiValidator {
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
+  private readonly templates: { template: string; pattern: RegExp }[];
+  validated = 0;
+
+  constructor(readonly doc: any) {
+    addFormats(this.ajv);
+    this.ajv.addSchema(doc, 'doc');
+    this.templates = Object.keys(doc.paths).map((template) => ({
+      template,
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    }));
+  }
+
+  check(method: string, path: string, res: ApiResponse) {
+    const pathname = new URL(path, 'http://x').pathname;
+    const match = this.templates
+      .filter((t) => t.pattern.test(pathname))
+      .sort((a, b) => a.template.localeCompare(b.template))[0];
+    const op = match && this.doc.paths[match.template][method.toLowerCase()];
+    if (!op) {
+      // Not an API route: only the 404 problem is acceptable.
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      return;
+    }
+    const response = op.responses[String(res.status)];
+    expect(
+      response,
+      `${method} ${path} answered ${res.status}, which the document does not list`,
+    ).toBeDefined();
+    const types = Object.keys(response.content ?? {});
+    if (types.length === 0) return;
+    const type = types[0]!;
+    expect(res.headers.get('content-type') ?? '').toContain(type);
+    const ref = `doc#/paths/${pointer(match!.template)}/${method.toLowerCase()}/responses/${res.status}/content/${pointer(type)}/schema`;
+    const ok = this.ajv.validate({ $ref: ref }, res.body);
+    expect(ok, `${method} ${path} ${res.status}: ${this.ajv.errorsText()}`).toBe(true);
+    this.validated++;
+  }
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly validator?: OpenApiValidator,
+  ) {}
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+    let body: string | Uint8Array | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const out = { status: res.status, headers: res.headers, body: parsed as any, text };
+    this.validator?.check(method, path, out);
+    return out;
+  }
+
+  get = (path: string, options?: CallOptions) => this.call('GET', path, options);
+  post = (path: string, options?: CallOptions) => this.call('POST', path, options);
+  put = (path: string, options?: CallOptions) => this.call('PUT', path, options);
+  delete = (path: string, options?: CallOptions) => this.call('DELETE', path, options);
+}
+
+export function expectProblem(res: ApiResponse, status: number, fields: string[] = []) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(res.headers.get('x-request-id')).toBe(res.body.requestId);
+  for (const f of fields) expect(res.body.errors?.map((e: { field: string }) => e.field)).toContain(f);
+}
