@@ -1,5 +1,4 @@
 import { ApiKeyStore } from '@genledger/db/api-key-store';
-import type { Database } from '@genledger/db/connect';
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
