@@ -4,7 +4,7 @@ import { AppError, notFound } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
-import { rowsOf, toDate, toNumber } from './executor.ts';
+import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 
 /**
  * API keys look like `gl_<prefix>_<secret>`: the 8-character prefix is public (stored, logged,
@@ -116,7 +116,7 @@ export class ApiKeyStore {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized('the API key is not valid');
     const hash = hashKey(key);
     const prefix = prefixOf(key, hash);
-    const rows = await rowsOf<{
+    const rows = await executePrepared<{
       active: boolean;
       id: string;
       key_hash: string;
@@ -126,7 +126,9 @@ export class ApiKeyStore {
       reset_seconds: unknown;
       revoked: boolean;
     }>(
-      this.database.db.execute(sql`
+      this.database.db,
+      'gl_auth',
+      sql`
         with u as (
           update ${this.table} a set
             last_used_at = now(),
@@ -144,7 +146,7 @@ export class ApiKeyStore {
         union all
         select false, k.id, k.key_hash, k.is_admin, k.rate_limit, 0, 0, k.revoked_at is not null
         from ${this.table} k
-        where k.key_prefix = ${prefix} and k.key_hash = ${hash} and not exists (select 1 from u)`),
+        where k.key_prefix = ${prefix} and k.key_hash = ${hash} and not exists (select 1 from u)`,
     );
     const row = rows[0];
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'utf8'), Buffer.from(hash, 'utf8'))) {

@@ -1,7 +1,7 @@
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import { rowsOf, toDate, toNumber } from './executor.ts';
+import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import {
   GENERATION_COLUMNS,
   type GenerationRow,
@@ -142,7 +142,11 @@ export class GenerationQueries {
               order by (sort_key is null), ${col} ${dir}, id ${dir} limit ${take}`
         : valuesBranch(seek);
     }
-    const rows = await rowsOf<GenerationRow & { sort_key: string | null }>(this.db.execute(statement));
+    const rows = await executePrepared<GenerationRow & { sort_key: string | null }>(
+      this.db,
+      'gl_list',
+      statement,
+    );
     const pageRows = rows.slice(0, limit);
     const last = pageRows.at(-1);
     return {

@@ -9,7 +9,7 @@ import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
-import { type Executor, rowsOf, toDate, toNumber } from './executor.ts';
+import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 
 /** Columns a generation is read with (never the search vector). */
 export const GENERATION_COLUMNS = sql.raw(
@@ -145,8 +145,10 @@ export class GenerationStore implements GenerationRepository {
       },
       metadata: input.metadata,
     });
-    const [inserted] = await rowsOf<GenerationRow>(
-      tx.execute(sql`
+    const [inserted] = await executePrepared<GenerationRow>(
+      tx,
+      'gl_create',
+      sql`
         with g as (
           insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
                                      guidance, seed, idempotency_key, request_hash, enqueued_at)
@@ -161,7 +163,7 @@ export class GenerationStore implements GenerationRepository {
                  ${JSON.stringify(event.payload)}::jsonb, ${JSON.stringify(event.metadata)}::jsonb
           from g
         )
-        select * from g`),
+        select * from g`,
     );
     if (inserted) return { generation: toGenerationRecord(inserted), created: true };
 
