@@ -103,6 +103,15 @@ export function toGenerationRecord(r: GenerationRow): GenerationRecord {
 
 export type CreateGenerationInput = NewGeneration;
 
+/**
+ * A uuid[] literal. `= any(array)` lets the planner use the primary key; an `in (select …)` over a
+ * set-returning function is estimated badly and turned into a scan of the whole table.
+ */
+export function uuidArray(ids: readonly string[]): string {
+  for (const id of ids) if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`not a uuid: ${id}`);
+  return `{${ids.join(',')}}`;
+}
+
 export interface CreatedGeneration {
   generation: GenerationRecord;
   /** False when the generation already existed (same id, or same idempotency key and body). */
@@ -234,7 +243,7 @@ export class GenerationStore implements GenerationRepository {
     if (ids.length === 0) return;
     await tx.execute(sql`
       update ${this.table} set enqueued_at = null
-      where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid) and status = 'pending'`);
+      where id = any(${uuidArray(ids)}::uuid[]) and status = 'pending'`);
   }
 
   /** Records that messages reached the queue (a re-send by maintenance). */
@@ -242,7 +251,7 @@ export class GenerationStore implements GenerationRepository {
     if (ids.length === 0) return;
     await tx.execute(sql`
       update ${this.table} set enqueued_at = now()
-      where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`);
+      where id = any(${uuidArray(ids)}::uuid[])`);
   }
 
   /**
@@ -273,7 +282,7 @@ export class GenerationStore implements GenerationRepository {
     const rows = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
-        where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`),
+        where id = any(${uuidArray(ids)}::uuid[])`),
     );
     return rows.map(toGenerationRecord);
   }
