@@ -1,0 +1,94 @@
+// SQS → the generation worker. Thin: build the dependencies once per container, run each record
+// through the use case, report the ones to retry as partial batch failures.
+import { join } from 'node:path';
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
+import { httpGenerator } from '@genledger/core/generators/http-generator';
+import type { Logger } from '@genledger/core/ports/logger';
+import {
+  type IncomingMessage,
+  type ProcessMessageDeps,
+  processGenerationMessage,
+} from '@genledger/core/use-cases/process-generation-message';
+import { type Database, openDatabase } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
+import { GenerationStore } from '@genledger/db/generation-store';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export function workerDepsFromDatabase(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<ProcessMessageDeps> = {},
+): ProcessMessageDeps {
+  const config = resolveWorkerConfig(env);
+  const events = new EventStore(database);
+  return {
+    lifecycle: new GenerationLifecycle(database, events),
+    generations: new GenerationStore(database, events),
+    generator: config.generatorUrl
+      ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
+      : builtinGenerator(join(config.dataDir, 'outputs')),
+    logger: jsonLogger(logLevelFrom(env), { fn: 'worker' }),
+    staleAfterMs: config.staleAfterMs,
+    ...overrides,
+  };
+}
+
+export const toIncoming = (record: SQSRecord): IncomingMessage => ({
+  messageId: record.messageId,
+  body: record.body,
+  receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1,
+  queue: record.eventSourceARN,
+});
+
+let database: Promise<Database> | undefined;
+function getDatabase(): Promise<Database> {
+  database ??= openDatabase().catch((e: unknown) => {
+    database = undefined;
+    throw e;
+  });
+  return database;
+}
+
+export function createWorkerHandler(
+  options: { deps?: () => Promise<ProcessMessageDeps>; logger?: Logger } = {},
+) {
+  let deps: Promise<ProcessMessageDeps> | undefined;
+  const build = options.deps ?? (async () => workerDepsFromDatabase(await getDatabase(), process.env));
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: ProcessMessageDeps;
+    try {
+      deps ??= build();
+      ready = await deps;
+    } catch (e) {
+      deps = undefined;
+      // Nothing can be recorded without the database: every record goes back to the queue.
+      (options.logger ?? jsonLogger(logLevelFrom(process.env), { fn: 'worker' })).error(
+        'worker start-up failed',
+        {
+          error: e instanceof Error ? e.message : String(e),
+        },
+      );
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    }
+    // Each record settles on its own: one bad message never fails its neighbours.
+    const results = await Promise.allSettled(
+      event.Records.map((r) => processGenerationMessage(ready, toIncoming(r))),
+    );
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const record = event.Records[i]!;
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      ready.logger.warn('message returned to the queue', {
+        messageId: record.messageId,
+        error: result.reason instanceof Error ? result.reason.message : String(result.reason),
+      });
+    });
+    return { batchItemFailures };
+  };
+}
+
+export const handler = createWorkerHandler();

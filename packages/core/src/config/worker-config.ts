@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+
+const WorkerEnv = z.object({
+  GENERATOR_URL: z.url().optional(),
+  GENERATOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(60_000),
+  WORKER_STALE_AFTER_S: z.coerce.number().int().min(0).max(43_200).default(300),
+  DATA_DIR: z.string().min(1).default('.data'),
+});
+
+export interface WorkerConfig {
+  generatorUrl: string | undefined;
+  generatorTimeoutMs: number;
+  staleAfterMs: number;
+  dataDir: string;
+}
+
+/** Worker settings from the environment; a bad value stops with one line naming the variable. */
+export function resolveWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = WorkerEnv.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    generatorUrl: e.GENERATOR_URL,
+    generatorTimeoutMs: e.GENERATOR_TIMEOUT_MS,
+    staleAfterMs: e.WORKER_STALE_AFTER_S * 1000,
+    dataDir: e.DATA_DIR,
+  };
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GenerationRequest } from '../contracts/generation.ts';
+import type { GenerationJob, GenerationOutput, Generator } from '../ports/generator.ts';
+import { encodePng } from './png.ts';
+
+/** Longest side of the rendered preview; the requested aspect ratio is kept. */
+const MAX_SIDE = 256;
+const THUMB_SIDE = 64;
+
+function seedOf(request: GenerationRequest): Buffer {
+  return createHash('sha256')
+    .update(
+      `${request.seed ?? 'noseed'}|${request.prompt}|${request.negativePrompt ?? ''}|${request.model}|${request.steps}|${request.guidance}`,
+    )
+    .digest();
+}
+
+export function scaledSize(width: number, height: number, maxSide: number) {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
+ * A deterministic picture from the request: interference of waves whose colours, frequencies and
+ * phases come from a hash of seed and prompt. Same request, same bytes.
+ */
+export function render(
+  request: GenerationRequest,
+  maxSide = MAX_SIDE,
+): { width: number; height: number; png: Buffer } {
+  const { width, height } = scaledSize(request.width, request.height, maxSide);
+  const h = seedOf(request);
+  const colour = (i: number) => [h[i]!, h[i + 1]!, h[i + 2]!] as const;
+  const a = colour(0);
+  const b = colour(3);
+  const c = colour(6);
+  const fx = 2 + (h[9]! % 9);
+  const fy = 2 + (h[10]! % 9);
+  const fr = 1 + (h[11]! % 7);
+  const phase = (h[12]! / 255) * Math.PI * 2;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const u = x / width;
+      const v = y / height;
+      const r = Math.hypot(u - 0.5, v - 0.5);
+      const t1 = 0.5 + 0.5 * Math.sin(u * fx * Math.PI + phase);
+      const t2 = 0.5 + 0.5 * Math.sin(v * fy * Math.PI - phase);
+      const t3 = 0.5 + 0.5 * Math.cos(r * fr * 2 * Math.PI * 4);
+      const o = (y * width + x) * 3;
+      for (let k = 0; k < 3; k++) rgb[o + k] = Math.round((a[k]! * t1 + b[k]! * t2 + c[k]! * t3) / 3);
+    }
+  }
+  return { width, height, png: encodePng(width, height, rgb) };
+}
+
+/** Runs without any backend: for `npm start`, demos and tests. Writes real PNGs under `outputDir`. */
+export function builtinGenerator(outputDir: string): Generator {
+  return {
+    name: 'builtin',
+    async generate(job: GenerationJob): Promise<GenerationOutput> {
+      await mkdir(outputDir, { recursive: true });
+      const image = render(job.request);
+      const thumb = render(job.request, THUMB_SIDE);
+      const outputPath = join(outputDir, `${job.generationId}.png`);
+      const thumbnailPath = join(outputDir, `${job.generationId}.thumb.png`);
+      // Written whole, so a redelivery that renders again overwrites with identical bytes.
+      await writeFile(outputPath, image.png);
+      await writeFile(thumbnailPath, thumb.png);
+      return {
+        outputPath,
+        thumbnailPath,
+        promptId: `builtin-${createHash('sha1').update(image.png).digest('hex').slice(0, 12)}`,
+      };
+    },
+  };
+}

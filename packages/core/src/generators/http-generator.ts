@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { GenerationJob, GenerationOutput, Generator } from '../ports/generator.ts';
+import { GeneratorError } from '../ports/generator.ts';
+
+const Reply = z.object({
+  outputPath: z.string().min(1).max(500),
+  thumbnailPath: z.string().min(1).max(500).nullable().optional(),
+  promptId: z.string().min(1).max(100).nullable().optional(),
+});
+
+/**
+ * A remote backend: POSTs the job as JSON to `url` and expects `{ outputPath, thumbnailPath?,
+ * promptId? }`. Timeouts, connection errors and 5xx are transient (SQS retries); 4xx and a reply
+ * that does not fit the contract are permanent.
+ */
+export function httpGenerator(url: string, options: { timeoutMs?: number } = {}): Generator {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return {
+    name: 'http',
+    async generate(job: GenerationJob): Promise<GenerationOutput> {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': `${job.generationId}:${job.attempt}`,
+          },
+          body: JSON.stringify({ generationId: job.generationId, attempt: job.attempt, ...job.request }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (e) {
+        const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
+        throw new GeneratorError(
+          timedOut ? 'GeneratorTimeout' : 'GeneratorUnreachable',
+          timedOut
+            ? `generator did not answer within ${timeoutMs} ms`
+            : `generator unreachable: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
+          { transient: true, cause: e },
+        );
+      }
+      const text = await response.text().catch(() => '');
+      if (response.status >= 500 || response.status === 429) {
+        throw new GeneratorError(
+          'GeneratorUnavailable',
+          `generator answered ${response.status}: ${text.slice(0, 300)}`,
+          {
+            transient: true,
+          },
+        );
+      }
+      if (response.status >= 400) {
+        throw new GeneratorError(
+          'GeneratorRejected',
+          `generator rejected the request (${response.status}): ${text.slice(0, 300)}`,
+          {
+            transient: false,
+          },
+        );
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new GeneratorError('GeneratorBadReply', 'generator reply is not JSON', { transient: false });
+      }
+      const parsed = Reply.safeParse(body);
+      if (!parsed.success) {
+        throw new GeneratorError(
+          'GeneratorBadReply',
+          `generator reply does not fit the contract: ${parsed.error.issues[0]?.message}`,
+          {
+            transient: false,
+          },
+        );
+      }
+      return parsed.data;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { requestOf } from '../contracts/generation.ts';
+import { GenerationRequestedMessage } from '../contracts/queue-message.ts';
+import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';
+import type { GenerationRepository } from '../ports/generation-repository.ts';
+import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
+import type { Logger } from '../ports/logger.ts';
+import { requestHash } from '../request-hash.ts';
+
+/** One delivery as the worker sees it, whatever the transport (SQS or the local queue). */
+export interface IncomingMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+  queue: string;
+}
+
+export interface InvalidMessage {
+  message: IncomingMessage;
+  generationId: string | null;
+  reason: string;
+}
+
+export interface ProcessMessageDeps {
+  lifecycle: GenerationLifecyclePort;
+  generations: Pick<GenerationRepository, 'create'>;
+  generator: Generator;
+  logger: Logger;
+  /** A running attempt older than this is presumed dead and taken over (≥ the worker's timeout). */
+  staleAfterMs: number;
+  /** Where a message that can never succeed is recorded (the failed-message store). */
+  onInvalidMessage?: (invalid: InvalidMessage) => Promise<void>;
+}
+
+export type ProcessOutcome =
+  | { status: 'completed'; generationId: string; attempt: number }
+  | { status: 'failed'; generationId: string; attempt: number; error: string }
+  | { status: 'skipped'; generationId: string; reason: string }
+  | { status: 'invalid'; generationId: string | null; reason: string };
+
+/** Thrown to hand a message back to the queue (SQS redelivers it after the visibility timeout). */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly generationId: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetryLater';
+  }
+}
+
+const loose = z.object({ generationId: z.uuid() });
+
+function parse(
+  body: string,
+):
+  | { ok: true; message: GenerationRequestedMessage }
+  | { ok: false; reason: string; generationId: string | null } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'the message body is not JSON', generationId: null };
+  }
+  const parsed = GenerationRequestedMessage.safeParse(json);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const id = loose.safeParse(json);
+  return {
+    ok: false,
+    reason: `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    generationId: id.success ? id.data.generationId : null,
+  };
+}
+
+function describe(e: unknown) {
+  if (e instanceof GeneratorError) return { type: e.errorType, message: e.message, stack: e.stack ?? null };
+  if (e instanceof Error)
+    return { type: e.name || 'Error', message: e.message || String(e), stack: e.stack ?? null };
+  return { type: 'Error', message: String(e), stack: null };
+}
+
+/**
+ * Runs one generation message. Idempotent under at-least-once delivery: every state change is a
+ * guarded statement, so duplicates and racing workers change nothing twice. Resolves when the
+ * message is done with (acknowledge it); throws RetryLater when SQS should deliver it again.
+ */
+export async function processGenerationMessage(
+  deps: ProcessMessageDeps,
+  incoming: IncomingMessage,
+): Promise<ProcessOutcome> {
+  const parsed = parse(incoming.body);
+  if (!parsed.ok) {
+    // It would fail every retry: record it now and let the queue forget it.
+    if (parsed.generationId)
+      await deps.lifecycle.failInvalid({ generationId: parsed.generationId, reason: parsed.reason });
+    await deps.onInvalidMessage?.({
+      message: incoming,
+      generationId: parsed.generationId,
+      reason: parsed.reason,
+    });
+    deps.logger.warn('invalid message', {
+      messageId: incoming.messageId,
+      generationId: parsed.generationId,
+      reason: parsed.reason,
+    });
+    return { status: 'invalid', generationId: parsed.generationId, reason: parsed.reason };
+  }
+  const { message } = parsed;
+  const generationId = message.generationId;
+  const metadata = { messageId: incoming.messageId, receiveCount: incoming.receiveCount };
+  const startInput = {
+    generationId,
+    messageId: incoming.messageId,
+    receiveCount: incoming.receiveCount,
+    staleAfterMs: deps.staleAfterMs,
+    metadata,
+  };
+
+  let start = await deps.lifecycle.start(startInput);
+  if (start.outcome === 'missing') {
+    // Sent by a producer without an HTTP call: the record is created from the message itself.
+    const { generation } = await deps.generations.create({
+      id: generationId,
+      request: message.request,
+      apiKeyId: null,
+      idempotencyKey: message.idempotencyKey ?? null,
+      requestHash: message.idempotencyKey ? requestHash(message.request) : null,
+      source: 'queue',
+      enqueued: true,
+      metadata,
+    });
+    if (generation.id !== generationId) {
+      return {
+        status: 'skipped',
+        generationId,
+        reason: `idempotency key already used by generation ${generation.id}`,
+      };
+    }
+    start = await deps.lifecycle.start(startInput);
+  }
+  if (start.outcome === 'missing')
+    throw new RetryLater(`generation ${generationId} could not be created`, generationId);
+  if (start.outcome === 'skipped') {
+    // Another live worker holds it: hand the message back; by its next delivery that attempt has
+    // finished (or gone stale and is taken over). Finished generations are simply acknowledged.
+    if (start.status === 'running') throw new RetryLater(start.reason, generationId);
+    return { status: 'skipped', generationId, reason: start.reason };
+  }
+
+  const { generation, attempt } = start;
+  const began = performance.now();
+  try {
+    const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
+    const durationMs = Math.round(performance.now() - began);
+    const done = await deps.lifecycle.complete({
+      generationId,
+      attempt,
+      model: generation.model,
+      outputPath: output.outputPath,
+      thumbnailPath: output.thumbnailPath ?? null,
+      promptId: output.promptId ?? null,
+      durationMs,
+      metadata,
+    });
+    if (!done) return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
+    deps.logger.info('generation completed', {
+      generationId,
+      attempt,
+      durationMs,
+      generator: deps.generator.name,
+    });
+    return { status: 'completed', generationId, attempt };
+  } catch (e) {
+    if (e instanceof RetryLater) throw e;
+    const durationMs = Math.round(performance.now() - began);
+    const retriable = !isPermanent(e);
+    const error = describe(e);
+    const recorded = await deps.lifecycle.failAttempt({
+      generationId,
+      attempt,
+      model: generation.model,
+      error,
+      durationMs,
+      retriable,
+      metadata,
+    });
+    deps.logger.warn('generation attempt failed', {
+      generationId,
+      attempt,
+      retriable,
+      errorType: error.type,
+      error: error.message,
+    });
+    if (!recorded)
+      return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
+    if (retriable)
+      throw new RetryLater(`attempt ${attempt} failed: ${error.message}`, generationId, { cause: e });
+    return { status: 'failed', generationId, attempt, error: error.message };
+  }
+}

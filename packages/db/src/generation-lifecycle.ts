@@ -1,0 +1,251 @@
+import type { DomainEvent } from '@genledger/core/contracts/events';
+import { streams } from '@genledger/core/contracts/events';
+import type {
+  CompleteInput,
+  FailAttemptInput,
+  GenerationLifecyclePort,
+  StartInput,
+  StartOutcome,
+} from '@genledger/core/ports/generation-lifecycle';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import type { EventStore, PreparedEvent } from './event-store.ts';
+import { executePrepared } from './executor.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+
+/**
+ * The worker's state changes. Each one is a single SQL statement that moves the generation, writes
+ * the run journal and appends the event together, guarded by the expected status and attempt: a
+ * duplicate delivery, a racing worker or a worker that was taken over changes nothing.
+ */
+export class GenerationLifecycle implements GenerationLifecyclePort {
+  private readonly generations: SQL;
+  private readonly runs: SQL;
+  private readonly failedMessages: SQL;
+
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    private readonly events: EventStore,
+  ) {
+    this.generations = sql.raw(`"${database.schema}"."generations"`);
+    this.runs = sql.raw(`"${database.schema}"."generation_runs"`);
+    this.failedMessages = sql.raw(`"${database.schema}"."failed_messages"`);
+  }
+
+  /** Appends prepared events to one stream after `guard` (a CTE name) produced a row. */
+  private appendAfter(guard: string, events: PreparedEvent[]): SQL {
+    return sql`
+      insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      select x.stream_id,
+             (select coalesce(max(e.stream_version), 0) from ${this.events.tableSql} e where e.stream_id = x.stream_id) + x.ord + 1,
+             x.event_type, x.event_version, x.payload, x.metadata
+      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+        as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+      where exists (select 1 from ${sql.raw(guard)})`;
+  }
+
+  /**
+   * pending → running with a new run row and GenerationStarted, in one statement. A running
+   * attempt is taken over when it is stale, or when SQS redelivered the very message that started
+   * it (the previous receiver never finished); its run is closed as `WorkerLost`.
+   */
+  async start(input: StartInput): Promise<StartOutcome> {
+    const stream = streams.generation(input.generationId);
+    const staleBefore = new Date(Date.now() - input.staleAfterMs).toISOString();
+    const takeover = sql`(g0.status = 'running' and exists (
+        select 1 from ${this.runs} r where r.generation_id = g0.id and r.attempt = g0.attempts and r.status = 'running'
+          and (r.started_at < ${staleBefore}::timestamptz
+               or (r.message_id = ${input.messageId} and r.receive_count < ${input.receiveCount}))))`;
+    const rows = await executePrepared<GenerationRow & { outcome: string }>(
+      this.database.db,
+      'gl_start',
+      sql`
+        with g as (
+          update ${this.generations} g0 set
+            status = 'running', attempts = g0.attempts + 1, started_at = now(), updated_at = now(),
+            enqueued_at = coalesce(g0.enqueued_at, now()), error_message = null
+          where g0.id = ${input.generationId} and (g0.status = 'pending' or ${takeover})
+          returning ${GENERATION_COLUMNS}
+        ), lost as (
+          update ${this.runs} r set status = 'failed', completed_at = now(),
+                 error_type = 'WorkerLost', error_message = 'the attempt was taken over after its worker stopped answering'
+          from g where r.generation_id = g.id and r.attempt < g.attempts and r.status = 'running'
+        ), run as (
+          insert into ${this.runs} (generation_id, attempt, message_id, receive_count, status)
+          select g.id, g.attempts, ${input.messageId}, ${input.receiveCount}, 'running' from g
+          on conflict (generation_id, attempt) do nothing
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select ${stream},
+                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = ${stream}),
+                 'GenerationStarted', 1,
+                 jsonb_build_object('generationId', g.id, 'model', g.model, 'attempt', g.attempts, 'messageId', ${input.messageId}::text),
+                 ${JSON.stringify(input.metadata ?? {})}::jsonb
+          from g
+        )
+        select ${GENERATION_COLUMNS}, 'started' as outcome from g
+        union all
+        select ${GENERATION_COLUMNS}, 'current' as outcome from ${this.generations}
+        where id = ${input.generationId} and not exists (select 1 from g)`,
+    );
+    const row = rows[0];
+    if (!row) return { outcome: 'missing' };
+    const generation = toGenerationRecord(row);
+    if (row.outcome === 'started') return { outcome: 'started', generation, attempt: generation.attempts };
+    return {
+      outcome: 'skipped',
+      status: generation.status,
+      reason:
+        generation.status === 'running'
+          ? 'another worker is running this generation'
+          : `generation is ${generation.status}`,
+    };
+  }
+
+  /**
+   * running → completed for this attempt only. Any failed message waiting on a retry of this
+   * generation resolves in the same statement. False when the attempt no longer owns the
+   * generation (cancelled meanwhile, or taken over).
+   */
+  async complete(input: CompleteInput): Promise<boolean> {
+    const event = this.prepare(
+      input.generationId,
+      0,
+      {
+        type: 'GenerationCompleted',
+        generationId: input.generationId,
+        model: input.model,
+        attempt: input.attempt,
+        outputPath: input.outputPath,
+        thumbnailPath: input.thumbnailPath,
+        durationMs: input.durationMs,
+      },
+      input.metadata,
+    );
+    const rows = await executePrepared<{ id: string }>(
+      this.database.db,
+      'gl_complete',
+      sql`
+        with g as (
+          update ${this.generations} set status = 'completed', output_path = ${input.outputPath},
+                 thumbnail_path = ${input.thumbnailPath}, prompt_id = ${input.promptId}, completed_at = now(),
+                 duration_ms = ${input.durationMs}, updated_at = now(), error_message = null
+          where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
+          returning id
+        ), run as (
+          update ${this.runs} set status = 'completed', completed_at = now(), duration_ms = ${input.durationMs}
+          where generation_id = ${input.generationId} and attempt = ${input.attempt} and status = 'running'
+            and exists (select 1 from g)
+        ), resolved as (
+          update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
+          where generation_id = ${input.generationId} and status = 'retry_issued' and exists (select 1 from g)
+        ), e as (${this.appendAfter('g', [event])})
+        select id from g`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Records a failed attempt. Transient: back to pending, so SQS's redelivery runs the next attempt.
+   * Permanent: failed now, with GenerationFailed. False when the attempt no longer owns it.
+   */
+  async failAttempt(input: FailAttemptInput): Promise<boolean> {
+    const error = { type: input.error.type.slice(0, 200), message: input.error.message.slice(0, 2000) };
+    const events: PreparedEvent[] = [
+      this.prepare(
+        input.generationId,
+        0,
+        {
+          type: 'GenerationAttemptFailed',
+          generationId: input.generationId,
+          model: input.model,
+          attempt: input.attempt,
+          error,
+          retriable: input.retriable,
+        },
+        input.metadata,
+      ),
+    ];
+    if (!input.retriable) {
+      events.push(
+        this.prepare(
+          input.generationId,
+          1,
+          {
+            type: 'GenerationFailed',
+            generationId: input.generationId,
+            model: input.model,
+            attempts: input.attempt,
+            reason: 'permanent-error',
+            error,
+            durationMs: input.durationMs,
+          },
+          input.metadata,
+        ),
+      );
+    }
+    const rows = await executePrepared<{ id: string }>(
+      this.database.db,
+      'gl_fail_attempt',
+      sql`
+        with g as (
+          update ${this.generations} set
+            status = ${input.retriable ? 'pending' : 'failed'},
+            completed_at = ${input.retriable ? sql`null` : sql`now()`},
+            error_message = ${error.message}, updated_at = now()
+          where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
+          returning id
+        ), run as (
+          update ${this.runs} set status = 'failed', completed_at = now(), duration_ms = ${input.durationMs},
+                 error_type = ${error.type}, error_message = ${error.message}, error_stack = ${input.error.stack ?? null}
+          where generation_id = ${input.generationId} and attempt = ${input.attempt} and status = 'running'
+            and exists (select 1 from g)
+        ), e as (${this.appendAfter('g', events)})
+        select id from g`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * A message that can never succeed (it does not parse): the generation, when the id could be
+   * read and it is not finished, fails at once with GenerationFailed reason invalid-message.
+   */
+  async failInvalid(input: {
+    generationId: string;
+    reason: string;
+    metadata?: Record<string, unknown>;
+  }): Promise<boolean> {
+    const rows = await executePrepared<{ id: string; model: string; attempts: unknown }>(
+      this.database.db,
+      'gl_fail_invalid',
+      sql`
+        with g as (
+          update ${this.generations} set status = 'failed', completed_at = now(), updated_at = now(),
+                 error_message = ${input.reason.slice(0, 2000)}
+          where id = ${input.generationId} and status in ('pending', 'running')
+          returning id, model, attempts
+        ), e as (
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select 'generation-' || g.id,
+                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'generation-' || g.id),
+                 'GenerationFailed', 1,
+                 jsonb_build_object('generationId', g.id, 'model', g.model, 'attempts', g.attempts, 'reason', 'invalid-message',
+                   'error', jsonb_build_object('type', 'InvalidMessage', 'message', ${input.reason.slice(0, 2000)}::text),
+                   'durationMs', null),
+                 ${JSON.stringify(input.metadata ?? {})}::jsonb
+          from g
+        )
+        select id, model, attempts from g`,
+    );
+    return rows.length > 0;
+  }
+
+  private prepare(
+    generationId: string,
+    ord: number,
+    event: DomainEvent,
+    metadata?: Record<string, unknown>,
+  ): PreparedEvent {
+    return this.events.prepare({ streamId: streams.generation(generationId), event, metadata }, ord);
+  }
+}
