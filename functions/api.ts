@@ -7,6 +7,7 @@ import { requestFromEvent, resultFromResponse } from '@genledger/api/lambda-adap
 import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE } from '@genledger/api/problem';
+import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { type Database, openDatabase } from '@genledger/db/connect';
@@ -16,8 +17,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 export type QueueFactory = (env: NodeJS.ProcessEnv, logger: Logger) => Queue;
 
 export const defaultQueueFactory: QueueFactory = (env, logger) => {
-  if (env.QUEUE_URL)
-    logger.warn('QUEUE_URL is set but no SQS adapter is wired into functions/api.ts yet; not sending');
+  if (env.QUEUE_URL) return sqsQueue(env.QUEUE_URL);
+  logger.warn('QUEUE_URL is not set: accepted generations stay pending until maintenance can send them');
   return noQueue;
 };
 

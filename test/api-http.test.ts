@@ -1,5 +1,6 @@
 import type { Database } from '@genledger/db/connect';
 import { rowsOf } from '@genledger/db/executor';
+import { noQueue } from '@genledger/api/no-queue';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,8 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API over real HTTP on %s', 
     server = await startLocalServer({
       database,
       port: 0,
+      // These tests look at accepted work before any worker touches it.
+      queue: noQueue,
       env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, CURSOR_SECRET: 'c'.repeat(40) },
     });
     const doc = await (await fetch(`${server.url}/openapi.json`)).json();

@@ -1,4 +1,5 @@
 import type { Database } from '@genledger/db/connect';
+import { noQueue } from '@genledger/api/no-queue';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,8 @@ describe.each(['pglite', 'postgres'] as const)('property-based bad input on %s',
     server = await startLocalServer({
       database,
       port: 0,
+      // These tests look at accepted work before any worker touches it.
+      queue: noQueue,
       env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY },
     });
   });

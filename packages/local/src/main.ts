@@ -7,6 +7,7 @@ try {
   const lines = [
     `genledger listening on ${server.url}`,
     `database: ${server.database.target} (schema "${server.database.schema}")`,
+    `queue: ${server.queueDescription}`,
   ];
   if (server.adminKey?.created && !process.env.ADMIN_API_KEY) {
     lines.push(`admin API key (shown once, store it now): ${server.adminKey.key}`);

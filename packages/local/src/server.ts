@@ -3,7 +3,7 @@ import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { depsFromDatabase } from '@genledger/api/deps';
 import { jsonLogger } from '@genledger/api/logger';
-import { noQueue } from '@genledger/api/no-queue';
+import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import { AppError } from '@genledger/core/errors';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -13,6 +13,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
 import { serve } from '@hono/node-server';
 import { z } from 'zod';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 
 export interface LocalServerOptions {
   /** Environment to read (PORT, HOST, LOG_LEVEL, ADMIN_API_KEY, CURSOR_SECRET, DATABASE_URL, …). */
@@ -22,8 +23,13 @@ export interface LocalServerOptions {
   host?: string;
   /** An open database to serve (tests, benches); otherwise opened from env and closed on close(). */
   database?: Database;
-  /** Where accepted generations go; until the local queue is wired in, none (they stay pending). */
+  /**
+   * Where accepted generations go. Default: QUEUE_URL → SQS; otherwise the local pipeline (local
+   * queue + the worker + maintenance), started and stopped with the server.
+   */
   queue?: Queue;
+  /** Options for the local pipeline when it is used (generator, timeouts, DLQ handler). */
+  pipeline?: Omit<LocalPipelineOptions, 'database' | 'env'>;
   logger?: Logger;
 }
 
@@ -33,6 +39,10 @@ export interface LocalServer {
   database: Database;
   /** A freshly created admin key (first start only), or the ensured ADMIN_API_KEY. */
   adminKey: { key: string; prefix: string; created: boolean; usable: boolean } | undefined;
+  /** The local queue and worker, when no queue was given and QUEUE_URL is unset. */
+  pipeline: LocalPipeline | undefined;
+  /** Where accepted work goes, for the start-up banner. */
+  queueDescription: string;
   close(): Promise<void>;
 }
 
@@ -82,9 +92,23 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       adminKey = { key, prefix: summary!.prefix, created: true, usable: true };
     }
 
+    let pipeline: LocalPipeline | undefined;
+    let queue: Queue;
+    let queueDescription: string;
+    if (options.queue) {
+      queue = options.queue;
+      queueDescription = 'injected queue';
+    } else if (env.QUEUE_URL) {
+      queue = sqsQueue(env.QUEUE_URL);
+      queueDescription = `SQS ${env.QUEUE_URL}`;
+    } else {
+      pipeline = startLocalPipeline({ database, env, ...options.pipeline });
+      queue = pipeline.queue;
+      queueDescription = 'local queue (worker and maintenance in this process)';
+    }
     const app = createApp(
       depsFromDatabase(database, {
-        queue: options.queue ?? noQueue,
+        queue,
         logger,
         cursorSecret: config.cursorSecret,
       }),
@@ -108,6 +132,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       port,
       database,
       adminKey,
+      pipeline,
+      queueDescription,
       close: () =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
@@ -115,6 +141,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
             // Keep-alive connections would hold close() open; in-flight requests finish first.
             (server as import('node:http').Server).closeIdleConnections?.();
           });
+          await pipeline?.stop();
           if (owned) await database.close();
         })()),
     };

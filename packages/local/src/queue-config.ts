@@ -1,0 +1,23 @@
+import { AppError } from '@genledger/core/errors';
+import { z } from 'zod';
+
+const QueueEnv = z.object({
+  QUEUE_VISIBILITY_TIMEOUT: z.coerce.number().int().min(0).max(43_200).default(30),
+  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(3),
+  MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
+});
+
+/** Local queue settings; a bad value stops start-up with one line naming the variable. */
+export function resolveLocalQueueConfig(env: NodeJS.ProcessEnv) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = QueueEnv.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
+  }
+  return {
+    visibilityTimeoutMs: parsed.data.QUEUE_VISIBILITY_TIMEOUT * 1000,
+    maxReceiveCount: parsed.data.QUEUE_MAX_RECEIVE_COUNT,
+    maintenanceIntervalMs: parsed.data.MAINTENANCE_INTERVAL_S * 1000,
+  };
+}
