@@ -1,6 +1,6 @@
+import { noQueue } from '@genledger/api/no-queue';
 import type { Database } from '@genledger/db/connect';
 import { rowsOf } from '@genledger/db/executor';
-import { noQueue } from '@genledger/api/no-queue';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-import type { Database } from '@genledger/db/connect';
 import { noQueue } from '@genledger/api/no-queue';
+import type { Database } from '@genledger/db/connect';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

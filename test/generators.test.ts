@@ -1,20 +1,24 @@
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationRequest } from '@genledger/core/contracts/generation';
 import { builtinGenerator, render } from '@genledger/core/generators/builtin-generator';
 import { httpGenerator } from '@genledger/core/generators/http-generator';
 import { pngSize } from '@genledger/core/generators/png';
 import { GeneratorError } from '@genledger/core/ports/generator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const request = GenerationRequest.parse({ prompt: 'a fox in the snow', width: 1024, height: 512, seed: 3 });
 
 describe('builtin generator', () => {
   it('writes a real PNG of the requested aspect, scaled down, plus a thumbnail', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gl-out-'));
-    const out = await builtinGenerator(dir).generate({ generationId: crypto.randomUUID(), attempt: 1, request });
+    const out = await builtinGenerator(dir).generate({
+      generationId: crypto.randomUUID(),
+      attempt: 1,
+      request,
+    });
     const png = readFileSync(out.outputPath);
     expect(pngSize(png)).toEqual({ width: 256, height: 128 });
     expect(pngSize(readFileSync(out.thumbnailPath!))).toEqual({ width: 64, height: 32 });
@@ -44,7 +48,8 @@ describe('http generator against a real local server', () => {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(text);
         };
-        if (job.prompt === 'ok') return reply(200, JSON.stringify({ outputPath: 's3://out/a.png', promptId: 'p1' }));
+        if (job.prompt === 'ok')
+          return reply(200, JSON.stringify({ outputPath: 's3://out/a.png', promptId: 'p1' }));
         if (job.prompt === '503') return reply(503, '{"error":"busy"}');
         if (job.prompt === '400') return reply(400, '{"error":"nsfw"}');
         if (job.prompt === 'garbage') return reply(200, 'not json');
@@ -58,8 +63,16 @@ describe('http generator against a real local server', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = (prompt: string, timeoutMs = 1000) =>
-    httpGenerator(url, { timeoutMs }).generate({ generationId: crypto.randomUUID(), attempt: 2, request: { ...request, prompt } });
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GeneratorError);
+    httpGenerator(url, { timeoutMs }).generate({
+      generationId: crypto.randomUUID(),
+      attempt: 2,
+      request: { ...request, prompt },
+    });
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as GeneratorError,
+    );
 
   it('posts the job and returns the outputs', async () => {
     expect(await run('ok')).toEqual({ outputPath: 's3://out/a.png', promptId: 'p1' });
@@ -71,9 +84,16 @@ describe('http generator against a real local server', () => {
     expect(await failure(run('slow', 200))).toMatchObject({ errorType: 'GeneratorTimeout', transient: true });
     expect(await failure(run('400'))).toMatchObject({ errorType: 'GeneratorRejected', transient: false });
     expect(await failure(run('garbage'))).toMatchObject({ errorType: 'GeneratorBadReply', transient: false });
-    expect(await failure(run('wrong-shape'))).toMatchObject({ errorType: 'GeneratorBadReply', transient: false });
+    expect(await failure(run('wrong-shape'))).toMatchObject({
+      errorType: 'GeneratorBadReply',
+      transient: false,
+    });
     const refused = await failure(
-      httpGenerator('http://127.0.0.1:1/none', { timeoutMs: 1000 }).generate({ generationId: crypto.randomUUID(), attempt: 1, request }),
+      httpGenerator('http://127.0.0.1:1/none', { timeoutMs: 1000 }).generate({
+        generationId: crypto.randomUUID(),
+        attempt: 1,
+        request,
+      }),
     );
     expect(refused).toBeInstanceOf(GeneratorError);
     expect(refused).toMatchObject({ errorType: 'GeneratorUnreachable', transient: true });

@@ -1,8 +1,8 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import { GenerationProducer } from '@genledger/core/sqs-producer';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { message } from './support/sqs-events.ts';
 
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/genledger-prod-Queue';
@@ -28,7 +28,16 @@ describe('typed SQS producer', () => {
         type: 'generation.requested',
         version: 1,
         generationId: messages[0]!.generationId,
-        request: { prompt: 'a harbour at dawn', name: '', model: 'sdxl', width: 512, height: 384, steps: 20, guidance: 7.5, seed: 7 },
+        request: {
+          prompt: 'a harbour at dawn',
+          name: '',
+          model: 'sdxl',
+          width: 512,
+          height: 384,
+          steps: 20,
+          guidance: 7.5,
+          seed: 7,
+        },
       }),
       MessageAttributes: {
         type: { DataType: 'String', StringValue: 'generation.requested' },
@@ -40,12 +49,14 @@ describe('typed SQS producer', () => {
   it('keeps every batch within 256 KiB, even with messages at their size limits', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
     const big = 'x'.repeat(3900);
-    const messages = Array.from({ length: 10 }, () => message({ request: { prompt: big, negativePrompt: big } }));
+    const messages = Array.from({ length: 10 }, () =>
+      message({ request: { prompt: big, negativePrompt: big } }),
+    );
     const producer = new GenerationProducer(new SQSClient({}), QUEUE);
     await producer.send(messages);
-    const sizes = sqs.commandCalls(SendMessageBatchCommand).map((c) =>
-      c.args[0].input.Entries!.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0),
-    );
+    const sizes = sqs
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => c.args[0].input.Entries!.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0));
     for (const s of sizes) expect(s).toBeLessThanOrEqual(256 * 1024);
     expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(70_000);
   });
@@ -67,9 +78,15 @@ describe('typed SQS producer', () => {
     const producer = new GenerationProducer(new SQSClient({}), QUEUE, { maxAttempts: 3, backoffMs: 1 });
     const result = await producer.send(messages);
     expect(result.sent.sort()).toEqual([messages[0]!.generationId, messages[1]!.generationId].sort());
-    expect(result.failed.map((f) => f.generationId).sort()).toEqual([messages[2]!.generationId, messages[3]!.generationId].sort());
+    expect(result.failed.map((f) => f.generationId).sort()).toEqual(
+      [messages[2]!.generationId, messages[3]!.generationId].sort(),
+    );
     const calls = sqs.commandCalls(SendMessageBatchCommand);
-    expect(calls.map((c) => c.args[0].input.Entries!.map((e) => e.Id))).toEqual([['m0', 'm1', 'm2', 'm3'], ['m1', 'm3'], ['m3']]);
+    expect(calls.map((c) => c.args[0].input.Entries!.map((e) => e.Id))).toEqual([
+      ['m0', 'm1', 'm2', 'm3'],
+      ['m1', 'm3'],
+      ['m3'],
+    ]);
   });
 
   it('retries a batch whose call failed outright, and reports it failed after the last attempt', async () => {
@@ -91,7 +108,9 @@ describe('typed SQS producer', () => {
       kind: 'validation',
       fieldErrors: [expect.objectContaining({ field: '[1].request.prompt' })],
     });
-    await expect(producer.send([{ ...message(), generationId: 'not-a-uuid' }])).rejects.toMatchObject({ kind: 'validation' });
+    await expect(producer.send([{ ...message(), generationId: 'not-a-uuid' }])).rejects.toMatchObject({
+      kind: 'validation',
+    });
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 

@@ -1,8 +1,11 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A record as SQS hands it to Lambda, every attribute present. */
-export function sqsRecord(body: string | GenerationRequestedMessageInput, options: { messageId?: string; receiveCount?: number } = {}): SQSRecord {
+export function sqsRecord(
+  body: string | GenerationRequestedMessageInput,
+  options: { messageId?: string; receiveCount?: number } = {},
+): SQSRecord {
   const now = Date.now();
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return {
@@ -16,7 +19,12 @@ export function sqsRecord(body: string | GenerationRequestedMessageInput, option
       ApproximateFirstReceiveTimestamp: String(now),
     },
     messageAttributes: {
-      type: { stringValue: 'generation.requested', stringListValues: [], binaryListValues: [], dataType: 'String' },
+      type: {
+        stringValue: 'generation.requested',
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: 'String',
+      },
     },
     md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
     eventSource: 'aws:sqs',
@@ -27,7 +35,9 @@ export function sqsRecord(body: string | GenerationRequestedMessageInput, option
 
 export const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
-export const message = (overrides: Partial<GenerationRequestedMessageInput> = {}): GenerationRequestedMessageInput => ({
+export const message = (
+  overrides: Partial<GenerationRequestedMessageInput> = {},
+): GenerationRequestedMessageInput => ({
   type: 'generation.requested',
   version: 1,
   generationId: crypto.randomUUID(),

@@ -1,0 +1,30 @@
+import { type GenerationJob, type Generator, GeneratorError } from '@genledger/core/ports/generator';
+
+/** A backend that fails transiently `failures` times, then succeeds; counts every call. */
+export function flakyGenerator(failures: number, options: { delayMs?: number; permanent?: boolean } = {}) {
+  const calls: GenerationJob[] = [];
+  let left = failures;
+  const generator: Generator = {
+    name: 'flaky',
+    async generate(job) {
+      calls.push(job);
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      if (left > 0) {
+        left--;
+        throw new GeneratorError(
+          options.permanent ? 'GeneratorRejected' : 'GeneratorUnavailable',
+          'backend said no',
+          {
+            transient: !options.permanent,
+          },
+        );
+      }
+      return {
+        outputPath: `/out/${job.generationId}.png`,
+        thumbnailPath: null,
+        promptId: `p-${job.attempt}`,
+      };
+    },
+  };
+  return { generator, calls, recover: () => (left = 0) };
+}
