@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { pngSize } from '@genledger/core/generators/png';
+import { silentLogger } from '@genledger/core/ports/logger';
+import type { Queue } from '@genledger/core/ports/queue';
+import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
+import { EventStore } from '@genledger/db/event-store';
+import { GenerationStore } from '@genledger/db/generation-store';
+import { LocalConsumer, LocalQueue } from '@genledger/local/local-queue';
+import { startLocalPipeline } from '@genledger/local/pipeline';
+import { startLocalServer } from '@genledger/local/server';
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { useDatabases } from './support/databases.ts';
+import { flakyGenerator } from './support/generators.ts';
+
+const dbs = useDatabases();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('local queue', () => {
+  it('hides a received message for the visibility timeout, then delivers it again with a higher receive count', async () => {
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 80 });
+    const id = q.send('hello', { type: 't' });
+    const [first] = q.receive();
+    expect(first).toMatchObject({
+      messageId: id,
+      body: 'hello',
+      eventSource: 'aws:sqs',
+      eventSourceARN: q.arn,
+    });
+    expect(first!.attributes.ApproximateReceiveCount).toBe('1');
+    expect(first!.messageAttributes.type?.stringValue).toBe('t');
+    expect(q.receive()).toEqual([]);
+    await sleep(100);
+    const [second] = q.receive();
+    expect(second!.attributes.ApproximateReceiveCount).toBe('2');
+    expect(second!.attributes.ApproximateFirstReceiveTimestamp).toBe(
+      first!.attributes.ApproximateFirstReceiveTimestamp,
+    );
+    // The first receipt is stale now: deleting with it does nothing.
+    expect(q.delete(first!.receiptHandle)).toBe(false);
+    expect(q.delete(second!.receiptHandle)).toBe(true);
+    expect(q.size).toBe(0);
+  });
+
+  it('delivers batches of at most 10 and redrives to the dead-letter queue after maxReceiveCount receives', async () => {
+    const dlq = new LocalQueue({ name: 'dlq', visibilityTimeoutMs: 1000 });
+    const q = new LocalQueue({ name: 'main', visibilityTimeoutMs: 20, maxReceiveCount: 2, deadLetter: dlq });
+    for (let i = 0; i < 12; i++) q.send(`m${i}`);
+    const batches: number[] = [];
+    const dead: SQSEvent[] = [];
+    const consumer = new LocalConsumer(q, async (event) => {
+      batches.push(event.Records.length);
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === 'm3').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
+    });
+    const dlqConsumer = new LocalConsumer(dlq, async (event) => void dead.push(event));
+    consumer.start();
+    dlqConsumer.start();
+    for (let i = 0; i < 100 && dead.length === 0; i++) await sleep(10);
+    await consumer.stop();
+    await dlqConsumer.stop();
+    expect(Math.max(...batches)).toBe(10);
+    expect(dead).toHaveLength(1);
+    const [record] = dead[0]!.Records;
+    expect(record).toMatchObject({ body: 'm3', eventSourceARN: dlq.arn });
+    expect(record!.attributes.ApproximateReceiveCount).toBe('3');
+    expect(q.size).toBe(0);
+  });
+});
+
+describe('local pipeline', () => {
+  it('runs accepted work through the Lambda worker handler to a real output, end to end over HTTP', async () => {
+    const database = await dbs.open('pglite');
+    const dataDir = `/tmp/gl-pipeline-${process.pid}`;
+    const admin = `pipeline-admin-key-${'a'.repeat(30)}`;
+    const server = await startLocalServer({
+      database,
+      port: 0,
+      env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: admin, DATA_DIR: dataDir },
+    });
+    try {
+      const res = await fetch(`${server.url}/generations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'a lighthouse at dusk', width: 768, height: 512 }),
+      });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      await server.pipeline!.drain();
+      const g = (await (
+        await fetch(`${server.url}/generations/${id}`, { headers: { authorization: `Bearer ${admin}` } })
+      ).json()) as {
+        status: string;
+        outputPath: string;
+      };
+      expect(g.status).toBe('completed');
+      expect(pngSize(readFileSync(g.outputPath))).toEqual({ width: 256, height: 171 });
+      const runs = (await (
+        await fetch(`${server.url}/generations/${id}/runs`, { headers: { authorization: `Bearer ${admin}` } })
+      ).json()) as {
+        items: { status: string }[];
+      };
+      expect(runs.items.map((r) => r.status)).toEqual(['completed']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('retries a failing backend through the visibility timeout and dead-letters it after the last receive', async () => {
+    const database = await dbs.open('postgres');
+    const flaky = flakyGenerator(100);
+    const dead: SQSEvent[] = [];
+    const pipeline = startLocalPipeline({
+      database,
+      env: { LOG_LEVEL: 'silent' },
+      generator: flaky.generator,
+      visibilityTimeoutMs: 30,
+      maxReceiveCount: 3,
+      deadLetterHandler: async (e) => void dead.push(e),
+    });
+    try {
+      const generations = new GenerationStore(database, new EventStore(database));
+      const { generation } = await submitGeneration(
+        { generations, queue: pipeline.queue, logger: silentLogger },
+        { body: { prompt: 'never works' }, apiKeyId: null, idempotencyKey: null },
+      );
+      await pipeline.drain(10_000);
+      expect(flaky.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+      expect(dead).toHaveLength(1);
+      expect(JSON.parse(dead[0]!.Records[0]!.body)).toMatchObject({ generationId: generation.id });
+      expect(await generations.get(generation.id)).toMatchObject({ status: 'pending', attempts: 3 });
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
+  it('recovers work whose send failed: maintenance re-sends it and it completes', async () => {
+    const database = await dbs.open('postgres');
+    const pipeline = startLocalPipeline({
+      database,
+      env: { LOG_LEVEL: 'silent' },
+      generator: flakyGenerator(0).generator,
+    });
+    try {
+      const generations = new GenerationStore(database, new EventStore(database));
+      const broken: Queue = { send: async () => Promise.reject(new Error('SQS unreachable')) };
+      const { generation, enqueued } = await submitGeneration(
+        { generations, queue: broken, logger: silentLogger },
+        { body: { prompt: 'sent while the queue was down' }, apiKeyId: null, idempotencyKey: null },
+      );
+      expect(enqueued).toBe(false);
+      // Younger than a minute: not yet re-sent.
+      expect((await pipeline.runMaintenance()).resent).toBe(0);
+      await database.db
+        .update(database.tables.generations)
+        .set({ createdAt: new Date(Date.now() - 120_000) });
+      const summary = await pipeline.runMaintenance();
+      expect(summary).toMatchObject({ resent: 1, resendFailed: 0, errors: [] });
+      expect(summary.projections.daily_generation_stats).toBeGreaterThan(0);
+      await pipeline.drain();
+      expect((await generations.get(generation.id))?.status).toBe('completed');
+      expect((await pipeline.runMaintenance()).resent).toBe(0);
+    } finally {
+      await pipeline.stop();
+    }
+  });
+});
