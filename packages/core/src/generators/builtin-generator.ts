@@ -41,13 +41,16 @@ export function render(
   const fr = 1 + (h[11]! % 7);
   const phase = (h[12]! / 255) * Math.PI * 2;
   const rgb = new Uint8Array(width * height * 3);
+  // The two linear waves depend on one axis each: computed once per column and per row.
+  const cols = Float64Array.from({ length: width }, (_, x) => 0.5 + 0.5 * Math.sin((x / width) * fx * Math.PI + phase));
+  const rows = Float64Array.from({ length: height }, (_, y) => 0.5 + 0.5 * Math.sin((y / height) * fy * Math.PI - phase));
   for (let y = 0; y < height; y++) {
+    const v = y / height;
+    const t2 = rows[y]!;
     for (let x = 0; x < width; x++) {
       const u = x / width;
-      const v = y / height;
       const r = Math.hypot(u - 0.5, v - 0.5);
-      const t1 = 0.5 + 0.5 * Math.sin(u * fx * Math.PI + phase);
-      const t2 = 0.5 + 0.5 * Math.sin(v * fy * Math.PI - phase);
+      const t1 = cols[x]!;
       const t3 = 0.5 + 0.5 * Math.cos(r * fr * 2 * Math.PI * 4);
       const o = (y * width + x) * 3;
       for (let k = 0; k < 3; k++) rgb[o + k] = Math.round((a[k]! * t1 + b[k]! * t2 + c[k]! * t3) / 3);
