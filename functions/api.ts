@@ -8,9 +8,11 @@ import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE } from '@genledger/api/problem';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import type { Database } from '@genledger/db/connect';
+import { lambdaDatabase } from '@genledger/db/lambda-database';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /** Queue from configuration; without QUEUE_URL every send fails and generations stay pending. */
@@ -22,15 +24,8 @@ export const defaultQueueFactory: QueueFactory = (env, logger) => {
   return noQueue;
 };
 
-let database: Promise<Database> | undefined;
-/** One database per container, opened on first use (the deploy issue swaps in its cached getter). */
-function getDatabase(): Promise<Database> {
-  database ??= openDatabase().catch((e: unknown) => {
-    database = undefined;
-    throw e;
-  });
-  return database;
-}
+/** One database per container, reused while warm, with stale connections retried once. */
+const getDatabase = (): Promise<Database> => lambdaDatabase(linkedEnvironment());
 
 export interface ApiHandlerOptions {
   env?: NodeJS.ProcessEnv;
@@ -40,7 +35,7 @@ export interface ApiHandlerOptions {
 }
 
 export function createApiHandler(options: ApiHandlerOptions = {}) {
-  const env = options.env ?? process.env;
+  const env = options.env ?? linkedEnvironment();
   let app: Promise<App> | undefined;
   let logger: Logger = options.logger ?? jsonLogger('info', { fn: 'api' });
 

@@ -2,6 +2,7 @@
 // further steps (retention, retry batches). Thin: build dependencies once, run the use case.
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Queue } from '@genledger/core/ports/queue';
 import {
@@ -9,9 +10,10 @@ import {
   type MaintenanceStep,
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
+import { lambdaDatabase } from '@genledger/db/lambda-database';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
 import { dailyGenerationStats } from '@genledger/db/projections/daily-generation-stats';
 
@@ -33,14 +35,8 @@ export function maintenanceDepsFromDatabase(
   };
 }
 
-let database: Promise<Database> | undefined;
-function getDatabase(): Promise<Database> {
-  database ??= openDatabase().catch((e: unknown) => {
-    database = undefined;
-    throw e;
-  });
-  return database;
-}
+/** One database per container, reused while warm; linked SST resources become plain variables. */
+const getDatabase = (): Promise<Database> => lambdaDatabase(linkedEnvironment());
 
 export async function handler() {
   const env = process.env;

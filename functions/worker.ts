@@ -2,6 +2,7 @@
 // through the use case, report the ones to retry as partial batch failures.
 import { join } from 'node:path';
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
 import { httpGenerator } from '@genledger/core/generators/http-generator';
@@ -11,10 +12,11 @@ import {
   type ProcessMessageDeps,
   processGenerationMessage,
 } from '@genledger/core/use-cases/process-generation-message';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
+import { lambdaDatabase } from '@genledger/db/lambda-database';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export function workerDepsFromDatabase(
@@ -43,20 +45,15 @@ export const toIncoming = (record: SQSRecord): IncomingMessage => ({
   queue: record.eventSourceARN,
 });
 
-let database: Promise<Database> | undefined;
-function getDatabase(): Promise<Database> {
-  database ??= openDatabase().catch((e: unknown) => {
-    database = undefined;
-    throw e;
-  });
-  return database;
-}
+/** One database per container, reused while warm; linked SST resources become plain variables. */
+const getDatabase = (): Promise<Database> => lambdaDatabase(linkedEnvironment());
 
 export function createWorkerHandler(
   options: { deps?: () => Promise<ProcessMessageDeps>; logger?: Logger } = {},
 ) {
   let deps: Promise<ProcessMessageDeps> | undefined;
-  const build = options.deps ?? (async () => workerDepsFromDatabase(await getDatabase(), process.env));
+  const build =
+    options.deps ?? (async () => workerDepsFromDatabase(await getDatabase(), linkedEnvironment()));
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     let ready: ProcessMessageDeps;
     try {

@@ -42,8 +42,14 @@ export function render(
   const phase = (h[12]! / 255) * Math.PI * 2;
   const rgb = new Uint8Array(width * height * 3);
   // The two linear waves depend on one axis each: computed once per column and per row.
-  const cols = Float64Array.from({ length: width }, (_, x) => 0.5 + 0.5 * Math.sin((x / width) * fx * Math.PI + phase));
-  const rows = Float64Array.from({ length: height }, (_, y) => 0.5 + 0.5 * Math.sin((y / height) * fy * Math.PI - phase));
+  const cols = Float64Array.from(
+    { length: width },
+    (_, x) => 0.5 + 0.5 * Math.sin((x / width) * fx * Math.PI + phase),
+  );
+  const rows = Float64Array.from(
+    { length: height },
+    (_, y) => 0.5 + 0.5 * Math.sin((y / height) * fy * Math.PI - phase),
+  );
   for (let y = 0; y < height; y++) {
     const v = y / height;
     const t2 = rows[y]!;

@@ -15,6 +15,9 @@ export async function openPg(config: DbConfig): Promise<OpenedDriver> {
   });
   // An idle client dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // A backend killed mid-query also emits 'error' on its client; the query's promise already
+  // carries it, so the event must not become an uncaught exception that kills the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle({ client: pool }) as unknown as Db;
   return { db, close: () => pool.end() };
 }

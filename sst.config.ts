@@ -1,0 +1,139 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+// genledger on AWS: API Gateway → API Lambda, SQS (+ DLQ) → worker and dead-letter Lambdas, a
+// scheduled maintenance Lambda, and a migration Lambda invoked by every deploy whose migrations
+// changed. Neon Postgres is reached through secrets (pooled URL for functions, direct for migrations).
+
+/** Seconds a worker may run; the queue's visibility timeout is six times this (AWS's advice). */
+const WORKER_TIMEOUT_S = 120;
+/** Receives before a message moves to the dead-letter queue. */
+const MAX_RECEIVE_COUNT = 3;
+
+export default $config({
+  app(input) {
+    const production = input?.stage === 'production';
+    return {
+      name: 'genledger',
+      home: 'aws',
+      // Production keeps its queues and logs when the stack is removed; other stages clean up.
+      removal: production ? 'retain' : 'remove',
+      protect: production,
+    };
+  },
+  async run() {
+    const { createHash } = await import('node:crypto');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+
+    const databaseUrl = new sst.Secret('DatabaseUrl'); // Neon pooled endpoint (-pooler host)
+    const databaseDirectUrl = new sst.Secret('DatabaseDirectUrl'); // direct endpoint: migrations, advisory lock
+    const adminApiKey = new sst.Secret('AdminApiKey');
+    const cursorSecret = new sst.Secret('CursorSecret');
+
+    const deadLetterQueue = new sst.aws.Queue('DeadLetterQueue', {
+      // Longer than the main queue's 4 days: operators get two weeks to look before SQS drops it.
+      transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+    });
+    const queue = new sst.aws.Queue('Queue', {
+      visibilityTimeout: `${6 * WORKER_TIMEOUT_S} seconds`,
+      dlq: { queue: deadLetterQueue.arn, retry: MAX_RECEIVE_COUNT },
+      transform: { queue: { messageRetentionSeconds: 4 * 24 * 3600 } },
+    });
+
+    const schema = process.env.DB_SCHEMA ?? 'genledger';
+    const common = {
+      runtime: 'nodejs22.x' as const,
+      architecture: 'arm64' as const,
+      logging: { retention: '1 month' as const, format: 'json' as const },
+      environment: {
+        DB_SCHEMA: schema,
+        // One or two connections per instance, as Neon advises for Lambda.
+        DB_POOL_MAX: '2',
+        DB_STATEMENT_TIMEOUT_MS: '30000',
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      nodejs: {
+        // Functions never load the embedded database; keep it out of every bundle.
+        esbuild: { external: ['@electric-sql/pglite'] },
+        minify: true,
+      },
+    };
+
+    const migrator = new sst.aws.Function('Migrator', {
+      ...common,
+      handler: 'functions/migrate.handler',
+      link: [databaseDirectUrl, adminApiKey],
+      copyFiles: [{ from: 'migrations', to: 'migrations' }],
+      timeout: '5 minutes',
+      memory: '512 MB',
+    });
+
+    // The invocation's input is a hash of the migrations folder: it changes, and so re-runs the
+    // migrator, exactly when a migration was added or changed.
+    const migrationsHash = createHash('sha256');
+    const dir = 'migrations';
+    for (const file of readdirSync(dir, { recursive: true }).map(String).sort()) {
+      if (file.endsWith('.sql') || file.endsWith('.json')) migrationsHash.update(file).update(readFileSync(join(dir, file)));
+    }
+    const migration = $dev
+      ? undefined
+      : new aws.lambda.Invocation('MigrateOnDeploy', {
+          functionName: migrator.name,
+          input: JSON.stringify({ migrations: migrationsHash.digest('hex') }),
+        });
+    const afterMigration = migration ? { dependsOn: [migration] } : {};
+
+    const api = new sst.aws.Function(
+      'ApiFunction',
+      {
+        ...common,
+        handler: 'functions/api.handler',
+        link: [databaseUrl, cursorSecret, queue],
+        timeout: '29 seconds',
+        memory: '1024 MB',
+      },
+      afterMigration,
+    );
+    const gateway = new sst.aws.ApiGatewayV2('Api');
+    // Every route goes to the one API function; routing lives in the app.
+    gateway.route('$default', api.arn);
+
+    queue.subscribe(
+      {
+        ...common,
+        handler: 'functions/worker.handler',
+        link: [databaseUrl, queue],
+        timeout: `${WORKER_TIMEOUT_S} seconds`,
+        memory: '1024 MB',
+      },
+      { batch: { size: 10, window: '5 seconds', partialResponses: true } },
+      afterMigration,
+    );
+
+    deadLetterQueue.subscribe(
+      {
+        ...common,
+        handler: 'functions/dead-letter.handler',
+        link: [databaseUrl, queue, deadLetterQueue],
+        timeout: '60 seconds',
+        memory: '512 MB',
+      },
+      { batch: { size: 10, partialResponses: true } },
+      afterMigration,
+    );
+
+    new sst.aws.CronV2('Maintenance', {
+      schedule: 'rate(1 minute)',
+      function: {
+        ...common,
+        handler: 'functions/maintenance.handler',
+        link: [databaseUrl, queue],
+        timeout: '55 seconds',
+        memory: '512 MB',
+      },
+    });
+
+    return { api: gateway.url, queueUrl: queue.url, deadLetterQueueUrl: deadLetterQueue.url };
+  },
+});

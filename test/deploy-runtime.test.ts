@@ -1,0 +1,114 @@
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
+import { openDatabase } from '@genledger/db/connect';
+import { rowsOf } from '@genledger/db/executor';
+import { isStaleConnectionError, lambdaDatabase, retryStaleStatements } from '@genledger/db/lambda-database';
+import { runMigration } from '@genledger/functions/migrate';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { uniqueSchema, useDatabases } from './support/databases.ts';
+
+const dbs = useDatabases();
+
+describe('linked SST resources', () => {
+  const env = {
+    SST_RESOURCE_DatabaseUrl: JSON.stringify({ value: 'postgres://pooled.example/db' }),
+    SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: 'postgres://direct.example/db' }),
+    SST_RESOURCE_Queue: JSON.stringify({ url: 'https://sqs.example/q' }),
+    SST_RESOURCE_AdminApiKey: JSON.stringify({ value: 'k'.repeat(40) }),
+  };
+
+  it('become the plain variables the code reads; the migrator gets the direct URL', () => {
+    expect(linkedEnvironment(env)).toMatchObject({
+      DATABASE_URL: 'postgres://pooled.example/db',
+      QUEUE_URL: 'https://sqs.example/q',
+      ADMIN_API_KEY: 'k'.repeat(40),
+    });
+    expect(linkedEnvironment(env, 'migrate')).toMatchObject({ DATABASE_URL: 'postgres://direct.example/db' });
+    expect(linkedEnvironment(env, 'migrate').QUEUE_URL).toBeUndefined();
+  });
+
+  it('never override a plainly set variable, and say which one is broken', () => {
+    expect(linkedEnvironment({ ...env, DATABASE_URL: 'postgres://override/db' }).DATABASE_URL).toBe(
+      'postgres://override/db',
+    );
+    expect(() => linkedEnvironment({ SST_RESOURCE_DatabaseUrl: '{nope' })).toThrow(
+      'SST_RESOURCE_DatabaseUrl: not JSON',
+    );
+  });
+});
+
+describe('the migration function under SST configuration', () => {
+  it('migrates through the linked direct URL, ensures the admin key once, and is a no-op the second time', async () => {
+    const schema = uniqueSchema('deploy');
+    const env = {
+      DB_SCHEMA: schema,
+      SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: dbs.server().url }),
+      SST_RESOURCE_AdminApiKey: JSON.stringify({ value: `deploy-admin-key-${'z'.repeat(30)}` }),
+    };
+    const first = await runMigration(env);
+    expect(first.applied.length).toBeGreaterThan(0);
+    expect(first.adminKey).toBe('created');
+    const second = await runMigration(env);
+    expect(second).toMatchObject({ applied: [], adminKey: 'present' });
+    await expect(
+      runMigration({
+        DB_SCHEMA: schema,
+        SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: 'postgres://u:p@127.0.0.1:1/x' }),
+      }),
+    ).rejects.toThrow(/cannot reach the database at postgres:\/\/u@127\.0\.0\.1:1\/x/);
+  });
+});
+
+describe('warm Lambda connections', () => {
+  it('reuses one database per configuration', async () => {
+    const env = { DATABASE_URL: dbs.server().url, DB_SCHEMA: uniqueSchema('warm') };
+    const a = await lambdaDatabase(env);
+    expect(await lambdaDatabase(env)).toBe(a);
+    expect(a.config.pool.max).toBe(2);
+    await a.close();
+  });
+
+  it('runs a statement again when its connection was killed under it, but never retries a real error', async () => {
+    const database = retryStaleStatements(
+      await openDatabase(
+        { driver: 'pg', url: dbs.server().url, schema: uniqueSchema('stale'), pool: { max: 1 } },
+        {},
+      ),
+    );
+    try {
+      const admin = new pg.Client({ connectionString: dbs.server().url });
+      await admin.connect();
+      const [{ pid }] = (await rowsOf<{ pid: number }>(
+        database.db.execute(sql`select pg_backend_pid() as pid`),
+      )) as [{ pid: number }];
+      // The backend dies mid-statement, as when Neon or a proxy drops a frozen function's connection.
+      const slow = rowsOf<{ v: number }>(database.db.execute(sql`select 42 as v from pg_sleep(0.5)`));
+      await new Promise((r) => setTimeout(r, 100));
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      expect(await slow).toEqual([{ v: 42 }]);
+      const [{ pid: after }] = (await rowsOf<{ pid: number }>(
+        database.db.execute(sql`select pg_backend_pid() as pid`),
+      )) as [{ pid: number }];
+      expect(after).not.toBe(pid);
+
+      const table = sql.raw(`"${database.schema}".once`);
+      await database.db.execute(sql.raw(`create schema "${database.schema}"`));
+      await database.db.execute(sql`create table ${table} (id int primary key)`);
+      await database.db.execute(sql`insert into ${table} values (1)`);
+      const error = await database.db.execute(sql`insert into ${table} values (1)`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeDefined();
+      expect(isStaleConnectionError(error)).toBe(false);
+      const [{ n }] = (await rowsOf<{ n: number }>(
+        database.db.execute(sql`select count(*)::int as n from ${table}`),
+      )) as [{ n: number }];
+      expect(n).toBe(1);
+      await admin.end();
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,184 @@
+// Evaluates sst.config.ts with SST's globals replaced by recorders: the wiring is checked here,
+// without AWS. `npm run typecheck:infra` checks the same file against SST's real types.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+interface Recorded {
+  kind: string;
+  name: string;
+  args: Record<string, any>;
+  opts?: Record<string, any>;
+}
+
+let recorded: Recorded[] = [];
+const record = (kind: string) =>
+  class {
+    name: string;
+    arn: string;
+    url: string;
+    nodes: Record<string, unknown> = {};
+    constructor(name: string, args: Record<string, any> = {}, opts?: Record<string, any>) {
+      recorded.push({ kind, name, args, opts });
+      this.name = `${name}.name`;
+      this.arn = `${name}.arn`;
+      this.url = `${name}.url`;
+    }
+    subscribe(subscriber: Record<string, any>, args: Record<string, any>, opts?: Record<string, any>) {
+      recorded.push({
+        kind: 'Subscription',
+        name: this.name.replace('.name', ''),
+        args: { subscriber, ...args },
+        opts,
+      });
+    }
+    route(path: string, target: unknown) {
+      recorded.push({ kind: 'Route', name: path, args: { target } });
+    }
+  };
+
+const g = globalThis as Record<string, any>;
+type Config = { app(input: { stage: string }): Record<string, any>; run(): Promise<Record<string, any>> };
+let config: Config;
+
+beforeAll(async () => {
+  g.$config = (c: Config) => c;
+  g.sst = {
+    Secret: record('Secret'),
+    aws: {
+      Queue: record('Queue'),
+      Function: record('Function'),
+      ApiGatewayV2: record('ApiGatewayV2'),
+      CronV2: record('CronV2'),
+    },
+  };
+  g.aws = { lambda: { Invocation: record('Invocation') } };
+  // Imported by a computed path so the app's typecheck does not follow sst.config.ts into SST's
+  // generated platform types (`npm run typecheck:infra` checks those).
+  const path = '../sst.config.ts';
+  config = ((await import(/* @vite-ignore */ path)) as { default: Config }).default;
+});
+
+async function evaluate(dev = false) {
+  recorded = [];
+  g.$dev = dev;
+  const outputs = await config.run();
+  return {
+    outputs,
+    find: (kind: string, name?: string) =>
+      recorded.filter((r) => r.kind === kind && (!name || r.name === name)),
+  };
+}
+
+const handlerFile = (handler: string) => `${handler.replace(/\.handler$/, '')}.ts`;
+
+describe('sst.config.ts', () => {
+  it('retains production resources and removes other stages', () => {
+    expect(config.app({ stage: 'production' })).toMatchObject({
+      name: 'genledger',
+      home: 'aws',
+      removal: 'retain',
+      protect: true,
+    });
+    expect(config.app({ stage: 'pr-42' })).toMatchObject({ removal: 'remove', protect: false });
+  });
+
+  it('points every function at a file that exists and exports a handler', async () => {
+    const { find } = await evaluate();
+    const handlers = [
+      ...find('Function').map((f) => f.args.handler),
+      ...find('Subscription').map((s) => s.args.subscriber.handler),
+      ...find('CronV2').map((c) => c.args.function.handler),
+    ];
+    expect(handlers.sort()).toEqual([
+      'functions/api.handler',
+      'functions/dead-letter.handler',
+      'functions/maintenance.handler',
+      'functions/migrate.handler',
+      'functions/worker.handler',
+    ]);
+    for (const h of handlers) {
+      expect(existsSync(handlerFile(h)), h).toBe(true);
+      expect(readFileSync(handlerFile(h), 'utf8')).toMatch(
+        /export (const|async function|function) handler\b/,
+      );
+    }
+    for (const f of [
+      ...find('Function').map((x) => x.args),
+      ...find('Subscription').map((x) => x.args.subscriber),
+    ]) {
+      expect(f).toMatchObject({
+        runtime: 'nodejs22.x',
+        architecture: 'arm64',
+        logging: { retention: '1 month' },
+      });
+      expect(f.nodejs.esbuild.external).toContain('@electric-sql/pglite');
+    }
+  });
+
+  it('wires the queue, its dead-letter queue and their subscribers as SQS needs', async () => {
+    const { find } = await evaluate();
+    const [queue] = find('Queue', 'Queue');
+    const [dlq] = find('Queue', 'DeadLetterQueue');
+    const [worker] = find('Subscription', 'Queue');
+    const workerTimeout = Number.parseInt(worker!.args.subscriber.timeout, 10);
+    expect(Number.parseInt(queue!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(6 * workerTimeout);
+    expect(queue!.args.dlq).toEqual({ queue: 'DeadLetterQueue.arn', retry: 3 });
+    expect(dlq!.args.transform.queue.messageRetentionSeconds).toBeGreaterThan(
+      queue!.args.transform.queue.messageRetentionSeconds,
+    );
+    expect(worker!.args.batch).toMatchObject({ size: 10, partialResponses: true });
+    expect(worker!.args.batch.window).toBeDefined();
+    const [dead] = find('Subscription', 'DeadLetterQueue');
+    expect(dead!.args.subscriber.handler).toBe('functions/dead-letter.handler');
+    expect(dead!.args.batch.partialResponses).toBe(true);
+  });
+
+  it('links secrets, not hand-set strings: pooled URL for functions, direct URL for the migrator', async () => {
+    const { find } = await evaluate();
+    expect(
+      find('Secret')
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['AdminApiKey', 'CursorSecret', 'DatabaseDirectUrl', 'DatabaseUrl']);
+    const secretNames = (link: { name: string }[]) => link.map((l) => l.name.replace('.name', '')).sort();
+    const [migrator] = find('Function', 'Migrator');
+    expect(secretNames(migrator!.args.link)).toEqual(['AdminApiKey', 'DatabaseDirectUrl']);
+    expect(migrator!.args.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }]);
+    const [api] = find('Function', 'ApiFunction');
+    expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Queue']);
+    for (const f of find('Function'))
+      expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);
+    expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);
+    const [cron] = find('CronV2');
+    expect(cron!.args.schedule).toBe('rate(1 minute)');
+  });
+
+  describe('migration at deploy', () => {
+    const probe = 'migrations/zz_infra_test_probe.sql';
+    afterEach(() => {
+      if (existsSync(probe)) rmSync(probe);
+    });
+
+    it('invokes the migrator with a hash of migrations/ that changes exactly when they change; API and worker wait for it', async () => {
+      const first = await evaluate();
+      const [inv] = first.find('Invocation');
+      expect(inv!.args.functionName).toBe('Migrator.name');
+      const hash = JSON.parse(inv!.args.input).migrations as string;
+      expect(hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(first.find('Function', 'ApiFunction')[0]!.opts?.dependsOn).toHaveLength(1);
+      expect(first.find('Subscription', 'Queue')[0]!.opts?.dependsOn).toHaveLength(1);
+
+      const same = JSON.parse((await evaluate()).find('Invocation')[0]!.args.input).migrations;
+      expect(same).toBe(hash);
+      writeFileSync(probe, 'select 1;');
+      const changed = JSON.parse((await evaluate()).find('Invocation')[0]!.args.input).migrations;
+      expect(changed).not.toBe(hash);
+    });
+
+    it('is skipped under sst dev', async () => {
+      const dev = await evaluate(true);
+      expect(dev.find('Invocation')).toEqual([]);
+      expect(dev.find('Function', 'ApiFunction')[0]!.opts?.dependsOn).toBeUndefined();
+    });
+  });
+});
