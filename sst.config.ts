@@ -74,7 +74,8 @@ export default $config({
     const migrationsHash = createHash('sha256');
     const dir = 'migrations';
     for (const file of readdirSync(dir, { recursive: true }).map(String).sort()) {
-      if (file.endsWith('.sql') || file.endsWith('.json')) migrationsHash.update(file).update(readFileSync(join(dir, file)));
+      if (file.endsWith('.sql') || file.endsWith('.json'))
+        migrationsHash.update(file).update(readFileSync(join(dir, file)));
     }
     const migration = $dev
       ? undefined

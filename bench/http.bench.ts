@@ -3,12 +3,12 @@
 // Database round trips are counted by wrapping pg's Client#query (every query is one round trip).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { noQueue } from '@genledger/api/no-queue';
 import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
-import { noQueue } from '@genledger/api/no-queue';
 import { startLocalServer } from '@genledger/local/server';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
@@ -95,7 +95,12 @@ export default async function httpBench() {
     env: { LOG_LEVEL: 'silent' },
     queue: acceptingQueue,
   });
-  const noQueueApp = await startLocalServer({ database, port: 0, env: { LOG_LEVEL: 'silent' }, queue: noQueue });
+  const noQueueApp = await startLocalServer({
+    database,
+    port: 0,
+    env: { LOG_LEVEL: 'silent' },
+    queue: noQueue,
+  });
   const body = JSON.stringify({ prompt: 'a lighthouse at dusk, oil painting', model: 'sdxl', steps: 30 });
   const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 

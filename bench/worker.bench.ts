@@ -28,7 +28,10 @@ const MESSAGES = Number(process.env.BENCH_WORKER_MESSAGES ?? 2000);
 
 export default async function workerBench() {
   const server = await startPostgres();
-  const database = await openDatabase({ driver: 'pg', url: server.url, schema: 'bench_worker', pool: { max: 4 } }, {});
+  const database = await openDatabase(
+    { driver: 'pg', url: server.url, schema: 'bench_worker', pool: { max: 4 } },
+    {},
+  );
   try {
     await migrate(database);
     const events = new EventStore(database);
@@ -51,7 +54,16 @@ export default async function workerBench() {
         const m = message({ request: { prompt: `bench ${i + j}`, width: 512, height: 512, seed: i + j } });
         await store.create({
           id: m.generationId,
-          request: { prompt: m.request.prompt, name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5, seed: i + j },
+          request: {
+            prompt: m.request.prompt,
+            name: '',
+            model: 'sdxl',
+            width: 512,
+            height: 512,
+            steps: 20,
+            guidance: 7.5,
+            seed: i + j,
+          },
           apiKeyId: null,
           idempotencyKey: null,
           requestHash: null,
@@ -64,7 +76,13 @@ export default async function workerBench() {
     }
     // Rendering alone, so the figure says how much of the worker's time is the database.
     let t = performance.now();
-    for (const b of batches.slice(0, 20)) for (const r of b.Records) await generator.generate({ generationId: r.messageId, attempt: 1, request: JSON.parse(r.body).request });
+    for (const b of batches.slice(0, 20))
+      for (const r of b.Records)
+        await generator.generate({
+          generationId: r.messageId,
+          attempt: 1,
+          request: JSON.parse(r.body).request,
+        });
     const renderMsPerMessage = (performance.now() - t) / 200;
 
     roundTrips = 0;
@@ -79,7 +97,10 @@ export default async function workerBench() {
       deps: async () => ({
         lifecycle: new GenerationLifecycle(database, events),
         generations: new GenerationStore(database, events),
-        generator: { name: 'instant', generate: async (job) => ({ outputPath: `/out/${job.generationId}.png` }) },
+        generator: {
+          name: 'instant',
+          generate: async (job) => ({ outputPath: `/out/${job.generationId}.png` }),
+        },
         logger: silentLogger,
         staleAfterMs: 300_000,
       }),
@@ -102,7 +123,9 @@ export default async function workerBench() {
     t = performance.now();
     for (let i = 0; i < MESSAGES; i += 10) {
       await Promise.all(
-        Array.from({ length: 10 }, (_, j) => database.db.execute(sql`insert into ${table} (name, sequence) values (${`b${i + j}`}, ${i + j})`)),
+        Array.from({ length: 10 }, (_, j) =>
+          database.db.execute(sql`insert into ${table} (name, sequence) values (${`b${i + j}`}, ${i + j})`),
+        ),
       );
     }
     const baselineSeconds = (performance.now() - t) / 1000;

@@ -29,7 +29,7 @@ export async function openNeon(config: DbConfig): Promise<OpenedDriver> {
     statement_timeout: config.pool.statementTimeoutMs || undefined,
   } as ConstructorParameters<typeof Pool>[0]);
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client: { on(event: 'error', fn: () => void): void }) => client.on('error', () => {}));
   const db = drizzle({ client: pool }) as unknown as Db;
   return { db, close: () => pool.end() };
 }
