@@ -6,20 +6,60 @@ import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Queue } from '@genledger/core/ports/queue';
 import {
+  continueRetryBatchesStep,
+  retentionStep,
+} from '@genledger/core/use-cases/failed-messages/maintenance-steps';
+import {
   type MaintenanceDeps,
   type MaintenanceStep,
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { lambdaDatabase } from '@genledger/db/lambda-database';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
 import { dailyGenerationStats } from '@genledger/db/projections/daily-generation-stats';
+import { RetryBatchStore } from '@genledger/db/retry-batch-store';
+import { SettingsStore } from '@genledger/db/settings-store';
+
+/** Failed-message retention, and retry batches continued within `budgetMs`. */
+export function recoverabilitySteps(
+  database: Database,
+  queue: Queue | undefined,
+  budgetMs: number,
+): MaintenanceStep[] {
+  const events = new EventStore(database);
+  const settings = new SettingsStore(database, events);
+  const store = new FailedMessageStore(database, events);
+  const steps = [
+    retentionStep({
+      retentionDays: () => settings.get('retention.failedMessageDays'),
+      deleteExpired: (d) => store.deleteExpired(d),
+    }),
+  ];
+  if (queue) {
+    steps.push(
+      continueRetryBatchesStep(async () => ({
+        batches: new RetryBatchStore(database),
+        queue,
+        messagesPerSecond: await settings.get('retry.messagesPerSecond'),
+        deadline: Date.now() + budgetMs,
+      })),
+    );
+  }
+  return steps;
+}
 
 export function maintenanceDepsFromDatabase(
   database: Database,
-  options: { queue: Queue | undefined; env?: NodeJS.ProcessEnv; steps?: MaintenanceStep[] },
+  options: {
+    queue: Queue | undefined;
+    env?: NodeJS.ProcessEnv;
+    steps?: MaintenanceStep[];
+    retryBudgetMs?: number;
+  },
 ): MaintenanceDeps {
   const events = new EventStore(database);
   const runner = new ProjectionRunner(database, events, { batchSize: 1000 });
@@ -29,7 +69,10 @@ export function maintenanceDepsFromDatabase(
     queue: options.queue,
     // Bounded per run so one tick never outlives the schedule; the next tick continues.
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
-    steps: options.steps ?? [],
+    steps: [
+      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000),
+      ...(options.steps ?? []),
+    ],
     logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
     clock: systemClock,
   };

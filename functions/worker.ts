@@ -7,6 +7,7 @@ import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
 import { httpGenerator } from '@genledger/core/generators/http-generator';
 import type { Logger } from '@genledger/core/ports/logger';
+import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import {
   type IncomingMessage,
   type ProcessMessageDeps,
@@ -14,6 +15,7 @@ import {
 } from '@genledger/core/use-cases/process-generation-message';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { lambdaDatabase } from '@genledger/db/lambda-database';
@@ -26,7 +28,10 @@ export function workerDepsFromDatabase(
 ): ProcessMessageDeps {
   const config = resolveWorkerConfig(env);
   const events = new EventStore(database);
+  const failedMessages = new FailedMessageStore(database, events);
   return {
+    // A message that can never parse is recorded as failed at once, not retried into the DLQ.
+    onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
     lifecycle: new GenerationLifecycle(database, events),
     generations: new GenerationStore(database, events),
     generator: config.generatorUrl

@@ -20,6 +20,8 @@ interface StoredMessage {
   receiveCount: number;
   visibleAt: number;
   receiptHandle: string | undefined;
+  /** Set on a dead-letter queue: the queue the message failed on. */
+  sourceArn?: string;
 }
 
 /**
@@ -54,8 +56,13 @@ export class LocalQueue {
   }
 
   /** Moves in a message that failed elsewhere, keeping its id (as SQS redrive does). */
-  private adopt(message: StoredMessage) {
-    this.messages.set(message.messageId, { ...message, visibleAt: Date.now(), receiptHandle: undefined });
+  private adopt(message: StoredMessage, sourceArn: string) {
+    this.messages.set(message.messageId, {
+      ...message,
+      sourceArn,
+      visibleAt: Date.now(),
+      receiptHandle: undefined,
+    });
     this.wake();
   }
 
@@ -68,7 +75,7 @@ export class LocalQueue {
       const limit = this.options.maxReceiveCount;
       if (limit !== undefined && m.receiveCount >= limit && this.options.deadLetter) {
         this.messages.delete(m.messageId);
-        this.options.deadLetter.adopt(m);
+        this.options.deadLetter.adopt(m, this.arn);
         continue;
       }
       m.receiveCount++;
@@ -137,6 +144,7 @@ export class LocalQueue {
         SentTimestamp: String(m.sentAt),
         SenderId: 'LOCAL',
         ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? Date.now()),
+        ...(m.sourceArn ? { DeadLetterQueueSourceArn: m.sourceArn } : {}),
       },
       messageAttributes: Object.fromEntries(
         Object.entries(m.messageAttributes).map(([k, v]) => [

@@ -8,6 +8,7 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
+import { createDeadLetterHandler, deadLetterDepsFromDatabase } from '@genledger/functions/dead-letter';
 import { maintenanceDepsFromDatabase } from '@genledger/functions/maintenance';
 import { createWorkerHandler, workerDepsFromDatabase } from '@genledger/functions/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
@@ -22,8 +23,8 @@ export interface LocalPipelineOptions {
   visibilityTimeoutMs?: number;
   maxReceiveCount?: number;
   maintenanceIntervalMs?: number;
-  /** Receives dead-lettered records, as the DLQ Lambda does; without one they stay in the DLQ. */
-  deadLetterHandler?: BatchHandler;
+  /** Receives dead-lettered records; default: the DLQ Lambda's handler over the same database. */
+  deadLetterHandler?: BatchHandler | 'none';
   workerOverrides?: Partial<ProcessMessageDeps>;
   maintenanceSteps?: MaintenanceStep[];
 }
@@ -78,7 +79,12 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       }),
   });
   const consumers = [new LocalConsumer(main, worker)];
-  if (options.deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, options.deadLetterHandler));
+  const deadLetterHandler =
+    options.deadLetterHandler === 'none'
+      ? undefined
+      : (options.deadLetterHandler ??
+        createDeadLetterHandler({ deps: async () => deadLetterDepsFromDatabase(options.database, env) }));
+  if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler));
   for (const c of consumers) c.start();
 
   const maintenance = () =>
@@ -103,7 +109,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     async drain(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const dlqPending = options.deadLetterHandler ? deadLetter.size : 0;
+        const dlqPending = deadLetterHandler ? deadLetter.size : 0;
         if (main.size === 0 && dlqPending === 0 && consumers.every((c) => c.idle)) return;
         if (Date.now() > until) {
           throw new Error(`local queue not drained within ${timeoutMs} ms: ${JSON.stringify(main.stats())}`);

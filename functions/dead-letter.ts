@@ -1,0 +1,69 @@
+// The dead-letter queue → the failed-message store. Thin: each record becomes one dead-lettering;
+// a record that could not be stored goes back to the DLQ (a database outage must not drop it).
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
+import type { Logger } from '@genledger/core/ports/logger';
+import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { lambdaDatabase } from '@genledger/db/lambda-database';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export interface DeadLetterDeps {
+  store: Pick<FailedMessageStore, 'ingest'>;
+  logger: Logger;
+}
+
+export const deadLetterDepsFromDatabase = (
+  database: Database,
+  env: NodeJS.ProcessEnv = process.env,
+): DeadLetterDeps => ({
+  store: new FailedMessageStore(database, new EventStore(database)),
+  logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+});
+
+export function recordOf(record: SQSRecord) {
+  const attributes = record.attributes as unknown as Record<string, string | undefined>;
+  return deadLetterRecord({
+    messageId: record.messageId,
+    body: record.body,
+    receiveCount: Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+    queue: record.eventSourceARN,
+    // SQS names the queue the message failed on; the DLQ itself is only where it landed.
+    sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,
+    attributes: { ...attributes, messageAttributes: record.messageAttributes },
+  });
+}
+
+const getDatabase = (): Promise<Database> => lambdaDatabase(linkedEnvironment());
+
+export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLetterDeps> } = {}) {
+  let deps: Promise<DeadLetterDeps> | undefined;
+  const build =
+    options.deps ?? (async () => deadLetterDepsFromDatabase(await getDatabase(), linkedEnvironment()));
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: DeadLetterDeps;
+    try {
+      deps ??= build();
+      ready = await deps;
+    } catch {
+      deps = undefined;
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    }
+    const results = await Promise.allSettled(event.Records.map((r) => ready.store.ingest(recordOf(r))));
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const record = event.Records[i]!;
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      ready.logger.error('could not store a dead-lettered message', {
+        messageId: record.messageId,
+        error: r.reason instanceof Error ? r.reason.message : String(r.reason),
+      });
+    });
+    return { batchItemFailures };
+  };
+}
+
+export const handler = createDeadLetterHandler();

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { GenerationRequestedMessage, MESSAGE_TYPE } from '../../contracts/queue-message.ts';
+import type { IncomingMessage } from '../process-generation-message.ts';
+
+/** What the failed-message store needs to record one dead-lettering. */
+export interface DeadLetterRecord {
+  messageId: string;
+  body: string;
+  attributes: Record<string, unknown>;
+  receiveCount: number;
+  queue: string;
+  failedAt: Date;
+  generationId: string | null;
+  messageType: string;
+  model: string | null;
+  invalidReason: string | null;
+}
+
+const loose = z.object({ generationId: z.uuid(), type: z.string().max(100).optional() });
+
+/**
+ * Reads a dead-lettered message into a record: a valid generation message names its generation and
+ * model; anything else is kept as it is and flagged invalid (it would fail every retry).
+ */
+export function deadLetterRecord(
+  message: IncomingMessage & { attributes?: Record<string, unknown>; failedAt?: Date; sourceQueue?: string },
+): DeadLetterRecord {
+  let json: unknown;
+  let invalidReason: string | null = null;
+  try {
+    json = JSON.parse(message.body);
+  } catch {
+    invalidReason = 'the message body is not JSON';
+  }
+  const parsed = invalidReason ? undefined : GenerationRequestedMessage.safeParse(json);
+  if (parsed && !parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    invalidReason = `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`;
+  }
+  const partial = loose.safeParse(json);
+  return {
+    messageId: message.messageId,
+    body: message.body,
+    attributes: message.attributes ?? {},
+    receiveCount: message.receiveCount,
+    queue: message.sourceQueue ?? message.queue,
+    failedAt: message.failedAt ?? new Date(),
+    generationId: parsed?.success
+      ? parsed.data.generationId
+      : partial.success
+        ? partial.data.generationId
+        : null,
+    messageType: parsed?.success
+      ? MESSAGE_TYPE
+      : partial.success && partial.data.type
+        ? partial.data.type
+        : 'unknown',
+    model: parsed?.success ? parsed.data.request.model : null,
+    invalidReason,
+  };
+}

@@ -1,0 +1,480 @@
+import { type DomainEvent, streams } from '@genledger/core/contracts/events';
+import {
+  type FailedMessageDetail,
+  type FailedMessageOperation,
+  type FailedMessageStatus,
+  type FailedMessageSummary,
+  type FailureGroup,
+  MAX_STORED_BODY_BYTES,
+  OPERATION_FROM,
+  OPERATION_TO,
+} from '@genledger/core/contracts/failed-messages';
+import { conflict, notFound } from '@genledger/core/errors';
+import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import type { EventStore } from './event-store.ts';
+import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+
+export interface DeadLetterInput {
+  /** The SQS message id: the same DLQ record delivered twice carries the same one. */
+  messageId: string;
+  body: string;
+  attributes: Record<string, unknown>;
+  receiveCount: number;
+  /** The queue the message failed on (the source of the dead-lettering). */
+  queue: string;
+  failedAt: Date;
+  generationId: string | null;
+  messageType: string;
+  model: string | null;
+  /** Set when the body never parsed: it would fail every retry. */
+  invalidReason: string | null;
+}
+
+export interface IngestResult {
+  id: string;
+  newAttempt: boolean;
+  status: FailedMessageStatus;
+  generationFailed: boolean;
+}
+
+export interface FailedMessageFilter {
+  statuses: FailedMessageStatus[];
+  groupId?: string;
+  q?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface FailedMessageKeyset {
+  value: string;
+  id: string;
+}
+
+const SUMMARY_COLUMNS = sql.raw(
+  'id, status, message_type, message_id, generation_id, model, invalid, body_truncated, attempt_count, first_failed_at, last_failed_at, status_changed_at, last_error_type, last_error_message, retry_batch_id',
+);
+
+type Row = Record<string, unknown>;
+const iso = (v: unknown) => toDate(v).toISOString();
+
+function toSummary(r: Row): FailedMessageSummary {
+  return {
+    id: String(r.id),
+    status: r.status as FailedMessageStatus,
+    messageType: String(r.message_type),
+    messageId: (r.message_id as string | null) ?? null,
+    generationId: (r.generation_id as string | null) ?? null,
+    model: (r.model as string | null) ?? null,
+    invalid: Boolean(r.invalid),
+    bodyTruncated: Boolean(r.body_truncated),
+    attemptCount: toNumber(r.attempt_count),
+    firstFailedAt: iso(r.first_failed_at),
+    lastFailedAt: iso(r.last_failed_at),
+    statusChangedAt: iso(r.status_changed_at),
+    lastError: {
+      type: (r.last_error_type as string | null) ?? null,
+      message: (r.last_error_message as string | null) ?? null,
+    },
+    retryBatchId: (r.retry_batch_id as string | null) ?? null,
+  };
+}
+
+/** Cuts a body to at most `max` bytes of UTF-8 without splitting a character. */
+export function truncateUtf8(
+  body: string,
+  max = MAX_STORED_BODY_BYTES,
+): { body: string; truncated: boolean } {
+  if (Buffer.byteLength(body) <= max) return { body, truncated: false };
+  let cut = Buffer.from(body).subarray(0, max).toString('utf8');
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return { body: cut, truncated: true };
+}
+
+/**
+ * The failed-message store: what the dead-letter queue hands over, grouped by cause, with one
+ * attempt row per dead-lettering, and the operations operators run on it.
+ */
+export class FailedMessageStore {
+  private readonly t: Record<
+    'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
+    SQL
+  >;
+
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    private readonly events: EventStore,
+  ) {
+    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    this.t = {
+      messages: q('failed_messages'),
+      attempts: q('failed_message_attempts'),
+      groups: q('failure_groups'),
+      members: q('failure_group_members'),
+      runs: q('generation_runs'),
+      generations: q('generations'),
+      batches: q('retry_batches'),
+    };
+  }
+
+  /**
+   * Records one dead-lettering in one transaction: the message (upserted under its deterministic
+   * id), its attempt with the last run's error, its groups, and — for a generation still open —
+   * the generation failed, each with its event. A duplicate DLQ delivery adds nothing.
+   */
+  async ingest(input: DeadLetterInput): Promise<IngestResult> {
+    const id = failedMessageId(input.generationId, input.body);
+    const { body, truncated } = truncateUtf8(input.body);
+    return this.database.db.transaction(async (tx) => {
+      let error = {
+        type: 'InvalidMessage',
+        message: input.invalidReason ?? '',
+        stack: null as string | null,
+      };
+      let model = input.model;
+      if (!input.invalidReason && input.generationId) {
+        const [run] = await rowsOf<Row>(
+          tx.execute(sql`
+            select r.error_type, r.error_message, r.error_stack, g.model
+            from ${this.t.generations} g
+            left join lateral (select * from ${this.t.runs} r where r.generation_id = g.id and r.status = 'failed'
+                               order by r.attempt desc limit 1) r on true
+            where g.id = ${input.generationId}`),
+        );
+        model ??= (run?.model as string | null) ?? null;
+        error = run?.error_type
+          ? {
+              type: String(run.error_type),
+              message: String(run.error_message ?? ''),
+              stack: (run.error_stack as string | null) ?? null,
+            }
+          : {
+              type: 'NoRecordedError',
+              message: 'the message was dead-lettered without a failed run on record',
+              stack: null,
+            };
+      }
+      const failedAt = input.failedAt.toISOString();
+      await tx.execute(sql`
+        insert into ${this.t.messages} (id, status, message_id, message_type, generation_id, model, body, body_truncated,
+                                        attributes, invalid, first_failed_at, last_failed_at, attempt_count, status_changed_at)
+        values (${id}, 'unresolved', ${input.messageId}, ${input.messageType}, ${input.generationId}, ${model}, ${body}, ${truncated},
+                ${JSON.stringify(input.attributes)}::jsonb, ${input.invalidReason !== null}, ${failedAt}, ${failedAt}, 0, now())
+        on conflict (id) do nothing`);
+      const [attempt] = await rowsOf<{ id: unknown }>(
+        tx.execute(sql`
+          insert into ${this.t.attempts} (failed_message_id, message_id, failed_at, receive_count, queue, error_type, error_message, error_stack)
+          values (${id}, ${input.messageId}, ${failedAt}, ${input.receiveCount}, ${input.queue.slice(0, 500)},
+                  ${error.type.slice(0, 200)}, ${error.message.slice(0, 2000)}, ${error.stack})
+          on conflict (failed_message_id, message_id) do nothing
+          returning id`),
+      );
+      if (!attempt) {
+        const [current] = await rowsOf<{ status: FailedMessageStatus }>(
+          tx.execute(sql`select status from ${this.t.messages} where id = ${id}`),
+        );
+        return { id, newAttempt: false, status: current!.status, generationFailed: false };
+      }
+      // A message failing again — after a retry, or after it was archived — needs looking at again.
+      const [updated] = await rowsOf<{ status: FailedMessageStatus; previous: FailedMessageStatus }>(
+        tx.execute(sql`
+          update ${this.t.messages} fm set
+            attempt_count = fm.attempt_count + 1,
+            last_failed_at = greatest(fm.last_failed_at, ${failedAt}::timestamptz),
+            first_failed_at = least(fm.first_failed_at, ${failedAt}::timestamptz),
+            message_id = ${input.messageId}, body = ${body}, body_truncated = ${truncated},
+            attributes = ${JSON.stringify(input.attributes)}::jsonb, model = coalesce(${model}, fm.model),
+            last_error_type = ${error.type.slice(0, 200)}, last_error_message = ${error.message.slice(0, 2000)},
+            last_error_stack = ${error.stack},
+            status = 'unresolved',
+            status_changed_at = case when fm.status = 'unresolved' and fm.attempt_count > 0 then fm.status_changed_at else now() end,
+            retry_batch_id = null, retry_sent_at = null
+          from (select status from ${this.t.messages} where id = ${id}) old
+          where fm.id = ${id}
+          returning fm.status, old.status as previous`),
+      );
+      const groups = classify({
+        errorType: error.type,
+        stack: error.stack,
+        messageType: input.messageType,
+        model,
+      });
+      await tx.execute(sql`delete from ${this.t.members} where failed_message_id = ${id}`);
+      const groupRows = groups.map((g) => ({
+        id: failureGroupId(g),
+        classifier: g.classifier,
+        title: g.title.slice(0, 500),
+      }));
+      await tx.execute(sql`
+        insert into ${this.t.groups} (id, classifier, title, first_failed_at, last_failed_at)
+        select x.id, x.classifier, x.title, ${failedAt}::timestamptz, ${failedAt}::timestamptz
+        from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text, classifier text, title text)
+        on conflict (id) do update set
+          first_failed_at = least(${this.t.groups}.first_failed_at, excluded.first_failed_at),
+          last_failed_at = greatest(${this.t.groups}.last_failed_at, excluded.last_failed_at)`);
+      await tx.execute(sql`
+        insert into ${this.t.members} (group_id, failed_message_id)
+        select x.id, ${id} from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text)
+        on conflict do nothing`);
+
+      const events: { streamId: string; event: DomainEvent }[] = [
+        {
+          streamId: streams.failedMessage(id),
+          event: {
+            type: 'MessageDeadLettered',
+            failedMessageId: id,
+            generationId: input.generationId,
+            messageType: input.messageType,
+            receiveCount: input.receiveCount,
+            queue: input.queue,
+          },
+        },
+      ];
+      let generationFailed = false;
+      if (input.generationId) {
+        const [g] = await rowsOf<{ model: string; attempts: unknown }>(
+          tx.execute(sql`
+            update ${this.t.generations} set status = 'failed', completed_at = now(), updated_at = now(),
+                   error_message = ${`dead-lettered after ${input.receiveCount} receives: ${error.message}`.slice(0, 2000)}
+            where id = ${input.generationId} and status in ('pending', 'running')
+            returning model, attempts`),
+        );
+        if (g) {
+          generationFailed = true;
+          events.push({
+            streamId: streams.generation(input.generationId),
+            event: {
+              type: 'GenerationFailed',
+              generationId: input.generationId,
+              model: g.model,
+              attempts: toNumber(g.attempts),
+              reason: input.invalidReason ? 'invalid-message' : 'dead-lettered',
+              error: { type: error.type.slice(0, 200), message: error.message.slice(0, 2000) },
+              durationMs: null,
+            },
+          });
+        }
+      }
+      if (updated!.previous !== 'unresolved') {
+        events.push({
+          streamId: streams.failedMessage(id),
+          event: {
+            type: 'FailedMessageStatusChanged',
+            failedMessageId: id,
+            from: updated!.previous,
+            to: 'unresolved',
+          },
+        });
+      }
+      await this.events.appendAll(events, { tx });
+      return { id, newAttempt: true, status: updated!.status, generationFailed };
+    });
+  }
+
+  async list(
+    filter: FailedMessageFilter,
+    sort: { field: 'lastFailedAt' | 'firstFailedAt'; descending: boolean },
+    limit: number,
+    after?: FailedMessageKeyset,
+  ) {
+    const col = sql.raw(sort.field === 'lastFailedAt' ? 'last_failed_at' : 'first_failed_at');
+    const dir = sql.raw(sort.descending ? 'desc' : 'asc');
+    const cmp = sql.raw(sort.descending ? '<' : '>');
+    const where: SQL[] = [sql`status in (select unnest(${`{${filter.statuses.join(',')}}`}::text[]))`];
+    if (filter.groupId)
+      where.push(
+        sql`id in (select failed_message_id from ${this.t.members} where group_id = ${filter.groupId})`,
+      );
+    if (filter.q) where.push(sql`search @@ websearch_to_tsquery('english', ${filter.q})`);
+    if (filter.from) where.push(sql`last_failed_at >= ${filter.from.toISOString()}::timestamptz`);
+    if (filter.to) where.push(sql`last_failed_at < ${filter.to.toISOString()}::timestamptz`);
+    if (after) where.push(sql`(${col}, id) ${cmp} (${after.value}::timestamptz, ${after.id})`);
+    const rows = await executePrepared<Row>(
+      this.database.db,
+      'gl_fm_list',
+      sql`select ${SUMMARY_COLUMNS}, ${col}::text as sort_key from ${this.t.messages}
+          where ${sql.join(where, sql` and `)}
+          order by ${col} ${dir}, id ${dir} limit ${limit + 1}`,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toSummary),
+      next: rows.length > limit && last ? { value: String(last.sort_key), id: String(last.id) } : undefined,
+    };
+  }
+
+  async get(id: string): Promise<FailedMessageDetail | undefined> {
+    const [row] = await rowsOf<Row>(
+      this.database.db.execute(
+        sql`select ${SUMMARY_COLUMNS}, body, attributes, last_error_stack from ${this.t.messages} where id = ${id}`,
+      ),
+    );
+    if (!row) return undefined;
+    const attempts = await rowsOf<Row>(
+      this.database.db.execute(sql`
+        select message_id, failed_at, receive_count, queue, error_type, error_message, error_stack
+        from ${this.t.attempts} where failed_message_id = ${id} order by failed_at, id`),
+    );
+    const groups = await rowsOf<Row>(
+      this.database.db.execute(sql`
+        select g.id, g.classifier, g.title from ${this.t.groups} g join ${this.t.members} m on m.group_id = g.id
+        where m.failed_message_id = ${id} order by g.classifier`),
+    );
+    return {
+      ...toSummary(row),
+      body: String(row.body),
+      attributes: (row.attributes as Record<string, unknown>) ?? {},
+      lastErrorStack: (row.last_error_stack as string | null) ?? null,
+      groups: groups.map((g) => ({
+        id: String(g.id),
+        classifier: String(g.classifier),
+        title: String(g.title),
+      })),
+      attempts: attempts.map((a) => ({
+        messageId: String(a.message_id),
+        failedAt: iso(a.failed_at),
+        receiveCount: toNumber(a.receive_count),
+        queue: String(a.queue),
+        errorType: (a.error_type as string | null) ?? null,
+        errorMessage: (a.error_message as string | null) ?? null,
+        errorStack: (a.error_stack as string | null) ?? null,
+      })),
+    };
+  }
+
+  async groups(): Promise<FailureGroup[]> {
+    const rows = await rowsOf<Row>(
+      this.database.db.execute(sql`
+        select g.id, g.classifier, g.title, g.first_failed_at, g.last_failed_at,
+               count(*) filter (where fm.status <> 'archived') as count,
+               count(*) filter (where fm.status = 'unresolved') as unresolved,
+               count(*) filter (where fm.status = 'retry_issued') as retry_issued
+        from ${this.t.groups} g
+        join ${this.t.members} m on m.group_id = g.id
+        join ${this.t.messages} fm on fm.id = m.failed_message_id
+        group by g.id
+        having count(*) filter (where fm.status <> 'archived') > 0
+        order by g.last_failed_at desc, g.id`),
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      classifier: String(r.classifier),
+      title: String(r.title),
+      count: toNumber(r.count),
+      unresolved: toNumber(r.unresolved),
+      retryIssued: toNumber(r.retry_issued),
+      firstFailedAt: iso(r.first_failed_at),
+      lastFailedAt: iso(r.last_failed_at),
+    }));
+  }
+
+  /**
+   * Moves the selected messages from the statuses `op` allows to its target status, with a
+   * FailedMessageStatusChanged event each, in one statement. By ids: any missing id is not-found
+   * and any ineligible one a conflict, and nothing changes. By group: ineligible ones are skipped
+   * and counted. A retry also records its batch.
+   */
+  async changeStatus(
+    op: FailedMessageOperation,
+    selector: { ids: string[] } | { groupId: string },
+    options: { requestedBy: string | null; metadata?: Record<string, unknown> },
+  ): Promise<{ changed: number; skipped: number; retryBatchId: string | null }> {
+    const from = OPERATION_FROM[op];
+    const to = OPERATION_TO[op];
+    return this.database.db.transaction(async (tx) => {
+      const selected =
+        'ids' in selector
+          ? sql`fm.id in (select unnest(${`{${selector.ids.map((i) => `"${i.replaceAll('"', '')}"`).join(',')}}`}::text[]))`
+          : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
+      const candidates = await rowsOf<{ id: string; status: FailedMessageStatus; invalid: boolean }>(
+        tx.execute(
+          sql`select fm.id, fm.status, fm.invalid from ${this.t.messages} fm where ${selected} for update`,
+        ),
+      );
+      const eligible = (c: { status: FailedMessageStatus; invalid: boolean }) =>
+        from.includes(c.status) && !(op === 'retry' && c.invalid);
+      if ('ids' in selector) {
+        const found = new Set(candidates.map((c) => c.id));
+        const missing = [...new Set(selector.ids)].filter((i) => !found.has(i));
+        if (missing.length) throw notFound(`no failed message ${missing.slice(0, 5).join(', ')}`);
+        const bad = candidates.filter((c) => !eligible(c));
+        if (bad.length) {
+          const why = bad
+            .slice(0, 5)
+            .map((c) =>
+              op === 'retry' && c.invalid
+                ? `${c.id} never parsed and would fail again`
+                : `${c.id} is ${c.status}`,
+            )
+            .join('; ');
+          throw conflict(`cannot ${op}: ${why}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}`);
+        }
+      }
+      const ids = candidates.filter(eligible).map((c) => c.id);
+      const skipped = candidates.length - ids.length;
+      if (ids.length === 0) return { changed: 0, skipped, retryBatchId: null };
+      let retryBatchId: string | null = null;
+      if (op === 'retry') {
+        retryBatchId = crypto.randomUUID();
+        await tx.execute(sql`
+          insert into ${this.t.batches} (id, requested_by, selector, status, total, skipped)
+          values (${retryBatchId}, ${options.requestedBy}, ${JSON.stringify(selector)}::jsonb, 'pending', ${ids.length}, ${skipped})`);
+      }
+      const idArray = `{${ids.map((i) => `"${i}"`).join(',')}}`;
+      await tx.execute(sql`
+        with old as (
+          select id, status from ${this.t.messages} where id in (select unnest(${idArray}::text[]))
+        ), u as (
+          update ${this.t.messages} fm set status = ${to}, status_changed_at = now(),
+                 retry_batch_id = ${retryBatchId}, retry_sent_at = null
+          from old where fm.id = old.id
+          returning fm.id, old.status as previous
+        )
+        insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+        select 'failed-message-' || u.id,
+               (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'failed-message-' || u.id),
+               'FailedMessageStatusChanged', 1,
+               jsonb_build_object('failedMessageId', u.id, 'from', u.previous, 'to', ${to}::text, 'retryBatchId', ${retryBatchId}::uuid),
+               ${JSON.stringify(options.metadata ?? {})}::jsonb
+        from u`);
+      return { changed: ids.length, skipped, retryBatchId };
+    });
+  }
+
+  /**
+   * Deletes resolved and archived messages whose status is older than `days`, `chunk` at a time
+   * (short transactions, no long locks), never unresolved or retry-issued ones; then groups left
+   * without members.
+   */
+  async deleteExpired(days: number, chunk = 1000): Promise<{ deleted: number; groupsDeleted: number }> {
+    let deleted = 0;
+    for (;;) {
+      const rows = await rowsOf<{ id: string }>(
+        this.database.db.execute(sql`
+          delete from ${this.t.messages} where id in (
+            select id from ${this.t.messages}
+            where status in ('resolved', 'archived') and status_changed_at < now() - make_interval(days => ${days})
+            limit ${chunk})
+          returning id`),
+      );
+      deleted += rows.length;
+      if (rows.length < chunk) break;
+    }
+    const groups = await rowsOf<{ id: string }>(
+      this.database.db.execute(sql`
+        delete from ${this.t.groups} g where not exists (select 1 from ${this.t.members} m where m.group_id = g.id) returning id`),
+    );
+    return { deleted, groupsDeleted: groups.length };
+  }
+
+  /** For tests and the bench: rows as stored. */
+  statusCounts(tx: Executor = this.database.db) {
+    return rowsOf<{ status: string; n: unknown }>(
+      tx.execute(sql`select status, count(*) as n from ${this.t.messages} group by status`),
+    ).then(
+      (rows) => Object.fromEntries(rows.map((r) => [r.status, toNumber(r.n)])) as Record<string, number>,
+    );
+  }
+}

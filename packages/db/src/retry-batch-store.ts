@@ -1,0 +1,99 @@
+import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
+import type { RetryBatchPort } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import { rowsOf, toDate, toNumber } from './executor.ts';
+
+type Row = Record<string, unknown>;
+const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
+
+function toBatch(r: Row): RetryBatch {
+  return {
+    id: String(r.id),
+    requestedBy: (r.requested_by as string | null) ?? null,
+    selector: (r.selector as Record<string, unknown>) ?? {},
+    status: r.status as RetryBatch['status'],
+    total: toNumber(r.total),
+    sent: toNumber(r.sent),
+    failed: toNumber(r.failed),
+    skipped: toNumber(r.skipped),
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: toDate(r.created_at).toISOString(),
+    startedAt: isoOrNull(r.started_at),
+    completedAt: isoOrNull(r.completed_at),
+  };
+}
+
+/** Retry operations and their progress; which messages are sent is kept on the messages themselves. */
+export class RetryBatchStore implements RetryBatchPort {
+  private readonly batches: SQL;
+  private readonly messages: SQL;
+
+  constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
+    this.batches = sql.raw(`"${database.schema}"."retry_batches"`);
+    this.messages = sql.raw(`"${database.schema}"."failed_messages"`);
+  }
+
+  async list(limit = 50): Promise<RetryBatch[]> {
+    const rows = await rowsOf<Row>(
+      this.database.db.execute(
+        sql`select * from ${this.batches} order by created_at desc, id limit ${limit}`,
+      ),
+    );
+    return rows.map(toBatch);
+  }
+
+  async get(id: string): Promise<RetryBatch | undefined> {
+    const [row] = await rowsOf<Row>(
+      this.database.db.execute(sql`select * from ${this.batches} where id = ${id}`),
+    );
+    return row && toBatch(row);
+  }
+
+  async openBatches(): Promise<string[]> {
+    const rows = await rowsOf<{ id: string }>(
+      this.database.db.execute(
+        sql`select id from ${this.batches} where status in ('pending', 'in_progress') order by created_at`,
+      ),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Messages of the batch still waiting to be re-sent (a message that failed again has left it). */
+  async nextUnsent(batchId: string, limit: number): Promise<{ id: string; body: string }[]> {
+    return rowsOf<{ id: string; body: string }>(
+      this.database.db.execute(sql`
+        select id, body from ${this.messages}
+        where retry_batch_id = ${batchId} and retry_sent_at is null and status = 'retry_issued'
+        order by id limit ${limit}`),
+    );
+  }
+
+  async recordProgress(
+    batchId: string,
+    sentIds: readonly string[],
+    failed: number,
+    lastError: string | null,
+  ): Promise<void> {
+    const ids = `{${sentIds.map((i) => `"${i}"`).join(',')}}`;
+    await this.database.db.transaction(async (tx) => {
+      if (sentIds.length) {
+        await tx.execute(
+          sql`update ${this.messages} set retry_sent_at = now() where id in (select unnest(${ids}::text[]))`,
+        );
+      }
+      await tx.execute(sql`
+        update ${this.batches} set sent = sent + ${sentIds.length}, failed = failed + ${failed},
+               last_error = coalesce(${lastError}, last_error), status = 'in_progress',
+               started_at = coalesce(started_at, now()), updated_at = now()
+        where id = ${batchId}`);
+    });
+  }
+
+  async complete(batchId: string): Promise<void> {
+    await this.database.db.execute(sql`
+      update ${this.batches} set status = 'completed', completed_at = now(), updated_at = now(),
+             started_at = coalesce(started_at, now())
+      where id = ${batchId} and status in ('pending', 'in_progress')`);
+  }
+}
