@@ -10,6 +10,7 @@ import { buildOpenApi } from './openapi.ts';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { type RouteSpec, route, routerPath } from './routes/define.ts';
+import { failedMessageRoutes } from './routes/failed-messages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { cachedHealth, gateReason } from './schema-gate.ts';
 
@@ -59,7 +60,13 @@ const openApiRoute = route({
 });
 
 /** Every route of the app, in the order they are documented. */
-export const ROUTES: readonly RouteSpec[] = [healthRoute, openApiRoute, ...generationRoutes, ...adminRoutes];
+export const ROUTES: readonly RouteSpec[] = [
+  healthRoute,
+  openApiRoute,
+  ...generationRoutes,
+  ...adminRoutes,
+  ...failedMessageRoutes,
+];
 
 /** Routes without a query schema accept none: an unknown parameter is a 400, not silently ignored. */
 const NO_QUERY = z.strictObject({});

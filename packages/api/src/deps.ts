@@ -3,9 +3,11 @@ import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { checkHealth, type HealthReport } from '@genledger/db/health';
+import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import { CursorCodec } from './cursor.ts';
 
@@ -16,7 +18,12 @@ export interface AppDeps {
   generations: Pick<GenerationStore, 'create' | 'markNotEnqueued' | 'get' | 'cancel'>;
   queries: Pick<GenerationQueries, 'list' | 'runs'>;
   events: Pick<EventStore, 'readStream' | 'readAfter' | 'positionOf'>;
-  settings: Pick<SettingsStore, 'list' | 'set'>;
+  settings: Pick<SettingsStore, 'list' | 'set' | 'get'>;
+  failedMessages: Pick<FailedMessageStore, 'list' | 'get' | 'groups' | 'changeStatus'>;
+  retryBatches: Pick<
+    RetryBatchStore,
+    'list' | 'get' | 'nextUnsent' | 'recordProgress' | 'complete' | 'openBatches'
+  >;
   queue: Queue;
   logger: Logger;
   cursors: CursorCodec;
@@ -40,6 +47,8 @@ export function depsFromDatabase(database: Database, options: DepsOptions): AppD
     queries: new GenerationQueries(database),
     events,
     settings: new SettingsStore(database, events),
+    failedMessages: new FailedMessageStore(database, events),
+    retryBatches: new RetryBatchStore(database),
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),

@@ -439,6 +439,23 @@ export class FailedMessageStore {
                jsonb_build_object('failedMessageId', u.id, 'from', u.previous, 'to', ${to}::text, 'retryBatchId', ${retryBatchId}::uuid),
                ${JSON.stringify(options.metadata ?? {})}::jsonb
         from u`);
+      if (op === 'retry') {
+        // The failed generations wait for the re-sent message again.
+        await tx.execute(sql`
+          with g as (
+            update ${this.t.generations} set status = 'pending', completed_at = null, error_message = null, updated_at = now()
+            where id in (select generation_id from ${this.t.messages} where id in (select unnest(${idArray}::text[])))
+              and status = 'failed'
+            returning id, model
+          )
+          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
+          select 'generation-' || g.id,
+                 (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'generation-' || g.id),
+                 'GenerationRequeued', 1,
+                 jsonb_build_object('generationId', g.id, 'model', g.model, 'retryBatchId', ${retryBatchId}::uuid),
+                 ${JSON.stringify(options.metadata ?? {})}::jsonb
+          from g`);
+      }
       return { changed: ids.length, skipped, retryBatchId };
     });
   }

@@ -50,6 +50,13 @@ export const GenerationCancelled = z.object({
   generationId: uuid,
   model: z.string(),
 });
+/** An operator retried a failed generation's message: it is pending again. */
+export const GenerationRequeued = z.object({
+  type: z.literal('GenerationRequeued'),
+  generationId: uuid,
+  model: z.string(),
+  retryBatchId: z.uuid().nullable(),
+});
 export const ApiKeyCreated = z.object({
   type: z.literal('ApiKeyCreated'),
   apiKeyId: uuid,
@@ -86,6 +93,7 @@ export const DomainEvent = z.discriminatedUnion('type', [
   GenerationAttemptFailed,
   GenerationFailed,
   GenerationCancelled,
+  GenerationRequeued,
   ApiKeyCreated,
   ApiKeyRevoked,
   MessageDeadLettered,
@@ -107,6 +115,7 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
   GenerationAttemptFailed: 1,
   GenerationFailed: 1,
   GenerationCancelled: 1,
+  GenerationRequeued: 1,
   ApiKeyCreated: 1,
   ApiKeyRevoked: 1,
   MessageDeadLettered: 1,

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import {
+  BulkIdsBody,
+  BulkOutcome,
+  FAILED_MESSAGE_SORTS,
+  FAILED_MESSAGE_STATUSES,
+  FailedMessageDetail,
+  type FailedMessageOperation,
+  FailedMessageSummary,
+  FailureGroup,
+  RetryBatch,
+} from '@genledger/core/contracts/failed-messages';
+import { notFound, validationError } from '@genledger/core/errors';
+import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.ts';
+import { type RouteContext, type RouteSpec, route } from './define.ts';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+/** How long a retry request re-sends before answering; maintenance continues the rest. */
+const INLINE_RETRY_BUDGET_MS = 2_000;
+
+const ListQuery = z.strictObject({
+  status: z
+    .array(z.enum(FAILED_MESSAGE_STATUSES))
+    .max(4)
+    .default(['unresolved'])
+    .describe('default unresolved; repeat or comma-separate'),
+  groupId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('full text over error, body and message type (web search syntax)'),
+  from: isoDateTime.optional().describe('last failed at or after'),
+  to: isoDateTime.optional().describe('last failed before'),
+  sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2000).optional(),
+});
+type ListQuery = z.output<typeof ListQuery>;
+const Page = z.object({ items: z.array(FailedMessageSummary), nextCursor: z.string().nullable() });
+const IdParam = z.object({ id: z.string().min(1).max(64) });
+const RetryAccepted = BulkOutcome.extend({ retryBatch: RetryBatch.nullable() });
+const CursorPayload = z.object({ s: z.string(), f: z.string(), k: z.string(), i: z.string() });
+
+const fingerprint = (q: ListQuery) =>
+  createHash('sha256')
+    .update(JSON.stringify([[...q.status].sort(), q.groupId ?? '', q.q ?? '', q.from ?? '', q.to ?? '']))
+    .digest('base64url')
+    .slice(0, 16);
+
+export const listFailedMessages = route({
+  method: 'get',
+  path: '/failed-messages',
+  operationId: 'listFailedMessages',
+  summary: 'Failed messages: filters, full text, sort, keyset paging',
+  tag: 'failed-messages',
+  access: 'admin',
+  query: ListQuery,
+  responses: { 200: { description: 'One page; nextCursor is null on the last', schema: Page } },
+  async handler(ctx: RouteContext<unknown, ListQuery, unknown>) {
+    const q = ctx.query;
+    const f = fingerprint(q);
+    let after: { value: string; id: string } | undefined;
+    if (q.cursor) {
+      const c = CursorPayload.safeParse(ctx.deps.cursors.decode(q.cursor));
+      if (!c.success || c.data.s !== q.sort || c.data.f !== f) {
+        throw validationError('the cursor belongs to another query', [
+          { field: 'cursor', message: 'use it with the same sort and filters' },
+        ]);
+      }
+      after = { value: c.data.k, id: c.data.i };
+    }
+    const descending = q.sort.startsWith('-');
+    const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
+    const page = await ctx.deps.failedMessages.list(
+      {
+        statuses: q.status,
+        groupId: q.groupId,
+        q: q.q,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+      },
+      { field, descending },
+      q.limit,
+      after,
+    );
+    const nextCursor = page.next
+      ? ctx.deps.cursors.encode({ s: q.sort, f, k: page.next.value, i: page.next.id })
+      : null;
+    return { status: 200, body: { items: page.items, nextCursor } };
+  },
+});
+
+export const getFailedMessage = route({
+  method: 'get',
+  path: '/failed-messages/{id}',
+  operationId: 'getFailedMessage',
+  summary: 'A failed message with its body and every attempt',
+  tag: 'failed-messages',
+  access: 'admin',
+  params: IdParam,
+  responses: { 200: { description: 'The message', schema: FailedMessageDetail } },
+  async handler(ctx) {
+    const m = await ctx.deps.failedMessages.get(ctx.params.id);
+    if (!m) throw notFound(`failed message ${ctx.params.id} not found`);
+    return { status: 200, body: m };
+  },
+});
+
+/** Retries start sending at once, within a short budget; what is left is continued by maintenance. */
+async function startRetry(deps: AppDeps, batchId: string | null) {
+  if (!batchId) return null;
+  await processRetryBatch(
+    {
+      batches: deps.retryBatches,
+      queue: deps.queue,
+      messagesPerSecond: await deps.settings.get('retry.messagesPerSecond'),
+      deadline: Date.now() + INLINE_RETRY_BUDGET_MS,
+    },
+    batchId,
+  );
+  return (await deps.retryBatches.get(batchId)) ?? null;
+}
+
+function bulkRoute(op: FailedMessageOperation): RouteSpec {
+  return route({
+    method: 'post',
+    path: `/failed-messages/${op}`,
+    operationId: `${op}FailedMessages`,
+    summary: `${op[0]!.toUpperCase()}${op.slice(1)} failed messages by id (all or nothing: an ineligible one is a 409)`,
+    tag: 'failed-messages',
+    access: 'admin',
+    body: BulkIdsBody,
+    responses:
+      op === 'retry'
+        ? { 202: { description: 'Retry batch recorded; sending in progress', schema: RetryAccepted } }
+        : { 200: { description: 'Changed', schema: BulkOutcome } },
+    async handler(ctx) {
+      const outcome = await ctx.deps.failedMessages.changeStatus(
+        op,
+        { ids: ctx.body.ids },
+        {
+          requestedBy: ctx.principal?.apiKeyId ?? null,
+          metadata: ctx.metadata,
+        },
+      );
+      if (op !== 'retry')
+        return { status: 200, body: { changed: outcome.changed, skipped: outcome.skipped } };
+      const retryBatch = await startRetry(ctx.deps, outcome.retryBatchId);
+      return { status: 202, body: { changed: outcome.changed, skipped: outcome.skipped, retryBatch } };
+    },
+  }) as RouteSpec;
+}
+
+function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
+  return route({
+    method: 'post',
+    path: `/failure-groups/{id}/${op}`,
+    operationId: `${op}FailureGroup`,
+    summary: `${op[0]!.toUpperCase()}${op.slice(1)} every eligible message of a group; the others are skipped and counted`,
+    tag: 'failed-messages',
+    access: 'admin',
+    params: IdParam,
+    responses:
+      op === 'retry'
+        ? { 202: { description: 'Retry batch recorded; sending in progress', schema: RetryAccepted } }
+        : { 200: { description: 'Changed', schema: BulkOutcome } },
+    async handler(ctx) {
+      const outcome = await ctx.deps.failedMessages.changeStatus(
+        op,
+        { groupId: ctx.params.id },
+        {
+          requestedBy: ctx.principal?.apiKeyId ?? null,
+          metadata: ctx.metadata,
+        },
+      );
+      if (outcome.changed === 0 && outcome.skipped === 0)
+        throw notFound(`failure group ${ctx.params.id} not found or empty`);
+      if (op !== 'retry')
+        return { status: 200, body: { changed: outcome.changed, skipped: outcome.skipped } };
+      const retryBatch = await startRetry(ctx.deps, outcome.retryBatchId);
+      return { status: 202, body: { changed: outcome.changed, skipped: outcome.skipped, retryBatch } };
+    },
+  }) as RouteSpec;
+}
+
+export const listFailureGroups = route({
+  method: 'get',
+  path: '/failure-groups',
+  operationId: 'listFailureGroups',
+  summary: 'Failure groups with counts (archived messages excluded) and first/last failure',
+  tag: 'failed-messages',
+  access: 'admin',
+  responses: { 200: { description: 'Groups', schema: z.object({ items: z.array(FailureGroup) }) } },
+  async handler(ctx) {
+    return { status: 200, body: { items: await ctx.deps.failedMessages.groups() } };
+  },
+});
+
+export const listRetryBatches = route({
+  method: 'get',
+  path: '/retry-batches',
+  operationId: 'listRetryBatches',
+  summary: 'Retry history with progress, newest first',
+  tag: 'failed-messages',
+  access: 'admin',
+  responses: { 200: { description: 'Retry batches', schema: z.object({ items: z.array(RetryBatch) }) } },
+  async handler(ctx) {
+    return { status: 200, body: { items: await ctx.deps.retryBatches.list(100) } };
+  },
+});
+
+export const failedMessageRoutes: RouteSpec[] = [
+  listFailedMessages as RouteSpec,
+  getFailedMessage as RouteSpec,
+  bulkRoute('retry'),
+  bulkRoute('archive'),
+  bulkRoute('unarchive'),
+  bulkRoute('resolve'),
+  listFailureGroups as RouteSpec,
+  groupRoute('retry'),
+  groupRoute('archive'),
+  groupRoute('unarchive'),
+  listRetryBatches as RouteSpec,
+];
