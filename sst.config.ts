@@ -57,6 +57,9 @@ export default $config({
         // Functions never load the embedded database; keep it out of every bundle.
         esbuild: { external: ['@electric-sql/pglite'] },
         minify: true,
+        // Database drivers load by dynamic import: split, each function loads only the one it uses
+        // (and esbuild keeps module initialisation order right, which one file cannot across them).
+        splitting: true,
       },
     };
 

@@ -1,10 +1,11 @@
 // Listing failed messages over 100,000 records on a real Postgres, with a status filter and a
 // full-text query: page 1 against page 500 of the same keyset walk (target: within 1.5×).
-import { sql } from 'drizzle-orm';
+
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
-import { FailedMessageStore, type FailedMessageKeyset } from '@genledger/db/failed-message-store';
+import { type FailedMessageKeyset, FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
+import { sql } from 'drizzle-orm';
 import { startPostgres } from '../test/support/postgres-server.ts';
 
 const RECORDS = Number(process.env.BENCH_FAILED_MESSAGES ?? 100_000);
@@ -12,7 +13,10 @@ const PAGE = 20;
 
 export default async function failedMessagesBench() {
   const server = await startPostgres();
-  const database = await openDatabase({ driver: 'pg', url: server.url, schema: 'bench_failed', pool: { max: 2 } }, {});
+  const database = await openDatabase(
+    { driver: 'pg', url: server.url, schema: 'bench_failed', pool: { max: 2 } },
+    {},
+  );
   try {
     await migrate(database);
     const t = sql.raw(`"${database.schema}".failed_messages`);

@@ -3,7 +3,7 @@ import type { Principal } from '@genledger/db/api-key-store';
 import type { Owner } from '@genledger/db/generation-store';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
 import type { AppDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';

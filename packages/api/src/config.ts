@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '@genledger/core/errors';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 /** Environment the HTTP API reads (the database layer reads its own: DATABASE_URL, DB_SCHEMA, …). */

@@ -5,7 +5,7 @@ import {
   GenerationRequest,
 } from '@genledger/core/contracts/generation';
 import { SETTING_KEYS } from '@genledger/core/contracts/settings';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The HTTP contracts beyond core's: query strings, path parameters and response bodies. Routes

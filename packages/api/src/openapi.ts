@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
 import type { RouteSpec } from './routes/define.ts';
 

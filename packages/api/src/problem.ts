@@ -1,5 +1,5 @@
 import type { AppError, ErrorKind, FieldError } from '@genledger/core/errors';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** RFC 9457 problem details, the one error shape of the API. */
 export const Problem = z.object({

@@ -1,5 +1,5 @@
 import { AppError } from '@genledger/core/errors';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type DriverName = 'pglite' | 'pg' | 'neon';
 

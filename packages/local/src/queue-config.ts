@@ -1,5 +1,5 @@
 import { AppError } from '@genledger/core/errors';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const QueueEnv = z.object({
   QUEUE_VISIBILITY_TIMEOUT: z.coerce.number().int().min(0).max(43_200).default(30),

@@ -12,7 +12,7 @@ import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
 import { serve } from '@hono/node-server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 
 export interface LocalServerOptions {

@@ -1,5 +1,5 @@
 import { notFound, validationError } from '@genledger/core/errors';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ApiKeyBody,
   ApiKeyList,

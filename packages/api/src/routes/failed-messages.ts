@@ -12,7 +12,7 @@ import {
 } from '@genledger/core/contracts/failed-messages';
 import { notFound, validationError } from '@genledger/core/errors';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { type RouteContext, type RouteSpec, route } from './define.ts';
 

@@ -7,7 +7,7 @@ import type {
   GenerationKeyset,
   GenerationSortField,
 } from '@genledger/db/generation-queries';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   EventList,
   GenerationPage,

@@ -1,9 +1,27 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Queue } from '../ports/queue.ts';
-import { GenerationProducer, type ProducerOptions } from '../sqs-producer.ts';
+import type { GenerationProducer, ProducerOptions } from '../sqs-producer.ts';
 
-/** The Queue port over SQS (`QUEUE_URL`). */
+/**
+ * The Queue port over SQS (`QUEUE_URL`). The SDK loads on the first send, not at import: an API
+ * cold start that serves a GET never pays for it.
+ */
 export function sqsQueue(queueUrl: string, options: ProducerOptions & { client?: SQSClient } = {}): Queue {
-  const producer = new GenerationProducer(options.client ?? new SQSClient({}), queueUrl, options);
-  return { send: async (messages) => ({ failed: (await producer.send(messages)).failed }) };
+  let producer: Promise<GenerationProducer> | undefined;
+  const load = async () => {
+    const [{ SQSClient: Client }, { GenerationProducer: Producer }] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('../sqs-producer.ts'),
+    ]);
+    return new Producer(options.client ?? new Client({}), queueUrl, options);
+  };
+  return {
+    send: async (messages) => {
+      producer ??= load().catch((e: unknown) => {
+        producer = undefined;
+        throw e;
+      });
+      return { failed: (await (await producer).send(messages)).failed };
+    },
+  };
 }

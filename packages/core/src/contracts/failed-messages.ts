@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FAILED_MESSAGE_STATUSES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
 export const FailedMessageStatus = z.enum(FAILED_MESSAGE_STATUSES);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
 
 /** The message queue producers send (HTTP create path, other services, retries). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Runtime settings an admin may change (`PUT /settings/:key`). Each key has its own schema and a

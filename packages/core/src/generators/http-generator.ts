@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GenerationJob, GenerationOutput, Generator } from '../ports/generator.ts';
 import { GeneratorError } from '../ports/generator.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestOf } from '../contracts/generation.ts';
 import { GenerationRequestedMessage } from '../contracts/queue-message.ts';
 import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';

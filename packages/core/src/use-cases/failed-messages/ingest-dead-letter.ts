@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GenerationRequestedMessage, MESSAGE_TYPE } from '../../contracts/queue-message.ts';
 import type { IncomingMessage } from '../process-generation-message.ts';
 
