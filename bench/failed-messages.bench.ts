@@ -37,7 +37,7 @@ export default async function failedMessagesBench() {
     console.log(`loaded ${RECORDS} failed messages in ${loadSeconds.toFixed(1)} s`);
 
     const store = new FailedMessageStore(database, new EventStore(database));
-    const filter = { statuses: ['unresolved' as const], q: 'timeout' };
+    const filter = { statuses: ['unresolved' as const], q: 'upstream overloaded' };
     const sort = { field: 'lastFailedAt' as const, descending: true };
     const timePage = async (after?: FailedMessageKeyset) => {
       const samples: number[] = [];
@@ -55,6 +55,9 @@ export default async function failedMessagesBench() {
     let after = first.page.next;
     for (let p = 2; p < 500 && after; p++) after = (await store.list(filter, sort, PAGE, after)).next;
     const deep = await timePage(after);
+    if (first.page.items.length !== PAGE || deep.page.items.length !== PAGE) {
+      throw new Error(`expected full pages, got ${first.page.items.length} and ${deep.page.items.length}: the data set does not match the query`);
+    }
     const figures = {
       records: RECORDS,
       matchingPerPage: PAGE,
