@@ -56,7 +56,9 @@ export default async function failedMessagesBench() {
     for (let p = 2; p < 500 && after; p++) after = (await store.list(filter, sort, PAGE, after)).next;
     const deep = await timePage(after);
     if (first.page.items.length !== PAGE || deep.page.items.length !== PAGE) {
-      throw new Error(`expected full pages, got ${first.page.items.length} and ${deep.page.items.length}: the data set does not match the query`);
+      throw new Error(
+        `expected full pages, got ${first.page.items.length} and ${deep.page.items.length}: the data set does not match the query`,
+      );
     }
     const figures = {
       records: RECORDS,

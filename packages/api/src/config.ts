@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '@genledger/core/errors';
+import { parseEnv } from '@genledger/core/config/parse-env';
 import * as z from 'zod';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
@@ -31,20 +31,15 @@ export interface ApiConfig {
  * with the embedded database, a random per-process secret (cursors then end with the process).
  */
 export function resolveApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = ApiEnv.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
-  }
-  const e = parsed.data;
-  const url = present.DATABASE_URL;
+  const data = parseEnv(ApiEnv, env);
+  const e = data;
+  const url = env.DATABASE_URL || undefined;
   const [cursorSecret, cursorSecretSource] = e.CURSOR_SECRET
     ? [e.CURSOR_SECRET, 'CURSOR_SECRET' as const]
     : url
       ? [
           createHash('sha256')
-            .update(`genledger-cursor\0${url}\0${present.DB_SCHEMA ?? ''}`)
+            .update(`genledger-cursor\0${url}\0${env.DB_SCHEMA ?? ''}`)
             .digest('hex'),
           'DATABASE_URL' as const,
         ]

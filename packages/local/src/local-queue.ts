@@ -160,7 +160,7 @@ export class LocalQueue {
   }
 }
 
-export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined | void>;
+export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 /**
  * Polls a LocalQueue and hands batches to a Lambda-style SQS handler, deleting what succeeded:

@@ -1,4 +1,4 @@
-import { AppError } from '@genledger/core/errors';
+import { parseEnv } from '@genledger/core/config/parse-env';
 import * as z from 'zod';
 
 const QueueEnv = z.object({
@@ -9,15 +9,10 @@ const QueueEnv = z.object({
 
 /** Local queue settings; a bad value stops start-up with one line naming the variable. */
 export function resolveLocalQueueConfig(env: NodeJS.ProcessEnv) {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = QueueEnv.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
-  }
+  const data = parseEnv(QueueEnv, env);
   return {
-    visibilityTimeoutMs: parsed.data.QUEUE_VISIBILITY_TIMEOUT * 1000,
-    maxReceiveCount: parsed.data.QUEUE_MAX_RECEIVE_COUNT,
-    maintenanceIntervalMs: parsed.data.MAINTENANCE_INTERVAL_S * 1000,
+    visibilityTimeoutMs: data.QUEUE_VISIBILITY_TIMEOUT * 1000,
+    maxReceiveCount: data.QUEUE_MAX_RECEIVE_COUNT,
+    maintenanceIntervalMs: data.MAINTENANCE_INTERVAL_S * 1000,
   };
 }

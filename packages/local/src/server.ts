@@ -4,7 +4,7 @@ import { resolveApiConfig } from '@genledger/api/config';
 import { depsFromDatabase } from '@genledger/api/deps';
 import { jsonLogger } from '@genledger/api/logger';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
-import { AppError } from '@genledger/core/errors';
+import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
@@ -52,13 +52,8 @@ const LocalEnv = z.object({
 });
 
 export function resolveLocalEnv(env: NodeJS.ProcessEnv) {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = LocalEnv.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
-  }
-  return parsed.data;
+  const data = parseEnv(LocalEnv, env);
+  return data;
 }
 
 /**

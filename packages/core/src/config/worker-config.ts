@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AppError } from '../errors.ts';
+import { parseEnv } from './parse-env.ts';
 
 const WorkerEnv = z.object({
   GENERATOR_URL: z.url().optional(),
@@ -17,13 +17,8 @@ export interface WorkerConfig {
 
 /** Worker settings from the environment; a bad value stops with one line naming the variable. */
 export function resolveWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = WorkerEnv.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('configuration', `${String(issue.path[0])}: ${issue.message}`);
-  }
-  const e = parsed.data;
+  const data = parseEnv(WorkerEnv, env);
+  const e = data;
   return {
     generatorUrl: e.GENERATOR_URL,
     generatorTimeoutMs: e.GENERATOR_TIMEOUT_MS,
