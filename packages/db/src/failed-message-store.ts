@@ -11,26 +11,11 @@ import {
 } from '@genledger/core/contracts/failed-messages';
 import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
+import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-
-export interface DeadLetterInput {
-  /** The SQS message id: the same DLQ record delivered twice carries the same one. */
-  messageId: string;
-  body: string;
-  attributes: Record<string, unknown>;
-  receiveCount: number;
-  /** The queue the message failed on (the source of the dead-lettering). */
-  queue: string;
-  failedAt: Date;
-  generationId: string | null;
-  messageType: string;
-  model: string | null;
-  /** Set when the body never parsed: it would fail every retry. */
-  invalidReason: string | null;
-}
 
 export interface IngestResult {
   id: string;
@@ -123,7 +108,7 @@ export class FailedMessageStore {
    * id), its attempt with the last run's error, its groups, and — for a generation still open —
    * the generation failed, each with its event. A duplicate DLQ delivery adds nothing.
    */
-  async ingest(input: DeadLetterInput): Promise<IngestResult> {
+  async ingest(input: DeadLetterRecord): Promise<IngestResult> {
     const id = failedMessageId(input.generationId, input.body);
     const { body, truncated } = truncateUtf8(input.body);
     return this.database.db.transaction(async (tx) => {

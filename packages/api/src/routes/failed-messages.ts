@@ -14,7 +14,7 @@ import { notFound, validationError } from '@genledger/core/errors';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
 import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { type RouteContext, type RouteSpec, route } from './define.ts';
+import { type ResponseSpec, type RouteContext, type RouteSpec, route } from './define.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 /** How long a retry request re-sends before answering; maintenance continues the rest. */
@@ -128,33 +128,42 @@ async function startRetry(deps: AppDeps, batchId: string | null) {
   return (await deps.retryBatches.get(batchId)) ?? null;
 }
 
+const capitalized = (op: string) => `${op[0]!.toUpperCase()}${op.slice(1)}`;
+
+function operationResponses(op: FailedMessageOperation): Record<number, ResponseSpec> {
+  return op === 'retry'
+    ? { 202: { description: 'Retry batch recorded; sending in progress', schema: RetryAccepted } }
+    : { 200: { description: 'Changed', schema: BulkOutcome } };
+}
+
+/** Runs one operation over a selection; a retry also starts sending its batch. */
+async function applyOperation(
+  ctx: RouteContext<unknown, unknown, unknown>,
+  op: FailedMessageOperation,
+  selection: { ids: string[] } | { groupId: string },
+  emptyIsNotFound?: string,
+) {
+  const outcome = await ctx.deps.failedMessages.changeStatus(op, selection, {
+    requestedBy: ctx.principal?.apiKeyId ?? null,
+    metadata: ctx.metadata,
+  });
+  if (emptyIsNotFound && outcome.changed === 0 && outcome.skipped === 0) throw notFound(emptyIsNotFound);
+  const counts = { changed: outcome.changed, skipped: outcome.skipped };
+  if (op !== 'retry') return { status: 200, body: counts };
+  return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, outcome.retryBatchId) } };
+}
+
 function bulkRoute(op: FailedMessageOperation): RouteSpec {
   return route({
     method: 'post',
     path: `/failed-messages/${op}`,
     operationId: `${op}FailedMessages`,
-    summary: `${op[0]!.toUpperCase()}${op.slice(1)} failed messages by id (all or nothing: an ineligible one is a 409)`,
+    summary: `${capitalized(op)} failed messages by id (all or nothing: an ineligible one is a 409)`,
     tag: 'failed-messages',
     access: 'admin',
     body: BulkIdsBody,
-    responses:
-      op === 'retry'
-        ? { 202: { description: 'Retry batch recorded; sending in progress', schema: RetryAccepted } }
-        : { 200: { description: 'Changed', schema: BulkOutcome } },
-    async handler(ctx) {
-      const outcome = await ctx.deps.failedMessages.changeStatus(
-        op,
-        { ids: ctx.body.ids },
-        {
-          requestedBy: ctx.principal?.apiKeyId ?? null,
-          metadata: ctx.metadata,
-        },
-      );
-      if (op !== 'retry')
-        return { status: 200, body: { changed: outcome.changed, skipped: outcome.skipped } };
-      const retryBatch = await startRetry(ctx.deps, outcome.retryBatchId);
-      return { status: 202, body: { changed: outcome.changed, skipped: outcome.skipped, retryBatch } };
-    },
+    responses: operationResponses(op),
+    handler: (ctx) => applyOperation(ctx, op, { ids: ctx.body.ids }),
   }) as RouteSpec;
 }
 
@@ -163,30 +172,18 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
     method: 'post',
     path: `/failure-groups/{id}/${op}`,
     operationId: `${op}FailureGroup`,
-    summary: `${op[0]!.toUpperCase()}${op.slice(1)} every eligible message of a group; the others are skipped and counted`,
+    summary: `${capitalized(op)} every eligible message of a group; the others are skipped and counted`,
     tag: 'failed-messages',
     access: 'admin',
     params: IdParam,
-    responses:
-      op === 'retry'
-        ? { 202: { description: 'Retry batch recorded; sending in progress', schema: RetryAccepted } }
-        : { 200: { description: 'Changed', schema: BulkOutcome } },
-    async handler(ctx) {
-      const outcome = await ctx.deps.failedMessages.changeStatus(
+    responses: operationResponses(op),
+    handler: (ctx) =>
+      applyOperation(
+        ctx,
         op,
         { groupId: ctx.params.id },
-        {
-          requestedBy: ctx.principal?.apiKeyId ?? null,
-          metadata: ctx.metadata,
-        },
-      );
-      if (outcome.changed === 0 && outcome.skipped === 0)
-        throw notFound(`failure group ${ctx.params.id} not found or empty`);
-      if (op !== 'retry')
-        return { status: 200, body: { changed: outcome.changed, skipped: outcome.skipped } };
-      const retryBatch = await startRetry(ctx.deps, outcome.retryBatchId);
-      return { status: 202, body: { changed: outcome.changed, skipped: outcome.skipped, retryBatch } };
-    },
+        `failure group ${ctx.params.id} not found or empty`,
+      ),
   }) as RouteSpec;
 }
 

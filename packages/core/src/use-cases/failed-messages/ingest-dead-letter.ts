@@ -4,15 +4,18 @@ import type { IncomingMessage } from '../process-generation-message.ts';
 
 /** What the failed-message store needs to record one dead-lettering. */
 export interface DeadLetterRecord {
+  /** The SQS message id: the same DLQ record delivered twice carries the same one. */
   messageId: string;
   body: string;
   attributes: Record<string, unknown>;
   receiveCount: number;
+  /** The queue the message failed on (the source of the dead-lettering). */
   queue: string;
   failedAt: Date;
   generationId: string | null;
   messageType: string;
   model: string | null;
+  /** Set when the body never parsed: it would fail every retry. */
   invalidReason: string | null;
 }
 
