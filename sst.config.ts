@@ -8,16 +8,20 @@
 const WORKER_TIMEOUT_S = 120;
 /** Receives before a message moves to the dead-letter queue. */
 const MAX_RECEIVE_COUNT = 3;
+/** The Neon provider, added only when per-stage branches are turned on (NEON_PROJECT_ID). */
+const NEON_PROVIDER_VERSION = '0.13.0';
+const PRODUCTION = 'production';
 
 export default $config({
   app(input) {
-    const production = input?.stage === 'production';
+    const production = input?.stage === PRODUCTION;
     return {
       name: 'genledger',
       home: 'aws',
       // Production keeps its queues and logs when the stack is removed; other stages clean up.
       removal: production ? 'retain' : 'remove',
       protect: production,
+      ...(process.env.NEON_PROJECT_ID ? { providers: { neon: NEON_PROVIDER_VERSION } } : {}),
     };
   },
   async run() {
@@ -25,8 +29,17 @@ export default $config({
     const { readdirSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
 
-    const databaseUrl = new sst.Secret('DatabaseUrl'); // Neon pooled endpoint (-pooler host)
-    const databaseDirectUrl = new sst.Secret('DatabaseDirectUrl'); // direct endpoint: migrations, advisory lock
+    // Neon: a pooled URL for functions (-pooler host) and a direct one for migrations (advisory
+    // lock). From secrets, or, with NEON_PROJECT_ID, from a branch of that project per
+    // non-production stage, created and removed with the stage. Production always uses secrets.
+    const neonProjectId = process.env.NEON_PROJECT_ID;
+    const { databaseUrl, databaseDirectUrl } =
+      neonProjectId && $app.stage !== PRODUCTION
+        ? neonStageBranch(neonProjectId, process.env.NEON_PARENT_BRANCH_ID)
+        : {
+            databaseUrl: new sst.Secret('DatabaseUrl'),
+            databaseDirectUrl: new sst.Secret('DatabaseDirectUrl'),
+          };
     const adminApiKey = new sst.Secret('AdminApiKey');
     const cursorSecret = new sst.Secret('CursorSecret');
 
@@ -141,3 +154,36 @@ export default $config({
     return { api: gateway.url, queueUrl: queue.url, deadLetterQueueUrl: deadLetterQueue.url };
   },
 });
+
+/**
+ * A Neon branch for this stage (from the parent branch, or the project's default), with its own
+ * role, database and compute, exposed under the same link names the secrets use, so functions
+ * read them the same way. The Neon provider takes its key from NEON_API_KEY.
+ */
+function neonStageBranch(projectId: string, parentId: string | undefined) {
+  const branch = new neon.Branch('DatabaseBranch', {
+    projectId,
+    name: `genledger-${$app.stage}`,
+    ...(parentId ? { parentId } : {}),
+  });
+  const endpoint = new neon.Endpoint('DatabaseEndpoint', {
+    projectId,
+    branchId: branch.id,
+    type: 'read_write',
+  });
+  const role = new neon.Role('DatabaseRole', { projectId, branchId: branch.id, name: 'genledger' });
+  const database = new neon.Database('Database', {
+    projectId,
+    branchId: branch.id,
+    name: 'genledger',
+    ownerName: role.name,
+  });
+  const url = (host: $util.Input<string>) =>
+    $interpolate`postgresql://${role.name}:${role.password}@${host}/${database.name}?sslmode=require`;
+  // Neon's pooler (PgBouncer, transaction mode) is the endpoint's host with "-pooler" on its first label.
+  const pooledHost = endpoint.host.apply((host) => host.replace(/^([^.]+)/, '$1-pooler'));
+  return {
+    databaseUrl: new sst.Linkable('DatabaseUrl', { properties: { value: url(pooledHost) } }),
+    databaseDirectUrl: new sst.Linkable('DatabaseDirectUrl', { properties: { value: url(endpoint.host) } }),
+  };
+}

@@ -11,17 +11,25 @@ interface Recorded {
 }
 
 let recorded: Recorded[] = [];
+const output = (value: string) => ({ value, apply: <T>(fn: (v: string) => T) => fn(value) });
 const record = (kind: string) =>
   class {
     name: string;
     arn: string;
     url: string;
+    id: string;
+    password: string;
+    /** Stands in for a Pulumi Output<string>: what `$interpolate` and `.apply` need. */
+    host: { value: string; apply<T>(fn: (v: string) => T): T };
     nodes: Record<string, unknown> = {};
     constructor(name: string, args: Record<string, any> = {}, opts?: Record<string, any>) {
       recorded.push({ kind, name, args, opts });
       this.name = `${name}.name`;
       this.arn = `${name}.arn`;
       this.url = `${name}.url`;
+      this.id = `${name}.id`;
+      this.password = `${name}.password`;
+      this.host = output(`ep-${name.toLowerCase()}-123.eu-central-1.aws.neon.tech`);
     }
     subscribe(subscriber: Record<string, any>, args: Record<string, any>, opts?: Record<string, any>) {
       recorded.push({
@@ -44,6 +52,7 @@ beforeAll(async () => {
   g.$config = (c: Config) => c;
   g.sst = {
     Secret: record('Secret'),
+    Linkable: record('Linkable'),
     aws: {
       Queue: record('Queue'),
       Function: record('Function'),
@@ -52,15 +61,27 @@ beforeAll(async () => {
     },
   };
   g.aws = { lambda: { Invocation: record('Invocation') } };
+  g.neon = {
+    Branch: record('neon.Branch'),
+    Endpoint: record('neon.Endpoint'),
+    Role: record('neon.Role'),
+    Database: record('neon.Database'),
+  };
+  g.$interpolate = (parts: TemplateStringsArray, ...values: unknown[]) =>
+    parts.reduce((out, part, i) => {
+      const v = values[i - 1] as { value?: string } | string;
+      return out + (typeof v === 'object' && v?.value !== undefined ? v.value : String(v)) + part;
+    });
   // Imported by a computed path so the app's typecheck does not follow sst.config.ts into SST's
   // generated platform types (`npm run typecheck:infra` checks those).
   const path = '../sst.config.ts';
   config = ((await import(/* @vite-ignore */ path)) as { default: Config }).default;
 });
 
-async function evaluate(dev = false) {
+async function evaluate(dev = false, stage = 'production') {
   recorded = [];
   g.$dev = dev;
+  g.$app = { name: 'genledger', stage };
   const outputs = await config.run();
   return {
     outputs,
@@ -151,6 +172,61 @@ describe('sst.config.ts', () => {
     expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);
     const [cron] = find('CronV2');
     expect(cron!.args.schedule).toBe('rate(1 minute)');
+  });
+
+  describe('per-stage Neon branches (NEON_PROJECT_ID)', () => {
+    afterEach(() => {
+      delete process.env.NEON_PROJECT_ID;
+      delete process.env.NEON_PARENT_BRANCH_ID;
+    });
+
+    it('are off unless configured: no provider, no branch, the URLs come from secrets', async () => {
+      expect(config.app({ stage: 'pr-42' }).providers).toBeUndefined();
+      const { find } = await evaluate(false, 'pr-42');
+      expect(find('neon.Branch')).toEqual([]);
+      expect(find('Secret', 'DatabaseUrl')).toHaveLength(1);
+    });
+
+    it('give a non-production stage its own branch, role, database and compute, linked under the same names', async () => {
+      process.env.NEON_PROJECT_ID = 'proj-123';
+      process.env.NEON_PARENT_BRANCH_ID = 'br-main';
+      expect(config.app({ stage: 'pr-42' }).providers).toEqual({ neon: expect.any(String) });
+      const { find } = await evaluate(false, 'pr-42');
+      expect(find('neon.Branch')[0]!.args).toEqual({
+        projectId: 'proj-123',
+        name: 'genledger-pr-42',
+        parentId: 'br-main',
+      });
+      expect(find('neon.Endpoint')[0]!.args).toMatchObject({
+        projectId: 'proj-123',
+        branchId: 'DatabaseBranch.id',
+        type: 'read_write',
+      });
+      expect(find('neon.Database')[0]!.args).toMatchObject({ ownerName: 'DatabaseRole.name' });
+      expect(find('Secret', 'DatabaseUrl')).toEqual([]);
+      expect(find('Secret', 'DatabaseDirectUrl')).toEqual([]);
+      const [pooled] = find('Linkable', 'DatabaseUrl');
+      const [direct] = find('Linkable', 'DatabaseDirectUrl');
+      expect(pooled!.args.properties.value).toBe(
+        'postgresql://DatabaseRole.name:DatabaseRole.password@ep-databaseendpoint-123-pooler.eu-central-1.aws.neon.tech/Database.name?sslmode=require',
+      );
+      expect(direct!.args.properties.value).toBe(
+        'postgresql://DatabaseRole.name:DatabaseRole.password@ep-databaseendpoint-123.eu-central-1.aws.neon.tech/Database.name?sslmode=require',
+      );
+      const linkNames = (link: { name: string }[]) => link.map((l) => l.name.replace('.name', '')).sort();
+      expect(linkNames(find('Function', 'ApiFunction')[0]!.args.link)).toContain('DatabaseUrl');
+      expect(linkNames(find('Function', 'Migrator')[0]!.args.link)).toEqual([
+        'AdminApiKey',
+        'DatabaseDirectUrl',
+      ]);
+    });
+
+    it('never apply to production, which keeps its secrets', async () => {
+      process.env.NEON_PROJECT_ID = 'proj-123';
+      const { find } = await evaluate(false, 'production');
+      expect(find('neon.Branch')).toEqual([]);
+      expect(find('Secret', 'DatabaseUrl')).toHaveLength(1);
+    });
   });
 
   describe('migration at deploy', () => {
