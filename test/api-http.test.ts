@@ -509,6 +509,35 @@ describe.each(['pglite', 'postgres'] as const)('HTTP API over real HTTP on %s', 
     ).toBe(202);
   });
 
+  it('reads a chunked body (no Content-Length) up to the limit and refuses a larger one, writing nothing', async () => {
+    const k = await newKey();
+    const chunked = (text: string) =>
+      fetch(`${server.url}/generations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k.key}`, 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(controller) {
+            const bytes = new TextEncoder().encode(text);
+            for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.subarray(i, i + 8192));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    const before = await counts();
+    const big = await chunked(JSON.stringify({ prompt: 'x', name: 'y'.repeat(70 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(big.headers.get('content-type')).toContain('application/problem+json');
+    expect(await counts()).toEqual(before);
+    // 16 KB of two-byte characters: chunk boundaries fall inside characters.
+    const prompt = `a lighthouse, sent in chunks ${'é'.repeat(3900)}`;
+    const ok = await chunked(JSON.stringify({ prompt, negativePrompt: 'ü'.repeat(4000) }));
+    expect(ok.status).toBe(202);
+    const created = (await ok.json()) as { prompt: string; negativePrompt: string };
+    expect(created.prompt).toBe(prompt);
+    expect(created.negativePrompt).toBe('ü'.repeat(4000));
+  });
+
   it('answers unknown routes with a 404 problem and echoes a sane X-Request-Id', async () => {
     const r = await api.get('/nope');
     expectProblem(r, 404);
