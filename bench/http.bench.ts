@@ -14,16 +14,13 @@ import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.ts';
+import { countRoundTrips } from './support/round-trips.ts';
+
+/** Installed for the duration of the bench, restored at its end. */
+let roundTrips: ReturnType<typeof countRoundTrips>;
 
 const DURATION_S = Number(process.env.BENCH_HTTP_SECONDS ?? 6);
 const CONNECTIONS = 16;
-
-let roundTrips = 0;
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  roundTrips++;
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
 
 /** Stands in for SQS: accepts every message at once, so POST measures our side only. */
 const acceptingQueue: Queue = { send: async () => ({ failed: [] }) };
@@ -60,7 +57,7 @@ async function load(opts: {
     });
   // Warm-up (JIT, pool connections, health cache), not counted.
   await run(1);
-  roundTrips = 0;
+  roundTrips.reset();
   const r = await run(DURATION_S);
   const total = r.requests.total;
   return {
@@ -68,7 +65,7 @@ async function load(opts: {
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
-    roundTripsPerRequest: total > 0 ? Math.round((roundTrips / total) * 100) / 100 : Number.NaN,
+    roundTripsPerRequest: total > 0 ? Math.round((roundTrips.count / total) * 100) / 100 : Number.NaN,
   };
 }
 
@@ -78,6 +75,7 @@ async function listen(server: Server): Promise<string> {
 }
 
 export default async function httpBench() {
+  roundTrips = countRoundTrips();
   const pgServer = await startPostgres();
   const database = await openDatabase({ url: pgServer.url, schema: 'bench_http', pool: { max: 10 } }, {});
   await migrate(database);
@@ -196,7 +194,7 @@ export default async function httpBench() {
   await database.db.execute(sql`select 1`);
   await database.close();
   await pgServer.stop();
-  pg.Client.prototype.query = originalQuery;
+  roundTrips.restore();
 
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   const figures = {

@@ -13,20 +13,14 @@ import { GenerationStore } from '@genledger/db/generation-store';
 import { migrate } from '@genledger/db/migrator';
 import { createWorkerHandler } from '@genledger/functions/worker';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
-
-let roundTrips = 0;
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  roundTrips++;
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
+import { countRoundTrips } from './support/round-trips.ts';
 
 const MESSAGES = Number(process.env.BENCH_WORKER_MESSAGES ?? 2000);
 
 export default async function workerBench() {
+  const roundTrips = countRoundTrips();
   const server = await startPostgres();
   const database = await openDatabase(
     { driver: 'pg', url: server.url, schema: 'bench_worker', pool: { max: 4 } },
@@ -85,12 +79,12 @@ export default async function workerBench() {
         });
     const renderMsPerMessage = (performance.now() - t) / 200;
 
-    roundTrips = 0;
+    roundTrips.reset();
     t = performance.now();
     let failures = 0;
     for (const b of batches) failures += (await handler(b)).batchItemFailures.length;
     const workerSeconds = (performance.now() - t) / 1000;
-    const perMessageTrips = roundTrips / MESSAGES;
+    const perMessageTrips = roundTrips.count / MESSAGES;
 
     // The same again with a backend that answers at once: what the worker itself costs.
     const instant = createWorkerHandler({
@@ -146,6 +140,7 @@ export default async function workerBench() {
     );
     return figures;
   } finally {
+    roundTrips.restore();
     await database.close();
     await server.stop();
   }
