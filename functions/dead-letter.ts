@@ -1,6 +1,7 @@
 // The dead-letter queue → the failed-message store. Thin: each record becomes one dead-lettering;
 // a record that could not be stored goes back to the DLQ (a database outage must not drop it).
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import type { Logger } from '@genledger/core/ports/logger';
 import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
@@ -49,20 +50,14 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
       ready = await deps;
     } catch {
       deps = undefined;
-      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+      return failWholeBatch(event.Records);
     }
-    const results = await Promise.allSettled(event.Records.map((r) => ready.store.ingest(recordOf(r))));
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') return;
-      const record = event.Records[i]!;
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      ready.logger.error('could not store a dead-lettered message', {
-        messageId: record.messageId,
-        error: r.reason instanceof Error ? r.reason.message : String(r.reason),
-      });
-    });
-    return { batchItemFailures };
+    return settleBatch(
+      event.Records,
+      (r) => ready.store.ingest(recordOf(r)),
+      (record, error) =>
+        ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
+    );
   };
 }
 

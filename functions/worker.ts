@@ -2,6 +2,7 @@
 // through the use case, report the ones to retry as partial batch failures.
 import { join } from 'node:path';
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
@@ -73,23 +74,14 @@ export function createWorkerHandler(
           error: e instanceof Error ? e.message : String(e),
         },
       );
-      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+      return failWholeBatch(event.Records);
     }
-    // Each record settles on its own: one bad message never fails its neighbours.
-    const results = await Promise.allSettled(
-      event.Records.map((r) => processGenerationMessage(ready, toIncoming(r))),
+    return settleBatch(
+      event.Records,
+      (r) => processGenerationMessage(ready, toIncoming(r)),
+      (record, error) =>
+        ready.logger.warn('message returned to the queue', { messageId: record.messageId, error }),
     );
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') return;
-      const record = event.Records[i]!;
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      ready.logger.warn('message returned to the queue', {
-        messageId: record.messageId,
-        error: result.reason instanceof Error ? result.reason.message : String(result.reason),
-      });
-    });
-    return { batchItemFailures };
   };
 }
 

@@ -1,0 +1,27 @@
+// The partial batch response SQS-triggered functions answer with (`partialResponses: true`).
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+
+/** Every record goes back to the queue: nothing could be attempted (no database, say). */
+export const failWholeBatch = (records: readonly SQSRecord[]): SQSBatchResponse => ({
+  batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })),
+});
+
+/**
+ * Handles each record on its own and reports the ones that threw: one bad message never fails its
+ * neighbours, and SQS redelivers only what failed.
+ */
+export async function settleBatch(
+  records: readonly SQSRecord[],
+  handle: (record: SQSRecord) => Promise<unknown>,
+  onFailure: (record: SQSRecord, error: string) => void,
+): Promise<SQSBatchResponse> {
+  const results = await Promise.allSettled(records.map(handle));
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') return;
+    const record = records[i]!;
+    batchItemFailures.push({ itemIdentifier: record.messageId });
+    onFailure(record, result.reason instanceof Error ? result.reason.message : String(result.reason));
+  });
+  return { batchItemFailures };
+}
