@@ -124,44 +124,61 @@ export default async function eventStoreBench() {
 
       // Plain keyset SELECT of the same columns and page size, rows materialised.
       const table = sql.raw(`"${bigSchema.schema}".events`);
-      let t = process.hrtime.bigint();
-      let last = 0;
-      let plainCount = 0;
-      for (;;) {
-        const rows = await rowsOf<{ sequence: string }>(
-          bigSchema.db.execute(
-            sql`select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text, stored_at from ${table} where sequence > ${last} order by sequence limit 1000`,
-          ),
-        );
-        if (rows.length === 0) break;
-        plainCount += rows.length;
-        last = Number(rows[rows.length - 1]!.sequence);
-      }
-      const plainMs = ms(t);
-
-      global.gc?.();
-      const startHeap = process.memoryUsage().heapUsed;
-      const startRss = process.memoryUsage().rss;
-      let peakHeap = startHeap;
-      let peakRss = startRss;
-      let count = 0;
-      t = process.hrtime.bigint();
-      for await (const _e of big.replayAll(1000)) {
-        count++;
-        if (count % 1000 === 0) {
-          const m = process.memoryUsage();
-          peakHeap = Math.max(peakHeap, m.heapUsed);
-          peakRss = Math.max(peakRss, m.rss);
+      const plainScan = async () => {
+        const t = process.hrtime.bigint();
+        let last = 0;
+        let rowsRead = 0;
+        for (;;) {
+          const rows = await rowsOf<{ sequence: string }>(
+            bigSchema.db.execute(
+              sql`select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text, stored_at from ${table} where sequence > ${last} order by sequence limit 1000`,
+            ),
+          );
+          if (rows.length === 0) break;
+          rowsRead += rows.length;
+          last = Number(rows[rows.length - 1]!.sequence);
         }
+        return { ms: ms(t), count: rowsRead };
+      };
+      const replayScan = async () => {
+        global.gc?.();
+        const startHeap = process.memoryUsage().heapUsed;
+        const startRss = process.memoryUsage().rss;
+        let peakHeap = startHeap;
+        let peakRss = startRss;
+        let read = 0;
+        const t = process.hrtime.bigint();
+        for await (const _e of big.replayAll(1000)) {
+          read++;
+          if (read % 1000 === 0) {
+            const m = process.memoryUsage();
+            peakHeap = Math.max(peakHeap, m.heapUsed);
+            peakRss = Math.max(peakRss, m.rss);
+          }
+        }
+        return { ms: ms(t), count: read, heap: peakHeap - startHeap, rss: peakRss - startRss };
+      };
+      // Two rounds, alternating, best of each: one pass over a million rows on a shared machine
+      // swings by a fifth from run to run, and neither side should pay for going first.
+      const plainRuns = [];
+      const replayRuns = [];
+      for (let round = 0; round < 2; round++) {
+        plainRuns.push(await plainScan());
+        replayRuns.push(await replayScan());
       }
-      const replayMs = ms(t);
+      const plainMs = Math.min(...plainRuns.map((r) => r.ms));
+      const replayMs = Math.min(...replayRuns.map((r) => r.ms));
+      const plainCount = plainRuns[0]!.count;
+      const count = replayRuns[0]!.count;
+      const peakHeap = Math.max(...replayRuns.map((r) => r.heap));
+      const peakRss = Math.max(...replayRuns.map((r) => r.rss));
       const replay = {
         events: count,
         replayPerSecond: Math.round(count / (replayMs / 1000)),
         plainSelectPerSecond: Math.round(plainCount / (plainMs / 1000)),
         ratio: Number((plainMs / replayMs).toFixed(3)),
-        peakHeapAboveStartMB: Number(((peakHeap - startHeap) / 1048576).toFixed(1)),
-        peakRssAboveStartMB: Number(((peakRss - startRss) / 1048576).toFixed(1)),
+        peakHeapAboveStartMB: Number((peakHeap / 1048576).toFixed(1)),
+        peakRssAboveStartMB: Number((peakRss / 1048576).toFixed(1)),
       };
       console.log(
         `replay: ${replay.replayPerSecond} ev/s vs plain keyset SELECT ${replay.plainSelectPerSecond} ev/s → ratio ${replay.ratio} (target ≥ 0.8)`,
@@ -171,7 +188,7 @@ export default async function eventStoreBench() {
       );
 
       const runner = new ProjectionRunner(bigSchema, big, { batchSize: 5000 });
-      t = process.hrtime.bigint();
+      const t = process.hrtime.bigint();
       const rebuilt = await runner.rebuild(dailyGenerationStats(bigSchema.schema));
       const rebuildSeconds = Number((ms(t) / 1000).toFixed(1));
       console.log(`projection rebuild: ${rebuilt.processed} events in ${rebuildSeconds} s (target < 60 s)`);

@@ -220,18 +220,40 @@ export class EventStore {
     return row ? { txId: row.tx_id, sequence } : START;
   }
 
-  /** Every event after a position (or after a sequence number), paged: memory stays flat. */
-  async *replayFrom(after: Position | number, pageSize = 1000): AsyncGenerator<StoredEvent> {
-    let position = typeof after === 'number' ? await this.positionOf(after) : after;
-    for (;;) {
-      const page = await this.readAfter(position, pageSize);
-      for (const e of page) yield e;
-      if (page.length < pageSize) return;
-      position = page[page.length - 1]!.position;
-    }
+  /**
+   * Every event after a position (or after a sequence number), a page at a time: memory stays
+   * flat. Written as an iterator rather than an async generator, whose every yield is one more
+   * await: over a million events that alone is a third of a second.
+   */
+  replayFrom(after: Position | number, pageSize = 1000): AsyncIterableIterator<StoredEvent> {
+    let position: Position | undefined = typeof after === 'number' ? undefined : after;
+    let page: StoredEvent[] = [];
+    let index = 0;
+    let finished = false;
+    const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    const iterator: AsyncIterableIterator<StoredEvent> = {
+      next: async () => {
+        if (index < page.length) return { value: page[index++]!, done: false };
+        if (finished) return done;
+        position ??= await this.positionOf(after as number);
+        page = await this.readAfter(position, pageSize);
+        index = 0;
+        finished = page.length < pageSize;
+        if (page.length === 0) return done;
+        position = page[page.length - 1]!.position;
+        return { value: page[index++]!, done: false };
+      },
+      return: async () => {
+        finished = true;
+        page = [];
+        return done;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
-  replayAll(pageSize = 1000): AsyncGenerator<StoredEvent> {
+  replayAll(pageSize = 1000): AsyncIterableIterator<StoredEvent> {
     return this.replayFrom(START, pageSize);
   }
 
