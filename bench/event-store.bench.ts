@@ -12,7 +12,7 @@ import {
   rowsOf,
 } from '@genledger/db';
 import { sql } from 'drizzle-orm';
-import { startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabase } from './support/bench-database.ts';
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
@@ -92,13 +92,8 @@ async function bulkLoad(database: Database, generations: number) {
 }
 
 export default async function eventStoreBench() {
-  const server = await startPostgres();
-  const database = await openDatabase(
-    { driver: 'pg', url: server.url, schema: 'bench_events', pool: { max: 4 } },
-    {},
-  );
+  const { server, database, stop } = await benchDatabase('bench_events', 4);
   try {
-    await migrate(database);
     const store = new EventStore(database);
     const append = [];
     for (const batch of [1, 10, 100]) {
@@ -197,7 +192,6 @@ export default async function eventStoreBench() {
       await bigSchema.close();
     }
   } finally {
-    await database.close();
-    await server.stop();
+    await stop();
   }
 }

@@ -1,24 +1,17 @@
 // Listing failed messages over 100,000 records on a real Postgres, with a status filter and a
 // full-text query: page 1 against page 500 of the same keyset walk (target: within 1.5×).
 
-import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { type FailedMessageKeyset, FailedMessageStore } from '@genledger/db/failed-message-store';
-import { migrate } from '@genledger/db/migrator';
 import { sql } from 'drizzle-orm';
-import { startPostgres } from '../test/support/postgres-server.ts';
+import { benchDatabase } from './support/bench-database.ts';
 
 const RECORDS = Number(process.env.BENCH_FAILED_MESSAGES ?? 100_000);
 const PAGE = 20;
 
 export default async function failedMessagesBench() {
-  const server = await startPostgres();
-  const database = await openDatabase(
-    { driver: 'pg', url: server.url, schema: 'bench_failed', pool: { max: 2 } },
-    {},
-  );
+  const { database, stop } = await benchDatabase('bench_failed', 2);
   try {
-    await migrate(database);
     const t = sql.raw(`"${database.schema}".failed_messages`);
     const started = performance.now();
     // Errors vary so that full text matches about a third of the rows.
@@ -73,7 +66,6 @@ export default async function failedMessagesBench() {
     );
     return figures;
   } finally {
-    await database.close();
-    await server.stop();
+    await stop();
   }
 }

@@ -6,28 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
 import { silentLogger } from '@genledger/core/ports/logger';
-import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { migrate } from '@genledger/db/migrator';
 import { createWorkerHandler } from '@genledger/functions/worker';
 import { sql } from 'drizzle-orm';
-import { startPostgres } from '../test/support/postgres-server.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
+import { benchDatabase } from './support/bench-database.ts';
 import { countRoundTrips } from './support/round-trips.ts';
 
 const MESSAGES = Number(process.env.BENCH_WORKER_MESSAGES ?? 2000);
 
 export default async function workerBench() {
   const roundTrips = countRoundTrips();
-  const server = await startPostgres();
-  const database = await openDatabase(
-    { driver: 'pg', url: server.url, schema: 'bench_worker', pool: { max: 4 } },
-    {},
-  );
+  const { database, stop } = await benchDatabase('bench_worker', 4);
   try {
-    await migrate(database);
     const events = new EventStore(database);
     const generator = builtinGenerator(mkdtempSync(join(tmpdir(), 'gl-bench-out-')));
     const handler = createWorkerHandler({
@@ -141,7 +134,6 @@ export default async function workerBench() {
     return figures;
   } finally {
     roundTrips.restore();
-    await database.close();
-    await server.stop();
+    await stop();
   }
 }
