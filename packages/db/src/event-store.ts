@@ -86,10 +86,6 @@ export class EventStore {
   }
 
   /**
-   * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
-   * with their sequences. Every event is validated first: one bad payload and nothing is written.
-   */
-  /**
    * Validates an event and shapes it as a row. Stores that write a state change and its event in
    * one SQL statement (a CTE) use this so their events obey the same rules as `appendAll`.
    */
@@ -122,6 +118,10 @@ export class EventStore {
     return this.table;
   }
 
+  /**
+   * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
+   * with their sequences. Every event is validated first: one bad payload and nothing is written.
+   */
   async appendAll(events: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
     const rows = events.map((e, ord) => this.prepare(e, ord));
