@@ -152,7 +152,15 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     await generations.create({
       id,
       apiKeyId: null,
-      request: { prompt: 'a quiet harbour', name: '', model: 'flux', width: 512, height: 512, steps: 20, guidance: 7.5 },
+      request: {
+        prompt: 'a quiet harbour',
+        name: '',
+        model: 'flux',
+        width: 512,
+        height: 512,
+        steps: 20,
+        guidance: 7.5,
+      },
       idempotencyKey: null,
       requestHash: 'h',
       source: 'http',
