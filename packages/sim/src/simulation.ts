@@ -208,6 +208,14 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       useQueueUrlAsEndpoint: false,
       credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
     });
+    for (const s of deployment.subscriptions) {
+      const q = deployment.queues.find((x) => x.name === s.queue);
+      const visibility = knobs.QUEUE_VISIBILITY_TIMEOUT ?? q?.visibilityTimeoutS ?? 30;
+      if (visibility < s.fn.timeoutS + s.windowS)
+        announcements.push(
+          `warning: ${s.queue}'s visibility timeout (${visibility}s) is shorter than its subscriber's timeout + batching window (${s.fn.timeoutS + s.windowS}s): AWS refuses that mapping; here a slow batch is received twice`,
+        );
+    }
     const mappings = deployment.subscriptions.map((s) => {
       const queue = queues.get(s.queue)!;
       return new EventSourceMapping({
