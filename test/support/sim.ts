@@ -44,7 +44,7 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
           .join('\n');
         throw new Error(`timed out waiting for ${what}\n${tail}`);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 500));
     }
   };
   const generationStatus = (id: string, status: string) =>
