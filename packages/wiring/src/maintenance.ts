@@ -21,8 +21,10 @@ import { dailyGenerationStats } from '@genledger/db/projections/daily-generation
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import * as z from 'zod';
+import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase, memo } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 const MaintenanceEnv = z.object({
@@ -35,6 +37,7 @@ export function recoverabilitySteps(
   database: Database,
   queue: Queue | undefined,
   budgetMs: number,
+  metrics?: MetricsSink,
 ): MaintenanceStep[] {
   const events = new EventStore(database);
   const settings = new SettingsStore(database, events);
@@ -48,7 +51,9 @@ export function recoverabilitySteps(
   if (queue) {
     steps.push(
       continueRetryBatchesStep(async () => ({
-        batches: new RetryBatchStore(database),
+        batches: metrics
+          ? meteredRetryBatches(new RetryBatchStore(database), metrics)
+          : new RetryBatchStore(database),
         queue,
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
         deadline: Date.now() + budgetMs,
@@ -65,6 +70,7 @@ export function maintenanceDeps(
     env?: NodeJS.ProcessEnv;
     steps?: MaintenanceStep[];
     retryBudgetMs?: number;
+    metrics?: MetricsSink;
   },
 ): MaintenanceDeps {
   const events = new EventStore(database);
@@ -77,7 +83,7 @@ export function maintenanceDeps(
     // Bounded per run so one tick never outlives the schedule; the next tick continues.
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
     steps: [
-      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000),
+      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000, options.metrics),
       ...(options.steps ?? []),
     ],
     logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
@@ -100,6 +106,7 @@ export function createMaintenanceHandler(
     return maintenanceDeps(await (options.database ?? containerDatabase)(), {
       queue: configuredQueue(env)?.queue,
       env,
+      metrics: emfSink(),
     });
   });
   return async (): Promise<MaintenanceSummary> => runMaintenance(await deps());
