@@ -133,6 +133,8 @@ export default $config({
         ...common,
         handler: 'functions/dead-letter.handler',
         link: [databaseUrl, queue, deadLetterQueue],
+        // Receives in the DLQ add to a message's count; the handler reports the main queue's.
+        environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
         timeout: '60 seconds',
         memory: '512 MB',
       },

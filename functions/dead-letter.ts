@@ -3,8 +3,12 @@
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
+import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import type { Logger } from '@genledger/core/ports/logger';
-import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import {
+  deadLetterRecord,
+  sourceQueueReceives,
+} from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
@@ -14,7 +18,10 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 export interface DeadLetterDeps {
   store: Pick<FailedMessageStore, 'ingest'>;
   logger: Logger;
+  /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
+  maxReceiveCount?: number;
 }
+
 
 export const deadLetterDepsFromDatabase = (
   database: Database,
@@ -22,14 +29,15 @@ export const deadLetterDepsFromDatabase = (
 ): DeadLetterDeps => ({
   store: new FailedMessageStore(database, new EventStore(database)),
   logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+  maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
 });
 
-export function recordOf(record: SQSRecord) {
+export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
   const attributes = record.attributes as unknown as Record<string, string | undefined>;
   return deadLetterRecord({
     messageId: record.messageId,
     body: record.body,
-    receiveCount: Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+    receiveCount: sourceQueueReceives(Number(attributes.ApproximateReceiveCount ?? '0') || 0, maxReceiveCount),
     queue: record.eventSourceARN,
     // SQS names the queue the message failed on; the DLQ itself is only where it landed.
     sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,
@@ -54,7 +62,7 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
     }
     return settleBatch(
       event.Records,
-      (r) => ready.store.ingest(recordOf(r)),
+      (r) => ready.store.ingest(recordOf(r, ready.maxReceiveCount)),
       (record, error) =>
         ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
     );

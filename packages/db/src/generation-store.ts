@@ -123,12 +123,14 @@ export type Owner = { admin: true } | { admin: false; apiKeyId: string };
 
 export class GenerationStore implements GenerationRepository {
   readonly table: SQL;
+  private readonly runs: SQL;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
     this.table = sql.raw(`"${database.schema}"."generations"`);
+    this.runs = sql.raw(`"${database.schema}"."generation_runs"`);
   }
 
   private ownerFilter(owner: Owner): SQL {
@@ -211,8 +213,9 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Cancels a pending or running generation with its event in one statement. A running attempt
-   * that finishes later finds the generation cancelled and records nothing.
+   * Cancels a pending or running generation with its event in one statement. The run of an attempt
+   * in progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
+   * finishing it later finds the generation cancelled and records nothing.
    */
   async cancel(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<GenerationRecord> {
     const [row] = await rowsOf<GenerationRow & { previous: string }>(
@@ -221,11 +224,18 @@ export class GenerationStore implements GenerationRepository {
           update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
           where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
           returning ${GENERATION_COLUMNS}
+        ), run as (
+          update ${this.runs} r set status = 'failed', completed_at = now(),
+                 duration_ms = greatest(0, round(extract(epoch from (now() - r.started_at)) * 1000))::int,
+                 error_type = 'Cancelled', error_message = 'the generation was cancelled while this attempt ran'
+          from g where r.generation_id = g.id and r.status = 'running'
+          returning r.attempt
         ), e as (
           insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
           select 'generation-' || g.id,
                  (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'generation-' || g.id),
-                 'GenerationCancelled', 1, jsonb_build_object('generationId', g.id, 'model', g.model),
+                 'GenerationCancelled', 1,
+                 jsonb_build_object('generationId', g.id, 'model', g.model, 'attempt', (select max(attempt) from run)),
                  ${JSON.stringify(metadata)}::jsonb
           from g
         )
