@@ -1,11 +1,13 @@
 // `npm start` killed for real (kill -9, and a clean SIGTERM) while it processes accepted work, then
 // started again on the same DATA_DIR: every generation completes once, without anyone acting.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDatabase } from '@genledger/db/connect';
+import { migrate } from '@genledger/db/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/postgres-server.ts';
 
@@ -70,9 +72,15 @@ async function startLocal(env: Record<string, string>): Promise<Started> {
 /** The key requests are made with: a non-admin key of its own with a rate limit out of the way. */
 let key = ADMIN;
 const api = async <T>(url: string, path: string, init: RequestInit & { admin?: boolean } = {}): Promise<T> => {
-  const res = await fetch(`${url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${init.admin ? ADMIN : key}`, 'content-type': 'application/json' },
+  const request = () =>
+    fetch(`${url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${init.admin ? ADMIN : key}`, 'content-type': 'application/json' },
+    });
+  // A kept-alive socket the server closed just then resets once; a read is safe to repeat.
+  const res = await request().catch((e: unknown) => {
+    if (init.method && init.method !== 'GET') throw e;
+    return request();
   });
   if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
@@ -134,6 +142,13 @@ async function expectCompletedOnce(
   expect(feed.items.filter((e) => e.type === 'GenerationCompleted')).toHaveLength(ids.length);
 }
 
+/** A failure with what the server printed (its log lines are what explains it). */
+const explain = (s: Started) => (e: unknown) => {
+  throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- npm start said:\n${s.output().slice(-4000)}`, {
+    cause: e,
+  });
+};
+
 async function waitAllCompleted(url: string, ids: string[], withinMs: number) {
   const until = Date.now() + withinMs;
   for (;;) {
@@ -152,7 +167,20 @@ describe('npm start after a crash or a stop', () => {
   const children: ChildProcess[] = [];
   let generatorUrl: string;
 
+  // One embedded database created and migrated here, copied for each run: initdb once, not per test.
+  const template = mkdtempSync(join(tmpdir(), 'gl-crash-template-'));
+  const freshDataDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    cpSync(template, dir, { recursive: true });
+    dirs.push(dir);
+    return dir;
+  };
+
   beforeAll(async () => {
+    dirs.push(template);
+    const database = await openDatabase({ dataDir: template }, {});
+    await migrate(database);
+    await database.close();
     await new Promise<void>((r) => backend.server.listen(0, '127.0.0.1', () => r()));
     generatorUrl = `http://127.0.0.1:${(backend.server.address() as AddressInfo).port}/generate`;
   });
@@ -171,8 +199,7 @@ describe('npm start after a crash or a stop', () => {
   });
 
   it('kill -9 mid-processing: after a restart with default settings every accepted generation completes once within a minute', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gl-crash-'));
-    dirs.push(dataDir);
+    const dataDir = freshDataDir('gl-crash-');
     backend.calls.length = 0;
     backend.state.delayMs = 1500;
     const first = await startLocal(envFor(dataDir));
@@ -193,15 +220,14 @@ describe('npm start after a crash or a stop', () => {
     const second = await startLocal(envFor(dataDir));
     children.push(second.child);
     // Default visibility timeout (30 s): what the killed process had received comes back within it.
-    await waitAllCompleted(second.url, ids, 60_000);
-    await expectCompletedOnce(second.url, ids, backend.calls);
+    await waitAllCompleted(second.url, ids, 60_000).catch(explain(second));
+    await expectCompletedOnce(second.url, ids, backend.calls).catch(explain(second));
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 240_000);
 
   it('a clean SIGTERM hands unfinished work back: the next start completes all of it once, at once', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gl-stop-'));
-    dirs.push(dataDir);
+    const dataDir = freshDataDir('gl-stop-');
     backend.calls.length = 0;
     // Longer than the 5 s shutdown grace: the batch in hand cannot finish before the process exits.
     backend.state.delayMs = 8000;
@@ -219,8 +245,8 @@ describe('npm start after a crash or a stop', () => {
     const second = await startLocal(envFor(dataDir));
     children.push(second.child);
     // Handed back, not waiting out the 30 s visibility timeout.
-    await waitAllCompleted(second.url, ids, 20_000);
-    await expectCompletedOnce(second.url, ids, backend.calls);
+    await waitAllCompleted(second.url, ids, 20_000).catch(explain(second));
+    await expectCompletedOnce(second.url, ids, backend.calls).catch(explain(second));
     // The attempts that were cut off are closed, not left running.
     const taken = backend.calls.filter((c) => c.attempt === 2).length;
     expect(taken).toBeGreaterThan(0);
