@@ -2,8 +2,8 @@
 // a record that could not be stored goes back to the DLQ (a database outage must not drop it).
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
-import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
+import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import type { Logger } from '@genledger/core/ports/logger';
 import {
   deadLetterRecord,
@@ -22,7 +22,6 @@ export interface DeadLetterDeps {
   maxReceiveCount?: number;
 }
 
-
 export const deadLetterDepsFromDatabase = (
   database: Database,
   env: NodeJS.ProcessEnv = process.env,
@@ -37,7 +36,10 @@ export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
   return deadLetterRecord({
     messageId: record.messageId,
     body: record.body,
-    receiveCount: sourceQueueReceives(Number(attributes.ApproximateReceiveCount ?? '0') || 0, maxReceiveCount),
+    receiveCount: sourceQueueReceives(
+      Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+      maxReceiveCount,
+    ),
     queue: record.eventSourceARN,
     // SQS names the queue the message failed on; the DLQ itself is only where it landed.
     sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,

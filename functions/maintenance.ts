@@ -3,6 +3,7 @@
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
+import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Queue } from '@genledger/core/ports/queue';
 import {
@@ -75,6 +76,7 @@ export function maintenanceDepsFromDatabase(
     ],
     logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
     clock: systemClock,
+    ...resolveMaintenanceConfig(options.env ?? process.env),
   };
 }
 

@@ -71,7 +71,11 @@ async function startLocal(env: Record<string, string>): Promise<Started> {
 
 /** The key requests are made with: a non-admin key of its own with a rate limit out of the way. */
 let key = ADMIN;
-const api = async <T>(url: string, path: string, init: RequestInit & { admin?: boolean } = {}): Promise<T> => {
+const api = async <T>(
+  url: string,
+  path: string,
+  init: RequestInit & { admin?: boolean } = {},
+): Promise<T> => {
   const request = () =>
     fetch(`${url}${path}`, {
       ...init,
@@ -130,10 +134,19 @@ async function expectCompletedOnce(
     const runs = await api<{ items: { attempt: number; status: string }[] }>(url, `/generations/${id}/runs`);
     const attempts = runs.items.map((r) => r.attempt);
     expect(new Set(attempts).size, `runs of ${id}`).toBe(attempts.length);
-    expect(runs.items.filter((r) => r.status === 'completed'), `completed runs of ${id}`).toHaveLength(1);
-    expect(runs.items.filter((r) => r.status === 'running'), `open runs of ${id}`).toHaveLength(0);
+    expect(
+      runs.items.filter((r) => r.status === 'completed'),
+      `completed runs of ${id}`,
+    ).toHaveLength(1);
+    expect(
+      runs.items.filter((r) => r.status === 'running'),
+      `open runs of ${id}`,
+    ).toHaveLength(0);
     const events = await api<{ items: { type: string }[] }>(url, `/generations/${id}/events`);
-    expect(events.items.filter((e) => e.type === 'GenerationCompleted'), `completions of ${id}`).toHaveLength(1);
+    expect(
+      events.items.filter((e) => e.type === 'GenerationCompleted'),
+      `completions of ${id}`,
+    ).toHaveLength(1);
   }
   // No attempt was run twice by the backend (a duplicate delivery never re-ran a live attempt).
   const keys = calls.map((c) => `${c.generationId}:${c.attempt}`);
@@ -144,9 +157,12 @@ async function expectCompletedOnce(
 
 /** A failure with what the server printed (its log lines are what explains it). */
 const explain = (s: Started) => (e: unknown) => {
-  throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- npm start said:\n${s.output().slice(-4000)}`, {
-    cause: e,
-  });
+  throw new Error(
+    `${e instanceof Error ? e.message : String(e)}\n--- npm start said:\n${s.output().slice(-4000)}`,
+    {
+      cause: e,
+    },
+  );
 };
 
 async function waitAllCompleted(url: string, ids: string[], withinMs: number) {
@@ -156,7 +172,9 @@ async function waitAllCompleted(url: string, ids: string[], withinMs: number) {
     const open = [...s.values()].filter((v) => v !== 'completed');
     if (open.length === 0) return;
     if (Date.now() > until)
-      throw new Error(`${open.length} of ${ids.length} not completed within ${withinMs} ms: ${open.join(',')}`);
+      throw new Error(
+        `${open.length} of ${ids.length} not completed within ${withinMs} ms: ${open.join(',')}`,
+      );
     await sleep(500);
   }
 }

@@ -46,13 +46,21 @@ describe('local queue', () => {
 
   it('keeps its messages in the database: a new queue over it (a restart) delivers them, in-flight ones after their timeout', async () => {
     const database = await dbs.open('postgres');
-    const before = new LocalQueue({ name: 'q', store: new LocalQueueStore(database), visibilityTimeoutMs: 300 });
+    const before = new LocalQueue({
+      name: 'q',
+      store: new LocalQueueStore(database),
+      visibilityTimeoutMs: 300,
+    });
     await before.send('received before the crash');
     await before.send('never received');
     const [inFlight] = await before.receive(1);
     expect(inFlight!.body).toBe('received before the crash');
 
-    const after = new LocalQueue({ name: 'q', store: new LocalQueueStore(database), visibilityTimeoutMs: 300 });
+    const after = new LocalQueue({
+      name: 'q',
+      store: new LocalQueueStore(database),
+      visibilityTimeoutMs: 300,
+    });
     const now = await after.receive();
     expect(now.map((r) => r.body)).toEqual(['never received']);
     await sleep(350);
@@ -66,8 +74,16 @@ describe('local queue', () => {
 
   it('never gives one message to two receivers at once (two processes on one database)', async () => {
     const database = await dbs.open('postgres');
-    const a = new LocalQueue({ name: 'q', store: new LocalQueueStore(database), visibilityTimeoutMs: 10_000 });
-    const b = new LocalQueue({ name: 'q', store: new LocalQueueStore(database), visibilityTimeoutMs: 10_000 });
+    const a = new LocalQueue({
+      name: 'q',
+      store: new LocalQueueStore(database),
+      visibilityTimeoutMs: 10_000,
+    });
+    const b = new LocalQueue({
+      name: 'q',
+      store: new LocalQueueStore(database),
+      visibilityTimeoutMs: 10_000,
+    });
     for (let i = 0; i < 40; i++) await a.send(`m${i}`);
     const got = (await Promise.all([a, b, a, b, a, b].map((q) => q.receive(10)))).flat();
     expect(got).toHaveLength(40);
@@ -77,7 +93,13 @@ describe('local queue', () => {
   it('delivers batches of at most 10 and redrives to the dead-letter queue after maxReceiveCount receives', async () => {
     const store = new LocalQueueStore(await dbs.open('pglite'));
     const dlq = new LocalQueue({ name: 'dlq', store, visibilityTimeoutMs: 1000 });
-    const q = new LocalQueue({ name: 'main', store, visibilityTimeoutMs: 20, maxReceiveCount: 2, deadLetter: dlq });
+    const q = new LocalQueue({
+      name: 'main',
+      store,
+      visibilityTimeoutMs: 20,
+      maxReceiveCount: 2,
+      deadLetter: dlq,
+    });
     for (let i = 0; i < 12; i++) await q.send(`m${i}`);
     const batches: number[] = [];
     const dead: SQSEvent[] = [];
@@ -99,7 +121,10 @@ describe('local queue', () => {
     expect(dead).toHaveLength(1);
     const [record] = dead[0]!.Records;
     expect(record).toMatchObject({ body: 'm3', eventSourceARN: dlq.arn });
-    expect(record!.attributes).toMatchObject({ ApproximateReceiveCount: '3', DeadLetterQueueSourceArn: q.arn });
+    expect(record!.attributes).toMatchObject({
+      ApproximateReceiveCount: '3',
+      DeadLetterQueueSourceArn: q.arn,
+    });
     expect(await q.size()).toBe(0);
   });
 });

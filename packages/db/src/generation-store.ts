@@ -265,22 +265,30 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Pending generations that need their message (re-)sent: the send failed (not enqueued, older
-   * than `notEnqueuedFor`), or it was marked sent but nothing ever picked it up within
-   * `stalePendingFor` (the process died between commit and send). The worker is idempotent, so a
-   * duplicate send costs a little work and never a second result.
+   * Unfinished generations whose message may be lost and is (re-)sent: the send failed (not
+   * enqueued, older than `notEnqueuedBefore`); pending — before or after failed attempts — with
+   * nothing sent or changed since `staleBefore` (the process died between commit and send, or the
+   * message was lost); running under an attempt started, and nothing sent, before
+   * `runningStaleBefore` (its worker is gone; the worker takes a stale attempt over). A message
+   * merely still in flight is redelivered before these thresholds pass when they exceed the
+   * queue's visibility timeout; and if not, the worker's guards still admit one completion only.
    */
   async findUnsent(options: {
     notEnqueuedBefore: Date;
     staleBefore: Date;
+    runningStaleBefore?: Date;
     limit: number;
   }): Promise<GenerationRecord[]> {
+    const stale = options.staleBefore.toISOString();
+    const runningStale = (options.runningStaleBefore ?? options.staleBefore).toISOString();
     const rows = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
-        where status = 'pending'
-          and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
-               or (attempts = 0 and enqueued_at < ${options.staleBefore.toISOString()}::timestamptz))
+        where (status = 'pending'
+               and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
+                    or greatest(enqueued_at, updated_at) < ${stale}::timestamptz))
+           or (status = 'running'
+               and greatest(coalesce(enqueued_at, created_at), updated_at) < ${runningStale}::timestamptz)
         order by created_at limit ${options.limit}`),
     );
     return rows.map(toGenerationRecord);

@@ -182,7 +182,9 @@ export class LocalQueueStore {
     return rows.length;
   }
 
-  async stats(queue: string): Promise<{ total: number; visible: number; inFlight: number; nextVisibleInMs: number | undefined }> {
+  async stats(
+    queue: string,
+  ): Promise<{ total: number; visible: number; inFlight: number; nextVisibleInMs: number | undefined }> {
     await this.ensure();
     const [row] = await rowsOf<{ total: unknown; visible: unknown; next_ms: unknown }>(
       this.database.db.execute(sql`
@@ -196,7 +198,8 @@ export class LocalQueueStore {
       total,
       visible,
       inFlight: total - visible,
-      nextVisibleInMs: row?.next_ms === null || row?.next_ms === undefined ? undefined : Math.ceil(toNumber(row.next_ms)),
+      nextVisibleInMs:
+        row?.next_ms === null || row?.next_ms === undefined ? undefined : Math.ceil(toNumber(row.next_ms)),
     };
   }
 

@@ -1,6 +1,6 @@
+import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { requestOf } from '@genledger/core/contracts/generation';
 import { GenerationRequestedMessage, MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
-import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { ProcessMessageDeps } from '@genledger/core/use-cases/process-generation-message';
@@ -146,11 +146,16 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   // What no stored message will deliver is sent again: at start (the embedded database is this
   // process's alone, so nothing is between its commit and its send) and on every maintenance run
   // (with a grace, as another process on a shared server may be).
-  const staleAfterMs = (options.workerOverrides?.staleAfterMs ?? resolveWorkerConfig(env).staleAfterMs);
+  const staleAfterMs = options.workerOverrides?.staleAfterMs ?? resolveWorkerConfig(env).staleAfterMs;
   const resend = (changedBeforeMs: number) =>
     resendUnqueued(
       store,
-      { main, deadLetter, port: queue, generations: new GenerationStore(options.database, new EventStore(options.database)) },
+      {
+        main,
+        deadLetter,
+        port: queue,
+        generations: new GenerationStore(options.database, new EventStore(options.database)),
+      },
       { changedBeforeMs, staleAfterMs },
     );
   const recovered = resend(options.database.embedded ? 0 : UNQUEUED_GRACE_MS).catch(() => 0);

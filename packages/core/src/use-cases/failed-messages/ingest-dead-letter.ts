@@ -27,7 +27,9 @@ export interface DeadLetterRecord {
  * count as reported.
  */
 export function sourceQueueReceives(approximateReceiveCount: number, maxReceiveCount: number | undefined) {
-  return maxReceiveCount === undefined ? approximateReceiveCount : Math.min(approximateReceiveCount, maxReceiveCount);
+  return maxReceiveCount === undefined
+    ? approximateReceiveCount
+    : Math.min(approximateReceiveCount, maxReceiveCount);
 }
 
 const loose = z.object({ generationId: z.uuid(), type: z.string().max(100).optional() });
