@@ -291,7 +291,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
     expect(cancelled.status).toBe('cancelled');
     let j = await journal(database, generation.id);
     expect(j.runs).toEqual([{ attempt: 1, status: 'failed', error_type: 'Cancelled', completed: true }]);
-    expect(j.events.at(-1)).toMatchObject({ type: 'GenerationCancelled', payload: { attempt: 1 } });
+    expect(j.events.at(-1)).toMatchObject({ type: 'GenerationCancelled', event: { attempt: 1 } });
 
     gated.release();
     expect(await running).toEqual({ batchItemFailures: [] });
@@ -312,7 +312,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
     await generations.cancel(pending.id, { admin: true });
     const p = await journal(database, pending.id);
     expect(p.runs).toEqual([]);
-    expect(p.events.at(-1)).toMatchObject({ type: 'GenerationCancelled', payload: { attempt: null } });
+    expect(p.events.at(-1)).toMatchObject({ type: 'GenerationCancelled', event: { attempt: null } });
   });
 });
 
@@ -332,7 +332,11 @@ describe('dead-lettered receive counts', () => {
     record.eventSourceARN = `${record.eventSourceARN}-dlq`;
     expect(await handler(sqsEvent(record))).toEqual({ batchItemFailures: [] });
     const store = new FailedMessageStore(database, new EventStore(database));
-    const { items } = await store.list({ statuses: ['unresolved'] }, { field: 'lastFailedAt', descending: true }, 10);
+    const { items } = await store.list(
+      { statuses: ['unresolved'] },
+      { field: 'lastFailedAt', descending: true },
+      10,
+    );
     expect(items).toHaveLength(1);
     const detail = await store.get(items[0]!.id);
     expect(detail?.attempts.map((a) => [a.receiveCount, a.queue])).toEqual([
@@ -375,11 +379,15 @@ describe('dead-lettered receive counts', () => {
       expect(g).toMatchObject({ status: 'failed' });
       expect(g?.errorMessage).toContain('dead-lettered after 3 receives');
       const store = new FailedMessageStore(database, new EventStore(database));
-      const { items } = await store.list({ statuses: ['unresolved'] }, { field: 'lastFailedAt', descending: true }, 10);
+      const { items } = await store.list(
+        { statuses: ['unresolved'] },
+        { field: 'lastFailedAt', descending: true },
+        10,
+      );
       const detail = await store.get(items[0]!.id);
       expect(detail?.attempts.map((a) => a.receiveCount)).toEqual([3]);
       const events = await new EventStore(database).readStream(`failed-message-${items[0]!.id}`);
-      expect(events[0]).toMatchObject({ type: 'MessageDeadLettered', payload: { receiveCount: 3 } });
+      expect(events[0]).toMatchObject({ type: 'MessageDeadLettered', event: { receiveCount: 3 } });
       const { runs } = await journal(database, generation.id);
       expect(runs.filter((r) => r.status === 'running')).toEqual([]);
     } finally {
