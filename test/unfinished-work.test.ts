@@ -11,9 +11,9 @@ import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { createDeadLetterHandler, deadLetterDepsFromDatabase } from '@genledger/functions/dead-letter';
-import { createWorkerHandler } from '@genledger/functions/worker';
 import { startLocalPipeline } from '@genledger/local/pipeline';
+import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
+import { createWorkerHandler } from '@genledger/wiring/worker';
 import type { SQSRecord } from 'aws-lambda';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -320,8 +320,7 @@ describe('dead-lettered receive counts', () => {
   it('the SQS shape: a DLQ record received 8 times reports the main queue maximum, 3', async () => {
     const database = await dbs.open('postgres');
     const handler = createDeadLetterHandler({
-      deps: async () =>
-        deadLetterDepsFromDatabase(database, { LOG_LEVEL: 'silent', QUEUE_MAX_RECEIVE_COUNT: '3' }),
+      deps: async () => deadLetterDeps(database, { LOG_LEVEL: 'silent', QUEUE_MAX_RECEIVE_COUNT: '3' }),
     });
     const generationId = crypto.randomUUID();
     const record = sqsRecord(
@@ -346,7 +345,7 @@ describe('dead-lettered receive counts', () => {
 
   it('the local queue: a DLQ handler failing its first deliveries still records the 3 main-queue receives, and closes the open run', async () => {
     const database = await dbs.open('postgres');
-    const real = deadLetterDepsFromDatabase(database, { LOG_LEVEL: 'silent' });
+    const real = deadLetterDeps(database, { LOG_LEVEL: 'silent' });
     let refusals = 4;
     const pipeline = startLocalPipeline({
       database,

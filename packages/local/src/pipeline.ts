@@ -13,9 +13,9 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { LocalQueueStore } from '@genledger/db/local-queue-store';
-import { createDeadLetterHandler, deadLetterDepsFromDatabase } from '@genledger/functions/dead-letter';
-import { maintenanceDepsFromDatabase } from '@genledger/functions/maintenance';
-import { createWorkerHandler, workerDepsFromDatabase } from '@genledger/functions/worker';
+import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
+import { maintenanceDeps } from '@genledger/wiring/maintenance';
+import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 
@@ -128,7 +128,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const maxReceiveCount = options.maxReceiveCount ?? config.maxReceiveCount;
   const worker = createWorkerHandler({
     deps: async () =>
-      workerDepsFromDatabase(options.database, env, {
+      workerDeps(options.database, env, {
         ...(options.generator ? { generator: options.generator } : {}),
         ...options.workerOverrides,
       }),
@@ -139,7 +139,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       ? undefined
       : (options.deadLetterHandler ??
         createDeadLetterHandler({
-          deps: async () => ({ ...deadLetterDepsFromDatabase(options.database, env), maxReceiveCount }),
+          deps: async () => ({ ...deadLetterDeps(options.database, env), maxReceiveCount }),
         }));
   if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler));
 
@@ -163,7 +163,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
 
   const maintenance = () =>
     runMaintenance(
-      maintenanceDepsFromDatabase(options.database, {
+      maintenanceDeps(options.database, {
         queue,
         env,
         steps: [
