@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
@@ -27,6 +28,12 @@ export interface AppDeps {
   queue: Queue;
   logger: Logger;
   cursors: CursorCodec;
+  /**
+   * What the operator console (`/console`) needs beyond the stores: the database for its
+   * read-only overview queries, and the key its session cookies and CSRF tokens are signed with.
+   * Absent: the console answers 404.
+   */
+  console?: { database: Pick<Database, 'db' | 'schema'>; sessionSecret: string };
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }
@@ -52,5 +59,14 @@ export function depsFromDatabase(database: Database, options: DepsOptions): AppD
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    console: { database, sessionSecret: consoleSessionSecret(options.cursorSecret) },
   };
 }
+
+/**
+ * The console's signing key, derived from the cursor secret (CURSOR_SECRET, or what is derived
+ * from DATABASE_URL): every instance of a deployment agrees on it with no extra secret to manage,
+ * and a session cookie can never be replayed as a cursor or the other way round.
+ */
+export const consoleSessionSecret = (cursorSecret: string) =>
+  createHmac('sha256', cursorSecret).update('genledger-console-session').digest('hex');
