@@ -68,7 +68,9 @@ export const CLIENT_SCRIPT = `(() => {
   document.addEventListener('keydown', (e) => {
     const t = e.target;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) {
+    const typing = t instanceof HTMLElement && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
+      (t instanceof HTMLInputElement && !/^(checkbox|radio|button|submit)$/.test(t.type)));
+    if (typing) {
       if (e.key === 'Escape') t.blur();
       return;
     }

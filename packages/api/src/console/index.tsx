@@ -84,7 +84,8 @@ export function createConsole(deps: AppDeps, options: ConsoleOptions = {}) {
     c.res.headers.set('Content-Security-Policy', CSP);
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
     c.res.headers.set('X-Frame-Options', 'DENY');
-    c.res.headers.set('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on form posts.
+    c.res.headers.set('Referrer-Policy', 'same-origin');
   });
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) }));
 
