@@ -13,9 +13,11 @@ import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
-import type { EventStore } from './event-store.ts';
+import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 export interface IngestResult {
   id: string;
@@ -84,22 +86,22 @@ export function truncateUtf8(
 export class FailedMessageStore {
   private readonly t: Record<
     'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
-    SQL
+    PgTable
   >;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    const t = tablesFor(database.schema);
     this.t = {
-      messages: q('failed_messages'),
-      attempts: q('failed_message_attempts'),
-      groups: q('failure_groups'),
-      members: q('failure_group_members'),
-      runs: q('generation_runs'),
-      generations: q('generations'),
-      batches: q('retry_batches'),
+      messages: t.failedMessages,
+      attempts: t.failedMessageAttempts,
+      groups: t.failureGroups,
+      members: t.failureGroupMembers,
+      runs: t.generationRuns,
+      generations: t.generations,
+      batches: t.retryBatches,
     };
   }
 
@@ -417,13 +419,17 @@ export class FailedMessageStore {
           from old where fm.id = old.id
           returning fm.id, old.status as previous
         )
-        insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-        select 'failed-message-' || u.id,
-               (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'failed-message-' || u.id),
-               'FailedMessageStatusChanged', 1,
-               jsonb_build_object('failedMessageId', u.id, 'from', u.previous, 'to', ${to}::text, 'retryBatchId', ${retryBatchId}::uuid),
-               ${JSON.stringify(options.metadata ?? {})}::jsonb
-        from u`);
+        ${this.events.appendForEach('u', {
+          stream: { kind: 'failedMessage', id: fromRow('u.id') },
+          event: {
+            type: 'FailedMessageStatusChanged',
+            failedMessageId: fromRow('u.id'),
+            from: fromRow('u.previous'),
+            to,
+            retryBatchId,
+          },
+          metadata: options.metadata,
+        })}`);
       if (op === 'retry') {
         // The failed generations wait for the re-sent message again.
         await tx.execute(sql`
@@ -433,13 +439,16 @@ export class FailedMessageStore {
               and status = 'failed'
             returning id, model
           )
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select 'generation-' || g.id,
-                 (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'generation-' || g.id),
-                 'GenerationRequeued', 1,
-                 jsonb_build_object('generationId', g.id, 'model', g.model, 'retryBatchId', ${retryBatchId}::uuid),
-                 ${JSON.stringify(options.metadata ?? {})}::jsonb
-          from g`);
+          ${this.events.appendForEach('g', {
+            stream: { kind: 'generation', id: fromRow('g.id') },
+            event: {
+              type: 'GenerationRequeued',
+              generationId: fromRow('g.id'),
+              model: fromRow('g.model'),
+              retryBatchId,
+            },
+            metadata: options.metadata,
+          })}`);
       }
       return { changed: ids.length, skipped, retryBatchId };
     });

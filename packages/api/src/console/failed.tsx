@@ -109,7 +109,7 @@ async function applyOperation(
 
 function StatusFilter(props: { selected: FailedMessageStatus[] }) {
   return (
-    <fieldset class="filters plain">
+    <fieldset class="filters plain checks">
       <legend class="small muted">Status</legend>
       {FAILED_MESSAGE_STATUSES.map((s) => (
         <label class="small">

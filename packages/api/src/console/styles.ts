@@ -58,6 +58,8 @@ svg.spark { vertical-align:middle; } svg.spark path { fill:none; stroke:var(--ac
 img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); border-radius:6px; background:var(--code); }
 .signin { max-width:420px; margin:10vh auto; } form.stack { display:flex; flex-direction:column; gap:10px; }
 .plain { border:0; padding:0; margin:0; }
+form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }
+figure { margin:0; }
 .kbd { font-size:12px; color:var(--muted); }
 @media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; } }
 `;
