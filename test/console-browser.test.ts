@@ -249,6 +249,9 @@ describe('operator console in Chromium', () => {
   it('shows the overview, event log, keys and settings; on a phone too', async () => {
     await server.pipeline!.runMaintenance(); // brings the daily stats projection up to date
     await page.goto(`${server.url}/console/`);
+    const health = await page.locator('#overview-live .cards').first().textContent();
+    expect(health).toContain('local queue');
+    expect(health).toContain('0 in the dead-letter queue');
     // One chart per model, drawn on the server from the projection.
     expect(await page.locator('svg.chart').count()).toBe(1);
     expect(await page.locator('figure figcaption').textContent()).toMatch(/^sdxl \d+ finished · \d+ failed/);
@@ -264,16 +267,19 @@ describe('operator console in Chromium', () => {
     await page.goto(`${server.url}/console/settings`);
     expect(await page.getByLabel(/retry\.messagesPerSecond/).inputValue()).toBe('50');
 
+    // A phone, in dark mode (the console follows prefers-color-scheme).
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
+      colorScheme: 'dark',
     });
     await phone.addCookies(await admin.cookies());
     const small = watch(await phone.newPage());
     await small.goto(`${server.url}/console/failed/messages`);
     const overflow = await small.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow as number).toBeLessThanOrEqual(0);
+    expect(await small.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 19, 23)');
     await shot(small, 'phone-failed-messages');
     await phone.close();
   });

@@ -8,6 +8,7 @@ import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
+import { runtimeChecks } from '@genledger/local/runtime-checks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -354,5 +355,18 @@ describe('console (HTML level)', () => {
     expect(res.headers.get('location')).toBe('/console/signin');
     expect(res.headers.get('set-cookie')).toMatch(/^gl_console=; Path=\/console; Max-Age=0/);
     expect((await post('/console/signout', cookie, {})).status).toBe(403);
+  });
+
+  it('reports the generator backend as unreachable when nothing listens at GENERATOR_URL', async () => {
+    const down = await runtimeChecks(
+      { GENERATOR_URL: 'http://127.0.0.1:9/generate' },
+      'SQS https://q',
+      undefined,
+    )();
+    expect(down.generator).toMatchObject({ status: 'Unhealthy' });
+    expect(down.generator!.detail).toMatch(/^127\.0\.0\.1:9 unreachable/);
+    expect(down.queue).toMatchObject({ status: 'Healthy', detail: 'SQS https://q (configured; not probed)' });
+    const builtin = await runtimeChecks({}, 'local queue', undefined)();
+    expect(builtin.generator!.detail).toContain('builtin generator');
   });
 });

@@ -7,7 +7,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { checkHealth, type HealthReport } from '@genledger/db/health';
+import { checkHealth, type HealthCheck, type HealthReport } from '@genledger/db/health';
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import { CursorCodec } from './cursor.ts';
@@ -33,7 +33,12 @@ export interface AppDeps {
    * read-only overview queries, and the key its session cookies and CSRF tokens are signed with.
    * Absent: the console answers 404.
    */
-  console?: { database: Pick<Database, 'db' | 'schema'>; sessionSecret: string };
+  console?: {
+    database: Pick<Database, 'db' | 'schema'>;
+    sessionSecret: string;
+    /** Checks the overview shows beside the database's (queue, generator backend), when the runtime has them. */
+    checks?: () => Promise<Record<string, HealthCheck>>;
+  };
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { STYLES } from './styles.ts';
@@ -21,7 +22,13 @@ export interface Asset {
 let htmx: Promise<string> | undefined;
 function loadHtmx(): Promise<string> {
   htmx ??= (async () => {
-    const path = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js');
+    let path: string;
+    try {
+      path = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js');
+    } catch {
+      // Deployed: no node_modules; the function's bundle has the file copied beside it (sst.config.ts).
+      path = join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'htmx.min.js');
+    }
     return readFile(path, 'utf8');
   })().catch((e: unknown) => {
     htmx = undefined;

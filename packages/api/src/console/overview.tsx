@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import type { HealthCheck } from '@genledger/db/health';
 import type { Hono } from 'hono';
 import { lastDays, ThroughputChart } from './charts.tsx';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, fragment, render } from './context.tsx';
@@ -9,8 +10,13 @@ const CHART_DAYS = 14;
 async function OverviewLive(props: { s: ConsoleServices }) {
   const { deps, queries, now } = props.s;
   const days = lastDays(CHART_DAYS, now());
-  const [health, counts, failed, stats, batches, recent] = await Promise.all([
+  const [health, extra, counts, failed, stats, batches, recent] = await Promise.all([
     deps.health(),
+    deps.console?.checks?.().catch(
+      (e: unknown): Record<string, HealthCheck> => ({
+        runtime: { status: 'Unhealthy', detail: e instanceof Error ? e.message : String(e) },
+      }),
+    ) ?? {},
     queries.generationCounts({ admin: true }),
     queries.failedCounts(),
     queries.dailyStats(days[0]!),
@@ -43,7 +49,7 @@ async function OverviewLive(props: { s: ConsoleServices }) {
             <Status s={health.status} />
           </div>
         </div>
-        {Object.entries(health.checks).map(([name, check]) => (
+        {Object.entries({ ...health.checks, ...extra }).map(([name, check]) => (
           <div class="card">
             <div class="l">{name}</div>
             <Status s={check.status} />
