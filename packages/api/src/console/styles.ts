@@ -18,7 +18,7 @@ header.top .who { color:var(--muted); font-size:13px; display:flex; gap:8px; ali
 main { padding:16px; max-width:1400px; margin:0 auto; }
 h1 { font-size:22px; margin:4px 0 12px; } h2 { font-size:17px; margin:18px 0 8px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(160px, 1fr)); gap:10px; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; overflow-wrap:anywhere; }
 .card .n { font-size:24px; font-weight:700; } .card .l { color:var(--muted); font-size:13px; }
 .grid2 { display:grid; grid-template-columns:1fr; gap:12px; } @media (min-width:1000px) { .grid2 { grid-template-columns:1fr 1fr; } }
 .table-wrap { overflow-x:auto; background:var(--card); border:1px solid var(--line); border-radius:8px; }
@@ -45,7 +45,7 @@ button.danger { background:var(--bad); } button:disabled { opacity:.45; cursor:n
 pre, code { background:var(--code); border-radius:6px; font:13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
 pre { padding:8px 10px; overflow:auto; max-height:360px; white-space:pre-wrap; word-break:break-word; }
 dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; } dl.kv dt { color:var(--muted); } dl.kv dd { margin:0; word-break:break-all; }
-.flash { padding:8px 12px; border-radius:6px; margin:0 0 12px; border:1px solid var(--line); background:var(--card); }
+.flash { padding:8px 12px; border-radius:6px; margin:12px 0; border:1px solid var(--line); background:var(--card); }
 .flash.error { border-color:var(--bad); color:var(--bad); } .flash.ok { border-color:var(--ok); }
 .secret { font:15px ui-monospace, monospace; padding:10px; background:var(--code); word-break:break-all; user-select:all; }
 ol.timeline { list-style:none; padding:0; margin:0; border-left:2px solid var(--line); }
@@ -56,7 +56,7 @@ svg.chart text { fill:var(--muted); font-size:11px; } svg.chart .grid { stroke:v
 svg.spark { vertical-align:middle; } svg.spark path { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .progress { height:10px; background:var(--code); border-radius:5px; overflow:hidden; } .progress > div { height:100%; background:var(--ok); }
 img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); border-radius:6px; background:var(--code); }
-.signin { max-width:420px; margin:10vh auto; } form.stack { display:flex; flex-direction:column; gap:10px; }
+.signin { max-width:420px; margin:10vh auto; } form.stack { display:flex; flex-direction:column; gap:10px; margin-top:12px; }
 .plain { border:0; padding:0; margin:0; }
 form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }
 figure { margin:0; }
