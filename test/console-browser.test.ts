@@ -261,6 +261,28 @@ describe('operator console in Chromium', () => {
     expect(types.length).toBeGreaterThan(0);
     expect(new Set(types)).toEqual(new Set(['GenerationCompleted']));
     await shot(page, 'events');
+    // Live tail: a new event shows up without a reload.
+    await api('/generations', { prompt: 'a tail of a comet', name: 'tail' });
+    await expect
+      .poll(() => page.locator('#event-feed tbody tr').count(), { timeout: 10_000 })
+      .toBeGreaterThan(types.length);
+    // Polling pauses while the tab is hidden and resumes at once when it shows again.
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/console/events/live')) polls.push(r.url());
+    });
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(
+        `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`,
+      );
+    await setHidden(true);
+    await page.waitForTimeout(300); // a poll already in flight may still finish
+    polls.length = 0;
+    await page.waitForTimeout(4_500);
+    expect(polls).toEqual([]);
+    await setHidden(false);
+    await page.waitForTimeout(500);
+    expect(polls.length).toBeGreaterThanOrEqual(1);
     await page.goto(`${server.url}/console/keys`);
     expect(await page.locator('tbody tr').count()).toBe(2);
     await shot(page, 'api-keys');

@@ -7,6 +7,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
 import { runtimeChecks } from '@genledger/local/runtime-checks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -368,5 +369,47 @@ describe('console (HTML level)', () => {
     expect(down.queue).toMatchObject({ status: 'Healthy', detail: 'SQS https://q (configured; not probed)' });
     const builtin = await runtimeChecks({}, 'local queue', undefined)();
     expect(builtin.generator!.detail).toContain('builtin generator');
+  });
+
+  it('compares an attempt with the previous one, and resolves a selection or refuses an ineligible one', async () => {
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const record = (messageId: string, reason: string, receiveCount: number, failedAt: string) => ({
+      messageId,
+      body: '{"not":"a generation message"}',
+      attributes: { source: 'test' },
+      receiveCount,
+      queue: 'genledger-main',
+      failedAt: new Date(failedAt),
+      generationId: null,
+      messageType: 'generation.requested',
+      model: null,
+      invalidReason: reason,
+    });
+    const { id } = await store.ingest(record('m-1', 'body is not JSON', 3, '2026-01-01T00:00:00Z'));
+    await store.ingest(record('m-2', 'body has no generationId', 3, '2026-01-02T00:00:00Z'));
+    const { cookie } = await signIn(adminKey);
+    const detail = await (await req(`/console/failed/messages/${id}`, { cookie })).text();
+    expect(detail).toContain('Attempts (2)');
+    expect(detail).toContain(`/console/failed/messages/${id}/compare?attempt=2`);
+    // A message that never parsed cannot be retried: no retry button.
+    expect(detail).not.toContain('value="retry"');
+    const compare = await (await req(`/console/failed/messages/${id}/compare?attempt=2`, { cookie })).text();
+    const changed = [...compare.matchAll(/data-changed="true"><th scope="row">([^<]+)/g)].map((m) => m[1]);
+    expect(changed).toEqual(['failed at (changed)', 'error message (changed)']);
+    expect(compare).toContain('body is not JSON');
+    expect(compare).toContain('body has no generationId');
+
+    const token = await csrfOf(cookie);
+    const back = `/console/failed/messages/${id}`;
+    const resolved = await post('/console/failed/action', cookie, { op: 'resolve', id, back, _csrf: token });
+    expect(resolved.status).toBe(303);
+    expect(decodeURIComponent(resolved.headers.get('location')!)).toBe(`${back}?done=1 resolved`);
+    expect((await store.get(id))!.status).toBe('resolved');
+    // All or nothing by id: archiving a resolved message is refused with the reason, nothing changes.
+    const refused = await post('/console/failed/action', cookie, { op: 'archive', id, back, _csrf: token });
+    expect(decodeURIComponent(refused.headers.get('location')!)).toContain(
+      `error=cannot archive: ${id} is resolved`,
+    );
+    expect((await store.get(id))!.status).toBe('resolved');
   });
 });
