@@ -1,6 +1,6 @@
 import { DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
 import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import { isUniqueViolation } from './pg-errors.ts';
@@ -69,10 +69,43 @@ interface EventRow {
 const COLUMNS = sql.raw(
   'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at',
 );
-const APPEND_RETRIES = 5;
+
+/**
+ * Streams this process recently lost an append race on. Appends to them skip the optimistic try
+ * (which would likely lose again and cost a round trip) for a few seconds. Bounded: when full,
+ * the oldest entries go first.
+ */
+class ContendedStreams {
+  private readonly until = new Map<string, number>();
+  constructor(
+    private readonly holdMs = 5000,
+    private readonly max = 1000,
+  ) {}
+
+  isHot(rows: readonly PreparedEvent[], now: number): boolean {
+    if (this.until.size === 0) return false;
+    for (const r of rows) {
+      const t = this.until.get(r.stream_id);
+      if (t === undefined) continue;
+      if (t > now) return true;
+      this.until.delete(r.stream_id);
+    }
+    return false;
+  }
+
+  mark(rows: readonly PreparedEvent[], now: number): void {
+    for (const r of rows) {
+      this.until.delete(r.stream_id);
+      this.until.set(r.stream_id, now + this.holdMs);
+      if (this.until.size > this.max) this.until.delete(this.until.keys().next().value!);
+    }
+  }
+}
 
 export class EventStore {
   private readonly table;
+  private readonly headsFunction;
+  private readonly contended = new ContendedStreams();
   private readonly upcasters: Upcasters;
   private readonly currentVersions: Record<string, number>;
 
@@ -81,6 +114,7 @@ export class EventStore {
     options: { upcasters?: Upcasters; versions?: Partial<Record<EventType, number>> } = {},
   ) {
     this.table = sql.raw(`"${database.schema}"."events"`);
+    this.headsFunction = sql.raw(`"${database.schema}"."stream_heads_locked"`);
     this.upcasters = options.upcasters ?? {};
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
   }
@@ -129,26 +163,24 @@ export class EventStore {
     if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
       throw new AppError('validation', 'expectedVersion needs every event in one stream');
     }
-    // Each row's version is its stream's head plus its place in the batch. The head is a correlated
-    // index probe per row rather than a CTE joined back: for the usual batch of one to ten events
-    // that is a tenth less time in Postgres.
-    const head = sql`coalesce((select max(e.stream_version) from ${this.table} e where e.stream_id = x.stream_id), 0)`;
-    const statement = sql`
-      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
-      select x.stream_id, ${head} + row_number() over (partition by x.stream_id order by x.ord),
-             x.event_type, x.event_version, x.payload, x.metadata
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
-      where ${expectedVersion === undefined ? sql`true` : sql`${head} = ${expectedVersion}`}
-      order by x.ord
-      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
-
+    const json = JSON.stringify(rows);
     const executor = options.tx ?? this.database.db;
-    for (let attempt = 1; ; attempt++) {
+    // Without an expected version an append must not fail because another writer got there first.
+    // It tries the optimistic statement (one index probe per row, the cheapest) and, once it has
+    // lost a race, the serialising one, as often as it takes; a stream that lost a race recently
+    // goes straight to the serialising one. Inside a caller's transaction a lost race cannot be
+    // retried (the transaction is aborted), so it serialises from the start.
+    let serialise =
+      expectedVersion === undefined && (options.tx !== undefined || this.contended.isHot(rows, Date.now()));
+    for (;;) {
       try {
         const inserted = await executePrepared<
           Pick<EventRow, 'sequence' | 'stream_id' | 'stream_version' | 'tx_text' | 'stored_at'>
-        >(executor, 'gl_append', statement);
+        >(
+          executor,
+          serialise ? 'gl_append_locked' : 'gl_append',
+          serialise ? this.serialisedAppend(json) : this.optimisticAppend(json, expectedVersion),
+        );
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
         }
@@ -169,12 +201,54 @@ export class EventStore {
       } catch (e) {
         if (!isUniqueViolation(e, 'events_stream_version_uq')) throw e;
         // Another writer took the same stream version first. With an expected version that is a
-        // conflict for the caller; inside a caller's transaction we cannot retry (it is aborted).
-        if (expectedVersion !== undefined || options.tx || attempt >= APPEND_RETRIES) {
+        // conflict for the caller, and so it is inside a caller's (now aborted) transaction.
+        if (expectedVersion !== undefined || options.tx) {
           throw conflict(`concurrent write to stream ${rows[0]!.stream_id}`);
         }
+        serialise = true;
+        this.contended.mark(rows, Date.now());
       }
     }
+  }
+
+  /**
+   * Each row's version is its stream's head plus its place in the batch; the head is a correlated
+   * index probe per row (a tenth faster than a CTE joined back for batches of one to ten). Two
+   * writers can read the same head: the unique index lets one win and the other finds out.
+   */
+  private optimisticAppend(json: string, expectedVersion: number | undefined): SQL {
+    const head = sql`coalesce((select max(e.stream_version) from ${this.table} e where e.stream_id = x.stream_id), 0)`;
+    return sql`
+      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      select x.stream_id, ${head} + row_number() over (partition by x.stream_id order by x.ord),
+             x.event_type, x.event_version, x.payload, x.metadata
+      from jsonb_to_recordset(${json}::jsonb)
+        as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+      where ${expectedVersion === undefined ? sql`true` : sql`${head} = ${expectedVersion}`}
+      order by x.ord
+      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
+  }
+
+  /**
+   * The same insert with the heads read under a transaction-scoped advisory lock per stream
+   * (migration 0001): writers to one stream queue behind each other instead of racing, and each
+   * reads the head its predecessor left. It costs 10–25 % more than the optimistic statement over
+   * many streams, so it is used only once a race was lost, or inside a caller's transaction.
+   */
+  private serialisedAppend(json: string): SQL {
+    return sql`
+      with x as (
+        select * from jsonb_to_recordset(${json}::jsonb)
+          as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+      ), h as (
+        select * from ${this.headsFunction}((select array_agg(x.stream_id) from x))
+      )
+      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      select x.stream_id, h.head + row_number() over (partition by x.stream_id order by x.ord),
+             x.event_type, x.event_version, x.payload, x.metadata
+      from x join h on h.stream = x.stream_id
+      order by x.ord
+      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
   }
 
   /** One stream in version order. Versions are gap-free, so no visibility horizon is needed here. */
