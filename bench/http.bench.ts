@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { countRoundTrips } from './support/round-trips.ts';
+import { countRoundTrips } from '../test/support/round-trips.ts';
 
 /** Installed for the duration of the bench, restored at its end. */
 let roundTrips: ReturnType<typeof countRoundTrips>;

@@ -13,7 +13,7 @@ import { createWorkerHandler } from '@genledger/functions/worker';
 import { sql } from 'drizzle-orm';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
-import { countRoundTrips } from './support/round-trips.ts';
+import { countRoundTrips } from '../test/support/round-trips.ts';
 
 const MESSAGES = Number(process.env.BENCH_WORKER_MESSAGES ?? 2000);
 
