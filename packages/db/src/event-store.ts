@@ -1,7 +1,8 @@
-import { DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
-import { AppError, conflict, fieldErrorsFromZod } from '@genledger/core/errors';
+import { type DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
+import { AppError, conflict } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
+import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 
@@ -15,11 +16,8 @@ export interface Position {
 }
 export const START: Position = { txId: '0', sequence: 0 };
 
-export interface NewEvent {
-  streamId: string;
-  event: DomainEvent;
-  metadata?: Record<string, unknown>;
-}
+export type { JoinedEvent, NewEvent, PreparedEvent } from './event-append.ts';
+export { fromRow } from './event-append.ts';
 
 export interface StoredEvent<E extends DomainEvent = DomainEvent> {
   sequence: number;
@@ -43,15 +41,6 @@ export interface AppendOptions {
   expectedVersion?: number;
   /** Run inside the caller's transaction, so the state change and its event commit together. */
   tx?: Executor;
-}
-
-export interface PreparedEvent {
-  ord: number;
-  stream_id: string;
-  event_type: EventType;
-  event_version: number;
-  payload: Record<string, unknown>;
-  metadata: Record<string, unknown>;
 }
 
 interface EventRow {
@@ -104,66 +93,55 @@ class ContendedStreams {
 
 export class EventStore {
   private readonly table;
-  private readonly headsFunction;
   private readonly contended = new ContendedStreams();
   private readonly upcasters: Upcasters;
   private readonly currentVersions: Record<string, number>;
+  private readonly appender: EventAppender;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     options: { upcasters?: Upcasters; versions?: Partial<Record<EventType, number>> } = {},
   ) {
     this.table = sql.raw(`"${database.schema}"."events"`);
-    this.headsFunction = sql.raw(`"${database.schema}"."stream_heads_locked"`);
     this.upcasters = options.upcasters ?? {};
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
+    this.appender = new EventAppender(
+      this.table,
+      this.currentVersions,
+      sql.raw(`"${database.schema}"."stream_heads_locked"`),
+    );
+  }
+
+  /**
+   * A CTE body appending `events` in the caller's statement, only when the CTE `when` produced a
+   * row: a store's state change and its events in one statement, validated like `appendAll`.
+   */
+  appendWhen(when: string, events: readonly NewEvent[]): SQL {
+    return this.appender.rows(
+      events.map((e, ord) => this.appender.prepare(e, ord)),
+      { when },
+    );
+  }
+
+  /**
+   * A CTE body appending one event for every row of the CTE `from` (bulk status changes, or an
+   * event whose payload holds columns only the statement knows, such as the attempt number).
+   */
+  appendForEach(from: string, event: JoinedEvent): SQL {
+    return this.appender.joined(from, event);
   }
 
   /**
    * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
    * with their sequences. Every event is validated first: one bad payload and nothing is written.
    */
-  /**
-   * Validates an event and shapes it as a row. Stores that write a state change and its event in
-   * one SQL statement (a CTE) use this so their events obey the same rules as `appendAll`.
-   */
-  prepare(e: NewEvent, ord = 0): PreparedEvent {
-    const parsed = DomainEvent.safeParse(e.event);
-    if (!parsed.success) {
-      throw new AppError(
-        'validation',
-        `event ${ord} (${String((e.event as { type?: unknown }).type)}) is invalid`,
-        {
-          fieldErrors: fieldErrorsFromZod(parsed.error.issues),
-        },
-      );
-    }
-    if (!e.streamId || e.streamId.length > 200)
-      throw new AppError('validation', `event ${ord}: bad stream id`);
-    const { type, ...payload } = parsed.data;
-    return {
-      ord,
-      stream_id: e.streamId,
-      event_type: type,
-      event_version: this.currentVersions[type] ?? 1,
-      payload,
-      metadata: e.metadata ?? {},
-    };
-  }
-
-  /** The events table, schema-qualified, for stores that insert events inside their own statements. */
-  get tableSql() {
-    return this.table;
-  }
-
   async appendAll(events: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    const rows = events.map((e, ord) => this.prepare(e, ord));
+    const rows = events.map((e, ord) => this.appender.prepare(e, ord));
     const { expectedVersion } = options;
     if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
       throw new AppError('validation', 'expectedVersion needs every event in one stream');
     }
-    const json = JSON.stringify(rows);
     const executor = options.tx ?? this.database.db;
     // Without an expected version an append must not fail because another writer got there first.
     // It tries the optimistic statement (one index probe per row, the cheapest) and, once it has
@@ -179,7 +157,8 @@ export class EventStore {
         >(
           executor,
           serialise ? 'gl_append_locked' : 'gl_append',
-          serialise ? this.serialisedAppend(json) : this.optimisticAppend(json, expectedVersion),
+          sql`${serialise ? this.appender.serialisedRows(rows) : this.appender.rows(rows, { expectedVersion })}
+            returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`,
         );
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
@@ -209,46 +188,6 @@ export class EventStore {
         this.contended.mark(rows, Date.now());
       }
     }
-  }
-
-  /**
-   * Each row's version is its stream's head plus its place in the batch; the head is a correlated
-   * index probe per row (a tenth faster than a CTE joined back for batches of one to ten). Two
-   * writers can read the same head: the unique index lets one win and the other finds out.
-   */
-  private optimisticAppend(json: string, expectedVersion: number | undefined): SQL {
-    const head = sql`coalesce((select max(e.stream_version) from ${this.table} e where e.stream_id = x.stream_id), 0)`;
-    return sql`
-      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
-      select x.stream_id, ${head} + row_number() over (partition by x.stream_id order by x.ord),
-             x.event_type, x.event_version, x.payload, x.metadata
-      from jsonb_to_recordset(${json}::jsonb)
-        as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
-      where ${expectedVersion === undefined ? sql`true` : sql`${head} = ${expectedVersion}`}
-      order by x.ord
-      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
-  }
-
-  /**
-   * The same insert with the heads read under a transaction-scoped advisory lock per stream
-   * (migration 0001): writers to one stream queue behind each other instead of racing, and each
-   * reads the head its predecessor left. It costs 10–25 % more than the optimistic statement over
-   * many streams, so it is used only once a race was lost, or inside a caller's transaction.
-   */
-  private serialisedAppend(json: string): SQL {
-    return sql`
-      with x as (
-        select * from jsonb_to_recordset(${json}::jsonb)
-          as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
-      ), h as (
-        select * from ${this.headsFunction}((select array_agg(x.stream_id) from x))
-      )
-      insert into ${this.table} (stream_id, stream_version, event_type, event_version, payload, metadata)
-      select x.stream_id, h.head + row_number() over (partition by x.stream_id order by x.ord),
-             x.event_type, x.event_version, x.payload, x.metadata
-      from x join h on h.stream = x.stream_id
-      order by x.ord
-      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
   }
 
   /** One stream in version order. Versions are gap-free, so no visibility horizon is needed here. */
