@@ -72,6 +72,10 @@ describe('sst.config.ts', () => {
     expect(worker!.args.batch).toMatchObject({ size: 10, partialResponses: true });
     expect(worker!.args.batch.window).toBeDefined();
     const [dead] = find('Subscription', 'DeadLetterQueue');
+    // Lambda refuses a mapping whose queue is visible again before the function's timeout.
+    expect(Number.parseInt(dlq!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(
+      Number.parseInt(dead!.args.subscriber.timeout, 10),
+    );
     expect(dead!.args.subscriber.handler).toBe('functions/dead-letter.handler');
     expect(dead!.args.batch.partialResponses).toBe(true);
   });

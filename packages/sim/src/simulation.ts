@@ -169,6 +169,10 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
         // Stands in for Neon's proxy: the driver's WebSocket goes to the local relay.
         DB_NEON_WS_PROXY: `127.0.0.1:${relay.port}/v1?address={host}:{port}`,
         ...(knobs.GENERATOR_URL ? { GENERATOR_URL: knobs.GENERATOR_URL } : {}),
+        // A function told the redrive count (the DLQ handler) hears the overridden one.
+        ...(knobs.QUEUE_MAX_RECEIVE_COUNT !== undefined && 'QUEUE_MAX_RECEIVE_COUNT' in fn.environment
+          ? { QUEUE_MAX_RECEIVE_COUNT: String(knobs.QUEUE_MAX_RECEIVE_COUNT) }
+          : {}),
         ...options.extraEnvironment,
       };
       runtimes.set(
