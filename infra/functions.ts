@@ -47,6 +47,8 @@ export function functions(
       ...common,
       handler: 'functions/api.handler',
       link: [db.databaseUrl, db.cursorSecret, queue],
+      // The console serves htmx from its npm package file; the bundle carries the file beside it.
+      copyFiles: [{ from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' }],
       timeout: '29 seconds',
       memory: '1024 MB',
     },

@@ -13,6 +13,7 @@ import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
+import { runtimeChecks } from './runtime-checks.ts';
 
 export interface LocalServerOptions {
   /** Environment to read (PORT, HOST, LOG_LEVEL, ADMIN_API_KEY, CURSOR_SECRET, DATABASE_URL, …). */
@@ -90,13 +91,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
-    const app = createApp(
-      depsFromDatabase(database, {
-        queue,
-        logger,
-        cursorSecret: config.cursorSecret,
-      }),
-    );
+    const deps = depsFromDatabase(database, {
+      queue,
+      logger,
+      cursorSecret: config.cursorSecret,
+    });
+    if (deps.console) deps.console.checks = runtimeChecks(env, queueDescription, pipeline);
+    const app = createApp(deps);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve(
         {
