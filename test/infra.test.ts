@@ -78,6 +78,9 @@ describe('sst.config.ts', () => {
     );
     expect(dead!.args.subscriber.handler).toBe('functions/dead-letter.handler');
     expect(dead!.args.batch.partialResponses).toBe(true);
+    // The DLQ handler reports the main queue's receives: it knows the redrive maximum.
+    expect(dead!.args.subscriber.environment.QUEUE_MAX_RECEIVE_COUNT).toBe(String(queue!.args.dlq.retry));
+    expect(dead!.args.subscriber.environment.DB_SCHEMA).toBeDefined();
   });
 
   it('links secrets, not hand-set strings: pooled URL for functions, direct URL for the migrator', async () => {
