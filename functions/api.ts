@@ -8,6 +8,7 @@ import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE } from '@genledger/api/problem';
 import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
+import { errorFields } from '@genledger/core/error-summary';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -57,7 +58,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
       ready = await app;
     } catch (e) {
       const requestId = event.requestContext?.requestId;
-      logger.error('api start-up failed', { requestId, error: e instanceof Error ? e.message : String(e) });
+      logger.error('api start-up failed', { requestId, ...errorFields(e) });
       const problem = {
         ...edgeProblem('internal', 'the service could not start; quote the request id'),
         status: 503,

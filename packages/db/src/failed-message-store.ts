@@ -66,6 +66,12 @@ function toSummary(r: Row): FailedMessageSummary {
   };
 }
 
+/**
+ * One bound `text[]` parameter: the driver encodes the array, so no id is ever pasted into SQL or
+ * into an array literal (a quote, comma or backslash in an id is just a character of it).
+ */
+const textArray = (values: readonly string[]): SQL => sql`${sql.param([...values])}::text[]`;
+
 /** Cuts a body to at most `max` bytes of UTF-8 without splitting a character. */
 export function truncateUtf8(
   body: string,
@@ -371,7 +377,7 @@ export class FailedMessageStore {
     return this.database.db.transaction(async (tx) => {
       const selected =
         'ids' in selector
-          ? sql`fm.id in (select unnest(${`{${selector.ids.map((i) => `"${i.replaceAll('"', '')}"`).join(',')}}`}::text[]))`
+          ? sql`fm.id = any(${textArray(selector.ids)})`
           : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
       const candidates = await rowsOf<{ id: string; status: FailedMessageStatus; invalid: boolean }>(
         tx.execute(
@@ -407,10 +413,9 @@ export class FailedMessageStore {
           insert into ${this.t.batches} (id, requested_by, selector, status, total, skipped)
           values (${retryBatchId}, ${options.requestedBy}, ${JSON.stringify(selector)}::jsonb, 'pending', ${ids.length}, ${skipped})`);
       }
-      const idArray = `{${ids.map((i) => `"${i}"`).join(',')}}`;
       await tx.execute(sql`
         with old as (
-          select id, status from ${this.t.messages} where id in (select unnest(${idArray}::text[]))
+          select id, status from ${this.t.messages} where id = any(${textArray(ids)})
         ), u as (
           update ${this.t.messages} fm set status = ${to}, status_changed_at = now(),
                  retry_batch_id = ${retryBatchId}, retry_sent_at = null
@@ -429,7 +434,7 @@ export class FailedMessageStore {
         await tx.execute(sql`
           with g as (
             update ${this.t.generations} set status = 'pending', completed_at = null, error_message = null, updated_at = now()
-            where id in (select generation_id from ${this.t.messages} where id in (select unnest(${idArray}::text[])))
+            where id in (select generation_id from ${this.t.messages} where id = any(${textArray(ids)}))
               and status = 'failed'
             returning id, model
           )
