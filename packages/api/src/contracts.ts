@@ -38,11 +38,7 @@ export const ListGenerationsQuery = z.strictObject({
   model: text().min(1).max(100).optional(),
   from: isoDateTime.optional().describe('created at or after (inclusive)'),
   to: isoDateTime.optional().describe('created before (exclusive)'),
-  q: text()
-    .min(1)
-    .max(500)
-    .optional()
-    .describe('full-text search over name and prompt (web search syntax)'),
+  q: text().min(1).max(500).optional().describe('full-text search over name and prompt (web search syntax)'),
   sort: z.enum(SORT_VALUES).default('-createdAt'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: text().min(1).max(2000).optional().describe('nextCursor of the previous page'),

@@ -15,7 +15,10 @@ import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 
 export interface LocalPipelineOptions {
+  /** The worker's and the dead-letter handler's database. */
   database: Database;
+  /** The maintenance job's (a pool of its own under `npm start`); default: `database`. */
+  maintenanceDatabase?: Database;
   env?: NodeJS.ProcessEnv;
   /** Replaces the generator chosen from GENERATOR_URL (tests use flaky or slow ones). */
   generator?: Generator;
@@ -89,7 +92,11 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
 
   const maintenance = () =>
     runMaintenance(
-      maintenanceDepsFromDatabase(options.database, { queue, env, steps: options.maintenanceSteps }),
+      maintenanceDepsFromDatabase(options.maintenanceDatabase ?? options.database, {
+        queue,
+        env,
+        steps: options.maintenanceSteps,
+      }),
     );
   let ticking: Promise<unknown> | undefined;
   const timer = setInterval(() => {

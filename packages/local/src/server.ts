@@ -8,7 +8,7 @@ import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
 import { serve } from '@hono/node-server';
@@ -46,6 +46,9 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** Maintenance runs one step at a time; two connections cover a step and a health probe. */
+const MAINTENANCE_POOL_MAX = 2;
+
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -67,6 +70,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const logger = options.logger ?? jsonLogger(config.logLevel, { service: 'genledger-local' });
   const database = options.database ?? (await openDatabase({}, env));
   const owned = options.database === undefined;
+  const siblings: Database[] = [];
   try {
     await migrate(database);
     const keys = new ApiKeyStore(database, new EventStore(database));
@@ -97,7 +101,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       queue = sqsQueue(env.QUEUE_URL);
       queueDescription = `SQS ${env.QUEUE_URL}`;
     } else {
-      pipeline = startLocalPipeline({ database, env, ...options.pipeline });
+      // API, worker and maintenance each draw on a pool of their own: a burst of requests or a
+      // stuck lock on one side cannot leave the others without a connection.
+      const workerDatabase = await openSiblingPool(database, {});
+      siblings.push(workerDatabase);
+      const maintenanceDatabase = await openSiblingPool(database, { max: MAINTENANCE_POOL_MAX });
+      siblings.push(maintenanceDatabase);
+      pipeline = startLocalPipeline({
+        database: workerDatabase,
+        maintenanceDatabase,
+        env,
+        ...options.pipeline,
+      });
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
@@ -137,10 +152,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
             (server as import('node:http').Server).closeIdleConnections?.();
           });
           await pipeline?.stop();
+          for (const s of siblings) await s.close();
           if (owned) await database.close();
         })()),
     };
   } catch (e) {
+    for (const s of siblings) await s.close().catch(() => {});
     if (owned) await database.close().catch(() => {});
     throw e;
   }
