@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
-import { errorFields } from '@genledger/core/error-summary';
 import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import { errorFields } from '@genledger/core/error-summary';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
 import { httpGenerator } from '@genledger/core/generators/http-generator';
 import type { Logger } from '@genledger/core/ports/logger';

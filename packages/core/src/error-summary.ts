@@ -36,10 +36,12 @@ interface ErrorLike {
 /** A query wrapper (drizzle's `DrizzleQueryError`): its message is the SQL text plus its parameters. */
 const isQueryWrapper = (e: ErrorLike) => typeof e.query === 'string' && Array.isArray(e.params);
 
-const className = (e: ErrorLike) =>
-  typeof e.name === 'string' && e.name !== 'Error'
-    ? e.name
-    : ((e as object).constructor?.name ?? 'Error') || 'Error';
+/** The constructor's name (`DatabaseError`; node-postgres sets `name` to "error"), else `name`. */
+function className(e: ErrorLike): string {
+  const ctor = (e as object).constructor?.name;
+  if (ctor && ctor !== 'Error' && ctor !== 'Object') return ctor;
+  return typeof e.name === 'string' && e.name.length > 0 ? e.name : 'Error';
+}
 
 const firstLine = (s: string) => {
   const line = s.split('\n')[0] ?? '';

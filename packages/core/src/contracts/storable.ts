@@ -39,11 +39,9 @@ const FLT_MAX = 3.4028234663852886e38;
 
 /** A number a Postgres `real` (float4) column holds: zero, or a normal single-precision magnitude. */
 export const real = () =>
-  z
-    .number()
-    .refine((v) => v === 0 || (Math.abs(v) >= FLT_MIN && Math.abs(v) <= FLT_MAX), {
-      message: 'must be 0 or between 1.2e-38 and 3.4e38 in magnitude (a 32-bit float)',
-    });
+  z.number().refine((v) => v === 0 || (Math.abs(v) >= FLT_MIN && Math.abs(v) <= FLT_MAX), {
+    message: 'must be 0 or between 1.2e-38 and 3.4e38 in magnitude (a 32-bit float)',
+  });
 
 export const MAX_JSON_DEPTH = 32;
 

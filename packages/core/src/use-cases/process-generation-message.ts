@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { requestOf } from '../contracts/generation.ts';
-import { safeMessage, stackFrames } from '../error-summary.ts';
 import { GenerationRequestedMessage } from '../contracts/queue-message.ts';
+import { safeMessage, stackFrames } from '../error-summary.ts';
 import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
