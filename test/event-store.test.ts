@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
-import { EventStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
+import { EventStore, fromRow, GenerationStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';
@@ -141,6 +141,54 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     const [e] = await store.readStream(`generation-${id}`);
     expect(e!.version).toBe(1);
     expect(e!.event).toEqual({ type: 'GenerationCancelled', generationId: id, model: 'unknown' });
+  });
+
+  it('writes events joined to a store statement through the same path: validated, versioned, numbered from the head', async () => {
+    const database = await dbs.open(target);
+    // A release that bumped GenerationCancelled to v2: stores must write v2 without being told.
+    const events = new EventStore(database, { versions: { GenerationCancelled: 2 } });
+    const generations = new GenerationStore(database, events);
+    const id = crypto.randomUUID();
+    await generations.create({
+      id,
+      apiKeyId: null,
+      request: {
+        prompt: 'a quiet harbour',
+        name: '',
+        model: 'flux',
+        width: 512,
+        height: 512,
+        steps: 20,
+        guidance: 7.5,
+      },
+      idempotencyKey: null,
+      requestHash: 'h',
+      source: 'http',
+      enqueued: false,
+    });
+    await generations.cancel(id, { admin: true }, { requestId: 'r9' });
+    const stream = await events.readStream(`generation-${id}`);
+    expect(stream.map((e) => [e.type, e.streamVersion, e.version])).toEqual([
+      ['GenerationRequested', 1, 1],
+      ['GenerationCancelled', 2, 2],
+    ]);
+    // The model came from the generation's row, not from the caller.
+    expect(stream[1]!.event).toEqual({ type: 'GenerationCancelled', generationId: id, model: 'flux' });
+    expect(stream[1]!.metadata).toEqual({ requestId: 'r9' });
+
+    // What the caller supplies is validated before the statement exists.
+    expect(() =>
+      events.appendForEach('g', {
+        stream: `generation-${id}`,
+        event: { type: 'GenerationCancelled', generationId: 'not-a-uuid', model: fromRow('g.model') },
+      }),
+    ).toThrow(expect.objectContaining({ kind: 'validation' }));
+    expect(() =>
+      events.appendForEach('g', {
+        stream: `generation-${id}`,
+        event: { type: 'GenerationCancelled', generationId: id, nope: fromRow('g.model') } as never,
+      }),
+    ).toThrow(expect.objectContaining({ kind: 'validation' }));
   });
 });
 

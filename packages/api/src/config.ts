@@ -31,8 +31,8 @@ export interface ApiConfig {
  * with the embedded database, a random per-process secret (cursors then end with the process).
  */
 export function resolveApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const data = parseEnv(ApiEnv, env);
-  const e = data;
+  const e = parseEnv(ApiEnv, env);
+
   const url = env.DATABASE_URL || undefined;
   const [cursorSecret, cursorSecretSource] = e.CURSOR_SECRET
     ? [e.CURSOR_SECRET, 'CURSOR_SECRET' as const]

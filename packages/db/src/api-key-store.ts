@@ -173,11 +173,11 @@ export class ApiKeyStore {
     const prefix = generated?.prefix ?? prefixOf(key, hash);
     const id = crypto.randomUUID();
     const isAdmin = input.isAdmin ?? false;
-    const event = this.events.prepare({
+    const event = {
       streamId: streams.apiKey(id),
       event: { type: 'ApiKeyCreated', apiKeyId: id, name: input.name, prefix, isAdmin },
       metadata,
-    });
+    } as const;
     const [row] = await rowsOf<SummaryRow>(
       this.database.db.execute(sql`
         with k as (
@@ -186,12 +186,7 @@ export class ApiKeyStore {
                   ${input.expiresAt ? input.expiresAt.toISOString() : null}::timestamptz)
           on conflict (key_hash) do nothing
           returning ${SUMMARY_COLUMNS}
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select ${event.stream_id}, 1, ${event.event_type}, ${event.event_version},
-                 ${JSON.stringify(event.payload)}::jsonb, ${JSON.stringify(event.metadata)}::jsonb
-          from k
-        )
+        ), e as (${this.events.appendWhen('k', [event])})
         select * from k`),
     );
     return { summary: row ? toSummary(row) : undefined, key };
@@ -255,13 +250,11 @@ export class ApiKeyStore {
         with r as (
           update ${this.table} set revoked_at = now() where id = ${id} and revoked_at is null
           returning ${SUMMARY_COLUMNS}
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select 'api-key-' || r.id,
-                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'api-key-' || r.id),
-                 'ApiKeyRevoked', 1, jsonb_build_object('apiKeyId', r.id), ${JSON.stringify(metadata)}::jsonb
-          from r
-        )
+        ), e as (${this.events.appendForEach('r', {
+          stream: streams.apiKey(id),
+          event: { type: 'ApiKeyRevoked', apiKeyId: id },
+          metadata,
+        })})
         select r.*, true as changed from r
         union all
         select ${SUMMARY_COLUMNS}, false from ${this.table} where id = ${id} and not exists (select 1 from r)`),

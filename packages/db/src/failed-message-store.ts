@@ -14,7 +14,7 @@ import { classify, failedMessageId, failureGroupId } from '@genledger/core/failu
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import type { EventStore } from './event-store.ts';
+import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 
 export interface IngestResult {
@@ -422,13 +422,17 @@ export class FailedMessageStore {
           from old where fm.id = old.id
           returning fm.id, old.status as previous
         )
-        insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-        select 'failed-message-' || u.id,
-               (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'failed-message-' || u.id),
-               'FailedMessageStatusChanged', 1,
-               jsonb_build_object('failedMessageId', u.id, 'from', u.previous, 'to', ${to}::text, 'retryBatchId', ${retryBatchId}::uuid),
-               ${JSON.stringify(options.metadata ?? {})}::jsonb
-        from u`);
+        ${this.events.appendForEach('u', {
+          stream: { kind: 'failedMessage', id: fromRow('u.id') },
+          event: {
+            type: 'FailedMessageStatusChanged',
+            failedMessageId: fromRow('u.id'),
+            from: fromRow('u.previous'),
+            to,
+            retryBatchId,
+          },
+          metadata: options.metadata,
+        })}`);
       if (op === 'retry') {
         // The failed generations wait for the re-sent message again.
         await tx.execute(sql`
@@ -438,13 +442,16 @@ export class FailedMessageStore {
               and status = 'failed'
             returning id, model
           )
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select 'generation-' || g.id,
-                 (select coalesce(max(e.stream_version), 0) + 1 from ${this.events.tableSql} e where e.stream_id = 'generation-' || g.id),
-                 'GenerationRequeued', 1,
-                 jsonb_build_object('generationId', g.id, 'model', g.model, 'retryBatchId', ${retryBatchId}::uuid),
-                 ${JSON.stringify(options.metadata ?? {})}::jsonb
-          from g`);
+          ${this.events.appendForEach('g', {
+            stream: { kind: 'generation', id: fromRow('g.id') },
+            event: {
+              type: 'GenerationRequeued',
+              generationId: fromRow('g.id'),
+              model: fromRow('g.model'),
+              retryBatchId,
+            },
+            metadata: options.metadata,
+          })}`);
       }
       return { changed: ids.length, skipped, retryBatchId };
     });

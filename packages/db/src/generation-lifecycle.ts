@@ -9,7 +9,7 @@ import type {
 } from '@genledger/core/ports/generation-lifecycle';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import type { EventStore, PreparedEvent } from './event-store.ts';
+import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared } from './executor.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
 
@@ -30,18 +30,6 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
     this.generations = sql.raw(`"${database.schema}"."generations"`);
     this.runs = sql.raw(`"${database.schema}"."generation_runs"`);
     this.failedMessages = sql.raw(`"${database.schema}"."failed_messages"`);
-  }
-
-  /** Appends prepared events to one stream after `guard` (a CTE name) produced a row. */
-  private appendAfter(guard: string, events: PreparedEvent[]): SQL {
-    return sql`
-      insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-      select x.stream_id,
-             (select coalesce(max(e.stream_version), 0) from ${this.events.tableSql} e where e.stream_id = x.stream_id) + x.ord + 1,
-             x.event_type, x.event_version, x.payload, x.metadata
-      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
-        as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
-      where exists (select 1 from ${sql.raw(guard)})`;
   }
 
   /**
@@ -74,15 +62,17 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
           insert into ${this.runs} (generation_id, attempt, message_id, receive_count, status)
           select g.id, g.attempts, ${input.messageId}, ${input.receiveCount}, 'running' from g
           on conflict (generation_id, attempt) do nothing
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select ${stream},
-                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = ${stream}),
-                 'GenerationStarted', 1,
-                 jsonb_build_object('generationId', g.id, 'model', g.model, 'attempt', g.attempts, 'messageId', ${input.messageId}::text),
-                 ${JSON.stringify(input.metadata ?? {})}::jsonb
-          from g
-        )
+        ), e as (${this.events.appendForEach('g', {
+          stream,
+          event: {
+            type: 'GenerationStarted',
+            generationId: input.generationId,
+            model: fromRow('g.model'),
+            attempt: fromRow('g.attempts'),
+            messageId: input.messageId,
+          },
+          metadata: input.metadata,
+        })})
         select ${GENERATION_COLUMNS}, 'started' as outcome from g
         union all
         select ${GENERATION_COLUMNS}, 'current' as outcome from ${this.generations}
@@ -108,9 +98,8 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
    * generation (cancelled meanwhile, or taken over).
    */
   async complete(input: CompleteInput): Promise<boolean> {
-    const event = this.prepare(
+    const event = this.event(
       input.generationId,
-      0,
       {
         type: 'GenerationCompleted',
         generationId: input.generationId,
@@ -139,7 +128,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         ), resolved as (
           update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
           where generation_id = ${input.generationId} and status = 'retry_issued' and exists (select 1 from g)
-        ), e as (${this.appendAfter('g', [event])})
+        ), e as (${this.events.appendWhen('g', [event])})
         select id from g`,
     );
     return rows.length > 0;
@@ -151,10 +140,9 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
    */
   async failAttempt(input: FailAttemptInput): Promise<boolean> {
     const error = { type: input.error.type.slice(0, 200), message: input.error.message.slice(0, 2000) };
-    const events: PreparedEvent[] = [
-      this.prepare(
+    const events: NewEvent[] = [
+      this.event(
         input.generationId,
-        0,
         {
           type: 'GenerationAttemptFailed',
           generationId: input.generationId,
@@ -168,9 +156,8 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
     ];
     if (!input.retriable) {
       events.push(
-        this.prepare(
+        this.event(
           input.generationId,
-          1,
           {
             type: 'GenerationFailed',
             generationId: input.generationId,
@@ -200,7 +187,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
                  error_type = ${error.type}, error_message = ${error.message}, error_stack = ${input.error.stack ?? null}
           where generation_id = ${input.generationId} and attempt = ${input.attempt} and status = 'running'
             and exists (select 1 from g)
-        ), e as (${this.appendAfter('g', events)})
+        ), e as (${this.events.appendWhen('g', events)})
         select id from g`,
     );
     return rows.length > 0;
@@ -224,28 +211,25 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
                  error_message = ${input.reason.slice(0, 2000)}
           where id = ${input.generationId} and status in ('pending', 'running')
           returning id, model, attempts
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select 'generation-' || g.id,
-                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'generation-' || g.id),
-                 'GenerationFailed', 1,
-                 jsonb_build_object('generationId', g.id, 'model', g.model, 'attempts', g.attempts, 'reason', 'invalid-message',
-                   'error', jsonb_build_object('type', 'InvalidMessage', 'message', ${input.reason.slice(0, 2000)}::text),
-                   'durationMs', null),
-                 ${JSON.stringify(input.metadata ?? {})}::jsonb
-          from g
-        )
+        ), e as (${this.events.appendForEach('g', {
+          stream: streams.generation(input.generationId),
+          event: {
+            type: 'GenerationFailed',
+            generationId: input.generationId,
+            model: fromRow('g.model'),
+            attempts: fromRow('g.attempts'),
+            reason: 'invalid-message',
+            error: { type: 'InvalidMessage', message: input.reason.slice(0, 2000) },
+            durationMs: null,
+          },
+          metadata: input.metadata,
+        })})
         select id, model, attempts from g`,
     );
     return rows.length > 0;
   }
 
-  private prepare(
-    generationId: string,
-    ord: number,
-    event: DomainEvent,
-    metadata?: Record<string, unknown>,
-  ): PreparedEvent {
-    return this.events.prepare({ streamId: streams.generation(generationId), event, metadata }, ord);
+  private event(generationId: string, event: DomainEvent, metadata?: Record<string, unknown>): NewEvent {
+    return { streamId: streams.generation(generationId), event, metadata };
   }
 }

@@ -8,7 +8,7 @@ import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import type { EventStore } from './event-store.ts';
+import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 
 /** Columns a generation is read with (never the search vector). */
@@ -142,7 +142,7 @@ export class GenerationStore implements GenerationRepository {
    */
   async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreatedGeneration> {
     const r = input.request;
-    const event = this.events.prepare({
+    const event = {
       streamId: streams.generation(input.id),
       event: {
         type: 'GenerationRequested',
@@ -153,7 +153,7 @@ export class GenerationStore implements GenerationRepository {
         source: input.source,
       },
       metadata: input.metadata,
-    });
+    } as const;
     const [inserted] = await executePrepared<GenerationRow>(
       tx,
       'gl_create',
@@ -166,12 +166,7 @@ export class GenerationStore implements GenerationRepository {
                   ${input.requestHash}, ${input.enqueued ? sql`now()` : sql`null`})
           on conflict do nothing
           returning ${GENERATION_COLUMNS}
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select ${event.stream_id}, 1, ${event.event_type}, ${event.event_version},
-                 ${JSON.stringify(event.payload)}::jsonb, ${JSON.stringify(event.metadata)}::jsonb
-          from g
-        )
+        ), e as (${this.events.appendWhen('g', [event])})
         select * from g`,
     );
     if (inserted) return { generation: toGenerationRecord(inserted), created: true };
@@ -221,14 +216,11 @@ export class GenerationStore implements GenerationRepository {
           update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
           where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
           returning ${GENERATION_COLUMNS}
-        ), e as (
-          insert into ${this.events.tableSql} (stream_id, stream_version, event_type, event_version, payload, metadata)
-          select 'generation-' || g.id,
-                 (select coalesce(max(stream_version), 0) + 1 from ${this.events.tableSql} where stream_id = 'generation-' || g.id),
-                 'GenerationCancelled', 1, jsonb_build_object('generationId', g.id, 'model', g.model),
-                 ${JSON.stringify(metadata)}::jsonb
-          from g
-        )
+        ), e as (${this.events.appendForEach('g', {
+          stream: streams.generation(id),
+          event: { type: 'GenerationCancelled', generationId: id, model: fromRow('g.model') },
+          metadata,
+        })})
         select * from g`),
     );
     if (row) return toGenerationRecord(row);

@@ -17,8 +17,8 @@ export interface WorkerConfig {
 
 /** Worker settings from the environment; a bad value stops with one line naming the variable. */
 export function resolveWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const data = parseEnv(WorkerEnv, env);
-  const e = data;
+  const e = parseEnv(WorkerEnv, env);
+
   return {
     generatorUrl: e.GENERATOR_URL,
     generatorTimeoutMs: e.GENERATOR_TIMEOUT_MS,

@@ -123,9 +123,17 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
   SettingChanged: 1,
 };
 
+/** Stream ids are a kind's prefix and the entity's id; SQL that names a stream by a column uses the same prefix. */
+export const STREAM_PREFIXES = {
+  generation: 'generation-',
+  apiKey: 'api-key-',
+  failedMessage: 'failed-message-',
+} as const;
+export type StreamKind = keyof typeof STREAM_PREFIXES;
+
 export const streams = {
-  generation: (id: string) => `generation-${id}`,
-  apiKey: (id: string) => `api-key-${id}`,
-  failedMessage: (id: string) => `failed-message-${id}`,
+  generation: (id: string) => `${STREAM_PREFIXES.generation}${id}`,
+  apiKey: (id: string) => `${STREAM_PREFIXES.apiKey}${id}`,
+  failedMessage: (id: string) => `${STREAM_PREFIXES.failedMessage}${id}`,
   settings: () => 'settings',
 };
