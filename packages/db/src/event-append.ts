@@ -7,6 +7,7 @@ import {
 } from '@genledger/core/contracts/events';
 import { AppError, fieldErrorsFromZod } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type * as z from 'zod';
 
 /**
@@ -72,7 +73,7 @@ function checkStream(streamId: string, ord: number) {
 
 export class EventAppender {
   constructor(
-    private readonly table: SQL,
+    private readonly table: PgTable,
     private readonly versions: Record<string, number>,
   ) {}
 

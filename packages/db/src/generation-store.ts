@@ -7,9 +7,11 @@ import {
 import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /** Columns a generation is read with (never the search vector). */
 export const GENERATION_COLUMNS = sql.raw(
@@ -122,13 +124,13 @@ export interface CreatedGeneration {
 export type Owner = { admin: true } | { admin: false; apiKeyId: string };
 
 export class GenerationStore implements GenerationRepository {
-  readonly table: SQL;
+  readonly table: PgTable;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    this.table = sql.raw(`"${database.schema}"."generations"`);
+    this.table = tablesFor(database.schema).generations;
   }
 
   private ownerFilter(owner: Owner): SQL {
