@@ -223,6 +223,22 @@ describe('input Postgres cannot store, arriving on the queue', () => {
       const recorded = page.items.find((m) => m.generationId === generationId);
       expect(recorded?.invalid).toBe(true);
     }
+    // A raw body Postgres cannot store as it is (not JSON at all) is still recorded, repaired.
+    const raw = await processGenerationMessage(deps, {
+      messageId: 'm-raw',
+      body: 'not json \u0000 \ud800',
+      receiveCount: 1,
+      queue: 'q',
+    });
+    expect(raw.status).toBe('invalid');
+    const page = await store.list(
+      { statuses: ['unresolved'] },
+      { field: 'lastFailedAt', descending: true },
+      100,
+    );
+    const recorded = page.items.find((m) => m.messageId === 'm-raw');
+    expect(recorded?.invalid).toBe(true);
+    expect((await store.get(recorded!.id))?.body).toBe('not json \uFFFD \uFFFD');
   });
 });
 

@@ -9,6 +9,7 @@ import {
   OPERATION_FROM,
   OPERATION_TO,
 } from '@genledger/core/contracts/failed-messages';
+import { toStorableString } from '@genledger/core/contracts/storable';
 import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
@@ -118,7 +119,8 @@ export class FailedMessageStore {
    */
   async ingest(input: DeadLetterRecord): Promise<IngestResult> {
     const id = failedMessageId(input.generationId, input.body);
-    const { body, truncated } = truncateUtf8(input.body);
+    // SQS never carries NUL or unpaired surrogates, but a body that did must still be recorded.
+    const { body, truncated } = truncateUtf8(toStorableString(input.body));
     return this.database.db.transaction(async (tx) => {
       let error = {
         type: 'InvalidMessage',

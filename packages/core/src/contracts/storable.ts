@@ -13,6 +13,15 @@ export const isStorableString = (s: string): boolean => !s.includes('\u0000') &&
 
 const TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/**
+ * The string with each NUL and unpaired surrogate replaced by U+FFFD: for what must be kept even
+ * though it cannot be refused (a dead-lettered body is recorded as it came, as far as it can be).
+ */
+export const toStorableString = (s: string): string =>
+  isStorableString(s) ? s : s.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
+
 /** A string Postgres `text` can hold; chain `.min()` / `.max()` / `.regex()` as usual. */
 export const text = () => z.string().refine(isStorableString, { message: TEXT_MESSAGE, abort: true });
 
