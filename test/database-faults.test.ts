@@ -297,7 +297,12 @@ describe('a database stopped and started under load', () => {
         });
       }
     };
-    const health = async () => (await fetch(`${app.url}/health`)).status;
+    const health = async () => {
+      const res = await fetch(`${app.url}/health`);
+      await res.arrayBuffer();
+      if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      return res.status;
+    };
     const until = async (want: number, timeoutMs: number) => {
       const started = performance.now();
       while (performance.now() - started < timeoutMs) {

@@ -307,7 +307,11 @@ export function createApp(deps: AppDeps) {
 
   app.get('/health', async (c) => {
     const report = await health();
-    return c.json(report, report.status === 'Unhealthy' ? 503 : 200, { 'Cache-Control': 'no-store' });
+    if (report.status !== 'Unhealthy') return c.json(report, 200, { 'Cache-Control': 'no-store' });
+    return c.json(report, 503, {
+      'Cache-Control': 'no-store',
+      'Retry-After': String(GATE_RETRY_AFTER_SECONDS),
+    });
   });
   app.get('/openapi.json', async (c) => {
     openApi ??= import('./openapi.ts')
