@@ -10,8 +10,8 @@ import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
-import { workerDepsFromDatabase } from '@genledger/functions/worker';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
+import { workerDeps } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,11 +194,7 @@ describe('a row lock held from a second connection', () => {
 describe('input Postgres cannot store, arriving on the queue', () => {
   it('is recorded invalid at once, not retried into the dead-letter queue', async () => {
     const database = await open();
-    const deps = workerDepsFromDatabase(
-      database,
-      { LOG_LEVEL: 'silent' },
-      { logger: capturingLogger().logger },
-    );
+    const deps = workerDeps(database, { LOG_LEVEL: 'silent' }, { logger: capturingLogger().logger });
     const bodies = [
       { prompt: 'nul \u0000 inside' },
       { prompt: 'lone \ud800 surrogate' },

@@ -8,9 +8,9 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
-import { createDeadLetterHandler, deadLetterDepsFromDatabase } from '@genledger/functions/dead-letter';
-import { maintenanceDepsFromDatabase } from '@genledger/functions/maintenance';
-import { createWorkerHandler, workerDepsFromDatabase } from '@genledger/functions/worker';
+import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
+import { maintenanceDeps } from '@genledger/wiring/maintenance';
+import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 
@@ -74,7 +74,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const queue = localQueuePort(main);
   const worker = createWorkerHandler({
     deps: async () =>
-      workerDepsFromDatabase(options.database, env, {
+      workerDeps(options.database, env, {
         // A redelivery comes after the visibility timeout; by then the earlier attempt is stale.
         staleAfterMs: visibilityTimeoutMs,
         ...(options.generator ? { generator: options.generator } : {}),
@@ -86,13 +86,13 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     options.deadLetterHandler === 'none'
       ? undefined
       : (options.deadLetterHandler ??
-        createDeadLetterHandler({ deps: async () => deadLetterDepsFromDatabase(options.database, env) }));
+        createDeadLetterHandler({ deps: async () => deadLetterDeps(options.database, env) }));
   if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler));
   for (const c of consumers) c.start();
 
   const maintenance = () =>
     runMaintenance(
-      maintenanceDepsFromDatabase(options.maintenanceDatabase ?? options.database, {
+      maintenanceDeps(options.maintenanceDatabase ?? options.database, {
         queue,
         env,
         steps: options.maintenanceSteps,

@@ -3,14 +3,13 @@ import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { depsFromDatabase } from '@genledger/api/deps';
 import { jsonLogger } from '@genledger/api/logger';
-import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
-import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
+import { ensureAdminKey } from '@genledger/wiring/admin-key';
+import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
@@ -73,33 +72,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const siblings: Database[] = [];
   try {
     await migrate(database);
-    const keys = new ApiKeyStore(database, new EventStore(database));
-    let adminKey: LocalServer['adminKey'];
-    if (config.adminApiKey) {
-      const ensured = await keys.ensureAdminKey(config.adminApiKey);
-      adminKey = {
-        key: config.adminApiKey,
-        prefix: ensured.summary.prefix,
-        created: ensured.created,
-        usable: ensured.usable,
-      };
-    } else if (!(await keys.hasUsableAdmin())) {
-      const { summary, key } = await keys.create(
-        { name: 'local admin (first start)', isAdmin: true },
-        { source: 'npm start' },
-      );
-      adminKey = { key, prefix: summary!.prefix, created: true, usable: true };
-    }
+    const adminKey: LocalServer['adminKey'] = await ensureAdminKey(database, config.adminApiKey, {
+      createIfNone: { source: 'npm start' },
+    });
 
     let pipeline: LocalPipeline | undefined;
     let queue: Queue;
     let queueDescription: string;
+    const configured = configuredQueue(env);
     if (options.queue) {
       queue = options.queue;
       queueDescription = 'injected queue';
-    } else if (env.QUEUE_URL) {
-      queue = sqsQueue(env.QUEUE_URL);
-      queueDescription = `SQS ${env.QUEUE_URL}`;
+    } else if (configured) {
+      ({ queue, description: queueDescription } = configured);
     } else {
       // API, worker and maintenance each draw on a pool of their own: a burst of requests or a
       // stuck lock on one side cannot leave the others without a connection.

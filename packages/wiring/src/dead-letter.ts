@@ -1,0 +1,58 @@
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import type { Logger } from '@genledger/core/ports/logger';
+import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { containerDatabase, memo } from './lambda-database.ts';
+import { linkedEnvironment } from './linked-environment.ts';
+
+export interface DeadLetterDeps {
+  store: Pick<FailedMessageStore, 'ingest'>;
+  logger: Logger;
+}
+
+export const deadLetterDeps = (database: Database, env: NodeJS.ProcessEnv = process.env): DeadLetterDeps => ({
+  store: new FailedMessageStore(database, new EventStore(database)),
+  logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+});
+
+/** One DLQ record as a dead-lettering; a record without what SQS always sends fails on its own. */
+export function recordOf(record: SQSRecord) {
+  if (!record.attributes || typeof record.attributes !== 'object')
+    throw new Error('the SQS record has no attributes');
+  if (!record.eventSourceARN) throw new Error('the SQS record has no eventSourceARN');
+  const attributes = record.attributes as unknown as Record<string, string | undefined>;
+  return deadLetterRecord({
+    messageId: record.messageId,
+    body: record.body,
+    receiveCount: Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+    queue: record.eventSourceARN,
+    // SQS names the queue the message failed on; the DLQ itself is only where it landed.
+    sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,
+    attributes: { ...attributes, messageAttributes: record.messageAttributes },
+  });
+}
+
+/** A DLQ batch into the failed-message store; what could not be stored goes back to the DLQ. */
+export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLetterDeps> } = {}) {
+  const deps = memo(
+    options.deps ?? (async () => deadLetterDeps(await containerDatabase(), linkedEnvironment())),
+  );
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: DeadLetterDeps;
+    try {
+      ready = await deps();
+    } catch {
+      return failWholeBatch(event.Records);
+    }
+    return settleBatch(
+      event.Records,
+      async (r) => ready.store.ingest(recordOf(r)),
+      (record, error) =>
+        ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
+    );
+  };
+}
