@@ -88,6 +88,9 @@ describe('sst.config.ts', () => {
     expect(secretNames(migrator!.args.link)).toEqual(['AdminApiKey', 'DatabaseDirectUrl']);
     expect(migrator!.args.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }]);
     const [api] = find('Function', 'ApiFunction');
+    expect(api!.args.copyFiles).toEqual([
+      { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
+    ]);
     expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Queue']);
     for (const f of find('Function'))
       expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);

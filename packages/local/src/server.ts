@@ -13,6 +13,7 @@ import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
+import { runtimeChecks } from './runtime-checks.ts';
 
 export interface LocalServerOptions {
   /** Environment to read (PORT, HOST, LOG_LEVEL, ADMIN_API_KEY, CURSOR_SECRET, DATABASE_URL, …). */
@@ -42,7 +43,11 @@ export interface LocalServer {
   pipeline: LocalPipeline | undefined;
   /** Where accepted work goes, for the start-up banner. */
   queueDescription: string;
-  close(): Promise<void>;
+  /**
+   * Stops serving, then the pipeline. With `graceMs`, the batch in hand gets that long to finish;
+   * what is unfinished then goes back to the queue and is taken up at the next start.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Maintenance runs one step at a time; two connections cover a step and a health probe. */
@@ -101,13 +106,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
-    const app = createApp(
-      depsFromDatabase(database, {
-        queue,
-        logger,
-        cursorSecret: config.cursorSecret,
-      }),
-    );
+    const deps = depsFromDatabase(database, {
+      queue,
+      logger,
+      cursorSecret: config.cursorSecret,
+    });
+    if (deps.console) deps.console.checks = runtimeChecks(env, queueDescription, pipeline);
+    const app = createApp(deps);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve(
         {
@@ -129,14 +134,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       adminKey,
       pipeline,
       queueDescription,
-      close: () =>
+      close: (closeOptions = {}) =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             // Keep-alive connections would hold close() open; in-flight requests finish first.
             (server as import('node:http').Server).closeIdleConnections?.();
           });
-          await pipeline?.stop();
+          await pipeline?.stop({ graceMs: closeOptions.graceMs });
           for (const s of siblings) await s.close();
           if (owned) await database.close();
         })()),
