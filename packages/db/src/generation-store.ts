@@ -8,6 +8,7 @@ import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { gateAdmits, type KeyAuthRow, type KeyGate, type Principal, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
@@ -175,7 +176,14 @@ export class GenerationStore implements GenerationRepository {
         select * from g`,
     );
     if (inserted) return { generation: toGenerationRecord(inserted), created: true };
+    return this.existing(input, tx);
+  }
 
+  /** The generation an insert that did nothing ran into: the original, or a conflict. */
+  private async existing(
+    input: CreateGenerationInput,
+    tx: Executor = this.database.db,
+  ): Promise<CreatedGeneration> {
     const [existing] = await rowsOf<GenerationRow>(
       tx.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
@@ -195,6 +203,74 @@ export class GenerationStore implements GenerationRepository {
       throw conflict('this Idempotency-Key was already used with a different request body');
     }
     return { generation: toGenerationRecord(existing), created: false };
+  }
+
+  /**
+   * `create` for the caller of a bearer key, authentication included: the key check, its
+   * rate-limit count, the generation and its event are one statement, one round trip. The owner is
+   * the key's id as the database found it (`input.apiKeyId` is ignored). Nothing is written unless
+   * the key may act (`gateAdmits`); the principal comes back either way for the edge to judge. An
+   * insert that ran into an existing id or idempotency key costs a second round trip.
+   */
+  async createAs(
+    input: CreateGenerationInput,
+    gate: KeyGate,
+  ): Promise<{ principal: Principal; created?: CreatedGeneration }> {
+    const r = input.request;
+    // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
+    const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(
+      this.database.db,
+      'gl_create_as',
+      sql`
+        with ${gate.ctes}, g as (
+          insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+          select ${input.id}::uuid, caller.id, ${r.name}::text, ${r.prompt}::text, ${r.negativePrompt ?? null}::text,
+                 ${r.model}::text, ${r.width}::int, ${r.height}::int, ${r.steps}::int, ${r.guidance}::real,
+                 ${r.seed ?? null}::int, ${input.idempotencyKey}::text, ${input.requestHash}::text,
+                 ${input.enqueued ? sql`now()` : sql`null::timestamptz`}
+          from caller
+          on conflict do nothing
+          returning ${GENERATION_COLUMNS}
+        ), e as (${this.events.appendForEach('g', {
+          stream: streams.generation(input.id),
+          event: {
+            type: 'GenerationRequested',
+            generationId: input.id,
+            apiKeyId: fromRow('g.api_key_id'),
+            request: r,
+            idempotencyKey: input.idempotencyKey,
+            source: input.source,
+          },
+          metadata: { ...input.metadata, apiKeyId: fromRow('g.api_key_id') },
+        })})
+        select auth.*, g.* from auth left join g on true`,
+    );
+    const principal = principalOf(row, gate.check);
+    if (!gateAdmits(gate, principal)) return { principal };
+    if (row?.id)
+      return { principal, created: { generation: toGenerationRecord(row as GenerationRow), created: true } };
+    return { principal, created: await this.existing({ ...input, apiKeyId: principal.apiKeyId }) };
+  }
+
+  /**
+   * `get` for the caller of a bearer key, authentication included (one statement): an admin key
+   * sees any generation, another key its own. `generation` is undefined when there is none to see.
+   */
+  async getAs(id: string, gate: KeyGate): Promise<{ principal: Principal; generation?: GenerationRecord }> {
+    const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(
+      this.database.db,
+      'gl_get_as',
+      sql`
+        with ${gate.ctes}, g as (
+          select ${GENERATION_COLUMNS} from ${this.table} x
+          where x.id = ${id}::uuid
+            and exists (select 1 from caller where caller.is_admin or x.api_key_id = caller.id)
+        )
+        select auth.*, g.* from auth left join g on true`,
+    );
+    const principal = principalOf(row, gate.check);
+    return { principal, generation: row?.id ? toGenerationRecord(row as GenerationRow) : undefined };
   }
 
   async get(
