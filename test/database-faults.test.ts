@@ -10,6 +10,7 @@ import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
+import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { workerDeps } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
@@ -188,6 +189,31 @@ describe('a row lock held from a second connection', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('session bounds', () => {
+  it('every pooled session carries lock_timeout and idle_in_transaction_session_timeout', async () => {
+    const database = await open({ lockTimeoutMs: 1_500, idleInTransactionTimeoutMs: 300 });
+    const { rows } = (await database.db.execute(
+      sql`select current_setting('lock_timeout') as lock, current_setting('idle_in_transaction_session_timeout') as idle`,
+    )) as unknown as { rows: { lock: string; idle: string }[] };
+    expect(rows[0]).toEqual({ lock: '1500ms', idle: '300ms' });
+    // A transaction left idle is ended by the server: it cannot hold locks or the feed back.
+    const error = await database.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`select 1`);
+        await new Promise((r) => setTimeout(r, 800));
+        await tx.execute(sql`select 1`);
+      })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeDefined();
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    // The pool replaces the ended session.
+    expect(
+      ((await database.db.execute(sql`select 1 as one`)) as unknown as { rows: unknown[] }).rows,
+    ).toHaveLength(1);
   });
 });
 
