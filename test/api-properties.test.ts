@@ -289,6 +289,35 @@ describe.each(['pglite', 'postgres'] as const)('property-based bad input on %s',
       ).toBe(200);
     });
 
+    it('the console: hostile search, model, dates and ids are never a 5xx and write nothing', async () => {
+      const signIn = await fetch(`${server.url}/console/signin`, {
+        method: 'POST',
+        body: new URLSearchParams({ key }),
+        headers: { origin: server.url },
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const page = async (path: string) => {
+        const before = await writes();
+        const res = await fetch(`${server.url}/console${path}`, { headers: { cookie }, redirect: 'manual' });
+        await res.arrayBuffer();
+        expect(res.status, `GET /console${path}`).toBeLessThan(500);
+        expect(await writes()).toEqual(before);
+      };
+      for (const d of ['0000-01-01', '2024-02-30', '9999-12-31', '0001-01-01'])
+        await page(`/generations?from=${d}&to=${d}`);
+      await fc.assert(
+        fc.asyncProperty(hostile, hostile, async (q, other) => {
+          await page(`/generations?q=${encode(q)}&model=${encode(other)}&cursor=${encode(other)}`);
+          await page(`/failed/messages?q=${encode(q)}&cursor=${encode(other)}`);
+          await page(`/generations/${encode(other)}`);
+          await page(`/failed/messages/${encode(other)}`);
+        }),
+        { numRuns: 15 },
+      );
+    });
+
     it('failed-message ids are one bound array: quotes and backslashes are characters of an id', async () => {
       for (const ids of [['a\\'], ['"'], ['a,b'], [`${failedId.slice(0, 63)}\\`], ['a\\b'], ['{}']]) {
         const res = await call('POST', '/failed-messages/archive', { ids });

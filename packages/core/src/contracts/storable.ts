@@ -42,6 +42,19 @@ export const timestamp = () =>
     { message: 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z' },
   );
 
+/** A calendar date `YYYY-MM-DD` that exists (no 2024-02-30) within years 0001–9999. */
+export const calendarDate = () =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD')
+    .refine(
+      (v) => {
+        const ms = Date.parse(`${v}T00:00:00Z`);
+        return Number.isFinite(ms) && ms >= MIN_TIMESTAMP_MS && new Date(ms).toISOString().startsWith(v);
+      },
+      { message: 'must be a calendar date between 0001-01-01 and 9999-12-31' },
+    );
+
 /** Smallest normal 32-bit float: below it a `real` column underflows (Postgres refuses it). */
 const FLT_MIN = 1.1754943508222875e-38;
 const FLT_MAX = 3.4028234663852886e38;
