@@ -1,5 +1,10 @@
 import { noQueue } from '@genledger/api/no-queue';
+import { isStorableString } from '@genledger/core/contracts/storable';
+import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,5 +160,172 @@ describe.each(['pglite', 'postgres'] as const)('property-based bad input on %s',
       }),
       { numRuns: 100 },
     );
+  });
+
+  describe('strings Postgres cannot store', () => {
+    let key: string;
+    let failedId: string;
+    beforeAll(async () => {
+      // Its own admin key with room for every request of the properties (the shared one is at 100/min).
+      key = (
+        await new ApiKeyStore(database, new EventStore(database)).create(
+          { name: 'storable properties', isAdmin: true, rateLimit: 1_000_000 },
+          {},
+        )
+      ).key;
+      const ingested = await new FailedMessageStore(database, new EventStore(database)).ingest(
+        deadLetterRecord({ messageId: 'm-1', body: 'not json', receiveCount: 1, queue: 'q' }),
+      );
+      failedId = ingested.id;
+    });
+
+    /** Any Unicode, with NUL and unpaired surrogates spliced in often enough to matter. */
+    const hostile = fc
+      .tuple(
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        fc.constantFrom('\u0000', '\ud800', '\udfff', 'x\udc00', '\udbff\u0000', '', 'ok'),
+        fc.string({ unit: 'binary', maxLength: 12 }),
+      )
+      .map(([a, b, c]) => a + b + c);
+    /** A field is either the hostile string or a valid value, so each one is tried on its own too. */
+    const orValid = (valid: string) => fc.oneof(hostile, fc.constant(valid));
+
+    /** Percent-encodes UTF-16 as WTF-8: an unpaired surrogate becomes its three bytes, as a client may send. */
+    const encode = (s: string) =>
+      Array.from(s, (ch) => {
+        const c = ch.codePointAt(0)!;
+        if (c >= 0xd800 && c <= 0xdfff)
+          return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)]
+            .map((b) => `%${b.toString(16).toUpperCase()}`)
+            .join('');
+        return encodeURIComponent(ch);
+      }).join('');
+
+    // Every write appends an event (a generation, a key, a setting, a status change), so an
+    // unchanged event count plus generation count means nothing was written.
+    const writes = async () => [
+      await database.db.$count(database.tables.events),
+      await database.db.$count(database.tables.generations),
+    ];
+    const call = async (method: string, path: string, body?: unknown) => {
+      const before = await writes();
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      const where = `${method} ${path} → ${res.status} ${text.slice(0, 300)}`;
+      expect(res.status < 300 || (res.status >= 400 && res.status < 500), where).toBe(true);
+      if (res.status >= 400) {
+        expect(res.headers.get('content-type'), where).toContain('application/problem+json');
+        expect(await writes(), `${where}: nothing is written on a 4xx`).toEqual(before);
+      }
+      return { status: res.status, body: text };
+    };
+
+    it('every string field: 2xx or a 4xx naming the field, and nothing written on a 4xx', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            prompt: orValid('a lighthouse'),
+            name: orValid('n'),
+            negativePrompt: orValid('fog'),
+            model: orValid('sdxl'),
+          }),
+          hostile,
+          hostile,
+          async (generation, other, query) => {
+            const g = await call('POST', '/generations', generation);
+            if (g.status === 400) {
+              const bad = Object.entries(generation).filter(([, v]) => !isStorableString(v));
+              const fields = (JSON.parse(g.body) as { errors: { field: string }[] }).errors.map(
+                (e) => e.field,
+              );
+              for (const [field] of bad) expect(fields).toContain(field);
+            }
+            const k = await call('POST', '/api-keys', { name: other });
+            if (k.status === 400) expect(k.body).toContain('"field":"name"');
+            await call('PUT', '/settings/generation.defaultModel', { value: other });
+            await call('PUT', `/settings/${encode(other)}`, { value: 'x' });
+            await call('GET', `/generations?q=${encode(query)}&model=${encode(other)}`);
+            await call('GET', `/failed-messages?q=${encode(query)}`);
+            await call('GET', `/generations/${encode(other)}`);
+            await call('GET', `/failed-messages/${encode(other)}`);
+            await call('POST', '/failed-messages/archive', { ids: [other] });
+            await call('POST', '/failed-messages/archive', { ids: [failedId.slice(0, 9) + other] });
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('dates, floats and nesting Postgres cannot hold are a 400 naming the field', async () => {
+      const cases: [string, string, unknown, string][] = [
+        ['GET', '/generations?from=0000-01-01T00:00:00Z', undefined, 'from'],
+        ['GET', '/generations?from=0000-01-01', undefined, 'from'],
+        ['GET', '/failed-messages?to=9999-12-31T23:00:00-05:00', undefined, 'to'],
+        ['POST', '/api-keys', { name: 'k', expiresAt: '9999-12-31T23:00:00-05:00' }, 'expiresAt'],
+        ['POST', '/generations', { prompt: 'p', guidance: 1e-320 }, 'guidance'],
+        // Sent as text: JSON.stringify itself would overflow on a value this deep.
+        [
+          'PUT',
+          '/settings/retry.messagesPerSecond',
+          `{"value":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+          'value',
+        ],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const res = await call(method, path, body);
+        expect(res.status, `${method} ${path}`).toBe(400);
+        expect(res.body).toContain(`"field":"${field}"`);
+      }
+      // The edges of the range are fine.
+      expect(
+        (await call('GET', '/generations?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z')).status,
+      ).toBe(200);
+    });
+
+    it('the console: hostile search, model, dates and ids are never a 5xx and write nothing', async () => {
+      const signIn = await fetch(`${server.url}/console/signin`, {
+        method: 'POST',
+        body: new URLSearchParams({ key }),
+        headers: { origin: server.url },
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const page = async (path: string) => {
+        const before = await writes();
+        const res = await fetch(`${server.url}/console${path}`, { headers: { cookie }, redirect: 'manual' });
+        await res.arrayBuffer();
+        expect(res.status, `GET /console${path}`).toBeLessThan(500);
+        expect(await writes()).toEqual(before);
+      };
+      for (const d of ['0000-01-01', '2024-02-30', '9999-12-31', '0001-01-01'])
+        await page(`/generations?from=${d}&to=${d}`);
+      await fc.assert(
+        fc.asyncProperty(hostile, hostile, async (q, other) => {
+          await page(`/generations?q=${encode(q)}&model=${encode(other)}&cursor=${encode(other)}`);
+          await page(`/failed/messages?q=${encode(q)}&cursor=${encode(other)}`);
+          await page(`/generations/${encode(other)}`);
+          await page(`/failed/messages/${encode(other)}`);
+        }),
+        { numRuns: 15 },
+      );
+    });
+
+    it('failed-message ids are one bound array: quotes and backslashes are characters of an id', async () => {
+      for (const ids of [['a\\'], ['"'], ['a,b'], [`${failedId.slice(0, 63)}\\`], ['a\\b'], ['{}']]) {
+        const res = await call('POST', '/failed-messages/archive', { ids });
+        expect(res.status, JSON.stringify(ids)).toBe(404);
+      }
+      const res = await call('POST', '/failed-messages/archive', { ids: [failedId, failedId] });
+      expect(res.status, res.body).toBe(200);
+      expect(JSON.parse(res.body)).toMatchObject({ changed: 1 });
+    });
   });
 });

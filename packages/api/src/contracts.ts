@@ -6,16 +6,17 @@ import {
   RUN_STATUSES,
 } from '@genledger/core/contracts/generation';
 import { SETTING_KEYS } from '@genledger/core/contracts/settings';
+import { jsonValue, text, timestamp } from '@genledger/core/contracts/storable';
 import * as z from 'zod';
 
 /**
  * The HTTP contracts beyond core's: query strings, path parameters and response bodies. Routes
  * validate with these and the OpenAPI document is generated from them — one source of truth.
  */
-const isoDateTime = z.iso.datetime({ offset: true });
+const isoDateTime = timestamp();
 const isoOut = z.iso.datetime();
 
-export const IdParam = z.object({ id: z.string().describe('a UUID') });
+export const IdParam = z.object({ id: text().describe('a UUID') });
 export const SettingKeyParam = z.object({ key: z.enum(SETTING_KEYS as [string, ...string[]]) });
 
 export const SORT_VALUES = [
@@ -35,18 +36,13 @@ export const ListGenerationsQuery = z.strictObject({
     .max(5)
     .optional()
     .describe('one or several statuses: repeat the parameter or separate with commas'),
-  model: z.string().min(1).max(100).optional(),
+  model: text().min(1).max(100).optional(),
   from: isoDateTime.optional().describe('created at or after (inclusive)'),
   to: isoDateTime.optional().describe('created before (exclusive)'),
-  q: z
-    .string()
-    .min(1)
-    .max(500)
-    .optional()
-    .describe('full-text search over name and prompt (web search syntax)'),
+  q: text().min(1).max(500).optional().describe('full-text search over name and prompt (web search syntax)'),
   sort: z.enum(SORT_VALUES).default('-createdAt'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2000).optional().describe('nextCursor of the previous page'),
+  cursor: text().min(1).max(2000).optional().describe('nextCursor of the previous page'),
 });
 /** Query parameters that may repeat, as arrays; the others keep their first value. */
 export const ARRAY_QUERY_PARAMS = new Set(['status']);
@@ -100,7 +96,7 @@ export const EventFeed = z.object({
 });
 
 export const CreateApiKeyBody = z.strictObject({
-  name: z.string().min(1).max(255),
+  name: text().min(1).max(255),
   isAdmin: z.boolean().default(false),
   rateLimit: z.int().min(1).max(1_000_000).default(100).describe('requests per minute'),
   expiresAt: isoDateTime.nullable().optional(),
@@ -130,7 +126,7 @@ export const SettingBody = z.object({
 });
 export const SettingList = z.object({ items: z.array(SettingBody) });
 export const PutSettingBody = z.strictObject({
-  value: z.json().describe("any JSON value; checked against the setting's own schema"),
+  value: jsonValue().describe("any JSON value; checked against the setting's own schema"),
 });
 
 const HealthCheck = z.object({

@@ -103,7 +103,9 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: strin
       responses['415'] ??= problem('Content-Type is not application/json');
     }
     if (r.gated !== false)
-      responses['503'] ??= problem('Database unreachable or schema upgrade in progress; see Retry-After');
+      responses['503'] ??= problem(
+        'Database unreachable, restarting or timing out, a row lock held too long, or a schema upgrade in progress; see Retry-After',
+      );
     responses['500'] ??= problem('Unexpected error; quote the X-Request-Id');
 
     paths[r.path] ??= {};

@@ -36,6 +36,8 @@ export const DbEnv = z.object({
     .string()
     .regex(/^[^\s/]+:\d+\/\S*$/, 'must look like 127.0.0.1:8080/v1?address={host}:{port}')
     .optional(),
+  DB_LOCK_TIMEOUT_MS: positiveInt(0, 3_600_000).default(2_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(0, 3_600_000).default(15_000),
 });
 
 export interface PoolSettings {
@@ -44,6 +46,17 @@ export interface PoolSettings {
   maxLifetimeSeconds: number;
   statementTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * How long a statement waits for a row or table lock before failing with 55P03 (0: forever). A
+   * row held by a stuck transaction then costs the requests that need it a quick 503, instead of
+   * every pooled connection waiting on it while other keys starve.
+   */
+  lockTimeoutMs: number;
+  /**
+   * A session idle inside an open transaction longer than this is ended by the server (0: never).
+   * An open transaction holds back the event feed's horizon and keeps its locks.
+   */
+  idleInTransactionTimeoutMs: number;
 }
 
 /** Only needed to reach a plain Postgres through a WebSocket relay (tests, self-hosted proxies). */
@@ -117,6 +130,9 @@ export function resolveDbConfig(options: DbOptions = {}, env: NodeJS.ProcessEnv 
       maxLifetimeSeconds: options.pool?.maxLifetimeSeconds ?? e.DB_POOL_MAX_LIFETIME_S,
       statementTimeoutMs: options.pool?.statementTimeoutMs ?? e.DB_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: options.pool?.connectTimeoutMs ?? e.DB_CONNECT_TIMEOUT_MS,
+      lockTimeoutMs: options.pool?.lockTimeoutMs ?? e.DB_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs:
+        options.pool?.idleInTransactionTimeoutMs ?? e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     neon: options.neon ?? (e.DB_NEON_WS_PROXY ? relayOptions(e.DB_NEON_WS_PROXY) : undefined),
   };

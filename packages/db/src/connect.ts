@@ -1,6 +1,13 @@
 import { AppError } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
-import { type DbConfig, type DbOptions, type DriverName, redactUrl, resolveDbConfig } from './config.ts';
+import {
+  type DbConfig,
+  type DbOptions,
+  type DriverName,
+  type PoolSettings,
+  redactUrl,
+  resolveDbConfig,
+} from './config.ts';
 import type { Db } from './drivers/types.ts';
 import { describeConnectionError } from './pg-errors.ts';
 import { type Tables, tablesFor } from './schema/tables.ts';
@@ -73,6 +80,17 @@ export async function openDatabaseWith(config: DbConfig): Promise<Database> {
       await opened.close();
     },
   };
+}
+
+/**
+ * A pool of its own on the same database, for another part of the same process (the worker and
+ * the maintenance job beside the API under `npm start`), so that none of them can take every
+ * connection from the others. The embedded PGlite is one in-process connection that serves each
+ * statement in turn; it is shared, and closing the sibling leaves it open.
+ */
+export async function openSiblingPool(database: Database, pool: Partial<PoolSettings>): Promise<Database> {
+  if (database.embedded) return { ...database, close: async () => {} };
+  return openDatabaseWith({ ...database.config, pool: { ...database.config.pool, ...pool } });
 }
 
 /** One round trip; turns any failure into a one-line `unavailable` error naming the target. */

@@ -9,6 +9,7 @@ import {
   OPERATION_FROM,
   OPERATION_TO,
 } from '@genledger/core/contracts/failed-messages';
+import { toStorableString } from '@genledger/core/contracts/storable';
 import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
@@ -68,6 +69,12 @@ function toSummary(r: Row): FailedMessageSummary {
   };
 }
 
+/**
+ * One bound `text[]` parameter: the driver encodes the array, so no id is ever pasted into SQL or
+ * into an array literal (a quote, comma or backslash in an id is just a character of it).
+ */
+const textArray = (values: readonly string[]): SQL => sql`${sql.param([...values])}::text[]`;
+
 /** Cuts a body to at most `max` bytes of UTF-8 without splitting a character. */
 export function truncateUtf8(
   body: string,
@@ -112,7 +119,8 @@ export class FailedMessageStore {
    */
   async ingest(input: DeadLetterRecord): Promise<IngestResult> {
     const id = failedMessageId(input.generationId, input.body);
-    const { body, truncated } = truncateUtf8(input.body);
+    // SQS never carries NUL or unpaired surrogates, but a body that did must still be recorded.
+    const { body, truncated } = truncateUtf8(toStorableString(input.body));
     return this.database.db.transaction(async (tx) => {
       let error = {
         type: 'InvalidMessage',
@@ -379,7 +387,7 @@ export class FailedMessageStore {
     return this.database.db.transaction(async (tx) => {
       const selected =
         'ids' in selector
-          ? sql`fm.id in (select unnest(${`{${selector.ids.map((i) => `"${i.replaceAll('"', '')}"`).join(',')}}`}::text[]))`
+          ? sql`fm.id = any(${textArray(selector.ids)})`
           : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
       const candidates = await rowsOf<{ id: string; status: FailedMessageStatus; invalid: boolean }>(
         tx.execute(
@@ -415,10 +423,9 @@ export class FailedMessageStore {
           insert into ${this.t.batches} (id, requested_by, selector, status, total, skipped)
           values (${retryBatchId}, ${options.requestedBy}, ${JSON.stringify(selector)}::jsonb, 'pending', ${ids.length}, ${skipped})`);
       }
-      const idArray = `{${ids.map((i) => `"${i}"`).join(',')}}`;
       await tx.execute(sql`
         with old as (
-          select id, status from ${this.t.messages} where id in (select unnest(${idArray}::text[]))
+          select id, status from ${this.t.messages} where id = any(${textArray(ids)})
         ), u as (
           update ${this.t.messages} fm set status = ${to}, status_changed_at = now(),
                  retry_batch_id = ${retryBatchId}, retry_sent_at = null
@@ -441,7 +448,7 @@ export class FailedMessageStore {
         await tx.execute(sql`
           with g as (
             update ${this.t.generations} set status = 'pending', completed_at = null, error_message = null, updated_at = now()
-            where id in (select generation_id from ${this.t.messages} where id in (select unnest(${idArray}::text[])))
+            where id in (select generation_id from ${this.t.messages} where id = any(${textArray(ids)}))
               and status = 'failed'
             returning id, model
           )

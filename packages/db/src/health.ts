@@ -3,6 +3,9 @@ import { LATEST_MIGRATION } from './migrations.ts';
 import { appliedMigrationState } from './migrator.ts';
 import { describeConnectionError } from './pg-errors.ts';
 
+/** How long the probe may take before the database counts as unreachable. */
+export const HEALTH_TIMEOUT_MS = 3_000;
+
 export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy';
 
 export interface HealthCheck {
@@ -28,11 +31,27 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
  * fallback is in use (fine for a laptop, not for production). Unhealthy: unreachable, or the
  * schema is behind the code (a deploy whose migration has not run yet).
  */
-export async function checkHealth(database: Database, expected = LATEST_MIGRATION): Promise<HealthReport> {
+export async function checkHealth(
+  database: Database,
+  expected = LATEST_MIGRATION,
+  timeoutMs = HEALTH_TIMEOUT_MS,
+): Promise<HealthReport> {
   const started = Date.now();
   let state: Awaited<ReturnType<typeof appliedMigrationState>>;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    state = await appliedMigrationState(database);
+    // A server that hangs (or a pool whose connections are all stuck) is unhealthy within the
+    // bound, not after the driver's own connect timeout. The embedded database is in-process: a
+    // slow answer there means a busy queue, not an unreachable server.
+    const probe = appliedMigrationState(database);
+    state = database.embedded
+      ? await probe
+      : await Promise.race([
+          probe,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
   } catch (e) {
     const detail = describeConnectionError(e, database.target);
     return {
@@ -42,6 +61,8 @@ export async function checkHealth(database: Database, expected = LATEST_MIGRATIO
         schema: { status: 'Unhealthy', detail: 'unknown: the database is unreachable' },
       },
     };
+  } finally {
+    clearTimeout(timer);
   }
   const durationMs = Date.now() - started;
   const database_: HealthCheck = database.embedded

@@ -30,6 +30,8 @@ export async function migrate(
   const table = sql.raw(`"${schema}"."${MIGRATIONS_TABLE}"`);
 
   const applied = await database.db.transaction(async (tx) => {
+    // The pool's short lock_timeout is for request paths; a second migrator waits its turn.
+    await tx.execute(sql`set local lock_timeout = 0`);
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${schema}))`);
     await tx.execute(sql.raw(`create schema if not exists "${schema}"`));
     await tx.execute(

@@ -21,6 +21,48 @@ export function pgError(e: unknown): PgErrorInfo | undefined {
   return undefined;
 }
 
+/** Node socket failures: the server is down, restarting, unreachable or dropped the connection. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
+/**
+ * SQLSTATEs that say "not now" rather than "never": connection exceptions (08), serialization and
+ * deadlock rollbacks (40001, 40P01), idle-in-transaction timeout (25P03), too many connections and
+ * other resource shortages (53), lock timeout (55P03), statement timeout and shutdowns (57014,
+ * 57P01–57P05).
+ */
+const RETRYABLE_SQLSTATE = /^(08|53|57)|^(40001|40P01|25P03|55P03|55006)$/;
+/** Driver messages with no code: pool wait timeout, a connection closed under a query, PGlite closed. */
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection error|WebSocket was closed|socket hang up|Client was closed|Client has encountered a connection error|terminating connection|Connection timeout|PGlite is closed/i;
+
+/**
+ * True when the database could not serve this statement right now (down, restarting, timing out,
+ * out of connections, a lock held too long): the caller should try again later, so the HTTP edge
+ * answers 503 with Retry-After and the queue redelivers. False for errors a retry would repeat.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 6 && cur !== null && typeof cur === 'object'; depth++) {
+    const o = cur as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof o.code === 'string' && (NETWORK_CODES.has(o.code) || RETRYABLE_SQLSTATE.test(o.code)))
+      return true;
+    if (typeof o.message === 'string' && UNAVAILABLE_MESSAGES.test(o.message)) return true;
+    // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
+    if (Array.isArray(o.errors) && o.errors.some((x) => isDatabaseUnavailable(x))) return true;
+    cur = o.cause;
+  }
+  return false;
+}
+
 export const isUniqueViolation = (e: unknown, constraint?: string) => {
   const info = pgError(e);
   return info?.code === '23505' && (constraint === undefined || info.constraint === constraint);

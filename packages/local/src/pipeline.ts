@@ -1,6 +1,7 @@
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { requestOf } from '@genledger/core/contracts/generation';
 import { GenerationRequestedMessage, MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
+import { safeMessage } from '@genledger/core/error-summary';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { ProcessMessageDeps } from '@genledger/core/use-cases/process-generation-message';
@@ -20,7 +21,10 @@ import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 
 export interface LocalPipelineOptions {
+  /** The worker's and the dead-letter handler's database. */
   database: Database;
+  /** The maintenance job's (a pool of its own under `npm start`); default: `database`. */
+  maintenanceDatabase?: Database;
   env?: NodeJS.ProcessEnv;
   /** Replaces the generator chosen from GENERATOR_URL (tests use flaky or slow ones). */
   generator?: Generator;
@@ -61,7 +65,8 @@ export function localQueuePort(queue: LocalQueue): Queue {
           await queue.send(JSON.stringify(m), { type: MESSAGE_TYPE, generationId: m.generationId });
         } catch (e) {
           // As SQS reports a refused entry: the generation stays not-enqueued and maintenance re-sends it.
-          failed.push({ generationId: m.generationId, error: e instanceof Error ? e.message : String(e) });
+          // The error is logged by the caller: never the driver's message, which quotes the body.
+          failed.push({ generationId: m.generationId, error: safeMessage(e) });
         }
       }
       return { failed };
@@ -166,7 +171,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
 
   const maintenance = () =>
     runMaintenance(
-      maintenanceDeps(options.database, {
+      maintenanceDeps(options.maintenanceDatabase ?? options.database, {
         queue,
         env,
         steps: [

@@ -6,7 +6,7 @@ import { jsonLogger } from '@genledger/api/logger';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
@@ -50,6 +50,9 @@ export interface LocalServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** Maintenance runs one step at a time; two connections cover a step and a health probe. */
+const MAINTENANCE_POOL_MAX = 2;
+
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -71,6 +74,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const logger = options.logger ?? jsonLogger(config.logLevel, { service: 'genledger-local' });
   const database = options.database ?? (await openDatabase({}, env));
   const owned = options.database === undefined;
+  const siblings: Database[] = [];
   try {
     await migrate(database);
     const adminKey: LocalServer['adminKey'] = await ensureAdminKey(database, config.adminApiKey, {
@@ -87,7 +91,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     } else if (configured) {
       ({ queue, description: queueDescription } = configured);
     } else {
-      pipeline = startLocalPipeline({ database, env, ...options.pipeline });
+      // API, worker and maintenance each draw on a pool of their own: a burst of requests or a
+      // stuck lock on one side cannot leave the others without a connection.
+      const workerDatabase = await openSiblingPool(database, {});
+      siblings.push(workerDatabase);
+      const maintenanceDatabase = await openSiblingPool(database, { max: MAINTENANCE_POOL_MAX });
+      siblings.push(maintenanceDatabase);
+      pipeline = startLocalPipeline({
+        database: workerDatabase,
+        maintenanceDatabase,
+        env,
+        ...options.pipeline,
+      });
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
@@ -127,10 +142,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
             (server as import('node:http').Server).closeIdleConnections?.();
           });
           await pipeline?.stop({ graceMs: closeOptions.graceMs });
+          for (const s of siblings) await s.close();
           if (owned) await database.close();
         })()),
     };
   } catch (e) {
+    for (const s of siblings) await s.close().catch(() => {});
     if (owned) await database.close().catch(() => {});
     throw e;
   }

@@ -5,6 +5,7 @@ import { requestFromEvent, resultFromResponse, UnusableEventError } from '@genle
 import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from '@genledger/api/problem';
+import { errorFields } from '@genledger/core/error-summary';
 import { validationError } from '@genledger/core/errors';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -81,7 +82,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     try {
       ready = await app;
     } catch (e) {
-      logger.error('api start-up failed', { requestId, error: e instanceof Error ? e.message : String(e) });
+      logger.error('api start-up failed', { requestId, ...errorFields(e) });
       const problem = {
         ...edgeProblem('internal', 'the service could not start; quote the request id'),
         status: 503,
@@ -103,10 +104,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     try {
       return await resultFromResponse(await ready.fetch(request, { lambdaRequestId: requestId }));
     } catch (e) {
-      logger.error('request failed outside the app', {
-        requestId,
-        error: e instanceof Error ? e.message : String(e),
-      });
+      logger.error('request failed outside the app', { requestId, ...errorFields(e) });
       return problemResult(
         edgeProblem('internal', 'an unexpected error occurred; quote the request id when reporting it'),
         requestId,

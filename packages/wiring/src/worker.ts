@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import { errorFields } from '@genledger/core/error-summary';
 import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
 import { httpGenerator } from '@genledger/core/generators/http-generator';
 import type { Logger } from '@genledger/core/ports/logger';
@@ -72,7 +73,7 @@ export function createWorkerHandler(
       // Nothing can be recorded without the database: every record goes back to the queue.
       (options.logger ?? jsonLogger(logLevelFrom(process.env), { fn: 'worker' })).error(
         'worker start-up failed',
-        { error: e instanceof Error ? e.message : String(e) },
+        errorFields(e),
       );
       return failWholeBatch(event.Records);
     }

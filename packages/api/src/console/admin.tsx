@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import { EVENT_VERSIONS } from '@genledger/core/contracts/events';
 import { SETTING_KEYS, SETTINGS } from '@genledger/core/contracts/settings';
+import { calendarDate, text } from '@genledger/core/contracts/storable';
 import { isAppError } from '@genledger/core/errors';
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -84,13 +85,10 @@ async function EventFeed(props: { s: ConsoleServices; type?: string; stream?: st
 }
 
 const CreateKeyForm = z.object({
-  name: z.string().trim().min(1, 'a name is required').max(255),
+  name: text().trim().min(1, 'a name is required').max(255),
   isAdmin: z.boolean(),
   rateLimit: z.coerce.number().int('a whole number').min(1).max(1_000_000),
-  expiresAt: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date')
-    .optional(),
+  expiresAt: calendarDate().optional(),
 });
 
 async function KeysPage(props: {

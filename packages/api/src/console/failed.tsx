@@ -7,6 +7,7 @@ import {
   type FailedMessageOperation,
   type FailedMessageStatus,
 } from '@genledger/core/contracts/failed-messages';
+import { isStorableString, text } from '@genledger/core/contracts/storable';
 import { isAppError } from '@genledger/core/errors';
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -35,9 +36,9 @@ const ListQuery = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  q: z.string().trim().max(500).optional(),
+  q: text().trim().max(500).optional(),
   sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
-  cursor: z.string().max(2000).optional(),
+  cursor: text().max(2000).optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
 const CursorPayload = z.object({ f: z.string(), k: z.string(), i: z.string() });
@@ -67,8 +68,11 @@ function parseList(raw: Record<string, string[]>) {
 }
 
 /** The selection a bulk form describes: the ticked ids, or every message matching its filter. */
+const GROUP_ID = /^[0-9a-f]{64}$/;
+
 function selectionOf(body: Record<string, string | string[]>): Selection | undefined {
-  if (one(body.scope) === 'group' && one(body.groupId)) return { groupId: one(body.groupId)! };
+  const groupId = one(body.groupId);
+  if (one(body.scope) === 'group' && groupId) return GROUP_ID.test(groupId) ? { groupId } : undefined;
   if (one(body.scope) === 'matching') {
     const parsed = parseList({
       status: many(body.status),
@@ -83,7 +87,8 @@ function selectionOf(body: Record<string, string | string[]>): Selection | undef
     };
     return { filter };
   }
-  const ids = many(body.id).filter((i) => i.length > 0 && i.length <= 64);
+  // An id Postgres could not even compare (NUL, an unpaired surrogate) names no message.
+  const ids = many(body.id).filter((i) => i.length > 0 && i.length <= 64 && isStorableString(i));
   return ids.length ? { ids: [...new Set(ids)] } : undefined;
 }
 
@@ -541,7 +546,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   });
 
   const detailOf = async (id: string) => {
-    const detail = id.length <= 64 ? await deps.failedMessages.get(id) : undefined;
+    const detail = id.length <= 64 && isStorableString(id) ? await deps.failedMessages.get(id) : undefined;
     if (!detail) return undefined;
     // Each attempt's duration is its run's, found through the SQS message id.
     const runs = detail.generationId

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { streams } from '@genledger/core/contracts/events';
 import { GENERATION_STATUSES, type GenerationStatus } from '@genledger/core/contracts/generation';
+import { calendarDate, MAX_TIMESTAMP_MS, text } from '@genledger/core/contracts/storable';
 import type { GenerationSortField } from '@genledger/db/generation-queries';
 import type { Owner } from '@genledger/db/generation-store';
 import type { Hono } from 'hono';
@@ -13,15 +14,15 @@ import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, render } fr
 import { Flash, href, Status, Time } from './layout.tsx';
 
 const PAGE_SIZE = 25;
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD');
+const day = calendarDate();
 const ListQuery = z.object({
-  q: z.string().trim().max(500).optional(),
+  q: text().trim().max(500).optional(),
   status: z.array(z.enum(GENERATION_STATUSES)).max(5).default([]),
-  model: z.string().trim().max(100).optional(),
+  model: text().trim().max(100).optional(),
   from: day.optional().or(z.literal('')),
   to: day.optional().or(z.literal('')),
   sort: z.enum(SORT_VALUES).default('-createdAt'),
-  cursor: z.string().max(2000).optional(),
+  cursor: text().max(2000).optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
 const CursorPayload = z.object({ f: z.string(), k: z.string().nullable(), i: z.uuid() });
@@ -147,7 +148,10 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     }
     const descending = q.sort.startsWith('-');
     const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
-    const to = q.to ? new Date(Date.parse(`${q.to}T00:00:00Z`) + 86_400_000) : undefined;
+    // The end of the chosen day; 9999-12-31 ends at the last instant Postgres is sent, not in 10000.
+    const to = q.to
+      ? new Date(Math.min(Date.parse(`${q.to}T00:00:00Z`) + 86_400_000, MAX_TIMESTAMP_MS))
+      : undefined;
     const page = await deps.queries.list(
       ownerOf(c),
       {

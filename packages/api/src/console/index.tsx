@@ -1,5 +1,7 @@
 /** @jsxImportSource hono/jsx */
+import { errorFields, stackFrames } from '@genledger/core/error-summary';
 import { isAppError } from '@genledger/core/errors';
+import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
@@ -90,13 +92,20 @@ export function createConsole(deps: AppDeps, options: ConsoleOptions = {}) {
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) }));
 
   app.onError(async (err, c) => {
-    const status = isAppError(err) ? problemFromAppError(err).status : 500;
-    if (!isAppError(err))
-      deps.logger.error('console error', {
-        error: err instanceof Error ? err.message : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      });
-    const message = isAppError(err) ? err.message : 'an unexpected error occurred';
+    // As the API maps them: a database that is away is a 503 to retry, and a driver error is
+    // logged by class, code and cause, never by its message (which quotes the parameters).
+    const unavailable = !isAppError(err) && isDatabaseUnavailable(err);
+    const status = isAppError(err) ? problemFromAppError(err).status : unavailable ? 503 : 500;
+    if (unavailable) deps.logger.warn('database unavailable', errorFields(err));
+    else if (!isAppError(err))
+      deps.logger.error('console error', { ...errorFields(err), stack: stackFrames(err) });
+    const retryAfter = unavailable ? 5 : isAppError(err) ? err.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
+    const message = isAppError(err)
+      ? err.message
+      : unavailable
+        ? 'the database is unavailable; retry shortly'
+        : 'an unexpected error occurred';
     return render(c, 'Error', <Flash kind="error">{message}</Flash>, { status });
   });
   app.notFound((c) =>

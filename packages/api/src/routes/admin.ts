@@ -1,3 +1,4 @@
+import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import * as z from 'zod';
 import {
@@ -115,7 +116,7 @@ export const putSetting = route({
   summary: "Change a runtime setting (validated against the key's own schema)",
   tag: 'settings',
   access: 'admin',
-  params: z.object({ key: z.string().max(100) }),
+  params: z.object({ key: text().max(100) }),
   body: PutSettingBody,
   responses: {
     200: { description: 'The setting as stored', schema: SettingBody },

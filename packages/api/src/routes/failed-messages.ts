@@ -10,13 +10,14 @@ import {
   FailureGroup,
   RetryBatch,
 } from '@genledger/core/contracts/failed-messages';
+import { text, timestamp } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
 import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { type ResponseSpec, type RouteContext, type RouteSpec, route } from './define.ts';
 
-const isoDateTime = z.iso.datetime({ offset: true });
+const isoDateTime = timestamp();
 /** How long a retry request re-sends before answering; maintenance continues the rest. */
 const INLINE_RETRY_BUDGET_MS = 2_000;
 
@@ -30,8 +31,7 @@ const ListQuery = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  q: z
-    .string()
+  q: text()
     .min(1)
     .max(500)
     .optional()
@@ -40,11 +40,11 @@ const ListQuery = z.strictObject({
   to: isoDateTime.optional().describe('last failed before'),
   sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2000).optional(),
+  cursor: text().min(1).max(2000).optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
 const Page = z.object({ items: z.array(FailedMessageSummary), nextCursor: z.string().nullable() });
-const IdParam = z.object({ id: z.string().min(1).max(64) });
+const IdParam = z.object({ id: text().min(1).max(64) });
 const RetryAccepted = BulkOutcome.extend({ retryBatch: RetryBatch.nullable() });
 const CursorPayload = z.object({ s: z.string(), f: z.string(), k: z.string(), i: z.string() });
 

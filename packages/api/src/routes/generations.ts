@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
+import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
@@ -28,7 +29,7 @@ function generationId(id: string): string {
   return id;
 }
 
-const IdempotencyKey = z.string().min(1).max(255);
+const IdempotencyKey = text().min(1).max(255);
 
 export const createGeneration = route({
   method: 'post',

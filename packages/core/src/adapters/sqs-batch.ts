@@ -1,5 +1,6 @@
 // The partial batch response SQS-triggered functions answer with (`partialResponses: true`).
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { safeMessage } from '../error-summary.ts';
 
 /** Every record goes back to the queue: nothing could be attempted (no database, say). */
 export const failWholeBatch = (records: readonly SQSRecord[]): SQSBatchResponse => ({
@@ -22,7 +23,7 @@ export async function settleBatch(
     if (result.status === 'fulfilled') return;
     const record = records[i]!;
     batchItemFailures.push({ itemIdentifier: record.messageId });
-    onFailure(record, result.reason instanceof Error ? result.reason.message : String(result.reason));
+    onFailure(record, safeMessage(result.reason));
   });
   return { batchItemFailures };
 }

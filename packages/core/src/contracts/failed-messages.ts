@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { text } from './storable.ts';
 
 export const FAILED_MESSAGE_STATUSES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
 export const RETRY_BATCH_STATUSES = ['pending', 'in_progress', 'completed', 'failed'] as const;
@@ -81,7 +82,7 @@ export const RetryBatch = z.object({
 });
 export type RetryBatch = z.infer<typeof RetryBatch>;
 
-export const BulkIdsBody = z.strictObject({ ids: z.array(z.string().min(1).max(64)).min(1).max(1000) });
+export const BulkIdsBody = z.strictObject({ ids: z.array(text().min(1).max(64)).min(1).max(1000) });
 
 export const BulkOutcome = z.object({ changed: z.int(), skipped: z.int() });
 

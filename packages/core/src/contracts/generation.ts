@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { real, text } from './storable.ts';
 
 export const GENERATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 /** A processing attempt in the run journal. */
@@ -20,14 +21,14 @@ export const GENERATION_DEFAULTS = {
 
 /** What a client asks for: every field but the prompt has a default. */
 export const GenerationRequest = z.strictObject({
-  prompt: z.string().min(1).max(4000),
-  negativePrompt: z.string().max(4000).optional(),
-  name: z.string().max(255).default(GENERATION_DEFAULTS.name),
-  model: z.string().min(1).max(100).default(GENERATION_DEFAULTS.model),
+  prompt: text().min(1).max(4000),
+  negativePrompt: text().max(4000).optional(),
+  name: text().max(255).default(GENERATION_DEFAULTS.name),
+  model: text().min(1).max(100).default(GENERATION_DEFAULTS.model),
   width: z.int().min(64).max(4096).default(GENERATION_DEFAULTS.width),
   height: z.int().min(64).max(4096).default(GENERATION_DEFAULTS.height),
   steps: z.int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
-  guidance: z.number().min(0).max(50).default(GENERATION_DEFAULTS.guidance),
+  guidance: real().min(0).max(50).default(GENERATION_DEFAULTS.guidance),
   seed: z.int().min(-2147483648).max(2147483647).optional(),
 });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
+import { text } from './storable.ts';
 
 /** The message queue producers send (HTTP create path, other services, retries). */
 export const GenerationRequestedMessage = z.strictObject({
@@ -7,7 +8,7 @@ export const GenerationRequestedMessage = z.strictObject({
   version: z.literal(1),
   generationId: z.uuid(),
   request: GenerationRequest,
-  idempotencyKey: z.string().min(1).max(255).optional(),
+  idempotencyKey: text().min(1).max(255).optional(),
 });
 export type GenerationRequestedMessage = z.output<typeof GenerationRequestedMessage>;
 export type GenerationRequestedMessageInput = z.input<typeof GenerationRequestedMessage>;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { text } from './storable.ts';
 
 /**
  * Runtime settings an admin may change (`PUT /settings/:key`). Each key has its own schema and a
@@ -16,7 +17,7 @@ export const SETTINGS = {
     description: 'How fast a retry batch re-sends failed messages to the main queue',
   },
   'generation.defaultModel': {
-    schema: z.string().min(1).max(100),
+    schema: text().min(1).max(100),
     default: 'sdxl',
     description: 'Model used when a request names none',
   },

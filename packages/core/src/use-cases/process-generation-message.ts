@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { requestOf } from '../contracts/generation.ts';
 import { GenerationRequestedMessage } from '../contracts/queue-message.ts';
+import { safeMessage, stackFrames } from '../error-summary.ts';
 import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
@@ -76,8 +77,13 @@ function parse(
 
 function describe(e: unknown) {
   if (e instanceof GeneratorError) return { type: e.errorType, message: e.message, stack: e.stack ?? null };
-  if (e instanceof Error)
-    return { type: e.name || 'Error', message: e.message || String(e), stack: e.stack ?? null };
+  if (e instanceof Error) {
+    // Recorded on the run and logged: a database error's message would quote the SQL parameters.
+    const type = e.name || 'Error';
+    const message = safeMessage(e);
+    const frames = stackFrames(e);
+    return { type, message, stack: frames ? `${type}: ${message}\n${frames}` : null };
+  }
   return { type: 'Error', message: String(e), stack: null };
 }
 

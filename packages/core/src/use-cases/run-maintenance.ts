@@ -1,5 +1,6 @@
 import { type GenerationRecord, requestOf } from '../contracts/generation.ts';
 import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import { safeMessage } from '../error-summary.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
@@ -98,7 +99,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<Maintenance
       }
     }
   } catch (e) {
-    summary.errors.push({ step: 'resend', error: e instanceof Error ? e.message : String(e) });
+    summary.errors.push({ step: 'resend', error: safeMessage(e) });
   }
 
   for (const p of deps.projections) {
@@ -107,7 +108,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<Maintenance
     } catch (e) {
       summary.errors.push({
         step: `projection:${p.name}`,
-        error: e instanceof Error ? e.message : String(e),
+        error: safeMessage(e),
       });
     }
   }
@@ -115,7 +116,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<Maintenance
     try {
       summary.steps[step.name] = await step.run();
     } catch (e) {
-      summary.errors.push({ step: step.name, error: e instanceof Error ? e.message : String(e) });
+      summary.errors.push({ step: step.name, error: safeMessage(e) });
     }
   }
   summary.durationMs = Date.now() - started;

@@ -1,5 +1,7 @@
 import { type GenerationRecord, GenerationRequest, requestOf } from '../contracts/generation.ts';
 import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import { isStorableString } from '../contracts/storable.ts';
+import { errorFields } from '../error-summary.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -42,10 +44,12 @@ export async function submitGeneration(
     throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
   if (
     input.idempotencyKey !== null &&
-    (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 255)
+    (input.idempotencyKey.length === 0 ||
+      input.idempotencyKey.length > 255 ||
+      !isStorableString(input.idempotencyKey))
   ) {
     throw validationError('Idempotency-Key must be 1 to 255 characters', [
-      { field: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
+      { field: 'Idempotency-Key', message: 'must be 1 to 255 characters, no NUL or unpaired surrogates' },
     ]);
   }
   const request = parsed.data;
@@ -82,7 +86,7 @@ export async function submitGeneration(
     enqueued = false;
     deps.logger.warn('queue send failed', {
       generationId: generation.id,
-      error: e instanceof Error ? e.message : String(e),
+      ...errorFields(e),
     });
   }
   if (!enqueued) {
@@ -90,7 +94,7 @@ export async function submitGeneration(
       // Still safe: the stale-pending sweep re-sends it later.
       deps.logger.error('could not mark generation as not enqueued', {
         generationId: generation.id,
-        error: String(e),
+        ...errorFields(e),
       });
     });
   }

@@ -27,6 +27,8 @@ export async function openNeon(config: DbConfig): Promise<OpenedDriver> {
     maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
     connectionTimeoutMillis: config.pool.connectTimeoutMs,
     statement_timeout: config.pool.statementTimeoutMs || undefined,
+    lock_timeout: config.pool.lockTimeoutMs || undefined,
+    idle_in_transaction_session_timeout: config.pool.idleInTransactionTimeoutMs || undefined,
   } as ConstructorParameters<typeof Pool>[0]);
   pool.on('error', () => {});
   pool.on('connect', (client: { on(event: 'error', fn: () => void): void }) => client.on('error', () => {}));

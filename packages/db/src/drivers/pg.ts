@@ -11,6 +11,8 @@ export async function openPg(config: DbConfig): Promise<OpenedDriver> {
     maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
     connectionTimeoutMillis: config.pool.connectTimeoutMs,
     statement_timeout: config.pool.statementTimeoutMs || undefined,
+    lock_timeout: config.pool.lockTimeoutMs || undefined,
+    idle_in_transaction_session_timeout: config.pool.idleInTransactionTimeoutMs || undefined,
     application_name: 'genledger',
   });
   // An idle client dropped by the server must not crash the process; the pool replaces it.

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { GenerationRequestedMessage, MESSAGE_TYPE } from '../../contracts/queue-message.ts';
+import { text } from '../../contracts/storable.ts';
 import type { IncomingMessage } from '../process-generation-message.ts';
 
 /** What the failed-message store needs to record one dead-lettering. */
@@ -32,7 +33,7 @@ export function sourceQueueReceives(approximateReceiveCount: number, maxReceiveC
     : Math.min(approximateReceiveCount, maxReceiveCount);
 }
 
-const loose = z.object({ generationId: z.uuid(), type: z.string().max(100).optional() });
+const loose = z.object({ generationId: z.uuid(), type: text().max(100).optional() });
 
 /**
  * Reads a dead-lettered message into a record: a valid generation message names its generation and

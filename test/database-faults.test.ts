@@ -1,0 +1,392 @@
+import { createHash } from 'node:crypto';
+import { noQueue } from '@genledger/api/no-queue';
+import { jsonLogger } from '@genledger/core/adapters/json-logger';
+import { MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
+import { safeMessage, summarizeError } from '@genledger/core/error-summary';
+import { processGenerationMessage } from '@genledger/core/use-cases/process-generation-message';
+import { ApiKeyStore } from '@genledger/db/api-key-store';
+import type { DbOptions } from '@genledger/db/config';
+import { type Database, openDatabase } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { migrate } from '@genledger/db/migrator';
+import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
+import { type LocalServer, startLocalServer } from '@genledger/local/server';
+import { workerDeps } from '@genledger/wiring/worker';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueSchema } from './support/databases.ts';
+import { flakyGenerator } from './support/generators.ts';
+import { startPostgres, type TestServer } from './support/postgres-server.ts';
+
+/**
+ * Faults of the database under a running server: a row lock held from another connection, a
+ * server stopped and started mid-load, driver errors carrying hostile parameters. One embedded
+ * PostgreSQL of this file's own (it is stopped and started, so never a shared TEST_DATABASE_URL).
+ */
+let server: TestServer;
+const opened: Database[] = [];
+beforeAll(async () => {
+  server = await startPostgres({ embedded: true });
+});
+afterAll(async () => {
+  for (const d of opened.splice(0)) await d.close().catch(() => {});
+  await server?.stop();
+});
+
+async function open(pool: DbOptions['pool'] = {}): Promise<Database> {
+  const database = await openDatabase(
+    { driver: 'pg', url: server.url, schema: uniqueSchema('faults'), pool: { max: 4, ...pool } },
+    {},
+  );
+  opened.push(database);
+  await migrate(database);
+  return database;
+}
+
+/** Every line a logger wrote, to search for what must never be there. */
+function capturingLogger() {
+  const lines: string[] = [];
+  return { lines, logger: jsonLogger('debug', {}, (l) => lines.push(l)) };
+}
+
+const HOSTILE = `hostile-${crypto.randomUUID()}`;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('driver errors in logs', () => {
+  it('name the class, code and cause, never the parameters', async () => {
+    const database = await open();
+    const error = await database.db
+      .execute(sql`select ${HOSTILE}::uuid`)
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).toContain(HOSTILE); // what would have been logged
+    const summary = summarizeError(error);
+    expect(summary.errorCode).toBe('22P02');
+    expect(summary.error).toMatch(/^DrizzleQueryError: query failed ← DatabaseError 22P02/);
+    expect(JSON.stringify(summary)).not.toContain(HOSTILE);
+    expect(safeMessage(error)).not.toContain(HOSTILE);
+
+    const refused = await openDatabase(
+      { driver: 'pg', url: 'postgres://u:p@127.0.0.1:1/x', pool: { connectTimeoutMs: 500 } },
+      {},
+    );
+    const down = await refused.db
+      .execute(sql`select ${HOSTILE}`)
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    await refused.close();
+    expect(summarizeError(down).error).toMatch(/ECONNREFUSED/);
+    expect(summarizeError(down).error).not.toContain(HOSTILE);
+  });
+});
+
+describe('a row lock held from a second connection', () => {
+  it('other keys keep working; the locked key gets a quick 503; nothing logs the key', async () => {
+    const database = await open({ max: 3, lockTimeoutMs: 300 });
+    const { lines, logger } = capturingLogger();
+    const app = await startLocalServer({
+      database,
+      port: 0,
+      queue: noQueue,
+      env: { ADMIN_API_KEY: `faults-admin-${'k'.repeat(40)}` },
+      logger,
+    });
+    const holder = new pg.Client({ connectionString: server.url });
+    try {
+      const keys = new ApiKeyStore(database, new EventStore(database));
+      const locked = await keys.create({ name: 'locked', rateLimit: 100_000 }, {});
+      const free = await keys.create({ name: 'free', rateLimit: 100_000 }, {});
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query(`select 1 from "${database.schema}".api_keys where id = $1 for update`, [
+        locked.summary!.id,
+      ]);
+
+      const get = async (path: string, key?: string) => {
+        const started = performance.now();
+        const res = await fetch(`${app.url}${path}`, {
+          headers: key ? { authorization: `Bearer ${key}` } : {},
+        });
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          type: res.headers.get('content-type'),
+          ms: performance.now() - started,
+          body: await res.text(),
+        };
+      };
+      // More requests for the locked key than the pool has connections, interleaved with others.
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          i % 2 === 0
+            ? get('/generations', locked.key).then((r) => ({ ...r, locked: true }))
+            : get('/generations', free.key).then((r) => ({ ...r, locked: false })),
+        ),
+      );
+      const health = await get('/health');
+      for (const r of results.filter((x) => !x.locked)) expect(r.status, r.body).toBe(200);
+      for (const r of results.filter((x) => x.locked)) {
+        expect(r.status, r.body).toBe(503);
+        expect(r.retryAfter).toMatch(/^\d+$/);
+        expect(r.type).toContain('application/problem+json');
+        // 12 waits of 300 ms over 3 connections: bounded by the lock timeout, not by the lock.
+        expect(r.ms).toBeLessThan(5_000);
+      }
+      expect(health.status).toBe(200);
+
+      // Neither the key, its hash nor its prefix reached the log; the cause did.
+      const log = lines.join('\n');
+      expect(log).not.toContain(locked.key);
+      expect(log).not.toContain(sha256(locked.key));
+      expect(log).not.toContain(locked.summary!.prefix);
+      expect(log).toMatch(/"errorCode":"55P03"/);
+
+      await holder.query('rollback');
+      expect((await get('/generations', locked.key)).status).toBe(200);
+    } finally {
+      await holder.end().catch(() => {});
+      await app.close();
+    }
+  });
+
+  it('a worker or maintenance burst cannot take the API its connections (pools of their own)', async () => {
+    const database = await open({ max: 2 });
+    const app = await startLocalServer({
+      database,
+      port: 0,
+      env: { ADMIN_API_KEY: `faults-admin-${'p'.repeat(40)}`, LOG_LEVEL: 'silent' },
+      logger: capturingLogger().logger,
+      pipeline: { generator: flakyGenerator(0).generator, deadLetterHandler: 'none' },
+    });
+    try {
+      const pipeline = app.pipeline!;
+      // Every connection of the API's pool is busy for 4 s ...
+      const busy = Promise.all([1, 2].map(() => database.db.execute(sql`select pg_sleep(4)`)));
+      await new Promise((r) => setTimeout(r, 100));
+      // ... and the worker still takes and completes a message at once.
+      const generationId = crypto.randomUUID();
+      const started = performance.now();
+      await pipeline.queue.send([
+        { type: MESSAGE_TYPE, version: 1, generationId, request: { prompt: 'own pool' } },
+      ]);
+      await pipeline.drain(10_000);
+      const elapsed = performance.now() - started;
+      await pipeline.runMaintenance();
+      const maintained = performance.now() - started;
+      await busy;
+      const probe = new pg.Client({ connectionString: server.url });
+      await probe.connect();
+      const { rows } = await probe.query(
+        `select status from "${database.schema}".generations where id = $1`,
+        [generationId],
+      );
+      await probe.end();
+      expect(rows[0]?.status).toBe('completed');
+      expect(elapsed).toBeLessThan(3_500);
+      expect(maintained).toBeLessThan(3_850);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('session bounds', () => {
+  it('every pooled session carries lock_timeout and idle_in_transaction_session_timeout', async () => {
+    const database = await open({ lockTimeoutMs: 1_500, idleInTransactionTimeoutMs: 300 });
+    const { rows } = (await database.db.execute(
+      sql`select current_setting('lock_timeout') as lock, current_setting('idle_in_transaction_session_timeout') as idle`,
+    )) as unknown as { rows: { lock: string; idle: string }[] };
+    expect(rows[0]).toEqual({ lock: '1500ms', idle: '300ms' });
+    // A transaction left idle is ended by the server: it cannot hold locks or the feed back.
+    const error = await database.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`select 1`);
+        await new Promise((r) => setTimeout(r, 800));
+        await tx.execute(sql`select 1`);
+      })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeDefined();
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    // The pool replaces the ended session.
+    expect(
+      ((await database.db.execute(sql`select 1 as one`)) as unknown as { rows: unknown[] }).rows,
+    ).toHaveLength(1);
+  });
+});
+
+describe('input Postgres cannot store, arriving on the queue', () => {
+  it('is recorded invalid at once, not retried into the dead-letter queue', async () => {
+    const database = await open();
+    const deps = workerDeps(database, { LOG_LEVEL: 'silent' }, { logger: capturingLogger().logger });
+    const bodies = [
+      { prompt: 'nul \u0000 inside' },
+      { prompt: 'lone \ud800 surrogate' },
+      { prompt: 'p', guidance: 1e-320 },
+      { prompt: 'p', name: 'x\udfff' },
+    ];
+    const store = new FailedMessageStore(database, new EventStore(database));
+    for (const [i, request] of bodies.entries()) {
+      const generationId = crypto.randomUUID();
+      const outcome = await processGenerationMessage(deps, {
+        messageId: `m-${i}`,
+        body: JSON.stringify({ type: MESSAGE_TYPE, version: 1, generationId, request }),
+        receiveCount: 1,
+        queue: 'q',
+      });
+      expect(outcome.status, JSON.stringify(request)).toBe('invalid');
+      const page = await store.list(
+        { statuses: ['unresolved'] },
+        { field: 'lastFailedAt', descending: true },
+        100,
+      );
+      const recorded = page.items.find((m) => m.generationId === generationId);
+      expect(recorded?.invalid).toBe(true);
+    }
+    // A raw body Postgres cannot store as it is (not JSON at all) is still recorded, repaired.
+    const raw = await processGenerationMessage(deps, {
+      messageId: 'm-raw',
+      body: 'not json \u0000 \ud800',
+      receiveCount: 1,
+      queue: 'q',
+    });
+    expect(raw.status).toBe('invalid');
+    const page = await store.list(
+      { statuses: ['unresolved'] },
+      { field: 'lastFailedAt', descending: true },
+      100,
+    );
+    const recorded = page.items.find((m) => m.messageId === 'm-raw');
+    expect(recorded?.invalid).toBe(true);
+    expect((await store.get(recorded!.id))?.body).toBe('not json \uFFFD \uFFFD');
+  });
+});
+
+describe('a database stopped and started under load', () => {
+  it('answers 503 with Retry-After meanwhile, health follows, and every accepted generation completes', async () => {
+    const database = await open({ max: 6, connectTimeoutMs: 1_000 });
+    const { lines, logger } = capturingLogger();
+    const app: LocalServer = await startLocalServer({
+      database,
+      port: 0,
+      env: { ADMIN_API_KEY: `faults-admin-${'r'.repeat(40)}`, LOG_LEVEL: 'silent' },
+      logger,
+      pipeline: {
+        generator: flakyGenerator(0).generator,
+        visibilityTimeoutMs: 300,
+        maxReceiveCount: 1_000,
+        // A generation accepted just as the server stopped may have missed its send; maintenance
+        // re-sends it once its grace is over.
+        maintenanceIntervalMs: 1_000,
+        deadLetterHandler: 'none',
+        workerOverrides: { logger },
+      },
+    });
+    const key = (
+      await new ApiKeyStore(database, new EventStore(database)).create(
+        { name: 'load', rateLimit: 100_000 },
+        {},
+      )
+    ).key;
+    const seen: { status: number; retryAfter: string | null; type: string | null; route: string }[] = [];
+    const accepted: string[] = [];
+    let stop = false;
+    const client = async (n: number) => {
+      while (!stop) {
+        const post = await fetch(`${app.url}/generations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt: `${HOSTILE} ${n}`, name: HOSTILE }),
+        }).catch(() => undefined);
+        if (!post) continue;
+        const body = (await post.json()) as { id?: string };
+        seen.push({
+          status: post.status,
+          retryAfter: post.headers.get('retry-after'),
+          type: post.headers.get('content-type'),
+          route: 'POST /generations',
+        });
+        if (post.status === 202 && body.id) accepted.push(body.id);
+        const list = await fetch(`${app.url}/generations?limit=5`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        await list.arrayBuffer();
+        seen.push({
+          status: list.status,
+          retryAfter: list.headers.get('retry-after'),
+          type: list.headers.get('content-type'),
+          route: 'GET /generations',
+        });
+      }
+    };
+    const health = async () => {
+      const res = await fetch(`${app.url}/health`);
+      await res.arrayBuffer();
+      if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      return res.status;
+    };
+    const until = async (want: number, timeoutMs: number) => {
+      const started = performance.now();
+      while (performance.now() - started < timeoutMs) {
+        if ((await health()) === want) return performance.now() - started;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`/health did not answer ${want} within ${timeoutMs} ms`);
+    };
+    try {
+      const load = Promise.all([1, 2, 3].map(client));
+      await new Promise((r) => setTimeout(r, 500));
+      const acceptedBefore = accepted.length;
+      await server.pause!();
+      const unhealthyAfter = await until(503, 5_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await server.resume!();
+      const healthyAfter = await until(200, 15_000);
+      const acceptedAtRestart = accepted.length;
+      await new Promise((r) => setTimeout(r, 500));
+      stop = true;
+      await load;
+
+      expect(acceptedBefore).toBeGreaterThan(0);
+      expect(accepted.length).toBeGreaterThan(acceptedAtRestart);
+      expect(unhealthyAfter).toBeLessThan(3_000);
+      expect(healthyAfter).toBeLessThan(15_000);
+      const unavailable = seen.filter((s) => s.status === 503);
+      expect(unavailable.length).toBeGreaterThan(0);
+      for (const s of seen) {
+        expect([200, 202, 503], `${s.route} → ${s.status}`).toContain(s.status);
+        if (s.status === 503) {
+          expect(s.retryAfter).toMatch(/^\d+$/);
+          expect(s.type).toContain('application/problem+json');
+        }
+      }
+
+      // Nothing accepted is lost: each completes once the worker can reach the database again.
+      const probe = new pg.Client({ connectionString: server.url });
+      await probe.connect();
+      const completed = async () =>
+        (
+          await probe.query(
+            `select count(*)::int as n from "${database.schema}".generations where id = any($1::uuid[]) and status = 'completed'`,
+            [accepted],
+          )
+        ).rows[0].n as number;
+      const deadline = Date.now() + 30_000;
+      while ((await completed()) < accepted.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const done = await completed();
+      await probe.end();
+      expect(done).toBe(accepted.length);
+
+      // The outage was logged with its cause, and no prompt or name reached the log.
+      const log = lines.join('\n');
+      expect(log).toMatch(/"msg":"database unavailable"/);
+      expect(log).not.toContain(HOSTILE);
+    } finally {
+      stop = true;
+      await app.close();
+    }
+  });
+});
