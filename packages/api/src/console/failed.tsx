@@ -423,6 +423,15 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
                             aria-label={`Archive group ${g.title}`}
                           >
                             Archive
+                          </button>{' '}
+                          <button
+                            type="submit"
+                            name="op"
+                            value="resolve"
+                            class="secondary"
+                            aria-label={`Resolve group ${g.title}`}
+                          >
+                            Resolve
                           </button>
                         </form>
                       </div>

@@ -10,6 +10,7 @@ import {
   type DailyGenerationStat,
   dailyGenerationStats,
 } from '@genledger/db/projections/daily-generation-stats';
+import { tablesFor } from '@genledger/db/schema/tables';
 import { type SQL, sql } from 'drizzle-orm';
 
 type Row = Record<string, unknown>;
@@ -50,22 +51,18 @@ export const MAX_MATCHING = 10_000;
  * same stores the JSON API uses.
  */
 export class ConsoleQueries {
-  private readonly t: Record<
-    'keys' | 'generations' | 'messages' | 'attempts' | 'members' | 'batches' | 'events',
-    SQL
-  >;
+  private readonly t;
   private readonly stats;
 
   constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
-    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    const t = tablesFor(database.schema);
     this.t = {
-      keys: q('api_keys'),
-      generations: q('generations'),
-      messages: q('failed_messages'),
-      attempts: q('failed_message_attempts'),
-      members: q('failure_group_members'),
-      batches: q('retry_batches'),
-      events: q('events'),
+      keys: t.apiKeys,
+      generations: t.generations,
+      messages: t.failedMessages,
+      attempts: t.failedMessageAttempts,
+      members: t.failureGroupMembers,
+      events: t.events,
     };
     this.stats = dailyGenerationStats(database.schema);
   }

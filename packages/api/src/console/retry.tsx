@@ -296,20 +296,17 @@ export function registerRetryPages(
     const sel = helpers.selectionOf(body);
     if (!sel)
       return render(c, 'Retry', <Flash kind="error">Nothing selected to retry.</Flash>, { status: 400 });
-    const [preview, rate] = await Promise.all([
+    const [preview, rate, groups] = await Promise.all([
       queries.retryPreview(sel, RECENT_MINUTES),
       deps.settings.get('retry.messagesPerSecond'),
+      'groupId' in sel ? deps.failedMessages.groups() : Promise.resolve([]),
     ]);
+    const title = 'groupId' in sel ? groups.find((g) => g.id === sel.groupId)?.title : undefined;
+    const what = title ? `every message of the group “${title}”` : helpers.describeSelection(sel);
     return render(
       c,
       'Retry preview',
-      <RetryPreview
-        ctx={c.get('page')}
-        sel={sel}
-        preview={preview}
-        rate={rate}
-        what={helpers.describeSelection(sel)}
-      />,
+      <RetryPreview ctx={c.get('page')} sel={sel} preview={preview} rate={rate} what={what} />,
       {
         section: '/console/failed',
       },
