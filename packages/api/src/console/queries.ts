@@ -26,6 +26,9 @@ export interface FailedFilter {
   statuses: FailedMessageStatus[];
   groupId?: string;
   q?: string;
+  /** Last failed on or after this UTC day, and on or before `to` (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
 }
 
 /** Which failed messages an operation applies to: explicit ids, a group, or every match of a filter. */
@@ -140,6 +143,9 @@ export class ConsoleQueries {
         const f = selection.filter;
         parts.push(sql`fm.status in (select unnest(${`{${f.statuses.join(',')}}`}::text[]))`);
         if (f.q) parts.push(sql`fm.search @@ websearch_to_tsquery('english', ${f.q})`);
+        // Days are UTC days, whatever the session's time zone.
+        if (f.from) parts.push(sql`fm.last_failed_at >= (${f.from}::date)::timestamp at time zone 'UTC'`);
+        if (f.to) parts.push(sql`fm.last_failed_at < (${f.to}::date + 1)::timestamp at time zone 'UTC'`);
       }
     }
     return sql.join(parts, sql` and `);

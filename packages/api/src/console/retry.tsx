@@ -49,6 +49,8 @@ function SelectionInputs(props: { sel: Selection }) {
       ))}
       {sel.filter.groupId && <input type="hidden" name="groupId" value={sel.filter.groupId} />}
       {sel.filter.q && <input type="hidden" name="q" value={sel.filter.q} />}
+      {sel.filter.from && <input type="hidden" name="from" value={sel.filter.from} />}
+      {sel.filter.to && <input type="hidden" name="to" value={sel.filter.to} />}
     </>
   );
 }
