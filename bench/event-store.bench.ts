@@ -70,6 +70,71 @@ async function appendRatio(database: Database, store: EventStore, batch: number,
   };
 }
 
+/**
+ * Eight writers appending 200 events each without an expected version: all to one stream, then
+ * each to a stream of its own (the baseline, same run). Failures must be 0 and versions gapless;
+ * the ratio is what serialising one stream costs against the same writers not contending.
+ */
+async function contention(store: EventStore) {
+  const writers = 8;
+  const perWriter = 200;
+  const run = async (sameStream: boolean) => {
+    const shared = crypto.randomUUID();
+    const latencies: number[] = [];
+    let failures = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        const id = sameStream ? shared : crypto.randomUUID();
+        for (let i = 0; i < perWriter; i++) {
+          const t = process.hrtime.bigint();
+          try {
+            await store.appendAll([
+              {
+                streamId: `generation-${id}`,
+                event: { type: 'GenerationCancelled', generationId: id, model: 'sdxl' },
+              },
+            ]);
+          } catch {
+            failures++;
+          }
+          latencies.push(ms(t));
+        }
+      }),
+    );
+    const elapsed = ms(started);
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) =>
+      Number(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!.toFixed(1));
+    const gapless = sameStream
+      ? (await store.readStream(`generation-${shared}`)).every((e, i) => e.streamVersion === i + 1)
+      : true;
+    return { ms: elapsed, failures, gapless, p50: at(0.5), p99: at(0.99), max: at(1) };
+  };
+  // Alternating rounds, best of two each: the machine is shared and noisy.
+  const one = [];
+  const many = [];
+  for (let round = 0; round < 2; round++) {
+    one.push(await run(true));
+    many.push(await run(false));
+  }
+  const best = (runs: Awaited<ReturnType<typeof run>>[]) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const o = best(one);
+  const m = best(many);
+  const total = writers * perWriter;
+  return {
+    writers,
+    appendsPerWriter: perWriter,
+    failures: one.reduce((n, r) => n + r.failures, 0),
+    gapless: one.every((r) => r.gapless),
+    oneStreamPerSecond: Math.round(total / (o.ms / 1000)),
+    oneStreamLatencyMs: { p50: o.p50, p99: o.p99, max: o.max },
+    ownStreamsPerSecond: Math.round(total / (m.ms / 1000)),
+    ownStreamsFailures: many.reduce((n, r) => n + r.failures, 0),
+    ratio: Number((m.ms / o.ms).toFixed(3)),
+  };
+}
+
 async function bulkLoad(database: Database, generations: number) {
   // Two events per generation (requested, completed), written by SQL for speed.
   const table = sql.raw(`"${database.schema}".events`);
@@ -104,8 +169,13 @@ export default async function eventStoreBench() {
       );
     }
 
+    const contended = await contention(store);
+    console.log(
+      `contention, ${contended.writers} writers × ${contended.appendsPerWriter} appends, no expected version: one stream ${contended.oneStreamPerSecond} ev/s (p50 ${contended.oneStreamLatencyMs.p50} ms, p99 ${contended.oneStreamLatencyMs.p99} ms, max ${contended.oneStreamLatencyMs.max} ms), ${contended.failures} failures, gapless ${contended.gapless}; a stream each ${contended.ownStreamsPerSecond} ev/s → ratio ${contended.ratio}`,
+    );
+
     // BENCH_QUICK=1: append figures only, for iterating on the write path.
-    if (process.env.BENCH_QUICK) return { append };
+    if (process.env.BENCH_QUICK) return { append, contention: contended };
     const bigSchema = await openDatabase(
       { driver: 'pg', url: server.url, schema: 'bench_replay', pool: { max: 4 } },
       {},
@@ -187,7 +257,12 @@ export default async function eventStoreBench() {
       const rebuilt = await runner.rebuild(dailyGenerationStats(bigSchema.schema));
       const rebuildSeconds = Number((ms(t) / 1000).toFixed(1));
       console.log(`projection rebuild: ${rebuilt.processed} events in ${rebuildSeconds} s (target < 60 s)`);
-      return { append, replay, projectionRebuild: { events: rebuilt.processed, seconds: rebuildSeconds } };
+      return {
+        append,
+        contention: contended,
+        replay,
+        projectionRebuild: { events: rebuilt.processed, seconds: rebuildSeconds },
+      };
     } finally {
       await bigSchema.close();
     }

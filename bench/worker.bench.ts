@@ -11,9 +11,9 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
+import { countRoundTrips } from '../test/support/round-trips.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
-import { countRoundTrips } from './support/round-trips.ts';
 
 const MESSAGES = Number(process.env.BENCH_WORKER_MESSAGES ?? 2000);
 

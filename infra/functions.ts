@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { database } from './database';
 import type { queues } from './queues';
-import { functionDefaults, WORKER_TIMEOUT_S, workerMaxConcurrency } from './settings';
+import { functionDefaults, MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S, workerMaxConcurrency } from './settings';
 
 /** A hash of migrations/: it changes, and so re-runs the migrator, exactly when a migration did. */
 function migrationsHash(dir = 'migrations'): string {
@@ -79,6 +79,8 @@ export function functions(
       ...common,
       handler: 'functions/dead-letter.handler',
       link: [db.databaseUrl, queue, deadLetterQueue],
+      // Receives in the DLQ add to a message's count; the handler reports the main queue's.
+      environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
       timeout: '60 seconds',
       memory: '512 MB',
     },

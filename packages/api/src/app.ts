@@ -7,7 +7,7 @@ import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
 import type { AppDeps } from './deps.ts';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { type RouteSpec, route, routerPath } from './routes/define.ts';
+import { type KeyContext, type RouteSpec, route, routerPath } from './routes/define.ts';
 import { failedMessageRoutes } from './routes/failed-messages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { cachedHealth, gateReason } from './schema-gate.ts';
@@ -253,12 +253,17 @@ export function createApp(deps: AppDeps) {
       if (reason) throw new AppError('unavailable', reason, { retryAfterSeconds: GATE_RETRY_AFTER_SECONDS });
     }
     let principal: Principal | undefined;
-    if (spec.access !== 'public') {
-      const token = bearer(c.req.header('authorization'));
-      if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
-      principal = await deps.apiKeys.authenticate(token);
-      c.set('keyPrefix', principal.prefix);
-      const r = principal.rate;
+    let key: KeyContext | undefined;
+    let inputs: { params: unknown; query: unknown; body: unknown };
+    const parseInputs = async () => ({
+      params: parseOrThrow(spec.params, c.req.param(), 'path'),
+      query: parseOrThrow(spec.query ?? NO_QUERY, queryObject(c), 'query'),
+      body: spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined,
+    });
+    const accept = (p: Principal) => {
+      principal = p;
+      c.set('keyPrefix', p.prefix);
+      const r = p.rate;
       c.header('RateLimit-Limit', String(r.limit));
       c.header('RateLimit-Remaining', String(r.remaining));
       c.header('RateLimit-Reset', String(r.resetSeconds));
@@ -268,25 +273,47 @@ export function createApp(deps: AppDeps) {
           retryAfterSeconds: r.resetSeconds,
         });
       }
-      if (spec.access === 'admin' && !principal.isAdmin)
+      if (spec.access === 'admin' && !p.isAdmin)
         throw new AppError('forbidden', 'this route needs an admin API key');
-    }
-    const params = parseOrThrow(spec.params, c.req.param(), 'path');
-    const query = parseOrThrow(spec.query ?? NO_QUERY, queryObject(c), 'query');
-    const body = spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined;
+    };
+    if (spec.access !== 'public') {
+      const token = bearer(c.req.header('authorization'));
+      if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+      if (spec.keyInStatement) {
+        try {
+          inputs = await parseInputs();
+        } catch (e) {
+          accept(await deps.apiKeys.authenticate(token));
+          throw e;
+        }
+        key = {
+          gate: deps.apiKeys.gate(token, spec.access === 'admin'),
+          accept,
+          authenticate: async () => {
+            const p = await deps.apiKeys.authenticate(token);
+            accept(p);
+            return p;
+          },
+        };
+      } else {
+        accept(await deps.apiKeys.authenticate(token));
+        inputs = await parseInputs();
+      }
+    } else inputs = await parseInputs();
     const owner: Owner =
       !principal || principal.isAdmin ? { admin: true } : { admin: false, apiKeyId: principal.apiKeyId };
     const reply = await spec.handler({
       deps,
-      params,
-      query,
-      body,
+      ...inputs,
       principal,
       owner,
+      key,
       requestId: c.get('requestId'),
       header: (name) => c.req.header(name),
       metadata: { requestId: c.get('requestId'), ...(principal ? { apiKeyId: principal.apiKeyId } : {}) },
     });
+    // A handler that was given the key check must have judged it: never answer unauthenticated.
+    if (key && !principal) throw new Error(`${spec.operationId}: the handler never authenticated the key`);
     if (reply.body === undefined) return c.body(null, reply.status as 204, reply.headers);
     return c.json(reply.body, reply.status as 200, reply.headers);
   }

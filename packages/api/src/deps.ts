@@ -15,8 +15,8 @@ import { CursorCodec } from './cursor.ts';
 /** Everything the HTTP app talks to: stores and ports, built once per process or container. */
 export interface AppDeps {
   health(): Promise<HealthReport>;
-  apiKeys: Pick<ApiKeyStore, 'authenticate' | 'create' | 'list' | 'revoke'>;
-  generations: Pick<GenerationStore, 'create' | 'markNotEnqueued' | 'get' | 'cancel'>;
+  apiKeys: Pick<ApiKeyStore, 'authenticate' | 'gate' | 'create' | 'list' | 'revoke'>;
+  generations: Pick<GenerationStore, 'create' | 'createAs' | 'markNotEnqueued' | 'get' | 'getAs' | 'cancel'>;
   queries: Pick<GenerationQueries, 'list' | 'runs'>;
   events: Pick<EventStore, 'readStream' | 'readAfter' | 'positionOf'>;
   settings: Pick<SettingsStore, 'list' | 'set' | 'get'>;

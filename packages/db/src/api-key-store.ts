@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { AppError, notFound } from '@genledger/core/errors';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
@@ -93,6 +93,62 @@ function toSummary(r: SummaryRow): ApiKeySummary {
 
 const unauthorized = (detail: string) => new AppError('unauthorized', detail);
 
+/** A bearer key as the database looks it up: its public prefix and its SHA-256. */
+export interface KeyCheck {
+  prefix: string;
+  hash: string;
+}
+
+/**
+ * A request's key check as the opening CTEs of a store's statement (`ApiKeyStore.gate`): the work
+ * joins `caller`, so it happens only for an active key within its rate limit.
+ */
+export interface KeyGate {
+  check: KeyCheck;
+  adminOnly: boolean;
+  ctes: SQL;
+}
+
+/** Whether the work of a gated statement ran: what `caller` lets through. */
+export const gateAdmits = (gate: KeyGate, p: Principal) => !p.rate.limited && (!gate.adminOnly || p.isAdmin);
+
+/** The `auth` row of `ApiKeyStore.gateSql`; its columns are prefixed so work can sit beside them. */
+export interface KeyAuthRow {
+  key_active: boolean;
+  key_id: string;
+  key_hash: string;
+  key_admin: boolean;
+  key_rate_limit: unknown;
+  key_window_count: unknown;
+  key_reset_seconds: unknown;
+  key_revoked: boolean;
+}
+
+/**
+ * The principal of an `auth` row: 401 when there is none, or the key is revoked or expired. Rate
+ * limiting and admin access are the edge's to judge (it sets the rate headers either way).
+ */
+export function principalOf(row: KeyAuthRow | undefined, check: KeyCheck): Principal {
+  if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'utf8'), Buffer.from(check.hash, 'utf8'))) {
+    throw unauthorized('the API key is not valid');
+  }
+  if (!row.key_active)
+    throw unauthorized(row.key_revoked ? 'the API key has been revoked' : 'the API key has expired');
+  const limit = toNumber(row.key_rate_limit);
+  const count = toNumber(row.key_window_count);
+  return {
+    apiKeyId: row.key_id,
+    prefix: check.prefix,
+    isAdmin: row.key_admin,
+    rate: {
+      limit,
+      remaining: Math.max(0, limit - count),
+      resetSeconds: Math.max(1, toNumber(row.key_reset_seconds)),
+      limited: count > limit,
+    },
+  };
+}
+
 export class ApiKeyStore {
   private readonly table;
 
@@ -114,56 +170,60 @@ export class ApiKeyStore {
    * cannot leak the secret: an attacker controls only the preimage, not the hash bytes.)
    */
   async authenticate(key: string): Promise<Principal> {
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized('the API key is not valid');
-    const hash = hashKey(key);
-    const prefix = prefixOf(key, hash);
-    const rows = await executePrepared<{
-      active: boolean;
-      id: string;
-      key_hash: string;
-      is_admin: boolean;
-      rate_limit: unknown;
-      rate_window_count: unknown;
-      reset_seconds: unknown;
-      revoked: boolean;
-    }>(
+    const check = this.check(key);
+    const rows = await executePrepared<KeyAuthRow>(
       this.database.db,
       'gl_auth',
-      sql`
-        with u as (
-          update ${this.table} a set
-            last_used_at = now(),
-            rate_window_count = case when a.rate_window_start = date_trunc('minute', now())
-                                     then a.rate_window_count + 1 else 1 end,
-            rate_window_start = date_trunc('minute', now())
-          where a.key_prefix = ${prefix} and a.key_hash = ${hash}
-            and a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
-          returning a.id, a.key_hash, a.is_admin, a.rate_limit, a.rate_window_count
-        )
-        select true as active, u.id, u.key_hash, u.is_admin, u.rate_limit, u.rate_window_count,
-               ceil(extract(epoch from (date_trunc('minute', now()) + interval '1 minute' - now())))::int as reset_seconds,
-               false as revoked
+      sql`with ${this.gateSql(check, false)} select * from auth`,
+    );
+    return principalOf(rows[0], check);
+  }
+
+  /** The CTEs of `gateSql` for one bearer key, for a store to start its statement with. */
+  gate(key: string, adminOnly: boolean): KeyGate {
+    const check = this.check(key);
+    return { check, adminOnly, ctes: this.gateSql(check, adminOnly) };
+  }
+
+  /** A bearer key's public prefix and hash, or 401 for a key no stored key can match. */
+  check(key: string): KeyCheck {
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized('the API key is not valid');
+    const hash = hashKey(key);
+    return { prefix: prefixOf(key, hash), hash };
+  }
+
+  /**
+   * The authentication of `authenticate` as CTEs another statement can start with, so a request's
+   * key check, rate-limit count and its work are one statement and one round trip:
+   * - `auth`: one row for a known key (active or not) with what `principalOf` needs;
+   * - `caller`: the key's id and admin flag, one row only when the key is active, within its
+   *   rate limit and (with `adminOnly`) an admin key. Work that joins it does nothing otherwise.
+   */
+  gateSql(check: KeyCheck, adminOnly: boolean): SQL {
+    return sql`
+      u as (
+        update ${this.table} a set
+          last_used_at = now(),
+          rate_window_count = case when a.rate_window_start = date_trunc('minute', now())
+                                   then a.rate_window_count + 1 else 1 end,
+          rate_window_start = date_trunc('minute', now())
+        where a.key_prefix = ${check.prefix} and a.key_hash = ${check.hash}
+          and a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
+        returning a.id, a.key_hash, a.is_admin, a.rate_limit, a.rate_window_count
+      ), caller as (
+        select u.id, u.is_admin from u
+        where u.rate_window_count <= u.rate_limit ${adminOnly ? sql`and u.is_admin` : sql``}
+      ), auth as (
+        select true as key_active, u.id as key_id, u.key_hash, u.is_admin as key_admin, u.rate_limit as key_rate_limit,
+               u.rate_window_count as key_window_count,
+               ceil(extract(epoch from (date_trunc('minute', now()) + interval '1 minute' - now())))::int as key_reset_seconds,
+               false as key_revoked
         from u
         union all
         select false, k.id, k.key_hash, k.is_admin, k.rate_limit, 0, 0, k.revoked_at is not null
         from ${this.table} k
-        where k.key_prefix = ${prefix} and k.key_hash = ${hash} and not exists (select 1 from u)`,
-    );
-    const row = rows[0];
-    if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'utf8'), Buffer.from(hash, 'utf8'))) {
-      throw unauthorized('the API key is not valid');
-    }
-    if (!row.active)
-      throw unauthorized(row.revoked ? 'the API key has been revoked' : 'the API key has expired');
-    const limit = toNumber(row.rate_limit);
-    const count = toNumber(row.rate_window_count);
-    const resetSeconds = Math.max(1, toNumber(row.reset_seconds));
-    return {
-      apiKeyId: row.id,
-      prefix,
-      isAdmin: row.is_admin,
-      rate: { limit, remaining: Math.max(0, limit - count), resetSeconds, limited: count > limit },
-    };
+        where k.key_prefix = ${check.prefix} and k.key_hash = ${check.hash} and not exists (select 1 from u)
+      )`;
   }
 
   /** Creates a key and its ApiKeyCreated event in one statement; the plaintext is returned once. */

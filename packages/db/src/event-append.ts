@@ -39,6 +39,7 @@ export interface NewEvent {
 export interface JoinedEvent {
   stream: string | { kind: StreamKind; id: RowValue };
   event: RowBoundEvent;
+  /** Values, or columns of the row (the key a gated statement found: `fromRow('g.api_key_id')`). */
   metadata?: Record<string, unknown>;
 }
 
@@ -71,10 +72,22 @@ function checkStream(streamId: string, ord: number) {
   if (!streamId || streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
 }
 
+/** A JSON object of known values, with the row's columns merged in by the statement. */
+function mergeRow(known: Record<string, unknown>, bound: readonly [string, SQL][]): SQL {
+  const literal = sql`${JSON.stringify(known)}::jsonb`;
+  if (!bound.length) return literal;
+  return sql`${literal} || jsonb_build_object(${sql.join(
+    bound.map(([k, v]) => sql`${sql.raw(`'${k}'`)}, ${v}`),
+    sql`, `,
+  )})`;
+}
+
 export class EventAppender {
   constructor(
     private readonly table: PgTable,
     private readonly versions: Record<string, number>,
+    /** `stream_heads_locked` of migration 0001, schema-qualified. */
+    private readonly headsLocked: SQL,
   ) {}
 
   /** Validates an event and shapes it as a row: one bad payload and nothing is written. */
@@ -121,6 +134,27 @@ export class EventAppender {
   }
 
   /**
+   * `rows` with the heads read under a transaction-scoped advisory lock per stream (migration
+   * 0001): writers to one stream queue behind each other instead of racing, and each reads the
+   * head its predecessor left. It costs 10–25 % more than `rows` over many streams, so
+   * `appendAll` uses it only once a race was lost, or inside a caller's transaction.
+   */
+  serialisedRows(rows: readonly PreparedEvent[]): SQL {
+    return sql`
+      with x as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(ord int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+      ), h as (
+        select * from ${this.headsLocked}((select array_agg(x.stream_id) from x))
+      )
+      insert into ${this.table} ${COLUMNS}
+      select x.stream_id, h.head + row_number() over (partition by x.stream_id order by x.ord),
+             x.event_type, x.event_version, x.payload, x.metadata
+      from x join h on h.stream = x.stream_id
+      order by x.ord`;
+  }
+
+  /**
    * One event for every row of the CTE `from`. What is known here is validated now; the fields
    * bound to the row's columns are typed by their columns and merged into the payload in SQL.
    */
@@ -147,17 +181,20 @@ export class EventAppender {
     } else {
       stream = sql`${STREAM_PREFIXES[e.stream.kind]}::text || (${e.stream.id.expression})::text`;
     }
-    const literal = sql`${JSON.stringify(payload)}::jsonb`;
-    const payloadSql = bound.length
-      ? sql`${literal} || jsonb_build_object(${sql.join(
-          bound.map(([k, v]) => sql`${sql.raw(`'${k}'`)}, ${v}`),
-          sql`, `,
-        )})`
-      : literal;
+    const payloadSql = mergeRow(payload, bound);
+    const metadataKnown: Record<string, unknown> = {};
+    const metadataBound: [string, SQL][] = [];
+    for (const [key, value] of Object.entries(e.metadata ?? {})) {
+      if (!(value instanceof RowValue)) metadataKnown[key] = value;
+      else if (/^[A-Za-z]+$/.test(key)) metadataBound.push([key, value.expression]);
+      else throw new AppError('validation', `event 0 (${type}): metadata key ${key} is not a plain name`);
+    }
+    const metadataSql = mergeRow(metadataKnown, metadataBound);
     return sql`
       insert into ${this.table} ${COLUMNS}
       select s.stream_id, ${this.head(sql`s.stream_id`)} + row_number() over (partition by s.stream_id),
-             ${type}, ${this.versions[type] ?? 1}::int, s.payload, ${JSON.stringify(e.metadata ?? {})}::jsonb
-      from (select ${stream} as stream_id, ${payloadSql} as payload from ${sql.raw(from)}) s`;
+             ${type}, ${this.versions[type] ?? 1}::int, s.payload, s.metadata
+      from (select ${stream} as stream_id, ${payloadSql} as payload, ${metadataSql} as metadata
+            from ${sql.raw(from)}) s`;
   }
 }

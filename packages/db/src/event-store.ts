@@ -2,7 +2,7 @@ import { type DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/cor
 import { AppError, conflict } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import { EventAppender, type JoinedEvent, type NewEvent } from './event-append.ts';
+import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
@@ -59,10 +59,42 @@ interface EventRow {
 const COLUMNS = sql.raw(
   'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at',
 );
-const APPEND_RETRIES = 5;
+
+/**
+ * Streams this process recently lost an append race on. Appends to them skip the optimistic try
+ * (which would likely lose again and cost a round trip) for a few seconds. Bounded: when full,
+ * the oldest entries go first.
+ */
+class ContendedStreams {
+  private readonly until = new Map<string, number>();
+  constructor(
+    private readonly holdMs = 5000,
+    private readonly max = 1000,
+  ) {}
+
+  isHot(rows: readonly PreparedEvent[], now: number): boolean {
+    if (this.until.size === 0) return false;
+    for (const r of rows) {
+      const t = this.until.get(r.stream_id);
+      if (t === undefined) continue;
+      if (t > now) return true;
+      this.until.delete(r.stream_id);
+    }
+    return false;
+  }
+
+  mark(rows: readonly PreparedEvent[], now: number): void {
+    for (const r of rows) {
+      this.until.delete(r.stream_id);
+      this.until.set(r.stream_id, now + this.holdMs);
+      if (this.until.size > this.max) this.until.delete(this.until.keys().next().value!);
+    }
+  }
+}
 
 export class EventStore {
   private readonly table;
+  private readonly contended = new ContendedStreams();
   private readonly upcasters: Upcasters;
   private readonly currentVersions: Record<string, number>;
   private readonly appender: EventAppender;
@@ -74,7 +106,11 @@ export class EventStore {
     this.table = tablesFor(database.schema).events;
     this.upcasters = options.upcasters ?? {};
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
-    this.appender = new EventAppender(this.table, this.currentVersions);
+    this.appender = new EventAppender(
+      this.table,
+      this.currentVersions,
+      sql.raw(`"${database.schema}"."stream_heads_locked"`),
+    );
   }
 
   /**
@@ -107,15 +143,24 @@ export class EventStore {
     if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
       throw new AppError('validation', 'expectedVersion needs every event in one stream');
     }
-    const statement = sql`${this.appender.rows(rows, { expectedVersion })}
-      returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`;
-
     const executor = options.tx ?? this.database.db;
-    for (let attempt = 1; ; attempt++) {
+    // Without an expected version an append must not fail because another writer got there first.
+    // It tries the optimistic statement (one index probe per row, the cheapest) and, once it has
+    // lost a race, the serialising one, as often as it takes; a stream that lost a race recently
+    // goes straight to the serialising one. Inside a caller's transaction a lost race cannot be
+    // retried (the transaction is aborted), so it serialises from the start.
+    let serialise =
+      expectedVersion === undefined && (options.tx !== undefined || this.contended.isHot(rows, Date.now()));
+    for (;;) {
       try {
         const inserted = await executePrepared<
           Pick<EventRow, 'sequence' | 'stream_id' | 'stream_version' | 'tx_text' | 'stored_at'>
-        >(executor, 'gl_append', statement);
+        >(
+          executor,
+          serialise ? 'gl_append_locked' : 'gl_append',
+          sql`${serialise ? this.appender.serialisedRows(rows) : this.appender.rows(rows, { expectedVersion })}
+            returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`,
+        );
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
         }
@@ -136,10 +181,12 @@ export class EventStore {
       } catch (e) {
         if (!isUniqueViolation(e, 'events_stream_version_uq')) throw e;
         // Another writer took the same stream version first. With an expected version that is a
-        // conflict for the caller; inside a caller's transaction we cannot retry (it is aborted).
-        if (expectedVersion !== undefined || options.tx || attempt >= APPEND_RETRIES) {
+        // conflict for the caller, and so it is inside a caller's (now aborted) transaction.
+        if (expectedVersion !== undefined || options.tx) {
           throw conflict(`concurrent write to stream ${rows[0]!.stream_id}`);
         }
+        serialise = true;
+        this.contended.mark(rows, Date.now());
       }
     }
   }

@@ -229,6 +229,12 @@ export class FailedMessageStore {
         );
         if (g) {
           generationFailed = true;
+          // An attempt still running (its worker lost) ends with the generation, not open forever.
+          await tx.execute(sql`
+            update ${this.t.runs} set status = 'failed', completed_at = now(),
+                   duration_ms = greatest(0, round(extract(epoch from (now() - started_at)) * 1000))::int,
+                   error_type = 'DeadLettered', error_message = 'the message was dead-lettered while this attempt ran'
+            where generation_id = ${input.generationId} and status = 'running'`);
           events.push({
             streamId: streams.generation(input.generationId),
             event: {

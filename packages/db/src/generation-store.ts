@@ -8,6 +8,7 @@ import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { gateAdmits, type KeyAuthRow, type KeyGate, type Principal, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
@@ -125,12 +126,15 @@ export type Owner = { admin: true } | { admin: false; apiKeyId: string };
 
 export class GenerationStore implements GenerationRepository {
   readonly table: PgTable;
+  private readonly runs: PgTable;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    this.table = tablesFor(database.schema).generations;
+    const tables = tablesFor(database.schema);
+    this.table = tables.generations;
+    this.runs = tables.generationRuns;
   }
 
   private ownerFilter(owner: Owner): SQL {
@@ -172,7 +176,14 @@ export class GenerationStore implements GenerationRepository {
         select * from g`,
     );
     if (inserted) return { generation: toGenerationRecord(inserted), created: true };
+    return this.existing(input, tx);
+  }
 
+  /** The generation an insert that did nothing ran into: the original, or a conflict. */
+  private async existing(
+    input: CreateGenerationInput,
+    tx: Executor = this.database.db,
+  ): Promise<CreatedGeneration> {
     const [existing] = await rowsOf<GenerationRow>(
       tx.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
@@ -194,6 +205,74 @@ export class GenerationStore implements GenerationRepository {
     return { generation: toGenerationRecord(existing), created: false };
   }
 
+  /**
+   * `create` for the caller of a bearer key, authentication included: the key check, its
+   * rate-limit count, the generation and its event are one statement, one round trip. The owner is
+   * the key's id as the database found it (`input.apiKeyId` is ignored). Nothing is written unless
+   * the key may act (`gateAdmits`); the principal comes back either way for the edge to judge. An
+   * insert that ran into an existing id or idempotency key costs a second round trip.
+   */
+  async createAs(
+    input: CreateGenerationInput,
+    gate: KeyGate,
+  ): Promise<{ principal: Principal; created?: CreatedGeneration }> {
+    const r = input.request;
+    // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
+    const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(
+      this.database.db,
+      'gl_create_as',
+      sql`
+        with ${gate.ctes}, g as (
+          insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+          select ${input.id}::uuid, caller.id, ${r.name}::text, ${r.prompt}::text, ${r.negativePrompt ?? null}::text,
+                 ${r.model}::text, ${r.width}::int, ${r.height}::int, ${r.steps}::int, ${r.guidance}::real,
+                 ${r.seed ?? null}::int, ${input.idempotencyKey}::text, ${input.requestHash}::text,
+                 ${input.enqueued ? sql`now()` : sql`null::timestamptz`}
+          from caller
+          on conflict do nothing
+          returning ${GENERATION_COLUMNS}
+        ), e as (${this.events.appendForEach('g', {
+          stream: streams.generation(input.id),
+          event: {
+            type: 'GenerationRequested',
+            generationId: input.id,
+            apiKeyId: fromRow('g.api_key_id'),
+            request: r,
+            idempotencyKey: input.idempotencyKey,
+            source: input.source,
+          },
+          metadata: { ...input.metadata, apiKeyId: fromRow('g.api_key_id') },
+        })})
+        select auth.*, g.* from auth left join g on true`,
+    );
+    const principal = principalOf(row, gate.check);
+    if (!gateAdmits(gate, principal)) return { principal };
+    if (row?.id)
+      return { principal, created: { generation: toGenerationRecord(row as GenerationRow), created: true } };
+    return { principal, created: await this.existing({ ...input, apiKeyId: principal.apiKeyId }) };
+  }
+
+  /**
+   * `get` for the caller of a bearer key, authentication included (one statement): an admin key
+   * sees any generation, another key its own. `generation` is undefined when there is none to see.
+   */
+  async getAs(id: string, gate: KeyGate): Promise<{ principal: Principal; generation?: GenerationRecord }> {
+    const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(
+      this.database.db,
+      'gl_get_as',
+      sql`
+        with ${gate.ctes}, g as (
+          select ${GENERATION_COLUMNS} from ${this.table} x
+          where x.id = ${id}::uuid
+            and exists (select 1 from caller where caller.is_admin or x.api_key_id = caller.id)
+        )
+        select auth.*, g.* from auth left join g on true`,
+    );
+    const principal = principalOf(row, gate.check);
+    return { principal, generation: row?.id ? toGenerationRecord(row as GenerationRow) : undefined };
+  }
+
   async get(
     id: string,
     owner: Owner = { admin: true },
@@ -208,8 +287,9 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Cancels a pending or running generation with its event in one statement. A running attempt
-   * that finishes later finds the generation cancelled and records nothing.
+   * Cancels a pending or running generation with its event in one statement. The run of an attempt
+   * in progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
+   * finishing it later finds the generation cancelled and records nothing.
    */
   async cancel(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<GenerationRecord> {
     const [row] = await rowsOf<GenerationRow & { previous: string }>(
@@ -218,9 +298,20 @@ export class GenerationStore implements GenerationRepository {
           update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
           where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
           returning ${GENERATION_COLUMNS}
+        ), run as (
+          update ${this.runs} r set status = 'failed', completed_at = now(),
+                 duration_ms = greatest(0, round(extract(epoch from (now() - r.started_at)) * 1000))::int,
+                 error_type = 'Cancelled', error_message = 'the generation was cancelled while this attempt ran'
+          from g where r.generation_id = g.id and r.status = 'running'
+          returning r.attempt
         ), e as (${this.events.appendForEach('g', {
           stream: streams.generation(id),
-          event: { type: 'GenerationCancelled', generationId: id, model: fromRow('g.model') },
+          event: {
+            type: 'GenerationCancelled',
+            generationId: id,
+            model: fromRow('g.model'),
+            attempt: fromRow('(select max(attempt) from run)'),
+          },
           metadata,
         })})
         select * from g`),
@@ -249,22 +340,30 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Pending generations that need their message (re-)sent: the send failed (not enqueued, older
-   * than `notEnqueuedFor`), or it was marked sent but nothing ever picked it up within
-   * `stalePendingFor` (the process died between commit and send). The worker is idempotent, so a
-   * duplicate send costs a little work and never a second result.
+   * Unfinished generations whose message may be lost and is (re-)sent: the send failed (not
+   * enqueued, older than `notEnqueuedBefore`); pending — before or after failed attempts — with
+   * nothing sent or changed since `staleBefore` (the process died between commit and send, or the
+   * message was lost); running under an attempt started, and nothing sent, before
+   * `runningStaleBefore` (its worker is gone; the worker takes a stale attempt over). A message
+   * merely still in flight is redelivered before these thresholds pass when they exceed the
+   * queue's visibility timeout; and if not, the worker's guards still admit one completion only.
    */
   async findUnsent(options: {
     notEnqueuedBefore: Date;
     staleBefore: Date;
+    runningStaleBefore?: Date;
     limit: number;
   }): Promise<GenerationRecord[]> {
+    const stale = options.staleBefore.toISOString();
+    const runningStale = (options.runningStaleBefore ?? options.staleBefore).toISOString();
     const rows = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
-        where status = 'pending'
-          and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
-               or (attempts = 0 and enqueued_at < ${options.staleBefore.toISOString()}::timestamptz))
+        where (status = 'pending'
+               and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
+                    or greatest(enqueued_at, updated_at) < ${stale}::timestamptz))
+           or (status = 'running'
+               and greatest(coalesce(enqueued_at, created_at), updated_at) < ${runningStale}::timestamptz)
         order by created_at limit ${options.limit}`),
     );
     return rows.map(toGenerationRecord);

@@ -18,9 +18,8 @@ export function runtimeChecks(
   const { generatorUrl } = resolveWorkerConfig(env);
   return async () => {
     const queue: HealthCheck = pipeline
-      ? (() => {
-          const main = pipeline.main.stats();
-          const dead = pipeline.deadLetter.stats();
+      ? await (async () => {
+          const [main, dead] = await Promise.all([pipeline.main.stats(), pipeline.deadLetter.stats()]);
           return {
             status: 'Healthy',
             detail: `${queueDescription}: ${main.visible} waiting, ${main.inFlight} in flight, ${dead.total} in the dead-letter queue`,

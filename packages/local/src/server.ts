@@ -43,7 +43,11 @@ export interface LocalServer {
   pipeline: LocalPipeline | undefined;
   /** Where accepted work goes, for the start-up banner. */
   queueDescription: string;
-  close(): Promise<void>;
+  /**
+   * Stops serving, then the pipeline. With `graceMs`, the batch in hand gets that long to finish;
+   * what is unfinished then goes back to the queue and is taken up at the next start.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const LocalEnv = z.object({
@@ -115,14 +119,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       adminKey,
       pipeline,
       queueDescription,
-      close: () =>
+      close: (closeOptions = {}) =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             // Keep-alive connections would hold close() open; in-flight requests finish first.
             (server as import('node:http').Server).closeIdleConnections?.();
           });
-          await pipeline?.stop();
+          await pipeline?.stop({ graceMs: closeOptions.graceMs });
           if (owned) await database.close();
         })()),
     };

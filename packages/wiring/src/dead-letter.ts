@@ -1,7 +1,11 @@
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import type { Logger } from '@genledger/core/ports/logger';
-import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import {
+  deadLetterRecord,
+  sourceQueueReceives,
+} from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
@@ -12,15 +16,18 @@ import { linkedEnvironment } from './linked-environment.ts';
 export interface DeadLetterDeps {
   store: Pick<FailedMessageStore, 'ingest'>;
   logger: Logger;
+  /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
+  maxReceiveCount?: number;
 }
 
 export const deadLetterDeps = (database: Database, env: NodeJS.ProcessEnv = process.env): DeadLetterDeps => ({
   store: new FailedMessageStore(database, new EventStore(database)),
   logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+  maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
 });
 
 /** One DLQ record as a dead-lettering; a record without what SQS always sends fails on its own. */
-export function recordOf(record: SQSRecord) {
+export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
   if (!record.attributes || typeof record.attributes !== 'object')
     throw new Error('the SQS record has no attributes');
   if (!record.eventSourceARN) throw new Error('the SQS record has no eventSourceARN');
@@ -28,7 +35,10 @@ export function recordOf(record: SQSRecord) {
   return deadLetterRecord({
     messageId: record.messageId,
     body: record.body,
-    receiveCount: Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+    receiveCount: sourceQueueReceives(
+      Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+      maxReceiveCount,
+    ),
     queue: record.eventSourceARN,
     // SQS names the queue the message failed on; the DLQ itself is only where it landed.
     sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,
@@ -50,7 +60,7 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
     }
     return settleBatch(
       event.Records,
-      async (r) => ready.store.ingest(recordOf(r)),
+      async (r) => ready.store.ingest(recordOf(r, ready.maxReceiveCount)),
       (record, error) =>
         ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
     );

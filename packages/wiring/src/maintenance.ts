@@ -1,4 +1,5 @@
 import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -85,6 +86,7 @@ export function maintenanceDeps(
     ...(env.MAINTENANCE_RESEND_AFTER_S !== undefined
       ? { notEnqueuedAfterMs: env.MAINTENANCE_RESEND_AFTER_S * 1000 }
       : {}),
+    ...resolveMaintenanceConfig(options.env ?? process.env),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Principal } from '@genledger/db/api-key-store';
+import type { KeyGate, Principal } from '@genledger/db/api-key-store';
 import type { Owner } from '@genledger/db/generation-store';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
@@ -23,8 +23,21 @@ export interface RouteContext<P, Q, B> {
   owner: Owner;
   requestId: string;
   header(name: string): string | undefined;
+  /**
+   * Routes with `keyInStatement` only: the bearer key's check for the handler's own statement,
+   * and `accept`, which the handler must call with the principal that statement found (it sets the
+   * rate-limit headers and throws 429/403). `authenticate` is the plain check, for a handler that
+   * turns a request away before any statement of its own (a 404 still needs a valid key first).
+   */
+  key?: KeyContext;
   /** What stores record as event metadata: who and which request, never the key itself. */
   metadata: Record<string, unknown>;
+}
+
+export interface KeyContext {
+  gate: KeyGate;
+  accept(principal: Principal): void;
+  authenticate(): Promise<Principal>;
 }
 
 export interface ResponseSpec {
@@ -51,6 +64,12 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   summary: string;
   tag: string;
   access: Access;
+  /**
+   * The handler authenticates inside its own statement (`ctx.key`), so the request costs one round
+   * trip instead of two. Inputs are validated before any database work; when they are invalid the
+   * key is checked first anyway, so 401, 429 and 403 still come before 400.
+   */
+  keyInStatement?: boolean;
   /** False for the routes that must answer while the schema is behind (health, the document). */
   gated?: boolean;
   params?: z.ZodType<P>;

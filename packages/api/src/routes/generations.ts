@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { notFound, validationError } from '@genledger/core/errors';
+import type { NewGeneration } from '@genledger/core/ports/generation-repository';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import type {
   GenerationFilter,
@@ -36,6 +37,7 @@ export const createGeneration = route({
   summary: 'Submit a generation request',
   tag: 'generations',
   access: 'key',
+  keyInStatement: true,
   body: GenerationRequest,
   requestHeaders: [
     {
@@ -52,11 +54,21 @@ export const createGeneration = route({
     409: { description: 'Idempotency-Key already used with another body' },
   },
   async handler(ctx) {
+    const key = ctx.key!;
+    // The use case's repository, for this caller: its insert carries the key check (one round trip).
+    const generations = {
+      create: async (input: NewGeneration) => {
+        const { principal, created } = await ctx.deps.generations.createAs(input, key.gate);
+        key.accept(principal);
+        return created!;
+      },
+      markNotEnqueued: (ids: readonly string[]) => ctx.deps.generations.markNotEnqueued(ids),
+    };
     const { generation, created } = await submitGeneration(
-      { generations: ctx.deps.generations, queue: ctx.deps.queue, logger: ctx.deps.logger },
+      { generations, queue: ctx.deps.queue, logger: ctx.deps.logger },
       {
         body: ctx.body,
-        apiKeyId: ctx.principal!.apiKeyId,
+        apiKeyId: null, // the statement takes the owner from the key it checks
         idempotencyKey: ctx.header('idempotency-key') ?? null,
         metadata: ctx.metadata,
       },
@@ -79,15 +91,21 @@ export const getGeneration = route({
   summary: 'One generation (own, or any for an admin key)',
   tag: 'generations',
   access: 'key',
+  keyInStatement: true,
   params: IdParam,
   responses: {
     200: { description: 'The generation', schema: GenerationRecord },
     404: { description: 'Not found' },
   },
   async handler(ctx) {
-    const id = generationId(ctx.params.id);
-    const g = await ctx.deps.generations.get(id, ctx.owner);
-    if (!g) throw notFound(`generation ${id} not found`);
+    const key = ctx.key!;
+    if (!isUuid(ctx.params.id)) {
+      await key.authenticate();
+      throw notFound(`generation ${ctx.params.id} not found`);
+    }
+    const { principal, generation: g } = await ctx.deps.generations.getAs(ctx.params.id, key.gate);
+    key.accept(principal);
+    if (!g) throw notFound(`generation ${ctx.params.id} not found`);
     return { status: 200, body: g };
   },
 });
