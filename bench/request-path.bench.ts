@@ -17,6 +17,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Hono } from 'hono';
 import pg from 'pg';
 import { benchDatabase } from './support/bench-database.ts';
+import { postgresCpuMs } from './support/postgres-cpu.ts';
 
 const BODY = JSON.stringify({ prompt: 'a lighthouse at dusk, oil painting', model: 'sdxl', steps: 30 });
 
@@ -96,6 +97,14 @@ export default async function requestPathBench() {
 
     // Whole requests in-process (no HTTP server, no socket): Node CPU per request.
     const n = 1500;
+    // Postgres CPU per request, for requests/s per database core (docs/scale.md).
+    const pgMicros = async (fn: () => unknown) => {
+      const before = postgresCpuMs(server.port);
+      for (let i = 0; i < 3000; i++) await fn();
+      return Number((((postgresCpuMs(server.port) - before) * 1000) / 3000).toFixed(1));
+    };
+    const pgPost = await pgMicros(() => post());
+    const pgGet = await pgMicros(get);
     const wholePost = await cpuPerCall(n, () => post());
     const wholePostLogged = await cpuPerCall(n, () => post(appLogging));
     const wholeGet = await cpuPerCall(n, get);
@@ -156,6 +165,7 @@ export default async function requestPathBench() {
         bareInsertPgOnly: barePost,
         bareSelectPgOnly: bareGet,
       },
+      postgresCpuMicrosPerRequest: { post: pgPost, getById: pgGet },
       stageMicros: {
         routingHono: routing,
         requestObject,
@@ -170,6 +180,7 @@ export default async function requestPathBench() {
     console.log(
       [
         `Node CPU per request, in-process through app.fetch (no socket): POST ${wholePost} µs (${wholePostLogged} µs with the info log line), GET /generations/:id ${wholeGet} µs; bare pg INSERT ${barePost} µs, SELECT by id ${bareGet} µs`,
+        `Postgres CPU per request (fsync off): POST ${pgPost} µs, GET /generations/:id ${pgGet} µs`,
         `stages (µs per call): routing ${routing}, Request object ${requestObject}, JSON.parse ${bodyParse}, zod validation ${validation}, key-gate SQL parts ${gate}, reply JSON ${serialise}, log line ${logLine}, Lambda adapter both ways ${adapter}`,
       ].join('\n'),
     );

@@ -42,7 +42,8 @@ function recordStatements() {
 }
 
 export default async function scaleBench() {
-  const { server, database, stop } = await benchDatabase('bench_scale', 4);
+  // No statement timeout: loading a million rows in one statement takes longer than a request may.
+  const { server, database, stop } = await benchDatabase('bench_scale', 4, 0);
   const statements = recordStatements();
   const raw = new pg.Client({ connectionString: server.url });
   await raw.connect();
@@ -65,8 +66,8 @@ export default async function scaleBench() {
     const grow = async (target: number) => {
       const started = performance.now();
       const G = target / 10;
-      for (let from = generations + 1; from <= G; from += 200_000) {
-        const to = Math.min(G, from + 199_999);
+      for (let from = generations + 1; from <= G; from += 100_000) {
+        const to = Math.min(G, from + 99_999);
         await database.db.execute(sql`
           insert into ${t('generations')} (id, api_key_id, name, prompt, model, status, created_at, updated_at,
                                           started_at, completed_at, duration_ms, attempts, enqueued_at, output_path)
@@ -102,8 +103,8 @@ export default async function scaleBench() {
           order by g, v`);
       }
       const F = target / 10;
-      for (let from = failed + 1; from <= F; from += 200_000) {
-        const to = Math.min(F, from + 199_999);
+      for (let from = failed + 1; from <= F; from += 100_000) {
+        const to = Math.min(F, from + 99_999);
         await database.db.execute(sql`
           insert into ${t('failed_messages')} (id, status, message_id, message_type, generation_id, model, body, attributes,
                             first_failed_at, last_failed_at, attempt_count, status_changed_at, last_error_type, last_error_message)

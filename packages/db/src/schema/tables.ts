@@ -162,6 +162,29 @@ export function defineTables(schemaName: string) {
     ],
   );
 
+  // Events moved out of `events` by `EventStore.archive`: every event of a stream but its latest,
+  // once every projection has passed it. `events` stays the size of the recent past, whatever
+  // the history; stream reads and rebuilds read both tables.
+  const eventsArchive = s.table(
+    'events_archive',
+    {
+      sequence: bigint('sequence', { mode: 'number' }).primaryKey(),
+      streamId: varchar('stream_id', { length: 200 }).notNull(),
+      streamVersion: integer('stream_version').notNull(),
+      eventType: varchar('event_type', { length: 100 }).notNull(),
+      eventVersion: smallint('event_version').notNull(),
+      payload: jsonb('payload').notNull(),
+      metadata: jsonb('metadata').notNull(),
+      txId: xid8('tx_id').notNull(),
+      storedAt: ts('stored_at').notNull(),
+      archivedAt: ts('archived_at').notNull().defaultNow(),
+    },
+    (t) => [
+      uniqueIndex('events_archive_stream_version_uq').on(t.streamId, t.streamVersion),
+      index('events_archive_tx_sequence_idx').on(t.txId, t.sequence),
+    ],
+  );
+
   const checkpoints = s.table('checkpoints', {
     name: varchar('name', { length: 100 }).primaryKey(),
     txId: xid8('tx_id').notNull().default(sql`'0'::xid8`),
@@ -304,6 +327,7 @@ export function defineTables(schemaName: string) {
     generations,
     generationRuns,
     events,
+    eventsArchive,
     checkpoints,
     dailyGenerationStats,
     settings,
