@@ -9,7 +9,7 @@ import { silentLogger } from '@genledger/core/ports/logger';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { createWorkerHandler } from '@genledger/functions/worker';
+import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
 import { countRoundTrips } from '../test/support/round-trips.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';

@@ -2,9 +2,9 @@ import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
+import { createApiHandler } from '@genledger/wiring/api';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../functions/api.ts';
 import { apiGatewayEvent } from './support/apigw-event.ts';
 import { uniqueSchema, useDatabases } from './support/databases.ts';
 

@@ -1,8 +1,8 @@
-import { linkedEnvironment } from '@genledger/core/config/linked-resources';
 import { openDatabase } from '@genledger/db/connect';
 import { rowsOf } from '@genledger/db/executor';
 import { isStaleConnectionError, lambdaDatabase, retryStaleStatements } from '@genledger/db/lambda-database';
-import { runMigration } from '@genledger/functions/migrate';
+import { linkedEnvironment } from '@genledger/wiring/linked-environment';
+import { runMigration } from '@genledger/wiring/migration';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -11,51 +11,47 @@ import { uniqueSchema, useDatabases } from './support/databases.ts';
 const dbs = useDatabases();
 
 describe('linked SST resources', () => {
-  const env = {
-    SST_RESOURCE_DatabaseUrl: JSON.stringify({ value: 'postgres://pooled.example/db' }),
-    SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: 'postgres://direct.example/db' }),
-    SST_RESOURCE_Queue: JSON.stringify({ url: 'https://sqs.example/q' }),
-    SST_RESOURCE_AdminApiKey: JSON.stringify({ value: 'k'.repeat(40) }),
+  const resources = {
+    DatabaseUrl: { type: 'sst.sst.Secret', value: 'postgres://pooled.example/db' },
+    DatabaseDirectUrl: { type: 'sst.sst.Secret', value: 'postgres://direct.example/db' },
+    Queue: { type: 'sst.aws.Queue', url: 'https://sqs.example/q' },
+    AdminApiKey: { type: 'sst.sst.Secret', value: 'k'.repeat(40) },
   };
 
   it('become the plain variables the code reads; the migrator gets the direct URL', () => {
-    expect(linkedEnvironment(env)).toMatchObject({
+    expect(linkedEnvironment({}, 'function', resources)).toMatchObject({
       DATABASE_URL: 'postgres://pooled.example/db',
       QUEUE_URL: 'https://sqs.example/q',
       ADMIN_API_KEY: 'k'.repeat(40),
     });
-    expect(linkedEnvironment(env, 'migrate')).toMatchObject({ DATABASE_URL: 'postgres://direct.example/db' });
-    expect(linkedEnvironment(env, 'migrate').QUEUE_URL).toBeUndefined();
+    expect(linkedEnvironment({}, 'migrate', resources)).toMatchObject({
+      DATABASE_URL: 'postgres://direct.example/db',
+    });
+    expect(linkedEnvironment({}, 'migrate', resources).QUEUE_URL).toBeUndefined();
   });
 
-  it('never override a plainly set variable, and say which one is broken', () => {
-    expect(linkedEnvironment({ ...env, DATABASE_URL: 'postgres://override/db' }).DATABASE_URL).toBe(
-      'postgres://override/db',
-    );
-    expect(() => linkedEnvironment({ SST_RESOURCE_DatabaseUrl: '{nope' })).toThrow(
-      'SST_RESOURCE_DatabaseUrl: not JSON',
-    );
+  it('never override a plainly set variable', () => {
+    expect(
+      linkedEnvironment({ DATABASE_URL: 'postgres://override/db' }, 'function', resources).DATABASE_URL,
+    ).toBe('postgres://override/db');
   });
 });
 
 describe('the migration function under SST configuration', () => {
   it('migrates through the linked direct URL, ensures the admin key once, and is a no-op the second time', async () => {
     const schema = uniqueSchema('deploy');
-    const env = {
-      DB_SCHEMA: schema,
-      SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: dbs.server().url }),
-      SST_RESOURCE_AdminApiKey: JSON.stringify({ value: `deploy-admin-key-${'z'.repeat(30)}` }),
+    const env = { DB_SCHEMA: schema };
+    const resources = {
+      DatabaseDirectUrl: { value: dbs.server().url },
+      AdminApiKey: { value: `deploy-admin-key-${'z'.repeat(30)}` },
     };
-    const first = await runMigration(env);
+    const first = await runMigration(env, resources);
     expect(first.applied.length).toBeGreaterThan(0);
     expect(first.adminKey).toBe('created');
-    const second = await runMigration(env);
+    const second = await runMigration(env, resources);
     expect(second).toMatchObject({ applied: [], adminKey: 'present' });
     await expect(
-      runMigration({
-        DB_SCHEMA: schema,
-        SST_RESOURCE_DatabaseDirectUrl: JSON.stringify({ value: 'postgres://u:p@127.0.0.1:1/x' }),
-      }),
+      runMigration({ DB_SCHEMA: schema }, { DatabaseDirectUrl: { value: 'postgres://u:p@127.0.0.1:1/x' } }),
     ).rejects.toThrow(/cannot reach the database at postgres:\/\/u@127\.0\.0\.1:1\/x/);
   });
 });

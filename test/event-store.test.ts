@@ -173,7 +173,12 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
       ['GenerationCancelled', 2, 2],
     ]);
     // The model came from the generation's row, not from the caller.
-    expect(stream[1]!.event).toEqual({ type: 'GenerationCancelled', generationId: id, model: 'flux' });
+    expect(stream[1]!.event).toEqual({
+      type: 'GenerationCancelled',
+      generationId: id,
+      model: 'flux',
+      attempt: null,
+    });
     expect(stream[1]!.metadata).toEqual({ requestId: 'r9' });
 
     // What the caller supplies is validated before the statement exists.

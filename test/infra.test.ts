@@ -1,94 +1,16 @@
 // Evaluates sst.config.ts with SST's globals replaced by recorders: the wiring is checked here,
 // without AWS. `npm run typecheck:infra` checks the same file against SST's real types.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { evaluateSstConfig, loadSstConfig, type SstConfig } from '@genledger/sim/config-recorder';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-interface Recorded {
-  kind: string;
-  name: string;
-  args: Record<string, any>;
-  opts?: Record<string, any>;
-}
-
-let recorded: Recorded[] = [];
-const output = (value: string) => ({ value, apply: <T>(fn: (v: string) => T) => fn(value) });
-const record = (kind: string) =>
-  class {
-    name: string;
-    arn: string;
-    url: string;
-    id: string;
-    password: string;
-    /** Stands in for a Pulumi Output<string>: what `$interpolate` and `.apply` need. */
-    host: { value: string; apply<T>(fn: (v: string) => T): T };
-    nodes: Record<string, unknown> = {};
-    constructor(name: string, args: Record<string, any> = {}, opts?: Record<string, any>) {
-      recorded.push({ kind, name, args, opts });
-      this.name = `${name}.name`;
-      this.arn = `${name}.arn`;
-      this.url = `${name}.url`;
-      this.id = `${name}.id`;
-      this.password = `${name}.password`;
-      this.host = output(`ep-${name.toLowerCase()}-123.eu-central-1.aws.neon.tech`);
-    }
-    subscribe(subscriber: Record<string, any>, args: Record<string, any>, opts?: Record<string, any>) {
-      recorded.push({
-        kind: 'Subscription',
-        name: this.name.replace('.name', ''),
-        args: { subscriber, ...args },
-        opts,
-      });
-    }
-    route(path: string, target: unknown) {
-      recorded.push({ kind: 'Route', name: path, args: { target } });
-    }
-  };
-
-const g = globalThis as Record<string, any>;
-type Config = { app(input: { stage: string }): Record<string, any>; run(): Promise<Record<string, any>> };
-let config: Config;
+let config: SstConfig;
 
 beforeAll(async () => {
-  g.$config = (c: Config) => c;
-  g.sst = {
-    Secret: record('Secret'),
-    Linkable: record('Linkable'),
-    aws: {
-      Queue: record('Queue'),
-      Function: record('Function'),
-      ApiGatewayV2: record('ApiGatewayV2'),
-      CronV2: record('CronV2'),
-    },
-  };
-  g.aws = { lambda: { Invocation: record('Invocation') } };
-  g.neon = {
-    Branch: record('neon.Branch'),
-    Endpoint: record('neon.Endpoint'),
-    Role: record('neon.Role'),
-    Database: record('neon.Database'),
-  };
-  g.$interpolate = (parts: TemplateStringsArray, ...values: unknown[]) =>
-    parts.reduce((out, part, i) => {
-      const v = values[i - 1] as { value?: string } | string;
-      return out + (typeof v === 'object' && v?.value !== undefined ? v.value : String(v)) + part;
-    });
-  // Imported by a computed path so the app's typecheck does not follow sst.config.ts into SST's
-  // generated platform types (`npm run typecheck:infra` checks those).
-  const path = '../sst.config.ts';
-  config = ((await import(/* @vite-ignore */ path)) as { default: Config }).default;
+  config = await loadSstConfig();
 });
 
-async function evaluate(dev = false, stage = 'production') {
-  recorded = [];
-  g.$dev = dev;
-  g.$app = { name: 'genledger', stage };
-  const outputs = await config.run();
-  return {
-    outputs,
-    find: (kind: string, name?: string) =>
-      recorded.filter((r) => r.kind === kind && (!name || r.name === name)),
-  };
-}
+const evaluate = (dev = false, stage = 'production') => evaluateSstConfig(config, { dev, stage });
 
 const handlerFile = (handler: string) => `${handler.replace(/\.handler$/, '')}.ts`;
 
@@ -166,12 +88,57 @@ describe('sst.config.ts', () => {
     expect(secretNames(migrator!.args.link)).toEqual(['AdminApiKey', 'DatabaseDirectUrl']);
     expect(migrator!.args.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }]);
     const [api] = find('Function', 'ApiFunction');
+    expect(api!.args.copyFiles).toEqual([
+      { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
+    ]);
     expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Queue']);
     for (const f of find('Function'))
       expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);
     expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);
     const [cron] = find('CronV2');
     expect(cron!.args.schedule).toBe('rate(1 minute)');
+  });
+
+  describe('operability', () => {
+    afterEach(() => {
+      delete process.env.WORKER_MAX_CONCURRENCY;
+      delete process.env.ALARM_EMAIL;
+    });
+    const concurrency = (find: (kind: string, name?: string) => { args: Record<string, any> }[]) =>
+      find('Subscription', 'Queue')[0]!.args.transform.eventSourceMapping.scalingConfig.maximumConcurrency;
+
+    it('bounds the worker mapping’s concurrency: 10 unless WORKER_MAX_CONCURRENCY says otherwise', async () => {
+      expect(concurrency((await evaluate()).find)).toBe(10);
+      process.env.WORKER_MAX_CONCURRENCY = '25';
+      expect(concurrency((await evaluate()).find)).toBe(25);
+      process.env.WORKER_MAX_CONCURRENCY = '1';
+      await expect(evaluate()).rejects.toThrow(/WORKER_MAX_CONCURRENCY: must be an integer from 2 to 1000/);
+    });
+
+    it('alarms on any dead-lettered message and on worker errors, e-mailed only when ALARM_EMAIL is set', async () => {
+      const { find } = await evaluate();
+      const [dlq] = find('cloudwatch.MetricAlarm', 'DeadLetterQueueDepth');
+      expect(dlq!.args).toMatchObject({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: 'DeadLetterQueue.queueName' },
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 0,
+        alarmActions: ['Alarms.arn'],
+      });
+      const [errors] = find('cloudwatch.MetricAlarm', 'WorkerErrors');
+      expect(errors!.args).toMatchObject({
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: 'QueueSubscriber.name' },
+        threshold: 0,
+      });
+      expect(find('sns.TopicSubscription')).toEqual([]);
+
+      process.env.ALARM_EMAIL = 'ops@example.com';
+      const [sub] = (await evaluate()).find('sns.TopicSubscription');
+      expect(sub!.args).toEqual({ topic: 'Alarms.arn', protocol: 'email', endpoint: 'ops@example.com' });
+    });
   });
 
   describe('per-stage Neon branches (NEON_PROJECT_ID)', () => {

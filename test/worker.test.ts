@@ -5,7 +5,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { createWorkerHandler } from '@genledger/functions/worker';
+import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';

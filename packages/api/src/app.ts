@@ -331,6 +331,22 @@ export function createApp(deps: AppDeps) {
       });
     return c.body(await openApi, 200, { 'Content-Type': 'application/json' });
   });
+  // The operator console: its own sub-app (HTML, cookies, CSRF), loaded on its first request so
+  // that cold starts serving the JSON API never load its pages.
+  let consoleApp: Promise<{ fetch(req: Request): Response | Promise<Response> }> | undefined;
+  const serveConsole = async (c: Context<Env>) => {
+    if (!deps.console) return c.notFound();
+    consoleApp ??= import('./console/index.tsx')
+      .then(({ createConsole }) => createConsole(deps))
+      .catch((e: unknown) => {
+        consoleApp = undefined;
+        throw e;
+      });
+    return (await consoleApp).fetch(c.req.raw);
+  };
+  app.get('/', (c) => c.redirect('/console/', 302));
+  app.all('/console', serveConsole);
+  app.all('/console/*', serveConsole);
   for (const spec of ROUTES) {
     if (spec === healthRoute || spec === openApiRoute) continue;
     const handler = (c: Context<Env>) => run(spec, c);

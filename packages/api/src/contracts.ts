@@ -3,6 +3,7 @@ import {
   GENERATION_STATUSES,
   GenerationRecord,
   GenerationRequest,
+  RUN_STATUSES,
 } from '@genledger/core/contracts/generation';
 import { SETTING_KEYS } from '@genledger/core/contracts/settings';
 import * as z from 'zod';
@@ -61,7 +62,7 @@ export const GenerationRun = z.object({
   attempt: z.int(),
   messageId: z.string().nullable(),
   receiveCount: z.int().nullable(),
-  status: z.enum(['running', 'completed', 'failed']),
+  status: z.enum(RUN_STATUSES),
   startedAt: isoOut,
   completedAt: isoOut.nullable(),
   durationMs: z.int().nullable(),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
@@ -6,7 +7,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { checkHealth, type HealthReport } from '@genledger/db/health';
+import { checkHealth, type HealthCheck, type HealthReport } from '@genledger/db/health';
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import { CursorCodec } from './cursor.ts';
@@ -27,6 +28,17 @@ export interface AppDeps {
   queue: Queue;
   logger: Logger;
   cursors: CursorCodec;
+  /**
+   * What the operator console (`/console`) needs beyond the stores: the database for its
+   * read-only overview queries, and the key its session cookies and CSRF tokens are signed with.
+   * Absent: the console answers 404.
+   */
+  console?: {
+    database: Pick<Database, 'db' | 'schema'>;
+    sessionSecret: string;
+    /** Checks the overview shows beside the database's (queue, generator backend), when the runtime has them. */
+    checks?: () => Promise<Record<string, HealthCheck>>;
+  };
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }
@@ -52,5 +64,14 @@ export function depsFromDatabase(database: Database, options: DepsOptions): AppD
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    console: { database, sessionSecret: consoleSessionSecret(options.cursorSecret) },
   };
 }
+
+/**
+ * The console's signing key, derived from the cursor secret (CURSOR_SECRET, or what is derived
+ * from DATABASE_URL): every instance of a deployment agrees on it with no extra secret to manage,
+ * and a session cookie can never be replayed as a cursor or the other way round.
+ */
+export const consoleSessionSecret = (cursorSecret: string) =>
+  createHmac('sha256', cursorSecret).update('genledger-console-session').digest('hex');

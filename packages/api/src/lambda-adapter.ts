@@ -1,25 +1,68 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /**
- * API Gateway HTTP API (payload v2) event → web Request, and Response → result. Small on purpose:
- * `hono/aws-lambda` is deprecated upstream, and the app only needs the standard Request/Response.
+ * API Gateway HTTP API (payload 2.0) event → web Request, and Response → result. Kept over
+ * `hono/aws-lambda`'s `handle` because it is correct where `handle` is not (docs/http.md: paths
+ * with an encoded `#` or `?`, header values above U+00FF, events that are not payload 2.0).
  */
+
+/** Why an event could not become a request: answered 400 problem+json, never thrown to API Gateway. */
+export class UnusableEventError extends Error {}
+
+/**
+ * `rawPath` arrives percent-decoded. Pasted into a URL as it is, a decoded `#` or `?` would end
+ * the path there (`/settings/a%23x` would reach `/settings/a`); `%` itself is escaped first so a
+ * decoded `%2F` stays the literal it was. Everything else the URL parser escapes on its own.
+ */
+export const pathLiteral = (rawPath: string): string =>
+  rawPath.replaceAll('%', '%25').replaceAll('#', '%23').replaceAll('?', '%3F');
+
+/**
+ * Header values are bytes; API Gateway hands them over as UTF-8 text. `Headers` accepts only
+ * ByteStrings (≤ U+00FF), so a value like `€` or CJK text is given as its UTF-8 bytes read as
+ * Latin-1 — exactly what a Node HTTP server hands the app for the same request locally.
+ */
+const byteString = (value: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ByteString range is the point
+  /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+
 export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
+  const http = event?.requestContext?.http;
+  if (!http || typeof http.method !== 'string' || typeof event.rawPath !== 'string') {
+    throw new UnusableEventError(
+      'not an API Gateway HTTP API payload 2.0 event (requestContext.http or rawPath missing)',
+    );
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers.set(name, value);
+    if (value === undefined || value === null) continue;
+    try {
+      headers.set(name, byteString(String(value)));
+    } catch {
+      throw new UnusableEventError(`header ${JSON.stringify(name.slice(0, 64))} is not a valid HTTP header`);
+    }
   }
-  if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '));
-  const host = event.headers?.host ?? event.requestContext.domainName ?? 'localhost';
+  if (event.cookies?.length) headers.set('cookie', byteString(event.cookies.join('; ')));
+  const host = event.requestContext.domainName || 'localhost';
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
-  const method = event.requestContext.http.method.toUpperCase();
+  const method = http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
   const body = hasBody
     ? event.isBase64Encoded
       ? Buffer.from(event.body!, 'base64')
       : Buffer.from(event.body!, 'utf8')
     : undefined;
-  return new Request(`https://${host}${event.rawPath || '/'}${query}`, { method, headers, body });
+  try {
+    return new Request(`https://${host}${pathLiteral(event.rawPath || '/')}${query}`, {
+      method,
+      headers,
+      body,
+    });
+  } catch (e) {
+    throw new UnusableEventError(
+      `the request could not be formed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 const TEXTUAL =

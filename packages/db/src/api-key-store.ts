@@ -5,6 +5,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /**
  * API keys look like `gl_<prefix>_<secret>`: the 8-character prefix is public (stored, logged,
@@ -155,7 +156,7 @@ export class ApiKeyStore {
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    this.table = sql.raw(`"${database.schema}"."api_keys"`);
+    this.table = tablesFor(database.schema).apiKeys;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
 } from '@genledger/core/contracts/events';
 import { AppError, fieldErrorsFromZod } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type * as z from 'zod';
 
 /**
@@ -98,7 +99,7 @@ function mergeRow(known: Record<string, unknown>, bound: readonly [string, SQL][
 
 export class EventAppender {
   constructor(
-    private readonly table: SQL,
+    private readonly table: PgTable,
     private readonly versions: Record<string, number>,
     /** `stream_heads_locked` of migration 0001, schema-qualified. */
     private readonly headsLocked: SQL,

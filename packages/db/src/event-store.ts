@@ -5,6 +5,7 @@ import type { Database } from './connect.ts';
 import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import { isUniqueViolation } from './pg-errors.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /**
  * A place in the global feed. Events are ordered by (writing transaction, sequence), not by
@@ -104,9 +105,10 @@ export class EventStore {
     private readonly database: Pick<Database, 'db' | 'schema'>,
     options: { upcasters?: Upcasters; versions?: Partial<Record<EventType, number>> } = {},
   ) {
-    this.table = sql.raw(`"${database.schema}"."events"`);
-    this.archiveTable = sql.raw(`"${database.schema}"."events_archive"`);
-    this.checkpointsTable = sql.raw(`"${database.schema}"."checkpoints"`);
+    const tables = tablesFor(database.schema);
+    this.table = tables.events;
+    this.archiveTable = tables.eventsArchive;
+    this.checkpointsTable = tables.checkpoints;
     this.upcasters = options.upcasters ?? {};
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
     this.appender = new EventAppender(

@@ -13,9 +13,11 @@ import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 export interface IngestResult {
   id: string;
@@ -84,22 +86,22 @@ export function truncateUtf8(
 export class FailedMessageStore {
   private readonly t: Record<
     'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
-    SQL
+    PgTable
   >;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    const t = tablesFor(database.schema);
     this.t = {
-      messages: q('failed_messages'),
-      attempts: q('failed_message_attempts'),
-      groups: q('failure_groups'),
-      members: q('failure_group_members'),
-      runs: q('generation_runs'),
-      generations: q('generations'),
-      batches: q('retry_batches'),
+      messages: t.failedMessages,
+      attempts: t.failedMessageAttempts,
+      groups: t.failureGroups,
+      members: t.failureGroupMembers,
+      runs: t.generationRuns,
+      generations: t.generations,
+      batches: t.retryBatches,
     };
   }
 
@@ -227,6 +229,12 @@ export class FailedMessageStore {
         );
         if (g) {
           generationFailed = true;
+          // An attempt still running (its worker lost) ends with the generation, not open forever.
+          await tx.execute(sql`
+            update ${this.t.runs} set status = 'failed', completed_at = now(),
+                   duration_ms = greatest(0, round(extract(epoch from (now() - started_at)) * 1000))::int,
+                   error_type = 'DeadLettered', error_message = 'the message was dead-lettered while this attempt ran'
+            where generation_id = ${input.generationId} and status = 'running'`);
           events.push({
             streamId: streams.generation(input.generationId),
             event: {

@@ -7,11 +7,13 @@ import type {
   StartInput,
   StartOutcome,
 } from '@genledger/core/ports/generation-lifecycle';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared } from './executor.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /**
  * The worker's state changes. Each one is a single SQL statement that moves the generation, writes
@@ -19,17 +21,17 @@ import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './ge
  * duplicate delivery, a racing worker or a worker that was taken over changes nothing.
  */
 export class GenerationLifecycle implements GenerationLifecyclePort {
-  private readonly generations: SQL;
-  private readonly runs: SQL;
-  private readonly failedMessages: SQL;
+  private readonly generations: PgTable;
+  private readonly runs: PgTable;
+  private readonly failedMessages: PgTable;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    this.generations = sql.raw(`"${database.schema}"."generations"`);
-    this.runs = sql.raw(`"${database.schema}"."generation_runs"`);
-    this.failedMessages = sql.raw(`"${database.schema}"."failed_messages"`);
+    this.generations = tablesFor(database.schema).generations;
+    this.runs = tablesFor(database.schema).generationRuns;
+    this.failedMessages = tablesFor(database.schema).failedMessages;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
 import {
@@ -8,6 +9,7 @@ import {
   type Owner,
   toGenerationRecord,
 } from './generation-store.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */
 export const GENERATION_SORT_FIELDS = {
@@ -65,13 +67,13 @@ export interface GenerationRun {
  */
 export class GenerationQueries {
   private readonly db: Database['db'];
-  private readonly generations: SQL;
-  private readonly runsTable: SQL;
+  private readonly generations: PgTable;
+  private readonly runsTable: PgTable;
 
   constructor(database: Pick<Database, 'db' | 'schema'>) {
     this.db = database.db;
-    this.generations = sql.raw(`"${database.schema}"."generations"`);
-    this.runsTable = sql.raw(`"${database.schema}"."generation_runs"`);
+    this.generations = tablesFor(database.schema).generations;
+    this.runsTable = tablesFor(database.schema).generationRuns;
   }
 
   private ownerFilter(owner: Owner): SQL {

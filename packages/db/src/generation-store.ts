@@ -7,10 +7,12 @@ import {
 import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import { type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { gateAdmits, type KeyAuthRow, type KeyGate, type Principal, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /** Columns a generation is read with (never the search vector). */
 export const GENERATION_COLUMNS = sql.raw(
@@ -123,13 +125,16 @@ export interface CreatedGeneration {
 export type Owner = { admin: true } | { admin: false; apiKeyId: string };
 
 export class GenerationStore implements GenerationRepository {
-  readonly table: SQL;
+  readonly table: PgTable;
+  private readonly runs: PgTable;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
   ) {
-    this.table = sql.raw(`"${database.schema}"."generations"`);
+    const tables = tablesFor(database.schema);
+    this.table = tables.generations;
+    this.runs = tables.generationRuns;
   }
 
   private ownerFilter(owner: Owner): SQL {
@@ -282,8 +287,9 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Cancels a pending or running generation with its event in one statement. A running attempt
-   * that finishes later finds the generation cancelled and records nothing.
+   * Cancels a pending or running generation with its event in one statement. The run of an attempt
+   * in progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
+   * finishing it later finds the generation cancelled and records nothing.
    */
   async cancel(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<GenerationRecord> {
     const [row] = await rowsOf<GenerationRow & { previous: string }>(
@@ -292,9 +298,20 @@ export class GenerationStore implements GenerationRepository {
           update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
           where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
           returning ${GENERATION_COLUMNS}
+        ), run as (
+          update ${this.runs} r set status = 'failed', completed_at = now(),
+                 duration_ms = greatest(0, round(extract(epoch from (now() - r.started_at)) * 1000))::int,
+                 error_type = 'Cancelled', error_message = 'the generation was cancelled while this attempt ran'
+          from g where r.generation_id = g.id and r.status = 'running'
+          returning r.attempt
         ), e as (${this.events.appendForEach('g', {
           stream: streams.generation(id),
-          event: { type: 'GenerationCancelled', generationId: id, model: fromRow('g.model') },
+          event: {
+            type: 'GenerationCancelled',
+            generationId: id,
+            model: fromRow('g.model'),
+            attempt: fromRow('(select max(attempt) from run)'),
+          },
           metadata,
         })})
         select * from g`),
@@ -323,22 +340,30 @@ export class GenerationStore implements GenerationRepository {
   }
 
   /**
-   * Pending generations that need their message (re-)sent: the send failed (not enqueued, older
-   * than `notEnqueuedFor`), or it was marked sent but nothing ever picked it up within
-   * `stalePendingFor` (the process died between commit and send). The worker is idempotent, so a
-   * duplicate send costs a little work and never a second result.
+   * Unfinished generations whose message may be lost and is (re-)sent: the send failed (not
+   * enqueued, older than `notEnqueuedBefore`); pending — before or after failed attempts — with
+   * nothing sent or changed since `staleBefore` (the process died between commit and send, or the
+   * message was lost); running under an attempt started, and nothing sent, before
+   * `runningStaleBefore` (its worker is gone; the worker takes a stale attempt over). A message
+   * merely still in flight is redelivered before these thresholds pass when they exceed the
+   * queue's visibility timeout; and if not, the worker's guards still admit one completion only.
    */
   async findUnsent(options: {
     notEnqueuedBefore: Date;
     staleBefore: Date;
+    runningStaleBefore?: Date;
     limit: number;
   }): Promise<GenerationRecord[]> {
+    const stale = options.staleBefore.toISOString();
+    const runningStale = (options.runningStaleBefore ?? options.staleBefore).toISOString();
     const rows = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
-        where status = 'pending'
-          and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
-               or (attempts = 0 and enqueued_at < ${options.staleBefore.toISOString()}::timestamptz))
+        where (status = 'pending'
+               and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
+                    or greatest(enqueued_at, updated_at) < ${stale}::timestamptz))
+           or (status = 'running'
+               and greatest(coalesce(enqueued_at, created_at), updated_at) < ${runningStale}::timestamptz)
         order by created_at limit ${options.limit}`),
     );
     return rows.map(toGenerationRecord);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { type EventStore, type Position, START, type StoredEvent } from './event-store.ts';
 import { type Executor, rowsOf, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 /** A read model fed from the event feed. `apply` runs in the same transaction as the checkpoint. */
 export interface Projection {
@@ -29,7 +30,7 @@ export class ProjectionRunner {
     private readonly events: EventStore,
     private readonly options: { batchSize?: number } = {},
   ) {
-    this.checkpoints = sql.raw(`"${database.schema}"."checkpoints"`);
+    this.checkpoints = tablesFor(database.schema).checkpoints;
   }
 
   private get batchSize() {

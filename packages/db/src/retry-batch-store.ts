@@ -1,8 +1,10 @@
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import type { RetryBatchPort } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { rowsOf, toDate, toNumber } from './executor.ts';
+import { tablesFor } from './schema/tables.ts';
 
 type Row = Record<string, unknown>;
 const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
@@ -26,12 +28,12 @@ function toBatch(r: Row): RetryBatch {
 
 /** Retry operations and their progress; which messages are sent is kept on the messages themselves. */
 export class RetryBatchStore implements RetryBatchPort {
-  private readonly batches: SQL;
-  private readonly messages: SQL;
+  private readonly batches: PgTable;
+  private readonly messages: PgTable;
 
   constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
-    this.batches = sql.raw(`"${database.schema}"."retry_batches"`);
-    this.messages = sql.raw(`"${database.schema}"."failed_messages"`);
+    this.batches = tablesFor(database.schema).retryBatches;
+    this.messages = tablesFor(database.schema).failedMessages;
   }
 
   async list(limit = 50): Promise<RetryBatch[]> {

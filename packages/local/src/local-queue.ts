@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { LocalQueueStore, StoredQueueMessage } from '@genledger/db/local-queue-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface LocalQueueOptions {
   name: string;
+  /** Where the messages live: the database the local runtime serves, so they survive a restart. */
+  store: LocalQueueStore;
   /** How long a received message stays invisible before it can be received again. */
   visibilityTimeoutMs: number;
   /** After this many receives the next one moves the message to `deadLetter` instead (SQS redrive). */
@@ -11,113 +14,75 @@ export interface LocalQueueOptions {
   region?: string;
 }
 
-interface StoredMessage {
-  messageId: string;
-  body: string;
-  messageAttributes: Record<string, string>;
-  sentAt: number;
-  firstReceivedAt: number | undefined;
-  receiveCount: number;
-  visibleAt: number;
-  receiptHandle: string | undefined;
-  /** Set on a dead-letter queue: the queue the message failed on. */
-  sourceArn?: string;
-}
-
 /**
- * An in-process queue with the SQS behaviour the pipeline relies on: at-least-once delivery in
- * batches of up to 10, a visibility timeout after which an unacknowledged message is delivered
- * again with a higher receive count, and redrive to a dead-letter queue after maxReceiveCount.
+ * A queue with the SQS behaviour the pipeline relies on: at-least-once delivery in batches of up
+ * to 10, a visibility timeout after which an unacknowledged message is delivered again with a
+ * higher receive count, and redrive to a dead-letter queue after maxReceiveCount. Messages are
+ * stored in the database, so a crash or a stop loses nothing: after a restart, what was received
+ * and not acknowledged comes back once its visibility timeout ends, as SQS would deliver it.
  */
 export class LocalQueue {
   readonly arn: string;
-  private readonly messages = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
 
   constructor(readonly options: LocalQueueOptions) {
     this.arn = `arn:aws:sqs:${options.region ?? 'local-1'}:000000000000:${options.name}`;
   }
 
-  send(body: string, messageAttributes: Record<string, string> = {}): string {
+  get name() {
+    return this.options.name;
+  }
+
+  async send(body: string, messageAttributes: Record<string, string> = {}): Promise<string> {
     const messageId = randomUUID();
-    const now = Date.now();
-    this.messages.set(messageId, {
+    await this.options.store.send({
+      queue: this.options.name,
       messageId,
       body,
       messageAttributes,
-      sentAt: now,
-      firstReceivedAt: undefined,
-      receiveCount: 0,
-      visibleAt: now,
-      receiptHandle: undefined,
+      generationId: messageAttributes.generationId ?? null,
     });
     this.wake();
     return messageId;
   }
 
-  /** Moves in a message that failed elsewhere, keeping its id (as SQS redrive does). */
-  private adopt(message: StoredMessage, sourceArn: string) {
-    this.messages.set(message.messageId, {
-      ...message,
-      sourceArn,
-      visibleAt: Date.now(),
-      receiptHandle: undefined,
+  async receive(max = 10): Promise<SQSRecord[]> {
+    const { maxReceiveCount, deadLetter } = this.options;
+    const { messages, moved } = await this.options.store.receive({
+      queue: this.options.name,
+      max,
+      visibilityTimeoutMs: this.options.visibilityTimeoutMs,
+      ...(maxReceiveCount !== undefined && deadLetter
+        ? { redrive: { maxReceiveCount, deadLetterQueue: deadLetter.name, sourceArn: this.arn } }
+        : {}),
     });
-    this.wake();
-  }
-
-  receive(max = 10): SQSRecord[] {
-    const now = Date.now();
-    const out: SQSRecord[] = [];
-    for (const m of this.messages.values()) {
-      if (out.length >= max) break;
-      if (m.visibleAt > now) continue;
-      const limit = this.options.maxReceiveCount;
-      if (limit !== undefined && m.receiveCount >= limit && this.options.deadLetter) {
-        this.messages.delete(m.messageId);
-        this.options.deadLetter.adopt(m, this.arn);
-        continue;
-      }
-      m.receiveCount++;
-      m.firstReceivedAt ??= now;
-      m.visibleAt = now + this.options.visibilityTimeoutMs;
-      m.receiptHandle = randomUUID();
-      out.push(this.toRecord(m));
-    }
-    return out;
+    if (moved > 0) deadLetter?.wake();
+    return messages.map((m) => this.toRecord(m));
   }
 
   /** Acknowledges a delivery; a stale receipt (the message was received again since) is ignored. */
-  delete(receiptHandle: string): boolean {
-    for (const m of this.messages.values()) {
-      if (m.receiptHandle === receiptHandle) {
-        this.messages.delete(m.messageId);
-        this.wake();
-        return true;
-      }
-    }
-    return false;
+  async delete(receiptHandle: string): Promise<boolean> {
+    const deleted = await this.options.store.delete(receiptHandle);
+    if (deleted) this.wake();
+    return deleted;
   }
 
-  get size() {
-    return this.messages.size;
+  /** Hands received messages back at once (ChangeMessageVisibility to 0): a stopping consumer's. */
+  async release(receiptHandles: readonly string[]): Promise<number> {
+    const released = await this.options.store.release(receiptHandles);
+    if (released > 0) this.wake();
+    return released;
   }
 
   stats() {
-    const now = Date.now();
-    let visible = 0;
-    for (const m of this.messages.values()) if (m.visibleAt <= now) visible++;
-    return { total: this.messages.size, visible, inFlight: this.messages.size - visible };
+    return this.options.store.stats(this.options.name);
   }
 
-  /** Milliseconds until some message becomes visible, or undefined when the queue is empty. */
-  nextVisibleIn(): number | undefined {
-    let next: number | undefined;
-    for (const m of this.messages.values()) next = Math.min(next ?? Number.POSITIVE_INFINITY, m.visibleAt);
-    return next === undefined ? undefined : Math.max(0, next - Date.now());
+  async size(): Promise<number> {
+    return (await this.stats()).total;
   }
 
-  /** Resolves on the next change (send, delete, redrive) or after `ms`. */
+  /** Resolves on the next change made in this process (send, delete, redrive) or after `ms`. */
   waitForChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -130,20 +95,20 @@ export class LocalQueue {
     });
   }
 
-  private wake() {
+  wake() {
     for (const w of [...this.waiters]) w();
   }
 
-  private toRecord(m: StoredMessage): SQSRecord {
+  private toRecord(m: StoredQueueMessage): SQSRecord {
     return {
       messageId: m.messageId,
       receiptHandle: m.receiptHandle!,
       body: m.body,
       attributes: {
         ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: String(m.sentAt),
+        SentTimestamp: String(m.sentAt.getTime()),
         SenderId: 'LOCAL',
-        ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? Date.now()),
+        ApproximateFirstReceiveTimestamp: String((m.firstReceivedAt ?? new Date()).getTime()),
         ...(m.sourceArn ? { DeadLetterQueueSourceArn: m.sourceArn } : {}),
       },
       messageAttributes: Object.fromEntries(
@@ -162,6 +127,14 @@ export class LocalQueue {
 
 export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
+export interface LocalConsumerOptions {
+  batchSize?: number;
+  /** Longest wait between polls when nothing was sent in this process (another one may send). */
+  idlePollMs?: number;
+  /** Wait after a failed poll (the database restarting, say) before the next one. */
+  errorBackoffMs?: number;
+}
+
 /**
  * Polls a LocalQueue and hands batches to a Lambda-style SQS handler, deleting what succeeded:
  * entries in `batchItemFailures` (or the whole batch when the handler throws) stay in the queue and
@@ -170,13 +143,13 @@ export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undef
 export class LocalConsumer {
   private running = false;
   private loop: Promise<void> | undefined;
-  private busy = false;
+  private inFlight: SQSRecord[] = [];
   readonly errors: unknown[] = [];
 
   constructor(
     private readonly queue: LocalQueue,
     private readonly handler: BatchHandler,
-    private readonly options: { batchSize?: number; idlePollMs?: number } = {},
+    private readonly options: LocalConsumerOptions = {},
   ) {}
 
   start() {
@@ -185,34 +158,61 @@ export class LocalConsumer {
     this.loop = this.run();
   }
 
-  async stop() {
+  /**
+   * Stops receiving and gives the batch in hand up to `graceMs` to finish. What is still unfinished
+   * then is handed back to the queue at once, so the next start (or another consumer) takes it up
+   * without waiting for the visibility timeout; its attempt is taken over by the same message's
+   * next delivery.
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.running = false;
-    await this.loop;
+    this.queue.wake();
+    if (!this.loop) return;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.loop.then(() => true),
+      Number.isFinite(graceMs)
+        ? new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(false), graceMs);
+          })
+        : new Promise<boolean>(() => {}),
+    ]);
+    clearTimeout(timer);
+    if (!finished && this.inFlight.length) {
+      await this.queue.release(this.inFlight.map((r) => r.receiptHandle)).catch(() => 0);
+    }
   }
 
   get idle() {
-    return !this.busy;
+    return this.inFlight.length === 0;
   }
 
   private async run() {
+    const idlePollMs = this.options.idlePollMs ?? 1000;
     while (this.running) {
-      const records = this.queue.receive(this.options.batchSize ?? 10);
-      if (records.length === 0) {
-        const next = this.queue.nextVisibleIn();
-        await this.queue.waitForChange(
-          Math.min(next ?? Number.POSITIVE_INFINITY, this.options.idlePollMs ?? 200) + 1,
-        );
+      let records: SQSRecord[];
+      try {
+        records = await this.queue.receive(this.options.batchSize ?? 10);
+        if (records.length === 0) {
+          const { nextVisibleInMs } = await this.queue.stats();
+          if (!this.running) break;
+          await this.queue.waitForChange(Math.min(nextVisibleInMs ?? idlePollMs, idlePollMs) + 1);
+          continue;
+        }
+      } catch (e) {
+        this.errors.push(e);
+        if (this.running) await this.queue.waitForChange(this.options.errorBackoffMs ?? 500);
         continue;
       }
-      this.busy = true;
+      this.inFlight = records;
       try {
         const result = await this.handler({ Records: records });
         const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        for (const r of records) if (!failed.has(r.messageId)) this.queue.delete(r.receiptHandle);
+        for (const r of records) if (!failed.has(r.messageId)) await this.queue.delete(r.receiptHandle);
       } catch (e) {
         this.errors.push(e);
       } finally {
-        this.busy = false;
+        this.inFlight = [];
       }
     }
   }

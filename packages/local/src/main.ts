@@ -2,6 +2,9 @@
 import { isAppError } from '@genledger/core/errors';
 import { startLocalServer } from './server.ts';
 
+/** A stop lets the batch in hand finish this long; the rest goes back to the queue for the next start. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 try {
   const server = await startLocalServer();
   const lines = [
@@ -26,7 +29,7 @@ try {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
-    server.close().then(
+    server.close({ graceMs: SHUTDOWN_GRACE_MS }).then(
       () => process.exit(0),
       (e: unknown) => {
         console.error(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);

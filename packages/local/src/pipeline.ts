@@ -1,3 +1,5 @@
+import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import { requestOf } from '@genledger/core/contracts/generation';
 import { GenerationRequestedMessage, MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -8,9 +10,12 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
-import { createDeadLetterHandler, deadLetterDepsFromDatabase } from '@genledger/functions/dead-letter';
-import { maintenanceDepsFromDatabase } from '@genledger/functions/maintenance';
-import { createWorkerHandler, workerDepsFromDatabase } from '@genledger/functions/worker';
+import { EventStore } from '@genledger/db/event-store';
+import { GenerationStore } from '@genledger/db/generation-store';
+import { LocalQueueStore } from '@genledger/db/local-queue-store';
+import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
+import { maintenanceDeps } from '@genledger/wiring/maintenance';
+import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 
@@ -23,6 +28,8 @@ export interface LocalPipelineOptions {
   visibilityTimeoutMs?: number;
   maxReceiveCount?: number;
   maintenanceIntervalMs?: number;
+  /** How long a stopping pipeline lets the batch in hand finish before handing it back (default: no limit). */
+  stopGraceMs?: number;
   /** Receives dead-lettered records; default: the DLQ Lambda's handler over the same database. */
   deadLetterHandler?: BatchHandler | 'none';
   workerOverrides?: Partial<ProcessMessageDeps>;
@@ -35,22 +42,69 @@ export interface LocalPipeline {
   main: LocalQueue;
   deadLetter: LocalQueue;
   runMaintenance(): Promise<MaintenanceSummary>;
+  /** Start-up recovery finished: what was re-sent because no message would ever deliver it. */
+  recovered: Promise<number>;
   /** Resolves when both queues are empty and nothing is being handled (tests, demos). */
   drain(timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the consumers; with a grace, the batch in hand is handed back to the queue after it. */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** The Queue port over a LocalQueue, with the attributes the SQS producer sets. */
 export function localQueuePort(queue: LocalQueue): Queue {
   return {
     async send(messages) {
+      const failed: { generationId: string; error: string }[] = [];
       for (const input of messages) {
         const m = GenerationRequestedMessage.parse(input);
-        queue.send(JSON.stringify(m), { type: MESSAGE_TYPE, generationId: m.generationId });
+        try {
+          await queue.send(JSON.stringify(m), { type: MESSAGE_TYPE, generationId: m.generationId });
+        } catch (e) {
+          // As SQS reports a refused entry: the generation stays not-enqueued and maintenance re-sends it.
+          failed.push({ generationId: m.generationId, error: e instanceof Error ? e.message : String(e) });
+        }
       }
-      return { failed: [] };
+      return { failed };
     },
   };
+}
+
+/**
+ * Unfinished generations that no stored message will ever deliver get one: the process stopped
+ * between accepting one and sending it, or the work was queued before the queue was durable.
+ */
+export async function resendUnqueued(
+  store: LocalQueueStore,
+  queues: {
+    main: LocalQueue;
+    deadLetter: LocalQueue;
+    port: Queue;
+    generations: Pick<GenerationStore, 'markEnqueued'>;
+  },
+  options: { changedBeforeMs: number; staleAfterMs: number; limit?: number },
+): Promise<number> {
+  const now = Date.now();
+  const unqueued = await store.findUnqueued({
+    queues: [queues.main.name, queues.deadLetter.name],
+    changedBefore: new Date(now - options.changedBeforeMs),
+    staleBefore: new Date(now - options.staleAfterMs),
+    limit: options.limit ?? 500,
+  });
+  if (unqueued.length === 0) return 0;
+  const result = await queues.port.send(
+    unqueued.map((g) => ({
+      type: MESSAGE_TYPE,
+      version: 1 as const,
+      generationId: g.id,
+      request: requestOf(g),
+      ...(g.idempotencyKey ? { idempotencyKey: g.idempotencyKey } : {}),
+    })),
+  );
+  const failed = new Set(result.failed.map((f) => f.generationId));
+  const sent = unqueued.filter((g) => !failed.has(g.id)).map((g) => g.id);
+  // Marked as sent, so the scheduled re-send of never-enqueued work does not send it a second time.
+  await queues.generations.markEnqueued(sent);
+  return sent.length;
 }
 
 /**
@@ -61,19 +115,20 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const env = options.env ?? process.env;
   const config = resolveLocalQueueConfig(env);
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? config.visibilityTimeoutMs;
-  const deadLetter = new LocalQueue({ name: 'genledger-local-dlq', visibilityTimeoutMs });
+  const store = new LocalQueueStore(options.database);
+  const deadLetter = new LocalQueue({ name: 'genledger-local-dlq', store, visibilityTimeoutMs });
   const main = new LocalQueue({
     name: 'genledger-local',
+    store,
     visibilityTimeoutMs,
     maxReceiveCount: options.maxReceiveCount ?? config.maxReceiveCount,
     deadLetter,
   });
   const queue = localQueuePort(main);
+  const maxReceiveCount = options.maxReceiveCount ?? config.maxReceiveCount;
   const worker = createWorkerHandler({
     deps: async () =>
-      workerDepsFromDatabase(options.database, env, {
-        // A redelivery comes after the visibility timeout; by then the earlier attempt is stale.
-        staleAfterMs: visibilityTimeoutMs,
+      workerDeps(options.database, env, {
         ...(options.generator ? { generator: options.generator } : {}),
         ...options.workerOverrides,
       }),
@@ -83,13 +138,39 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     options.deadLetterHandler === 'none'
       ? undefined
       : (options.deadLetterHandler ??
-        createDeadLetterHandler({ deps: async () => deadLetterDepsFromDatabase(options.database, env) }));
+        createDeadLetterHandler({
+          deps: async () => ({ ...deadLetterDeps(options.database, env), maxReceiveCount }),
+        }));
   if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler));
+
+  // What no stored message will deliver is sent again: at start (the embedded database is this
+  // process's alone, so nothing is between its commit and its send) and on every maintenance run
+  // (with a grace, as another process on a shared server may be).
+  const staleAfterMs = options.workerOverrides?.staleAfterMs ?? resolveWorkerConfig(env).staleAfterMs;
+  const resend = (changedBeforeMs: number) =>
+    resendUnqueued(
+      store,
+      {
+        main,
+        deadLetter,
+        port: queue,
+        generations: new GenerationStore(options.database, new EventStore(options.database)),
+      },
+      { changedBeforeMs, staleAfterMs },
+    );
+  const recovered = resend(options.database.embedded ? 0 : UNQUEUED_GRACE_MS).catch(() => 0);
   for (const c of consumers) c.start();
 
   const maintenance = () =>
     runMaintenance(
-      maintenanceDepsFromDatabase(options.database, { queue, env, steps: options.maintenanceSteps }),
+      maintenanceDeps(options.database, {
+        queue,
+        env,
+        steps: [
+          { name: 'local-queue-resend', run: async () => ({ resent: await resend(UNQUEUED_GRACE_MS) }) },
+          ...(options.maintenanceSteps ?? []),
+        ],
+      }),
     );
   let ticking: Promise<unknown> | undefined;
   const timer = setInterval(() => {
@@ -105,22 +186,31 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     queue,
     main,
     deadLetter,
+    recovered,
     runMaintenance: maintenance,
     async drain(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
+      await recovered;
       for (;;) {
-        const dlqPending = deadLetterHandler ? deadLetter.size : 0;
-        if (main.size === 0 && dlqPending === 0 && consumers.every((c) => c.idle)) return;
+        const mainLeft = await main.size();
+        const dlqLeft = deadLetterHandler ? await deadLetter.size() : 0;
+        if (mainLeft === 0 && dlqLeft === 0 && consumers.every((c) => c.idle)) return;
         if (Date.now() > until) {
-          throw new Error(`local queue not drained within ${timeoutMs} ms: ${JSON.stringify(main.stats())}`);
+          throw new Error(
+            `local queue not drained within ${timeoutMs} ms: ${JSON.stringify(await main.stats())}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       clearInterval(timer);
-      await Promise.all(consumers.map((c) => c.stop()));
+      await recovered;
+      await Promise.all(consumers.map((c) => c.stop(stopOptions.graceMs ?? options.stopGraceMs)));
       await ticking;
     },
   };
 }
+
+/** How long an unfinished generation without a message is left to the process that accepted it. */
+const UNQUEUED_GRACE_MS = 10_000;

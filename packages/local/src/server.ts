@@ -3,17 +3,17 @@ import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { depsFromDatabase } from '@genledger/api/deps';
 import { jsonLogger } from '@genledger/api/logger';
-import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
-import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
 import { migrate } from '@genledger/db/migrator';
+import { ensureAdminKey } from '@genledger/wiring/admin-key';
+import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
+import { runtimeChecks } from './runtime-checks.ts';
 
 export interface LocalServerOptions {
   /** Environment to read (PORT, HOST, LOG_LEVEL, ADMIN_API_KEY, CURSOR_SECRET, DATABASE_URL, …). */
@@ -43,7 +43,11 @@ export interface LocalServer {
   pipeline: LocalPipeline | undefined;
   /** Where accepted work goes, for the start-up banner. */
   queueDescription: string;
-  close(): Promise<void>;
+  /**
+   * Stops serving, then the pipeline. With `graceMs`, the batch in hand gets that long to finish;
+   * what is unfinished then goes back to the queue and is taken up at the next start.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const LocalEnv = z.object({
@@ -69,45 +73,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const owned = options.database === undefined;
   try {
     await migrate(database);
-    const keys = new ApiKeyStore(database, new EventStore(database));
-    let adminKey: LocalServer['adminKey'];
-    if (config.adminApiKey) {
-      const ensured = await keys.ensureAdminKey(config.adminApiKey);
-      adminKey = {
-        key: config.adminApiKey,
-        prefix: ensured.summary.prefix,
-        created: ensured.created,
-        usable: ensured.usable,
-      };
-    } else if (!(await keys.hasUsableAdmin())) {
-      const { summary, key } = await keys.create(
-        { name: 'local admin (first start)', isAdmin: true },
-        { source: 'npm start' },
-      );
-      adminKey = { key, prefix: summary!.prefix, created: true, usable: true };
-    }
+    const adminKey: LocalServer['adminKey'] = await ensureAdminKey(database, config.adminApiKey, {
+      createIfNone: { source: 'npm start' },
+    });
 
     let pipeline: LocalPipeline | undefined;
     let queue: Queue;
     let queueDescription: string;
+    const configured = configuredQueue(env);
     if (options.queue) {
       queue = options.queue;
       queueDescription = 'injected queue';
-    } else if (env.QUEUE_URL) {
-      queue = sqsQueue(env.QUEUE_URL);
-      queueDescription = `SQS ${env.QUEUE_URL}`;
+    } else if (configured) {
+      ({ queue, description: queueDescription } = configured);
     } else {
       pipeline = startLocalPipeline({ database, env, ...options.pipeline });
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
-    const app = createApp(
-      depsFromDatabase(database, {
-        queue,
-        logger,
-        cursorSecret: config.cursorSecret,
-      }),
-    );
+    const deps = depsFromDatabase(database, {
+      queue,
+      logger,
+      cursorSecret: config.cursorSecret,
+    });
+    if (deps.console) deps.console.checks = runtimeChecks(env, queueDescription, pipeline);
+    const app = createApp(deps);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve(
         {
@@ -129,14 +119,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       adminKey,
       pipeline,
       queueDescription,
-      close: () =>
+      close: (closeOptions = {}) =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             // Keep-alive connections would hold close() open; in-flight requests finish first.
             (server as import('node:http').Server).closeIdleConnections?.();
           });
-          await pipeline?.stop();
+          await pipeline?.stop({ graceMs: closeOptions.graceMs });
           if (owned) await database.close();
         })()),
     };

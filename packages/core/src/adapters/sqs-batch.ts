@@ -15,7 +15,8 @@ export async function settleBatch(
   handle: (record: SQSRecord) => Promise<unknown>,
   onFailure: (record: SQSRecord, error: string) => void,
 ): Promise<SQSBatchResponse> {
-  const results = await Promise.allSettled(records.map(handle));
+  // async: a handler that throws before its first await still fails only its own record.
+  const results = await Promise.allSettled(records.map(async (r) => handle(r)));
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return;

@@ -49,6 +49,8 @@ export const GenerationCancelled = z.object({
   type: z.literal('GenerationCancelled'),
   generationId: uuid,
   model: z.string(),
+  /** The attempt that was running and was closed with it; null when nothing ran (or absent, before). */
+  attempt: z.int().min(1).nullable().optional(),
 });
 /** An operator retried a failed generation's message: it is pending again. */
 export const GenerationRequeued = z.object({

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
 export const FAILED_MESSAGE_STATUSES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
+export const RETRY_BATCH_STATUSES = ['pending', 'in_progress', 'completed', 'failed'] as const;
 export const FailedMessageStatus = z.enum(FAILED_MESSAGE_STATUSES);
 export type FailedMessageStatus = z.infer<typeof FailedMessageStatus>;
 
@@ -68,7 +69,7 @@ export const RetryBatch = z.object({
   id: z.uuid(),
   requestedBy: z.uuid().nullable(),
   selector: z.record(z.string(), z.unknown()),
-  status: z.enum(['pending', 'in_progress', 'completed', 'failed']),
+  status: z.enum(RETRY_BATCH_STATUSES),
   total: z.int(),
   sent: z.int(),
   failed: z.int(),

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 
 export const GENERATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+/** A processing attempt in the run journal. */
+export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
 export const GenerationStatus = z.enum(GENERATION_STATUSES);
 export type GenerationStatus = z.infer<typeof GenerationStatus>;
 

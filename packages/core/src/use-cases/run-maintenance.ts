@@ -14,6 +14,7 @@ export interface MaintenanceDeps {
     findUnsent(options: {
       notEnqueuedBefore: Date;
       staleBefore: Date;
+      runningStaleBefore: Date;
       limit: number;
     }): Promise<GenerationRecord[]>;
     markEnqueued(ids: readonly string[]): Promise<void>;
@@ -28,8 +29,17 @@ export interface MaintenanceDeps {
   clock: Clock;
   /** A generation not enqueued for this long is re-sent (its send failed). */
   notEnqueuedAfterMs?: number;
-  /** A generation marked sent but never started for this long is re-sent (the process died mid-send). */
+  /**
+   * A pending generation — never started, or waiting after a failed attempt — with nothing sent or
+   * changed for this long is re-sent: its message was lost (the process died mid-send). Keep it
+   * above the queue's visibility timeout, so a message merely in flight is not sent twice.
+   */
   stalePendingAfterMs?: number;
+  /**
+   * A running attempt this old is presumed dead (the worker's own threshold, WORKER_STALE_AFTER_S):
+   * its generation is re-sent once `stalePendingAfterMs` has passed too, and the worker takes it over.
+   */
+  staleRunningAfterMs?: number;
   resendLimit?: number;
 }
 
@@ -62,9 +72,12 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<Maintenance
   try {
     if (!deps.queue) summary.resendSkipped = 'no queue configured';
     else {
+      const stalePendingAfterMs = deps.stalePendingAfterMs ?? 15 * 60_000;
       const unsent = await deps.generations.findUnsent({
         notEnqueuedBefore: new Date(now - (deps.notEnqueuedAfterMs ?? 60_000)),
-        staleBefore: new Date(now - (deps.stalePendingAfterMs ?? 15 * 60_000)),
+        staleBefore: new Date(now - stalePendingAfterMs),
+        // Sooner, the worker would only hand the new message back while the attempt looks alive.
+        runningStaleBefore: new Date(now - Math.max(stalePendingAfterMs, deps.staleRunningAfterMs ?? 0)),
         limit: deps.resendLimit ?? 500,
       });
       if (unsent.length) {

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../event-store.ts';
 import type { Executor } from '../executor.ts';
 import { rowsOf, toNumber } from '../executor.ts';
 import type { Projection } from '../projection-runner.ts';
+import { tablesFor } from '../schema/tables.ts';
 
 export interface DailyGenerationStat {
   day: string;
@@ -23,7 +24,7 @@ const STATUS_OF: Record<string, string> = {
 export function dailyGenerationStats(schema: string): Projection & {
   read(db: Executor, range?: { from?: string; to?: string }): Promise<DailyGenerationStat[]>;
 } {
-  const table = sql.raw(`"${schema}"."daily_generation_stats"`);
+  const table = tablesFor(schema).dailyGenerationStats;
   return {
     name: 'daily_generation_stats',
     async apply(tx, events: readonly StoredEvent[]) {

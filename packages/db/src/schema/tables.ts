@@ -1,3 +1,5 @@
+import { FAILED_MESSAGE_STATUSES, RETRY_BATCH_STATUSES } from '@genledger/core/contracts/failed-messages';
+import { GENERATION_STATUSES, RUN_STATUSES } from '@genledger/core/contracts/generation';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -23,11 +25,6 @@ import { tsvector, xid8 } from './types.ts';
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
-
-export const GENERATION_STATUS_VALUES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
-export const RUN_STATUS_VALUES = ['running', 'completed', 'failed'] as const;
-export const FAILED_MESSAGE_STATUS_VALUES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
-export const RETRY_BATCH_STATUS_VALUES = ['pending', 'in_progress', 'completed', 'failed'] as const;
 
 /**
  * Every table of one deployment, bound to a Postgres schema chosen at run time (`DB_SCHEMA`).
@@ -74,7 +71,7 @@ export function defineTables(schemaName: string) {
       steps: integer('steps').notNull().default(20),
       guidance: real('guidance').notNull().default(7.5),
       seed: integer('seed'),
-      status: varchar('status', { length: 20, enum: GENERATION_STATUS_VALUES }).notNull().default('pending'),
+      status: varchar('status', { length: 20, enum: GENERATION_STATUSES }).notNull().default('pending'),
       idempotencyKey: varchar('idempotency_key', { length: 255 }),
       requestHash: char('request_hash', { length: 64 }),
       promptId: varchar('prompt_id', { length: 100 }),
@@ -97,7 +94,7 @@ export function defineTables(schemaName: string) {
         ),
     },
     (t) => [
-      check('generations_status_ck', inList('status', GENERATION_STATUS_VALUES)),
+      check('generations_status_ck', inList('status', GENERATION_STATUSES)),
       check('generations_size_ck', sql`${t.width} between 64 and 4096 and ${t.height} between 64 and 4096`),
       index('generations_status_idx').on(t.status),
       index('generations_created_at_idx').on(t.createdAt, t.id),
@@ -126,7 +123,7 @@ export function defineTables(schemaName: string) {
       attempt: integer('attempt').notNull(),
       messageId: varchar('message_id', { length: 200 }),
       receiveCount: integer('receive_count'),
-      status: varchar('status', { length: 20, enum: RUN_STATUS_VALUES }).notNull().default('running'),
+      status: varchar('status', { length: 20, enum: RUN_STATUSES }).notNull().default('running'),
       startedAt: ts('started_at').notNull().defaultNow(),
       completedAt: ts('completed_at'),
       durationMs: integer('duration_ms'),
@@ -135,7 +132,7 @@ export function defineTables(schemaName: string) {
       errorStack: text('error_stack'),
     },
     (t) => [
-      check('generation_runs_status_ck', inList('status', RUN_STATUS_VALUES)),
+      check('generation_runs_status_ck', inList('status', RUN_STATUSES)),
       uniqueIndex('generation_runs_attempt_uq').on(t.generationId, t.attempt),
     ],
   );
@@ -215,7 +212,7 @@ export function defineTables(schemaName: string) {
     'failed_messages',
     {
       id: varchar('id', { length: 64 }).primaryKey(),
-      status: varchar('status', { length: 20, enum: FAILED_MESSAGE_STATUS_VALUES })
+      status: varchar('status', { length: 20, enum: FAILED_MESSAGE_STATUSES })
         .notNull()
         .default('unresolved'),
       messageId: varchar('message_id', { length: 200 }),
@@ -243,7 +240,7 @@ export function defineTables(schemaName: string) {
         ),
     },
     (t) => [
-      check('failed_messages_status_ck', inList('status', FAILED_MESSAGE_STATUS_VALUES)),
+      check('failed_messages_status_ck', inList('status', FAILED_MESSAGE_STATUSES)),
       index('failed_messages_status_last_idx').on(t.status, t.lastFailedAt, t.id),
       index('failed_messages_last_idx').on(t.lastFailedAt, t.id),
       index('failed_messages_generation_idx').on(t.generationId),
@@ -304,7 +301,7 @@ export function defineTables(schemaName: string) {
       id: uuid('id').primaryKey(),
       requestedBy: uuid('requested_by'),
       selector: jsonb('selector').notNull(),
-      status: varchar('status', { length: 20, enum: RETRY_BATCH_STATUS_VALUES }).notNull().default('pending'),
+      status: varchar('status', { length: 20, enum: RETRY_BATCH_STATUSES }).notNull().default('pending'),
       total: integer('total').notNull().default(0),
       sent: integer('sent').notNull().default(0),
       failed: integer('failed').notNull().default(0),
@@ -316,7 +313,7 @@ export function defineTables(schemaName: string) {
       updatedAt: ts('updated_at').notNull().defaultNow(),
     },
     (t) => [
-      check('retry_batches_status_ck', inList('status', RETRY_BATCH_STATUS_VALUES)),
+      check('retry_batches_status_ck', inList('status', RETRY_BATCH_STATUSES)),
       index('retry_batches_status_idx').on(t.status, t.createdAt),
     ],
   );

@@ -19,6 +19,19 @@ export interface DeadLetterRecord {
   invalidReason: string | null;
 }
 
+/**
+ * The receives a dead-lettered message had on the queue it failed on. SQS keeps counting in the
+ * dead-letter queue (its first receive there reports one more than the redrive's maximum; each
+ * failed ingestion adds one), and it moves a message exactly when a receive would exceed
+ * `maxReceiveCount`: so the source queue's count is that maximum, never more. Unknown maximum: the
+ * count as reported.
+ */
+export function sourceQueueReceives(approximateReceiveCount: number, maxReceiveCount: number | undefined) {
+  return maxReceiveCount === undefined
+    ? approximateReceiveCount
+    : Math.min(approximateReceiveCount, maxReceiveCount);
+}
+
 const loose = z.object({ generationId: z.uuid(), type: z.string().max(100).optional() });
 
 /**

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { database } from './database';
+import type { queues } from './queues';
+import { functionDefaults, MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S, workerMaxConcurrency } from './settings';
+
+/** A hash of migrations/: it changes, and so re-runs the migrator, exactly when a migration did. */
+function migrationsHash(dir = 'migrations'): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir, { recursive: true }).map(String).sort()) {
+    if (file.endsWith('.sql') || file.endsWith('.json'))
+      hash.update(file).update(readFileSync(join(dir, file)));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * API Gateway → API Lambda, SQS (+ DLQ) → worker and dead-letter Lambdas, a scheduled maintenance
+ * Lambda, and a migration Lambda invoked by every deploy whose migrations changed.
+ */
+export function functions(
+  db: ReturnType<typeof database>,
+  { queue, deadLetterQueue }: ReturnType<typeof queues>,
+) {
+  const common = functionDefaults(process.env.DB_SCHEMA ?? 'genledger');
+
+  const migrator = new sst.aws.Function('Migrator', {
+    ...common,
+    handler: 'functions/migrate.handler',
+    link: [db.databaseDirectUrl, db.adminApiKey],
+    copyFiles: [{ from: 'migrations', to: 'migrations' }],
+    timeout: '5 minutes',
+    memory: '512 MB',
+  });
+  const migration = $dev
+    ? undefined
+    : new aws.lambda.Invocation('MigrateOnDeploy', {
+        functionName: migrator.name,
+        input: JSON.stringify({ migrations: migrationsHash() }),
+      });
+  const afterMigration = migration ? { dependsOn: [migration] } : {};
+
+  const api = new sst.aws.Function(
+    'ApiFunction',
+    {
+      ...common,
+      handler: 'functions/api.handler',
+      link: [db.databaseUrl, db.cursorSecret, queue],
+      // The console serves htmx from its npm package file; the bundle carries the file beside it.
+      copyFiles: [{ from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' }],
+      timeout: '29 seconds',
+      memory: '1024 MB',
+    },
+    afterMigration,
+  );
+  const gateway = new sst.aws.ApiGatewayV2('Api');
+  // Every route goes to the one API function; routing lives in the app.
+  gateway.route('$default', api.arn);
+
+  const worker = queue.subscribe(
+    {
+      ...common,
+      handler: 'functions/worker.handler',
+      link: [db.databaseUrl, queue],
+      timeout: `${WORKER_TIMEOUT_S} seconds`,
+      memory: '1024 MB',
+    },
+    {
+      batch: { size: 10, window: '5 seconds', partialResponses: true },
+      // Bounds Lambda's fan-out, and so the database connections it can open (README: Deploy).
+      transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: workerMaxConcurrency() } } },
+    },
+    afterMigration,
+  );
+
+  deadLetterQueue.subscribe(
+    {
+      ...common,
+      handler: 'functions/dead-letter.handler',
+      link: [db.databaseUrl, queue, deadLetterQueue],
+      // Receives in the DLQ add to a message's count; the handler reports the main queue's.
+      environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
+      timeout: '60 seconds',
+      memory: '512 MB',
+    },
+    { batch: { size: 10, partialResponses: true } },
+    afterMigration,
+  );
+
+  new sst.aws.CronV2('Maintenance', {
+    schedule: 'rate(1 minute)',
+    function: {
+      ...common,
+      handler: 'functions/maintenance.handler',
+      link: [db.databaseUrl, queue],
+      timeout: '55 seconds',
+      memory: '512 MB',
+    },
+  });
+
+  return { gateway, worker };
+}

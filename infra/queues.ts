@@ -1,0 +1,15 @@
+import { MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S } from './settings';
+
+/** The work queue and its dead-letter queue. */
+export function queues() {
+  const deadLetterQueue = new sst.aws.Queue('DeadLetterQueue', {
+    // Longer than the main queue's 4 days: operators get two weeks to look before SQS drops it.
+    transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+  });
+  const queue = new sst.aws.Queue('Queue', {
+    visibilityTimeout: `${6 * WORKER_TIMEOUT_S} seconds`,
+    dlq: { queue: deadLetterQueue.arn, retry: MAX_RECEIVE_COUNT },
+    transform: { queue: { messageRetentionSeconds: 4 * 24 * 3600 } },
+  });
+  return { queue, deadLetterQueue };
+}

@@ -1,0 +1,719 @@
+/** @jsxImportSource hono/jsx */
+import { createHash } from 'node:crypto';
+import {
+  FAILED_MESSAGE_SORTS,
+  FAILED_MESSAGE_STATUSES,
+  type FailedMessageDetail,
+  type FailedMessageOperation,
+  type FailedMessageStatus,
+} from '@genledger/core/contracts/failed-messages';
+import { isAppError } from '@genledger/core/errors';
+import type { Hono } from 'hono';
+import * as z from 'zod';
+import { lastDays, Sparkline } from './charts.tsx';
+import {
+  type ConsoleContext,
+  type ConsoleEnv,
+  type ConsoleServices,
+  form,
+  many,
+  metadataOf,
+  one,
+  render,
+} from './context.tsx';
+import { diffLines } from './diff.ts';
+import { Csrf, Flash, href, type PageContext, Status, Time } from './layout.tsx';
+import { type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
+import { RetryPreview, registerRetryPages } from './retry.tsx';
+
+const PAGE_SIZE = 50;
+const TREND_DAYS = 14;
+
+const ListQuery = z.object({
+  status: z.array(z.enum(FAILED_MESSAGE_STATUSES)).max(4).default(['unresolved']),
+  groupId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  q: z.string().trim().max(500).optional(),
+  sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
+  cursor: z.string().max(2000).optional(),
+});
+type ListQuery = z.output<typeof ListQuery>;
+const CursorPayload = z.object({ f: z.string(), k: z.string(), i: z.string() });
+const OPS = ['retry', 'archive', 'unarchive', 'resolve'] as const;
+const DONE_VERB: Record<FailedMessageOperation, string> = {
+  retry: 'retried',
+  archive: 'archived',
+  unarchive: 'unarchived',
+  resolve: 'resolved',
+};
+
+const fingerprint = (q: ListQuery) =>
+  createHash('sha256')
+    .update(JSON.stringify([[...q.status].sort(), q.groupId ?? '', q.q ?? '', q.sort]))
+    .digest('base64url')
+    .slice(0, 16);
+
+function parseList(raw: Record<string, string[]>) {
+  const statuses = (raw.status ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+  return ListQuery.safeParse({
+    status: statuses.length ? statuses : undefined,
+    groupId: raw.groupId?.[0] || undefined,
+    q: raw.q?.[0] || undefined,
+    sort: raw.sort?.[0] || undefined,
+    cursor: raw.cursor?.[0] || undefined,
+  });
+}
+
+/** The selection a bulk form describes: the ticked ids, or every message matching its filter. */
+function selectionOf(body: Record<string, string | string[]>): Selection | undefined {
+  if (one(body.scope) === 'group' && one(body.groupId)) return { groupId: one(body.groupId)! };
+  if (one(body.scope) === 'matching') {
+    const parsed = parseList({
+      status: many(body.status),
+      groupId: many(body.groupId),
+      q: many(body.q),
+    });
+    if (!parsed.success) return undefined;
+    const filter: FailedFilter = {
+      statuses: parsed.data.status,
+      groupId: parsed.data.groupId,
+      q: parsed.data.q,
+    };
+    return { filter };
+  }
+  const ids = many(body.id).filter((i) => i.length > 0 && i.length <= 64);
+  return ids.length ? { ids: [...new Set(ids)] } : undefined;
+}
+
+function describeSelection(sel: Selection): string {
+  if ('ids' in sel) return `${sel.ids.length} selected message${sel.ids.length === 1 ? '' : 's'}`;
+  if ('groupId' in sel) return 'every message of the group';
+  return 'every message matching the filter';
+}
+
+/** Applies archive / unarchive / resolve; retries go through the staged preview instead. */
+async function applyOperation(
+  c: ConsoleContext,
+  s: ConsoleServices,
+  op: FailedMessageOperation,
+  sel: Selection,
+) {
+  const options = { requestedBy: c.get('who').id, metadata: metadataOf(c) };
+  if ('groupId' in sel) return s.deps.failedMessages.changeStatus(op, { groupId: sel.groupId }, options);
+  const ids = 'ids' in sel ? sel.ids : await s.queries.eligibleIds(op, sel);
+  if (ids.length === 0) return { changed: 0, skipped: 0, retryBatchId: null };
+  return s.deps.failedMessages.changeStatus(op, { ids }, options);
+}
+
+function StatusFilter(props: { selected: FailedMessageStatus[] }) {
+  return (
+    <fieldset class="filters plain checks">
+      <legend class="small muted">Status</legend>
+      {FAILED_MESSAGE_STATUSES.map((s) => (
+        <label class="small">
+          <input type="checkbox" name="status" value={s} checked={props.selected.includes(s)} />{' '}
+          {s.replace('_', ' ')}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function MessagesPage(props: {
+  ctx: PageContext;
+  q: ListQuery;
+  items: Awaited<ReturnType<ConsoleServices['deps']['failedMessages']['list']>>['items'];
+  total: number;
+  next?: string;
+  groupTitle?: string;
+  done?: string;
+  error?: string;
+}) {
+  const { q, items } = props;
+  const base = { status: q.status, groupId: q.groupId, q: q.q, sort: q.sort };
+  return (
+    <>
+      <p class="small">
+        <a href="/console/failed">← Failure groups</a>
+      </p>
+      <h1>Failed messages{props.groupTitle ? `: ${props.groupTitle}` : ''}</h1>
+      <form class="filters" method="get" action="/console/failed/messages" aria-label="Filters">
+        <label>
+          Search error, body, type
+          <input type="search" name="q" value={q.q ?? ''} data-search placeholder="press / to search" />
+        </label>
+        <StatusFilter selected={q.status} />
+        {q.groupId && <input type="hidden" name="groupId" value={q.groupId} />}
+        <label>
+          Sort
+          <select name="sort">
+            <option value="-lastFailedAt" selected={q.sort === '-lastFailedAt'}>
+              last failed, newest first
+            </option>
+            <option value="lastFailedAt" selected={q.sort === 'lastFailedAt'}>
+              last failed, oldest first
+            </option>
+            <option value="-firstFailedAt" selected={q.sort === '-firstFailedAt'}>
+              first failed, newest first
+            </option>
+            <option value="firstFailedAt" selected={q.sort === 'firstFailedAt'}>
+              first failed, oldest first
+            </option>
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {props.done && <Flash kind="ok">{props.done}</Flash>}
+      {props.error && <Flash kind="error">{props.error}</Flash>}
+      <form id="bulk" method="post" action="/console/failed/action">
+        <Csrf ctx={props.ctx} />
+        {q.status.map((s) => (
+          <input type="hidden" name="status" value={s} />
+        ))}
+        {q.groupId && <input type="hidden" name="groupId" value={q.groupId} />}
+        {q.q && <input type="hidden" name="q" value={q.q} />}
+        <input type="hidden" name="back" value={href('/console/failed/messages', base)} />
+        <div class="actions">
+          <label>
+            <input type="checkbox" id="select-page" /> this page
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              id="select-all-matching"
+              name="scope"
+              value="matching"
+              data-total={String(props.total)}
+            />{' '}
+            all {props.total} matching
+          </label>
+          <output id="selection-count" aria-live="polite">
+            0 selected
+          </output>
+          {OPS.map((op) => (
+            <button
+              type="submit"
+              name="op"
+              value={op}
+              data-needs-selection
+              class={op === 'retry' ? '' : 'secondary'}
+            >
+              {op === 'retry' ? 'Retry…' : op[0]!.toUpperCase() + op.slice(1)}
+            </button>
+          ))}
+          <span class="kbd">shift-click selects a range · j/k move · x selects</span>
+        </div>
+      </form>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>
+                <span class="skip">select</span>
+              </th>
+              <th>last failed</th>
+              <th>error</th>
+              <th>status</th>
+              <th class="hide-narrow">model</th>
+              <th class="num hide-narrow">attempts</th>
+              <th class="hide-narrow">first failed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((m) => (
+              <tr data-row>
+                <td>
+                  <input
+                    type="checkbox"
+                    class="sel"
+                    name="id"
+                    value={m.id}
+                    form="bulk"
+                    aria-label={`select message ${m.id.slice(0, 12)}`}
+                  />
+                </td>
+                <td>
+                  <a href={`/console/failed/messages/${m.id}`}>
+                    <Time at={m.lastFailedAt} />
+                  </a>
+                </td>
+                <td>
+                  <strong>{m.lastError.type}</strong>{' '}
+                  <span class="small">{(m.lastError.message ?? '').slice(0, 140)}</span>
+                </td>
+                <td>
+                  <Status s={m.status} />
+                </td>
+                <td class="hide-narrow">{m.model}</td>
+                <td class="num hide-narrow">{m.attemptCount}</td>
+                <td class="hide-narrow">
+                  <Time at={m.firstFailedAt} />
+                </td>
+              </tr>
+            ))}
+            {items.length === 0 && (
+              <tr>
+                <td colspan={7} class="muted">
+                  No failed messages match.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <nav class="pager" aria-label="Pages">
+        {q.cursor && <a href={href('/console/failed/messages', base)}>First page</a>}
+        {props.next && (
+          <a href={href('/console/failed/messages', { ...base, cursor: props.next })} rel="next">
+            Next page
+          </a>
+        )}
+      </nav>
+    </>
+  );
+}
+
+function AttemptCompare(props: { detail: FailedMessageDetail; index: number; durations: (number | null)[] }) {
+  const { detail, index } = props;
+  const cur = detail.attempts[index]!;
+  const prev = detail.attempts[index - 1];
+  const fields: [string, string, string][] = prev
+    ? [
+        ['failed at', prev.failedAt, cur.failedAt],
+        ['receive count', String(prev.receiveCount), String(cur.receiveCount)],
+        ['duration', fmtMs(props.durations[index - 1]), fmtMs(props.durations[index])],
+        ['error type', prev.errorType ?? '', cur.errorType ?? ''],
+        ['error message', prev.errorMessage ?? '', cur.errorMessage ?? ''],
+        ['queue', prev.queue, cur.queue],
+      ]
+    : [];
+  return (
+    <>
+      <p class="small">
+        <a href={`/console/failed/messages/${detail.id}`}>← Message</a>
+      </p>
+      <h1>
+        Attempt {index + 1} beside attempt {index}
+      </h1>
+      {!prev ? (
+        <Flash kind="error">The first attempt has nothing before it.</Flash>
+      ) : (
+        <>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>field</th>
+                  <th>attempt {index}</th>
+                  <th>attempt {index + 1}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {fields.map(([name, a, b]) => (
+                  <tr class={a === b ? '' : 'diff-changed'} data-changed={a === b ? undefined : 'true'}>
+                    <th scope="row">
+                      {name}
+                      {a === b ? '' : ' (changed)'}
+                    </th>
+                    <td>{a}</td>
+                    <td>{b}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h2>Stack</h2>
+          <p class="small muted">Removed lines are marked −, added lines +.</p>
+          <pre>
+            {diffLines(prev.errorStack ?? '', cur.errorStack ?? '').map((l) =>
+              l.kind === 'same' ? (
+                `  ${l.text}\n`
+              ) : l.kind === 'added' ? (
+                <ins>{`+ ${l.text}\n`}</ins>
+              ) : (
+                <del>{`- ${l.text}\n`}</del>
+              ),
+            )}
+          </pre>
+        </>
+      )}
+    </>
+  );
+}
+
+const fmtMs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v} ms`);
+
+export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
+  const { deps, queries } = s;
+
+  app.get('/failed', async (c) => {
+    const days = lastDays(TREND_DAYS, s.now());
+    const [groups, trends] = await Promise.all([deps.failedMessages.groups(), queries.groupTrends(days[0]!)]);
+    const done = c.req.query('done');
+    return render(
+      c,
+      'Failed messages',
+      <>
+        <h1>Failure groups</h1>
+        <p>
+          <a href="/console/failed/messages">All failed messages</a> ·{' '}
+          <a href="/console/failed/messages?status=archived">archived</a>
+        </p>
+        {done && <Flash kind="ok">{done}</Flash>}
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>group</th>
+                <th class="num">messages</th>
+                <th class="num">unresolved</th>
+                <th class="hide-narrow">first seen</th>
+                <th>last seen</th>
+                <th class="hide-narrow">trend, {TREND_DAYS} days</th>
+                <th>actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {groups.map((g) => {
+                const t = trends.get(g.id);
+                const values = days.map((d) => t?.get(d) ?? 0);
+                return (
+                  <tr data-row data-group={g.id}>
+                    <td>
+                      <span class="muted small">{g.classifier}</span>
+                      <br />
+                      <a
+                        href={`/console/failed/messages?groupId=${g.id}&status=unresolved&status=retry_issued`}
+                      >
+                        {g.title}
+                      </a>
+                    </td>
+                    <td class="num">{g.count}</td>
+                    <td class="num">{g.unresolved}</td>
+                    <td class="hide-narrow">
+                      <Time at={g.firstFailedAt} />
+                    </td>
+                    <td>
+                      <Time at={g.lastFailedAt} />
+                    </td>
+                    <td class="hide-narrow">
+                      <Sparkline values={values} label={`dead-letterings per day: ${values.join(', ')}`} />
+                    </td>
+                    <td>
+                      <div class="actions">
+                        <a
+                          class="button"
+                          href={`/console/retry/preview?groupId=${g.id}`}
+                          aria-label={`Retry group ${g.title}`}
+                        >
+                          Retry…
+                        </a>
+                        <form method="post" action="/console/failed/action">
+                          <Csrf ctx={c.get('page')} />
+                          <input type="hidden" name="scope" value="group" />
+                          <input type="hidden" name="groupId" value={g.id} />
+                          <input type="hidden" name="back" value="/console/failed" />
+                          <button
+                            type="submit"
+                            name="op"
+                            value="archive"
+                            class="secondary"
+                            aria-label={`Archive group ${g.title}`}
+                          >
+                            Archive
+                          </button>
+                        </form>
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+              {groups.length === 0 && (
+                <tr>
+                  <td colspan={7} class="muted">
+                    No failures. Archived messages are left out of groups:{' '}
+                    <a href="/console/failed/messages?status=archived">see them</a>.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+      </>,
+      { section: '/console/failed' },
+    );
+  });
+
+  app.get('/failed/messages', async (c) => {
+    const parsed = parseList(c.req.queries());
+    if (!parsed.success) {
+      return render(
+        c,
+        'Failed messages',
+        <Flash kind="error">Invalid filter: {parsed.error.issues[0]?.message}</Flash>,
+        {
+          status: 400,
+          section: '/console/failed',
+        },
+      );
+    }
+    const q = parsed.data;
+    const f = fingerprint(q);
+    let after: { value: string; id: string } | undefined;
+    let error = c.req.query('error');
+    if (q.cursor) {
+      try {
+        const p = CursorPayload.safeParse(deps.cursors.decode(q.cursor));
+        if (p.success && p.data.f === f) after = { value: p.data.k, id: p.data.i };
+        else error = 'that page link belongs to another filter; showing the first page';
+      } catch {
+        error = 'that page link is not valid; showing the first page';
+      }
+    }
+    const descending = q.sort.startsWith('-');
+    const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
+    const filter = { statuses: q.status, groupId: q.groupId, q: q.q };
+    const [page, total, groups] = await Promise.all([
+      deps.failedMessages.list(filter, { field, descending }, PAGE_SIZE, after),
+      queries.countMatching(filter),
+      q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
+    ]);
+    const next = page.next ? deps.cursors.encode({ f, k: page.next.value, i: page.next.id }) : undefined;
+    return render(
+      c,
+      'Failed messages',
+      <MessagesPage
+        ctx={c.get('page')}
+        q={q}
+        items={page.items}
+        total={total}
+        next={next}
+        groupTitle={groups.find((g) => g.id === q.groupId)?.title}
+        done={c.req.query('done')}
+        error={error}
+      />,
+      { section: '/console/failed' },
+    );
+  });
+
+  app.post('/failed/action', async (c) => {
+    const body = await form(c);
+    const op = one(body.op) as FailedMessageOperation | undefined;
+    const back = one(body.back);
+    const backTo = back?.startsWith('/console/') ? back : '/console/failed/messages';
+    const sel = selectionOf(body);
+    const withParam = (name: string, value: string) =>
+      `${backTo}${backTo.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+    if (!op || !OPS.includes(op)) return c.redirect(withParam('error', 'choose an operation'), 303);
+    if (!sel) return c.redirect(withParam('error', 'select at least one message'), 303);
+    if (op === 'retry') {
+      const preview = await queries.retryPreview(sel, 5);
+      const rate = await deps.settings.get('retry.messagesPerSecond');
+      return render(
+        c,
+        'Retry preview',
+        <RetryPreview
+          ctx={c.get('page')}
+          sel={sel}
+          preview={preview}
+          rate={rate}
+          what={describeSelection(sel)}
+        />,
+        {
+          section: '/console/failed',
+        },
+      );
+    }
+    try {
+      const outcome = await applyOperation(c, s, op, sel);
+      const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
+      const cap =
+        'filter' in sel && outcome.changed >= MAX_MATCHING
+          ? ` (at most ${MAX_MATCHING} at a time: run it again)`
+          : '';
+      return c.redirect(withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`), 303);
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      return c.redirect(withParam('error', e.message), 303);
+    }
+  });
+
+  const detailOf = async (id: string) => {
+    const detail = id.length <= 64 ? await deps.failedMessages.get(id) : undefined;
+    if (!detail) return undefined;
+    // Each attempt's duration is its run's, found through the SQS message id.
+    const runs = detail.generationId
+      ? ((await deps.queries.runs(detail.generationId, { admin: true })) ?? [])
+      : [];
+    const durations = detail.attempts.map(
+      (a) => runs.filter((r) => r.messageId === a.messageId).at(-1)?.durationMs ?? null,
+    );
+    return { detail, durations };
+  };
+
+  app.get('/failed/messages/:id', async (c) => {
+    const found = await detailOf(c.req.param('id'));
+    if (!found)
+      return render(c, 'Not found', <Flash kind="error">No failed message {c.req.param('id')}</Flash>, {
+        status: 404,
+      });
+    const { detail: m, durations } = found;
+    const act = (op: FailedMessageOperation, label: string, enabled: boolean) =>
+      enabled && (
+        <form method="post" action="/console/failed/action">
+          <Csrf ctx={c.get('page')} />
+          <input type="hidden" name="id" value={m.id} />
+          <input type="hidden" name="back" value={`/console/failed/messages/${m.id}`} />
+          <button type="submit" name="op" value={op} class={op === 'retry' ? '' : 'secondary'}>
+            {label}
+          </button>
+        </form>
+      );
+    return render(
+      c,
+      `Failed message ${m.id.slice(0, 12)}`,
+      <>
+        <p class="small">
+          <a href="/console/failed/messages">← Failed messages</a>
+        </p>
+        <h1>
+          {m.lastError.type ?? 'Failed message'} <Status s={m.status} />
+        </h1>
+        {c.req.query('done') && <Flash kind="ok">{c.req.query('done')}</Flash>}
+        {c.req.query('error') && <Flash kind="error">{c.req.query('error')}</Flash>}
+        <div class="actions">
+          {act('retry', 'Retry…', !m.invalid && (m.status === 'unresolved' || m.status === 'archived'))}
+          {act('archive', 'Archive', m.status === 'unresolved')}
+          {act('unarchive', 'Unarchive', m.status === 'archived')}
+          {act('resolve', 'Resolve', m.status !== 'resolved')}
+        </div>
+        <div class="grid2">
+          <section class="card">
+            <h2>Message</h2>
+            <dl class="kv">
+              <dt>id</dt>
+              <dd>
+                <code>{m.id}</code>
+              </dd>
+              <dt>type</dt>
+              <dd>{m.messageType}</dd>
+              <dt>generation</dt>
+              <dd>
+                {m.generationId ? (
+                  <a href={`/console/generations/${m.generationId}`}>{m.generationId}</a>
+                ) : (
+                  '—'
+                )}
+              </dd>
+              <dt>model</dt>
+              <dd>{m.model ?? '—'}</dd>
+              <dt>first / last failed</dt>
+              <dd>
+                <Time at={m.firstFailedAt} /> / <Time at={m.lastFailedAt} />
+              </dd>
+              {m.retryBatchId && (
+                <>
+                  <dt>retry batch</dt>
+                  <dd>
+                    <a href={`/console/retries/${m.retryBatchId}`}>{m.retryBatchId}</a>
+                  </dd>
+                </>
+              )}
+              <dt>groups</dt>
+              <dd>
+                {m.groups.map((g) => (
+                  <div>
+                    <a href={`/console/failed/messages?groupId=${g.id}`}>{g.title}</a>{' '}
+                    <span class="muted small">({g.classifier})</span>
+                  </div>
+                ))}
+              </dd>
+            </dl>
+            <h2>Last error</h2>
+            <p>{m.lastError.message}</p>
+            {m.lastErrorStack && <pre>{m.lastErrorStack}</pre>}
+          </section>
+          <section class="card">
+            <h2>Body{m.bodyTruncated ? ' (truncated)' : ''}</h2>
+            <pre>{prettyJson(m.body)}</pre>
+            <h2>Attributes</h2>
+            <pre>{JSON.stringify(m.attributes, null, 2)}</pre>
+          </section>
+        </div>
+        <h2>Attempts ({m.attempts.length})</h2>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th class="num">#</th>
+                <th>failed at</th>
+                <th class="num">receive count</th>
+                <th class="num hide-narrow">duration</th>
+                <th>error</th>
+                <th>compare</th>
+              </tr>
+            </thead>
+            <tbody>
+              {m.attempts.map((a, i) => (
+                <tr>
+                  <td class="num">{i + 1}</td>
+                  <td>
+                    <Time at={a.failedAt} />
+                  </td>
+                  <td class="num">{a.receiveCount}</td>
+                  <td class="num hide-narrow">{fmtMs(durations[i])}</td>
+                  <td>
+                    <details>
+                      <summary>
+                        {a.errorType}: {a.errorMessage}
+                      </summary>
+                      <pre>{a.errorStack ?? '(no stack)'}</pre>
+                    </details>
+                  </td>
+                  <td>
+                    {i > 0 ? (
+                      <a href={`/console/failed/messages/${m.id}/compare?attempt=${i + 1}`}>with #{i}</a>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </>,
+      { section: '/console/failed' },
+    );
+  });
+
+  app.get('/failed/messages/:id/compare', async (c) => {
+    const found = await detailOf(c.req.param('id'));
+    if (!found)
+      return render(c, 'Not found', <Flash kind="error">No failed message {c.req.param('id')}</Flash>, {
+        status: 404,
+      });
+    const n = Number(c.req.query('attempt') ?? found.detail.attempts.length);
+    const index = Number.isInteger(n) ? Math.min(Math.max(n, 1), found.detail.attempts.length) - 1 : 0;
+    return render(
+      c,
+      'Compare attempts',
+      <AttemptCompare detail={found.detail} index={index} durations={found.durations} />,
+      {
+        section: '/console/failed',
+      },
+    );
+  });
+
+  registerRetryPages(app, s, { describeSelection, selectionOf });
+}
+
+function prettyJson(body: string) {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}

@@ -1,0 +1,251 @@
+import {
+  type FailedMessageOperation,
+  type FailedMessageStatus,
+  OPERATION_FROM,
+} from '@genledger/core/contracts/failed-messages';
+import type { Database } from '@genledger/db/connect';
+import { rowsOf, toDate, toNumber } from '@genledger/db/executor';
+import type { Owner } from '@genledger/db/generation-store';
+import {
+  type DailyGenerationStat,
+  dailyGenerationStats,
+} from '@genledger/db/projections/daily-generation-stats';
+import { type SQL, sql } from 'drizzle-orm';
+
+type Row = Record<string, unknown>;
+
+export interface ConsoleKey {
+  id: string;
+  name: string;
+  prefix: string;
+  isAdmin: boolean;
+}
+
+export interface FailedFilter {
+  statuses: FailedMessageStatus[];
+  groupId?: string;
+  q?: string;
+}
+
+/** Which failed messages an operation applies to: explicit ids, a group, or every match of a filter. */
+export type Selection = { ids: string[] } | { groupId: string } | { filter: FailedFilter };
+
+export interface BatchMessage {
+  id: string;
+  status: FailedMessageStatus;
+  generationId: string | null;
+  generationStatus: string | null;
+  lastFailedAt: string;
+  lastErrorType: string | null;
+  /** Attempts recorded after the retry was issued: the message failed again. */
+  failedAgain: boolean;
+}
+
+/** How many matching ids one "all matching" operation takes; past it the operator narrows the filter. */
+export const MAX_MATCHING = 10_000;
+
+/**
+ * The console's read queries the JSON API has no route for: counts for the overview, the stats
+ * projection, sparklines, retry previews and receipts. Read-only; every change goes through the
+ * same stores the JSON API uses.
+ */
+export class ConsoleQueries {
+  private readonly t: Record<
+    'keys' | 'generations' | 'messages' | 'attempts' | 'members' | 'batches' | 'events',
+    SQL
+  >;
+  private readonly stats;
+
+  constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
+    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    this.t = {
+      keys: q('api_keys'),
+      generations: q('generations'),
+      messages: q('failed_messages'),
+      attempts: q('failed_message_attempts'),
+      members: q('failure_group_members'),
+      batches: q('retry_batches'),
+      events: q('events'),
+    };
+    this.stats = dailyGenerationStats(database.schema);
+  }
+
+  private rows(statement: SQL) {
+    return rowsOf<Row>(this.database.db.execute(statement));
+  }
+
+  /** The session's key, when it is still usable (not revoked, not expired). */
+  async activeKey(id: string): Promise<ConsoleKey | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const [r] = await this.rows(sql`
+      select id, name, key_prefix, is_admin from ${this.t.keys}
+      where id = ${id} and revoked_at is null and (expires_at is null or expires_at > now())`);
+    return (
+      r && {
+        id: String(r.id),
+        name: String(r.name),
+        prefix: String(r.key_prefix),
+        isAdmin: Boolean(r.is_admin),
+      }
+    );
+  }
+
+  async keyNames(): Promise<Map<string, string>> {
+    const rows = await this.rows(sql`select id, name, key_prefix from ${this.t.keys}`);
+    return new Map(rows.map((r) => [String(r.id), `${r.name} (${r.key_prefix})`]));
+  }
+
+  async generationCounts(owner: Owner): Promise<Record<string, number>> {
+    const mine = owner.admin ? sql`true` : sql`api_key_id = ${owner.apiKeyId}`;
+    const rows = await this.rows(
+      sql`select status, count(*) as n from ${this.t.generations} where ${mine} group by status`,
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.status), toNumber(r.n)]));
+  }
+
+  async failedCounts(): Promise<Record<string, number>> {
+    const rows = await this.rows(sql`select status, count(*) as n from ${this.t.messages} group by status`);
+    return Object.fromEntries(rows.map((r) => [String(r.status), toNumber(r.n)]));
+  }
+
+  dailyStats(fromDay: string): Promise<DailyGenerationStat[]> {
+    return this.stats.read(this.database.db, { from: fromDay });
+  }
+
+  /** Dead-letterings per group and day since `fromDay`, for the groups' sparklines. */
+  async groupTrends(fromDay: string): Promise<Map<string, Map<string, number>>> {
+    const rows = await this.rows(sql`
+      select m.group_id, (a.failed_at at time zone 'UTC')::date::text as day, count(*) as n
+      from ${this.t.attempts} a join ${this.t.members} m on m.failed_message_id = a.failed_message_id
+      where a.failed_at >= ${fromDay}::date
+      group by 1, 2`);
+    const out = new Map<string, Map<string, number>>();
+    for (const r of rows) {
+      const g = String(r.group_id);
+      if (!out.has(g)) out.set(g, new Map());
+      out.get(g)!.set(String(r.day), toNumber(r.n));
+    }
+    return out;
+  }
+
+  private selectionWhere(selection: Selection, statuses: readonly FailedMessageStatus[]): SQL {
+    const parts: SQL[] = [sql`fm.status in (select unnest(${`{${statuses.join(',')}}`}::text[]))`];
+    if ('ids' in selection) {
+      const ids = `{${selection.ids.map((i) => `"${i.replaceAll('"', '')}"`).join(',')}}`;
+      parts.push(sql`fm.id in (select unnest(${ids}::text[]))`);
+    } else {
+      const groupId = 'groupId' in selection ? selection.groupId : selection.filter.groupId;
+      if (groupId)
+        parts.push(
+          sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${groupId})`,
+        );
+      if ('filter' in selection) {
+        const f = selection.filter;
+        parts.push(sql`fm.status in (select unnest(${`{${f.statuses.join(',')}}`}::text[]))`);
+        if (f.q) parts.push(sql`fm.search @@ websearch_to_tsquery('english', ${f.q})`);
+      }
+    }
+    return sql.join(parts, sql` and `);
+  }
+
+  async countMatching(filter: FailedFilter): Promise<number> {
+    const [r] = await this.rows(
+      sql`select count(*) as n from ${this.t.messages} fm where ${this.selectionWhere({ filter }, filter.statuses)}`,
+    );
+    return toNumber(r?.n ?? 0);
+  }
+
+  /** Ids of the selection an operation can act on (capped at MAX_MATCHING), in a stable order. */
+  async eligibleIds(op: FailedMessageOperation, selection: Selection): Promise<string[]> {
+    const where = this.selectionWhere(selection, OPERATION_FROM[op]);
+    const invalid = op === 'retry' ? sql` and not fm.invalid` : sql``;
+    const rows = await this.rows(
+      sql`select fm.id from ${this.t.messages} fm where ${where}${invalid} order by fm.id limit ${MAX_MATCHING}`,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  /** What a retry of the selection would do, before anything is sent. */
+  async retryPreview(selection: Selection, recentMinutes: number) {
+    const where = this.selectionWhere(selection, OPERATION_FROM.retry);
+    const [counts] = await this.rows(sql`
+      select count(*) filter (where not fm.invalid) as eligible, count(*) filter (where fm.invalid) as invalid
+      from ${this.t.messages} fm where ${where}`);
+    const sample = await this.rows(sql`
+      select fm.id, fm.model, fm.last_failed_at, fm.last_error_type, fm.last_error_message, fm.attempt_count
+      from ${this.t.messages} fm where ${where} and not fm.invalid order by fm.last_failed_at desc, fm.id limit 5`);
+    // "Still failing": the same selection's messages dead-lettered in the last minutes, and
+    // generations of the same models whose runs failed just as recently.
+    const [recent] = await this.rows(sql`
+      select count(*) as n, max(a.failed_at) as last from ${this.t.attempts} a
+      join ${this.t.messages} fm on fm.id = a.failed_message_id
+      where ${this.selectionWhere(selection, ['unresolved', 'archived', 'retry_issued', 'resolved'])}
+        and a.failed_at > now() - make_interval(mins => ${recentMinutes})`);
+    return {
+      eligible: toNumber(counts?.eligible ?? 0),
+      invalid: toNumber(counts?.invalid ?? 0),
+      sample: sample.map((r) => ({
+        id: String(r.id),
+        model: (r.model as string | null) ?? null,
+        lastFailedAt: toDate(r.last_failed_at).toISOString(),
+        errorType: (r.last_error_type as string | null) ?? null,
+        errorMessage: (r.last_error_message as string | null) ?? null,
+        attempts: toNumber(r.attempt_count),
+      })),
+      recentFailures: toNumber(recent?.n ?? 0),
+      lastRecentFailure: recent?.last ? toDate(recent.last).toISOString() : null,
+    };
+  }
+
+  /**
+   * Every message a retry batch covered — found through the status-change events that carry the
+   * batch id, because a message that fails again leaves the batch — with what became of it.
+   */
+  async batchMessages(batchId: string, createdAt: string): Promise<BatchMessage[]> {
+    const rows = await this.rows(sql`
+      with covered as (
+        select distinct payload->>'failedMessageId' as id from ${this.t.events}
+        where event_type = 'FailedMessageStatusChanged' and payload->>'retryBatchId' = ${batchId}
+      )
+      select fm.id, fm.status, fm.generation_id, g.status as generation_status, fm.last_failed_at, fm.last_error_type,
+             exists (select 1 from ${this.t.attempts} a where a.failed_message_id = fm.id and a.failed_at > ${createdAt}::timestamptz) as failed_again
+      from covered c join ${this.t.messages} fm on fm.id = c.id
+      left join ${this.t.generations} g on g.id = fm.generation_id
+      order by fm.id limit 1000`);
+    return rows.map((r) => ({
+      id: String(r.id),
+      status: r.status as FailedMessageStatus,
+      generationId: (r.generation_id as string | null) ?? null,
+      generationStatus: (r.generation_status as string | null) ?? null,
+      lastFailedAt: toDate(r.last_failed_at).toISOString(),
+      lastErrorType: (r.last_error_type as string | null) ?? null,
+      failedAgain: Boolean(r.failed_again) && r.status !== 'resolved' && r.status !== 'retry_issued',
+    }));
+  }
+
+  async failedMessageOfGeneration(generationId: string): Promise<string | undefined> {
+    const [r] = await this.rows(
+      sql`select id from ${this.t.messages} where generation_id = ${generationId} limit 1`,
+    );
+    return r ? String(r.id) : undefined;
+  }
+
+  /** The newest events, optionally of one type and of streams starting with a prefix. */
+  async recentEvents(filter: { type?: string; stream?: string }, limit: number) {
+    const where: SQL[] = [sql`true`];
+    if (filter.type) where.push(sql`event_type = ${filter.type}`);
+    if (filter.stream) where.push(sql`stream_id like ${`${filter.stream.replace(/[\\%_]/g, '\\$&')}%`}`);
+    const rows = await this.rows(sql`
+      select sequence, stream_id, stream_version, event_type, payload, metadata, stored_at from ${this.t.events}
+      where ${sql.join(where, sql` and `)} order by sequence desc limit ${limit}`);
+    return rows.map((r) => ({
+      sequence: toNumber(r.sequence),
+      streamId: String(r.stream_id),
+      streamVersion: toNumber(r.stream_version),
+      type: String(r.event_type),
+      payload: r.payload as Record<string, unknown>,
+      metadata: r.metadata as Record<string, unknown>,
+      storedAt: toDate(r.stored_at).toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,232 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from './connect.ts';
+import { rowsOf, toDate, toNumber } from './executor.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+
+/** One message of the local queue as stored. */
+export interface StoredQueueMessage {
+  messageId: string;
+  queue: string;
+  body: string;
+  messageAttributes: Record<string, string>;
+  sentAt: Date;
+  firstReceivedAt: Date | null;
+  receiveCount: number;
+  receiptHandle: string | null;
+  /** Set once a message was moved to a dead-letter queue: the queue it failed on. */
+  sourceArn: string | null;
+}
+
+interface Row {
+  message_id: string;
+  queue: string;
+  body: string;
+  message_attributes: unknown;
+  sent_at: unknown;
+  first_received_at: unknown;
+  receive_count: unknown;
+  receipt_handle: string | null;
+  source_arn: string | null;
+}
+
+const toMessage = (r: Row): StoredQueueMessage => ({
+  messageId: r.message_id,
+  queue: r.queue,
+  body: r.body,
+  messageAttributes: (typeof r.message_attributes === 'string'
+    ? JSON.parse(r.message_attributes)
+    : (r.message_attributes ?? {})) as Record<string, string>,
+  sentAt: toDate(r.sent_at),
+  firstReceivedAt: r.first_received_at === null ? null : toDate(r.first_received_at),
+  receiveCount: toNumber(r.receive_count),
+  receiptHandle: r.receipt_handle,
+  sourceArn: r.source_arn,
+});
+
+const COLUMNS = sql.raw(
+  'm.message_id::text as message_id, m.queue, m.body, m.message_attributes, m.sent_at, m.first_received_at, m.receive_count, m.receipt_handle::text as receipt_handle, m.source_arn',
+);
+
+const ms = (n: number) => sql`make_interval(secs => ${n}::double precision / 1000)`;
+
+/**
+ * The local queue's messages in the database it serves, so that what was accepted survives a
+ * crash or a stop of `npm start` as it would survive in SQS. Not part of the deployed data model:
+ * the table is created by the local runtime on start, never by a migration (SQS holds the
+ * messages when deployed).
+ */
+export class LocalQueueStore {
+  private readonly table: SQL;
+  private readonly generations: SQL;
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
+    this.table = sql.raw(`"${database.schema}"."local_queue_messages"`);
+    this.generations = sql.raw(`"${database.schema}"."generations"`);
+  }
+
+  /** Creates the table on first use (idempotent; two processes starting at once both succeed). */
+  ensure(): Promise<void> {
+    this.ready ??= (async () => {
+      try {
+        await this.create();
+      } catch {
+        // A concurrent `create … if not exists` can lose the race on the catalog; the winner's
+        // table is the one wanted, and the second attempt sees it.
+        await this.create();
+      }
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  private async create() {
+    await this.database.db.execute(sql`
+      create table if not exists ${this.table} (
+        seq bigint generated always as identity,
+        message_id uuid primary key,
+        queue text not null,
+        body text not null,
+        message_attributes jsonb not null default '{}'::jsonb,
+        generation_id uuid,
+        sent_at timestamptz not null default now(),
+        first_received_at timestamptz,
+        receive_count integer not null default 0,
+        visible_at timestamptz not null default now(),
+        receipt_handle uuid,
+        source_arn text
+      )`);
+    await this.database.db.execute(
+      sql`create index if not exists local_queue_messages_due on ${this.table} (queue, visible_at, seq)`,
+    );
+    await this.database.db.execute(
+      sql`create index if not exists local_queue_messages_generation on ${this.table} (generation_id)`,
+    );
+  }
+
+  async send(input: {
+    queue: string;
+    messageId: string;
+    body: string;
+    messageAttributes: Record<string, string>;
+    generationId?: string | null;
+  }): Promise<void> {
+    await this.ensure();
+    await this.database.db.execute(sql`
+      insert into ${this.table} (message_id, queue, body, message_attributes, generation_id)
+      values (${input.messageId}::uuid, ${input.queue}, ${input.body}, ${JSON.stringify(input.messageAttributes)}::jsonb,
+              ${input.generationId ?? null}::uuid)`);
+  }
+
+  /**
+   * Receives up to `max` visible messages in one statement: each gets a new receipt, one more
+   * receive and the visibility timeout. A message already received `maxReceiveCount` times moves to
+   * `deadLetter` instead (SQS redrive), keeping its id and receive count. Rows locked by another
+   * receiver are skipped, so two processes on one database never receive the same message at once.
+   */
+  async receive(input: {
+    queue: string;
+    max: number;
+    visibilityTimeoutMs: number;
+    redrive?: { maxReceiveCount: number; deadLetterQueue: string; sourceArn: string };
+  }): Promise<{ messages: StoredQueueMessage[]; moved: number }> {
+    await this.ensure();
+    const limit = input.redrive?.maxReceiveCount ?? null;
+    const rows = await rowsOf<Row & { moved: unknown }>(
+      this.database.db.execute(sql`
+        with due as (
+          select message_id from ${this.table}
+          where queue = ${input.queue} and visible_at <= now()
+          order by seq limit ${input.max}
+          for update skip locked
+        ), moved as (
+          update ${this.table} m set queue = ${input.redrive?.deadLetterQueue ?? null}, source_arn = ${input.redrive?.sourceArn ?? null},
+                 visible_at = now(), receipt_handle = null
+          from due where m.message_id = due.message_id and ${limit}::int is not null and m.receive_count >= ${limit}::int
+          returning m.message_id
+        ), got as (
+          update ${this.table} m set receive_count = m.receive_count + 1,
+                 first_received_at = coalesce(m.first_received_at, now()),
+                 visible_at = now() + ${ms(input.visibilityTimeoutMs)}, receipt_handle = gen_random_uuid()
+          from due where m.message_id = due.message_id and (${limit}::int is null or m.receive_count < ${limit}::int)
+          returning m.*
+        )
+        select ${COLUMNS}, m.seq, (select count(*) from moved) as moved
+        from (select 1) one left join got m on true
+        order by m.seq`),
+    );
+    const moved = toNumber(rows[0]?.moved ?? 0);
+    return { messages: rows.filter((r) => r.message_id !== null).map(toMessage), moved };
+  }
+
+  /** Acknowledges a delivery; false for a stale receipt (the message was received again since). */
+  async delete(receiptHandle: string): Promise<boolean> {
+    const rows = await rowsOf<{ message_id: string }>(
+      this.database.db.execute(sql`
+        delete from ${this.table} where receipt_handle = ${receiptHandle}::uuid returning message_id`),
+    );
+    return rows.length > 0;
+  }
+
+  /** Makes received messages visible again at once (SQS ChangeMessageVisibility to 0). */
+  async release(receiptHandles: readonly string[]): Promise<number> {
+    if (receiptHandles.length === 0) return 0;
+    const rows = await rowsOf<{ message_id: string }>(
+      this.database.db.execute(sql`
+        update ${this.table} set visible_at = now()
+        where receipt_handle in (select x::uuid from jsonb_array_elements_text(${JSON.stringify(receiptHandles)}::jsonb) x)
+        returning message_id`),
+    );
+    return rows.length;
+  }
+
+  async stats(
+    queue: string,
+  ): Promise<{ total: number; visible: number; inFlight: number; nextVisibleInMs: number | undefined }> {
+    await this.ensure();
+    const [row] = await rowsOf<{ total: unknown; visible: unknown; next_ms: unknown }>(
+      this.database.db.execute(sql`
+        select count(*) as total, count(*) filter (where visible_at <= now()) as visible,
+               greatest(0, extract(epoch from (min(visible_at) - now())) * 1000) as next_ms
+        from ${this.table} where queue = ${queue}`),
+    );
+    const total = toNumber(row?.total ?? 0);
+    const visible = toNumber(row?.visible ?? 0);
+    return {
+      total,
+      visible,
+      inFlight: total - visible,
+      nextVisibleInMs:
+        row?.next_ms === null || row?.next_ms === undefined ? undefined : Math.ceil(toNumber(row.next_ms)),
+    };
+  }
+
+  /**
+   * Pending or running generations that no message in `queues` will ever deliver: accepted but the
+   * process stopped between the commit and the send, or queued before the queue was durable. A
+   * running one is listed only once its attempt is older than `staleBefore` (its worker is gone;
+   * a new message would only be handed back while the attempt looks alive).
+   */
+  async findUnqueued(options: {
+    queues: readonly string[];
+    changedBefore: Date;
+    staleBefore: Date;
+    limit: number;
+  }) {
+    await this.ensure();
+    const rows = await rowsOf<GenerationRow>(
+      this.database.db.execute(sql`
+        select ${GENERATION_COLUMNS} from ${this.generations} g
+        where ((g.status = 'pending' and g.updated_at < ${options.changedBefore.toISOString()}::timestamptz)
+               or (g.status = 'running' and g.updated_at < ${options.staleBefore.toISOString()}::timestamptz))
+          and not exists (
+            select 1 from ${this.table} m
+            where m.generation_id = g.id
+              and m.queue in (select jsonb_array_elements_text(${JSON.stringify(options.queues)}::jsonb)))
+        order by g.created_at limit ${options.limit}`),
+    );
+    return rows.map(toGenerationRecord);
+  }
+}

@@ -1,0 +1,68 @@
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
+import type { Logger } from '@genledger/core/ports/logger';
+import {
+  deadLetterRecord,
+  sourceQueueReceives,
+} from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { containerDatabase, memo } from './lambda-database.ts';
+import { linkedEnvironment } from './linked-environment.ts';
+
+export interface DeadLetterDeps {
+  store: Pick<FailedMessageStore, 'ingest'>;
+  logger: Logger;
+  /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
+  maxReceiveCount?: number;
+}
+
+export const deadLetterDeps = (database: Database, env: NodeJS.ProcessEnv = process.env): DeadLetterDeps => ({
+  store: new FailedMessageStore(database, new EventStore(database)),
+  logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+  maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
+});
+
+/** One DLQ record as a dead-lettering; a record without what SQS always sends fails on its own. */
+export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
+  if (!record.attributes || typeof record.attributes !== 'object')
+    throw new Error('the SQS record has no attributes');
+  if (!record.eventSourceARN) throw new Error('the SQS record has no eventSourceARN');
+  const attributes = record.attributes as unknown as Record<string, string | undefined>;
+  return deadLetterRecord({
+    messageId: record.messageId,
+    body: record.body,
+    receiveCount: sourceQueueReceives(
+      Number(attributes.ApproximateReceiveCount ?? '0') || 0,
+      maxReceiveCount,
+    ),
+    queue: record.eventSourceARN,
+    // SQS names the queue the message failed on; the DLQ itself is only where it landed.
+    sourceQueue: attributes.DeadLetterQueueSourceArn ?? record.eventSourceARN,
+    attributes: { ...attributes, messageAttributes: record.messageAttributes },
+  });
+}
+
+/** A DLQ batch into the failed-message store; what could not be stored goes back to the DLQ. */
+export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLetterDeps> } = {}) {
+  const deps = memo(
+    options.deps ?? (async () => deadLetterDeps(await containerDatabase(), linkedEnvironment())),
+  );
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: DeadLetterDeps;
+    try {
+      ready = await deps();
+    } catch {
+      return failWholeBatch(event.Records);
+    }
+    return settleBatch(
+      event.Records,
+      async (r) => ready.store.ingest(recordOf(r, ready.maxReceiveCount)),
+      (record, error) =>
+        ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
+    );
+  };
+}

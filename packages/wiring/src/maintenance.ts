@@ -1,0 +1,108 @@
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
+import { parseEnv } from '@genledger/core/config/parse-env';
+import { systemClock } from '@genledger/core/ports/clock';
+import type { Queue } from '@genledger/core/ports/queue';
+import {
+  continueRetryBatchesStep,
+  retentionStep,
+} from '@genledger/core/use-cases/failed-messages/maintenance-steps';
+import {
+  type MaintenanceDeps,
+  type MaintenanceStep,
+  type MaintenanceSummary,
+  runMaintenance,
+} from '@genledger/core/use-cases/run-maintenance';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { GenerationStore } from '@genledger/db/generation-store';
+import { ProjectionRunner } from '@genledger/db/projection-runner';
+import { dailyGenerationStats } from '@genledger/db/projections/daily-generation-stats';
+import { RetryBatchStore } from '@genledger/db/retry-batch-store';
+import { SettingsStore } from '@genledger/db/settings-store';
+import * as z from 'zod';
+import { containerDatabase, memo } from './lambda-database.ts';
+import { linkedEnvironment } from './linked-environment.ts';
+import { configuredQueue } from './queue-selection.ts';
+
+const MaintenanceEnv = z.object({
+  /** A generation whose send failed is re-sent after this long (default 60 s; `npm run sim` tests use less). */
+  MAINTENANCE_RESEND_AFTER_S: z.coerce.number().int().min(0).max(86_400).optional(),
+});
+
+/** Failed-message retention, and retry batches continued within `budgetMs`. */
+export function recoverabilitySteps(
+  database: Database,
+  queue: Queue | undefined,
+  budgetMs: number,
+): MaintenanceStep[] {
+  const events = new EventStore(database);
+  const settings = new SettingsStore(database, events);
+  const store = new FailedMessageStore(database, events);
+  const steps = [
+    retentionStep({
+      retentionDays: () => settings.get('retention.failedMessageDays'),
+      deleteExpired: (d) => store.deleteExpired(d),
+    }),
+  ];
+  if (queue) {
+    steps.push(
+      continueRetryBatchesStep(async () => ({
+        batches: new RetryBatchStore(database),
+        queue,
+        messagesPerSecond: await settings.get('retry.messagesPerSecond'),
+        deadline: Date.now() + budgetMs,
+      })),
+    );
+  }
+  return steps;
+}
+
+export function maintenanceDeps(
+  database: Database,
+  options: {
+    queue: Queue | undefined;
+    env?: NodeJS.ProcessEnv;
+    steps?: MaintenanceStep[];
+    retryBudgetMs?: number;
+  },
+): MaintenanceDeps {
+  const events = new EventStore(database);
+  const runner = new ProjectionRunner(database, events, { batchSize: 1000 });
+  const stats = dailyGenerationStats(database.schema);
+  const env = parseEnv(MaintenanceEnv, options.env ?? process.env);
+  return {
+    generations: new GenerationStore(database, events),
+    queue: options.queue,
+    // Bounded per run so one tick never outlives the schedule; the next tick continues.
+    projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
+    steps: [
+      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000),
+      ...(options.steps ?? []),
+    ],
+    logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
+    clock: systemClock,
+    ...(env.MAINTENANCE_RESEND_AFTER_S !== undefined
+      ? { notEnqueuedAfterMs: env.MAINTENANCE_RESEND_AFTER_S * 1000 }
+      : {}),
+    ...resolveMaintenanceConfig(options.env ?? process.env),
+  };
+}
+
+/**
+ * The scheduled run as deployed: the queue is the linked `Queue` (SST never sets QUEUE_URL
+ * itself), so unsent generations are re-sent and interrupted retry batches resume.
+ */
+export function createMaintenanceHandler(
+  options: { env?: () => NodeJS.ProcessEnv; database?: () => Promise<Database> } = {},
+) {
+  const deps = memo(async () => {
+    const env = (options.env ?? (() => linkedEnvironment()))();
+    return maintenanceDeps(await (options.database ?? containerDatabase)(), {
+      queue: configuredQueue(env)?.queue,
+      env,
+    });
+  });
+  return async (): Promise<MaintenanceSummary> => runMaintenance(await deps());
+}

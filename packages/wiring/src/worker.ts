@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
+import { httpGenerator } from '@genledger/core/generators/http-generator';
+import type { Logger } from '@genledger/core/ports/logger';
+import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import {
+  type IncomingMessage,
+  type ProcessMessageDeps,
+  processGenerationMessage,
+} from '@genledger/core/use-cases/process-generation-message';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
+import { GenerationStore } from '@genledger/db/generation-store';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { containerDatabase, memo } from './lambda-database.ts';
+import { linkedEnvironment } from './linked-environment.ts';
+
+export function workerDeps(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<ProcessMessageDeps> = {},
+): ProcessMessageDeps {
+  const config = resolveWorkerConfig(env);
+  const events = new EventStore(database);
+  const failedMessages = new FailedMessageStore(database, events);
+  return {
+    // A message that can never parse is recorded as failed at once, not retried into the DLQ.
+    onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
+    lifecycle: new GenerationLifecycle(database, events),
+    generations: new GenerationStore(database, events),
+    generator: config.generatorUrl
+      ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
+      : builtinGenerator(join(config.dataDir, 'outputs')),
+    logger: jsonLogger(logLevelFrom(env), { fn: 'worker' }),
+    staleAfterMs: config.staleAfterMs,
+    ...overrides,
+  };
+}
+
+export const toIncoming = (record: SQSRecord): IncomingMessage => ({
+  messageId: record.messageId,
+  body: record.body,
+  receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1,
+  queue: record.eventSourceARN,
+});
+
+/** An SQS batch through the worker use case; what to retry comes back as partial batch failures. */
+export function createWorkerHandler(
+  options: { deps?: () => Promise<ProcessMessageDeps>; logger?: Logger } = {},
+) {
+  const deps = memo(
+    options.deps ??
+      (async () => {
+        const env = linkedEnvironment();
+        return workerDeps(await containerDatabase(), env);
+      }),
+  );
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: ProcessMessageDeps;
+    try {
+      ready = await deps();
+    } catch (e) {
+      // Nothing can be recorded without the database: every record goes back to the queue.
+      (options.logger ?? jsonLogger(logLevelFrom(process.env), { fn: 'worker' })).error(
+        'worker start-up failed',
+        { error: e instanceof Error ? e.message : String(e) },
+      );
+      return failWholeBatch(event.Records);
+    }
+    return settleBatch(
+      event.Records,
+      (r) => processGenerationMessage(ready, toIncoming(r)),
+      (record, error) =>
+        ready.logger.warn('message returned to the queue', { messageId: record.messageId, error }),
+    );
+  };
+}

@@ -1,0 +1,335 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
+import { type Generator, GeneratorError } from '@genledger/core/ports/generator';
+import { ApiKeyStore } from '@genledger/db/api-key-store';
+import { type Database, openDatabase } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { migrate } from '@genledger/db/migrator';
+import { type LocalServer, startLocalServer } from '@genledger/local/server';
+import chromium from '@sparticuz/chromium';
+import { type Browser, type BrowserContext, type Page, chromium as playwright } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The console in a real Chromium: `@sparticuz/chromium` ships the browser inside the npm package
+ * (CHROMIUM_PATH picks a system one instead), playwright-core drives it. The app runs in-process:
+ * the local stack (PGlite, local queue, worker, DLQ handler) with a generator backend the test
+ * can break and mend. `npm run console:screenshots` runs this file and saves the pages to
+ * docs/console/.
+ */
+const ADMIN_KEY = `console-browser-admin-${'a'.repeat(32)}`;
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
+
+let dir: string;
+let database: Database;
+let server: LocalServer;
+let browser: Browser;
+let clientKey: string;
+let failing = false;
+/** Script errors, console errors and failed requests, per page, across every flow. */
+const problems: string[] = [];
+
+function watch(page: Page, expectedStatuses: number[] = []) {
+  page.on('pageerror', (e) => problems.push(`pageerror ${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A document answered with an expected status (a 403 for a non-admin) is logged as a load error.
+    if (expectedStatuses.some((s) => m.text().includes(`status of ${s}`))) return;
+    problems.push(`console ${page.url()}: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => {
+    // Navigating away while a poll is in flight aborts it: not a failure of the console.
+    if (r.failure()?.errorText.includes('ERR_ABORTED') && r.resourceType() === 'xhr') return;
+    problems.push(`requestfailed ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !expectedStatuses.includes(r.status()))
+      problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  return page;
+}
+
+async function shot(page: Page, name: string) {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function api(path: string, body: unknown) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(202);
+  return (await res.json()) as { id: string };
+}
+
+async function signIn(context: BrowserContext, key: string) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.waitForURL(/\/console\/signin$/);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gl-console-'));
+  database = await openDatabase({ driver: 'pglite', dataDir: 'memory://', schema: 'console_browser' }, {});
+  await migrate(database);
+  clientKey = (await new ApiKeyStore(database, new EventStore(database)).create({ name: 'frontend' })).key;
+  const builtin = builtinGenerator(join(dir, 'outputs'));
+  const generator: Generator = {
+    name: 'switchable',
+    async generate(job) {
+      if (failing)
+        throw new GeneratorError('GeneratorUnavailable', 'backend down for maintenance', { transient: true });
+      return builtin.generate(job);
+    },
+  };
+  server = await startLocalServer({
+    database,
+    port: 0,
+    env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, CURSOR_SECRET: 'b'.repeat(40), DATA_DIR: dir },
+    pipeline: { generator, visibilityTimeoutMs: 50, maxReceiveCount: 2, maintenanceIntervalMs: 3_600_000 },
+  });
+  browser = await playwright.launch({
+    executablePath: process.env.CHROMIUM_PATH || (await chromium.executablePath()),
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await database?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('operator console in Chromium', () => {
+  let admin: BrowserContext;
+  let page: Page;
+
+  it('signs in with an API key', async () => {
+    admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = watch(await signIn(admin, ADMIN_KEY));
+    await page.waitForURL(/\/console\/$/);
+    await expect(page.getByRole('heading', { name: 'Overview' })).toBeTruthy();
+    expect(await page.locator('h1').textContent()).toBe('Overview');
+    const cookies = await admin.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({
+      name: 'gl_console',
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/console',
+    });
+    expect(cookies[0]!.value).not.toContain(ADMIN_KEY);
+  });
+
+  it('finds a generation by text and opens its timeline', async () => {
+    await api('/generations', { prompt: 'a lighthouse at dusk', name: 'lighthouse', seed: 7 });
+    await api('/generations', { prompt: 'a red fox in snow', name: 'fox', seed: 3 });
+    await server.pipeline!.drain();
+    await page.goto(`${server.url}/console/generations`);
+    await page.keyboard.press('/');
+    // Expressions run in the page, as strings: the test's TypeScript has no DOM types.
+    expect(await page.evaluate("document.activeElement?.getAttribute('name')")).toBe('q');
+    await page.keyboard.type('lighthouse');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=lighthouse/);
+    const rows = page.locator('tr[data-row]');
+    expect(await rows.count()).toBe(1);
+    await shot(page, 'generations');
+    // Keyboard: j moves to the first row and focuses its link; Enter opens it.
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/console\/generations\/[0-9a-f-]{36}$/);
+    const timeline = await page.locator('ol.timeline > li > strong').allTextContents();
+    expect(timeline).toEqual(['GenerationRequested', 'GenerationStarted', 'GenerationCompleted']);
+    const img = page.locator('img.preview');
+    await img.waitFor();
+    expect(await page.evaluate("document.querySelector('img.preview').naturalWidth")).toBeGreaterThan(0);
+    await shot(page, 'generation-detail');
+  });
+
+  it('dead-letters a failing message, previews and retries its group, and shows the receipt', async () => {
+    failing = true;
+    const { id: generationId } = await api('/generations', { prompt: 'a failing comet', name: 'comet' });
+    await server.pipeline!.drain();
+    await page.goto(`${server.url}/console/failed`);
+    const group = page.locator('tr[data-group]', { hasText: 'GeneratorUnavailable' }).first();
+    expect(await group.locator('td.num').first().textContent()).toBe('1');
+    await shot(page, 'failure-groups');
+    await group.getByRole('link', { name: /^Retry group/ }).click();
+    await page.waitForURL(/\/console\/retry\/preview\?groupId=/);
+    expect(await page.getByTestId('retry-count').textContent()).toBe('1');
+    expect(await page.locator('.flash.error').textContent()).toContain('still happening');
+    await shot(page, 'retry-preview');
+
+    failing = false; // the backend recovers
+    await page.getByLabel(/Reason/).fill('backend back after maintenance');
+    await page.getByRole('button', { name: 'Send 1 message' }).click();
+    await page.waitForURL(/\/console\/retries\/[0-9a-f-]{36}$/);
+    // Live progress: htmx polls the receipt until the message has settled.
+    await page.locator('#receipt-live[data-settled="true"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('1');
+    expect(await page.locator('[data-count="failed-again"]').textContent()).toBe('0');
+    expect(await page.locator('[data-count="pending"]').textContent()).toBe('0');
+    const row = page.locator('tr[data-message]');
+    expect(await row.locator('td').nth(1).textContent()).toBe('succeeded');
+    expect(await row.locator('.badge').textContent()).toBe('resolved');
+    expect(await page.locator('dl.kv').textContent()).toContain('backend back after maintenance');
+    await shot(page, 'retry-receipt');
+    // The generation's timeline links the failure and the retry batch.
+    await page.goto(`${server.url}/console/generations/${generationId}`);
+    expect(await page.getByRole('link', { name: 'failed message' }).count()).toBeGreaterThanOrEqual(1);
+    expect(await page.getByRole('link', { name: 'retry batch' }).count()).toBe(1);
+  });
+
+  it('selects a range with shift-click, archives it, and unarchives all matching', async () => {
+    failing = true;
+    for (const name of ['one', 'two', 'three', 'four'])
+      await api('/generations', { prompt: `failing ${name}`, name });
+    await server.pipeline!.drain();
+    failing = false;
+    await page.goto(`${server.url}/console/failed/messages`);
+    const boxes = page.locator('input.sel');
+    expect(await boxes.count()).toBe(4);
+    await boxes.nth(0).click();
+    await boxes.nth(2).click({ modifiers: ['Shift'] });
+    expect(await page.locator('#selection-count').textContent()).toBe('3 selected');
+    expect(await Promise.all([0, 1, 2, 3].map((i) => boxes.nth(i).isChecked()))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    // x toggles the current row (k/j move it).
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    expect(await page.locator('#selection-count').textContent()).toBe('4 selected');
+    await page.keyboard.press('x');
+    await shot(page, 'failed-messages');
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.waitForURL(/done=/);
+    expect(await page.locator('.flash.ok').textContent()).toBe('3 archived');
+    expect(await page.locator('input.sel').count()).toBe(1);
+
+    await page.goto(`${server.url}/console/failed/messages?status=archived`);
+    expect(await page.locator('input.sel').count()).toBe(3);
+    await page.getByLabel(/all 3 matching/).check();
+    expect(await page.locator('#selection-count').textContent()).toBe('all 3 matching selected');
+    await page.getByRole('button', { name: 'Unarchive', exact: true }).click();
+    await page.waitForURL(/done=/);
+    expect(await page.locator('.flash.ok').textContent()).toBe('3 unarchived');
+    expect(await page.locator('input.sel').count()).toBe(0);
+
+    // One message's page with its attempts, and the comparison of two attempts.
+    await page.goto(`${server.url}/console/failed/messages`);
+    await page.locator('tr[data-row] a').first().click();
+    await page.waitForURL(/\/console\/failed\/messages\/[0-9a-f]{64}$/);
+    expect(await page.locator('h1').textContent()).toContain('GeneratorUnavailable');
+    await shot(page, 'failed-message');
+  });
+
+  it('shows the overview, event log, keys and settings; on a phone too', async () => {
+    await server.pipeline!.runMaintenance(); // brings the daily stats projection up to date
+    await page.goto(`${server.url}/console/`);
+    const health = await page.locator('#overview-live .cards').first().textContent();
+    expect(health).toContain('local queue');
+    expect(health).toContain('0 in the dead-letter queue');
+    // One chart per model, drawn on the server from the projection.
+    expect(await page.locator('svg.chart').count()).toBe(1);
+    expect(await page.locator('figure figcaption').textContent()).toMatch(/^sdxl \d+ finished · \d+ failed/);
+    await shot(page, 'overview');
+    await page.goto(`${server.url}/console/events?type=GenerationCompleted`);
+    const types = await page.locator('#event-feed tbody tr td:nth-child(3)').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(['GenerationCompleted']));
+    await shot(page, 'events');
+    // Live tail: a new event shows up without a reload.
+    await api('/generations', { prompt: 'a tail of a comet', name: 'tail' });
+    await expect
+      .poll(() => page.locator('#event-feed tbody tr').count(), { timeout: 10_000 })
+      .toBeGreaterThan(types.length);
+    // Polling pauses while the tab is hidden and resumes at once when it shows again.
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/console/events/live')) polls.push(r.url());
+    });
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(
+        `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`,
+      );
+    await setHidden(true);
+    await page.waitForTimeout(300); // a poll already in flight may still finish
+    polls.length = 0;
+    await page.waitForTimeout(4_500);
+    expect(polls).toEqual([]);
+    await setHidden(false);
+    await page.waitForTimeout(500);
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    await page.goto(`${server.url}/console/keys`);
+    expect(await page.locator('tbody tr').count()).toBe(2);
+    await shot(page, 'api-keys');
+    await page.goto(`${server.url}/console/settings`);
+    expect(await page.getByLabel(/retry\.messagesPerSecond/).inputValue()).toBe('50');
+
+    // A phone, in dark mode (the console follows prefers-color-scheme).
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+    });
+    await phone.addCookies(await admin.cookies());
+    const small = watch(await phone.newPage());
+    await small.goto(`${server.url}/console/failed/messages`);
+    const overflow = await small.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow as number).toBeLessThanOrEqual(0);
+    expect(await small.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 19, 23)');
+    await shot(small, 'phone-failed-messages');
+    await phone.close();
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/signin$/);
+    expect(await admin.cookies()).toHaveLength(0);
+    await page.goto(`${server.url}/console/failed`);
+    await page.waitForURL(/\/console\/signin$/);
+    await admin.close();
+  });
+
+  it('keeps a non-admin key out of the admin pages', async () => {
+    const context = await browser.newContext();
+    const p = watch(await signIn(context, clientKey), [403]);
+    await p.waitForURL(/\/console\/generations$/);
+    const nav = await p.locator('nav[aria-label="Sections"] a').allTextContents();
+    expect(nav).toEqual(['Generations']);
+    for (const path of ['/console/failed', '/console/keys', '/console/settings', '/console/events']) {
+      const res = await p.goto(`${server.url}${path}`);
+      expect(res?.status()).toBe(403);
+      expect(await p.locator('.flash.error').textContent()).toContain('needs an admin API key');
+    }
+    await context.close();
+  });
+
+  it('had no script errors and no failed requests on any page', () => {
+    expect(problems).toEqual([]);
+  });
+});
