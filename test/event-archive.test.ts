@@ -3,6 +3,7 @@
 // passed moves.
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { dailyGenerationStats, EventStore, ProjectionRunner, type StoredEvent } from '@genledger/db';
+import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from './support/databases.ts';
@@ -93,5 +94,29 @@ describe.each(['postgres', 'pglite'] as const)('event archive on %s', (target) =
 
     // Nothing moves that is newer than `olderThan`.
     expect((await store.archive({ olderThan: new Date(0) })).moved).toBe(0);
+  });
+});
+
+describe('event archive in the scheduled maintenance', () => {
+  it('moves events older than EVENT_ARCHIVE_AFTER_DAYS (default 30), and none when set to 0', async () => {
+    const database = await dbs.open('postgres');
+    const store = new EventStore(database);
+    const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
+    for (const id of ids) {
+      await store.appendAll([
+        { streamId: `generation-${id}`, event: requested(id) },
+        { streamId: `generation-${id}`, event: completed(id, 10) },
+      ]);
+    }
+    await database.db.execute(
+      sql.raw(`update "${database.schema}".events set stored_at = now() - interval '40 days'`),
+    );
+    const step = (env: Record<string, string>) =>
+      maintenanceDeps(database, { queue: undefined, env }).steps!.find((s) => s.name === 'event-archive');
+    expect(step({ EVENT_ARCHIVE_AFTER_DAYS: '0' })).toBeUndefined();
+    expect(await step({ EVENT_ARCHIVE_AFTER_DAYS: '60' })!.run()).toMatchObject({ days: 60, moved: 0 });
+    expect(await step({})!.run()).toMatchObject({ days: 30, moved: 3 });
+    expect(await database.db.$count(database.tables.events)).toBe(3);
+    for (const id of ids) expect(await store.readStream(`generation-${id}`)).toHaveLength(2);
   });
 });
