@@ -99,6 +99,11 @@ export function defineTables(schemaName: string) {
       index('generations_status_idx').on(t.status),
       index('generations_created_at_idx').on(t.createdAt, t.id),
       index('generations_owner_created_idx').on(t.apiKeyId, t.createdAt, t.id),
+      // A key's own list in each sort seeks its rows instead of filtering a whole-table index
+      // (bench: scale, 22× the pages at 10× the rows for durationMs before these).
+      index('generations_owner_completed_idx').on(t.apiKeyId, t.completedAt, t.id),
+      index('generations_owner_duration_idx').on(t.apiKeyId, t.durationMs, t.id),
+      index('generations_owner_name_idx').on(t.apiKeyId, t.name, t.id),
       index('generations_completed_at_idx').on(t.completedAt, t.id),
       index('generations_duration_idx').on(t.durationMs, t.id),
       index('generations_name_idx').on(t.name, t.id),
