@@ -29,6 +29,8 @@ import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 const MaintenanceEnv = z.object({
+  /** Events older than this many days move to events_archive (all but each stream's head; 0: off). */
+  EVENT_ARCHIVE_AFTER_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   /** A generation whose send failed is re-sent after this long (default 60 s; `npm run sim` tests use less). */
   MAINTENANCE_RESEND_AFTER_S: z.coerce.number().int().min(0).max(86_400).optional(),
 });
@@ -64,6 +66,20 @@ export function recoverabilitySteps(
   return steps;
 }
 
+/**
+ * Keeps `events` the size of the recent past (EventStore.archive): at most 100,000 events a run,
+ * in statements of 10,000, so one tick never outlives the schedule; the next tick continues.
+ */
+export function archiveStep(events: EventStore, days: number): MaintenanceStep {
+  return {
+    name: 'event-archive',
+    run: async () => ({
+      days,
+      ...(await events.archive({ olderThan: new Date(Date.now() - days * 86_400_000), maxChunks: 10 })),
+    }),
+  };
+}
+
 export function maintenanceDeps(
   database: Database,
   options: {
@@ -85,6 +101,7 @@ export function maintenanceDeps(
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
     steps: [
       ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000, options.metrics),
+      ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0 ? [archiveStep(events, env.EVENT_ARCHIVE_AFTER_DAYS)] : []),
       ...(options.steps ?? []),
     ],
     logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
