@@ -6,11 +6,11 @@
 // the statement (drizzle), the pg driver, serialising the reply, the request log line, and the
 // Lambda adapter (event → Request, Response → result).
 import { openSync, writeSync } from 'node:fs';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { createApp } from '@genledger/api/app';
 import { GenerationRequest } from '@genledger/api/contracts';
 import { depsFromDatabase } from '@genledger/api/deps';
 import { requestFromEvent, resultFromResponse } from '@genledger/api/lambda-adapter';
-import { jsonLogger } from '@genledger/core/adapters/json-logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';

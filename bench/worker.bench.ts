@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
+import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { silentLogger } from '@genledger/core/ports/logger';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';

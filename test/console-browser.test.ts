@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
+import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { type Generator, GeneratorError } from '@genledger/core/ports/generator';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';

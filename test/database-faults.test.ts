@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { noQueue } from '@genledger/api/no-queue';
-import { jsonLogger } from '@genledger/core/adapters/json-logger';
 import { MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
 import { safeMessage, summarizeError } from '@genledger/core/error-summary';
 import { processGenerationMessage } from '@genledger/core/use-cases/process-generation-message';

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtinGenerator, render } from '@genledger/adapters/generators/builtin-generator';
+import { httpGenerator } from '@genledger/adapters/generators/http-generator';
+import { pngSize } from '@genledger/adapters/generators/png';
 import { GenerationRequest } from '@genledger/core/contracts/generation';
-import { builtinGenerator, render } from '@genledger/core/generators/builtin-generator';
-import { httpGenerator } from '@genledger/core/generators/http-generator';
-import { pngSize } from '@genledger/core/generators/png';
 import { GeneratorError } from '@genledger/core/ports/generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pngSize } from '@genledger/core/generators/png';
+import { pngSize } from '@genledger/adapters/generators/png';
 import { silentLogger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
-import { GenerationProducer } from '@genledger/core/sqs-producer';
+import { GenerationProducer } from '@genledger/adapters/sqs-producer';
+import { sqsQueue } from '@genledger/adapters/sqs-queue';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { message } from './support/sqs-events.ts';

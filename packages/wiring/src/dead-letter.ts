@@ -1,5 +1,5 @@
-import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
-import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import type { Logger } from '@genledger/core/ports/logger';
 import {

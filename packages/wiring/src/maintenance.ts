@@ -1,4 +1,4 @@
-import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
+import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
 import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import { systemClock } from '@genledger/core/ports/clock';

@@ -1,4 +1,4 @@
-import { sqsQueue } from '@genledger/core/adapters/sqs-queue';
+import { sqsQueue } from '@genledger/adapters/sqs-queue';
 import type { Queue } from '@genledger/core/ports/queue';
 
 /**

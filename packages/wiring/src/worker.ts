@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { jsonLogger, logLevelFrom } from '@genledger/core/adapters/json-logger';
-import { failWholeBatch, settleBatch } from '@genledger/core/adapters/sqs-batch';
+import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
+import { httpGenerator } from '@genledger/adapters/generators/http-generator';
+import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { errorFields } from '@genledger/core/error-summary';
-import { builtinGenerator } from '@genledger/core/generators/builtin-generator';
-import { httpGenerator } from '@genledger/core/generators/http-generator';
 import type { Logger } from '@genledger/core/ports/logger';
 import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import {

@@ -1,6 +1,7 @@
 // The partial batch response SQS-triggered functions answer with (`partialResponses: true`).
+
+import { safeMessage } from '@genledger/core/error-summary';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { safeMessage } from '../error-summary.ts';
 
 /** Every record goes back to the queue: nothing could be attempted (no database, say). */
 export const failWholeBatch = (records: readonly SQSRecord[]): SQSBatchResponse => ({

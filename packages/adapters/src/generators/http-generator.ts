@@ -1,6 +1,6 @@
+import type { GenerationJob, GenerationOutput, Generator } from '@genledger/core/ports/generator';
+import { GeneratorError } from '@genledger/core/ports/generator';
 import * as z from 'zod';
-import type { GenerationJob, GenerationOutput, Generator } from '../ports/generator.ts';
-import { GeneratorError } from '../ports/generator.ts';
 
 const Reply = z.object({
   outputPath: z.string().min(1).max(500),

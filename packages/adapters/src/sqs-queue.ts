@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Queue } from '../ports/queue.ts';
-import type { GenerationProducer, ProducerOptions } from '../sqs-producer.ts';
+import type { Queue } from '@genledger/core/ports/queue';
+import type { GenerationProducer, ProducerOptions } from './sqs-producer.ts';
 
 /**
  * The Queue port over SQS (`QUEUE_URL`). The SDK loads on the first send, not at import: an API
@@ -11,7 +11,7 @@ export function sqsQueue(queueUrl: string, options: ProducerOptions & { client?:
   const load = async () => {
     const [{ SQSClient: Client }, { GenerationProducer: Producer }] = await Promise.all([
       import('@aws-sdk/client-sqs'),
-      import('../sqs-producer.ts'),
+      import('./sqs-producer.ts'),
     ]);
     return new Producer(options.client ?? new Client({}), queueUrl, options);
   };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GenerationRequest } from '../contracts/generation.ts';
-import type { GenerationJob, GenerationOutput, Generator } from '../ports/generator.ts';
+import type { GenerationRequest } from '@genledger/core/contracts/generation';
+import type { GenerationJob, GenerationOutput, Generator } from '@genledger/core/ports/generator';
 import { encodePng } from './png.ts';
 
 /** Longest side of the rendered preview; the requested aspect ratio is kept. */

@@ -7,8 +7,8 @@ import {
   GenerationRequestedMessage,
   type GenerationRequestedMessageInput,
   MESSAGE_TYPE,
-} from './contracts/queue-message.ts';
-import { fieldErrorsFromZod, validationError } from './errors.ts';
+} from '@genledger/core/contracts/queue-message';
+import { fieldErrorsFromZod, validationError } from '@genledger/core/errors';
 
 /** SQS limits: 10 entries and 256 KiB (the sum of every body and attribute) per batch. */
 export const MAX_BATCH_ENTRIES = 10;
