@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { database } from './database';
 import type { queues } from './queues';
-import { functionDefaults, MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S, workerMaxConcurrency } from './settings';
+import {
+  DEAD_LETTER_TIMEOUT_S,
+  functionDefaults,
+  MAX_RECEIVE_COUNT,
+  WORKER_TIMEOUT_S,
+  workerMaxConcurrency,
+} from './settings';
 
 /** A hash of migrations/: it changes, and so re-runs the migrator, exactly when a migration did. */
 function migrationsHash(dir = 'migrations'): string {
@@ -81,7 +87,7 @@ export function functions(
       link: [db.databaseUrl, queue, deadLetterQueue],
       // Receives in the DLQ add to a message's count; the handler reports the main queue's.
       environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
-      timeout: '60 seconds',
+      timeout: `${DEAD_LETTER_TIMEOUT_S} seconds`,
       memory: '512 MB',
     },
     { batch: { size: 10, partialResponses: true } },

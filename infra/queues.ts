@@ -1,8 +1,11 @@
-import { MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S } from './settings';
+import { DEAD_LETTER_TIMEOUT_S, MAX_RECEIVE_COUNT, WORKER_TIMEOUT_S } from './settings';
 
 /** The work queue and its dead-letter queue. */
 export function queues() {
   const deadLetterQueue = new sst.aws.Queue('DeadLetterQueue', {
+    // Lambda refuses a mapping whose queue's visibility timeout is below the function's timeout
+    // (SQS's default 30 s < the DLQ handler's 60 s); six times it, as for the main queue.
+    visibilityTimeout: `${6 * DEAD_LETTER_TIMEOUT_S} seconds`,
     // Longer than the main queue's 4 days: operators get two weeks to look before SQS drops it.
     transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
   });

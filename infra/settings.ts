@@ -3,6 +3,8 @@
 
 /** Seconds a worker may run; the queue's visibility timeout is six times this (AWS's advice). */
 export const WORKER_TIMEOUT_S = 120;
+/** Seconds the dead-letter handler may run. */
+export const DEAD_LETTER_TIMEOUT_S = 60;
 /** Receives before a message moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 3;
 export const PRODUCTION = 'production';

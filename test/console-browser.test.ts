@@ -283,6 +283,8 @@ describe('operator console in Chromium', () => {
     await setHidden(false);
     await page.waitForTimeout(500);
     expect(polls.length).toBeGreaterThanOrEqual(1);
+    await page.goto(`${server.url}/console/retries`);
+    expect(await page.locator('tr[data-row]').count()).toBe(1);
     await page.goto(`${server.url}/console/keys`);
     expect(await page.locator('tbody tr').count()).toBe(2);
     await shot(page, 'api-keys');

@@ -412,4 +412,43 @@ describe('console (HTML level)', () => {
     );
     expect((await store.get(id))!.status).toBe('resolved');
   });
+
+  it('filters failed messages by day and archives every match of the filter, not only the page', async () => {
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const ingest = (body: string, failedAt: string) =>
+      store.ingest({
+        messageId: `m-${body}`,
+        body,
+        attributes: {},
+        receiveCount: 1,
+        queue: 'genledger-main',
+        failedAt: new Date(failedAt),
+        generationId: null,
+        messageType: 'generation.requested',
+        model: null,
+        invalidReason: 'not JSON',
+      });
+    const early = await ingest('early body', '2025-03-01T12:00:00Z');
+    const late = await ingest('late body', '2025-03-05T23:59:00Z');
+    const { cookie } = await signIn(adminKey);
+    const html = await (
+      await req('/console/failed/messages?from=2025-03-04&to=2025-03-05', { cookie })
+    ).text();
+    expect(html).toContain(`value="${late.id}"`);
+    expect(html).not.toContain(`value="${early.id}"`);
+    expect(html).toContain('data-total="1"');
+    const token = await csrfOf(cookie);
+    const res = await post('/console/failed/action', cookie, {
+      op: 'archive',
+      scope: 'matching',
+      status: 'unresolved',
+      from: '2025-03-04',
+      to: '2025-03-05',
+      back: '/console/failed/messages',
+      _csrf: token,
+    });
+    expect(decodeURIComponent(res.headers.get('location')!)).toBe('/console/failed/messages?done=1 archived');
+    expect((await store.get(late.id))!.status).toBe('archived');
+    expect((await store.get(early.id))!.status).toBe('unresolved');
+  });
 });

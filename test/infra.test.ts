@@ -72,8 +72,15 @@ describe('sst.config.ts', () => {
     expect(worker!.args.batch).toMatchObject({ size: 10, partialResponses: true });
     expect(worker!.args.batch.window).toBeDefined();
     const [dead] = find('Subscription', 'DeadLetterQueue');
+    // Lambda refuses a mapping whose queue is visible again before the function's timeout.
+    expect(Number.parseInt(dlq!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(
+      Number.parseInt(dead!.args.subscriber.timeout, 10),
+    );
     expect(dead!.args.subscriber.handler).toBe('functions/dead-letter.handler');
     expect(dead!.args.batch.partialResponses).toBe(true);
+    // The DLQ handler reports the main queue's receives: it knows the redrive maximum.
+    expect(dead!.args.subscriber.environment.QUEUE_MAX_RECEIVE_COUNT).toBe(String(queue!.args.dlq.retry));
+    expect(dead!.args.subscriber.environment.DB_SCHEMA).toBeDefined();
   });
 
   it('links secrets, not hand-set strings: pooled URL for functions, direct URL for the migrator', async () => {

@@ -16,7 +16,9 @@ import { localhostDns, type SimSqs, startSqs } from '@genledger/sim/sqs';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
 import { createApiHandler } from '@genledger/wiring/api';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
+import { emfDocument, type MetricLine } from '@genledger/wiring/emf-metrics';
 import { linkedEnvironment } from '@genledger/wiring/linked-environment';
+import { meteredGenerator, meteredRetryBatches } from '@genledger/wiring/metered';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueSchema, useDatabases } from './support/databases.ts';
@@ -212,8 +214,9 @@ describe('API Gateway events (point 4)', () => {
 describe('the dead-letter handler with captured SQS events (point 4)', () => {
   it('fails only the record that lacks attributes or eventSourceARN', async () => {
     const store = new FailedMessageStore(database, new EventStore(database));
+    const lines: MetricLine[] = [];
     const handler = createDeadLetterHandler({
-      deps: async () => ({ ...deadLetterDeps(database), logger: silent }),
+      deps: async () => ({ ...deadLetterDeps(database, {}, (l) => lines.push(l)), logger: silent }),
     });
     const event = fixture<SQSEvent>('sqs-event.json');
     const [withAttributes, second] = event.Records as [SQSEvent['Records'][0], SQSEvent['Records'][0]];
@@ -236,6 +239,84 @@ describe('the dead-letter handler with captured SQS events (point 4)', () => {
       50,
     );
     expect(stored.items).toHaveLength(1);
+    // One metric line per stored dead-lettering; none for the records that failed.
+    expect(lines).toEqual([
+      expect.objectContaining({
+        dimensions: { model: 'sdxl' },
+        metrics: { DeadLettered: { value: 1, unit: 'Count' } },
+      }),
+    ]);
     expect(JSON.stringify(stored.items[0])).toContain(JSON.parse(good.body).generationId);
+  });
+});
+
+describe('metrics (CloudWatch embedded metric format)', () => {
+  it('one line per generation outcome: count and duration by model and outcome', async () => {
+    const lines: MetricLine[] = [];
+    let fail = true;
+    const generator = meteredGenerator(
+      {
+        name: 'test',
+        async generate() {
+          await new Promise((r) => setTimeout(r, 20));
+          if (fail) throw new TypeError('backend down');
+          return { outputPath: '/out.png' };
+        },
+      },
+      (l) => lines.push(l),
+    );
+    const job = {
+      generationId: crypto.randomUUID(),
+      attempt: 1,
+      request: { ...message().request, model: 'flux' },
+    };
+    await expect(generator.generate(job as never)).rejects.toThrow('backend down');
+    fail = false;
+    await generator.generate({ ...job, attempt: 2 } as never);
+    expect(lines.map((l) => l.dimensions)).toEqual([
+      { model: 'flux', outcome: 'failed' },
+      { model: 'flux', outcome: 'completed' },
+    ]);
+    expect(lines[0]!.properties).toMatchObject({ errorType: 'TypeError', attempt: 1 });
+    expect(lines[1]!.metrics.GenerationDuration!.value).toBeGreaterThanOrEqual(15);
+
+    const doc = emfDocument(lines[1]!, 1_700_000_000_000) as Record<string, any>;
+    expect(doc._aws).toEqual({
+      Timestamp: 1_700_000_000_000,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'genledger',
+          Dimensions: [['model', 'outcome']],
+          Metrics: [
+            { Name: 'Generations', Unit: 'Count' },
+            { Name: 'GenerationDuration', Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    });
+    expect(doc).toMatchObject({ model: 'flux', outcome: 'completed', Generations: 1, attempt: 2 });
+  });
+
+  it('one line per retry-batch step and per completed batch', async () => {
+    const lines: MetricLine[] = [];
+    const calls: string[] = [];
+    const store = meteredRetryBatches(
+      {
+        async recordProgress(id: string, _sent: readonly string[], _failed: number, _error: string | null) {
+          calls.push(`progress ${id}`);
+        },
+        async complete(id: string) {
+          calls.push(`complete ${id}`);
+        },
+      },
+      (l) => lines.push(l),
+    );
+    await store.recordProgress('b1', ['m1', 'm2'], 1, 'throttled');
+    await store.complete('b1');
+    expect(calls).toEqual(['progress b1', 'complete b1']);
+    expect(lines.map((l) => l.metrics)).toEqual([
+      { RetryMessagesSent: { value: 2, unit: 'Count' }, RetrySendFailures: { value: 1, unit: 'Count' } },
+      { RetryBatchesCompleted: { value: 1, unit: 'Count' } },
+    ]);
   });
 });

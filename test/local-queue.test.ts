@@ -4,6 +4,7 @@ import { silentLogger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import { EventStore } from '@genledger/db/event-store';
+import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { LocalConsumer, LocalQueue } from '@genledger/local/local-queue';
@@ -130,6 +131,61 @@ describe('local queue', () => {
 });
 
 describe('local pipeline', () => {
+  it('at start, sends what no stored message will deliver: accepted but never sent, and a running attempt once stale', async () => {
+    const database = await dbs.open('pglite');
+    const events = new EventStore(database);
+    const generations = new GenerationStore(database, events);
+    // The process died between commit and send: the generation counts as sent, no message exists.
+    const lost: Queue = { send: async () => ({ failed: [] }) };
+    const submit = async (prompt: string) =>
+      (
+        await submitGeneration(
+          { generations, queue: lost, logger: silentLogger },
+          { body: { prompt }, apiKeyId: null, idempotencyKey: null },
+        )
+      ).generation.id;
+    const neverSent = await submitGeneration(
+      { generations, queue: lost, logger: silentLogger },
+      { body: { prompt: 'never sent' }, apiKeyId: null, idempotencyKey: null },
+    );
+    const orphaned = await submit('its worker died, its message is gone');
+    await new GenerationLifecycle(database, events).start({
+      generationId: orphaned,
+      messageId: 'gone',
+      receiveCount: 1,
+      staleAfterMs: 60_000,
+    });
+
+    const live = startLocalPipeline({
+      database,
+      env: { LOG_LEVEL: 'silent' },
+      generator: flakyGenerator(0).generator,
+    });
+    // The running attempt is younger than WORKER_STALE_AFTER_S: left to its worker.
+    expect(await live.recovered).toBe(1);
+    await live.drain(10_000);
+    await live.stop();
+    expect((await generations.get(neverSent.generation.id))?.status).toBe('completed');
+    expect((await generations.get(orphaned))?.status).toBe('running');
+
+    // Restarted with the attempt past the threshold: sent, taken over, completed.
+    await new Promise((r) => setTimeout(r, 50));
+    const next = startLocalPipeline({
+      database,
+      env: { LOG_LEVEL: 'silent', WORKER_STALE_AFTER_S: '0' },
+      generator: flakyGenerator(0).generator,
+    });
+    try {
+      expect(await next.recovered).toBe(1);
+      await next.drain(10_000);
+      expect((await generations.get(orphaned))?.status).toBe('completed');
+      const stream = await events.readStream(`generation-${orphaned}`);
+      expect(stream.filter((e) => e.type === 'GenerationCompleted')).toHaveLength(1);
+    } finally {
+      await next.stop();
+    }
+  });
+
   it('runs accepted work through the Lambda worker handler to a real output, end to end over HTTP', async () => {
     const database = await dbs.open('pglite');
     const dataDir = `/tmp/gl-pipeline-${process.pid}`;

@@ -32,6 +32,7 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
       'checkpoints',
       'daily_generation_stats',
       'events',
+      'events_archive',
       'failed_message_attempts',
       'failed_messages',
       'failure_group_members',

@@ -3,11 +3,19 @@ import { type Database, openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { startPostgres } from '../../test/support/postgres-server.ts';
 
-export async function benchDatabase(schema: string, poolMax: number) {
+export async function benchDatabase(schema: string, poolMax: number, statementTimeoutMs?: number) {
   const server = await startPostgres();
   let database: Database | undefined;
   try {
-    database = await openDatabase({ driver: 'pg', url: server.url, schema, pool: { max: poolMax } }, {});
+    database = await openDatabase(
+      {
+        driver: 'pg',
+        url: server.url,
+        schema,
+        pool: { max: poolMax, ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }) },
+      },
+      {},
+    );
     await migrate(database);
   } catch (e) {
     await database?.close();

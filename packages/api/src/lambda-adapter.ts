@@ -76,13 +76,14 @@ export async function resultFromResponse(response: Response): Promise<APIGateway
     else headers[name] = value;
   });
   const type = response.headers.get('content-type') ?? '';
-  const buffer = Buffer.from(await response.arrayBuffer());
-  const textual = buffer.length === 0 || TEXTUAL.test(type);
+  // Text stays text (no Buffer round trip); anything else goes base64, as API Gateway expects.
+  const textual = type === '' || TEXTUAL.test(type);
+  const body = textual ? await response.text() : Buffer.from(await response.arrayBuffer()).toString('base64');
   return {
     statusCode: response.status,
     headers,
     ...(cookies.length > 0 ? { cookies } : {}),
-    body: textual ? buffer.toString('utf8') : buffer.toString('base64'),
-    isBase64Encoded: !textual,
+    body,
+    isBase64Encoded: !textual && body.length > 0,
   };
 }

@@ -28,6 +28,14 @@ export const DbEnv = z.object({
   DB_POOL_MAX_LIFETIME_S: positiveInt(0, 86_400).default(300),
   DB_STATEMENT_TIMEOUT_MS: positiveInt(0, 3_600_000).default(30_000),
   DB_CONNECT_TIMEOUT_MS: positiveInt(100, 120_000).default(10_000),
+  /**
+   * A plain-WebSocket relay standing in for Neon's proxy (`npm run sim`, self-hosted relays):
+   * `host:port/path?address={host}:{port}`, the placeholders filled with the database's address.
+   */
+  DB_NEON_WS_PROXY: z
+    .string()
+    .regex(/^[^\s/]+:\d+\/\S*$/, 'must look like 127.0.0.1:8080/v1?address={host}:{port}')
+    .optional(),
   DB_LOCK_TIMEOUT_MS: positiveInt(0, 3_600_000).default(2_000),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(0, 3_600_000).default(15_000),
 });
@@ -126,7 +134,17 @@ export function resolveDbConfig(options: DbOptions = {}, env: NodeJS.ProcessEnv 
       idleInTransactionTimeoutMs:
         options.pool?.idleInTransactionTimeoutMs ?? e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
-    neon: options.neon,
+    neon: options.neon ?? (e.DB_NEON_WS_PROXY ? relayOptions(e.DB_NEON_WS_PROXY) : undefined),
+  };
+}
+
+/** Neon's driver through a plain (not TLS) WebSocket relay to an ordinary Postgres. */
+function relayOptions(template: string): NeonSocketOptions {
+  return {
+    wsProxy: (host, port) => template.replaceAll('{host}', host).replaceAll('{port}', String(port)),
+    useSecureWebSocket: false,
+    pipelineTLS: false,
+    pipelineConnect: false,
   };
 }
 

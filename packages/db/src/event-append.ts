@@ -62,6 +62,21 @@ const schemas = new Map<string, EventSchema>(
   ]),
 );
 
+/**
+ * The event's schema without the fields bound to row columns, built once per combination: zod
+ * compiles a fast path for every new object schema, so an `omit` per append cost ≈ 100 µs.
+ */
+const partials = new Map<string, EventSchema>();
+function partialSchema(type: string, schema: EventSchema, bound: readonly [string, SQL][]): EventSchema {
+  const cacheKey = `${type}|${bound.map(([k]) => k).join(',')}`;
+  let partial = partials.get(cacheKey);
+  if (!partial) {
+    partial = schema.omit(Object.fromEntries(bound.map(([k]) => [k, true as const]))) as EventSchema;
+    partials.set(cacheKey, partial);
+  }
+  return partial;
+}
+
 function invalid(ord: number, type: unknown, issues: z.core.$ZodIssue[]): AppError {
   return new AppError('validation', `event ${ord} (${String(type)}) is invalid`, {
     fieldErrors: fieldErrorsFromZod(issues),
@@ -169,8 +184,7 @@ export class EventAppender {
       else if (key in schema.shape && /^[A-Za-z]+$/.test(key)) bound.push([key, value.expression]);
       else throw new AppError('validation', `event 0 (${type}): ${key} is not a field of it`);
     }
-    const mask = Object.fromEntries(bound.map(([k]) => [k, true as const]));
-    const parsed = schema.omit(mask).safeParse(known);
+    const parsed = partialSchema(type, schema, bound).safeParse(known);
     if (!parsed.success) throw invalid(0, type, parsed.error.issues);
     const { type: _type, ...payload } = parsed.data as Record<string, unknown>;
 

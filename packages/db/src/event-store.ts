@@ -94,6 +94,8 @@ class ContendedStreams {
 
 export class EventStore {
   private readonly table;
+  private readonly archiveTable;
+  private readonly checkpointsTable;
   private readonly contended = new ContendedStreams();
   private readonly upcasters: Upcasters;
   private readonly currentVersions: Record<string, number>;
@@ -103,7 +105,10 @@ export class EventStore {
     private readonly database: Pick<Database, 'db' | 'schema'>,
     options: { upcasters?: Upcasters; versions?: Partial<Record<EventType, number>> } = {},
   ) {
-    this.table = tablesFor(database.schema).events;
+    const tables = tablesFor(database.schema);
+    this.table = tables.events;
+    this.archiveTable = tables.eventsArchive;
+    this.checkpointsTable = tables.checkpoints;
     this.upcasters = options.upcasters ?? {};
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
     this.appender = new EventAppender(
@@ -191,11 +196,67 @@ export class EventStore {
     }
   }
 
+  /**
+   * Moves old events to `events_archive`, `chunk` at a time (short statements, no long locks), so
+   * `events` stays the size of the recent past however long the history: the feed, the appends'
+   * head probes and vacuum work on the hot table only. An event moves when it was stored before
+   * `olderThan`, every projection checkpoint has passed it, and it is not its stream's latest
+   * event (the head stays, so appends keep numbering from it and never fork a stream). Stream
+   * reads and replays from before the archive read both tables; the tailing feed reads `events`.
+   */
+  async archive(options: {
+    olderThan: Date;
+    chunk?: number;
+    maxChunks?: number;
+  }): Promise<{ moved: number }> {
+    const chunk = options.chunk ?? 10_000;
+    const [horizon] = await rowsOf<{ tx_id: string; sequence: unknown }>(
+      this.database.db.execute(
+        sql`select tx_id::text as tx_id, sequence from ${this.checkpointsTable} order by tx_id, sequence limit 1`,
+      ),
+    );
+    const passed = horizon
+      ? sql`(x.tx_id, x.sequence) <= (${horizon.tx_id}::xid8, ${toNumber(horizon.sequence)}::bigint)`
+      : sql`true`;
+    let moved = 0;
+    let last = 0;
+    for (let n = 0; n < (options.maxChunks ?? Number.POSITIVE_INFINITY); n++) {
+      const rows = await rowsOf<{ sequence: unknown }>(
+        this.database.db.execute(sql`
+          with m as (
+            delete from ${this.table} e
+            where e.sequence in (
+              select x.sequence from ${this.table} x
+              where x.sequence > ${last}::bigint and x.stored_at < ${options.olderThan.toISOString()}::timestamptz
+                and ${passed} and x.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                and exists (select 1 from ${this.table} h
+                            where h.stream_id = x.stream_id and h.stream_version > x.stream_version)
+              order by x.sequence limit ${chunk})
+            returning e.*
+          ), a as (
+            insert into ${this.archiveTable}
+              (sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at)
+            select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at
+            from m
+          )
+          select coalesce(max(sequence), 0) as sequence, count(*) as moved from m`),
+      );
+      const count = toNumber((rows[0] as { moved?: unknown } | undefined)?.moved ?? 0);
+      moved += count;
+      if (count < chunk) break;
+      last = toNumber(rows[0]!.sequence);
+    }
+    return { moved };
+  }
+
   /** One stream in version order. Versions are gap-free, so no visibility horizon is needed here. */
   async readStream(streamId: string, options: { tx?: Executor } = {}): Promise<StoredEvent[]> {
     const rows = await rowsOf<EventRow>(
       (options.tx ?? this.database.db).execute(
-        sql`select ${COLUMNS} from ${this.table} where stream_id = ${streamId} order by stream_version`,
+        sql`select ${COLUMNS} from ${this.archiveTable} where stream_id = ${streamId}
+            union all
+            select ${COLUMNS} from ${this.table} where stream_id = ${streamId}
+            order by stream_version`,
       ),
     );
     return rows.map((r) => this.toStored(r));
@@ -210,12 +271,19 @@ export class EventStore {
     const rows = await executePrepared<EventRow>(
       options.tx ?? this.database.db,
       'gl_read_after',
+      // Archived events are older than every checkpoint: a tailing reader's probe of the archive
+      // finds nothing at once (one index descent); a replay from the start reads both in order.
       sql`
-        select ${COLUMNS} from ${this.table}
-        where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
-          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, sequence
-        limit ${limit}`,
+        select * from (
+          (select ${COLUMNS}, tx_id from ${this.archiveTable}
+           where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
+           order by tx_id, sequence limit ${limit})
+          union all
+          (select ${COLUMNS}, tx_id from ${this.table}
+           where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
+             and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+           order by tx_id, sequence limit ${limit})
+        ) feed order by tx_id, sequence limit ${limit}`,
     );
     return rows.map((r) => this.toStored(r));
   }

@@ -21,6 +21,7 @@ try {
         : `warning: ADMIN_API_KEY (${server.adminKey.prefix}) exists but is revoked, expired or not admin; it was left as is`,
     );
   }
+  lines.push(`console: ${server.url}/console/ (sign in with an API key)`);
   lines.push(`try: curl ${server.url}/health`);
   console.log(lines.join('\n'));
 

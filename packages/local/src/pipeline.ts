@@ -138,7 +138,10 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         ...options.workerOverrides,
       }),
   });
-  const consumers = [new LocalConsumer(main, worker)];
+  // Every send to an embedded database is made in this process and wakes the consumer; polling
+  // only finds what another process sent to a shared server.
+  const consumerOptions = { idlePollMs: options.database.embedded ? 60_000 : 1_000 };
+  const consumers = [new LocalConsumer(main, worker, consumerOptions)];
   const deadLetterHandler =
     options.deadLetterHandler === 'none'
       ? undefined
@@ -146,7 +149,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         createDeadLetterHandler({
           deps: async () => ({ ...deadLetterDeps(options.database, env), maxReceiveCount }),
         }));
-  if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler));
+  if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler, consumerOptions));
 
   // What no stored message will deliver is sent again: at start (the embedded database is this
   // process's alone, so nothing is between its commit and its send) and on every maintenance run
@@ -205,7 +208,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
             `local queue not drained within ${timeoutMs} ms: ${JSON.stringify(await main.stats())}`,
           );
         }
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 25));
       }
     },
     async stop(stopOptions = {}) {

@@ -11,8 +11,10 @@ import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Database } from '@genledger/db/connect';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 /** The API's queue: the configured one, or none (accepted generations stay pending until maintenance sends them). */
@@ -28,6 +30,8 @@ export interface ApiHandlerOptions {
   database?: () => Promise<Database>;
   queue?: (env: NodeJS.ProcessEnv, logger: Logger) => Queue;
   logger?: Logger;
+  /** Where retry-batch metric lines go (default: EMF on stdout). */
+  metrics?: MetricsSink;
 }
 
 function problemResult(
@@ -60,7 +64,11 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     logger = options.logger ?? jsonLogger(config.logLevel, { fn: 'api' });
     const db = await (options.database ?? containerDatabase)();
     const queue = (options.queue ?? apiQueue)(env, logger);
-    return createApp(depsFromDatabase(db, { queue, logger, cursorSecret: config.cursorSecret }));
+    const deps = depsFromDatabase(db, { queue, logger, cursorSecret: config.cursorSecret });
+    return createApp({
+      ...deps,
+      retryBatches: meteredRetryBatches(deps.retryBatches, options.metrics ?? emfSink()),
+    });
   };
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

@@ -10,6 +10,7 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase, memo } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 
@@ -18,12 +19,19 @@ export interface DeadLetterDeps {
   logger: Logger;
   /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
   maxReceiveCount?: number;
+  /** One metric line per dead-lettering stored. */
+  metrics?: MetricsSink;
 }
 
-export const deadLetterDeps = (database: Database, env: NodeJS.ProcessEnv = process.env): DeadLetterDeps => ({
+export const deadLetterDeps = (
+  database: Database,
+  env: NodeJS.ProcessEnv = process.env,
+  metrics?: MetricsSink,
+): DeadLetterDeps => ({
   store: new FailedMessageStore(database, new EventStore(database)),
   logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
   maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
+  ...(metrics ? { metrics } : {}),
 });
 
 /** One DLQ record as a dead-lettering; a record without what SQS always sends fails on its own. */
@@ -49,7 +57,7 @@ export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
 /** A DLQ batch into the failed-message store; what could not be stored goes back to the DLQ. */
 export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLetterDeps> } = {}) {
   const deps = memo(
-    options.deps ?? (async () => deadLetterDeps(await containerDatabase(), linkedEnvironment())),
+    options.deps ?? (async () => deadLetterDeps(await containerDatabase(), linkedEnvironment(), emfSink())),
   );
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     let ready: DeadLetterDeps;
@@ -60,7 +68,19 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
     }
     return settleBatch(
       event.Records,
-      async (r) => ready.store.ingest(recordOf(r, ready.maxReceiveCount)),
+      async (r) => {
+        const record = recordOf(r, ready.maxReceiveCount);
+        await ready.store.ingest(record);
+        ready.metrics?.({
+          dimensions: { model: record.model ?? 'unknown' },
+          metrics: { DeadLettered: { value: 1, unit: 'Count' } },
+          properties: {
+            generationId: record.generationId,
+            messageId: record.messageId,
+            invalid: !!record.invalidReason,
+          },
+        });
+      },
       (record, error) =>
         ready.logger.error('could not store a dead-lettered message', { messageId: record.messageId, error }),
     );

@@ -22,11 +22,15 @@ import { dailyGenerationStats } from '@genledger/db/projections/daily-generation
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import * as z from 'zod';
+import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase, memo } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 const MaintenanceEnv = z.object({
+  /** Events older than this many days move to events_archive (all but each stream's head; 0: off). */
+  EVENT_ARCHIVE_AFTER_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   /** A generation whose send failed is re-sent after this long (default 60 s; `npm run sim` tests use less). */
   MAINTENANCE_RESEND_AFTER_S: z.coerce.number().int().min(0).max(86_400).optional(),
 });
@@ -36,6 +40,7 @@ export function recoverabilitySteps(
   database: Database,
   queue: Queue | undefined,
   budgetMs: number,
+  metrics?: MetricsSink,
 ): MaintenanceStep[] {
   const events = new EventStore(database);
   const settings = new SettingsStore(database, events);
@@ -49,7 +54,9 @@ export function recoverabilitySteps(
   if (queue) {
     steps.push(
       continueRetryBatchesStep(async () => ({
-        batches: new RetryBatchStore(database),
+        batches: metrics
+          ? meteredRetryBatches(new RetryBatchStore(database), metrics)
+          : new RetryBatchStore(database),
         queue,
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
         deadline: Date.now() + budgetMs,
@@ -59,6 +66,20 @@ export function recoverabilitySteps(
   return steps;
 }
 
+/**
+ * Keeps `events` the size of the recent past (EventStore.archive): at most 100,000 events a run,
+ * in statements of 10,000, so one tick never outlives the schedule; the next tick continues.
+ */
+export function archiveStep(events: EventStore, days: number): MaintenanceStep {
+  return {
+    name: 'event-archive',
+    run: async () => ({
+      days,
+      ...(await events.archive({ olderThan: new Date(Date.now() - days * 86_400_000), maxChunks: 10 })),
+    }),
+  };
+}
+
 export function maintenanceDeps(
   database: Database,
   options: {
@@ -66,6 +87,7 @@ export function maintenanceDeps(
     env?: NodeJS.ProcessEnv;
     steps?: MaintenanceStep[];
     retryBudgetMs?: number;
+    metrics?: MetricsSink;
   },
 ): MaintenanceDeps {
   const events = new EventStore(database);
@@ -78,7 +100,8 @@ export function maintenanceDeps(
     // Bounded per run so one tick never outlives the schedule; the next tick continues.
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
     steps: [
-      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000),
+      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000, options.metrics),
+      ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0 ? [archiveStep(events, env.EVENT_ARCHIVE_AFTER_DAYS)] : []),
       ...(options.steps ?? []),
     ],
     logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
@@ -102,6 +125,7 @@ export function createMaintenanceHandler(
     return maintenanceDeps(await (options.database ?? containerDatabase)(), {
       queue: configuredQueue(env)?.queue,
       env,
+      metrics: emfSink(),
     });
   });
   return async (): Promise<MaintenanceSummary> => runMaintenance(await deps());

@@ -18,18 +18,21 @@ import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase, memo } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { meteredGenerator } from './metered.ts';
 
 export function workerDeps(
   database: Database,
   env: NodeJS.ProcessEnv,
   overrides: Partial<ProcessMessageDeps> = {},
+  metrics?: MetricsSink,
 ): ProcessMessageDeps {
   const config = resolveWorkerConfig(env);
   const events = new EventStore(database);
   const failedMessages = new FailedMessageStore(database, events);
-  return {
+  const deps: ProcessMessageDeps = {
     // A message that can never parse is recorded as failed at once, not retried into the DLQ.
     onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
     lifecycle: new GenerationLifecycle(database, events),
@@ -41,6 +44,7 @@ export function workerDeps(
     staleAfterMs: config.staleAfterMs,
     ...overrides,
   };
+  return metrics ? { ...deps, generator: meteredGenerator(deps.generator, metrics) } : deps;
 }
 
 export const toIncoming = (record: SQSRecord): IncomingMessage => ({
@@ -58,7 +62,7 @@ export function createWorkerHandler(
     options.deps ??
       (async () => {
         const env = linkedEnvironment();
-        return workerDeps(await containerDatabase(), env);
+        return workerDeps(await containerDatabase(), env, {}, emfSink());
       }),
   );
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {

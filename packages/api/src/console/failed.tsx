@@ -7,7 +7,7 @@ import {
   type FailedMessageOperation,
   type FailedMessageStatus,
 } from '@genledger/core/contracts/failed-messages';
-import { isStorableString, text } from '@genledger/core/contracts/storable';
+import { calendarDate, isStorableString, MAX_TIMESTAMP_MS, text } from '@genledger/core/contracts/storable';
 import { isAppError } from '@genledger/core/errors';
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -30,6 +30,7 @@ import { RetryPreview, registerRetryPages } from './retry.tsx';
 const PAGE_SIZE = 50;
 const TREND_DAYS = 14;
 
+const day = calendarDate();
 const ListQuery = z.object({
   status: z.array(z.enum(FAILED_MESSAGE_STATUSES)).max(4).default(['unresolved']),
   groupId: z
@@ -37,6 +38,8 @@ const ListQuery = z.object({
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
   q: text().trim().max(500).optional(),
+  from: day.optional(),
+  to: day.optional(),
   sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
   cursor: text().max(2000).optional(),
 });
@@ -52,7 +55,9 @@ const DONE_VERB: Record<FailedMessageOperation, string> = {
 
 const fingerprint = (q: ListQuery) =>
   createHash('sha256')
-    .update(JSON.stringify([[...q.status].sort(), q.groupId ?? '', q.q ?? '', q.sort]))
+    .update(
+      JSON.stringify([[...q.status].sort(), q.groupId ?? '', q.q ?? '', q.from ?? '', q.to ?? '', q.sort]),
+    )
     .digest('base64url')
     .slice(0, 16);
 
@@ -62,6 +67,8 @@ function parseList(raw: Record<string, string[]>) {
     status: statuses.length ? statuses : undefined,
     groupId: raw.groupId?.[0] || undefined,
     q: raw.q?.[0] || undefined,
+    from: raw.from?.[0] || undefined,
+    to: raw.to?.[0] || undefined,
     sort: raw.sort?.[0] || undefined,
     cursor: raw.cursor?.[0] || undefined,
   });
@@ -78,12 +85,16 @@ function selectionOf(body: Record<string, string | string[]>): Selection | undef
       status: many(body.status),
       groupId: many(body.groupId),
       q: many(body.q),
+      from: many(body.from),
+      to: many(body.to),
     });
     if (!parsed.success) return undefined;
     const filter: FailedFilter = {
       statuses: parsed.data.status,
       groupId: parsed.data.groupId,
       q: parsed.data.q,
+      from: parsed.data.from,
+      to: parsed.data.to,
     };
     return { filter };
   }
@@ -137,7 +148,7 @@ function MessagesPage(props: {
   error?: string;
 }) {
   const { q, items } = props;
-  const base = { status: q.status, groupId: q.groupId, q: q.q, sort: q.sort };
+  const base = { status: q.status, groupId: q.groupId, q: q.q, from: q.from, to: q.to, sort: q.sort };
   return (
     <>
       <p class="small">
@@ -150,6 +161,14 @@ function MessagesPage(props: {
           <input type="search" name="q" value={q.q ?? ''} data-search placeholder="press / to search" />
         </label>
         <StatusFilter selected={q.status} />
+        <label>
+          Last failed from
+          <input type="date" name="from" value={q.from ?? ''} />
+        </label>
+        <label>
+          to (inclusive)
+          <input type="date" name="to" value={q.to ?? ''} />
+        </label>
         {q.groupId && <input type="hidden" name="groupId" value={q.groupId} />}
         <label>
           Sort
@@ -179,6 +198,8 @@ function MessagesPage(props: {
         ))}
         {q.groupId && <input type="hidden" name="groupId" value={q.groupId} />}
         {q.q && <input type="hidden" name="q" value={q.q} />}
+        {q.from && <input type="hidden" name="from" value={q.from} />}
+        {q.to && <input type="hidden" name="to" value={q.to} />}
         <input type="hidden" name="back" value={href('/console/failed/messages', base)} />
         <div class="actions">
           <label>
@@ -428,6 +449,15 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
                             aria-label={`Archive group ${g.title}`}
                           >
                             Archive
+                          </button>{' '}
+                          <button
+                            type="submit"
+                            name="op"
+                            value="resolve"
+                            class="secondary"
+                            aria-label={`Resolve group ${g.title}`}
+                          >
+                            Resolve
                           </button>
                         </form>
                       </div>
@@ -479,9 +509,21 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     }
     const descending = q.sort.startsWith('-');
     const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
-    const filter = { statuses: q.status, groupId: q.groupId, q: q.q };
+    const filter = { statuses: q.status, groupId: q.groupId, q: q.q, from: q.from, to: q.to };
     const [page, total, groups] = await Promise.all([
-      deps.failedMessages.list(filter, { field, descending }, PAGE_SIZE, after),
+      deps.failedMessages.list(
+        {
+          ...filter,
+          from: q.from ? new Date(`${q.from}T00:00:00Z`) : undefined,
+          // The end of the last day, clamped to what Postgres can hold (9999-12-31 has no next day).
+          to: q.to
+            ? new Date(Math.min(Date.parse(`${q.to}T00:00:00Z`) + 86_400_000, MAX_TIMESTAMP_MS))
+            : undefined,
+        },
+        { field, descending },
+        PAGE_SIZE,
+        after,
+      ),
       queries.countMatching(filter),
       q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
     ]);

@@ -10,6 +10,7 @@ import {
   type DailyGenerationStat,
   dailyGenerationStats,
 } from '@genledger/db/projections/daily-generation-stats';
+import { tablesFor } from '@genledger/db/schema/tables';
 import { type SQL, sql } from 'drizzle-orm';
 
 type Row = Record<string, unknown>;
@@ -25,6 +26,9 @@ export interface FailedFilter {
   statuses: FailedMessageStatus[];
   groupId?: string;
   q?: string;
+  /** Last failed on or after this UTC day, and on or before `to` (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
 }
 
 /** Which failed messages an operation applies to: explicit ids, a group, or every match of a filter. */
@@ -50,22 +54,18 @@ export const MAX_MATCHING = 10_000;
  * same stores the JSON API uses.
  */
 export class ConsoleQueries {
-  private readonly t: Record<
-    'keys' | 'generations' | 'messages' | 'attempts' | 'members' | 'batches' | 'events',
-    SQL
-  >;
+  private readonly t;
   private readonly stats;
 
   constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
-    const q = (n: string) => sql.raw(`"${database.schema}"."${n}"`);
+    const t = tablesFor(database.schema);
     this.t = {
-      keys: q('api_keys'),
-      generations: q('generations'),
-      messages: q('failed_messages'),
-      attempts: q('failed_message_attempts'),
-      members: q('failure_group_members'),
-      batches: q('retry_batches'),
-      events: q('events'),
+      keys: t.apiKeys,
+      generations: t.generations,
+      messages: t.failedMessages,
+      attempts: t.failedMessageAttempts,
+      members: t.failureGroupMembers,
+      events: t.events,
     };
     this.stats = dailyGenerationStats(database.schema);
   }
@@ -143,6 +143,9 @@ export class ConsoleQueries {
         const f = selection.filter;
         parts.push(sql`fm.status in (select unnest(${`{${f.statuses.join(',')}}`}::text[]))`);
         if (f.q) parts.push(sql`fm.search @@ websearch_to_tsquery('english', ${f.q})`);
+        // Days are UTC days, whatever the session's time zone.
+        if (f.from) parts.push(sql`fm.last_failed_at >= (${f.from}::date)::timestamp at time zone 'UTC'`);
+        if (f.to) parts.push(sql`fm.last_failed_at < (${f.to}::date + 1)::timestamp at time zone 'UTC'`);
       }
     }
     return sql.join(parts, sql` and `);

@@ -49,6 +49,8 @@ function SelectionInputs(props: { sel: Selection }) {
       ))}
       {sel.filter.groupId && <input type="hidden" name="groupId" value={sel.filter.groupId} />}
       {sel.filter.q && <input type="hidden" name="q" value={sel.filter.q} />}
+      {sel.filter.from && <input type="hidden" name="from" value={sel.filter.from} />}
+      {sel.filter.to && <input type="hidden" name="to" value={sel.filter.to} />}
     </>
   );
 }
@@ -296,20 +298,17 @@ export function registerRetryPages(
     const sel = helpers.selectionOf(body);
     if (!sel)
       return render(c, 'Retry', <Flash kind="error">Nothing selected to retry.</Flash>, { status: 400 });
-    const [preview, rate] = await Promise.all([
+    const [preview, rate, groups] = await Promise.all([
       queries.retryPreview(sel, RECENT_MINUTES),
       deps.settings.get('retry.messagesPerSecond'),
+      'groupId' in sel ? deps.failedMessages.groups() : Promise.resolve([]),
     ]);
+    const title = 'groupId' in sel ? groups.find((g) => g.id === sel.groupId)?.title : undefined;
+    const what = title ? `every message of the group “${title}”` : helpers.describeSelection(sel);
     return render(
       c,
       'Retry preview',
-      <RetryPreview
-        ctx={c.get('page')}
-        sel={sel}
-        preview={preview}
-        rate={rate}
-        what={helpers.describeSelection(sel)}
-      />,
+      <RetryPreview ctx={c.get('page')} sel={sel} preview={preview} rate={rate} what={what} />,
       {
         section: '/console/failed',
       },

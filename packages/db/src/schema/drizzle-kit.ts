@@ -7,6 +7,7 @@ export const {
   generations,
   generationRuns,
   events,
+  eventsArchive,
   checkpoints,
   dailyGenerationStats,
   settings,

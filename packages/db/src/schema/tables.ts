@@ -99,6 +99,11 @@ export function defineTables(schemaName: string) {
       index('generations_status_idx').on(t.status),
       index('generations_created_at_idx').on(t.createdAt, t.id),
       index('generations_owner_created_idx').on(t.apiKeyId, t.createdAt, t.id),
+      // A key's own list in each sort seeks its rows instead of filtering a whole-table index
+      // (bench: scale, 22× the pages at 10× the rows for durationMs before these).
+      index('generations_owner_completed_idx').on(t.apiKeyId, t.completedAt, t.id),
+      index('generations_owner_duration_idx').on(t.apiKeyId, t.durationMs, t.id),
+      index('generations_owner_name_idx').on(t.apiKeyId, t.name, t.id),
       index('generations_completed_at_idx').on(t.completedAt, t.id),
       index('generations_duration_idx').on(t.durationMs, t.id),
       index('generations_name_idx').on(t.name, t.id),
@@ -156,6 +161,29 @@ export function defineTables(schemaName: string) {
       uniqueIndex('events_stream_version_uq').on(t.streamId, t.streamVersion),
       index('events_tx_sequence_idx').on(t.txId, t.sequence),
       check('events_stream_version_ck', sql`${t.streamVersion} > 0`),
+    ],
+  );
+
+  // Events moved out of `events` by `EventStore.archive`: every event of a stream but its latest,
+  // once every projection has passed it. `events` stays the size of the recent past, whatever
+  // the history; stream reads and rebuilds read both tables.
+  const eventsArchive = s.table(
+    'events_archive',
+    {
+      sequence: bigint('sequence', { mode: 'number' }).primaryKey(),
+      streamId: varchar('stream_id', { length: 200 }).notNull(),
+      streamVersion: integer('stream_version').notNull(),
+      eventType: varchar('event_type', { length: 100 }).notNull(),
+      eventVersion: smallint('event_version').notNull(),
+      payload: jsonb('payload').notNull(),
+      metadata: jsonb('metadata').notNull(),
+      txId: xid8('tx_id').notNull(),
+      storedAt: ts('stored_at').notNull(),
+      archivedAt: ts('archived_at').notNull().defaultNow(),
+    },
+    (t) => [
+      uniqueIndex('events_archive_stream_version_uq').on(t.streamId, t.streamVersion),
+      index('events_archive_tx_sequence_idx').on(t.txId, t.sequence),
     ],
   );
 
@@ -222,6 +250,10 @@ export function defineTables(schemaName: string) {
       index('failed_messages_last_idx').on(t.lastFailedAt, t.id),
       index('failed_messages_generation_idx').on(t.generationId),
       index('failed_messages_retry_batch_idx').on(t.retryBatchId).where(sql`${t.retryBatchId} is not null`),
+      // The retention sweep's seek: without it every sweep reads the whole table (bench: scale).
+      index('failed_messages_expiry_idx')
+        .on(t.statusChangedAt)
+        .where(sql`${t.status} in ('resolved', 'archived')`),
       index('failed_messages_search_idx').using('gin', t.search),
     ],
   );
@@ -297,6 +329,7 @@ export function defineTables(schemaName: string) {
     generations,
     generationRuns,
     events,
+    eventsArchive,
     checkpoints,
     dailyGenerationStats,
     settings,

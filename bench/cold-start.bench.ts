@@ -1,0 +1,178 @@
+// Cold start the way Lambda bills it: in a fresh Node process, import the bundle and serve one
+// invocation against a real PostgreSQL (connection, first statements and all). For the API a
+// `POST /generations` and a `GET /generations/:id` event, for the worker one SQS record; each
+// against the naive bundle of the same function (not minified, nothing external or lazy) measured
+// in the same run, alternating, median of the runs. Naive: not minified, nothing external (the
+// bundles bench's baseline); lazy chunks stay lazy in both, esbuild cannot inline them.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiKeyStore } from '@genledger/db/api-key-store';
+import { EventStore } from '@genledger/db/event-store';
+import { GenerationStore } from '@genledger/db/generation-store';
+import { build } from 'esbuild';
+import { sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
+import { benchDatabase } from './support/bench-database.ts';
+
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const REQUIRE_SHIM =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+async function bundle(entry: string, outdir: string, naive: boolean): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: !naive,
+    external: naive ? [] : ['@electric-sql/pglite'],
+    banner: { js: REQUIRE_SHIM },
+    logLevel: 'silent',
+    metafile: true,
+  });
+  const [file] = Object.entries(result.metafile!.outputs).find(([, o]) => o.entryPoint === entry)!;
+  return join(process.cwd(), file);
+}
+
+/** One cold start in a fresh process: import, then the first invocation, both timed inside it. */
+function coldStart(file: string, event: unknown, env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-cold-'));
+  const eventFile = join(dir, 'event.json');
+  writeFileSync(eventFile, JSON.stringify(event));
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));
+    const t0 = performance.now();
+    const m = await import(${JSON.stringify(file)});
+    const t1 = performance.now();
+    const r = await m.handler(event);
+    const t2 = performance.now();
+    console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, status: r.statusCode ?? (r.batchItemFailures.length ? 500 : 200) }));
+    process.exit(0);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as { importMs: number; invokeMs: number; status: number };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number) => Number(x.toFixed(1));
+
+export default async function coldStartBench() {
+  const schema = 'bench_cold';
+  const { server, database, stop } = await benchDatabase(schema, 2);
+  try {
+    const events = new EventStore(database);
+    const { key, summary } = await new ApiKeyStore(database, events).create({
+      name: 'cold',
+      rateLimit: 1_000_000,
+    });
+    const generations = new GenerationStore(database, events);
+    const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
+    const dir = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
+    const bundles = {
+      api: {
+        lean: await bundle('functions/api.ts', join(dir, 'api'), false),
+        naive: await bundle('functions/api.ts', join(dir, 'api-naive'), true),
+      },
+      worker: {
+        lean: await bundle('functions/worker.ts', join(dir, 'worker'), false),
+        naive: await bundle('functions/worker.ts', join(dir, 'worker-naive'), true),
+      },
+    };
+    const body = JSON.stringify({ prompt: 'a lighthouse at dusk', model: 'sdxl', width: 64, height: 64 });
+    const apiEvent = (method: string, path: string, withBody: boolean) => ({
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: path,
+      rawQueryString: '',
+      headers: {
+        host: 'api.example.com',
+        authorization: `Bearer ${key}`,
+        ...(withBody ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+      },
+      requestContext: {
+        domainName: 'api.example.com',
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+        requestId: crypto.randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+      },
+      ...(withBody ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
+    });
+    const newGeneration = async (apiKeyId: string | null = null) => {
+      const id = crypto.randomUUID();
+      await generations.create({
+        id,
+        request: {
+          prompt: 'cold',
+          name: '',
+          model: 'sdxl',
+          width: 64,
+          height: 64,
+          steps: 1,
+          guidance: 7.5,
+        },
+        apiKeyId,
+        idempotencyKey: null,
+        requestHash: null,
+        source: 'queue',
+        enqueued: true,
+      });
+      return id;
+    };
+    const existing = await newGeneration(summary!.id);
+    const cases = {
+      apiPost: { file: bundles.api, event: async () => apiEvent('POST', '/generations', true) },
+      apiGet: { file: bundles.api, event: async () => apiEvent('GET', `/generations/${existing}`, false) },
+      workerOneRecord: {
+        file: bundles.worker,
+        event: async () => {
+          const generationId = await newGeneration();
+          return sqsEvent(
+            sqsRecord({
+              type: 'generation.requested',
+              version: 1,
+              generationId,
+              request: { prompt: 'cold', width: 64, height: 64, steps: 1 },
+            }),
+          );
+        },
+      },
+    };
+    const figures: Record<string, unknown> = {};
+    for (const [name, c] of Object.entries(cases)) {
+      const lean: { importMs: number; invokeMs: number; status: number }[] = [];
+      const naive: typeof lean = [];
+      for (let run = 0; run < RUNS; run++) {
+        lean.push(coldStart(c.file.lean, await c.event(), env));
+        naive.push(coldStart(c.file.naive, await c.event(), env));
+      }
+      const statuses = [...new Set([...lean, ...naive].map((r) => r.status))];
+      const total = (rs: typeof lean) => median(rs.map((r) => r.importMs + r.invokeMs));
+      const f = {
+        statuses,
+        importMs: round(median(lean.map((r) => r.importMs))),
+        firstInvocationMs: round(median(lean.map((r) => r.invokeMs))),
+        totalMs: round(total(lean)),
+        naiveImportMs: round(median(naive.map((r) => r.importMs))),
+        naiveFirstInvocationMs: round(median(naive.map((r) => r.invokeMs))),
+        naiveTotalMs: round(total(naive)),
+        ratio: Number((total(lean) / total(naive)).toFixed(2)),
+      };
+      figures[name] = f;
+      console.log(
+        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}`,
+      );
+    }
+    return { runs: RUNS, ...figures };
+  } finally {
+    await stop();
+  }
+}

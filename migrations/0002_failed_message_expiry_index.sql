@@ -1,0 +1,1 @@
+CREATE INDEX "failed_messages_expiry_idx" ON "genledger"."failed_messages" USING btree ("status_changed_at") WHERE "genledger"."failed_messages"."status" in ('resolved', 'archived');

@@ -1,0 +1,3 @@
+CREATE INDEX "generations_owner_completed_idx" ON "genledger"."generations" USING btree ("api_key_id","completed_at","id");--> statement-breakpoint
+CREATE INDEX "generations_owner_duration_idx" ON "genledger"."generations" USING btree ("api_key_id","duration_ms","id");--> statement-breakpoint
+CREATE INDEX "generations_owner_name_idx" ON "genledger"."generations" USING btree ("api_key_id","name","id");

@@ -1,0 +1,80 @@
+// Each function bundled as SST's Node.js runtime bundles it: esbuild, ESM `.mjs` with SST's
+// require/__dirname banner, the config's esbuild options, minify and splitting; `copyFiles`
+// copied beside it. One directory per function, made read-only afterwards (Lambda's /var/task is).
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import type { FunctionSpec } from './deployment.ts';
+
+const SST_BANNER = [
+  "import { createRequire as topLevelCreateRequire } from 'module';",
+  'const require = topLevelCreateRequire(import.meta.url);',
+  "import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from 'url';",
+  'const __filename = topLevelFileUrlToPath(import.meta.url);',
+  "const __dirname = topLevelFileUrlToPath(new topLevelURL('.', import.meta.url));",
+].join('\n');
+
+/** The handler's file and export: `functions/worker.handler` → `functions/worker`, `handler`. */
+export function handlerParts(handler: string): { file: string; exportName: string } {
+  const i = handler.lastIndexOf('.');
+  return { file: handler.slice(0, i), exportName: handler.slice(i + 1) };
+}
+
+export async function buildFunction(fn: FunctionSpec, root: string, outDir: string): Promise<string> {
+  const { file } = handlerParts(fn.handler);
+  const entry = ['.ts', '.mts', '.js', '.mjs'].map((x) => join(root, file + x)).find((p) => exists(p));
+  if (!entry) throw new Error(`${fn.name}: handler file ${file}.ts not found`);
+  makeWritable(outDir);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: { [file]: entry },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    keepNames: true,
+    sourcemap: true,
+    minify: fn.nodejs.minify ?? false,
+    splitting: fn.nodejs.splitting ?? false,
+    external: fn.nodejs.esbuild?.external ?? [],
+    banner: { js: SST_BANNER },
+    logLevel: 'silent',
+  });
+  for (const copy of fn.copyFiles)
+    cpSync(resolve(root, copy.from), join(outDir, copy.to ?? copy.from), { recursive: true });
+  return outDir;
+}
+
+const exists = (p: string) => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** Read-only for everyone (files 0444, directories 0555): the function process cannot write here. */
+export function makeReadOnly(dir: string) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) makeReadOnly(p);
+    else chmodSync(p, 0o444);
+  }
+  chmodSync(dir, 0o555);
+}
+
+function makeWritable(dir: string) {
+  try {
+    chmodSync(dir, 0o755);
+  } catch {
+    return;
+  }
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) makeWritable(join(dir, entry.name));
+  }
+}

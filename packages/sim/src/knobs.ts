@@ -1,0 +1,22 @@
+import { parseEnv } from '@genledger/core/config/parse-env';
+import * as z from 'zod';
+
+/** The same knobs as `npm start`; each one set overrides the config's value and is announced. */
+const SimEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATA_DIR: z.string().min(1).default('.data'),
+  ADMIN_API_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .regex(/^\S+$/, 'must not contain whitespace')
+    .optional(),
+  GENERATOR_URL: z.url().optional(),
+  QUEUE_VISIBILITY_TIMEOUT: z.coerce.number().int().min(0).max(43_200).optional(),
+  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
+  MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
+  /** How long an idle function instance stays warm (Lambda: minutes, undocumented). */
+  SIM_INSTANCE_IDLE_S: z.coerce.number().min(0.1).max(3600).default(300),
+});
+export type SimKnobs = z.output<typeof SimEnv>;
+
+export const simKnobs = (env: NodeJS.ProcessEnv): SimKnobs => parseEnv(SimEnv, env);

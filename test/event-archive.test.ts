@@ -1,0 +1,122 @@
+// Archiving old events keeps `events` small without losing history: stream reads, replays and
+// projection rebuilds still see everything, appends keep numbering, nothing a checkpoint has not
+// passed moves.
+import type { DomainEvent } from '@genledger/core/contracts/events';
+import { dailyGenerationStats, EventStore, ProjectionRunner, type StoredEvent } from '@genledger/db';
+import { maintenanceDeps } from '@genledger/wiring/maintenance';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { useDatabases } from './support/databases.ts';
+
+const dbs = useDatabases();
+
+const requested = (generationId: string): DomainEvent => ({
+  type: 'GenerationRequested',
+  generationId,
+  apiKeyId: null,
+  source: 'http',
+  request: { prompt: 'p', name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
+});
+const completed = (generationId: string, durationMs: number): DomainEvent => ({
+  type: 'GenerationCompleted',
+  generationId,
+  model: 'sdxl',
+  attempt: 1,
+  outputPath: 'o.png',
+  thumbnailPath: null,
+  durationMs,
+});
+
+async function collect(it: AsyncIterable<StoredEvent>) {
+  const out: StoredEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+describe.each(['postgres', 'pglite'] as const)('event archive on %s', (target) => {
+  it('moves all but each stream’s head behind the checkpoints; reads, replays and rebuilds see everything', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const runner = new ProjectionRunner(database, store, { batchSize: 7 });
+    const stats = dailyGenerationStats(database.schema);
+    const ids = Array.from({ length: 6 }, () => crypto.randomUUID());
+    for (const [i, id] of ids.entries()) {
+      await store.appendAll([
+        { streamId: `generation-${id}`, event: requested(id) },
+        { streamId: `generation-${id}`, event: completed(id, 100 * (i + 1)) },
+      ]);
+    }
+    await runner.catchUp(stats);
+    const everything = await collect(store.replayAll(5));
+
+    // Written after the checkpoint: must stay in `events` even though old enough.
+    const late = crypto.randomUUID();
+    await store.appendAll([{ streamId: `generation-${late}`, event: requested(late) }]);
+    await store.appendAll([{ streamId: `generation-${late}`, event: completed(late, 5) }]);
+
+    const { moved } = await store.archive({ olderThan: new Date(Date.now() + 60_000), chunk: 4 });
+    // One requested event per checkpointed stream; heads and the late stream stay.
+    expect(moved).toBe(6);
+    const hot = await database.db.$count(database.tables.events);
+    expect(hot).toBe(6 + 2);
+
+    for (const [i, id] of ids.entries()) {
+      const stream = await store.readStream(`generation-${id}`);
+      expect(stream.map((e) => [e.streamVersion, e.type])).toEqual([
+        [1, 'GenerationRequested'],
+        [2, 'GenerationCompleted'],
+      ]);
+      expect((stream[1]!.event as { durationMs: number }).durationMs).toBe(100 * (i + 1));
+    }
+    // Appends to an archived stream continue from its head: never a second version 1.
+    const [next] = await store.appendAll([
+      { streamId: `generation-${ids[0]}`, event: completed(ids[0]!, 1) },
+    ]);
+    expect(next!.streamVersion).toBe(3);
+
+    // A replay from the start reads both tables in feed order.
+    const replayed = await collect(store.replayAll(3));
+    expect(replayed.slice(0, everything.length).map((e) => e.sequence)).toEqual(
+      everything.map((e) => e.sequence),
+    );
+    expect(replayed).toHaveLength(everything.length + 3);
+
+    // A rebuild from zero over the archive gives the model the live projection had, plus the rest.
+    await runner.rebuild(stats);
+    const rebuilt = await store.readAfter({ txId: '0', sequence: 0 }, 1000);
+    expect(rebuilt).toHaveLength(everything.length + 3);
+    const statsAfter = await database.db.execute(
+      sql.raw(
+        `select sum(count)::int as n from "${database.schema}".daily_generation_stats where status = 'completed'`,
+      ),
+    );
+    expect((statsAfter as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(8);
+
+    // Nothing moves that is newer than `olderThan`.
+    expect((await store.archive({ olderThan: new Date(0) })).moved).toBe(0);
+  });
+});
+
+describe('event archive in the scheduled maintenance', () => {
+  it('moves events older than EVENT_ARCHIVE_AFTER_DAYS (default 30), and none when set to 0', async () => {
+    const database = await dbs.open('postgres');
+    const store = new EventStore(database);
+    const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
+    for (const id of ids) {
+      await store.appendAll([
+        { streamId: `generation-${id}`, event: requested(id) },
+        { streamId: `generation-${id}`, event: completed(id, 10) },
+      ]);
+    }
+    await database.db.execute(
+      sql.raw(`update "${database.schema}".events set stored_at = now() - interval '40 days'`),
+    );
+    const step = (env: Record<string, string>) =>
+      maintenanceDeps(database, { queue: undefined, env }).steps!.find((s) => s.name === 'event-archive');
+    expect(step({ EVENT_ARCHIVE_AFTER_DAYS: '0' })).toBeUndefined();
+    expect(await step({ EVENT_ARCHIVE_AFTER_DAYS: '60' })!.run()).toMatchObject({ days: 60, moved: 0 });
+    expect(await step({})!.run()).toMatchObject({ days: 30, moved: 3 });
+    expect(await database.db.$count(database.tables.events)).toBe(3);
+    for (const id of ids) expect(await store.readStream(`generation-${id}`)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,102 @@
+// Lambda's execution model as the simulation runs it, on a tiny handler: own process per instance,
+// one invocation at a time, the timeout enforced by killing, a read-only code directory.
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeReadOnly } from '@genledger/sim/build';
+import { FunctionRuntime } from '@genledger/sim/lambda-runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const bootstrap = fileURLToPath(new URL('../packages/sim/src/lambda-bootstrap.mjs', import.meta.url));
+const runtimes: FunctionRuntime[] = [];
+afterEach(async () => {
+  for (const r of runtimes.splice(0)) await r.stop();
+});
+
+function codeDir(readOnly = true) {
+  const root = mkdtempSync(join(tmpdir(), 'gl-sim-runtime-'));
+  chmodSync(root, 0o755);
+  const dir = join(root, 'code');
+  mkdirSync(join(dir, 'functions'), { recursive: true });
+  writeFileSync(
+    join(dir, 'functions', 'probe.mjs'),
+    `import { writeFileSync } from 'node:fs';
+     import { join } from 'node:path';
+     export const handler = async (event) => {
+       if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+       writeFileSync(join(process.env.TMPDIR, 'scratch'), 'ok');
+       let codeWritable = true;
+       try { writeFileSync('written-here', 'x'); } catch { codeWritable = false; }
+       return { pid: process.pid, cwd: process.cwd(), codeWritable, tmp: process.env.TMPDIR };
+     };`,
+  );
+  // Writable for whichever user the function process runs as (nobody, under root).
+  if (readOnly) makeReadOnly(dir);
+  else chmodSync(dir, 0o777);
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp, { mode: 0o755 });
+  return { dir, tmp };
+}
+
+function runtime(dir: string, tmp: string, timeoutMs = 5_000) {
+  const r = new FunctionRuntime({
+    name: 'Probe',
+    handler: 'functions/probe.handler',
+    codeDir: dir,
+    bootstrap,
+    environment: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_LAMBDA_FUNCTION_NAME: 'probe' },
+    timeoutMs,
+    idleMs: 60_000,
+    tmpRoot: tmp,
+    log: () => {},
+  });
+  runtimes.push(r);
+  return r;
+}
+
+describe('the simulated Lambda runtime', () => {
+  it('runs each instance in its own process, the code directory read-only and TMPDIR writable', async () => {
+    const { dir, tmp } = codeDir();
+    const r = runtime(dir, tmp);
+    const first = await r.invoke({});
+    expect(first).toMatchObject({ ok: true, coldStart: true });
+    const result = first.result as { pid: number; cwd: string; codeWritable: boolean; tmp: string };
+    expect(result.pid).not.toBe(process.pid);
+    expect(result.cwd).toBe(dir);
+    expect(result.codeWritable).toBe(false);
+    expect(result.tmp.startsWith(tmp)).toBe(true);
+    // Warm: the same process again.
+    const second = await r.invoke({});
+    expect(second.coldStart).toBe(false);
+    expect((second.result as { pid: number }).pid).toBe(result.pid);
+  });
+
+  it('gives concurrent invocations instances of their own, one invocation at a time each', async () => {
+    const { dir, tmp } = codeDir();
+    const r = runtime(dir, tmp);
+    const [a, b] = await Promise.all([r.invoke({ sleepMs: 300 }), r.invoke({ sleepMs: 300 })]);
+    expect((a.result as { pid: number }).pid).not.toBe((b.result as { pid: number }).pid);
+    expect(r.coldStarts).toBe(2);
+  });
+
+  it('kills an instance past its timeout; the next invocation starts cold', async () => {
+    const { dir, tmp } = codeDir();
+    const r = runtime(dir, tmp, 1_500);
+    await r.invoke({});
+    const slow = await r.invoke({ sleepMs: 5_000 });
+    expect(slow).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout' } });
+    expect(slow.durationMs).toBeLessThan(4_000);
+    const after = await r.invoke({});
+    expect(after).toMatchObject({ ok: true, coldStart: true });
+    expect(r.timeouts).toBe(1);
+  });
+
+  it('refuses to run from a code directory the function process could write to', async () => {
+    const { dir, tmp } = codeDir(false);
+    const r = runtime(dir, tmp);
+    const refused = await r.invoke({});
+    expect(refused.ok).toBe(false);
+    expect(refused.error?.errorMessage).toMatch(/code directory is writable/);
+  });
+});

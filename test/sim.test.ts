@@ -1,0 +1,83 @@
+// The simulated deploy (`npm run sim`): every function built as SST builds it and run as Lambda
+// runs it, SQS over its wire protocol, API Gateway v2 events. One simulation for the file.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSimulation } from './support/sim.ts';
+
+let t: Awaited<ReturnType<typeof startTestSimulation>>;
+
+beforeAll(async () => {
+  t = await startTestSimulation(
+    { SIM_INSTANCE_IDLE_S: '1.5' },
+    // Maintenance re-sends at once instead of after a minute (the scenario below needs it).
+    { extraEnvironment: { MAINTENANCE_RESEND_AFTER_S: '0' } },
+  );
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('npm run sim', () => {
+  it('derives the stack from sst.config.ts and migrates before traffic', () => {
+    const { deployment, queues } = t.sim;
+    expect(deployment.api.handler).toBe('functions/api.handler');
+    expect([...queues.keys()].sort()).toEqual(['DeadLetterQueue', 'Queue']);
+    expect(deployment.subscriptions.find((s) => s.queue === 'Queue')).toMatchObject({
+      batchSize: 10,
+      windowS: 5,
+      partialResponses: true,
+      maxConcurrency: 10,
+    });
+    expect(t.sim.announcements.some((a) => a.startsWith('migration: '))).toBe(true);
+  });
+
+  it('creates a generation that completes with the builtin generator under a read-only code directory', async () => {
+    const worker = t.sim.runtimes.get('QueueSubscriber')!;
+    const codeDir = join(t.dataDir, 'sim', 'functions', 'QueueSubscriber');
+    expect(statSync(codeDir).mode & 0o222).toBe(0);
+    const created = await t.call('POST', '/generations', { prompt: 'a harbour at dawn' });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const done = await t.generationStatus(created.body.id, 'completed');
+    expect(done.outputPath).toContain(join(t.dataDir, 'sim', 'tmp'));
+    expect(worker.invocations).toBeGreaterThan(0);
+  });
+
+  it('re-sends through maintenance what the API could not send to SQS', async () => {
+    const queue = t.sim.queues.get('Queue')!;
+    const attributes = t.sim.sqs.server.inspectQueue('Queue')!.attributes;
+    t.sim.sqs.server.deleteQueue('Queue');
+    const created = await t.call('POST', '/generations', { prompt: 'sent while SQS was away' });
+    expect(created.status).toBe(202);
+    expect((await t.call('GET', `/generations/${created.body.id}`)).body.status).toBe('pending');
+    const recreated = t.sim.sqs.createQueue('Queue', {
+      VisibilityTimeout: attributes.VisibilityTimeout!,
+      RedrivePolicy: attributes.RedrivePolicy!,
+    });
+    expect(recreated.url).toBe(queue.url);
+    const [maintenance] = await t.sim.tick();
+    expect(maintenance!.ok, JSON.stringify(maintenance!.error)).toBe(true);
+    expect(maintenance!.result).toMatchObject({ resent: 1, errors: [] });
+    await t.generationStatus(created.body.id, 'completed');
+  });
+
+  it('starts an instance cold after it idled, and reuses it while warm', async () => {
+    const api = t.sim.runtimes.get('ApiFunction')!;
+    await t.call('GET', '/health');
+    const warmStarts = api.coldStarts;
+    await t.call('GET', '/health');
+    expect(api.coldStarts).toBe(warmStarts);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(api.live).toBe(0);
+    const health = await t.call('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(api.coldStarts).toBe(warmStarts + 1);
+    expect(new Set(api.pids).size).toBe(api.coldStarts);
+  });
+
+  it('answers API Gateway’s way: paths are literals, problem+json for errors', async () => {
+    const res = await t.call('PUT', '/settings/retention.failedMessageDays%23x', { value: 3 });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});

@@ -1,0 +1,67 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type SimOptions, type Simulation, startSimulation } from '@genledger/sim/simulation';
+
+/** One simulation per test file, its data in a temporary DATA_DIR; logs kept for assertions. */
+export async function startTestSimulation(env: Record<string, string> = {}, options: SimOptions = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'genledger-sim-test-'));
+  // Postgres and the function processes run as other users under root: they must reach it.
+  chmodSync(dataDir, 0o755);
+  const logs: { fn: string; line: string }[] = [];
+  const sim: Simulation = await startSimulation({
+    root: process.cwd(),
+    env: { PORT: '0', DATA_DIR: dataDir, ...env },
+    log: (fn, line) => logs.push({ fn, line }),
+    ...options,
+  });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${sim.adminApiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+  const until = async <T>(
+    what: string,
+    check: () => Promise<T | undefined>,
+    timeoutMs = 40_000,
+  ): Promise<T> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await check();
+      if (v !== undefined) return v;
+      if (Date.now() > end) {
+        const tail = logs
+          .slice(-15)
+          .map((l) => `[${l.fn}] ${l.line}`)
+          .join('\n');
+        throw new Error(`timed out waiting for ${what}\n${tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  const generationStatus = (id: string, status: string) =>
+    until(`generation ${id} to be ${status}`, async () => {
+      const g = await call('GET', `/generations/${id}`);
+      return g.body?.status === status ? g.body : undefined;
+    });
+  return {
+    sim,
+    logs,
+    call,
+    until,
+    generationStatus,
+    dataDir,
+    stop: async () => {
+      await sim.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
