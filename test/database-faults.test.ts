@@ -66,6 +66,13 @@ describe('driver errors in logs', () => {
     expect(summary.errorCode).toBe('22P02');
     expect(summary.error).toMatch(/^DrizzleQueryError: query failed ← DatabaseError 22P02/);
     expect(JSON.stringify(summary)).not.toContain(HOSTILE);
+    // Parameters never decide the status either: a prompt that reads like a driver failure is input.
+    const lookalike = await database.db
+      .execute(sql`select ${'Connection terminated unexpectedly'}::uuid`)
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(isDatabaseUnavailable(lookalike)).toBe(false);
+    expect(isDatabaseUnavailable(error)).toBe(false);
     expect(safeMessage(error)).not.toContain(HOSTILE);
 
     const refused = await openDatabase(

@@ -52,10 +52,20 @@ const UNAVAILABLE_MESSAGES =
 export function isDatabaseUnavailable(e: unknown): boolean {
   let cur: unknown = e;
   for (let depth = 0; depth < 6 && cur !== null && typeof cur === 'object'; depth++) {
-    const o = cur as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    const o = cur as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+      params?: unknown;
+    };
     if (typeof o.code === 'string' && (NETWORK_CODES.has(o.code) || RETRYABLE_SQLSTATE.test(o.code)))
       return true;
-    if (typeof o.message === 'string' && UNAVAILABLE_MESSAGES.test(o.message)) return true;
+    // Messages decide only for driver errors without a SQLSTATE: a query wrapper's message is the
+    // SQL and its parameters, and a server error's may quote the input; neither is a diagnosis.
+    const diagnosable =
+      !Array.isArray(o.params) && !(typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code));
+    if (diagnosable && typeof o.message === 'string' && UNAVAILABLE_MESSAGES.test(o.message)) return true;
     // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
     if (Array.isArray(o.errors) && o.errors.some((x) => isDatabaseUnavailable(x))) return true;
     cur = o.cause;
