@@ -7,7 +7,13 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { ARRAY_QUERY_PARAMS, HealthBody } from './contracts.ts';
 import type { AppDeps } from './deps.ts';
-import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from './problem.ts';
+import {
+  EdgeProblemError,
+  edgeProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemFromAppError,
+} from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { type KeyContext, type RouteSpec, route, routerPath } from './routes/define.ts';
 import { failedMessageRoutes } from './routes/failed-messages.ts';
@@ -19,8 +25,8 @@ import { cachedHealth, gateReason } from './schema-gate.ts';
  * @hono/node-server (`npm start`, tests, benches) and in Lambda behind a 60-line API Gateway v2
  * adapter of our own (`lambda-adapter.ts`). Powertools' event-handler Router is the other
  * candidate; it speaks Lambda events, so serving it locally would mean faking events, and its
- * middleware/validation story is younger. `hono/aws-lambda` is deprecated upstream (moving to a
- * separate `@hono/aws-lambda`); our adapter needs neither and keeps the bundle small.
+ * middleware/validation story is younger. Hono's own `handle` (hono/aws-lambda, maintained) re-splits
+ * a decoded rawPath at `#` and `?`; why we keep our adapter, measured, is in docs/http.md.
  */
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -120,12 +126,12 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 async function jsonBody(c: Context<Env>): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!type || !JSON_TYPE.test(type)) {
-    throw Object.assign(new Error('unsupported media type'), {
-      problem: edgeProblem(
+    throw new EdgeProblemError(
+      edgeProblem(
         'unsupported-media-type',
         `send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no Content-Type'})`,
       ),
-    });
+    );
   }
   const text = c.get('bodyText') ?? (await c.req.text());
   if (text.trim().length === 0)
@@ -227,8 +233,7 @@ export function createApp(deps: AppDeps) {
         log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
       return problemResponse(c, problemFromAppError(err), headers);
     }
-    const edge = (err as { problem?: Problem }).problem;
-    if (edge) return problemResponse(c, edge);
+    if (err instanceof EdgeProblemError) return problemResponse(c, err.problem);
     if (isDatabaseUnavailable(err)) {
       // Down, restarting, timing out, out of connections or a lock held too long: not the
       // client's fault and not a bug. The next health probe runs now rather than after its TTL.

@@ -61,3 +61,11 @@ export function edgeProblem(kind: EdgeProblem, detail: string, errors?: FieldErr
 }
 
 export const statusOfKind = (kind: ErrorKind) => BY_KIND[kind].status;
+
+/** A problem raised at the edge (wrong media type, say), answered as it is by the app's error handler. */
+export class EdgeProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = 'EdgeProblemError';
+  }
+}
