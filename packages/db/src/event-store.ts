@@ -4,7 +4,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import { isUniqueViolation } from './pg-errors.ts';
+import { isUniqueViolation, pgError } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
 
 /**
@@ -184,9 +184,12 @@ export class EventStore {
           });
         });
       } catch (e) {
-        if (!isUniqueViolation(e, 'events_stream_version_uq')) throw e;
-        // Another writer took the same stream version first. With an expected version that is a
-        // conflict for the caller, and so it is inside a caller's (now aborted) transaction.
+        // Another writer took the same stream version first; or two optimistic batches over the
+        // same streams in opposite orders waited on each other's index entries and Postgres
+        // broke the deadlock. With an expected version that is a conflict for the caller, and so
+        // it is inside a caller's (now aborted) transaction; otherwise the serialising statement,
+        // which locks streams in one global order, takes over.
+        if (!isUniqueViolation(e, 'events_stream_version_uq') && pgError(e)?.code !== '40P01') throw e;
         if (expectedVersion !== undefined || options.tx) {
           throw conflict(`concurrent write to stream ${rows[0]!.stream_id}`);
         }
