@@ -96,6 +96,8 @@ beforeAll(async () => {
     env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, CURSOR_SECRET: 'b'.repeat(40), DATA_DIR: dir },
     pipeline: { generator, visibilityTimeoutMs: 50, maxReceiveCount: 2, maintenanceIntervalMs: 3_600_000 },
   });
+  // The console's module loads on its first request: load it here, not inside the first flow.
+  expect((await fetch(`${server.url}/console/signin`)).status).toBe(200);
   browser = await playwright.launch({
     executablePath: process.env.CHROMIUM_PATH || (await chromium.executablePath()),
     args: [
@@ -116,7 +118,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('operator console in Chromium', () => {
+// Alone the file takes ≈ 20 s; the margin is for a machine shared with other test files.
+describe('operator console in Chromium', { timeout: 90_000 }, () => {
   let admin: BrowserContext;
   let page: Page;
 
