@@ -45,6 +45,33 @@ describe('local queue', () => {
     expect(await q.size()).toBe(0);
   });
 
+  it('an idle consumer waits instead of polling: an empty queue has no next message, a busy one says when', async () => {
+    const store = new LocalQueueStore(await dbs.open('pglite'));
+    const q = new LocalQueue({ name: 'idle', store, visibilityTimeoutMs: 10_000 });
+    expect((await q.stats()).nextVisibleInMs).toBeUndefined();
+    let receives = 0;
+    const receive = q.receive.bind(q);
+    q.receive = (n?: number) => {
+      receives++;
+      return receive(n);
+    };
+    const consumer = new LocalConsumer(q, async () => undefined, { idlePollMs: 60_000 });
+    consumer.start();
+    await sleep(300);
+    // Once at start, then asleep until a send wakes it (it used to re-poll every millisecond).
+    expect(receives).toBe(1);
+    await q.send('wake up');
+    await sleep(300);
+    expect(receives).toBeGreaterThanOrEqual(2);
+    expect(await q.size()).toBe(0);
+    await consumer.stop();
+    await q.send('held');
+    await q.receive();
+    const { nextVisibleInMs } = await q.stats();
+    expect(nextVisibleInMs).toBeGreaterThan(9_000);
+    expect(nextVisibleInMs).toBeLessThanOrEqual(10_000);
+  });
+
   it('keeps its messages in the database: a new queue over it (a restart) delivers them, in-flight ones after their timeout', async () => {
     const database = await dbs.open('postgres');
     const before = new LocalQueue({

@@ -189,7 +189,9 @@ export class LocalQueueStore {
     const [row] = await rowsOf<{ total: unknown; visible: unknown; next_ms: unknown }>(
       this.database.db.execute(sql`
         select count(*) as total, count(*) filter (where visible_at <= now()) as visible,
-               greatest(0, extract(epoch from (min(visible_at) - now())) * 1000) as next_ms
+               -- greatest() skips nulls: an empty queue would read "next message in 0 ms" and be polled flat out.
+               case when count(*) = 0 then null
+                    else greatest(0, extract(epoch from (min(visible_at) - now())) * 1000) end as next_ms
         from ${this.table} where queue = ${queue}`),
     );
     const total = toNumber(row?.total ?? 0);

@@ -196,7 +196,10 @@ export class LocalConsumer {
         if (records.length === 0) {
           const { nextVisibleInMs } = await this.queue.stats();
           if (!this.running) break;
-          await this.queue.waitForChange(Math.min(nextVisibleInMs ?? idlePollMs, idlePollMs) + 1);
+          // At least a few ms: a message visible by the clock but not yet receivable must not spin the loop.
+          await this.queue.waitForChange(
+            Math.max(Math.min(nextVisibleInMs ?? idlePollMs, idlePollMs), 5) + 1,
+          );
           continue;
         }
       } catch (e) {
