@@ -1,7 +1,6 @@
 import { errorFields, stackFrames } from '@genledger/core/error-summary';
 import { AppError, fieldErrorsFromZod, isAppError, validationError } from '@genledger/core/errors';
-import type { Principal } from '@genledger/db/api-key-store';
-import type { Owner } from '@genledger/db/generation-store';
+import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import * as z from 'zod';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { AppError, notFound } from '@genledger/core/errors';
+import type { Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
@@ -53,12 +54,6 @@ export interface NewApiKey {
 }
 
 /** Who made a request, and where their rate-limit window stands after counting this request. */
-export interface Principal {
-  apiKeyId: string;
-  prefix: string;
-  isAdmin: boolean;
-  rate: { limit: number; remaining: number; resetSeconds: number; limited: boolean };
-}
 
 interface SummaryRow {
   id: string;

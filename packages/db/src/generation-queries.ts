@@ -1,14 +1,10 @@
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import type { Owner } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import {
-  GENERATION_COLUMNS,
-  type GenerationRow,
-  type Owner,
-  toGenerationRecord,
-} from './generation-store.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
 import { tablesFor } from './schema/tables.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */

@@ -6,9 +6,10 @@ import {
 } from '@genledger/core/contracts/generation';
 import { conflict, notFound } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
+import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { gateAdmits, type KeyAuthRow, type KeyGate, type Principal, principalOf } from './api-key-store.ts';
+import { gateAdmits, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
@@ -120,9 +121,6 @@ export interface CreatedGeneration {
   /** False when the generation already existed (same id, or same idempotency key and body). */
   created: boolean;
 }
-
-/** Who is asking: an admin sees everything, a key only its own generations. */
-export type Owner = { admin: true } | { admin: false; apiKeyId: string };
 
 export class GenerationStore implements GenerationRepository {
   readonly table: PgTable;

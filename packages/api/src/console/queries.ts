@@ -3,9 +3,9 @@ import {
   type FailedMessageStatus,
   OPERATION_FROM,
 } from '@genledger/core/contracts/failed-messages';
+import type { Owner } from '@genledger/core/ports/principal';
 import type { Database } from '@genledger/db/connect';
 import { rowsOf, toDate, toNumber } from '@genledger/db/executor';
-import type { Owner } from '@genledger/db/generation-store';
 import {
   type DailyGenerationStat,
   dailyGenerationStats,
