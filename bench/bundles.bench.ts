@@ -5,37 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { build } from 'esbuild';
+import { lambdaBundle } from './support/lambda-bundle.ts';
 
-const REQUIRE_SHIM =
-  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 7);
 
 /** Returns the entry file and the bytes of everything written (entry and chunks). */
 async function bundle(entry: string, outdir: string, naive: boolean) {
-  const result = await build({
-    entryPoints: [entry],
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: !naive,
-    external: naive ? [] : ['@electric-sql/pglite'],
-    banner: { js: REQUIRE_SHIM },
-    logLevel: 'silent',
-    metafile: true,
-  });
-  const outputs = Object.entries(result.metafile!.outputs);
-  const [file] = outputs.find(([, o]) => o.entryPoint === entry)!;
+  const { outputs: meta, file } = await lambdaBundle(entry, outdir, naive);
+  const outputs = Object.entries(meta);
   // PGlite's own chunk never loads in Lambda (DATABASE_URL is always set there).
   const bytes = outputs
     .filter(([, o]) => !Object.keys(o.inputs).some((i) => i.includes('drivers/pglite')))
     .reduce((n, [, o]) => n + o.bytes, 0);
   // What Lambda loads at init: the entry and the chunks it imports statically, transitively.
-  const meta = result.metafile!.outputs;
   const seen = new Set<string>();
   const visit = (f: string) => {
     if (seen.has(f)) return;

@@ -11,32 +11,13 @@ import { join } from 'node:path';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
-import { build } from 'esbuild';
 import { sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
+import { lambdaBundle } from './support/lambda-bundle.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
-const REQUIRE_SHIM =
-  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
-
 async function bundle(entry: string, outdir: string, naive: boolean): Promise<string> {
-  const result = await build({
-    entryPoints: [entry],
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: !naive,
-    external: naive ? [] : ['@electric-sql/pglite'],
-    banner: { js: REQUIRE_SHIM },
-    logLevel: 'silent',
-    metafile: true,
-  });
-  const [file] = Object.entries(result.metafile!.outputs).find(([, o]) => o.entryPoint === entry)!;
-  return join(process.cwd(), file);
+  return join(process.cwd(), (await lambdaBundle(entry, outdir, naive)).file);
 }
 
 /** One cold start in a fresh process: import, then the first invocation, both timed inside it. */

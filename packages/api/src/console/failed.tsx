@@ -24,6 +24,7 @@ import {
 } from './context.tsx';
 import { diffLines } from './diff.ts';
 import { Csrf, Flash, href, type PageContext, Status, Time } from './layout.tsx';
+import { nextPageCursor, readPageCursor } from './page-cursor.ts';
 import { type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
 import { RetryPreview, registerRetryPages } from './retry.tsx';
 
@@ -44,7 +45,6 @@ const ListQuery = z.object({
   cursor: text().max(2000).optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
-const CursorPayload = z.object({ f: z.string(), k: z.string(), i: z.string() });
 const OPS = ['retry', 'archive', 'unarchive', 'resolve'] as const;
 const DONE_VERB: Record<FailedMessageOperation, string> = {
   retry: 'retried',
@@ -496,17 +496,9 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     }
     const q = parsed.data;
     const f = fingerprint(q);
-    let after: { value: string; id: string } | undefined;
-    let error = c.req.query('error');
-    if (q.cursor) {
-      try {
-        const p = CursorPayload.safeParse(deps.cursors.decode(q.cursor));
-        if (p.success && p.data.f === f) after = { value: p.data.k, id: p.data.i };
-        else error = 'that page link belongs to another filter; showing the first page';
-      } catch {
-        error = 'that page link is not valid; showing the first page';
-      }
-    }
+    const cursor = readPageCursor(deps.cursors, q.cursor, f, { key: z.string(), id: z.string() }, 'filter');
+    const after = cursor.after;
+    const error = cursor.error ?? c.req.query('error');
     const descending = q.sort.startsWith('-');
     const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
     const filter = { statuses: q.status, groupId: q.groupId, q: q.q, from: q.from, to: q.to };
@@ -527,7 +519,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       queries.countMatching(filter),
       q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
     ]);
-    const next = page.next ? deps.cursors.encode({ f, k: page.next.value, i: page.next.id }) : undefined;
+    const next = nextPageCursor(deps.cursors, f, page.next);
     return render(
       c,
       'Failed messages',

@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { SORT_VALUES } from '../contracts.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, render } from './context.tsx';
 import { Flash, href, Status, Time } from './layout.tsx';
+import { nextPageCursor, readPageCursor } from './page-cursor.ts';
 
 const PAGE_SIZE = 25;
 const day = calendarDate();
@@ -25,7 +26,6 @@ const ListQuery = z.object({
   cursor: text().max(2000).optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
-const CursorPayload = z.object({ f: z.string(), k: z.string().nullable(), i: z.uuid() });
 
 const ownerOf = (c: ConsoleContext): Owner =>
   c.get('who').isAdmin ? { admin: true } : { admin: false, apiKeyId: c.get('who').id };
@@ -135,17 +135,13 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     }
     const q = parsed.data;
     const f = fingerprint(q);
-    let after: { value: string | null; id: string } | undefined;
-    let error: string | undefined;
-    if (q.cursor) {
-      try {
-        const p = CursorPayload.safeParse(deps.cursors.decode(q.cursor));
-        if (p.success && p.data.f === f) after = { value: p.data.k, id: p.data.i };
-        else error = 'that page link belongs to another search; showing the first page';
-      } catch {
-        error = 'that page link is not valid; showing the first page';
-      }
-    }
+    const { after, error } = readPageCursor(
+      deps.cursors,
+      q.cursor,
+      f,
+      { key: z.string().nullable(), id: z.uuid() },
+      'search',
+    );
     const descending = q.sort.startsWith('-');
     const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
     // The end of the chosen day; 9999-12-31 ends at the last instant Postgres is sent, not in 10000.
@@ -165,7 +161,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
       PAGE_SIZE,
       after,
     );
-    const next = page.next ? deps.cursors.encode({ f, k: page.next.value, i: page.next.id }) : undefined;
+    const next = nextPageCursor(deps.cursors, f, page.next);
     const base = { q: q.q, status: q.status, model: q.model, from: q.from, to: q.to, sort: q.sort };
     return render(
       c,
