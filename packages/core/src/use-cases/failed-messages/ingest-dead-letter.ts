@@ -76,3 +76,40 @@ export function deadLetterRecord(
     invalidReason,
   };
 }
+
+/** The error a dead-lettering is recorded with, and that names its failure groups. */
+export interface DeadLetterCause {
+  type: string;
+  message: string;
+  stack: string | null;
+}
+
+/**
+ * Why a message was dead-lettered: a body that never parsed is `InvalidMessage`; otherwise the
+ * generation's last failed run says, and a message with no failed run on record (the worker never
+ * got to record one) is `NoRecordedError`.
+ */
+export function deadLetterCause(
+  record: Pick<DeadLetterRecord, 'invalidReason' | 'generationId'>,
+  lastFailedRun:
+    | { errorType: string | null; errorMessage: string | null; errorStack: string | null }
+    | undefined,
+): DeadLetterCause {
+  if (record.invalidReason !== null || !record.generationId)
+    return { type: 'InvalidMessage', message: record.invalidReason ?? '', stack: null };
+  if (lastFailedRun?.errorType)
+    return {
+      type: lastFailedRun.errorType,
+      message: lastFailedRun.errorMessage ?? '',
+      stack: lastFailedRun.errorStack,
+    };
+  return {
+    type: 'NoRecordedError',
+    message: 'the message was dead-lettered without a failed run on record',
+    stack: null,
+  };
+}
+
+/** What a generation failed by a dead-lettering records as its error message. */
+export const deadLetteredGenerationError = (receiveCount: number, cause: DeadLetterCause) =>
+  `dead-lettered after ${receiveCount} receives: ${cause.message}`;
