@@ -352,14 +352,10 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
     const rows = await rowsOf<Row>(
       this.database.db.execute(sql`
         select g.id, g.classifier, g.title, g.first_failed_at, g.last_failed_at,
-               count(*) filter (where fm.status <> 'archived') as count,
-               count(*) filter (where fm.status = 'unresolved') as unresolved,
-               count(*) filter (where fm.status = 'retry_issued') as retry_issued
+               g.unresolved_count + g.retry_issued_count + g.resolved_count as count,
+               g.unresolved_count as unresolved, g.retry_issued_count as retry_issued
         from ${this.t.groups} g
-        join ${this.t.members} m on m.group_id = g.id
-        join ${this.t.messages} fm on fm.id = m.failed_message_id
-        group by g.id
-        having count(*) filter (where fm.status <> 'archived') > 0
+        where g.unresolved_count + g.retry_issued_count + g.resolved_count > 0
         order by g.last_failed_at desc, g.id`),
     );
     return rows.map((r) => ({

@@ -96,7 +96,8 @@ export function defineTables(schemaName: string) {
     (t) => [
       check('generations_status_ck', inList('status', GENERATION_STATUSES)),
       check('generations_size_ck', sql`${t.width} between 64 and 4096 and ${t.height} between 64 and 4096`),
-      index('generations_status_idx').on(t.status),
+      // An admin's list by status, newest first, seeks its page instead of filtering the newest rows.
+      index('generations_status_created_idx').on(t.status, t.createdAt, t.id),
       index('generations_created_at_idx').on(t.createdAt, t.id),
       index('generations_owner_created_idx').on(t.apiKeyId, t.createdAt, t.id),
       // A key's own list in each sort seeks its rows instead of filtering a whole-table index
@@ -282,6 +283,13 @@ export function defineTables(schemaName: string) {
     title: varchar('title', { length: 500 }).notNull(),
     firstFailedAt: ts('first_failed_at').notNull(),
     lastFailedAt: ts('last_failed_at').notNull(),
+    // Members per status of their message, kept exact by triggers (migration 0005) in the
+    // transaction that adds, moves or removes a member: the group list reads these instead of
+    // joining every member (bench: scale, 10× the pages at 10× the rows before).
+    unresolvedCount: integer('unresolved_count').notNull().default(0),
+    retryIssuedCount: integer('retry_issued_count').notNull().default(0),
+    resolvedCount: integer('resolved_count').notNull().default(0),
+    archivedCount: integer('archived_count').notNull().default(0),
   });
 
   const failureGroupMembers = s.table(

@@ -1,0 +1,155 @@
+// The failure-group counters (migration 0005) against a recount from the members themselves,
+// after every kind of write that adds, moves or removes a member: ingest, a repeated dead-lettering
+// that regroups, status changes by ids and by group, a retry and its message failing again,
+// retention's cascade, and a member removed directly.
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
+import type { Database } from '@genledger/db/connect';
+import { EventStore } from '@genledger/db/event-store';
+import { rowsOf } from '@genledger/db/executor';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { useDatabases } from './support/databases.ts';
+import { message } from './support/sqs-events.ts';
+
+const dbs = useDatabases();
+
+type Counts = Record<
+  string,
+  { unresolved: number; retry_issued: number; resolved: number; archived: number }
+>;
+
+/** The counters as stored, for every group with any member counted. */
+async function stored(database: Database): Promise<Counts> {
+  const rows = await rowsOf<Record<string, unknown>>(
+    database.db.execute(sql`
+      select id, unresolved_count, retry_issued_count, resolved_count, archived_count
+      from ${database.tables.failureGroups}
+      where unresolved_count + retry_issued_count + resolved_count + archived_count <> 0`),
+  );
+  return Object.fromEntries(
+    rows.map((r) => [
+      String(r.id),
+      {
+        unresolved: Number(r.unresolved_count),
+        retry_issued: Number(r.retry_issued_count),
+        resolved: Number(r.resolved_count),
+        archived: Number(r.archived_count),
+      },
+    ]),
+  );
+}
+
+/** The same counts recounted from the members and their messages' current status. */
+async function recounted(database: Database): Promise<Counts> {
+  const rows = await rowsOf<Record<string, unknown>>(
+    database.db.execute(sql`
+      select m.group_id as id,
+             count(*) filter (where fm.status = 'unresolved') as unresolved,
+             count(*) filter (where fm.status = 'retry_issued') as retry_issued,
+             count(*) filter (where fm.status = 'resolved') as resolved,
+             count(*) filter (where fm.status = 'archived') as archived
+      from ${database.tables.failureGroupMembers} m
+      join ${database.tables.failedMessages} fm on fm.id = m.failed_message_id
+      group by m.group_id`),
+  );
+  return Object.fromEntries(
+    rows.map((r) => [
+      String(r.id),
+      {
+        unresolved: Number(r.unresolved),
+        retry_issued: Number(r.retry_issued),
+        resolved: Number(r.resolved),
+        archived: Number(r.archived),
+      },
+    ]),
+  );
+}
+
+describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (target) => {
+  it('stay exact through ingest, regrouping, status changes, retry, archive, resolve and retention', async () => {
+    const database = await dbs.open(target);
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const generations: string[] = [];
+    const deadLetter = (i: number, model: string, invalid = false) => {
+      const m = message({ request: { prompt: `counter test ${i}` } });
+      if (generations[i] === undefined) generations[i] = m.generationId;
+      const generationId = generations[i]!;
+      return store.ingest({
+        messageId: crypto.randomUUID(),
+        body: JSON.stringify({ ...m, generationId }),
+        attributes: {},
+        receiveCount: 3,
+        queue: 'arn:aws:sqs:local:0:main',
+        failedAt: new Date(),
+        generationId,
+        messageType: 'generation.requested',
+        model,
+        invalidReason: invalid ? 'not a generation message' : null,
+      });
+    };
+    const change = (
+      op: 'archive' | 'unarchive' | 'resolve' | 'retry',
+      selector: { ids: string[] } | { groupId: string },
+    ) => changeFailedMessageStatus({ failedMessages: store }, op, selector, { requestedBy: null });
+    const exact = async () => {
+      const counts = await stored(database);
+      expect(counts).toEqual(await recounted(database));
+      return counts;
+    };
+
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await deadLetter(i, i % 2 ? 'flux' : 'sdxl', i === 7)).id);
+    const afterIngest = await exact();
+    // Three groups per message (cause, message type, model): 8 messages, 24 memberships.
+    expect(Object.values(afterIngest).reduce((n, c) => n + c.unresolved, 0)).toBe(24);
+
+    // Failing again under another model moves the message from one model group to the other.
+    await deadLetter(0, 'flux');
+    await exact();
+
+    await change('archive', { ids: [ids[1]!, ids[2]!] });
+    await change('resolve', { ids: [ids[3]!] });
+    await change('retry', { ids: [ids[4]!, ids[5]!] });
+    const moved = await exact();
+    expect(Object.values(moved).reduce((n, c) => n + c.archived, 0)).toBe(6);
+    expect(Object.values(moved).reduce((n, c) => n + c.retry_issued, 0)).toBe(6);
+
+    // A retried message failing again is unresolved again.
+    await deadLetter(4, 'sdxl');
+    await exact();
+
+    // By group: the whole model group archived (eligible ones only), then unarchived.
+    const fluxGroup = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'flux')!;
+    await change('archive', { groupId: fluxGroup.id });
+    await exact();
+    await change('unarchive', { groupId: fluxGroup.id });
+    await exact();
+
+    // What the group list shows is the counters: archived members are not counted.
+    await change('archive', { ids: [ids[6]!] });
+    const counts = await exact();
+    for (const g of await store.groups()) {
+      const c = counts[g.id]!;
+      expect(g).toMatchObject({
+        count: c.unresolved + c.retry_issued + c.resolved,
+        unresolved: c.unresolved,
+        retryIssued: c.retry_issued,
+      });
+    }
+
+    // Retention: deleting messages removes their members by cascade.
+    await database.db.execute(
+      sql`update ${database.tables.failedMessages} set status_changed_at = now() - interval '40 days'`,
+    );
+    const swept = await store.deleteExpired(30, 1);
+    expect(swept.deleted).toBe(3);
+    await exact();
+
+    // A member removed on its own.
+    await database.db.execute(
+      sql`delete from ${database.tables.failureGroupMembers} where failed_message_id = ${ids[0]!} and group_id = ${fluxGroup.id}`,
+    );
+    await exact();
+  });
+});
