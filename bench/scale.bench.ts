@@ -111,18 +111,27 @@ export default async function scaleBench() {
       groupCounts: () => failedMessages.groups(),
     };
 
-    /** Pages a statement touches (shared hit + read): unlike time, not moved by a busy machine. */
+    /**
+     * Pages a statement touches (shared hit + read): unlike time, not moved by a busy machine. With
+     * the plan's shape (node types and indexes), to show which plan the pages belong to.
+     */
     const buffersOf = async (st: { text: string; values: unknown[] } | undefined) => {
       if (!st) return undefined;
       const plan = await raw.query(`explain (analyze, buffers, format json) ${st.text}`, st.values);
-      const top = (plan.rows[0] as { 'QUERY PLAN': { Plan: Record<string, number> }[] })['QUERY PLAN'][0]!
-        .Plan;
-      return (top['Shared Hit Blocks'] ?? 0) + (top['Shared Read Blocks'] ?? 0);
+      const top = (plan.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+      return {
+        pages: Number(top['Shared Hit Blocks'] ?? 0) + Number(top['Shared Read Blocks'] ?? 0),
+        plan: shapeOf(top),
+      };
     };
     const timeAll = async () => {
       const out: Record<
         string,
-        { ms: number; buffers?: number; statement?: { text: string; values: unknown[] } }
+        {
+          ms: number;
+          buffers?: { pages: number; plan: string };
+          statement?: { text: string; values: unknown[] };
+        }
       > = {};
       for (const [name, q] of Object.entries(hot)) {
         await q();
@@ -198,6 +207,8 @@ export default async function scaleBench() {
         smallBuffers?: number;
         largeBuffers?: number;
         bufferRatio?: number;
+        smallPlan?: string;
+        largePlan?: string;
         explain?: string[];
       }
     > = {};
@@ -205,8 +216,8 @@ export default async function scaleBench() {
       const a = small[name]!.ms;
       const b = large[name]!.ms;
       const ratio = Number((b / a).toFixed(2));
-      const sb = small[name]!.buffers;
-      const lb = large[name]!.buffers;
+      const sb = small[name]!.buffers?.pages;
+      const lb = large[name]!.buffers?.pages;
       const bufferRatio = sb && lb ? Number((lb / sb).toFixed(2)) : undefined;
       const row: (typeof rows)[string] = {
         smallMs: Number(a.toFixed(2)),
@@ -215,6 +226,8 @@ export default async function scaleBench() {
         smallBuffers: sb,
         largeBuffers: lb,
         bufferRatio,
+        smallPlan: small[name]!.buffers?.plan,
+        largePlan: large[name]!.buffers?.plan,
       };
       const st = large[name]!.statement;
       // Judged by pages touched where known (the machine's load moves the times), else by time.
@@ -230,6 +243,12 @@ export default async function scaleBench() {
       console.log(
         `${name.padEnd(22)} ${row.smallMs.toFixed(2).padStart(8)} ms → ${row.largeMs.toFixed(2).padStart(8)} ms  time ratio ${ratio}; pages ${sb ?? '–'} → ${lb ?? '–'} (ratio ${bufferRatio ?? '–'}) ${judged > TARGET ? `MISSED (target ≤ ${TARGET})` : ''}`,
       );
+      if (row.largePlan)
+        console.log(
+          row.smallPlan === row.largePlan
+            ? `    plan: ${row.largePlan}`
+            : `    small plan: ${row.smallPlan}\n    large plan: ${row.largePlan}`,
+        );
       if (row.explain) console.log(row.explain.map((l) => `    ${l}`).join('\n'));
     }
     return {
@@ -247,6 +266,18 @@ export default async function scaleBench() {
     await raw.end();
     await stop();
   }
+}
+
+type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
+
+/** A plan's shape in one line: `Limit > Index Scan Backward (generations_created_at_idx)`. */
+function shapeOf(node: PlanNode): string {
+  const index = node['Index Name'] ? ` (${node['Index Name']})` : '';
+  const direction = node['Scan Direction'] === 'Backward' ? ' Backward' : '';
+  const self = `${node['Node Type']}${direction}${index}`;
+  const children = (node.Plans ?? []).map(shapeOf);
+  if (children.length === 0) return self;
+  return children.length === 1 ? `${self} > ${children[0]}` : `${self} > [${children.join(' | ')}]`;
 }
 
 /** md5('g' || n)::uuid, the id the loader gives generation n. */
