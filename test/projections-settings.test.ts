@@ -118,6 +118,61 @@ describe.each(ALL_TARGETS)('projections and settings on %s', (target) => {
   });
 });
 
+describe.each(['pglite', 'postgres'] as const)('projection rebuild in the database on %s', (target) => {
+  it('folds to what applying the events gives: days, null durations, other event types; upcast types replay instead', async () => {
+    const database = await dbs.open(target);
+    const events = new EventStore(database);
+    const stats = dailyGenerationStats(database.schema);
+    await events.appendAll([
+      ...lifecycle('sdxl', 'completed', 1200),
+      ...lifecycle('flux', 'failed', 700),
+      ...lifecycle('flux', 'cancelled', 0),
+    ]);
+    // Two days, and the events a generation's stream holds besides the four the fold counts.
+    await database.db.execute(
+      sql.raw(`update "${database.schema}".events set stored_at = stored_at - interval '1 day'`),
+    );
+    const failedWithoutDuration = lifecycle('sdxl', 'failed', 0);
+    const last = failedWithoutDuration[1]!.event;
+    if (last.type === 'GenerationFailed') last.durationMs = null;
+    await events.appendAll([...failedWithoutDuration, ...lifecycle('sdxl', 'completed', 300)]);
+    await new SettingsStore(database, events).set('retry.messagesPerSecond', 7);
+    const total = (
+      await rowsOf<{ n: number }>(
+        database.db.execute(sql.raw(`select count(*)::int as n from "${database.schema}".events`)),
+      )
+    )[0]!.n;
+
+    const applied = new ProjectionRunner(database, events, { batchSize: 3 });
+    expect((await applied.catchUp(stats)).processed).toBe(total);
+    const expected = await stats.read(database.db);
+    expect(new Set(expected.map((r) => r.day)).size).toBe(2);
+    expect(expected.find((r) => r.status === 'failed' && r.model === 'sdxl')).toMatchObject({
+      count: 1,
+      averageDurationMs: null,
+    });
+
+    const rebuilt = await applied.rebuild(stats);
+    expect(rebuilt.processed).toBe(total);
+    expect(await stats.read(database.db)).toEqual(expected);
+    expect((await applied.checkpoint(stats.name)).sequence).toBe(rebuilt.position.sequence);
+    // Caught up where the fold stopped: nothing is applied twice.
+    expect((await applied.catchUp(stats)).processed).toBe(0);
+
+    // A store that upcasts completions is replayed event by event, upcaster and all.
+    const upcasting = new EventStore(database, {
+      versions: { GenerationCompleted: 2 },
+      upcasters: { GenerationCompleted: { 1: (p) => ({ ...p, model: `${String(p.model)}-v2` }) } },
+    });
+    const replayed = await new ProjectionRunner(database, upcasting, { batchSize: 3 }).rebuild(stats);
+    expect(replayed.processed).toBe(total);
+    const models = (await stats.read(database.db))
+      .filter((r) => r.status === 'completed')
+      .map((r) => r.model);
+    expect(new Set(models)).toEqual(new Set(['sdxl-v2']));
+  });
+});
+
 describe('projection runner on a real server', () => {
   it('two rebuilds cannot interleave and a tick during a rebuild skips instead of double counting', async () => {
     const database = await dbs.open('postgres');

@@ -339,6 +339,47 @@ export class EventStore {
     return this.replayFrom(START, pageSize);
   }
 
+  /**
+   * The feed's last position a reader may pass now (every event at or before it is committed and
+   * final: its transaction is older than every running one), or undefined for an empty feed.
+   */
+  async visibleHead(options: { tx?: Executor } = {}): Promise<Position | undefined> {
+    const [row] = await rowsOf<{ tx_text: string; sequence: unknown }>(
+      (options.tx ?? this.database.db).execute(sql`
+        select tx_id::text as tx_text, sequence from (
+          (select tx_id, sequence from ${this.table} where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+           order by tx_id desc, sequence desc limit 1)
+          union all
+          (select tx_id, sequence from ${this.archiveTable} order by tx_id desc, sequence desc limit 1)
+        ) head order by tx_id desc, sequence desc limit 1`),
+    );
+    return row ? { txId: row.tx_text, sequence: toNumber(row.sequence) } : undefined;
+  }
+
+  /**
+   * Every event up to `head` as a relation of (event_type, event_version, payload, stored_at), for
+   * a fold that runs in the database — only for event types whose stored payloads are what a
+   * reader gets (see `storesAsRead`): nothing here upcasts.
+   */
+  feedUpTo(head: Position): SQL {
+    const upTo = sql`(tx_id, sequence) <= (${head.txId}::xid8, ${head.sequence}::bigint)`;
+    return sql`(select event_type, event_version, payload, stored_at from ${this.archiveTable} where ${upTo}
+                union all
+                select event_type, event_version, payload, stored_at from ${this.table} where ${upTo})`;
+  }
+
+  /**
+   * True when every event of these types is stored at the given version and read as stored: the
+   * store's current version is that one and no upcaster is registered for the type.
+   */
+  storesAsRead(versions: Readonly<Record<string, number>>): boolean {
+    return Object.entries(versions).every(
+      ([type, version]) =>
+        (this.currentVersions[type] ?? 1) === version &&
+        Object.keys(this.upcasters[type as EventType] ?? {}).length === 0,
+    );
+  }
+
   private toStored(r: EventRow): StoredEvent {
     const version = toNumber(r.event_version);
     const type = r.event_type as EventType;

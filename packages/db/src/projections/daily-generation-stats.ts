@@ -67,6 +67,47 @@ export function dailyGenerationStats(schema: string): Projection & {
           duration_count = ${table}.duration_count + excluded.duration_count,
           total_duration_ms = ${table}.total_duration_ms + excluded.total_duration_ms`);
     },
+    foldInDatabase: {
+      versions: {
+        GenerationRequested: 1,
+        GenerationCompleted: 1,
+        GenerationFailed: 1,
+        GenerationCancelled: 1,
+      },
+      // `apply`'s fold in SQL: the same status per type, the model from the request or the event
+      // (JSON null reads 'null', as String(null) does, a missing one 'unknown'), the UTC day of
+      // storage, and durations only where durationMs is a number. Events of other types are read
+      // and counted, not folded.
+      async apply(tx, feed) {
+        const [row] = await rowsOf<{ processed: unknown }>(
+          tx.execute(sql`
+            with folded as (
+              select day, model, status, count(*) as n, count(d) as dc, coalesce(sum(d), 0) as total
+              from (
+                select (e.stored_at at time zone 'UTC')::date as day,
+                       case e.event_type when 'GenerationRequested' then 'requested' when 'GenerationCompleted' then 'completed'
+                                         when 'GenerationFailed' then 'failed' when 'GenerationCancelled' then 'cancelled' end as status,
+                       case when e.event_type = 'GenerationRequested' then e.payload->'request'->>'model'
+                            when jsonb_typeof(e.payload->'model') = 'null' then 'null'
+                            when e.payload ? 'model' then e.payload->>'model'
+                            else 'unknown' end as model,
+                       case when jsonb_typeof(e.payload->'durationMs') = 'number' then (e.payload->>'durationMs')::numeric end as d
+                from ${feed} e
+              ) x
+              group by day, model, status
+            ), stored as (
+              insert into ${table} (day, model, status, count, duration_count, total_duration_ms)
+              select day, model, status, n, dc, total from folded where status is not null
+              on conflict (day, model, status) do update set
+                count = ${table}.count + excluded.count,
+                duration_count = ${table}.duration_count + excluded.duration_count,
+                total_duration_ms = ${table}.total_duration_ms + excluded.total_duration_ms
+            )
+            select coalesce(sum(n), 0) as processed from folded`),
+        );
+        return toNumber(row?.processed);
+      },
+    },
     async reset(tx) {
       await tx.execute(sql`delete from ${table}`);
     },
