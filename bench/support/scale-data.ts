@@ -53,7 +53,8 @@ export async function growScaleData(
     await database.db.execute(sql`
       insert into ${t('generations')} (id, api_key_id, name, prompt, model, status, created_at, updated_at,
                                       started_at, completed_at, duration_ms, attempts, enqueued_at, output_path)
-      select md5('g' || g)::uuid, (select array_agg(id order by id) from ${t('api_keys')})[1 + g % 100],
+      -- A key's rows mix every status and model (a key by g % 100 would give each key one status).
+      select md5('g' || g)::uuid, (select array_agg(id order by id) from ${t('api_keys')})[1 + (hashint4(g::int + 1) & 65535) % 100],
              'job ' || (g % 1000),
              (array['lighthouse','harbour','forest','city','portrait','dragon','sunset','mountain'])[1 + g % 8] || ' ' ||
              (array['at dusk','in fog','oil painting','watercolour','photograph','at night','in spring'])[1 + (g / 8) % 7],

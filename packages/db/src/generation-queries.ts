@@ -126,8 +126,12 @@ export class GenerationQueries {
 
     const valuesBranch = (seek: SQL) =>
       sql`(${select} where ${where} and ${col} is not null and ${seek} order by ${col} ${dir}, id ${dir} limit ${take})`;
+    // Ordered by (column, id) although the column is null throughout: that is the order of the
+    // (owner,) column, id indexes, so the branch seeks the nulls and stops at the limit. Ordered by
+    // id alone, the planner may walk the primary key instead, filtering every row (bench: scale,
+    // 1,004,770 pages for a key without nulls at 1 M generations).
     const nullsBranch = (seek: SQL) =>
-      sql`(${select} where ${where} and ${col} is null and ${seek} order by id ${dir} limit ${take})`;
+      sql`(${select} where ${where} and ${col} is null and ${seek} order by ${col} ${dir}, id ${dir} limit ${take})`;
 
     let statement: SQL;
     if (after && after.value === null) {
@@ -135,8 +139,15 @@ export class GenerationQueries {
       statement = nullsBranch(sql`id ${cmp} ${after.id}::uuid`);
     } else {
       const seek = after ? sql`(${col}, id) ${cmp} (${after.value}::${cast}, ${after.id}::uuid)` : sql`true`;
+      // The nulls are read only when the values do not fill the page (a one-time filter): a page
+      // of values costs one branch's pages, not two.
       statement = spec.nullable
-        ? sql`select * from (${valuesBranch(seek)} union all ${nullsBranch(sql`true`)}) page
+        ? sql`with page_values as ${valuesBranch(seek)}
+              select * from (
+                select * from page_values
+                union all
+                select * from ${nullsBranch(sql`true`)} page_nulls where (select count(*) from page_values) < ${take}
+              ) page
               order by (sort_key is null), ${col} ${dir}, id ${dir} limit ${take}`
         : valuesBranch(seek);
     }
