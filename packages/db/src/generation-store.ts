@@ -8,8 +8,9 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { gateAdmits, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
-import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import { tablesFor } from './schema/tables.ts';
+import { type Executor, executePrepared, rowsOf } from './executor.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 /** Columns a generation is read with (never the search vector). */
 export const GENERATION_COLUMNS = sql.raw(
@@ -42,62 +43,40 @@ export const GENERATION_COLUMNS = sql.raw(
   ].join(', '),
 );
 
-export interface GenerationRow {
-  id: string;
-  api_key_id: string | null;
-  name: string;
-  prompt: string;
-  negative_prompt: string | null;
-  model: string;
-  width: unknown;
-  height: unknown;
-  steps: unknown;
-  guidance: unknown;
-  seed: unknown;
-  status: GenerationStatus;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  prompt_id: string | null;
-  output_path: string | null;
-  thumbnail_path: string | null;
-  error_message: string | null;
-  attempts: unknown;
-  created_at: unknown;
-  updated_at: unknown;
-  started_at: unknown;
-  completed_at: unknown;
-  duration_ms: unknown;
-  enqueued_at: unknown;
-}
+/** A generations row as a statement returns it: SQL column names, values as the driver hands them. */
+export type GenerationRow = Record<string, unknown> & { id: string };
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
-const num = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
+/** Rows as drizzle types them (`$inferSelect`), decoded by the generations table's own columns. */
+export const decodeGeneration = rowDecoder(tablesFor(GENERATED_SCHEMA).generations);
 
-export function toGenerationRecord(r: GenerationRow): GenerationRecord {
+const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
+
+export function toGenerationRecord(raw: GenerationRow): GenerationRecord {
+  const g = decodeGeneration(raw);
   return {
-    id: r.id,
-    name: r.name,
-    prompt: r.prompt,
-    negativePrompt: r.negative_prompt,
-    model: r.model,
-    width: toNumber(r.width),
-    height: toNumber(r.height),
-    steps: toNumber(r.steps),
+    id: g.id,
+    name: g.name,
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt,
+    model: g.model,
+    width: g.width,
+    height: g.height,
+    steps: g.steps,
     // `real` is float4: round-trip through 7 significant digits so 7.5 stays 7.5 and 0.1 stays 0.1.
-    guidance: Number(toNumber(r.guidance).toPrecision(7)),
-    seed: num(r.seed),
-    status: r.status,
-    idempotencyKey: r.idempotency_key,
-    promptId: r.prompt_id,
-    outputPath: r.output_path,
-    thumbnailPath: r.thumbnail_path,
-    errorMessage: r.error_message,
-    attempts: toNumber(r.attempts),
-    createdAt: toDate(r.created_at).toISOString(),
-    updatedAt: toDate(r.updated_at).toISOString(),
-    startedAt: iso(r.started_at),
-    completedAt: iso(r.completed_at),
-    durationMs: num(r.duration_ms),
+    guidance: Number(g.guidance.toPrecision(7)),
+    seed: g.seed,
+    status: g.status,
+    idempotencyKey: g.idempotencyKey,
+    promptId: g.promptId,
+    outputPath: g.outputPath,
+    thumbnailPath: g.thumbnailPath,
+    errorMessage: g.errorMessage,
+    attempts: g.attempts,
+    createdAt: g.createdAt.toISOString(),
+    updatedAt: g.updatedAt.toISOString(),
+    startedAt: isoOrNull(g.startedAt),
+    completedAt: isoOrNull(g.completedAt),
+    durationMs: g.durationMs,
   };
 }
 
