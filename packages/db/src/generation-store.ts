@@ -1,7 +1,10 @@
 import { streams } from '@genledger/core/contracts/events';
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
-import { conflict } from '@genledger/core/errors';
-import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
+import type {
+  CreateOutcome,
+  GenerationRepository,
+  NewGeneration,
+} from '@genledger/core/ports/generation-repository';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
@@ -91,12 +94,6 @@ export function uuidArray(ids: readonly string[]): string {
   return `{${ids.join(',')}}`;
 }
 
-export interface CreatedGeneration {
-  generation: GenerationRecord;
-  /** False when the generation already existed (same id, or same idempotency key and body). */
-  created: boolean;
-}
-
 export class GenerationStore implements GenerationRepository {
   readonly table: PgTable;
   private readonly runs: PgTable;
@@ -117,9 +114,9 @@ export class GenerationStore implements GenerationRepository {
   /**
    * Inserts the generation and its GenerationRequested event in one statement (one round trip, one
    * implicit transaction). An existing id or idempotency key inserts nothing: the caller gets the
-   * original back, or a conflict when the same idempotency key came with another body.
+   * one that was there (recordGeneration decides a replay from a conflict).
    */
-  async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreatedGeneration> {
+  async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreateOutcome> {
     const r = input.request;
     const event = {
       streamId: streams.generation(input.id),
@@ -156,7 +153,7 @@ export class GenerationStore implements GenerationRepository {
   private async existing(
     input: CreateGenerationInput,
     tx: Executor = this.database.db,
-  ): Promise<CreatedGeneration> {
+  ): Promise<CreateOutcome> {
     const [existing] = await rowsOf<GenerationRow>(
       tx.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
@@ -167,15 +164,13 @@ export class GenerationStore implements GenerationRepository {
                    = coalesce(${input.apiKeyId}::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
         limit 1`),
     );
-    if (!existing) throw conflict('the generation could not be created; try again');
-    if (
-      input.idempotencyKey &&
-      existing.idempotency_key === input.idempotencyKey &&
-      existing.request_hash !== input.requestHash
-    ) {
-      throw conflict('this Idempotency-Key was already used with a different request body');
-    }
-    return { generation: toGenerationRecord(existing), created: false };
+    return {
+      created: false,
+      existing: existing && {
+        generation: toGenerationRecord(existing),
+        requestHash: (existing.request_hash as string | null) ?? null,
+      },
+    };
   }
 
   /**
@@ -188,7 +183,7 @@ export class GenerationStore implements GenerationRepository {
   async createAs(
     input: CreateGenerationInput,
     gate: KeyGate,
-  ): Promise<{ principal: Principal; created?: CreatedGeneration }> {
+  ): Promise<{ principal: Principal; created?: CreateOutcome }> {
     const r = input.request;
     // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
     const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(
