@@ -1,5 +1,5 @@
-import { type GenerationRecord, GenerationRequest, requestOf } from '../contracts/generation.ts';
-import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import { type GenerationRecord, GenerationRequest } from '../contracts/generation.ts';
+import { generationRequested } from '../contracts/queue-message.ts';
 import { isStorableString } from '../contracts/storable.ts';
 import { errorFields } from '../error-summary.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
@@ -7,6 +7,7 @@ import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { requestHash } from '../request-hash.ts';
+import { recordGeneration } from './record-generation.ts';
 
 export interface SubmitGenerationDeps {
   generations: GenerationRepository;
@@ -53,7 +54,7 @@ export async function submitGeneration(
     ]);
   }
   const request = parsed.data;
-  const { generation, created } = await deps.generations.create({
+  const { generation, created } = await recordGeneration(deps.generations, {
     id: deps.newId ? deps.newId() : crypto.randomUUID(),
     request,
     apiKeyId: input.apiKeyId,
@@ -67,15 +68,7 @@ export async function submitGeneration(
 
   let enqueued = true;
   try {
-    const result = await deps.queue.send([
-      {
-        type: MESSAGE_TYPE,
-        version: 1,
-        generationId: generation.id,
-        request: requestOf(generation),
-        ...(generation.idempotencyKey ? { idempotencyKey: generation.idempotencyKey } : {}),
-      },
-    ]);
+    const result = await deps.queue.send([generationRequested(generation)]);
     enqueued = result.failed.length === 0;
     if (!enqueued)
       deps.logger.warn('queue refused the message', {

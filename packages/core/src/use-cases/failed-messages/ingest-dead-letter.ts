@@ -1,6 +1,4 @@
-import * as z from 'zod';
-import { GenerationRequestedMessage, MESSAGE_TYPE } from '../../contracts/queue-message.ts';
-import { text } from '../../contracts/storable.ts';
+import { MESSAGE_TYPE, parseQueueMessage } from '../../contracts/queue-message.ts';
 import type { IncomingMessage } from '../process-generation-message.ts';
 
 /** What the failed-message store needs to record one dead-lettering. */
@@ -33,28 +31,15 @@ export function sourceQueueReceives(approximateReceiveCount: number, maxReceiveC
     : Math.min(approximateReceiveCount, maxReceiveCount);
 }
 
-const loose = z.object({ generationId: z.uuid(), type: text().max(100).optional() });
-
 /**
  * Reads a dead-lettered message into a record: a valid generation message names its generation and
- * model; anything else is kept as it is and flagged invalid (it would fail every retry).
+ * model; anything else is kept as it is and flagged invalid (it would fail every retry), with the
+ * generation and type it names if it names them (a type only when the generation is named too).
  */
 export function deadLetterRecord(
   message: IncomingMessage & { attributes?: Record<string, unknown>; failedAt?: Date; sourceQueue?: string },
 ): DeadLetterRecord {
-  let json: unknown;
-  let invalidReason: string | null = null;
-  try {
-    json = JSON.parse(message.body);
-  } catch {
-    invalidReason = 'the message body is not JSON';
-  }
-  const parsed = invalidReason ? undefined : GenerationRequestedMessage.safeParse(json);
-  if (parsed && !parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    invalidReason = `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`;
-  }
-  const partial = loose.safeParse(json);
+  const parsed = parseQueueMessage(message.body);
   return {
     messageId: message.messageId,
     body: message.body,
@@ -62,18 +47,10 @@ export function deadLetterRecord(
     receiveCount: message.receiveCount,
     queue: message.sourceQueue ?? message.queue,
     failedAt: message.failedAt ?? new Date(),
-    generationId: parsed?.success
-      ? parsed.data.generationId
-      : partial.success
-        ? partial.data.generationId
-        : null,
-    messageType: parsed?.success
-      ? MESSAGE_TYPE
-      : partial.success && partial.data.type
-        ? partial.data.type
-        : 'unknown',
-    model: parsed?.success ? parsed.data.request.model : null,
-    invalidReason,
+    generationId: parsed.ok ? parsed.message.generationId : parsed.generationId,
+    messageType: parsed.ok ? MESSAGE_TYPE : (parsed.generationId && parsed.type) || 'unknown',
+    model: parsed.ok ? parsed.message.request.model : null,
+    invalidReason: parsed.ok ? null : parsed.reason,
   };
 }
 
