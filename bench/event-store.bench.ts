@@ -1,6 +1,7 @@
 // Event store figures against one real Postgres server, each as a ratio to the plainest SQL that
 // does the same work through the same driver in the same run.
 
+import { loadavg } from 'node:os';
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import {
   type Database,
@@ -253,15 +254,30 @@ export default async function eventStoreBench() {
       );
 
       const runner = new ProjectionRunner(bigSchema, big, { batchSize: 5000 });
-      const t = process.hrtime.bigint();
-      const rebuilt = await runner.rebuild(dailyGenerationStats(bigSchema.schema));
+      const stats = dailyGenerationStats(bigSchema.schema);
+      let t = process.hrtime.bigint();
+      const rebuilt = await runner.rebuild(stats);
       const rebuildSeconds = Number((ms(t) / 1000).toFixed(1));
-      console.log(`projection rebuild: ${rebuilt.processed} events in ${rebuildSeconds} s (target < 60 s)`);
+      console.log(
+        `projection rebuild (folded in the database): ${rebuilt.processed} events in ${rebuildSeconds} s (target ≤ 5 s)`,
+      );
+      // The same projection replayed event by event, as a projection without a fold in SQL is.
+      t = process.hrtime.bigint();
+      const replayed = await runner.rebuild({ ...stats, foldInDatabase: undefined });
+      const replayRebuildSeconds = Number((ms(t) / 1000).toFixed(1));
+      console.log(
+        `projection rebuild (event by event, batches of 5,000): ${replayed.processed} events in ${replayRebuildSeconds} s`,
+      );
       return {
         append,
         contention: contended,
         replay,
-        projectionRebuild: { events: rebuilt.processed, seconds: rebuildSeconds },
+        projectionRebuild: {
+          events: rebuilt.processed,
+          seconds: rebuildSeconds,
+          eventByEventSeconds: replayRebuildSeconds,
+          loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+        },
       };
     } finally {
       await bigSchema.close();
