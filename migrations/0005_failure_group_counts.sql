@@ -8,11 +8,11 @@ CREATE INDEX "generations_status_created_idx" ON "genledger"."generations" USING
 -- exact by the triggers below in the transaction of the write that changes them (adding or
 -- removing a member, changing a message's status, deleting a message). Statement-level where a
 -- statement can touch many rows (a retry of a whole group moves each group's counters once).
--- The statement triggers lock a statement's groups in id order before moving their counters. A
--- deleted message is counted off by a row trigger, one message after another, and an ingest's
--- upsert locks its groups in classification order: either can meet a concurrent status change
--- holding the same groups in another order, a deadlock Postgres breaks by failing one of them
--- (a DLQ delivery is then retried, a sweep runs again the next minute, an operator sees an error).
+-- The statement triggers lock a statement's groups in id order before moving their counters, and
+-- an ingest locks the groups its message leaves and joins in id order first. A deleted message is
+-- counted off by a row trigger, one message after another: the retention sweep can meet a
+-- concurrent status change holding the same groups in another order, a deadlock Postgres breaks by
+-- failing one of them (the sweep runs again the next minute, an operator sees an error).
 UPDATE "genledger"."failure_groups" g SET
   unresolved_count = c.unresolved, retry_issued_count = c.retry_issued,
   resolved_count = c.resolved, archived_count = c.archived

@@ -200,16 +200,23 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         messageType: input.messageType,
         model,
       });
+      const groupRows = groups
+        .map((g) => ({ id: failureGroupId(g), classifier: g.classifier, title: g.title.slice(0, 500) }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      // The groups this message leaves and joins, locked in id order before their counters move
+      // (migration 0005's triggers lock in id order too): a concurrent status change over the same
+      // groups waits instead of deadlocking with this delivery.
+      await tx.execute(sql`
+        select 1 from ${this.t.groups}
+        where id in (select group_id from ${this.t.members} where failed_message_id = ${id})
+           or id = any(${sql.param(groupRows.map((g) => g.id))}::text[])
+        order by id for update`);
       await tx.execute(sql`delete from ${this.t.members} where failed_message_id = ${id}`);
-      const groupRows = groups.map((g) => ({
-        id: failureGroupId(g),
-        classifier: g.classifier,
-        title: g.title.slice(0, 500),
-      }));
       await tx.execute(sql`
         insert into ${this.t.groups} (id, classifier, title, first_failed_at, last_failed_at)
         select x.id, x.classifier, x.title, ${failedAt}::timestamptz, ${failedAt}::timestamptz
         from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text, classifier text, title text)
+        order by x.id
         on conflict (id) do update set
           first_failed_at = least(${this.t.groups}.first_failed_at, excluded.first_failed_at),
           last_failed_at = greatest(${this.t.groups}.last_failed_at, excluded.last_failed_at)`);
