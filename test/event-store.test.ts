@@ -1,4 +1,5 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
+import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import { EventStore, fromRow, GenerationStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -166,7 +167,7 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
       source: 'http',
       enqueued: false,
     });
-    await generations.cancel(id, { admin: true }, { requestId: 'r9' });
+    await cancelGeneration({ generations }, { id, owner: { admin: true }, metadata: { requestId: 'r9' } });
     const stream = await events.readStream(`generation-${id}`);
     expect(stream.map((e) => [e.type, e.streamVersion, e.version])).toEqual([
       ['GenerationRequested', 1, 1],

@@ -4,6 +4,7 @@ import {
   silentLogger,
   submitGeneration,
 } from '@genledger/core';
+import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import { EventStore, GenerationStore } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from './support/databases.ts';
@@ -171,11 +172,19 @@ describe.each(ALL_TARGETS)('submitting generations on %s', (target) => {
       { body: { prompt: 'c' }, apiKeyId: keyId, idempotencyKey: null },
     );
     await expect(
-      generations.cancel(generation.id, { admin: false, apiKeyId: crypto.randomUUID() }),
+      cancelGeneration(
+        { generations },
+        { id: generation.id, owner: { admin: false, apiKeyId: crypto.randomUUID() } },
+      ),
     ).rejects.toMatchObject({ kind: 'not-found' });
-    const cancelled = await generations.cancel(generation.id, { admin: false, apiKeyId: keyId });
+    const cancelled = await cancelGeneration(
+      { generations },
+      { id: generation.id, owner: { admin: false, apiKeyId: keyId } },
+    );
     expect(cancelled.status).toBe('cancelled');
-    await expect(generations.cancel(generation.id, { admin: true })).rejects.toMatchObject({
+    await expect(
+      cancelGeneration({ generations }, { id: generation.id, owner: { admin: true } }),
+    ).rejects.toMatchObject({
       kind: 'conflict',
     });
     const stream = await events.readStream(`generation-${generation.id}`);

@@ -2,6 +2,7 @@ import { MAX_STORED_BODY_BYTES } from '@genledger/core/contracts/failed-messages
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
 import { firstStackFrame } from '@genledger/core/failure-classification';
 import type { Queue } from '@genledger/core/ports/queue';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import {
   continueRetryBatches,
   processRetryBatch,
@@ -118,33 +119,57 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
     const b = await deadLetter(store);
     const [group] = (await store.groups()).filter((g) => g.classifier === 'model');
     expect(group!.count).toBe(2);
-    await store.changeStatus('archive', { ids: [a.id] }, { requestedBy: null });
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'archive',
+      { ids: [a.id] },
+      { requestedBy: null },
+    );
     expect(
       (
         await store.list({ statuses: ['unresolved'] }, { field: 'lastFailedAt', descending: true }, 10)
       ).items.map((i) => i.id),
     ).toEqual([b.id]);
     expect((await store.groups()).find((g) => g.id === group!.id)!.count).toBe(1);
-    await expect(store.changeStatus('archive', { ids: [a.id] }, { requestedBy: null })).rejects.toMatchObject(
-      { kind: 'conflict' },
-    );
+    await expect(
+      changeFailedMessageStatus({ failedMessages: store }, 'archive', { ids: [a.id] }, { requestedBy: null }),
+    ).rejects.toMatchObject({ kind: 'conflict' });
     // In a group operation the archived one is skipped and counted instead.
-    expect(await store.changeStatus('archive', { groupId: group!.id }, { requestedBy: null })).toMatchObject({
+    expect(
+      await changeFailedMessageStatus(
+        { failedMessages: store },
+        'archive',
+        { groupId: group!.id },
+        { requestedBy: null },
+      ),
+    ).toMatchObject({
       changed: 1,
       skipped: 1,
     });
     expect(await store.groups()).toEqual([]);
     expect(
-      await store.changeStatus('unarchive', { groupId: group!.id }, { requestedBy: null }),
+      await changeFailedMessageStatus(
+        { failedMessages: store },
+        'unarchive',
+        { groupId: group!.id },
+        { requestedBy: null },
+      ),
     ).toMatchObject({ changed: 2, skipped: 0 });
     expect((await store.groups()).find((g) => g.id === group!.id)!.count).toBe(2);
-    await store.changeStatus('resolve', { ids: [a.id] }, { requestedBy: null });
-    await expect(store.changeStatus('retry', { ids: [a.id] }, { requestedBy: null })).rejects.toMatchObject({
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'resolve',
+      { ids: [a.id] },
+      { requestedBy: null },
+    );
+    await expect(
+      changeFailedMessageStatus({ failedMessages: store }, 'retry', { ids: [a.id] }, { requestedBy: null }),
+    ).rejects.toMatchObject({
       kind: 'conflict',
     });
-    await expect(store.changeStatus('retry', { ids: ['nope'] }, { requestedBy: null })).rejects.toMatchObject(
-      { kind: 'not-found' },
-    );
+    await expect(
+      changeFailedMessageStatus({ failedMessages: store }, 'retry', { ids: ['nope'] }, { requestedBy: null }),
+    ).rejects.toMatchObject({ kind: 'not-found' });
     const history = await new EventStore(database).readStream(`failed-message-${a.id}`);
     expect(
       history.map((e) => e.event.type === 'FailedMessageStatusChanged' && `${e.event.from}→${e.event.to}`),
@@ -156,9 +181,24 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
     const store = new FailedMessageStore(database, new EventStore(database));
     const ids = [];
     for (let i = 0; i < 6; i++) ids.push((await deadLetter(store)).id);
-    await store.changeStatus('resolve', { ids: ids.slice(0, 2) }, { requestedBy: null });
-    await store.changeStatus('archive', { ids: ids.slice(2, 4) }, { requestedBy: null });
-    await store.changeStatus('retry', { ids: [ids[4]!] }, { requestedBy: null });
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'resolve',
+      { ids: ids.slice(0, 2) },
+      { requestedBy: null },
+    );
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'archive',
+      { ids: ids.slice(2, 4) },
+      { requestedBy: null },
+    );
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'retry',
+      { ids: [ids[4]!] },
+      { requestedBy: null },
+    );
     // Everything changed "20 days ago", except one resolved message that changed just now.
     await database.db
       .update(database.tables.failedMessages)
@@ -181,7 +221,8 @@ describe('retries on a real server', () => {
     const batches = new RetryBatchStore(database);
     for (let i = 0; i < 25; i++) await deadLetter(store);
     const group = (await store.groups()).find((g) => g.classifier === 'message-type')!;
-    const { retryBatchId, changed } = await store.changeStatus(
+    const { retryBatchId, changed } = await changeFailedMessageStatus(
+      { failedMessages: store },
       'retry',
       { groupId: group.id },
       { requestedBy: null },

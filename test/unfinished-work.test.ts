@@ -1,8 +1,10 @@
 // Unfinished work is found and sent again without a second completion; a cancel closes the attempt
 // it interrupts; a dead-lettered message reports the receives it had on the main queue.
+
 import type { GenerationJob, Generator } from '@genledger/core/ports/generator';
 import { silentLogger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
+import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import { runMaintenance } from '@genledger/core/use-cases/run-maintenance';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import type { Database } from '@genledger/db/connect';
@@ -287,7 +289,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
     );
     const running = worker(sqsEvent(q.records[0]!));
     await waitFor(() => gated.calls.length === 1);
-    const cancelled = await generations.cancel(generation.id, { admin: true });
+    const cancelled = await cancelGeneration({ generations }, { id: generation.id, owner: { admin: true } });
     expect(cancelled.status).toBe('cancelled');
     let j = await journal(database, generation.id);
     expect(j.runs).toEqual([{ attempt: 1, status: 'failed', error_type: 'Cancelled', completed: true }]);
@@ -309,7 +311,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
       { generations, queue: q.queue, logger: silentLogger },
       { body: { prompt: 'never started' }, apiKeyId: null, idempotencyKey: null },
     );
-    await generations.cancel(pending.id, { admin: true });
+    await cancelGeneration({ generations }, { id: pending.id, owner: { admin: true } });
     const p = await journal(database, pending.id);
     expect(p.runs).toEqual([]);
     expect(p.events.at(-1)).toMatchObject({ type: 'GenerationCancelled', event: { attempt: null } });

@@ -1,4 +1,5 @@
 import { silentLogger } from '@genledger/core/ports/logger';
+import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import type { ProcessMessageDeps } from '@genledger/core/use-cases/process-generation-message';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
@@ -174,7 +175,7 @@ describe.each(ALL_TARGETS)('worker on %s', (target) => {
       source: 'http',
       enqueued: true,
     });
-    await generations.cancel(m.generationId, { admin: true });
+    await cancelGeneration({ generations }, { id: m.generationId, owner: { admin: true } });
     expect(await handler(sqsEvent(sqsRecord(m)))).toEqual({ batchItemFailures: [] });
     expect(flaky.calls).toHaveLength(0);
     expect((await generations.get(m.generationId))?.status).toBe('cancelled');

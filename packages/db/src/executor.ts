@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
 import type { Db } from './drivers/types.ts';
+import { compile, executeNamed } from './drizzle-internals.ts';
 
 /** A database or an open transaction: stores accept either so use cases compose one transaction. */
 export type Executor = Db;
@@ -14,22 +15,6 @@ export async function rowsOf<T>(result: Promise<unknown>): Promise<T[]> {
 export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 export const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
-interface DrizzleInternals {
-  dialect?: { sqlToQuery(statement: SQL): { sql: string; params: unknown[] } };
-  _?: {
-    session?: {
-      prepareQuery(
-        query: { sql: string; params: unknown[] },
-        fields: undefined,
-        name: string,
-        arrayMode: boolean,
-      ): {
-        execute(): Promise<unknown>;
-      };
-    };
-  };
-}
-
 const statementNames = new Map<string, string>();
 
 /**
@@ -38,14 +23,12 @@ const statementNames = new Map<string, string>();
  * latency. The name is derived from the SQL text, so different texts never share a name.
  */
 export async function executePrepared<T>(executor: Executor, label: string, statement: SQL): Promise<T[]> {
-  const internals = executor as unknown as DrizzleInternals;
-  const session = internals._?.session;
-  if (!internals.dialect || !session) return rowsOf<T>(executor.execute(statement));
-  const query = internals.dialect.sqlToQuery(statement);
-  let name = statementNames.get(query.sql);
+  const text = compile(executor, statement)?.sql;
+  if (text === undefined) return rowsOf<T>(executor.execute(statement));
+  let name = statementNames.get(text);
   if (!name) {
-    name = `${label}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`;
-    statementNames.set(query.sql, name);
+    name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
   }
-  return rowsOf<T>(session.prepareQuery(query, undefined, name, false).execute());
+  return rowsOf<T>(executeNamed(executor, name, statement) ?? executor.execute(statement));
 }

@@ -1,18 +1,25 @@
 import { type DomainEvent, streams } from '@genledger/core/contracts/events';
 import {
   type FailedMessageDetail,
-  type FailedMessageOperation,
   type FailedMessageStatus,
   type FailedMessageSummary,
   type FailureGroup,
   MAX_STORED_BODY_BYTES,
-  OPERATION_FROM,
-  OPERATION_TO,
 } from '@genledger/core/contracts/failed-messages';
 import { toStorableString } from '@genledger/core/contracts/storable';
-import { conflict, notFound } from '@genledger/core/errors';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
-import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import type {
+  FailedMessageSelector,
+  FailedMessageStatusChanges,
+  StatusChangeCandidate,
+  StatusChangeOutcome,
+  StatusChangePlan,
+} from '@genledger/core/use-cases/failed-messages/change-status';
+import {
+  type DeadLetterRecord,
+  deadLetterCause,
+  deadLetteredGenerationError,
+} from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
@@ -90,7 +97,7 @@ export function truncateUtf8(
  * The failed-message store: what the dead-letter queue hands over, grouped by cause, with one
  * attempt row per dead-lettering, and the operations operators run on it.
  */
-export class FailedMessageStore {
+export class FailedMessageStore implements FailedMessageStatusChanges {
   private readonly t: Record<
     'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
     PgTable
@@ -122,14 +129,15 @@ export class FailedMessageStore {
     // SQS never carries NUL or unpaired surrogates, but a body that did must still be recorded.
     const { body, truncated } = truncateUtf8(toStorableString(input.body));
     return this.database.db.transaction(async (tx) => {
-      let error = {
-        type: 'InvalidMessage',
-        message: input.invalidReason ?? '',
-        stack: null as string | null,
-      };
       let model = input.model;
+      let lastFailedRun: Parameters<typeof deadLetterCause>[1];
       if (!input.invalidReason && input.generationId) {
-        const [run] = await rowsOf<Row>(
+        const [run] = await rowsOf<{
+          error_type: string | null;
+          error_message: string | null;
+          error_stack: string | null;
+          model: string | null;
+        }>(
           tx.execute(sql`
             select r.error_type, r.error_message, r.error_stack, g.model
             from ${this.t.generations} g
@@ -137,19 +145,14 @@ export class FailedMessageStore {
                                order by r.attempt desc limit 1) r on true
             where g.id = ${input.generationId}`),
         );
-        model ??= (run?.model as string | null) ?? null;
-        error = run?.error_type
-          ? {
-              type: String(run.error_type),
-              message: String(run.error_message ?? ''),
-              stack: (run.error_stack as string | null) ?? null,
-            }
-          : {
-              type: 'NoRecordedError',
-              message: 'the message was dead-lettered without a failed run on record',
-              stack: null,
-            };
+        model ??= run?.model ?? null;
+        lastFailedRun = run && {
+          errorType: run.error_type,
+          errorMessage: run.error_message,
+          errorStack: run.error_stack,
+        };
       }
+      const error = deadLetterCause(input, lastFailedRun);
       const failedAt = input.failedAt.toISOString();
       await tx.execute(sql`
         insert into ${this.t.messages} (id, status, message_id, message_type, generation_id, model, body, body_truncated,
@@ -231,7 +234,7 @@ export class FailedMessageStore {
         const [g] = await rowsOf<{ model: string; attempts: unknown }>(
           tx.execute(sql`
             update ${this.t.generations} set status = 'failed', completed_at = now(), updated_at = now(),
-                   error_message = ${`dead-lettered after ${input.receiveCount} receives: ${error.message}`.slice(0, 2000)}
+                   error_message = ${deadLetteredGenerationError(input.receiveCount, error).slice(0, 2000)}
             where id = ${input.generationId} and status in ('pending', 'running')
             returning model, attempts`),
         );
@@ -372,52 +375,32 @@ export class FailedMessageStore {
   }
 
   /**
-   * Moves the selected messages from the statuses `op` allows to its target status, with a
-   * FailedMessageStatusChanged event each, in one statement. By ids: any missing id is not-found
-   * and any ineligible one a conflict, and nothing changes. By group: ineligible ones are skipped
-   * and counted. A retry also records its batch.
+   * Locks the selected messages, lets `plan` (the use case's decision) pick the ones that change,
+   * and moves those to `change.to` with a FailedMessageStatusChanged event each, in one
+   * transaction. With `retryBatch` it also records the batch and puts the failed generations back
+   * to pending, each with its event.
    */
   async changeStatus(
-    op: FailedMessageOperation,
-    selector: { ids: string[] } | { groupId: string },
+    change: { to: FailedMessageStatus; retryBatch: boolean },
+    selector: FailedMessageSelector,
+    plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: { requestedBy: string | null; metadata?: Record<string, unknown> },
-  ): Promise<{ changed: number; skipped: number; retryBatchId: string | null }> {
-    const from = OPERATION_FROM[op];
-    const to = OPERATION_TO[op];
+  ): Promise<StatusChangeOutcome> {
+    const { to } = change;
     return this.database.db.transaction(async (tx) => {
       const selected =
         'ids' in selector
           ? sql`fm.id = any(${textArray(selector.ids)})`
           : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
-      const candidates = await rowsOf<{ id: string; status: FailedMessageStatus; invalid: boolean }>(
+      const candidates = await rowsOf<StatusChangeCandidate>(
         tx.execute(
           sql`select fm.id, fm.status, fm.invalid from ${this.t.messages} fm where ${selected} for update`,
         ),
       );
-      const eligible = (c: { status: FailedMessageStatus; invalid: boolean }) =>
-        from.includes(c.status) && !(op === 'retry' && c.invalid);
-      if ('ids' in selector) {
-        const found = new Set(candidates.map((c) => c.id));
-        const missing = [...new Set(selector.ids)].filter((i) => !found.has(i));
-        if (missing.length) throw notFound(`no failed message ${missing.slice(0, 5).join(', ')}`);
-        const bad = candidates.filter((c) => !eligible(c));
-        if (bad.length) {
-          const why = bad
-            .slice(0, 5)
-            .map((c) =>
-              op === 'retry' && c.invalid
-                ? `${c.id} never parsed and would fail again`
-                : `${c.id} is ${c.status}`,
-            )
-            .join('; ');
-          throw conflict(`cannot ${op}: ${why}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}`);
-        }
-      }
-      const ids = candidates.filter(eligible).map((c) => c.id);
-      const skipped = candidates.length - ids.length;
+      const { ids, skipped } = plan(candidates);
       if (ids.length === 0) return { changed: 0, skipped, retryBatchId: null };
       let retryBatchId: string | null = null;
-      if (op === 'retry') {
+      if (change.retryBatch) {
         retryBatchId = crypto.randomUUID();
         await tx.execute(sql`
           insert into ${this.t.batches} (id, requested_by, selector, status, total, skipped)
@@ -443,7 +426,7 @@ export class FailedMessageStore {
           },
           metadata: options.metadata,
         })}`);
-      if (op === 'retry') {
+      if (change.retryBatch) {
         // The failed generations wait for the re-sent message again.
         await tx.execute(sql`
           with g as (

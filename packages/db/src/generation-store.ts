@@ -1,10 +1,6 @@
 import { streams } from '@genledger/core/contracts/events';
-import {
-  type GenerationRecord,
-  type GenerationStatus,
-  isTerminal,
-} from '@genledger/core/contracts/generation';
-import { conflict, notFound } from '@genledger/core/errors';
+import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import { conflict } from '@genledger/core/errors';
 import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
@@ -289,12 +285,23 @@ export class GenerationStore implements GenerationRepository {
    * in progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
    * finishing it later finds the generation cancelled and records nothing.
    */
-  async cancel(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<GenerationRecord> {
-    const [row] = await rowsOf<GenerationRow & { previous: string }>(
+  /**
+   * Cancels in one statement when the owner may see it and its status is one of `from`, closing a
+   * running attempt, with its event; otherwise returns what is there (the use case says why not).
+   */
+  async cancel(
+    id: string,
+    owner: Owner,
+    from: readonly GenerationStatus[],
+    metadata: Record<string, unknown> = {},
+  ): Promise<
+    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
+  > {
+    const [row] = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
         with g as (
           update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
-          where id = ${id} and ${this.ownerFilter(owner)} and status in ('pending', 'running')
+          where id = ${id} and ${this.ownerFilter(owner)} and status = any(${sql.param([...from])}::text[])
           returning ${GENERATION_COLUMNS}
         ), run as (
           update ${this.runs} r set status = 'failed', completed_at = now(),
@@ -314,11 +321,8 @@ export class GenerationStore implements GenerationRepository {
         })})
         select * from g`),
     );
-    if (row) return toGenerationRecord(row);
-    const existing = await this.get(id, owner);
-    if (!existing) throw notFound(`generation ${id} not found`);
-    if (isTerminal(existing.status)) throw conflict(`generation ${id} is already ${existing.status}`);
-    throw conflict(`generation ${id} changed while cancelling; try again`);
+    if (row) return { cancelled: toGenerationRecord(row) };
+    return { cancelled: undefined, current: await this.get(id, owner) };
   }
 
   /** A send failed: the maintenance job re-sends what is pending and not enqueued. */

@@ -1,5 +1,6 @@
 import type { Database } from './connect.ts';
 import { openDatabase } from './connect.ts';
+import { wrapPoolQuery } from './drizzle-internals.ts';
 import { pgError } from './pg-errors.ts';
 
 const STALE_CODES = new Set([
@@ -36,8 +37,6 @@ export async function withRetryOnStaleConnection<T>(fn: () => Promise<T>): Promi
   }
 }
 
-type Queryable = { query: (...args: unknown[]) => Promise<unknown> };
-
 /**
  * Makes every single statement sent through the pool (all of the hot paths: auth, create, list,
  * the worker's transitions) survive a connection killed while the function was frozen: the dead
@@ -45,10 +44,7 @@ type Queryable = { query: (...args: unknown[]) => Promise<unknown> };
  * commit (its backend was gone), so running it again is safe.
  */
 export function retryStaleStatements(database: Database): Database {
-  const pool = (database.db as unknown as { $client?: Queryable }).$client;
-  if (!pool || database.driver === 'pglite' || typeof pool.query !== 'function') return database;
-  const original = pool.query.bind(pool);
-  pool.query = (...args: unknown[]) => withRetryOnStaleConnection(() => original(...args));
+  if (database.driver !== 'pglite') wrapPoolQuery(database.db, withRetryOnStaleConnection);
   return database;
 }
 

@@ -1,3 +1,4 @@
+import { memo } from '@genledger/core/memo';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { rowsOf, toDate, toNumber } from './executor.ts';
@@ -58,7 +59,6 @@ const ms = (n: number) => sql`make_interval(secs => ${n}::double precision / 100
 export class LocalQueueStore {
   private readonly table: SQL;
   private readonly generations: SQL;
-  private ready: Promise<void> | undefined;
 
   constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
     this.table = sql.raw(`"${database.schema}"."local_queue_messages"`);
@@ -66,21 +66,15 @@ export class LocalQueueStore {
   }
 
   /** Creates the table on first use (idempotent; two processes starting at once both succeed). */
-  ensure(): Promise<void> {
-    this.ready ??= (async () => {
-      try {
-        await this.create();
-      } catch {
-        // A concurrent `create … if not exists` can lose the race on the catalog; the winner's
-        // table is the one wanted, and the second attempt sees it.
-        await this.create();
-      }
-    })().catch((e: unknown) => {
-      this.ready = undefined;
-      throw e;
-    });
-    return this.ready;
-  }
+  readonly ensure: () => Promise<void> = memo(async () => {
+    try {
+      await this.create();
+    } catch {
+      // A concurrent `create … if not exists` can lose the race on the catalog; the winner's
+      // table is the one wanted, and the second attempt sees it.
+      await this.create();
+    }
+  });
 
   private async create() {
     await this.database.db.execute(sql`

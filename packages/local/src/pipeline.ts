@@ -1,6 +1,9 @@
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
-import { requestOf } from '@genledger/core/contracts/generation';
-import { GenerationRequestedMessage, MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
+import {
+  GenerationRequestedMessage,
+  generationRequested,
+  MESSAGE_TYPE,
+} from '@genledger/core/contracts/queue-message';
 import { safeMessage } from '@genledger/core/error-summary';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -96,15 +99,7 @@ export async function resendUnqueued(
     limit: options.limit ?? 500,
   });
   if (unqueued.length === 0) return 0;
-  const result = await queues.port.send(
-    unqueued.map((g) => ({
-      type: MESSAGE_TYPE,
-      version: 1 as const,
-      generationId: g.id,
-      request: requestOf(g),
-      ...(g.idempotencyKey ? { idempotencyKey: g.idempotencyKey } : {}),
-    })),
-  );
+  const result = await queues.port.send(unqueued.map(generationRequested));
   const failed = new Set(result.failed.map((f) => f.generationId));
   const sent = unqueued.filter((g) => !failed.has(g.id)).map((g) => g.id);
   // Marked as sent, so the scheduled re-send of never-enqueued work does not send it a second time.

@@ -7,6 +7,7 @@ import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from '@genledger/api/problem';
 import { errorFields } from '@genledger/core/error-summary';
 import { validationError } from '@genledger/core/errors';
+import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Database } from '@genledger/db/connect';
@@ -55,7 +56,6 @@ function problemResult(
  * that is not an HTTP API event or that the app throws on: API Gateway's own bare 500 never shows.
  */
 export function createApiHandler(options: ApiHandlerOptions = {}) {
-  let app: Promise<App> | undefined;
   let logger: Logger = options.logger ?? jsonLogger('info', { fn: 'api' });
 
   const build = async (): Promise<App> => {
@@ -71,16 +71,14 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     });
   };
 
+  const app = memo(build);
+
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId: string | undefined =
       typeof event?.requestContext?.requestId === 'string' ? event.requestContext.requestId : undefined;
-    app ??= build().catch((e: unknown) => {
-      app = undefined; // the next invocation tries again
-      throw e;
-    });
     let ready: App;
     try {
-      ready = await app;
+      ready = await app();
     } catch (e) {
       logger.error('api start-up failed', { requestId, ...errorFields(e) });
       const problem = {

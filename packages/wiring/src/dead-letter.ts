@@ -1,6 +1,7 @@
 import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
+import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import {
   deadLetterRecord,
@@ -11,7 +12,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
-import { containerDatabase, memo } from './lambda-database.ts';
+import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 
 export interface DeadLetterDeps {

@@ -1,6 +1,7 @@
 import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
 import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
 import { parseEnv } from '@genledger/core/config/parse-env';
+import { memo } from '@genledger/core/memo';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Queue } from '@genledger/core/ports/queue';
 import {
@@ -23,7 +24,7 @@ import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import * as z from 'zod';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
-import { containerDatabase, memo } from './lambda-database.ts';
+import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';

@@ -5,6 +5,7 @@ import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { errorFields } from '@genledger/core/error-summary';
+import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import {
@@ -19,7 +20,7 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
-import { containerDatabase, memo } from './lambda-database.ts';
+import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
 

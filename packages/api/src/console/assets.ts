@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { memo } from '@genledger/core/memo';
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { STYLES } from './styles.ts';
 
@@ -19,23 +20,16 @@ export interface Asset {
   type: string;
 }
 
-let htmx: Promise<string> | undefined;
-function loadHtmx(): Promise<string> {
-  htmx ??= (async () => {
-    let path: string;
-    try {
-      path = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js');
-    } catch {
-      // Deployed: no node_modules; the function's bundle has the file copied beside it (sst.config.ts).
-      path = join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'htmx.min.js');
-    }
-    return readFile(path, 'utf8');
-  })().catch((e: unknown) => {
-    htmx = undefined;
-    throw e;
-  });
-  return htmx;
-}
+const loadHtmx = memo(async (): Promise<string> => {
+  let path: string;
+  try {
+    path = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js');
+  } catch {
+    // Deployed: no node_modules; the function's bundle has the file copied beside it (sst.config.ts).
+    path = join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'htmx.min.js');
+  }
+  return readFile(path, 'utf8');
+});
 
 export async function asset(name: string): Promise<Asset | undefined> {
   switch (name) {

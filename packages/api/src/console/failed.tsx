@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+
 import { createHash } from 'node:crypto';
 import {
   FAILED_MESSAGE_SORTS,
@@ -9,6 +10,7 @@ import {
 } from '@genledger/core/contracts/failed-messages';
 import { calendarDate, isStorableString, MAX_TIMESTAMP_MS, text } from '@genledger/core/contracts/storable';
 import { isAppError } from '@genledger/core/errors';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Hono } from 'hono';
 import * as z from 'zod';
 import { lastDays, Sparkline } from './charts.tsx';
@@ -117,10 +119,10 @@ async function applyOperation(
   sel: Selection,
 ) {
   const options = { requestedBy: c.get('who').id, metadata: metadataOf(c) };
-  if ('groupId' in sel) return s.deps.failedMessages.changeStatus(op, { groupId: sel.groupId }, options);
+  if ('groupId' in sel) return changeFailedMessageStatus(s.deps, op, { groupId: sel.groupId }, options);
   const ids = 'ids' in sel ? sel.ids : await s.queries.eligibleIds(op, sel);
   if (ids.length === 0) return { changed: 0, skipped: 0, retryBatchId: null };
-  return s.deps.failedMessages.changeStatus(op, { ids }, options);
+  return changeFailedMessageStatus(s.deps, op, { ids }, options);
 }
 
 function StatusFilter(props: { selected: FailedMessageStatus[] }) {

@@ -1,6 +1,8 @@
 /** @jsxImportSource hono/jsx */
+
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import { isAppError } from '@genledger/core/errors';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -329,7 +331,8 @@ export function registerRetryPages(
     try {
       // The batch's selector is what the receipt shows as "what"; the reason rides along with it.
       if ('groupId' in sel) {
-        outcome = await deps.failedMessages.changeStatus(
+        outcome = await changeFailedMessageStatus(
+          deps,
           'retry',
           { groupId: sel.groupId, ...(reason ? { reason } : {}) },
           options,
@@ -337,7 +340,7 @@ export function registerRetryPages(
       } else {
         const ids = 'ids' in sel ? sel.ids : await queries.eligibleIds('retry', sel);
         outcome = ids.length
-          ? await deps.failedMessages.changeStatus('retry', { ids, ...(reason ? { reason } : {}) }, options)
+          ? await changeFailedMessageStatus(deps, 'retry', { ids, ...(reason ? { reason } : {}) }, options)
           : { changed: 0, skipped: 0, retryBatchId: null };
       }
     } catch (e) {

@@ -12,6 +12,10 @@ import {
 } from '@genledger/core/contracts/failed-messages';
 import { text, timestamp } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
+import {
+  changeFailedMessageStatus,
+  type FailedMessageSelector,
+} from '@genledger/core/use-cases/failed-messages/change-status';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
 import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
@@ -140,14 +144,12 @@ function operationResponses(op: FailedMessageOperation): Record<number, Response
 async function applyOperation(
   ctx: RouteContext<unknown, unknown, unknown>,
   op: FailedMessageOperation,
-  selection: { ids: string[] } | { groupId: string },
-  emptyIsNotFound?: string,
+  selection: FailedMessageSelector,
 ) {
-  const outcome = await ctx.deps.failedMessages.changeStatus(op, selection, {
+  const outcome = await changeFailedMessageStatus(ctx.deps, op, selection, {
     requestedBy: ctx.principal?.apiKeyId ?? null,
     metadata: ctx.metadata,
   });
-  if (emptyIsNotFound && outcome.changed === 0 && outcome.skipped === 0) throw notFound(emptyIsNotFound);
   const counts = { changed: outcome.changed, skipped: outcome.skipped };
   if (op !== 'retry') return { status: 200, body: counts };
   return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, outcome.retryBatchId) } };
@@ -177,13 +179,7 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
     access: 'admin',
     params: IdParam,
     responses: operationResponses(op),
-    handler: (ctx) =>
-      applyOperation(
-        ctx,
-        op,
-        { groupId: ctx.params.id },
-        `failure group ${ctx.params.id} not found or empty`,
-      ),
+    handler: (ctx) => applyOperation(ctx, op, { groupId: ctx.params.id }),
   }) as RouteSpec;
 }
 

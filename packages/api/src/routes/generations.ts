@@ -3,6 +3,7 @@ import { streams } from '@genledger/core/contracts/events';
 import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
+import { cancelGeneration as cancel } from '@genledger/core/use-cases/cancel-generation';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import type {
   GenerationFilter,
@@ -125,7 +126,11 @@ export const cancelGeneration = route({
     409: { description: 'Already finished' },
   },
   async handler(ctx) {
-    const g = await ctx.deps.generations.cancel(generationId(ctx.params.id), ctx.owner, ctx.metadata);
+    const g = await cancel(ctx.deps, {
+      id: generationId(ctx.params.id),
+      owner: ctx.owner,
+      metadata: ctx.metadata,
+    });
     return { status: 200, body: g };
   },
 });

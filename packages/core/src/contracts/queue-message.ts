@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { GenerationRequest } from './generation.ts';
+import { type GenerationRecord, GenerationRequest, requestOf } from './generation.ts';
 import { text } from './storable.ts';
 
 /** The message queue producers send (HTTP create path, other services, retries). */
@@ -14,3 +14,43 @@ export type GenerationRequestedMessage = z.output<typeof GenerationRequestedMess
 export type GenerationRequestedMessageInput = z.input<typeof GenerationRequestedMessage>;
 
 export const MESSAGE_TYPE = 'generation.requested';
+
+/** The message that asks for a recorded generation: every sender (create, re-sends) builds it here. */
+export function generationRequested(g: GenerationRecord): GenerationRequestedMessageInput {
+  return {
+    type: MESSAGE_TYPE,
+    version: 1,
+    generationId: g.id,
+    request: requestOf(g),
+    ...(g.idempotencyKey ? { idempotencyKey: g.idempotencyKey } : {}),
+  };
+}
+
+/** What can still be read from a body that is not a valid message: enough to record it against its generation. */
+const namedGeneration = z.object({ generationId: z.uuid() });
+const namedType = z.object({ type: text().max(100) });
+
+export type ParsedQueueMessage =
+  | { ok: true; message: GenerationRequestedMessage }
+  | { ok: false; reason: string; generationId: string | null; type: string | null };
+
+/** Reads a queue body: a valid message, or why not with whatever generation id and type it names. */
+export function parseQueueMessage(body: string): ParsedQueueMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'the message body is not JSON', generationId: null, type: null };
+  }
+  const parsed = GenerationRequestedMessage.safeParse(json);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const generation = namedGeneration.safeParse(json);
+  const type = namedType.safeParse(json);
+  return {
+    ok: false,
+    reason: `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    generationId: generation.success ? generation.data.generationId : null,
+    type: type.success ? type.data.type : null,
+  };
+}

@@ -1,6 +1,5 @@
-import * as z from 'zod';
 import { requestOf } from '../contracts/generation.ts';
-import { GenerationRequestedMessage } from '../contracts/queue-message.ts';
+import { parseQueueMessage } from '../contracts/queue-message.ts';
 import { safeMessage, stackFrames } from '../error-summary.ts';
 import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
@@ -51,30 +50,6 @@ export class RetryLater extends Error {
   }
 }
 
-const loose = z.object({ generationId: z.uuid() });
-
-function parse(
-  body: string,
-):
-  | { ok: true; message: GenerationRequestedMessage }
-  | { ok: false; reason: string; generationId: string | null } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, reason: 'the message body is not JSON', generationId: null };
-  }
-  const parsed = GenerationRequestedMessage.safeParse(json);
-  if (parsed.success) return { ok: true, message: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  const id = loose.safeParse(json);
-  return {
-    ok: false,
-    reason: `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    generationId: id.success ? id.data.generationId : null,
-  };
-}
-
 function describe(e: unknown) {
   if (e instanceof GeneratorError) return { type: e.errorType, message: e.message, stack: e.stack ?? null };
   if (e instanceof Error) {
@@ -96,7 +71,7 @@ export async function processGenerationMessage(
   deps: ProcessMessageDeps,
   incoming: IncomingMessage,
 ): Promise<ProcessOutcome> {
-  const parsed = parse(incoming.body);
+  const parsed = parseQueueMessage(incoming.body);
   if (!parsed.ok) {
     // It would fail every retry: record it now and let the queue forget it.
     if (parsed.generationId)

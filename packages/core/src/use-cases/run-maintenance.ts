@@ -1,5 +1,5 @@
-import { type GenerationRecord, requestOf } from '../contracts/generation.ts';
-import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import type { GenerationRecord } from '../contracts/generation.ts';
+import { generationRequested } from '../contracts/queue-message.ts';
 import { safeMessage } from '../error-summary.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -82,15 +82,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<Maintenance
         limit: deps.resendLimit ?? 500,
       });
       if (unsent.length) {
-        const result = await deps.queue.send(
-          unsent.map((g) => ({
-            type: MESSAGE_TYPE,
-            version: 1 as const,
-            generationId: g.id,
-            request: requestOf(g),
-            ...(g.idempotencyKey ? { idempotencyKey: g.idempotencyKey } : {}),
-          })),
-        );
+        const result = await deps.queue.send(unsent.map(generationRequested));
         const failed = new Set(result.failed.map((f) => f.generationId));
         const sent = unsent.filter((g) => !failed.has(g.id)).map((g) => g.id);
         await deps.generations.markEnqueued(sent);

@@ -1,5 +1,5 @@
-import { type GenerationRecord, GenerationRequest, requestOf } from '../contracts/generation.ts';
-import { MESSAGE_TYPE } from '../contracts/queue-message.ts';
+import { type GenerationRecord, GenerationRequest } from '../contracts/generation.ts';
+import { generationRequested } from '../contracts/queue-message.ts';
 import { isStorableString } from '../contracts/storable.ts';
 import { errorFields } from '../error-summary.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
@@ -67,15 +67,7 @@ export async function submitGeneration(
 
   let enqueued = true;
   try {
-    const result = await deps.queue.send([
-      {
-        type: MESSAGE_TYPE,
-        version: 1,
-        generationId: generation.id,
-        request: requestOf(generation),
-        ...(generation.idempotencyKey ? { idempotencyKey: generation.idempotencyKey } : {}),
-      },
-    ]);
+    const result = await deps.queue.send([generationRequested(generation)]);
     enqueued = result.failed.length === 0;
     if (!enqueued)
       deps.logger.warn('queue refused the message', {

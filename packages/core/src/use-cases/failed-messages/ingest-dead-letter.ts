@@ -1,6 +1,4 @@
-import * as z from 'zod';
-import { GenerationRequestedMessage, MESSAGE_TYPE } from '../../contracts/queue-message.ts';
-import { text } from '../../contracts/storable.ts';
+import { MESSAGE_TYPE, parseQueueMessage } from '../../contracts/queue-message.ts';
 import type { IncomingMessage } from '../process-generation-message.ts';
 
 /** What the failed-message store needs to record one dead-lettering. */
@@ -33,28 +31,15 @@ export function sourceQueueReceives(approximateReceiveCount: number, maxReceiveC
     : Math.min(approximateReceiveCount, maxReceiveCount);
 }
 
-const loose = z.object({ generationId: z.uuid(), type: text().max(100).optional() });
-
 /**
  * Reads a dead-lettered message into a record: a valid generation message names its generation and
- * model; anything else is kept as it is and flagged invalid (it would fail every retry).
+ * model; anything else is kept as it is and flagged invalid (it would fail every retry), with the
+ * generation and type it names if it names them (a type only when the generation is named too).
  */
 export function deadLetterRecord(
   message: IncomingMessage & { attributes?: Record<string, unknown>; failedAt?: Date; sourceQueue?: string },
 ): DeadLetterRecord {
-  let json: unknown;
-  let invalidReason: string | null = null;
-  try {
-    json = JSON.parse(message.body);
-  } catch {
-    invalidReason = 'the message body is not JSON';
-  }
-  const parsed = invalidReason ? undefined : GenerationRequestedMessage.safeParse(json);
-  if (parsed && !parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    invalidReason = `invalid message: ${issue.path.join('.') || '(root)'}: ${issue.message}`;
-  }
-  const partial = loose.safeParse(json);
+  const parsed = parseQueueMessage(message.body);
   return {
     messageId: message.messageId,
     body: message.body,
@@ -62,17 +47,46 @@ export function deadLetterRecord(
     receiveCount: message.receiveCount,
     queue: message.sourceQueue ?? message.queue,
     failedAt: message.failedAt ?? new Date(),
-    generationId: parsed?.success
-      ? parsed.data.generationId
-      : partial.success
-        ? partial.data.generationId
-        : null,
-    messageType: parsed?.success
-      ? MESSAGE_TYPE
-      : partial.success && partial.data.type
-        ? partial.data.type
-        : 'unknown',
-    model: parsed?.success ? parsed.data.request.model : null,
-    invalidReason,
+    generationId: parsed.ok ? parsed.message.generationId : parsed.generationId,
+    messageType: parsed.ok ? MESSAGE_TYPE : (parsed.generationId && parsed.type) || 'unknown',
+    model: parsed.ok ? parsed.message.request.model : null,
+    invalidReason: parsed.ok ? null : parsed.reason,
   };
 }
+
+/** The error a dead-lettering is recorded with, and that names its failure groups. */
+export interface DeadLetterCause {
+  type: string;
+  message: string;
+  stack: string | null;
+}
+
+/**
+ * Why a message was dead-lettered: a body that never parsed is `InvalidMessage`; otherwise the
+ * generation's last failed run says, and a message with no failed run on record (the worker never
+ * got to record one) is `NoRecordedError`.
+ */
+export function deadLetterCause(
+  record: Pick<DeadLetterRecord, 'invalidReason' | 'generationId'>,
+  lastFailedRun:
+    | { errorType: string | null; errorMessage: string | null; errorStack: string | null }
+    | undefined,
+): DeadLetterCause {
+  if (record.invalidReason !== null || !record.generationId)
+    return { type: 'InvalidMessage', message: record.invalidReason ?? '', stack: null };
+  if (lastFailedRun?.errorType)
+    return {
+      type: lastFailedRun.errorType,
+      message: lastFailedRun.errorMessage ?? '',
+      stack: lastFailedRun.errorStack,
+    };
+  return {
+    type: 'NoRecordedError',
+    message: 'the message was dead-lettered without a failed run on record',
+    stack: null,
+  };
+}
+
+/** What a generation failed by a dead-lettering records as its error message. */
+export const deadLetteredGenerationError = (receiveCount: number, cause: DeadLetterCause) =>
+  `dead-lettered after ${receiveCount} receives: ${cause.message}`;

@@ -1,0 +1,40 @@
+import { type GenerationRecord, type GenerationStatus, isTerminal } from '../contracts/generation.ts';
+import { conflict, notFound } from '../errors.ts';
+import type { Owner } from '../ports/principal.ts';
+
+/** Statuses a generation can be cancelled from: it has not reached an outcome yet. */
+export const CANCELLABLE_STATUSES: readonly GenerationStatus[] = ['pending', 'running'];
+
+/**
+ * What cancelling needs from storage: one statement that cancels the generation if the owner may
+ * see it and it is in one of `from` (closing a running attempt, with its event), and otherwise
+ * reports what is there now, so this use case can say why not.
+ */
+export interface GenerationCancellation {
+  cancel(
+    id: string,
+    owner: Owner,
+    from: readonly GenerationStatus[],
+    metadata: Record<string, unknown>,
+  ): Promise<
+    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
+  >;
+}
+
+export async function cancelGeneration(
+  deps: { generations: GenerationCancellation },
+  input: { id: string; owner: Owner; metadata?: Record<string, unknown> },
+): Promise<GenerationRecord> {
+  const outcome = await deps.generations.cancel(
+    input.id,
+    input.owner,
+    CANCELLABLE_STATUSES,
+    input.metadata ?? {},
+  );
+  if (outcome.cancelled) return outcome.cancelled;
+  const current = outcome.current;
+  if (!current) throw notFound(`generation ${input.id} not found`);
+  if (isTerminal(current.status)) throw conflict(`generation ${input.id} is already ${current.status}`);
+  // Cancellable when read, not when the update ran: another writer moved it in between.
+  throw conflict(`generation ${input.id} changed while cancelling; try again`);
+}

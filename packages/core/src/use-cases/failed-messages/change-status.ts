@@ -1,0 +1,101 @@
+import {
+  type FailedMessageOperation,
+  type FailedMessageStatus,
+  OPERATION_FROM,
+  OPERATION_TO,
+} from '../../contracts/failed-messages.ts';
+import { conflict, notFound } from '../../errors.ts';
+
+/**
+ * Which messages an operation applies to. By ids it is all or nothing; by group the ineligible
+ * ones are skipped and counted. `reason` rides along into a retry batch's recorded selector.
+ */
+export type FailedMessageSelector = ({ ids: string[] } | { groupId: string }) & { reason?: string };
+
+/** A selected message as the store found it, locked for the change. */
+export interface StatusChangeCandidate {
+  id: string;
+  status: FailedMessageStatus;
+  invalid: boolean;
+}
+
+export interface StatusChangePlan {
+  ids: string[];
+  skipped: number;
+}
+
+export interface StatusChangeOutcome {
+  changed: number;
+  skipped: number;
+  retryBatchId: string | null;
+}
+
+/**
+ * What the store does for a status change, in one transaction: lock the selected messages, ask
+ * `plan` which of them change, then move those to `to` with an event each; with `retryBatch`, record
+ * a retry batch of them and put their failed generations back to pending.
+ */
+export interface FailedMessageStatusChanges {
+  changeStatus(
+    change: { to: FailedMessageStatus; retryBatch: boolean },
+    selector: FailedMessageSelector,
+    plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
+    options: { requestedBy: string | null; metadata?: Record<string, unknown> },
+  ): Promise<StatusChangeOutcome>;
+}
+
+/** A message an operation may move: in one of its source statuses, and never retrying one that never parsed. */
+export const isEligible = (op: FailedMessageOperation, c: Omit<StatusChangeCandidate, 'id'>) =>
+  OPERATION_FROM[op].includes(c.status) && !(op === 'retry' && c.invalid);
+
+/**
+ * Decides a change over the locked candidates. By ids: an id not found is not-found, an
+ * ineligible one a conflict naming up to five, and nothing changes. By group: the eligible change,
+ * the rest are skipped.
+ */
+export function planStatusChange(
+  op: FailedMessageOperation,
+  selector: FailedMessageSelector,
+  candidates: readonly StatusChangeCandidate[],
+): StatusChangePlan {
+  if ('ids' in selector) {
+    const found = new Set(candidates.map((c) => c.id));
+    const missing = [...new Set(selector.ids)].filter((i) => !found.has(i));
+    if (missing.length) throw notFound(`no failed message ${missing.slice(0, 5).join(', ')}`);
+    const bad = candidates.filter((c) => !isEligible(op, c));
+    if (bad.length) {
+      const why = bad
+        .slice(0, 5)
+        .map((c) =>
+          op === 'retry' && c.invalid
+            ? `${c.id} never parsed and would fail again`
+            : `${c.id} is ${c.status}`,
+        )
+        .join('; ');
+      throw conflict(`cannot ${op}: ${why}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}`);
+    }
+  }
+  const ids = candidates.filter((c) => isEligible(op, c)).map((c) => c.id);
+  return { ids, skipped: candidates.length - ids.length };
+}
+
+/**
+ * Archives, unarchives, resolves or retries failed messages. A group that has no members is
+ * not-found. A retry records a batch; sending it is `processRetryBatch`'s.
+ */
+export async function changeFailedMessageStatus(
+  deps: { failedMessages: FailedMessageStatusChanges },
+  op: FailedMessageOperation,
+  selector: FailedMessageSelector,
+  options: { requestedBy: string | null; metadata?: Record<string, unknown> },
+): Promise<StatusChangeOutcome> {
+  const outcome = await deps.failedMessages.changeStatus(
+    { to: OPERATION_TO[op], retryBatch: op === 'retry' },
+    selector,
+    (candidates) => planStatusChange(op, selector, candidates),
+    options,
+  );
+  if ('groupId' in selector && outcome.changed === 0 && outcome.skipped === 0)
+    throw notFound(`failure group ${selector.groupId} not found or empty`);
+  return outcome;
+}

@@ -1,0 +1,48 @@
+// The one module that reaches into drizzle's internals (packages/db/src/drizzle-internals.ts):
+// named prepared statements for hand-written SQL and the pool's query wrapper. If a drizzle upgrade
+// moves them, these fail instead of the hot paths silently losing their prepared statements.
+import { executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
+import { executePrepared, rowsOf } from '@genledger/db/executor';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
+
+const dbs = useDatabases();
+
+describe.each(ALL_TARGETS)('drizzle internals on %s', (target) => {
+  it('runs hand-written SQL as a named prepared statement, once planned per connection', async () => {
+    const database = await dbs.open(target, { migrated: false, pool: { max: 1 } });
+    const probe = (n: number) => sql`select ${n}::int + 1 as v`;
+    expect(await executePrepared(database.db, 'gl_probe', probe(1))).toEqual([{ v: 2 }]);
+    expect(await executePrepared(database.db, 'gl_probe', probe(41))).toEqual([{ v: 42 }]);
+    const named = await rowsOf<{ name: string; statement: string }>(
+      database.db.execute(
+        sql`select name, statement from pg_prepared_statements where name like 'gl_probe_%'`,
+      ),
+    );
+    if (target === 'pglite') {
+      // PGlite's drizzle session runs every statement unnamed: in-process, there is no round trip to save.
+      expect(named).toHaveLength(0);
+    } else {
+      expect(named).toHaveLength(1);
+      expect(named[0]!.statement).toContain('$1::int + 1');
+    }
+    // Inside a transaction the statement runs on the transaction's own connection.
+    const inTx = await database.db.transaction(async (tx) =>
+      rowsOf(executeNamed(tx, 'gl_tx_probe', probe(2))!),
+    );
+    expect(inTx).toEqual([{ v: 3 }]);
+  });
+
+  it("wraps the client's query, which every statement outside a transaction goes through", async () => {
+    const database = await dbs.open(target, { migrated: false, pool: { max: 1 } });
+    let wrapped = 0;
+    const ok = wrapPoolQuery(database.db, (run) => {
+      wrapped += 1;
+      return run();
+    });
+    expect(ok).toBe(true);
+    expect(await rowsOf(database.db.execute(sql`select 7 as v`))).toEqual([{ v: 7 }]);
+    expect(wrapped).toBe(1);
+  });
+});
