@@ -1,8 +1,12 @@
 // The one module that reaches into drizzle's internals (packages/db/src/drizzle-internals.ts):
 // named prepared statements for hand-written SQL and the pool's query wrapper. If a drizzle upgrade
 // moves them, these fail instead of the hot paths silently losing their prepared statements.
+// And rowDecoder (table-rows.ts): raw rows of hand-written SQL typed as drizzle infers the table,
+// whatever each driver hands back.
 import { executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
 import { executePrepared, rowsOf } from '@genledger/db/executor';
+import { tablesFor } from '@genledger/db/schema/tables';
+import { rowDecoder } from '@genledger/db/table-rows';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
@@ -44,5 +48,26 @@ describe.each(ALL_TARGETS)('drizzle internals on %s', (target) => {
     expect(ok).toBe(true);
     expect(await rowsOf(database.db.execute(sql`select 7 as v`))).toEqual([{ v: 7 }]);
     expect(wrapped).toBe(1);
+  });
+
+  it("decodes raw rows into the table's inferred types: dates, integers, reals, nulls", async () => {
+    const database = await dbs.open(target);
+    const t = tablesFor(database.schema);
+    const id = crypto.randomUUID();
+    await database.db.execute(sql`
+      insert into ${t.generations} (id, prompt, guidance, seed, started_at)
+      values (${id}, 'a lighthouse', 7.5, null, '2026-11-23T10:00:00.123Z')`);
+    const [raw] = await rowsOf<Record<string, unknown>>(
+      database.db.execute(sql`select * from ${t.generations} where id = ${id}`),
+    );
+    const g = rowDecoder(t.generations)(raw!);
+    expect(g.id).toBe(id);
+    expect(g.width).toBe(1024);
+    expect(g.guidance).toBe(7.5);
+    expect(g.seed).toBeNull();
+    expect(g.completedAt).toBeNull();
+    expect(g.createdAt).toBeInstanceOf(Date);
+    expect(g.startedAt?.toISOString()).toBe('2026-11-23T10:00:00.123Z');
+    expect(g.status).toBe('pending');
   });
 });

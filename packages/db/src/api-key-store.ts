@@ -5,8 +5,9 @@ import type { Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
-import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import { tablesFor } from './schema/tables.ts';
+import { executePrepared, rowsOf } from './executor.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 /**
  * API keys look like `gl_<prefix>_<secret>`: the 8-character prefix is public (stored, logged,
@@ -55,34 +56,26 @@ export interface NewApiKey {
 
 /** Who made a request, and where their rate-limit window stands after counting this request. */
 
-interface SummaryRow {
-  id: string;
-  name: string;
-  key_prefix: string;
-  is_admin: boolean;
-  rate_limit: unknown;
-  created_at: unknown;
-  last_used_at: unknown;
-  expires_at: unknown;
-  revoked_at: unknown;
-}
+/** An api_keys row as a statement returns it (SQL names, driver values). */
+type SummaryRow = Record<string, unknown>;
 
 const SUMMARY_COLUMNS = sql.raw(
   'id, name, key_prefix, is_admin, rate_limit, created_at, last_used_at, expires_at, revoked_at',
 );
-const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
+const decodeKey = rowDecoder(tablesFor(GENERATED_SCHEMA).apiKeys);
 
-function toSummary(r: SummaryRow): ApiKeySummary {
+function toSummary(raw: SummaryRow): ApiKeySummary {
+  const k = decodeKey(raw);
   return {
-    id: r.id,
-    name: r.name,
-    prefix: r.key_prefix,
-    isAdmin: r.is_admin,
-    rateLimit: toNumber(r.rate_limit),
-    createdAt: toDate(r.created_at),
-    lastUsedAt: dateOrNull(r.last_used_at),
-    expiresAt: dateOrNull(r.expires_at),
-    revokedAt: dateOrNull(r.revoked_at),
+    id: k.id,
+    name: k.name,
+    prefix: k.keyPrefix,
+    isAdmin: k.isAdmin,
+    rateLimit: k.rateLimit,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+    expiresAt: k.expiresAt,
+    revokedAt: k.revokedAt,
   };
 }
 
@@ -113,9 +106,9 @@ export interface KeyAuthRow {
   key_id: string;
   key_hash: string;
   key_admin: boolean;
-  key_rate_limit: unknown;
-  key_window_count: unknown;
-  key_reset_seconds: unknown;
+  key_rate_limit: number;
+  key_window_count: number;
+  key_reset_seconds: number;
   key_revoked: boolean;
 }
 
@@ -129,8 +122,8 @@ export function principalOf(row: KeyAuthRow | undefined, check: KeyCheck): Princ
   }
   if (!row.key_active)
     throw unauthorized(row.key_revoked ? 'the API key has been revoked' : 'the API key has expired');
-  const limit = toNumber(row.key_rate_limit);
-  const count = toNumber(row.key_window_count);
+  const limit = row.key_rate_limit;
+  const count = row.key_window_count;
   return {
     apiKeyId: row.key_id,
     prefix: check.prefix,
@@ -138,7 +131,7 @@ export function principalOf(row: KeyAuthRow | undefined, check: KeyCheck): Princ
     rate: {
       limit,
       remaining: Math.max(0, limit - count),
-      resetSeconds: Math.max(1, toNumber(row.key_reset_seconds)),
+      resetSeconds: Math.max(1, row.key_reset_seconds),
       limited: count > limit,
     },
   };

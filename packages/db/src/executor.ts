@@ -12,6 +12,10 @@ export async function rowsOf<T>(result: Promise<unknown>): Promise<T[]> {
   return r.rows ?? [];
 }
 
+/**
+ * For values that are not a table's columns: aggregates, bigint positions, the console's ad-hoc
+ * read models. Rows of a table go through `rowDecoder` (table-rows.ts) and come out typed.
+ */
 export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 export const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 

@@ -24,8 +24,9 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
-import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import { tablesFor } from './schema/tables.ts';
+import { type Executor, executePrepared, rowsOf } from './executor.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 export interface IngestResult {
   id: string;
@@ -52,27 +53,28 @@ const SUMMARY_COLUMNS = sql.raw(
 );
 
 type Row = Record<string, unknown>;
-const iso = (v: unknown) => toDate(v).toISOString();
+const tables = tablesFor(GENERATED_SCHEMA);
+const decodeMessage = rowDecoder(tables.failedMessages);
+const decodeAttempt = rowDecoder(tables.failedMessageAttempts);
+const decodeGroup = rowDecoder(tables.failureGroups);
 
-function toSummary(r: Row): FailedMessageSummary {
+function toSummary(raw: Row): FailedMessageSummary {
+  const m = decodeMessage(raw);
   return {
-    id: String(r.id),
-    status: r.status as FailedMessageStatus,
-    messageType: String(r.message_type),
-    messageId: (r.message_id as string | null) ?? null,
-    generationId: (r.generation_id as string | null) ?? null,
-    model: (r.model as string | null) ?? null,
-    invalid: Boolean(r.invalid),
-    bodyTruncated: Boolean(r.body_truncated),
-    attemptCount: toNumber(r.attempt_count),
-    firstFailedAt: iso(r.first_failed_at),
-    lastFailedAt: iso(r.last_failed_at),
-    statusChangedAt: iso(r.status_changed_at),
-    lastError: {
-      type: (r.last_error_type as string | null) ?? null,
-      message: (r.last_error_message as string | null) ?? null,
-    },
-    retryBatchId: (r.retry_batch_id as string | null) ?? null,
+    id: m.id,
+    status: m.status,
+    messageType: m.messageType,
+    messageId: m.messageId,
+    generationId: m.generationId,
+    model: m.model,
+    invalid: m.invalid,
+    bodyTruncated: m.bodyTruncated,
+    attemptCount: m.attemptCount,
+    firstFailedAt: m.firstFailedAt.toISOString(),
+    lastFailedAt: m.lastFailedAt.toISOString(),
+    statusChangedAt: m.statusChangedAt.toISOString(),
+    lastError: { type: m.lastErrorType, message: m.lastErrorMessage },
+    retryBatchId: m.retryBatchId,
   };
 }
 
@@ -231,7 +233,7 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
       ];
       let generationFailed = false;
       if (input.generationId) {
-        const [g] = await rowsOf<{ model: string; attempts: unknown }>(
+        const [g] = await rowsOf<{ model: string; attempts: number }>(
           tx.execute(sql`
             update ${this.t.generations} set status = 'failed', completed_at = now(), updated_at = now(),
                    error_message = ${deadLetteredGenerationError(input.receiveCount, error).slice(0, 2000)}
@@ -252,7 +254,7 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
               type: 'GenerationFailed',
               generationId: input.generationId,
               model: g.model,
-              attempts: toNumber(g.attempts),
+              attempts: g.attempts,
               reason: input.invalidReason ? 'invalid-message' : 'dead-lettered',
               error: { type: error.type.slice(0, 200), message: error.message.slice(0, 2000) },
               durationMs: null,
@@ -326,35 +328,36 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         select g.id, g.classifier, g.title from ${this.t.groups} g join ${this.t.members} m on m.group_id = g.id
         where m.failed_message_id = ${id} order by g.classifier`),
     );
+    const m = decodeMessage(row);
     return {
       ...toSummary(row),
-      body: String(row.body),
-      attributes: (row.attributes as Record<string, unknown>) ?? {},
-      lastErrorStack: (row.last_error_stack as string | null) ?? null,
+      body: m.body,
+      attributes: (m.attributes as Record<string, unknown> | null) ?? {},
+      lastErrorStack: m.lastErrorStack,
       groups: groups.map((g) => ({
         id: String(g.id),
         classifier: String(g.classifier),
         title: String(g.title),
       })),
-      attempts: attempts.map((a) => ({
-        messageId: String(a.message_id),
-        failedAt: iso(a.failed_at),
-        receiveCount: toNumber(a.receive_count),
-        queue: String(a.queue),
-        errorType: (a.error_type as string | null) ?? null,
-        errorMessage: (a.error_message as string | null) ?? null,
-        errorStack: (a.error_stack as string | null) ?? null,
+      attempts: attempts.map(decodeAttempt).map((a) => ({
+        messageId: a.messageId,
+        failedAt: a.failedAt.toISOString(),
+        receiveCount: a.receiveCount,
+        queue: a.queue,
+        errorType: a.errorType,
+        errorMessage: a.errorMessage,
+        errorStack: a.errorStack,
       })),
     };
   }
 
   async groups(): Promise<FailureGroup[]> {
-    const rows = await rowsOf<Row>(
+    const rows = await rowsOf<Row & { count: number; unresolved: number; retry_issued: number }>(
       this.database.db.execute(sql`
         select g.id, g.classifier, g.title, g.first_failed_at, g.last_failed_at,
-               count(*) filter (where fm.status <> 'archived') as count,
-               count(*) filter (where fm.status = 'unresolved') as unresolved,
-               count(*) filter (where fm.status = 'retry_issued') as retry_issued
+               (count(*) filter (where fm.status <> 'archived'))::int as count,
+               (count(*) filter (where fm.status = 'unresolved'))::int as unresolved,
+               (count(*) filter (where fm.status = 'retry_issued'))::int as retry_issued
         from ${this.t.groups} g
         join ${this.t.members} m on m.group_id = g.id
         join ${this.t.messages} fm on fm.id = m.failed_message_id
@@ -362,16 +365,19 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         having count(*) filter (where fm.status <> 'archived') > 0
         order by g.last_failed_at desc, g.id`),
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      classifier: String(r.classifier),
-      title: String(r.title),
-      count: toNumber(r.count),
-      unresolved: toNumber(r.unresolved),
-      retryIssued: toNumber(r.retry_issued),
-      firstFailedAt: iso(r.first_failed_at),
-      lastFailedAt: iso(r.last_failed_at),
-    }));
+    return rows.map((r) => {
+      const g = decodeGroup(r);
+      return {
+        id: g.id,
+        classifier: g.classifier,
+        title: g.title,
+        count: r.count,
+        unresolved: r.unresolved,
+        retryIssued: r.retry_issued,
+        firstFailedAt: g.firstFailedAt.toISOString(),
+        lastFailedAt: g.lastFailedAt.toISOString(),
+      };
+    });
   }
 
   /**
@@ -478,10 +484,8 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
 
   /** For tests and the bench: rows as stored. */
   statusCounts(tx: Executor = this.database.db) {
-    return rowsOf<{ status: string; n: unknown }>(
-      tx.execute(sql`select status, count(*) as n from ${this.t.messages} group by status`),
-    ).then(
-      (rows) => Object.fromEntries(rows.map((r) => [r.status, toNumber(r.n)])) as Record<string, number>,
-    );
+    return rowsOf<{ status: string; n: number }>(
+      tx.execute(sql`select status, count(*)::int as n from ${this.t.messages} group by status`),
+    ).then((rows) => Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>);
   }
 }

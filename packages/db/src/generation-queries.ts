@@ -3,9 +3,10 @@ import type { Owner } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
-import { executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { executePrepared, rowsOf } from './executor.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
-import { tablesFor } from './schema/tables.ts';
+import { GENERATED_SCHEMA, type Tables, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */
 export const GENERATION_SORT_FIELDS = {
@@ -41,20 +42,10 @@ export interface GenerationPage {
   next: GenerationKeyset | undefined;
 }
 
-export interface GenerationRun {
-  id: number;
-  generationId: string;
-  attempt: number;
-  messageId: string | null;
-  receiveCount: number | null;
-  status: 'running' | 'completed' | 'failed';
-  startedAt: Date;
-  completedAt: Date | null;
-  durationMs: number | null;
-  errorType: string | null;
-  errorMessage: string | null;
-  errorStack: string | null;
-}
+/** One attempt of the run journal, as drizzle infers it from the table. */
+export type GenerationRun = Tables['generationRuns']['$inferSelect'];
+
+const decodeRun = rowDecoder(tablesFor(GENERATED_SCHEMA).generationRuns);
 
 /**
  * Read side of generations for the API: filtered lists with keyset paging and the run journal,
@@ -165,21 +156,6 @@ export class GenerationQueries {
         order by r.attempt`),
     );
     if (rows.length === 0) return undefined;
-    return rows
-      .filter((r) => r.id !== null && r.id !== undefined)
-      .map((r) => ({
-        id: toNumber(r.id),
-        generationId: String(r.generation_id),
-        attempt: toNumber(r.attempt),
-        messageId: (r.message_id as string | null) ?? null,
-        receiveCount: r.receive_count === null ? null : toNumber(r.receive_count),
-        status: r.status as GenerationRun['status'],
-        startedAt: toDate(r.started_at),
-        completedAt: r.completed_at === null ? null : toDate(r.completed_at),
-        durationMs: r.duration_ms === null ? null : toNumber(r.duration_ms),
-        errorType: (r.error_type as string | null) ?? null,
-        errorMessage: (r.error_message as string | null) ?? null,
-        errorStack: (r.error_stack as string | null) ?? null,
-      }));
+    return rows.filter((r) => r.id !== null && r.id !== undefined).map(decodeRun);
   }
 }

@@ -1,15 +1,19 @@
 import { streams } from '@genledger/core/contracts/events';
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
-import { conflict } from '@genledger/core/errors';
-import type { GenerationRepository, NewGeneration } from '@genledger/core/ports/generation-repository';
+import type {
+  CreateOutcome,
+  GenerationRepository,
+  NewGeneration,
+} from '@genledger/core/ports/generation-repository';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { gateAdmits, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
-import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
-import { tablesFor } from './schema/tables.ts';
+import { type Executor, executePrepared, rowsOf } from './executor.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 /** Columns a generation is read with (never the search vector). */
 export const GENERATION_COLUMNS = sql.raw(
@@ -42,62 +46,40 @@ export const GENERATION_COLUMNS = sql.raw(
   ].join(', '),
 );
 
-export interface GenerationRow {
-  id: string;
-  api_key_id: string | null;
-  name: string;
-  prompt: string;
-  negative_prompt: string | null;
-  model: string;
-  width: unknown;
-  height: unknown;
-  steps: unknown;
-  guidance: unknown;
-  seed: unknown;
-  status: GenerationStatus;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  prompt_id: string | null;
-  output_path: string | null;
-  thumbnail_path: string | null;
-  error_message: string | null;
-  attempts: unknown;
-  created_at: unknown;
-  updated_at: unknown;
-  started_at: unknown;
-  completed_at: unknown;
-  duration_ms: unknown;
-  enqueued_at: unknown;
-}
+/** A generations row as a statement returns it: SQL column names, values as the driver hands them. */
+export type GenerationRow = Record<string, unknown> & { id: string };
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
-const num = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
+/** Rows as drizzle types them (`$inferSelect`), decoded by the generations table's own columns. */
+export const decodeGeneration = rowDecoder(tablesFor(GENERATED_SCHEMA).generations);
 
-export function toGenerationRecord(r: GenerationRow): GenerationRecord {
+const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
+
+export function toGenerationRecord(raw: GenerationRow): GenerationRecord {
+  const g = decodeGeneration(raw);
   return {
-    id: r.id,
-    name: r.name,
-    prompt: r.prompt,
-    negativePrompt: r.negative_prompt,
-    model: r.model,
-    width: toNumber(r.width),
-    height: toNumber(r.height),
-    steps: toNumber(r.steps),
+    id: g.id,
+    name: g.name,
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt,
+    model: g.model,
+    width: g.width,
+    height: g.height,
+    steps: g.steps,
     // `real` is float4: round-trip through 7 significant digits so 7.5 stays 7.5 and 0.1 stays 0.1.
-    guidance: Number(toNumber(r.guidance).toPrecision(7)),
-    seed: num(r.seed),
-    status: r.status,
-    idempotencyKey: r.idempotency_key,
-    promptId: r.prompt_id,
-    outputPath: r.output_path,
-    thumbnailPath: r.thumbnail_path,
-    errorMessage: r.error_message,
-    attempts: toNumber(r.attempts),
-    createdAt: toDate(r.created_at).toISOString(),
-    updatedAt: toDate(r.updated_at).toISOString(),
-    startedAt: iso(r.started_at),
-    completedAt: iso(r.completed_at),
-    durationMs: num(r.duration_ms),
+    guidance: Number(g.guidance.toPrecision(7)),
+    seed: g.seed,
+    status: g.status,
+    idempotencyKey: g.idempotencyKey,
+    promptId: g.promptId,
+    outputPath: g.outputPath,
+    thumbnailPath: g.thumbnailPath,
+    errorMessage: g.errorMessage,
+    attempts: g.attempts,
+    createdAt: g.createdAt.toISOString(),
+    updatedAt: g.updatedAt.toISOString(),
+    startedAt: isoOrNull(g.startedAt),
+    completedAt: isoOrNull(g.completedAt),
+    durationMs: g.durationMs,
   };
 }
 
@@ -110,12 +92,6 @@ export type CreateGenerationInput = NewGeneration;
 export function uuidArray(ids: readonly string[]): string {
   for (const id of ids) if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`not a uuid: ${id}`);
   return `{${ids.join(',')}}`;
-}
-
-export interface CreatedGeneration {
-  generation: GenerationRecord;
-  /** False when the generation already existed (same id, or same idempotency key and body). */
-  created: boolean;
 }
 
 export class GenerationStore implements GenerationRepository {
@@ -138,9 +114,9 @@ export class GenerationStore implements GenerationRepository {
   /**
    * Inserts the generation and its GenerationRequested event in one statement (one round trip, one
    * implicit transaction). An existing id or idempotency key inserts nothing: the caller gets the
-   * original back, or a conflict when the same idempotency key came with another body.
+   * one that was there (recordGeneration decides a replay from a conflict).
    */
-  async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreatedGeneration> {
+  async create(input: CreateGenerationInput, tx: Executor = this.database.db): Promise<CreateOutcome> {
     const r = input.request;
     const event = {
       streamId: streams.generation(input.id),
@@ -177,7 +153,7 @@ export class GenerationStore implements GenerationRepository {
   private async existing(
     input: CreateGenerationInput,
     tx: Executor = this.database.db,
-  ): Promise<CreatedGeneration> {
+  ): Promise<CreateOutcome> {
     const [existing] = await rowsOf<GenerationRow>(
       tx.execute(sql`
         select ${GENERATION_COLUMNS} from ${this.table}
@@ -188,15 +164,13 @@ export class GenerationStore implements GenerationRepository {
                    = coalesce(${input.apiKeyId}::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
         limit 1`),
     );
-    if (!existing) throw conflict('the generation could not be created; try again');
-    if (
-      input.idempotencyKey &&
-      existing.idempotency_key === input.idempotencyKey &&
-      existing.request_hash !== input.requestHash
-    ) {
-      throw conflict('this Idempotency-Key was already used with a different request body');
-    }
-    return { generation: toGenerationRecord(existing), created: false };
+    return {
+      created: false,
+      existing: existing && {
+        generation: toGenerationRecord(existing),
+        requestHash: (existing.request_hash as string | null) ?? null,
+      },
+    };
   }
 
   /**
@@ -209,7 +183,7 @@ export class GenerationStore implements GenerationRepository {
   async createAs(
     input: CreateGenerationInput,
     gate: KeyGate,
-  ): Promise<{ principal: Principal; created?: CreatedGeneration }> {
+  ): Promise<{ principal: Principal; created?: CreateOutcome }> {
     const r = input.request;
     // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
     const [row] = await executePrepared<KeyAuthRow & Partial<GenerationRow>>(

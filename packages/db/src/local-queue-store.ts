@@ -1,8 +1,11 @@
 import { memo } from '@genledger/core/memo';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import { rowsOf, toDate, toNumber } from './executor.ts';
+import { rowsOf } from './executor.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { localQueueTable } from './schema/local-queue-table.ts';
+import { GENERATED_SCHEMA, type Tables, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 /** One message of the local queue as stored. */
 export interface StoredQueueMessage {
@@ -18,31 +21,24 @@ export interface StoredQueueMessage {
   sourceArn: string | null;
 }
 
-interface Row {
-  message_id: string;
-  queue: string;
-  body: string;
-  message_attributes: unknown;
-  sent_at: unknown;
-  first_received_at: unknown;
-  receive_count: unknown;
-  receipt_handle: string | null;
-  source_arn: string | null;
-}
+type Row = Record<string, unknown>;
 
-const toMessage = (r: Row): StoredQueueMessage => ({
-  messageId: r.message_id,
-  queue: r.queue,
-  body: r.body,
-  messageAttributes: (typeof r.message_attributes === 'string'
-    ? JSON.parse(r.message_attributes)
-    : (r.message_attributes ?? {})) as Record<string, string>,
-  sentAt: toDate(r.sent_at),
-  firstReceivedAt: r.first_received_at === null ? null : toDate(r.first_received_at),
-  receiveCount: toNumber(r.receive_count),
-  receiptHandle: r.receipt_handle,
-  sourceArn: r.source_arn,
-});
+const decode = rowDecoder(localQueueTable(GENERATED_SCHEMA));
+
+function toMessage(raw: Row): StoredQueueMessage {
+  const m = decode(raw);
+  return {
+    messageId: m.messageId,
+    queue: m.queue,
+    body: m.body,
+    messageAttributes: m.messageAttributes ?? {},
+    sentAt: m.sentAt,
+    firstReceivedAt: m.firstReceivedAt,
+    receiveCount: m.receiveCount,
+    receiptHandle: m.receiptHandle,
+    sourceArn: m.sourceArn,
+  };
+}
 
 const COLUMNS = sql.raw(
   'm.message_id::text as message_id, m.queue, m.body, m.message_attributes, m.sent_at, m.first_received_at, m.receive_count, m.receipt_handle::text as receipt_handle, m.source_arn',
@@ -57,12 +53,12 @@ const ms = (n: number) => sql`make_interval(secs => ${n}::double precision / 100
  * messages when deployed).
  */
 export class LocalQueueStore {
-  private readonly table: SQL;
-  private readonly generations: SQL;
+  private readonly table: ReturnType<typeof localQueueTable>;
+  private readonly generations: Tables['generations'];
 
   constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
-    this.table = sql.raw(`"${database.schema}"."local_queue_messages"`);
-    this.generations = sql.raw(`"${database.schema}"."generations"`);
+    this.table = localQueueTable(database.schema);
+    this.generations = tablesFor(database.schema).generations;
   }
 
   /** Creates the table on first use (idempotent; two processes starting at once both succeed). */
@@ -128,7 +124,7 @@ export class LocalQueueStore {
   }): Promise<{ messages: StoredQueueMessage[]; moved: number }> {
     await this.ensure();
     const limit = input.redrive?.maxReceiveCount ?? null;
-    const rows = await rowsOf<Row & { moved: unknown }>(
+    const rows = await rowsOf<Row & { moved: number }>(
       this.database.db.execute(sql`
         with due as (
           select message_id from ${this.table}
@@ -147,11 +143,11 @@ export class LocalQueueStore {
           from due where m.message_id = due.message_id and (${limit}::int is null or m.receive_count < ${limit}::int)
           returning m.*
         )
-        select ${COLUMNS}, m.seq, (select count(*) from moved) as moved
+        select ${COLUMNS}, m.seq, (select count(*) from moved)::int as moved
         from (select 1) one left join got m on true
         order by m.seq`),
     );
-    const moved = toNumber(rows[0]?.moved ?? 0);
+    const moved = rows[0]?.moved ?? 0;
     return { messages: rows.filter((r) => r.message_id !== null).map(toMessage), moved };
   }
 
@@ -180,22 +176,22 @@ export class LocalQueueStore {
     queue: string,
   ): Promise<{ total: number; visible: number; inFlight: number; nextVisibleInMs: number | undefined }> {
     await this.ensure();
-    const [row] = await rowsOf<{ total: unknown; visible: unknown; next_ms: unknown }>(
+    const [row] = await rowsOf<{ total: number; visible: number; next_ms: number | null }>(
       this.database.db.execute(sql`
-        select count(*) as total, count(*) filter (where visible_at <= now()) as visible,
+        select count(*)::int as total, (count(*) filter (where visible_at <= now()))::int as visible,
                -- greatest() skips nulls: an empty queue would read "next message in 0 ms" and be polled flat out.
                case when count(*) = 0 then null
-                    else greatest(0, extract(epoch from (min(visible_at) - now())) * 1000) end as next_ms
+                    else greatest(0, extract(epoch from (min(visible_at) - now())) * 1000)::float8 end as next_ms
         from ${this.table} where queue = ${queue}`),
     );
-    const total = toNumber(row?.total ?? 0);
-    const visible = toNumber(row?.visible ?? 0);
+    const total = row?.total ?? 0;
+    const visible = row?.visible ?? 0;
     return {
       total,
       visible,
       inFlight: total - visible,
       nextVisibleInMs:
-        row?.next_ms === null || row?.next_ms === undefined ? undefined : Math.ceil(toNumber(row.next_ms)),
+        row?.next_ms === null || row?.next_ms === undefined ? undefined : Math.ceil(row.next_ms),
     };
   }
 

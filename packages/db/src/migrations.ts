@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '@genledger/core/errors';
 import journal from '../../../migrations/meta/_journal.json' with { type: 'json' };
 
-/** The schema name drizzle-kit generates with; the migrator rewrites it to the configured one. */
-export const GENERATED_SCHEMA = 'genledger';
+import { GENERATED_SCHEMA } from './schema/tables.ts';
+
+export { GENERATED_SCHEMA };
 
 export interface MigrationFile {
   tag: string;

@@ -3,26 +3,28 @@ import type { RetryBatchPort } from '@genledger/core/use-cases/failed-messages/p
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
-import { rowsOf, toDate, toNumber } from './executor.ts';
-import { tablesFor } from './schema/tables.ts';
+import { rowsOf } from './executor.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { rowDecoder } from './table-rows.ts';
 
 type Row = Record<string, unknown>;
-const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
+const decodeBatch = rowDecoder(tablesFor(GENERATED_SCHEMA).retryBatches);
 
-function toBatch(r: Row): RetryBatch {
+function toBatch(raw: Row): RetryBatch {
+  const b = decodeBatch(raw);
   return {
-    id: String(r.id),
-    requestedBy: (r.requested_by as string | null) ?? null,
-    selector: (r.selector as Record<string, unknown>) ?? {},
-    status: r.status as RetryBatch['status'],
-    total: toNumber(r.total),
-    sent: toNumber(r.sent),
-    failed: toNumber(r.failed),
-    skipped: toNumber(r.skipped),
-    lastError: (r.last_error as string | null) ?? null,
-    createdAt: toDate(r.created_at).toISOString(),
-    startedAt: isoOrNull(r.started_at),
-    completedAt: isoOrNull(r.completed_at),
+    id: b.id,
+    requestedBy: b.requestedBy,
+    selector: (b.selector as Record<string, unknown> | null) ?? {},
+    status: b.status,
+    total: b.total,
+    sent: b.sent,
+    failed: b.failed,
+    skipped: b.skipped,
+    lastError: b.lastError,
+    createdAt: b.createdAt.toISOString(),
+    startedAt: b.startedAt?.toISOString() ?? null,
+    completedAt: b.completedAt?.toISOString() ?? null,
   };
 }
 

@@ -6,6 +6,7 @@ import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
 import type { Logger } from '../ports/logger.ts';
 import { requestHash } from '../request-hash.ts';
+import { recordGeneration } from './record-generation.ts';
 
 /** One delivery as the worker sees it, whatever the transport (SQS or the local queue). */
 export interface IncomingMessage {
@@ -102,7 +103,7 @@ export async function processGenerationMessage(
   let start = await deps.lifecycle.start(startInput);
   if (start.outcome === 'missing') {
     // Sent by a producer without an HTTP call: the record is created from the message itself.
-    const { generation } = await deps.generations.create({
+    const { generation } = await recordGeneration(deps.generations, {
       id: generationId,
       request: message.request,
       apiKeyId: null,

@@ -7,6 +7,7 @@ import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { requestHash } from '../request-hash.ts';
+import { recordGeneration } from './record-generation.ts';
 
 export interface SubmitGenerationDeps {
   generations: GenerationRepository;
@@ -53,7 +54,7 @@ export async function submitGeneration(
     ]);
   }
   const request = parsed.data;
-  const { generation, created } = await deps.generations.create({
+  const { generation, created } = await recordGeneration(deps.generations, {
     id: deps.newId ? deps.newId() : crypto.randomUUID(),
     request,
     apiKeyId: input.apiKeyId,

@@ -22,6 +22,9 @@ import {
 } from 'drizzle-orm/pg-core';
 import { tsvector, xid8 } from './types.ts';
 
+/** The schema name drizzle-kit generates with; the migrator rewrites it to the configured one. */
+export const GENERATED_SCHEMA = 'genledger';
+
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
