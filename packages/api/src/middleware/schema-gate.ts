@@ -11,6 +11,6 @@ export function schemaGate(health: CachedHealth, retryAfterSeconds: number): Mid
   return async function schemaGate(_c, next) {
     const reason = gateReason(await health());
     if (reason) throw new AppError('unavailable', reason, { retryAfterSeconds });
-    await next();
+    return next();
   };
 }

@@ -92,6 +92,6 @@ export function validateInputs(spec: RouteSpec): MiddlewareHandler<ApiEnv> {
       throw e;
     }
     c.set('inputs', inputs);
-    await next();
+    return next();
   };
 }
