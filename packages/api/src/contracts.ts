@@ -8,6 +8,7 @@ import {
 import { SETTING_KEYS } from '@genledger/core/contracts/settings';
 import { jsonValue, text, timestamp } from '@genledger/core/contracts/storable';
 import * as z from 'zod';
+import { pageCursor, pageLimit } from './paging.ts';
 
 /**
  * The HTTP contracts beyond core's: query strings, path parameters and response bodies. Routes
@@ -41,8 +42,8 @@ export const ListGenerationsQuery = z.strictObject({
   to: isoDateTime.optional().describe('created before (exclusive)'),
   q: text().min(1).max(500).optional().describe('full-text search over name and prompt (web search syntax)'),
   sort: z.enum(SORT_VALUES).default('-createdAt'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text().min(1).max(2000).optional().describe('nextCursor of the previous page'),
+  limit: pageLimit,
+  cursor: pageCursor.optional().describe('nextCursor of the previous page'),
 });
 /** Query parameters that may repeat, as arrays; the others keep their first value. */
 export const ARRAY_QUERY_PARAMS = new Set(['status']);

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
-import type { RouteSpec } from './routes/define.ts';
+import type { RouteDoc } from './routes/define.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -10,7 +10,7 @@ type JsonSchema = Record<string, unknown>;
  * as output. `$defs` that zod emits (recursive JSON values) move to components, because a `#/...`
  * reference inside an OpenAPI document points at the document's root.
  */
-export function buildOpenApi(routes: readonly RouteSpec[], info: { title?: string; version?: string } = {}) {
+export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string; version?: string } = {}) {
   const components: Record<string, JsonSchema> = {};
   let defCounter = 0;
 

@@ -51,12 +51,8 @@ export interface HeaderSpec {
   schema: z.ZodType;
 }
 
-/**
- * One route: its contract (validated on every request and rendered into OpenAPI) and its handler.
- * Handlers are thin: they call a use case or a store and shape the reply; errors are AppError
- * values thrown to the edge, which maps them once.
- */
-export interface RouteSpec<P = any, Q = any, B = any> {
+/** A route's contract: validated on every request and rendered into OpenAPI. */
+export interface RouteDoc<P = any, Q = any, B = any> {
   method: Method;
   /** OpenAPI form: `/generations/{id}`. */
   path: string;
@@ -78,6 +74,14 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   requestHeaders?: HeaderSpec[];
   /** Success responses; problem responses are added from access, inputs and gating. */
   responses: Record<number, ResponseSpec>;
+}
+
+/**
+ * One route of the JSON API: its contract and its handler. Handlers are thin: they call a use case
+ * or a store and shape the reply; errors are AppError values thrown to the edge, which maps them
+ * once.
+ */
+export interface RouteSpec<P = any, Q = any, B = any> extends RouteDoc<P, Q, B> {
   handler(ctx: RouteContext<P, Q, B>): Promise<Reply>;
 }
 

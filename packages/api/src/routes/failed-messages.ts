@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   BulkIdsBody,
   BulkOutcome,
@@ -11,7 +10,7 @@ import {
   RetryBatch,
 } from '@genledger/core/contracts/failed-messages';
 import { text, timestamp } from '@genledger/core/contracts/storable';
-import { notFound, validationError } from '@genledger/core/errors';
+import { notFound } from '@genledger/core/errors';
 import {
   changeFailedMessageStatus,
   type FailedMessageSelector,
@@ -19,6 +18,7 @@ import {
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
 import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { keysetPaging, pageCursor, pageLimit } from '../paging.ts';
 import { type ResponseSpec, type RouteContext, type RouteSpec, route } from './define.ts';
 
 const isoDateTime = timestamp();
@@ -43,20 +43,15 @@ const ListQuery = z.strictObject({
   from: isoDateTime.optional().describe('last failed at or after'),
   to: isoDateTime.optional().describe('last failed before'),
   sort: z.enum(FAILED_MESSAGE_SORTS).default('-lastFailedAt'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text().min(1).max(2000).optional(),
+  limit: pageLimit,
+  cursor: pageCursor.optional(),
 });
 type ListQuery = z.output<typeof ListQuery>;
 const Page = z.object({ items: z.array(FailedMessageSummary), nextCursor: z.string().nullable() });
 const IdParam = z.object({ id: text().min(1).max(64) });
 const RetryAccepted = BulkOutcome.extend({ retryBatch: RetryBatch.nullable() });
-const CursorPayload = z.object({ s: z.string(), f: z.string(), k: z.string(), i: z.string() });
-
-const fingerprint = (q: ListQuery) =>
-  createHash('sha256')
-    .update(JSON.stringify([[...q.status].sort(), q.groupId ?? '', q.q ?? '', q.from ?? '', q.to ?? '']))
-    .digest('base64url')
-    .slice(0, 16);
+/** Sort keys as Postgres text, ids as the messages' own. */
+const failedMessagePages = keysetPaging({ key: z.string(), id: z.string() });
 
 export const listFailedMessages = route({
   method: 'get',
@@ -69,20 +64,14 @@ export const listFailedMessages = route({
   responses: { 200: { description: 'One page; nextCursor is null on the last', schema: Page } },
   async handler(ctx: RouteContext<unknown, ListQuery, unknown>) {
     const q = ctx.query;
-    const f = fingerprint(q);
-    let after: { value: string; id: string } | undefined;
-    if (q.cursor) {
-      const c = CursorPayload.safeParse(ctx.deps.cursors.decode(q.cursor));
-      if (!c.success || c.data.s !== q.sort || c.data.f !== f) {
-        throw validationError('the cursor belongs to another query', [
-          { field: 'cursor', message: 'use it with the same sort and filters' },
-        ]);
-      }
-      after = { value: c.data.k, id: c.data.i };
-    }
-    const descending = q.sort.startsWith('-');
-    const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
-    const page = await ctx.deps.failedMessages.list(
+    const page = failedMessagePages(ctx.deps.cursors, q, [
+      [...q.status].sort(),
+      q.groupId ?? '',
+      q.q ?? '',
+      q.from ?? '',
+      q.to ?? '',
+    ]);
+    const found = await ctx.deps.failedMessages.list(
       {
         statuses: q.status,
         groupId: q.groupId,
@@ -90,14 +79,11 @@ export const listFailedMessages = route({
         from: q.from ? new Date(q.from) : undefined,
         to: q.to ? new Date(q.to) : undefined,
       },
-      { field, descending },
-      q.limit,
-      after,
+      page.sort,
+      page.limit,
+      page.after,
     );
-    const nextCursor = page.next
-      ? ctx.deps.cursors.encode({ s: q.sort, f, k: page.next.value, i: page.next.id })
-      : null;
-    return { status: 200, body: { items: page.items, nextCursor } };
+    return { status: 200, body: { items: found.items, nextCursor: page.nextCursor(found.next) } };
   },
 });
 

@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
 import { cancelGeneration as cancel } from '@genledger/core/use-cases/cancel-generation';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
-import type {
-  GenerationFilter,
-  GenerationKeyset,
-  GenerationSortField,
-} from '@genledger/db/generation-queries';
+import type { GenerationFilter } from '@genledger/db/generation-queries';
 import * as z from 'zod';
 import {
   EventList,
@@ -20,7 +15,8 @@ import {
   IdParam,
   ListGenerationsQuery,
 } from '../contracts.ts';
-import { type RouteContext, route } from './define.ts';
+import { keysetPaging } from '../paging.ts';
+import { route } from './define.ts';
 import { eventBody, runBody } from './serialize.ts';
 
 const isUuid = (s: string) => z.uuid().safeParse(s).success;
@@ -177,28 +173,8 @@ export const generationEvents = route({
   },
 });
 
-type ListQuery = z.output<typeof ListGenerationsQuery>;
-const CursorPayload = z.object({ s: z.string(), f: z.string(), k: z.string().nullable(), i: z.uuid() });
-
-/** Binds a cursor to its query: another sort or other filters make the cursor invalid. */
-function queryFingerprint(q: ListQuery): string {
-  const parts = [[...(q.status ?? [])].sort().join(','), q.model ?? '', q.from ?? '', q.to ?? '', q.q ?? ''];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
-}
-
-function decodeCursor(
-  ctx: RouteContext<unknown, ListQuery, unknown>,
-  fingerprint: string,
-): GenerationKeyset | undefined {
-  if (ctx.query.cursor === undefined) return undefined;
-  const parsed = CursorPayload.safeParse(ctx.deps.cursors.decode(ctx.query.cursor));
-  if (!parsed.success || parsed.data.s !== ctx.query.sort || parsed.data.f !== fingerprint) {
-    throw validationError('the cursor belongs to another query', [
-      { field: 'cursor', message: 'use it with the same sort and filters it was issued for' },
-    ]);
-  }
-  return { value: parsed.data.k, id: parsed.data.i };
-}
+/** Sort keys as Postgres text (nullable sorts have nulls), ids as UUIDs. */
+const generationPages = keysetPaging({ key: z.string().nullable(), id: z.uuid() });
 
 export const listGenerations = route({
   method: 'get',
@@ -216,10 +192,13 @@ export const listGenerations = route({
         { field: 'from', message: 'must not be after to' },
       ]);
     }
-    const fingerprint = queryFingerprint(q);
-    const after = decodeCursor(ctx, fingerprint);
-    const descending = q.sort.startsWith('-');
-    const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
+    const page = generationPages(ctx.deps.cursors, q, [
+      [...(q.status ?? [])].sort().join(','),
+      q.model ?? '',
+      q.from ?? '',
+      q.to ?? '',
+      q.q ?? '',
+    ]);
     const filter: GenerationFilter = {
       statuses: q.status,
       model: q.model,
@@ -227,11 +206,8 @@ export const listGenerations = route({
       to: q.to ? new Date(q.to) : undefined,
       q: q.q,
     };
-    const page = await ctx.deps.queries.list(ctx.owner, filter, { field, descending }, q.limit, after);
-    const nextCursor = page.next
-      ? ctx.deps.cursors.encode({ s: q.sort, f: fingerprint, k: page.next.value, i: page.next.id })
-      : null;
-    return { status: 200, body: { items: page.items, nextCursor } };
+    const found = await ctx.deps.queries.list(ctx.owner, filter, page.sort, page.limit, page.after);
+    return { status: 200, body: { items: found.items, nextCursor: page.nextCursor(found.next) } };
   },
 });
 

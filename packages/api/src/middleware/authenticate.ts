@@ -1,0 +1,63 @@
+import { AppError } from '@genledger/core/errors';
+import type { Principal } from '@genledger/core/ports/principal';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppDeps } from '../deps.ts';
+import type { ApiEnv } from './env.ts';
+
+/** The key of `Authorization: Bearer <key>`, or undefined for any other or no header. */
+export function bearerKey(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m?.[1];
+}
+
+/**
+ * Takes an authenticated key for the request: sets the RateLimit-* headers, then refuses with 429
+ * over the limit and 403 when the route needs an admin key and this one is not.
+ */
+function accept(c: Context<ApiEnv>, p: Principal, adminOnly: boolean): void {
+  c.set('principal', p);
+  const r = p.rate;
+  c.header('RateLimit-Limit', String(r.limit));
+  c.header('RateLimit-Remaining', String(r.remaining));
+  c.header('RateLimit-Reset', String(r.resetSeconds));
+  c.header('RateLimit-Policy', `${r.limit};w=60`);
+  if (r.limited) {
+    throw new AppError('rate-limited', `rate limit of ${r.limit} requests per minute reached`, {
+      retryAfterSeconds: r.resetSeconds,
+    });
+  }
+  if (adminOnly && !p.isAdmin) throw new AppError('forbidden', 'this route needs an admin API key');
+}
+
+/**
+ * The bearer key of a route that needs one: 401 without it. By default the key is checked here
+ * (its own round trip, which also counts the request against the rate limit). With `inStatement`,
+ * the check is handed to the route as `key` and runs inside the route's own statement, one round
+ * trip in all; `validateInputs` still checks it first when the inputs are invalid, and the route
+ * adapter refuses to answer if the handler never did.
+ */
+export function authenticate(
+  apiKeys: AppDeps['apiKeys'],
+  options: { admin: boolean; inStatement?: boolean },
+): MiddlewareHandler<ApiEnv> {
+  const { admin } = options;
+  return async function authenticate(c, next) {
+    const token = bearerKey(c.req.header('authorization'));
+    if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    if (!options.inStatement) {
+      accept(c, await apiKeys.authenticate(token), admin);
+      return next();
+    }
+    c.set('key', {
+      gate: apiKeys.gate(token, admin),
+      accept: (p) => accept(c, p, admin),
+      authenticate: async () => {
+        const p = await apiKeys.authenticate(token);
+        accept(c, p, admin);
+        return p;
+      },
+    });
+    return next();
+  };
+}

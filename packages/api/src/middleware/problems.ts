@@ -1,0 +1,72 @@
+import { errorFields, stackFrames } from '@genledger/core/error-summary';
+import { AppError, isAppError } from '@genledger/core/errors';
+import type { Logger } from '@genledger/core/ports/logger';
+import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import {
+  EdgeProblemError,
+  edgeProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemFromAppError,
+} from '../problem.ts';
+import type { CachedHealth } from '../schema-gate.ts';
+import type { ApiEnv } from './env.ts';
+
+/** The one way the app answers an error: problem+json naming the path and the request id. */
+export function problemResponse(c: Context<ApiEnv>, p: Problem, headers: Record<string, string> = {}) {
+  const body: Problem = { ...p, instance: c.req.path, requestId: c.get('requestId') };
+  return c.body(JSON.stringify(body), p.status as 400, { ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
+}
+
+/**
+ * Maps whatever a middleware or handler threw, once: AppError kinds to their status, edge
+ * problems as they are, an unavailable database to 503 + Retry-After, anything else to a 500 that
+ * logs the error's class and causes (never its message, which may quote statement parameters).
+ */
+export function problemOnError(options: {
+  logger: Logger;
+  health: CachedHealth;
+  retryAfterSeconds: number;
+}): ErrorHandler<ApiEnv> {
+  const { logger: log, health } = options;
+  return (err, c) => {
+    if (isAppError(err)) {
+      const headers: Record<string, string> = {};
+      if (err.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.retryAfterSeconds);
+      if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="genledger"';
+      if (err.kind === 'configuration')
+        log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
+      return problemResponse(c, problemFromAppError(err), headers);
+    }
+    if (err instanceof EdgeProblemError) return problemResponse(c, err.problem);
+    if (isDatabaseUnavailable(err)) {
+      // Down, restarting, timing out, out of connections or a lock held too long: not the
+      // client's fault and not a bug. The next health probe runs now rather than after its TTL.
+      health.invalidate();
+      log.warn('database unavailable', { requestId: c.get('requestId'), ...errorFields(err) });
+      return problemResponse(
+        c,
+        problemFromAppError(new AppError('unavailable', 'the database is unavailable; retry shortly')),
+        { 'Retry-After': String(options.retryAfterSeconds) },
+      );
+    }
+    log.error('unhandled error', {
+      requestId: c.get('requestId'),
+      ...errorFields(err),
+      stack: stackFrames(err),
+    });
+    return problemResponse(
+      c,
+      edgeProblem('internal', 'an unexpected error occurred; quote the request id when reporting it'),
+    );
+  };
+}
+
+export const problemNotFound: NotFoundHandler<ApiEnv> = (c) =>
+  problemResponse(c, {
+    type: 'https://genledger.dev/problems/not-found',
+    title: 'Not found',
+    status: 404,
+    detail: `no route for ${c.req.method} ${c.req.path}`,
+  });
