@@ -1,6 +1,6 @@
 // The decisions that moved out of the failed-message store: which messages an operation moves, the
 // errors it gives, and the cause a dead-lettering is recorded with. Pure functions; the store's
-// side is covered against real databases in test/recoverability.test.ts.
+// side is covered against real databases in test/db/recoverability.test.ts.
 import { planStatusChange } from '@genledger/core/use-cases/failed-messages/change-status';
 import { deadLetterCause } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { describe, expect, it } from 'vitest';

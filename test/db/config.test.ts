@@ -1,6 +1,6 @@
 import { openDatabase, resolveDbConfig, verifyConnection } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
-import { freePort } from './support/postgres-server.ts';
+import { freePort } from '../support/postgres-server.ts';
 
 describe('database configuration', () => {
   it('resolves explicit options over the environment over the embedded default', () => {

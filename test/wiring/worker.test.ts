@@ -9,9 +9,9 @@ import { GenerationStore } from '@genledger/db/generation-store';
 import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, useDatabases } from './support/databases.ts';
-import { flakyGenerator } from './support/generators.ts';
-import { message, sqsEvent, sqsRecord } from './support/sqs-events.ts';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
+import { flakyGenerator } from '../support/generators.ts';
+import { message, sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/postgres-server.ts';
+import { freePort } from '../support/postgres-server.ts';
 
 const ADMIN = `crash-admin-key-${'c'.repeat(32)}`;
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A generator backend that takes `delayMs` per job and records every (generation, attempt) it was asked for. */

@@ -7,7 +7,7 @@ import {
 import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import { EventStore, GenerationStore } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, useDatabases } from './support/databases.ts';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

@@ -3,7 +3,7 @@ import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
 import { EventStore, fromRow, GenerationStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, useDatabases } from './support/databases.ts';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

@@ -5,9 +5,9 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, expectProblem } from './support/api-client.ts';
-import { useDatabases } from './support/databases.ts';
-import { countRoundTrips } from './support/round-trips.ts';
+import { ApiClient, expectProblem } from '../support/api-client.ts';
+import { useDatabases } from '../support/databases.ts';
+import { countRoundTrips } from '../support/round-trips.ts';
 
 const dbs = useDatabases();
 const ADMIN_KEY = `admin-key-for-tests-${'r'.repeat(40)}`;

@@ -9,8 +9,8 @@ import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
-import { message } from './support/sqs-events.ts';
+import { useDatabases } from '../support/databases.ts';
+import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 

@@ -8,7 +8,7 @@ import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
+import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 const ADMIN_KEY = `property-admin-key-${'c'.repeat(40)}`;

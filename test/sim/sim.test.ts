@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSimulation } from './support/sim.ts';
+import { startTestSimulation } from '../support/sim.ts';
 
 let t: Awaited<ReturnType<typeof startTestSimulation>>;
 

@@ -16,9 +16,9 @@ import { workerDeps } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueSchema } from './support/databases.ts';
-import { flakyGenerator } from './support/generators.ts';
-import { startPostgres, type TestServer } from './support/postgres-server.ts';
+import { uniqueSchema } from '../support/databases.ts';
+import { flakyGenerator } from '../support/generators.ts';
+import { startPostgres, type TestServer } from '../support/postgres-server.ts';
 
 /**
  * Faults of the database under a running server: a row lock held from another connection, a

@@ -8,7 +8,7 @@ import {
 } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, uniqueSchema, useDatabases } from './support/databases.ts';
+import { ALL_TARGETS, uniqueSchema, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

@@ -12,8 +12,8 @@ import { startLocalPipeline } from '@genledger/local/pipeline';
 import { startLocalServer } from '@genledger/local/server';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
-import { flakyGenerator } from './support/generators.ts';
+import { useDatabases } from '../support/databases.ts';
+import { flakyGenerator } from '../support/generators.ts';
 
 const dbs = useDatabases();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,8 +5,8 @@ import { migrate } from '@genledger/db/migrator';
 import { createApiHandler } from '@genledger/wiring/api';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { apiGatewayEvent } from './support/apigw-event.ts';
-import { uniqueSchema, useDatabases } from './support/databases.ts';
+import { apiGatewayEvent } from '../support/apigw-event.ts';
+import { uniqueSchema, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 const ADMIN_KEY = `lambda-admin-key-${'b'.repeat(40)}`;
@@ -166,7 +166,7 @@ describe('the exported handler (module scope, configured from the environment)',
       DB_POOL_MAX: '2',
     });
     try {
-      const { handler } = await import('../functions/api.ts');
+      const { handler } = await import('../../functions/api.ts');
       const first = await handler(apiGatewayEvent('GET', '/generations', { headers: auth() }));
       const second = await handler(apiGatewayEvent('GET', '/health'));
       expect(first.statusCode, first.body).toBe(200);

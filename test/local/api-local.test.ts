@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
-import { freePort } from './support/postgres-server.ts';
+import { useDatabases } from '../support/databases.ts';
+import { freePort } from '../support/postgres-server.ts';
 
 const dbs = useDatabases();
 

@@ -3,7 +3,7 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { EventStore } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
+import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

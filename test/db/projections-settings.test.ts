@@ -2,7 +2,7 @@ import type { DomainEvent } from '@genledger/core/contracts/events';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf, SettingsStore } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, useDatabases } from './support/databases.ts';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

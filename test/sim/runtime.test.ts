@@ -8,7 +8,7 @@ import { makeReadOnly } from '@genledger/sim/build';
 import { FunctionRuntime } from '@genledger/sim/lambda-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const bootstrap = fileURLToPath(new URL('../packages/sim/src/lambda-bootstrap.mjs', import.meta.url));
+const bootstrap = fileURLToPath(new URL('../../packages/sim/src/lambda-bootstrap.mjs', import.meta.url));
 const runtimes: FunctionRuntime[] = [];
 afterEach(async () => {
   for (const r of runtimes.splice(0)) await r.stop();

@@ -14,9 +14,9 @@ import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { startLocalServer } from '@genledger/local/server';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ALL_TARGETS, useDatabases } from './support/databases.ts';
-import { flakyGenerator } from './support/generators.ts';
-import { message } from './support/sqs-events.ts';
+import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
+import { flakyGenerator } from '../support/generators.ts';
+import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 const ADMIN = `recover-admin-key-${'r'.repeat(30)}`;

@@ -21,13 +21,13 @@ import { linkedEnvironment } from '@genledger/wiring/linked-environment';
 import { meteredGenerator, meteredRetryBatches } from '@genledger/wiring/metered';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueSchema, useDatabases } from './support/databases.ts';
-import { message } from './support/sqs-events.ts';
+import { uniqueSchema, useDatabases } from '../support/databases.ts';
+import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 const ADMIN = `events-admin-key-${'e'.repeat(30)}`;
 const fixture = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+  JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
 
 /** The captured POST event, adapted only in method, path, body and auth. */
 function capturedEvent(
@@ -126,7 +126,7 @@ describe('maintenance as deployed (point 1)', () => {
     expect(created.statusCode, created.body).toBe(202);
     const id = JSON.parse(created.body!).id as string;
 
-    const { handler } = await import('../functions/maintenance.ts');
+    const { handler } = await import('../../functions/maintenance.ts');
     const summary = await handler();
     expect(summary.resendSkipped).toBeUndefined();
     expect(summary.resent).toBe(1);

@@ -6,7 +6,7 @@ import { runMigration } from '@genledger/wiring/migration';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { uniqueSchema, useDatabases } from './support/databases.ts';
+import { uniqueSchema, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

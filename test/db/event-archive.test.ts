@@ -6,7 +6,7 @@ import { dailyGenerationStats, EventStore, ProjectionRunner, type StoredEvent } 
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
+import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
 

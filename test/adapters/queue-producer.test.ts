@@ -3,7 +3,7 @@ import { GenerationProducer } from '@genledger/adapters/sqs-producer';
 import { sqsQueue } from '@genledger/adapters/sqs-queue';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { message } from './support/sqs-events.ts';
+import { message } from '../support/sqs-events.ts';
 
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/genledger-prod-Queue';
 const sqs = mockClient(SQSClient);

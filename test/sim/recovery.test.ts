@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSimulation } from './support/sim.ts';
+import { startTestSimulation } from '../support/sim.ts';
 
 let t: Awaited<ReturnType<typeof startTestSimulation>>;
 let backend: Server;

@@ -19,9 +19,9 @@ import { createWorkerHandler } from '@genledger/wiring/worker';
 import type { SQSRecord } from 'aws-lambda';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { useDatabases } from './support/databases.ts';
-import { flakyGenerator } from './support/generators.ts';
-import { sqsEvent, sqsRecord } from './support/sqs-events.ts';
+import { useDatabases } from '../support/databases.ts';
+import { flakyGenerator } from '../support/generators.ts';
+import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 
