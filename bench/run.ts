@@ -9,7 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsFile = join(here, 'results.json');
 const wanted = process.argv.slice(2);
 /** Benches that take many minutes run only when named (`npm run bench -- scale`). */
-const OPT_IN = new Set(['scale']);
+const OPT_IN = new Set(['scale', 'scale-archive']);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) =>

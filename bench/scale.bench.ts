@@ -15,6 +15,7 @@ import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import { archivePhase } from './support/archive-phase.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { growScaleData, seedScaleData } from './support/scale-data.ts';
 
@@ -26,16 +27,39 @@ const TARGET = 1.5;
 function recordStatements() {
   const original = pg.Client.prototype.query;
   let last: { text: string; values: unknown[] } | undefined;
+  /** Milliseconds each archive statement (one chunk: its own transaction, its locks) took. */
+  const archiveStatements: number[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const [a, b] = args as [unknown, unknown];
-    if (typeof a === 'string') last = { text: a, values: Array.isArray(b) ? b : [] };
-    else if (a && typeof a === 'object' && 'text' in a) {
+    let text = '';
+    if (typeof a === 'string') {
+      text = a;
+      last = { text: a, values: Array.isArray(b) ? b : [] };
+    } else if (a && typeof a === 'object' && 'text' in a) {
       const config = a as { text: string; values?: unknown[] };
+      text = config.text;
       last = { text: config.text, values: config.values ?? (Array.isArray(b) ? b : []) };
     }
-    return (original as (...x: unknown[]) => unknown).apply(this, args);
+    if (!(text.includes('delete from') && text.includes('events_archive'))) {
+      return (original as (...x: unknown[]) => unknown).apply(this, args);
+    }
+    const t0 = performance.now();
+    const done = () => archiveStatements.push(performance.now() - t0);
+    const callback = args.findIndex((x) => typeof x === 'function');
+    if (callback >= 0) {
+      const cb = args[callback] as (...r: unknown[]) => void;
+      args[callback] = (...r: unknown[]) => {
+        done();
+        cb(...r);
+      };
+    }
+    const result = (original as (...x: unknown[]) => unknown).apply(this, args);
+    if (callback < 0 && result && typeof (result as Promise<unknown>).then === 'function')
+      (result as Promise<unknown>).then(done, () => {});
+    return result;
   } as typeof pg.Client.prototype.query;
   return {
+    archiveStatements,
     get last() {
       return last;
     },
@@ -45,7 +69,12 @@ function recordStatements() {
   };
 }
 
-export default async function scaleBench() {
+export default function scaleBench() {
+  return runScale({ archive: false });
+}
+
+/** With `archive`, an archive phase follows the large size's measurements (bench: scale-archive). */
+export async function runScale(options: { archive: boolean }) {
   // No statement timeout: loading a million rows in one statement takes longer than a request may.
   const { server, database, stop } = await benchDatabase('bench_scale', 4, 0);
   const statements = recordStatements();
@@ -124,7 +153,7 @@ export default async function scaleBench() {
         plan: shapeOf(top),
       };
     };
-    const timeAll = async () => {
+    const timeAll = async (queries: Record<string, () => Promise<unknown>> = hot) => {
       const out: Record<
         string,
         {
@@ -133,7 +162,7 @@ export default async function scaleBench() {
           statement?: { text: string; values: unknown[] };
         }
       > = {};
-      for (const [name, q] of Object.entries(hot)) {
+      for (const [name, q] of Object.entries(queries)) {
         await q();
         const samples: number[] = [];
         for (let i = 0; i < 9; i++) {
@@ -251,6 +280,18 @@ export default async function scaleBench() {
         );
       if (row.explain) console.log(row.explain.map((l) => `    ${l}`).join('\n'));
     }
+    const archive = options.archive
+      ? await archivePhase({
+          database,
+          raw,
+          store,
+          small,
+          events,
+          generations,
+          archiveStatements: statements.archiveStatements,
+          timeAll,
+        })
+      : undefined;
     return {
       smallEvents: SMALL,
       largeEvents: events,
@@ -260,6 +301,7 @@ export default async function scaleBench() {
       indexSeconds: Number((smallLoad.indexSeconds + largeLoad.indexSeconds).toFixed(1)),
       loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
       queries: rows,
+      ...(archive ? { archive } : {}),
     };
   } finally {
     statements.restore();

@@ -71,17 +71,19 @@ export async function growScaleData(
             from generate_series(${from}::bigint, ${to}::bigint) g) x`);
   }
   log(`  generations loaded (${seconds(started)} s)`);
-  // 1–19 events per generation stream (10 on average): requested, then progress and completion.
+  // 1–19 events per generation stream (10 on average): requested, then progress and completion,
+  // stored a second apart from the generation's creation on (the archive phase moves by age).
   for (let from = state.generations + 1; from <= G; from += CHUNK) {
     const to = Math.min(G, from + CHUNK - 1);
     await database.db.execute(sql`
-      insert into ${t('events')} (stream_id, stream_version, event_type, event_version, payload, metadata)
+      insert into ${t('events')} (stream_id, stream_version, event_type, event_version, payload, metadata, stored_at)
       select 'generation-' || md5('g' || g)::uuid, v,
              case when v = 1 then 'GenerationRequested' else 'GenerationCompleted' end, 1,
              case when v = 1 then jsonb_build_object('generationId', md5('g' || g)::uuid, 'apiKeyId', null, 'source', 'http',
                     'request', jsonb_build_object('prompt', 'p' || g, 'name', '', 'model', 'sdxl', 'width', 512, 'height', 512, 'steps', 20, 'guidance', 7.5))
                   else jsonb_build_object('generationId', md5('g' || g)::uuid, 'model', 'sdxl', 'attempt', 1, 'outputPath', 'o.png', 'thumbnailPath', null, 'durationMs', g % 5000) end,
-             '{}'::jsonb
+             '{}'::jsonb,
+             now() - interval '90 days' + make_interval(secs => g * ${step}::float8 + v)
       from generate_series(${from}::bigint, ${to}::bigint) g
       cross join lateral generate_series(1, 1 + (g % 19)::int) v
       order by g, v`);

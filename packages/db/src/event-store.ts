@@ -211,6 +211,14 @@ export class EventStore {
    * `olderThan`, every projection checkpoint has passed it, and it is not its stream's latest
    * event (the head stays, so appends keep numbering from it and never fork a stream). Stream
    * reads and replays from before the archive read both tables; the tailing feed reads `events`.
+   *
+   * Each statement looks at the next `chunk` events after the archive's highest sequence, in
+   * sequence order, and moves the ones that qualify; the run stops at the first event too young or
+   * not yet passed. So a run reads at most `chunk × maxChunks` rows, however many heads of old
+   * streams stay behind and however large the recent past is (measured at 10M events by
+   * `npm run bench -- scale-archive`: a run with nothing to move read the whole hot table before).
+   * An event left below the archive's highest sequence (an old stream's former head, when an
+   * event is appended to it later) stays in `events`: reads see it there as anywhere.
    */
   async archive(options: {
     olderThan: Date;
@@ -224,35 +232,45 @@ export class EventStore {
       ),
     );
     const passed = horizon
-      ? sql`(x.tx_id, x.sequence) <= (${horizon.tx_id}::xid8, ${toNumber(horizon.sequence)}::bigint)`
+      ? sql`(w.tx_id, w.sequence) <= (${horizon.tx_id}::xid8, ${toNumber(horizon.sequence)}::bigint)`
       : sql`true`;
+    const [resume] = await rowsOf<{ sequence: unknown }>(
+      this.database.db.execute(sql`select coalesce(max(sequence), 0) as sequence from ${this.archiveTable}`),
+    );
+    let last = toNumber(resume?.sequence ?? 0);
     let moved = 0;
-    let last = 0;
     for (let n = 0; n < (options.maxChunks ?? Number.POSITIVE_INFINITY); n++) {
-      const rows = await rowsOf<{ sequence: unknown }>(
+      const [row] = await rowsOf<{ moved: unknown; scanned: unknown; upto: unknown; stop: boolean }>(
         this.database.db.execute(sql`
-          with m as (
+          with w as materialized (
+            select x.sequence, x.stream_id, x.stream_version, x.tx_id,
+                   x.stored_at < ${options.olderThan.toISOString()}::timestamptz as old
+            from ${this.table} x where x.sequence > ${last}::bigint order by x.sequence limit ${chunk}
+          ), c as (
+            select w.*, w.old and ${passed} and w.tx_id < pg_snapshot_xmin(pg_current_snapshot()) as ready
+            from w
+          ), m as (
             delete from ${this.table} e
             where e.sequence in (
-              select x.sequence from ${this.table} x
-              where x.sequence > ${last}::bigint and x.stored_at < ${options.olderThan.toISOString()}::timestamptz
-                and ${passed} and x.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                and exists (select 1 from ${this.table} h
-                            where h.stream_id = x.stream_id and h.stream_version > x.stream_version)
-              order by x.sequence limit ${chunk})
+              select c.sequence from c
+              where c.ready and exists (select 1 from ${this.table} h
+                                        where h.stream_id = c.stream_id and h.stream_version > c.stream_version))
             returning e.*
           ), a as (
+            -- In sequence order: the archive's pages then hold a stream's and the feed's
+            -- neighbours together, as the hot table's did.
             insert into ${this.archiveTable}
               (sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at)
             select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at
-            from m
+            from m order by sequence
           )
-          select coalesce(max(sequence), 0) as sequence, count(*) as moved from m`),
+          select (select count(*) from m) as moved, count(*) as scanned,
+                 coalesce(max(c.sequence), 0) as upto, coalesce(bool_or(not c.ready), false) as stop
+          from c`),
       );
-      const count = toNumber((rows[0] as { moved?: unknown } | undefined)?.moved ?? 0);
-      moved += count;
-      if (count < chunk) break;
-      last = toNumber(rows[0]!.sequence);
+      moved += toNumber(row?.moved ?? 0);
+      if (!row || row.stop || toNumber(row.scanned) < chunk) break;
+      last = toNumber(row.upto);
     }
     return { moved };
   }
