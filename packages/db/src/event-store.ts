@@ -67,6 +67,10 @@ const COLUMNS = sql.raw(
   // million rows on replay).
   'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, (extract(epoch from stored_at) * 1000)::float8 as stored_at',
 );
+/** COLUMNS as named in a union of both tables; its raw `tx_id` orders it, and is not sent. */
+const FEED_COLUMNS = sql.raw(
+  'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_text, stored_at',
+);
 
 /**
  * Streams this process recently lost an append race on. Appends to them skip the optimistic try
@@ -285,7 +289,7 @@ export class EventStore {
       // Archived events are older than every checkpoint: a tailing reader's probe of the archive
       // finds nothing at once (one index descent); a replay from the start reads both in order.
       sql`
-        select * from (
+        select ${FEED_COLUMNS} from (
           (select ${COLUMNS}, tx_id from ${this.archiveTable}
            where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
            order by tx_id, sequence limit ${limit})
