@@ -337,7 +337,8 @@ export class EventStore {
     };
     const iterator: AsyncIterableIterator<StoredEvent> = {
       // Within a page, an already-resolved promise: no async function frame per event.
-      next: () => (index < page.length ? Promise.resolve({ value: page[index++]!, done: false }) : nextPage()),
+      next: () =>
+        index < page.length ? Promise.resolve({ value: page[index++]!, done: false }) : nextPage(),
       return: async () => {
         finished = true;
         page = [];
