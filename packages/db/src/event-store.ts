@@ -3,7 +3,7 @@ import { AppError, conflict } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
-import { type Executor, executePrepared, rowsOf, toDate, toNumber } from './executor.ts';
+import { type Executor, executePrepared, rowsOf, toNumber } from './executor.ts';
 import { isUniqueViolation, pgError } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
 
@@ -58,11 +58,18 @@ interface EventRow {
   payload: Record<string, unknown>;
   metadata: Record<string, unknown> | null;
   tx_text: string;
-  stored_at: unknown;
+  /** Epoch milliseconds (see COLUMNS). */
+  stored_at: number;
 }
 
 const COLUMNS = sql.raw(
-  'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, stored_at',
+  // stored_at as epoch milliseconds: a number becomes a Date without parsing text (0.3 s per
+  // million rows on replay).
+  'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, (extract(epoch from stored_at) * 1000)::float8 as stored_at',
+);
+/** COLUMNS as named in a union of both tables; its raw `tx_id` orders it, and is not sent. */
+const FEED_COLUMNS = sql.raw(
+  'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_text, stored_at',
 );
 
 /**
@@ -169,7 +176,7 @@ export class EventStore {
           executor,
           serialise ? 'gl_append_locked' : 'gl_append',
           sql`${serialise ? this.appender.serialisedRows(rows) : this.appender.rows(rows, { expectedVersion })}
-            returning sequence, stream_id, stream_version, tx_id::text as tx_text, stored_at`,
+            returning sequence, stream_id, stream_version, tx_id::text as tx_text, (extract(epoch from stored_at) * 1000)::float8 as stored_at`,
         );
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
@@ -300,7 +307,7 @@ export class EventStore {
       // Archived events are older than every checkpoint: a tailing reader's probe of the archive
       // finds nothing at once (one index descent); a replay from the start reads both in order.
       sql`
-        select * from (
+        select ${FEED_COLUMNS} from (
           (select ${COLUMNS}, tx_id from ${this.archiveTable}
            where (tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
            order by tx_id, sequence limit ${limit})
@@ -336,18 +343,20 @@ export class EventStore {
     let index = 0;
     let finished = false;
     const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    const nextPage = async (): Promise<IteratorResult<StoredEvent, undefined>> => {
+      if (finished) return done;
+      position ??= await this.positionOf(after as number);
+      page = await this.readAfter(position, pageSize);
+      index = 0;
+      finished = page.length < pageSize;
+      if (page.length === 0) return done;
+      position = page[page.length - 1]!.position;
+      return { value: page[index++]!, done: false };
+    };
     const iterator: AsyncIterableIterator<StoredEvent> = {
-      next: async () => {
-        if (index < page.length) return { value: page[index++]!, done: false };
-        if (finished) return done;
-        position ??= await this.positionOf(after as number);
-        page = await this.readAfter(position, pageSize);
-        index = 0;
-        finished = page.length < pageSize;
-        if (page.length === 0) return done;
-        position = page[page.length - 1]!.position;
-        return { value: page[index++]!, done: false };
-      },
+      // Within a page, an already-resolved promise: no async function frame per event.
+      next: () =>
+        index < page.length ? Promise.resolve({ value: page[index++]!, done: false }) : nextPage(),
       return: async () => {
         finished = true;
         page = [];
@@ -424,7 +433,7 @@ export class EventStore {
       // Validated on the way in; re-parsing every row on replay would cost more than the read.
       event: { type, ...payload } as DomainEvent,
       metadata: r.metadata ?? {},
-      storedAt: toDate(r.stored_at),
+      storedAt: new Date(Number(r.stored_at)),
     };
   }
 }

@@ -2,6 +2,10 @@ import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { rowsOf, toNumber } from './executor.ts';
 import { forSchema, type MigrationFile, readMigrations } from './migrations.ts';
+import { pgError } from './pg-errors.ts';
+
+/** SQLSTATE 42P01: the relation does not exist. */
+const UNDEFINED_TABLE = '42P01';
 
 export const MIGRATIONS_TABLE = '__drizzle_migrations';
 /** First key of the two-key advisory lock: "genl". The second is the schema's hash. */
@@ -60,15 +64,18 @@ export async function migrate(
 export async function appliedMigrationState(
   database: Database,
 ): Promise<{ latestCreatedAt: number; count: number } | undefined> {
-  const regclass = `"${database.schema}"."${MIGRATIONS_TABLE}"`;
-  const [exists] = await rowsOf<{ present: boolean }>(
-    database.db.execute(sql`select to_regclass(${regclass}) is not null as present`),
-  );
-  if (!exists?.present) return undefined;
-  const [row] = await rowsOf<{ latest: unknown; count: unknown }>(
-    database.db.execute(
-      sql`select coalesce(max(created_at), 0) as latest, count(*) as count from ${sql.raw(regclass)}`,
-    ),
-  );
-  return { latestCreatedAt: toNumber(row?.latest ?? 0), count: toNumber(row?.count ?? 0) };
+  // One round trip: the history is read directly, and a missing table (never migrated) is the
+  // one error that means "no state" (this probe runs on a cold start's first request).
+  const table = sql.raw(`"${database.schema}"."${MIGRATIONS_TABLE}"`);
+  try {
+    const [row] = await rowsOf<{ latest: unknown; count: number }>(
+      database.db.execute(
+        sql`select coalesce(max(created_at), 0) as latest, count(*)::int as count from ${table}`,
+      ),
+    );
+    return { latestCreatedAt: toNumber(row?.latest ?? 0), count: row?.count ?? 0 };
+  } catch (e) {
+    if (pgError(e)?.code === UNDEFINED_TABLE) return undefined;
+    throw e;
+  }
 }
