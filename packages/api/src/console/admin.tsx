@@ -14,7 +14,7 @@ import {
   one,
   render,
 } from './context.tsx';
-import { Csrf, Flash, type PageContext, Time } from './layout.tsx';
+import { Csrf, EmptyRow, Flash, type PageContext, Time } from './layout.tsx';
 
 const EVENT_PAGE = 50;
 const EVENT_TYPES = Object.keys(EVENT_VERSIONS).sort();
@@ -70,13 +70,7 @@ async function EventFeed(props: { s: ConsoleServices; type?: string; stream?: st
                 </tr>
               );
             })}
-            {events.length === 0 && (
-              <tr>
-                <td colspan={5} class="muted">
-                  No events match.
-                </td>
-              </tr>
-            )}
+            {events.length === 0 && <EmptyRow cols={5}>No events match.</EmptyRow>}
           </tbody>
         </table>
       </div>

@@ -25,7 +25,7 @@ import {
   render,
 } from './context.tsx';
 import { diffLines } from './diff.ts';
-import { Csrf, Flash, href, type PageContext, Status, Time } from './layout.tsx';
+import { Csrf, EmptyRow, Flash, href, type PageContext, Status, Time } from './layout.tsx';
 import { nextPageCursor, readPageCursor } from './page-cursor.ts';
 import { type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
 import { RetryPreview, registerRetryPages } from './retry.tsx';
@@ -281,13 +281,7 @@ function MessagesPage(props: {
                 </td>
               </tr>
             ))}
-            {items.length === 0 && (
-              <tr>
-                <td colspan={7} class="muted">
-                  No failed messages match.
-                </td>
-              </tr>
-            )}
+            {items.length === 0 && <EmptyRow cols={7}>No failed messages match.</EmptyRow>}
           </tbody>
         </table>
       </div>
@@ -468,12 +462,10 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
                 );
               })}
               {groups.length === 0 && (
-                <tr>
-                  <td colspan={7} class="muted">
-                    No failures. Archived messages are left out of groups:{' '}
-                    <a href="/console/failed/messages?status=archived">see them</a>.
-                  </td>
-                </tr>
+                <EmptyRow cols={7}>
+                  No failures. Archived messages are left out of groups:{' '}
+                  <a href="/console/failed/messages?status=archived">see them</a>.
+                </EmptyRow>
               )}
             </tbody>
           </table>

@@ -11,7 +11,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod';
 import { SORT_VALUES } from '../contracts.ts';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, render } from './context.tsx';
-import { Flash, href, Status, Time } from './layout.tsx';
+import { EmptyRow, Flash, href, Status, Time } from './layout.tsx';
 import { nextPageCursor, readPageCursor } from './page-cursor.ts';
 
 const PAGE_SIZE = 25;
@@ -205,13 +205,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
                   <td class="num hide-narrow">{g.durationMs === null ? '—' : `${g.durationMs} ms`}</td>
                 </tr>
               ))}
-              {page.items.length === 0 && (
-                <tr>
-                  <td colspan={6} class="muted">
-                    No generations match.
-                  </td>
-                </tr>
-              )}
+              {page.items.length === 0 && <EmptyRow cols={6}>No generations match.</EmptyRow>}
             </tbody>
           </table>
         </div>
@@ -350,13 +344,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
                   </td>
                 </tr>
               ))}
-              {(runs ?? []).length === 0 && (
-                <tr>
-                  <td colspan={6} class="muted">
-                    Not run yet.
-                  </td>
-                </tr>
-              )}
+              {(runs ?? []).length === 0 && <EmptyRow cols={6}>Not run yet.</EmptyRow>}
             </tbody>
           </table>
         </div>

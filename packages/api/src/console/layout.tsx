@@ -97,6 +97,17 @@ export function Flash(props: { kind: 'ok' | 'error'; children?: Child }) {
   );
 }
 
+/** The one row a table shows when it has none: a muted note across all its columns. */
+export function EmptyRow(props: { cols: number; children?: Child }) {
+  return (
+    <tr>
+      <td colspan={props.cols} class="muted">
+        {props.children}
+      </td>
+    </tr>
+  );
+}
+
 /** A URL with the given query parameters, empty ones dropped. */
 export function href(path: string, params: Record<string, string | string[] | undefined | null>): string {
   const u = new URLSearchParams();

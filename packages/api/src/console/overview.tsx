@@ -3,7 +3,7 @@ import type { HealthCheck } from '@genledger/db/health';
 import type { Hono } from 'hono';
 import { lastDays, ThroughputChart } from './charts.tsx';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, fragment, render } from './context.tsx';
-import { Status, Time } from './layout.tsx';
+import { EmptyRow, Status, Time } from './layout.tsx';
 
 const CHART_DAYS = 14;
 
@@ -105,13 +105,7 @@ async function OverviewLive(props: { s: ConsoleServices }) {
                     <td class="hide-narrow">{m.model}</td>
                   </tr>
                 ))}
-                {recent.items.length === 0 && (
-                  <tr>
-                    <td colspan={3} class="muted">
-                      None.
-                    </td>
-                  </tr>
-                )}
+                {recent.items.length === 0 && <EmptyRow cols={3}>None.</EmptyRow>}
               </tbody>
             </table>
           </div>
@@ -144,11 +138,9 @@ async function OverviewLive(props: { s: ConsoleServices }) {
                   </tr>
                 ))}
                 {running.length === 0 && (
-                  <tr>
-                    <td colspan={3} class="muted">
-                      None running. <a href="/console/retries">History</a>
-                    </td>
-                  </tr>
+                  <EmptyRow cols={3}>
+                    None running. <a href="/console/retries">History</a>
+                  </EmptyRow>
                 )}
               </tbody>
             </table>

@@ -16,7 +16,7 @@ import {
   one,
   render,
 } from './context.tsx';
-import { Csrf, Flash, type PageContext, Status, Time } from './layout.tsx';
+import { Csrf, EmptyRow, Flash, type PageContext, Status, Time } from './layout.tsx';
 import type { BatchMessage, ConsoleQueries, Selection } from './queries.ts';
 
 /** How long the send request re-sends before showing the receipt; maintenance continues the rest. */
@@ -409,13 +409,7 @@ export function registerRetryPages(
                   <td class="num hide-narrow">{b.skipped}</td>
                 </tr>
               ))}
-              {batches.length === 0 && (
-                <tr>
-                  <td colspan={6} class="muted">
-                    No retries yet.
-                  </td>
-                </tr>
-              )}
+              {batches.length === 0 && <EmptyRow cols={6}>No retries yet.</EmptyRow>}
             </tbody>
           </table>
         </div>
