@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
+import { apiGatewayEvent } from '../test/support/apigw-event.ts';
 import { sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { lambdaBundle } from './support/lambda-bundle.ts';
@@ -68,25 +69,15 @@ export default async function coldStartBench() {
       },
     };
     const body = JSON.stringify({ prompt: 'a lighthouse at dusk', model: 'sdxl', width: 64, height: 64 });
-    const apiEvent = (method: string, path: string, withBody: boolean) => ({
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: path,
-      rawQueryString: '',
-      headers: {
-        host: 'api.example.com',
-        authorization: `Bearer ${key}`,
-        ...(withBody ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
-      },
-      requestContext: {
-        domainName: 'api.example.com',
-        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+    const apiEvent = (method: string, path: string, withBody: boolean) =>
+      apiGatewayEvent(method, path, {
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(withBody ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(withBody ? { body } : {}),
         requestId: crypto.randomUUID(),
-        routeKey: '$default',
-        stage: '$default',
-      },
-      ...(withBody ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
-    });
+      });
     const newGeneration = async (apiKeyId: string | null = null) => {
       const id = crypto.randomUUID();
       await generations.create({

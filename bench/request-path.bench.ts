@@ -13,9 +13,9 @@ import { depsFromDatabase } from '@genledger/api/deps';
 import { requestFromEvent, resultFromResponse } from '@genledger/api/lambda-adapter';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Hono } from 'hono';
 import pg from 'pg';
+import { apiGatewayEvent } from '../test/support/apigw-event.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { postgresCpuMs } from './support/postgres-cpu.ts';
 
@@ -42,34 +42,6 @@ async function cpuPerCall(n: number, fn: () => unknown): Promise<number> {
     best = Math.min(best, (used.user + used.system) / n);
   }
   return Number(best.toFixed(1));
-}
-
-function apiEvent(method: string, path: string, key: string, body?: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: {
-      host: 'api.example.com',
-      authorization: `Bearer ${key}`,
-      ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
-    },
-    requestContext: {
-      accountId: '1',
-      apiId: 'a',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: 'r',
-      routeKey: '$default',
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-    },
-    body,
-    isBase64Encoded: false,
-  };
 }
 
 export default async function requestPathBench() {
@@ -146,7 +118,10 @@ export default async function requestPathBench() {
       }),
     );
     const gate = await perCall(m, () => keys.gate(key, false));
-    const event = apiEvent('POST', '/generations', key, BODY);
+    const event = apiGatewayEvent('POST', '/generations', {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: BODY,
+    });
     const response = new Response(JSON.stringify(record), {
       status: 202,
       headers: { 'content-type': 'application/json', 'x-request-id': 'r' },

