@@ -3,7 +3,7 @@
 // moves them, these fail instead of the hot paths silently losing their prepared statements.
 // And rowDecoder (table-rows.ts): raw rows of hand-written SQL typed as drizzle infers the table,
 // whatever each driver hands back.
-import { executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
+import { compile, executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
 import { executePrepared, rowsOf } from '@genledger/db/executor';
 import { tablesFor } from '@genledger/db/schema/tables';
 import { rowDecoder } from '@genledger/db/table-rows';
@@ -33,7 +33,7 @@ describe.each(ALL_TARGETS)('drizzle internals on %s', (target) => {
     }
     // Inside a transaction the statement runs on the transaction's own connection.
     const inTx = await database.db.transaction(async (tx) =>
-      rowsOf(executeNamed(tx, 'gl_tx_probe', probe(2))!),
+      rowsOf(executeNamed(tx, 'gl_tx_probe', compile(tx, probe(2))!)!),
     );
     expect(inTx).toEqual([{ v: 3 }]);
   });

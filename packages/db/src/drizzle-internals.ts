@@ -37,15 +37,17 @@ export function compile(executor: Db, statement: SQL): { sql: string; params: un
 }
 
 /**
- * Runs `statement` as the named prepared statement `name` on the executor's session (a database
- * or an open transaction). Undefined when the executor has no such session: the caller runs it
- * unnamed.
+ * Runs a statement, compiled by `compile`, as the named prepared statement `name` on the
+ * executor's session (a database or an open transaction). Undefined when the executor has no such
+ * session: the caller runs it unnamed.
  */
-export function executeNamed(executor: Db, name: string, statement: SQL): Promise<unknown> | undefined {
-  const internals = executor as unknown as DrizzleInternals;
-  const session = internals._?.session;
-  if (!internals.dialect || !session) return undefined;
-  return session.prepareQuery(internals.dialect.sqlToQuery(statement), undefined, name, false).execute();
+export function executeNamed(
+  executor: Db,
+  name: string,
+  query: { sql: string; params: unknown[] },
+): Promise<unknown> | undefined {
+  const session = (executor as unknown as DrizzleInternals)._?.session;
+  return session?.prepareQuery(query, undefined, name, false).execute();
 }
 
 type Queryable = { query: (...args: unknown[]) => Promise<unknown> };

@@ -27,12 +27,12 @@ const statementNames = new Map<string, string>();
  * latency. The name is derived from the SQL text, so different texts never share a name.
  */
 export async function executePrepared<T>(executor: Executor, label: string, statement: SQL): Promise<T[]> {
-  const text = compile(executor, statement)?.sql;
-  if (text === undefined) return rowsOf<T>(executor.execute(statement));
-  let name = statementNames.get(text);
+  const query = compile(executor, statement);
+  if (query === undefined) return rowsOf<T>(executor.execute(statement));
+  let name = statementNames.get(query.sql);
   if (!name) {
-    name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    statementNames.set(text, name);
+    name = `${label}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(query.sql, name);
   }
-  return rowsOf<T>(executeNamed(executor, name, statement) ?? executor.execute(statement));
+  return rowsOf<T>(executeNamed(executor, name, query) ?? executor.execute(statement));
 }
