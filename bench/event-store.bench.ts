@@ -51,11 +51,13 @@ async function appendRatio(database: Database, store: EventStore, batch: number,
     await store.appendAll(a);
     oursMs += ms(t);
     const b = Array.from({ length: batch }, (_, i) => event(i));
+    // Both sides start from the same event objects: the plain side's statement is built (its
+    // payloads serialised) inside its timing, as ours is.
+    t = process.hrtime.bigint();
     const values = b.map(
       (e) =>
         sql`(${e.streamId}, 1, ${e.event.type}, 1, ${JSON.stringify({ ...e.event, type: undefined })}::jsonb, '{}'::jsonb)`,
     );
-    t = process.hrtime.bigint();
     await database.db.execute(
       sql`insert into ${table} (stream_id, stream_version, event_type, event_version, payload, metadata) values ${sql.join(values, sql`, `)} returning sequence`,
     );
@@ -163,7 +165,7 @@ export default async function eventStoreBench() {
     const store = new EventStore(database);
     const append = [];
     for (const batch of [1, 10, 100]) {
-      const r = await appendRatio(database, store, batch, batch === 1 ? 2000 : 20_000);
+      const r = await appendRatio(database, store, batch, batch === 1 ? 4000 : 20_000);
       append.push(r);
       console.log(
         `append batch ${String(batch).padStart(3)}: ${r.appendPerSecond} ev/s vs plain INSERT ${r.plainInsertPerSecond} ev/s → ratio ${r.ratio} (target ≥ 0.95)`,

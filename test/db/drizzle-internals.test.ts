@@ -4,7 +4,7 @@
 // And rowDecoder (table-rows.ts): raw rows of hand-written SQL typed as drizzle infers the table,
 // whatever each driver hands back.
 import { compile, executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
-import { executePrepared, rowsOf } from '@genledger/db/executor';
+import { executePrepared, fixedStatement, rowsOf } from '@genledger/db/executor';
 import { tablesFor } from '@genledger/db/schema/tables';
 import { rowDecoder } from '@genledger/db/table-rows';
 import { sql } from 'drizzle-orm';
@@ -36,6 +36,20 @@ describe.each(ALL_TARGETS)('drizzle internals on %s', (target) => {
       rowsOf(executeNamed(tx, 'gl_tx_probe', compile(tx, probe(2))!)!),
     );
     expect(inTx).toEqual([{ v: 3 }]);
+  });
+
+  it('compiles a fixed statement once and fills its placeholders per call, in and out of a transaction', async () => {
+    const database = await dbs.open(target, { migrated: false, pool: { max: 1 } });
+    let builds = 0;
+    const add = fixedStatement<{ a: number; b: string }>('gl_fixed', (v) => {
+      builds += 1;
+      return sql`select ${v.a}::int + 1 as v, ${v.b}::text || '!' as w`;
+    });
+    expect(await add(database.db, { a: 1, b: 'x' })).toEqual([{ v: 2, w: 'x!' }]);
+    expect(await add(database.db, { a: 41, b: 'y' })).toEqual([{ v: 42, w: 'y!' }]);
+    expect(await database.db.transaction((tx) => add(tx, { a: 2, b: 'z' }))).toEqual([{ v: 3, w: 'z!' }]);
+    // Built once with placeholders, never again: the values alone reach the driver.
+    expect(builds).toBe(1);
   });
 
   it("wraps the client's query, which every statement outside a transaction goes through", async () => {

@@ -22,7 +22,7 @@ interface PreparingSession {
     fields: undefined,
     name: string,
     arrayMode: boolean,
-  ): { execute(): Promise<unknown> };
+  ): { execute(placeholderValues?: Record<string, unknown>): Promise<unknown> };
 }
 
 interface DrizzleInternals {
@@ -45,9 +45,11 @@ export function executeNamed(
   executor: Db,
   name: string,
   query: { sql: string; params: unknown[] },
+  /** Values of the `sql.placeholder`s among `query.params`. */
+  values?: Record<string, unknown>,
 ): Promise<unknown> | undefined {
   const session = (executor as unknown as DrizzleInternals)._?.session;
-  return session?.prepareQuery(query, undefined, name, false).execute();
+  return session?.prepareQuery(query, undefined, name, false).execute(values);
 }
 
 type Queryable = { query: (...args: unknown[]) => Promise<unknown> };

@@ -3,7 +3,7 @@ import { AppError, conflict } from '@genledger/core/errors';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
-import { type Executor, executePrepared, rowsOf, toNumber } from './executor.ts';
+import { type Executor, executePrepared, fixedStatement, rowsOf, toNumber } from './executor.ts';
 import { isUniqueViolation, pgError } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
 
@@ -135,10 +135,7 @@ export class EventStore {
    * row: a store's state change and its events in one statement, validated like `appendAll`.
    */
   appendWhen(when: string, events: readonly NewEvent[]): SQL {
-    return this.appender.rows(
-      events.map((e, ord) => this.appender.prepare(e, ord)),
-      { when },
-    );
+    return this.appender.rows(JSON.stringify(this.appender.prepare(events)), { when });
   }
 
   /**
@@ -149,13 +146,30 @@ export class EventStore {
     return this.appender.joined(from, event);
   }
 
+  /** What an append returns: only what the database assigned, the rest is in hand. */
+  private static readonly RETURNING = sql.raw(
+    'returning sequence, stream_id, stream_version, tx_id::text as tx_text, (extract(epoch from stored_at) * 1000)::float8 as stored_at',
+  );
+  private readonly appendOptimistic = fixedStatement<{ rowsJson: string }>(
+    'gl_append',
+    (v) => sql`${this.appender.rows(v.rowsJson)} ${EventStore.RETURNING}`,
+  );
+  private readonly appendExpecting = fixedStatement<{ rowsJson: string; expectedVersion: number }>(
+    'gl_append',
+    (v) => sql`${this.appender.rows(v.rowsJson, { expectedVersion: v.expectedVersion })} ${EventStore.RETURNING}`,
+  );
+  private readonly appendSerialised = fixedStatement<{ rowsJson: string }>(
+    'gl_append_locked',
+    (v) => sql`${this.appender.serialisedRows(v.rowsJson)} ${EventStore.RETURNING}`,
+  );
+
   /**
    * Appends events in one statement (atomic on its own, or part of `options.tx`) and returns them
    * with their sequences. Every event is validated first: one bad payload and nothing is written.
    */
   async appendAll(events: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    const rows = events.map((e, ord) => this.appender.prepare(e, ord));
+    const rows = this.appender.prepare(events);
     const { expectedVersion } = options;
     if (expectedVersion !== undefined && new Set(rows.map((r) => r.stream_id)).size !== 1) {
       throw new AppError('validation', 'expectedVersion needs every event in one stream');
@@ -170,14 +184,13 @@ export class EventStore {
       expectedVersion === undefined && (options.tx !== undefined || this.contended.isHot(rows, Date.now()));
     for (;;) {
       try {
-        const inserted = await executePrepared<
-          Pick<EventRow, 'sequence' | 'stream_id' | 'stream_version' | 'tx_text' | 'stored_at'>
-        >(
-          executor,
-          serialise ? 'gl_append_locked' : 'gl_append',
-          sql`${serialise ? this.appender.serialisedRows(rows) : this.appender.rows(rows, { expectedVersion })}
-            returning sequence, stream_id, stream_version, tx_id::text as tx_text, (extract(epoch from stored_at) * 1000)::float8 as stored_at`,
-        );
+        type Inserted = Pick<EventRow, 'sequence' | 'stream_id' | 'stream_version' | 'tx_text' | 'stored_at'>;
+        const rowsJson = JSON.stringify(rows);
+        const inserted = serialise
+          ? await this.appendSerialised<Inserted>(executor, { rowsJson })
+          : expectedVersion === undefined
+            ? await this.appendOptimistic<Inserted>(executor, { rowsJson })
+            : await this.appendExpecting<Inserted>(executor, { rowsJson, expectedVersion });
         if (inserted.length === 0) {
           throw conflict(`stream ${rows[0]!.stream_id} is not at expected version ${expectedVersion}`);
         }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './drivers/types.ts';
 import { compile, executeNamed } from './drizzle-internals.ts';
 
@@ -21,6 +21,15 @@ export const toNumber = (v: unknown): number => (typeof v === 'number' ? v : Num
 
 const statementNames = new Map<string, string>();
 
+function statementName(label: string, text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Runs a hot statement as a named prepared statement, planned once per connection. A CTE that
  * writes a row and its event costs more to plan than to run; unnamed, planning doubles its
@@ -29,10 +38,27 @@ const statementNames = new Map<string, string>();
 export async function executePrepared<T>(executor: Executor, label: string, statement: SQL): Promise<T[]> {
   const query = compile(executor, statement);
   if (query === undefined) return rowsOf<T>(executor.execute(statement));
-  let name = statementNames.get(query.sql);
-  if (!name) {
-    name = `${label}_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`;
-    statementNames.set(query.sql, name);
-  }
-  return rowsOf<T>(executeNamed(executor, name, query) ?? executor.execute(statement));
+  return rowsOf<T>(executeNamed(executor, statementName(label, query.sql), query) ?? executor.execute(statement));
+}
+
+type Slots<V> = { [K in keyof V]: V[K] | Placeholder<K & string> };
+
+/**
+ * A hot statement whose text is the same on every call: `build` writes it once with
+ * `sql.placeholder`s, it is compiled and named on first use, and each call sends only its values.
+ * Building and compiling a nested `sql` template costs more than the whole statement's work on the
+ * client (≈ 20 µs per append, bench: event-store). `build` is pure: given the values instead of
+ * placeholders it is the same statement, run unnamed where the executor cannot prepare.
+ */
+export function fixedStatement<V extends Record<string, unknown>>(label: string, build: (slots: Slots<V>) => SQL) {
+  let compiled: { name: string; query: { sql: string; params: unknown[] } } | undefined;
+  return async <T>(executor: Executor, values: V): Promise<T[]> => {
+    if (!compiled) {
+      const slots = Object.fromEntries(Object.keys(values).map((k) => [k, sql.placeholder(k)])) as Slots<V>;
+      const query = compile(executor, build(slots));
+      if (query) compiled = { name: statementName(label, query.sql), query };
+    }
+    const named = compiled && executeNamed(executor, compiled.name, compiled.query, values);
+    return rowsOf<T>(named ?? executor.execute(build(values)));
+  };
 }
