@@ -2,10 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { AppError, notFound } from '@genledger/core/errors';
 import type { Principal } from '@genledger/core/ports/principal';
-import { type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
-import { executePrepared, rowsOf } from './executor.ts';
+import { fixedStatement, rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -94,8 +94,15 @@ export interface KeyCheck {
 export interface KeyGate {
   check: KeyCheck;
   adminOnly: boolean;
-  ctes: SQL;
+  /**
+   * The CTEs for a key check: `gate.ctes(gate.check)`, or placeholders for its prefix and hash in
+   * a statement compiled once (`fixedStatement`).
+   */
+  ctes: (check: KeyCheckSlots) => SQL;
 }
+
+/** A key check's values, or placeholders for them. */
+export type KeyCheckSlots = { [K in keyof KeyCheck]: KeyCheck[K] | Placeholder };
 
 /** Whether the work of a gated statement ran: what `caller` lets through. */
 export const gateAdmits = (gate: KeyGate, p: Principal) => !p.rate.limited && (!gate.adminOnly || p.isAdmin);
@@ -159,18 +166,19 @@ export class ApiKeyStore {
    */
   async authenticate(key: string): Promise<Principal> {
     const check = this.check(key);
-    const rows = await executePrepared<KeyAuthRow>(
-      this.database.db,
-      'gl_auth',
-      sql`with ${this.gateSql(check, false)} select * from auth`,
-    );
+    const rows = await this.authenticateStatement<KeyAuthRow>(this.database.db, check);
     return principalOf(rows[0], check);
   }
+
+  private readonly authenticateStatement = fixedStatement<{ prefix: string; hash: string }>(
+    'gl_auth',
+    (check) => sql`with ${this.gateSql(check, false)} select * from auth`,
+  );
 
   /** The CTEs of `gateSql` for one bearer key, for a store to start its statement with. */
   gate(key: string, adminOnly: boolean): KeyGate {
     const check = this.check(key);
-    return { check, adminOnly, ctes: this.gateSql(check, adminOnly) };
+    return { check, adminOnly, ctes: (slots) => this.gateSql(slots, adminOnly) };
   }
 
   /** A bearer key's public prefix and hash, or 401 for a key no stored key can match. */
@@ -187,7 +195,7 @@ export class ApiKeyStore {
    * - `caller`: the key's id and admin flag, one row only when the key is active, within its
    *   rate limit and (with `adminOnly`) an admin key. Work that joins it does nothing otherwise.
    */
-  gateSql(check: KeyCheck, adminOnly: boolean): SQL {
+  gateSql(check: KeyCheckSlots, adminOnly: boolean): SQL {
     return sql`
       u as (
         update ${this.table} a set

@@ -20,10 +20,13 @@ import type * as z from 'zod';
 
 /** A field whose value is a column of the row the statement writes (`g.model`), not known before. */
 export class RowValue {
-  constructor(readonly expression: SQL) {}
+  readonly expression: SQL;
+  constructor(readonly column: string) {
+    this.expression = sql.raw(column);
+  }
 }
 /** `column` is a qualified column of the statement's own CTE, written in code, never user input. */
-export const fromRow = (column: string): RowValue => new RowValue(sql.raw(column));
+export const fromRow = (column: string): RowValue => new RowValue(column);
 
 type Bound<E> = { [K in keyof E]: K extends 'type' ? E[K] : E[K] | RowValue };
 /** An event whose fields are values, or columns of the row it is appended for. */
@@ -41,6 +44,14 @@ export interface JoinedEvent {
   event: RowBoundEvent;
   /** Values, or columns of the row (the key a gated statement found: `fromRow('g.api_key_id')`). */
   metadata?: Record<string, unknown>;
+}
+
+/** The known part of a joined event as the statement binds it: JSON texts, the literal stream id. */
+export interface JoinedValues {
+  payload: string;
+  metadata: string;
+  /** The stream id when it is a literal; empty when the row's id column names it. */
+  stream: string;
 }
 
 export interface PreparedEvent {
@@ -89,9 +100,9 @@ function checkStream(streamId: string, ord: number) {
   if (!streamId || streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
 }
 
-/** A JSON object of known values, with the row's columns merged in by the statement. */
-function mergeRow(known: Record<string, unknown>, bound: readonly [string, SQL][]): SQL {
-  const literal = sql`${JSON.stringify(known)}::jsonb`;
+/** A JSON object of known values (its text), with the row's columns merged in by the statement. */
+function mergeRow(knownJson: string | Placeholder, bound: readonly [string, SQL][]): SQL {
+  const literal = sql`${knownJson}::jsonb`;
   if (!bound.length) return literal;
   return sql`${literal} || jsonb_build_object(${sql.join(
     bound.map(([k, v]) => sql`${sql.raw(`'${k}'`)}, ${v}`),
@@ -184,11 +195,8 @@ export class EventAppender {
       order by x.ord`;
   }
 
-  /**
-   * One event for every row of the CTE `from`. What is known here is validated now; the fields
-   * bound to the row's columns are typed by their columns and merged into the payload in SQL.
-   */
-  joined(from: string, e: JoinedEvent): SQL {
+  /** What of a joined event is bound to row columns: the part of it a statement's text depends on. */
+  private split(e: JoinedEvent) {
     const { type } = e.event;
     const schema = schemas.get(type);
     if (!schema) throw new AppError('validation', `event 0 (${String(type)}) is not a known event`);
@@ -199,18 +207,6 @@ export class EventAppender {
       else if (key in schema.shape && /^[A-Za-z]+$/.test(key)) bound.push([key, value.expression]);
       else throw new AppError('validation', `event 0 (${type}): ${key} is not a field of it`);
     }
-    const parsed = partialSchema(type, schema, bound).safeParse(known);
-    if (!parsed.success) throw invalid(0, type, parsed.error.issues);
-    const { type: _type, ...payload } = parsed.data as Record<string, unknown>;
-
-    let stream: SQL;
-    if (typeof e.stream === 'string') {
-      checkStream(e.stream, 0);
-      stream = sql`${e.stream}::text`;
-    } else {
-      stream = sql`${STREAM_PREFIXES[e.stream.kind]}::text || (${e.stream.id.expression})::text`;
-    }
-    const payloadSql = mergeRow(payload, bound);
     const metadataKnown: Record<string, unknown> = {};
     const metadataBound: [string, SQL][] = [];
     for (const [key, value] of Object.entries(e.metadata ?? {})) {
@@ -218,12 +214,65 @@ export class EventAppender {
       else if (/^[A-Za-z]+$/.test(key)) metadataBound.push([key, value.expression]);
       else throw new AppError('validation', `event 0 (${type}): metadata key ${key} is not a plain name`);
     }
-    const metadataSql = mergeRow(metadataKnown, metadataBound);
+    return { type, schema, known, bound, metadataKnown, metadataBound };
+  }
+
+  /**
+   * The known part of a joined event, validated now (the fields bound to row columns are typed by
+   * their columns): what `joinedSql` binds, per call.
+   */
+  joinedValues(e: JoinedEvent): JoinedValues {
+    const { type, schema, known, bound, metadataKnown } = this.split(e);
+    const parsed = partialSchema(type, schema, bound).safeParse(known);
+    if (!parsed.success) throw invalid(0, type, parsed.error.issues);
+    const { type: _type, ...payload } = parsed.data as Record<string, unknown>;
+    if (typeof e.stream === 'string') checkStream(e.stream, 0);
+    return {
+      payload: JSON.stringify(payload),
+      metadata: JSON.stringify(metadataKnown),
+      stream: typeof e.stream === 'string' ? e.stream : '',
+    };
+  }
+
+  /**
+   * What a statement's text depends on in `e`: its type, stream kind and the fields bound to
+   * columns, as a key (two events with one key share a statement compiled once with placeholders)
+   * and as an event holding nothing else, for `joinedSql` to build that statement from.
+   */
+  joinedShape(e: JoinedEvent): { key: string; event: JoinedEvent } {
+    const rowValues = (o: object) =>
+      Object.entries(o).filter((kv): kv is [string, RowValue] => kv[1] instanceof RowValue);
+    const bound = rowValues(e.event);
+    const metadataBound = rowValues(e.metadata ?? {});
+    const stream = typeof e.stream === 'string' ? '' : e.stream;
+    const columns = (kvs: [string, RowValue][]) => kvs.map(([k, v]) => `${k}=${v.column}`).join(',');
+    return {
+      key: `${e.event.type}|${typeof stream === 'string' ? '' : `${stream.kind}:${stream.id.column}`}|${columns(bound)}|${columns(metadataBound)}`,
+      event: {
+        stream,
+        event: { type: e.event.type, ...Object.fromEntries(bound) } as RowBoundEvent,
+        metadata: Object.fromEntries(metadataBound),
+      },
+    };
+  }
+
+  /**
+   * One event for every row of the CTE `from`: the known payload and metadata of `values` (from
+   * `joinedValues`, or placeholders for them), with the fields bound to the row's columns merged in
+   * SQL.
+   */
+  joinedSql(from: string, e: JoinedEvent, values: { [K in keyof JoinedValues]: string | Placeholder }): SQL {
+    const { type, bound, metadataBound } = this.split(e);
+    const stream =
+      typeof e.stream === 'string'
+        ? sql`${values.stream}::text`
+        : sql`${STREAM_PREFIXES[e.stream.kind]}::text || (${e.stream.id.expression})::text`;
     return sql`
       insert into ${this.table} ${COLUMNS}
       select s.stream_id, ${this.head(sql`s.stream_id`)} + row_number() over (partition by s.stream_id),
              ${type}, ${this.versions[type] ?? 1}::int, s.payload, s.metadata
-      from (select ${stream} as stream_id, ${payloadSql} as payload, ${metadataSql} as metadata
+      from (select ${stream} as stream_id, ${mergeRow(values.payload, bound)} as payload,
+                   ${mergeRow(values.metadata, metadataBound)} as metadata
             from ${sql.raw(from)}) s`;
   }
 }

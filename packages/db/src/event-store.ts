@@ -1,8 +1,14 @@
 import { type DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
 import { AppError, conflict } from '@genledger/core/errors';
-import { type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
-import { EventAppender, type JoinedEvent, type NewEvent, type PreparedEvent } from './event-append.ts';
+import {
+  EventAppender,
+  type JoinedEvent,
+  type JoinedValues,
+  type NewEvent,
+  type PreparedEvent,
+} from './event-append.ts';
 import { type Executor, executePrepared, fixedStatement, rowsOf, toNumber } from './executor.ts';
 import { isUniqueViolation, pgError } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
@@ -17,7 +23,7 @@ export interface Position {
 }
 export const START: Position = { txId: '0', sequence: 0 };
 
-export type { JoinedEvent, NewEvent, PreparedEvent } from './event-append.ts';
+export type { JoinedEvent, JoinedValues, NewEvent, PreparedEvent } from './event-append.ts';
 export { fromRow } from './event-append.ts';
 
 export interface StoredEvent<E extends DomainEvent = DomainEvent> {
@@ -143,8 +149,23 @@ export class EventStore {
    * event whose payload holds columns only the statement knows, such as the attempt number).
    */
   appendForEach(from: string, event: JoinedEvent): SQL {
-    return this.appender.joined(from, event);
+    return this.appender.joinedSql(from, event, this.appender.joinedValues(event));
   }
+
+  /**
+   * `appendForEach` for a statement compiled once (`fixedStatement`): `shape` says which statement
+   * an event needs, `values` validates its known part per call, and `sqlFor` writes the CTE body
+   * with placeholders where the values go.
+   */
+  readonly joined = {
+    shape: (event: JoinedEvent): { key: string; event: JoinedEvent } => this.appender.joinedShape(event),
+    values: (event: JoinedEvent): JoinedValues => this.appender.joinedValues(event),
+    sqlFor: (
+      from: string,
+      event: JoinedEvent,
+      slots: { [K in keyof JoinedValues]: Placeholder | string },
+    ): SQL => this.appender.joinedSql(from, event, slots),
+  };
 
   /** What an append returns: only what the database assigned, the rest is in hand. */
   private static readonly RETURNING = sql.raw(
@@ -156,7 +177,8 @@ export class EventStore {
   );
   private readonly appendExpecting = fixedStatement<{ rowsJson: string; expectedVersion: number }>(
     'gl_append',
-    (v) => sql`${this.appender.rows(v.rowsJson, { expectedVersion: v.expectedVersion })} ${EventStore.RETURNING}`,
+    (v) =>
+      sql`${this.appender.rows(v.rowsJson, { expectedVersion: v.expectedVersion })} ${EventStore.RETURNING}`,
   );
   private readonly appendSerialised = fixedStatement<{ rowsJson: string }>(
     'gl_append_locked',

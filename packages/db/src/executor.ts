@@ -38,7 +38,9 @@ function statementName(label: string, text: string): string {
 export async function executePrepared<T>(executor: Executor, label: string, statement: SQL): Promise<T[]> {
   const query = compile(executor, statement);
   if (query === undefined) return rowsOf<T>(executor.execute(statement));
-  return rowsOf<T>(executeNamed(executor, statementName(label, query.sql), query) ?? executor.execute(statement));
+  return rowsOf<T>(
+    executeNamed(executor, statementName(label, query.sql), query) ?? executor.execute(statement),
+  );
 }
 
 type Slots<V> = { [K in keyof V]: V[K] | Placeholder<K & string> };
@@ -50,7 +52,10 @@ type Slots<V> = { [K in keyof V]: V[K] | Placeholder<K & string> };
  * client (≈ 20 µs per append, bench: event-store). `build` is pure: given the values instead of
  * placeholders it is the same statement, run unnamed where the executor cannot prepare.
  */
-export function fixedStatement<V extends Record<string, unknown>>(label: string, build: (slots: Slots<V>) => SQL) {
+export function fixedStatement<V extends Record<string, unknown>>(
+  label: string,
+  build: (slots: Slots<V>) => SQL,
+) {
   let compiled: { name: string; query: { sql: string; params: unknown[] } } | undefined;
   return async <T>(executor: Executor, values: V): Promise<T[]> => {
     if (!compiled) {
