@@ -77,6 +77,12 @@ export default async function requestPathBench() {
     };
     const pgPost = await pgMicros(() => post());
     const pgGet = await pgMicros(get);
+    const pgBareInsert = await pgMicros(() =>
+      rawPool.query(
+        'insert into bench_path.generations (id, prompt, model, steps) values ($1, $2, $3, $4) returning *',
+        [crypto.randomUUID(), 'a lighthouse at dusk, oil painting', 'sdxl', 30],
+      ),
+    );
     const wholePost = await cpuPerCall(n, () => post());
     const wholePostLogged = await cpuPerCall(n, () => post(appLogging));
     const wholeGet = await cpuPerCall(n, get);
@@ -140,7 +146,7 @@ export default async function requestPathBench() {
         bareInsertPgOnly: barePost,
         bareSelectPgOnly: bareGet,
       },
-      postgresCpuMicrosPerRequest: { post: pgPost, getById: pgGet },
+      postgresCpuMicrosPerRequest: { post: pgPost, getById: pgGet, bareInsert: pgBareInsert },
       stageMicros: {
         routingHono: routing,
         requestObject,
@@ -155,7 +161,7 @@ export default async function requestPathBench() {
     console.log(
       [
         `Node CPU per request, in-process through app.fetch (no socket): POST ${wholePost} µs (${wholePostLogged} µs with the info log line), GET /generations/:id ${wholeGet} µs; bare pg INSERT ${barePost} µs, SELECT by id ${bareGet} µs`,
-        `Postgres CPU per request (fsync off): POST ${pgPost} µs, GET /generations/:id ${pgGet} µs`,
+        `Postgres CPU per request (fsync off): POST ${pgPost} µs, GET /generations/:id ${pgGet} µs; bare pg INSERT ${pgBareInsert} µs`,
         `stages (µs per call): routing ${routing}, Request object ${requestObject}, JSON.parse ${bodyParse}, zod validation ${validation}, key-gate SQL parts ${gate}, reply JSON ${serialise}, log line ${logLine}, Lambda adapter both ways ${adapter}`,
       ].join('\n'),
     );
