@@ -1,5 +1,5 @@
-// Where a request's Node CPU goes. Throughput is bounded by the request path's CPU, not Postgres,
-// so this times each stage of POST /generations and GET /generations/:id on its own (µs per
+// Where a request's CPU goes, in Node and in Postgres (on a machine they share, both bound the
+// HTTP bench's throughput). This times each stage of POST /generations and GET /generations/:id on its own (µs per
 // call, best of three runs of many calls) and the whole request in-process through `app.fetch`
 // against a real server (CPU µs per request, from process.cpuUsage, Postgres excluded), beside
 // the same figure for a bare pg INSERT. Stages: routing, body read and parse, validation, building
