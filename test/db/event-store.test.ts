@@ -46,6 +46,38 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     expect(stream.map((e) => e.sequence)).toEqual(stored.map((e) => e.sequence));
   });
 
+  it('hands out events whose position and time read the same however they are read: property, destructuring, JSON', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const before = Date.now();
+    const [appended] = await store.appendAll([{ streamId: `generation-${id}`, event: requested(id) }]);
+    const [read] = await store.readStream(`generation-${id}`);
+    const fed = (await store.readAfter(START, 10_000)).find((e) => e.streamId === `generation-${id}`)!;
+    for (const e of [appended!, read!, fed]) {
+      expect(e.position.sequence).toBe(e.sequence);
+      expect(e.position.txId).toMatch(/^[1-9][0-9]*$/);
+      expect(e.position).toEqual(appended!.position);
+      const { storedAt, position } = e;
+      expect(storedAt).toBeInstanceOf(Date);
+      expect(storedAt.getTime()).toBeGreaterThanOrEqual(before - 60_000);
+      expect(storedAt.getTime()).toBe(appended!.storedAt.getTime());
+      expect(position).toEqual({ txId: e.position.txId, sequence: e.sequence });
+      // Serialised, it is the plain StoredEvent it always was.
+      expect(JSON.parse(JSON.stringify(e))).toEqual({
+        sequence: e.sequence,
+        position: { txId: e.position.txId, sequence: e.sequence },
+        streamId: `generation-${id}`,
+        streamVersion: 1,
+        type: 'GenerationRequested',
+        version: 1,
+        event: requested(id),
+        metadata: {},
+        storedAt: storedAt.toISOString(),
+      });
+    }
+  });
+
   it('refuses an invalid payload before writing anything, even when other events in the batch are fine', async () => {
     const database = await dbs.open(target);
     const store = new EventStore(database);

@@ -13,31 +13,13 @@ import { type Executor, executePrepared, fixedStatement, rowsOf, toNumber } from
 import { isUniqueViolation, pgError } from './pg-errors.ts';
 import { tablesFor } from './schema/tables.ts';
 
-/**
- * A place in the global feed. Events are ordered by (writing transaction, sequence), not by
- * sequence alone: a transaction that drew sequence 41 may commit after the one that drew 42.
- */
-export interface Position {
-  txId: string;
-  sequence: number;
-}
+import { FeedEvent, type Position, type StoredEvent } from './stored-event.ts';
+
+export type { Position, StoredEvent } from './stored-event.ts';
 export const START: Position = { txId: '0', sequence: 0 };
 
 export type { JoinedEvent, JoinedValues, NewEvent, PreparedEvent } from './event-append.ts';
 export { fromRow } from './event-append.ts';
-
-export interface StoredEvent<E extends DomainEvent = DomainEvent> {
-  sequence: number;
-  position: Position;
-  streamId: string;
-  streamVersion: number;
-  type: E['type'];
-  /** Payload version as written; `event` is already upcast to the current shape. */
-  version: number;
-  event: E;
-  metadata: Record<string, unknown>;
-  storedAt: Date;
-}
 
 /** Turns a payload written at `version` into the next version's shape. */
 export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
@@ -469,18 +451,17 @@ export class EventStore {
       if (!up) throw new AppError('unavailable', `no upcaster for ${type} v${v} → v${v + 1}`);
       payload = up(payload);
     }
-    const sequence = toNumber(r.sequence);
-    return {
-      sequence,
-      position: { txId: r.tx_text, sequence },
-      streamId: r.stream_id,
-      streamVersion: toNumber(r.stream_version),
+    return new FeedEvent(
+      toNumber(r.sequence),
+      r.tx_text,
+      r.stream_id,
+      toNumber(r.stream_version),
       type,
       version,
       // Validated on the way in; re-parsing every row on replay would cost more than the read.
-      event: { type, ...payload } as DomainEvent,
-      metadata: r.metadata ?? {},
-      storedAt: new Date(Number(r.stored_at)),
-    };
+      { type, ...payload } as DomainEvent,
+      r.metadata ?? {},
+      Number(r.stored_at),
+    );
   }
 }
