@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { requestFromEvent } from '@genledger/api/lambda-adapter';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { FAILED_MESSAGE_STATUSES } from '@genledger/core/contracts/failed-messages';
 import type { Database } from '@genledger/db/connect';
@@ -180,6 +181,30 @@ describe('API Gateway events (point 4)', () => {
       }),
     );
     expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('states the body’s real length, whatever the client declared, so the 64 KB limit holds without a stream', async () => {
+    const body = JSON.stringify({ prompt: 'a lighthouse at dusk — 灯台' });
+    // The captured event declares no Content-Length (as HTTP/2 and chunked clients send none).
+    const declared: Record<string, string>[] = [
+      {},
+      { 'transfer-encoding': 'chunked' },
+      { 'content-length': '3' },
+    ];
+    for (const headers of declared) {
+      const request = requestFromEvent(capturedEvent('POST', '/generations', { body, headers }));
+      expect(request.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+      expect(request.headers.get('transfer-encoding')).toBeNull();
+      expect(await request.text()).toBe(body);
+    }
+    const api = handler();
+    const created = await api(capturedEvent('POST', '/generations', { body }));
+    expect(created.statusCode, created.body).toBe(202);
+    const big = JSON.stringify({ prompt: 'x'.repeat(70_000) });
+    for (const headers of declared) {
+      const res = await api(capturedEvent('POST', '/generations', { body: big, headers }));
+      expect(res.statusCode, res.body).toBe(413);
+    }
   });
 
   it('accepts header values above U+00FF (CJK user-agent, x-title: €)', async () => {

@@ -52,6 +52,13 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
       ? Buffer.from(event.body!, 'base64')
       : Buffer.from(event.body!, 'utf8')
     : undefined;
+  if (body) {
+    // API Gateway hands over the whole body, so its length is known: stated, the body limit is
+    // judged without reading the body as a web stream (limit-body.ts), which clients that send no
+    // Content-Length (HTTP/2, chunked) would otherwise cost every request.
+    headers.set('content-length', String(body.byteLength));
+    headers.delete('transfer-encoding');
+  }
   try {
     return new Request(`https://${host}${pathLiteral(event.rawPath || '/')}${query}`, {
       method,
