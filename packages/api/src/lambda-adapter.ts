@@ -53,9 +53,10 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
       : Buffer.from(event.body!, 'utf8')
     : undefined;
   if (body) {
-    // API Gateway hands over the whole body, so its length is known: stated, the body limit is
-    // judged without reading the body as a web stream (limit-body.ts), which clients that send no
-    // Content-Length (HTTP/2, chunked) would otherwise cost every request.
+    // API Gateway hands over the whole body, so its length is known. Stated here, the body limit
+    // (limit-body.ts) judges the true size: a client's own Content-Length could be false (a small
+    // one let a 70 KB body past the 413), or absent (HTTP/2, chunked). Measured, it is no faster:
+    // on Lambda the body is a buffer either way (43.8 against 41.6 µs per event).
     headers.set('content-length', String(body.byteLength));
     headers.delete('transfer-encoding');
   }
