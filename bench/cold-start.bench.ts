@@ -1,9 +1,10 @@
 // Cold start the way Lambda bills it: in a fresh Node process, import the bundle and serve one
 // invocation against a real PostgreSQL (connection, first statements and all). For the API a
 // `POST /generations` and a `GET /generations/:id` event, for the worker one SQS record; each
-// against the naive bundle of the same function (not minified, nothing external or lazy) measured
-// in the same run, alternating, median of the runs. Naive: not minified, nothing external (the
-// bundles bench's baseline); lazy chunks stay lazy in both, esbuild cannot inline them.
+// against the naive bundle of the same function measured in the same run, alternating, median of
+// the runs. Naive: not minified, nothing external (the bundles bench's baseline); lazy chunks stay
+// lazy in both, esbuild cannot inline them. Beside them, the floor both stand on: a bare handler
+// bundled the same way that opens pg and runs the one statement (support/bare-handler.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,14 +59,17 @@ export default async function coldStartBench() {
     const generations = new GenerationStore(database, events);
     const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
     const dir = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
+    const bare = await bundle('bench/support/bare-handler.ts', join(dir, 'bare'), false);
     const bundles = {
       api: {
         lean: await bundle('functions/api.ts', join(dir, 'api'), false),
         naive: await bundle('functions/api.ts', join(dir, 'api-naive'), true),
+        bare,
       },
       worker: {
         lean: await bundle('functions/worker.ts', join(dir, 'worker'), false),
         naive: await bundle('functions/worker.ts', join(dir, 'worker-naive'), true),
+        bare,
       },
     };
     const body = JSON.stringify({ prompt: 'a lighthouse at dusk', model: 'sdxl', width: 64, height: 64 });
@@ -122,9 +126,11 @@ export default async function coldStartBench() {
     for (const [name, c] of Object.entries(cases)) {
       const lean: { importMs: number; invokeMs: number; status: number }[] = [];
       const naive: typeof lean = [];
+      const floor: typeof lean = [];
       for (let run = 0; run < RUNS; run++) {
         lean.push(coldStart(c.file.lean, await c.event(), env));
         naive.push(coldStart(c.file.naive, await c.event(), env));
+        floor.push(coldStart(c.file.bare, await c.event(), env));
       }
       const statuses = [...new Set([...lean, ...naive].map((r) => r.status))];
       const total = (rs: typeof lean) => median(rs.map((r) => r.importMs + r.invokeMs));
@@ -137,10 +143,12 @@ export default async function coldStartBench() {
         naiveFirstInvocationMs: round(median(naive.map((r) => r.invokeMs))),
         naiveTotalMs: round(total(naive)),
         ratio: Number((total(lean) / total(naive)).toFixed(2)),
+        floorTotalMs: round(total(floor)),
+        floorStatuses: [...new Set(floor.map((r) => r.status))],
       };
       figures[name] = f;
       console.log(
-        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}`,
+        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}; floor (pg and one statement, no app) ${f.floorTotalMs} ms, statuses ${f.floorStatuses.join(',')}`,
       );
     }
     return { runs: RUNS, ...figures };
