@@ -1,31 +1,10 @@
-// How much one archive run reads: at most `chunk × maxChunks` events after the archive's highest
-// sequence, stopping at the first one too young to move. Before, each statement searched from the
-// first event for `chunk` movable ones, past every old stream's head and through the whole recent
-// past: at 10M events a run with nothing to move read the whole hot table (bench: scale-archive).
-import type { DomainEvent } from '@genledger/core/contracts/events';
 import { dailyGenerationStats, EventStore, ProjectionRunner } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
+import { completed, requested } from '../support/domain-events.ts';
 
 const dbs = useDatabases();
-
-const requested = (generationId: string): DomainEvent => ({
-  type: 'GenerationRequested',
-  generationId,
-  apiKeyId: null,
-  source: 'http',
-  request: { prompt: 'p', name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
-});
-const completed = (generationId: string): DomainEvent => ({
-  type: 'GenerationCompleted',
-  generationId,
-  model: 'sdxl',
-  attempt: 1,
-  outputPath: 'o.png',
-  thumbnailPath: null,
-  durationMs: 10,
-});
 
 describe.each(['postgres', 'pglite'] as const)('event archive runs on %s', (target) => {
   it('read a bounded window after the archive’s last event, stop at a young one, and archive in sequence order', async () => {

@@ -1,31 +1,11 @@
-// Archiving old events keeps `events` small without losing history: stream reads, replays and
-// projection rebuilds still see everything, appends keep numbering, nothing a checkpoint has not
-// passed moves.
-import type { DomainEvent } from '@genledger/core/contracts/events';
 import { dailyGenerationStats, EventStore, ProjectionRunner, type StoredEvent } from '@genledger/db';
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
+import { completed, requested } from '../support/domain-events.ts';
 
 const dbs = useDatabases();
-
-const requested = (generationId: string): DomainEvent => ({
-  type: 'GenerationRequested',
-  generationId,
-  apiKeyId: null,
-  source: 'http',
-  request: { prompt: 'p', name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
-});
-const completed = (generationId: string, durationMs: number): DomainEvent => ({
-  type: 'GenerationCompleted',
-  generationId,
-  model: 'sdxl',
-  attempt: 1,
-  outputPath: 'o.png',
-  thumbnailPath: null,
-  durationMs,
-});
 
 async function collect(it: AsyncIterable<StoredEvent>) {
   const out: StoredEvent[] = [];

@@ -1,17 +1,9 @@
-// Appends under contention on a real server: without an expected version an append never fails
-// because another writer got there first; with one, a lost race stays a conflict.
-import type { DomainEvent } from '@genledger/core/contracts/events';
 import { EventStore } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
+import { cancelled } from '../support/domain-events.ts';
 
 const dbs = useDatabases();
-
-const cancelled = (generationId: string): DomainEvent => ({
-  type: 'GenerationCancelled',
-  generationId,
-  model: 'sdxl',
-});
 
 describe('event store appends under contention', () => {
   it('8 concurrent writers × 200 appends on one stream: none fails, versions are gapless', async () => {

@@ -4,21 +4,9 @@ import { EventStore, fromRow, GenerationStore, type NewEvent, START, type Stored
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
+import { cancelled, requested } from '../support/domain-events.ts';
 
 const dbs = useDatabases();
-
-const requested = (generationId: string, prompt = 'a lighthouse at dusk'): DomainEvent => ({
-  type: 'GenerationRequested',
-  generationId,
-  apiKeyId: null,
-  source: 'http',
-  request: { prompt, name: '', model: 'sdxl', width: 512, height: 512, steps: 20, guidance: 7.5 },
-});
-const cancelled = (generationId: string): DomainEvent => ({
-  type: 'GenerationCancelled',
-  generationId,
-  model: 'sdxl',
-});
 
 async function collect(it: AsyncIterable<StoredEvent>) {
   const out: StoredEvent[] = [];
