@@ -5,7 +5,7 @@ import type { Principal } from '@genledger/core/ports/principal';
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
-import { fixedStatement, rowsOf } from './executor.ts';
+import { fixedStatement, rowsOf, type Slots } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -103,6 +103,24 @@ export interface KeyGate {
 
 /** A key check's values, or placeholders for them. */
 export type KeyCheckSlots = { [K in keyof KeyCheck]: KeyCheck[K] | Placeholder };
+
+/**
+ * A statement that starts with a key gate, compiled once per kind of gate (admin-only or not): the
+ * gate's CTEs are the only part of its text a request's gate changes. `build` is used on the first
+ * call for each kind; it gets the gate's CTEs for the statement's own placeholders.
+ */
+export function gatedStatement<V extends KeyCheck & Record<string, unknown>>(label: string) {
+  const byKind = new Map<boolean, ReturnType<typeof fixedStatement<V>>>();
+  return (gate: KeyGate, build: (ctes: SQL, slots: Slots<V>) => SQL) => {
+    let statement = byKind.get(gate.adminOnly);
+    if (!statement) {
+      const { ctes } = gate;
+      statement = fixedStatement<V>(label, (slots) => build(ctes(slots), slots));
+      byKind.set(gate.adminOnly, statement);
+    }
+    return statement;
+  };
+}
 
 /** Whether the work of a gated statement ran: what `caller` lets through. */
 export const gateAdmits = (gate: KeyGate, p: Principal) => !p.rate.limited && (!gate.adminOnly || p.isAdmin);

@@ -239,24 +239,16 @@ export class EventAppender {
   }
 
   /**
-   * What a statement's text depends on in `e`: its type, stream kind and the fields bound to
-   * columns, as a key (two events with one key share a statement compiled once with placeholders)
-   * and as an event holding nothing else, for `joinedSql` to build that statement from.
+   * `e` with only what a statement's text depends on: its type, stream kind and the fields bound to
+   * columns. A statement compiled once (`fixedStatement`) is built from it, never from the values
+   * of the event it first served.
    */
-  joinedShape(e: JoinedEvent): { key: string; event: JoinedEvent } {
-    const rowValues = (o: object) =>
-      Object.entries(o).filter((kv): kv is [string, RowValue] => kv[1] instanceof RowValue);
-    const bound = rowValues(e.event);
-    const metadataBound = rowValues(e.metadata ?? {});
-    const stream = typeof e.stream === 'string' ? '' : e.stream;
-    const columns = (kvs: [string, RowValue][]) => kvs.map(([k, v]) => `${k}=${v.column}`).join(',');
+  joinedShape(e: JoinedEvent): JoinedEvent {
+    const rowValues = (o: object) => Object.entries(o).filter(([, v]) => v instanceof RowValue);
     return {
-      key: `${e.event.type}|${typeof stream === 'string' ? '' : `${stream.kind}:${stream.id.column}`}|${columns(bound)}|${columns(metadataBound)}`,
-      event: {
-        stream,
-        event: { type: e.event.type, ...Object.fromEntries(bound) } as RowBoundEvent,
-        metadata: Object.fromEntries(metadataBound),
-      },
+      stream: typeof e.stream === 'string' ? '' : e.stream,
+      event: { type: e.event.type, ...Object.fromEntries(rowValues(e.event)) } as RowBoundEvent,
+      metadata: Object.fromEntries(rowValues(e.metadata ?? {})),
     };
   }
 

@@ -135,12 +135,12 @@ export class EventStore {
   }
 
   /**
-   * `appendForEach` for a statement compiled once (`fixedStatement`): `shape` says which statement
-   * an event needs, `values` validates its known part per call, and `sqlFor` writes the CTE body
-   * with placeholders where the values go.
+   * `appendForEach` for a statement compiled once (`fixedStatement`): `sqlFor` writes the CTE body
+   * for an event's `shape` with placeholders where the values go, and `values` validates the known
+   * part of each event and gives those values.
    */
   readonly joined = {
-    shape: (event: JoinedEvent): { key: string; event: JoinedEvent } => this.appender.joinedShape(event),
+    shape: (event: JoinedEvent): JoinedEvent => this.appender.joinedShape(event),
     values: (event: JoinedEvent): JoinedValues => this.appender.joinedValues(event),
     sqlFor: (
       from: string,

@@ -43,7 +43,8 @@ export async function executePrepared<T>(executor: Executor, label: string, stat
   );
 }
 
-type Slots<V> = { [K in keyof V]: V[K] | Placeholder<K & string> };
+/** A statement's values, or the placeholders that stand for them. */
+export type Slots<V> = { [K in keyof V]: V[K] | Placeholder<K & string> };
 
 /**
  * A hot statement whose text is the same on every call: `build` writes it once with

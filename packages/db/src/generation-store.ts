@@ -8,10 +8,10 @@ import type {
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { gateAdmits, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
+import { gateAdmits, gatedStatement, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type JoinedEvent } from './event-store.ts';
-import { type Executor, executePrepared, fixedStatement, rowsOf } from './executor.ts';
+import { type Executor, executePrepared, rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -220,29 +220,43 @@ export class GenerationStore implements GenerationRepository {
       metadata: { ...input.metadata, apiKeyId: fromRow('g.api_key_id') },
     };
     const values = this.events.joined.values(event);
-    const [row] = await this.createAsStatement(gate, event)<KeyAuthRow & Partial<GenerationRow>>(
-      this.database.db,
-      {
-        prefix: gate.check.prefix,
-        hash: gate.check.hash,
-        id: input.id,
-        name: r.name,
-        prompt: r.prompt,
-        negativePrompt: r.negativePrompt ?? null,
-        model: r.model,
-        width: r.width,
-        height: r.height,
-        steps: r.steps,
-        guidance: r.guidance,
-        seed: r.seed ?? null,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: input.requestHash,
-        enqueued: input.enqueued,
-        payload: values.payload,
-        metadata: values.metadata,
-        stream: values.stream,
-      },
+    // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
+    const statement = this.createAsStatement(
+      gate,
+      (ctes, v) => sql`
+        with ${ctes}, g as (
+          insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+          select ${v.id}::uuid, caller.id, ${v.name}::text, ${v.prompt}::text, ${v.negativePrompt}::text,
+                 ${v.model}::text, ${v.width}::int, ${v.height}::int, ${v.steps}::int, ${v.guidance}::real,
+                 ${v.seed}::int, ${v.idempotencyKey}::text, ${v.requestHash}::text,
+                 case when ${v.enqueued}::boolean then now() end
+          from caller
+          on conflict do nothing
+          returning ${GENERATION_COLUMNS}
+        ), e as (${this.events.joined.sqlFor('g', this.events.joined.shape(event), v)})
+        select auth.*, g.* from auth left join g on true`,
     );
+    const [row] = await statement<KeyAuthRow & Partial<GenerationRow>>(this.database.db, {
+      prefix: gate.check.prefix,
+      hash: gate.check.hash,
+      id: input.id,
+      name: r.name,
+      prompt: r.prompt,
+      negativePrompt: r.negativePrompt ?? null,
+      model: r.model,
+      width: r.width,
+      height: r.height,
+      steps: r.steps,
+      guidance: r.guidance,
+      seed: r.seed ?? null,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: input.requestHash,
+      enqueued: input.enqueued,
+      payload: values.payload,
+      metadata: values.metadata,
+      stream: values.stream,
+    });
     const principal = principalOf(row, gate.check);
     if (!gateAdmits(gate, principal)) return { principal };
     if (row?.id)
@@ -250,45 +264,25 @@ export class GenerationStore implements GenerationRepository {
     return { principal, created: await this.existing({ ...input, apiKeyId: principal.apiKeyId }) };
   }
 
-  /**
-   * `createAs`'s statement for a gate and an event shape, compiled once: per request only values
-   * are bound (building and compiling it cost ≈ 40 µs of Node CPU per POST, bench: request-path).
-   */
-  private createAsStatement(gate: KeyGate, event: JoinedEvent) {
-    const shape = this.events.joined.shape(event);
-    const key = `${gate.adminOnly}|${shape.key}`;
-    let statement = this.createAsStatements.get(key);
-    if (!statement) {
-      const ctes = gate.ctes;
-      // Typed parameters: an INSERT … SELECT does not infer them from the target columns.
-      statement = fixedStatement<CreateAsValues>(
-        'gl_create_as',
-        (v) => sql`
-          with ${ctes(v)}, g as (
-            insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
-                                       guidance, seed, idempotency_key, request_hash, enqueued_at)
-            select ${v.id}::uuid, caller.id, ${v.name}::text, ${v.prompt}::text, ${v.negativePrompt}::text,
-                   ${v.model}::text, ${v.width}::int, ${v.height}::int, ${v.steps}::int, ${v.guidance}::real,
-                   ${v.seed}::int, ${v.idempotencyKey}::text, ${v.requestHash}::text,
-                   case when ${v.enqueued}::boolean then now() end
-            from caller
-            on conflict do nothing
-            returning ${GENERATION_COLUMNS}
-          ), e as (${this.events.joined.sqlFor('g', shape.event, v)})
-          select auth.*, g.* from auth left join g on true`,
-      );
-      this.createAsStatements.set(key, statement);
-    }
-    return statement;
-  }
-  private readonly createAsStatements = new Map<string, ReturnType<typeof fixedStatement<CreateAsValues>>>();
+  /** `createAs`'s statement; its event's shape (what is bound to the row's columns) is fixed above. */
+  private readonly createAsStatement = gatedStatement<CreateAsValues>('gl_create_as');
 
   /**
    * `get` for the caller of a bearer key, authentication included (one statement): an admin key
    * sees any generation, another key its own. `generation` is undefined when there is none to see.
    */
   async getAs(id: string, gate: KeyGate): Promise<{ principal: Principal; generation?: GenerationRecord }> {
-    const [row] = await this.getAsStatement(gate)<KeyAuthRow & Partial<GenerationRow>>(this.database.db, {
+    const statement = this.getAsStatement(
+      gate,
+      (ctes, v) => sql`
+        with ${ctes}, g as (
+          select ${GENERATION_COLUMNS} from ${this.table} x
+          where x.id = ${v.id}::uuid
+            and exists (select 1 from caller where caller.is_admin or x.api_key_id = caller.id)
+        )
+        select auth.*, g.* from auth left join g on true`,
+    );
+    const [row] = await statement<KeyAuthRow & Partial<GenerationRow>>(this.database.db, {
       prefix: gate.check.prefix,
       hash: gate.check.hash,
       id,
@@ -297,29 +291,7 @@ export class GenerationStore implements GenerationRepository {
     return { principal, generation: row?.id ? toGenerationRecord(row as GenerationRow) : undefined };
   }
 
-  private getAsStatement(gate: KeyGate) {
-    const key = String(gate.adminOnly);
-    let statement = this.getAsStatements.get(key);
-    if (!statement) {
-      const ctes = gate.ctes;
-      statement = fixedStatement<{ prefix: string; hash: string; id: string }>(
-        'gl_get_as',
-        (v) => sql`
-          with ${ctes(v)}, g as (
-            select ${GENERATION_COLUMNS} from ${this.table} x
-            where x.id = ${v.id}::uuid
-              and exists (select 1 from caller where caller.is_admin or x.api_key_id = caller.id)
-          )
-          select auth.*, g.* from auth left join g on true`,
-      );
-      this.getAsStatements.set(key, statement);
-    }
-    return statement;
-  }
-  private readonly getAsStatements = new Map<
-    string,
-    ReturnType<typeof fixedStatement<{ prefix: string; hash: string; id: string }>>
-  >();
+  private readonly getAsStatement = gatedStatement<{ prefix: string; hash: string; id: string }>('gl_get_as');
 
   async get(
     id: string,
