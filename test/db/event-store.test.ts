@@ -1,6 +1,14 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
-import { EventStore, fromRow, GenerationStore, type NewEvent, START, type StoredEvent } from '@genledger/db';
+import {
+  EventStore,
+  fromRow,
+  GenerationStore,
+  type NewEvent,
+  rowsOf,
+  START,
+  type StoredEvent,
+} from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
@@ -51,6 +59,14 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
       expect(storedAt.getTime()).toBeGreaterThanOrEqual(before - 60_000);
       expect(storedAt.getTime()).toBe(appended!.storedAt.getTime());
       expect(position).toEqual({ txId: e.position.txId, sequence: e.sequence });
+      // The store reads stored_at as epoch milliseconds (a float): the same instant as Postgres's own text.
+      const [row] = await rowsOf<{ iso: string }>(
+        database.db.execute(
+          sql`select to_char(stored_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as iso
+              from ${sql.raw(`"${database.schema}".events`)} where sequence = ${e.sequence}`,
+        ),
+      );
+      expect(storedAt.toISOString()).toBe(row!.iso);
       // Serialised, it is the plain StoredEvent it always was.
       expect(JSON.parse(JSON.stringify(e))).toEqual({
         sequence: e.sequence,
@@ -63,6 +79,29 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
         metadata: {},
         storedAt: storedAt.toISOString(),
       });
+    }
+  });
+
+  it('reads stored_at to the millisecond Postgres holds, at the edges of a millisecond and of the calendar', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const [appended] = await store.appendAll([{ streamId: `generation-${id}`, event: requested(id) }]);
+    const events = sql.raw(`"${database.schema}".events`);
+    for (const [stored, iso] of [
+      ['2026-12-04 08:00:00.124000+00', '2026-12-04T08:00:00.124Z'],
+      ['2026-12-04 08:00:00.123999+00', '2026-12-04T08:00:00.123Z'],
+      ['2026-12-04 08:00:00.999999+00', '2026-12-04T08:00:00.999Z'],
+      ['1970-01-01 00:00:00.000001+00', '1970-01-01T00:00:00.000Z'],
+      ['1969-12-31 23:59:59.999500+00', '1969-12-31T23:59:59.999Z'],
+      ['0001-01-01 00:00:00.001000+00', '0001-01-01T00:00:00.001Z'],
+      ['9999-12-31 23:59:59.999999+00', '9999-12-31T23:59:59.999Z'],
+    ] as const) {
+      await database.db.execute(
+        sql`update ${events} set stored_at = ${stored}::timestamptz where sequence = ${appended!.sequence}`,
+      );
+      const [read] = await store.readStream(`generation-${id}`);
+      expect(read!.storedAt.toISOString()).toBe(iso);
     }
   });
 
