@@ -153,3 +153,62 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
     await exact();
   });
 });
+
+describe('failure-group counters under concurrency on postgres', () => {
+  it('a retention sweep and a bulk status change over the same groups neither deadlock nor miscount', async () => {
+    const database = await dbs.open('postgres');
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const change = (op: 'archive' | 'unarchive', selector: { ids: string[] } | { groupId: string }) =>
+      changeFailedMessageStatus({ failedMessages: store }, op, selector, { requestedBy: null });
+    for (let round = 0; round < 6; round++) {
+      // Forty messages in the same three groups (cause, message type, model), all archived long ago.
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const m = message({ request: { prompt: `sweep race ${round} ${i}` } });
+        const { id } = await store.ingest({
+          messageId: crypto.randomUUID(),
+          body: JSON.stringify(m),
+          attributes: {},
+          receiveCount: 3,
+          queue: 'arn:aws:sqs:local:0:main',
+          failedAt: new Date(),
+          generationId: m.generationId,
+          messageType: 'generation.requested',
+          model: 'sdxl',
+          invalidReason: null,
+        });
+        ids.push(id);
+      }
+      await change('archive', { ids });
+      await database.db.execute(
+        sql`update ${database.tables.failedMessages} set status_changed_at = now() - interval '40 days'
+            where id = any(${sql.param(ids)}::text[])`,
+      );
+      const groups = await rowsOf<{ id: string }>(
+        database.db.execute(
+          sql`select m.group_id as id from ${database.tables.failureGroupMembers} m
+              where m.failed_message_id = ${ids[0]!} order by m.group_id`,
+        ),
+      );
+      expect(groups).toHaveLength(3);
+      // The sweep deletes a few at a time while two operators unarchive the same messages, each
+      // through another of their groups (a group's selection skips what is no longer archived).
+      const results = await Promise.allSettled([
+        store.deleteExpired(30, 3),
+        change('unarchive', { groupId: groups[round % 3]!.id }),
+        change('unarchive', { groupId: groups[(round + 1) % 3]!.id }),
+      ]);
+      for (const r of results) {
+        if (r.status === 'rejected') throw r.reason;
+      }
+      expect(await stored(database)).toEqual(await recounted(database));
+      const left = await rowsOf<{ status: string }>(
+        database.db.execute(
+          sql`select status from ${database.tables.failedMessages} where id = any(${sql.param(ids)}::text[])`,
+        ),
+      );
+      // Each message was either swept (archived and expired) or unarchived first, never both.
+      expect(left.every((r) => r.status === 'unresolved')).toBe(true);
+    }
+  });
+});

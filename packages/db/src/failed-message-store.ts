@@ -403,7 +403,8 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
           : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
       const candidates = await rowsOf<StatusChangeCandidate>(
         tx.execute(
-          sql`select fm.id, fm.status, fm.invalid from ${this.t.messages} fm where ${selected} for update`,
+          // In id order, as every writer locks messages (see deleteExpired).
+          sql`select fm.id, fm.status, fm.invalid from ${this.t.messages} fm where ${selected} order by fm.id for update`,
         ),
       );
       const { ids, skipped } = plan(candidates);
@@ -463,20 +464,43 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
    * Deletes resolved and archived messages whose status is older than `days`, `chunk` at a time
    * (short transactions, no long locks), never unresolved or retry-issued ones; then groups left
    * without members.
+   *
+   * Each chunk takes its locks in the order every other writer does: its messages in id order,
+   * then their groups in id order, then deletes (the delete trigger moves counters on groups it
+   * already holds). Deleting straight away locked a message, then its groups, then the next
+   * message: against a status change holding those messages and waiting for the same groups,
+   * Postgres broke the deadlock by failing one of the two (test/db/failure-group-counts.test.ts).
    */
   async deleteExpired(days: number, chunk = 1000): Promise<{ deleted: number; groupsDeleted: number }> {
+    const expired = sql`status in ('resolved', 'archived') and status_changed_at < now() - make_interval(days => ${days})`;
     let deleted = 0;
     for (;;) {
-      const rows = await rowsOf<{ id: string }>(
-        this.database.db.execute(sql`
-          delete from ${this.t.messages} where id in (
-            select id from ${this.t.messages}
-            where status in ('resolved', 'archived') and status_changed_at < now() - make_interval(days => ${days})
-            limit ${chunk})
-          returning id`),
+      // Found through the expiry index (its order), then locked in id order, each still expired:
+      // a message another writer just changed is skipped, and the loop goes on while any are found.
+      const candidates = await rowsOf<{ id: string }>(
+        this.database.db.execute(sql`select id from ${this.t.messages} where ${expired} limit ${chunk}`),
       );
-      deleted += rows.length;
-      if (rows.length < chunk) break;
+      if (candidates.length === 0) break;
+      const removed = await this.database.db.transaction(async (tx) => {
+        const locked = await rowsOf<{ id: string }>(
+          tx.execute(sql`
+            select id from ${this.t.messages}
+            where id = any(${textArray(candidates.map((c) => c.id))}) and ${expired}
+            order by id for update`),
+        );
+        if (locked.length === 0) return 0;
+        const ids = textArray(locked.map((r) => r.id));
+        await tx.execute(sql`
+          select 1 from ${this.t.groups}
+          where id in (select group_id from ${this.t.members} where failed_message_id = any(${ids}))
+          order by id for update`);
+        const rows = await rowsOf<{ id: string }>(
+          tx.execute(sql`delete from ${this.t.messages} where id = any(${ids}) returning id`),
+        );
+        return rows.length;
+      });
+      deleted += removed;
+      if (candidates.length < chunk) break;
     }
     const groups = await rowsOf<{ id: string }>(
       this.database.db.execute(sql`
