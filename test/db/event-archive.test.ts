@@ -14,7 +14,7 @@ async function collect(it: AsyncIterable<StoredEvent>) {
 }
 
 describe.each(['postgres', 'pglite'] as const)('event archive on %s', (target) => {
-  it('moves all but each stream’s head behind the checkpoints; reads, replays and rebuilds see everything', async () => {
+  it('moves every event behind the checkpoints, heads included; reads, replays, appends and rebuilds see everything', async () => {
     const database = await dbs.open(target);
     const store = new EventStore(database);
     const runner = new ProjectionRunner(database, store, { batchSize: 7 });
@@ -35,10 +35,10 @@ describe.each(['postgres', 'pglite'] as const)('event archive on %s', (target) =
     await store.appendAll([{ streamId: `generation-${late}`, event: completed(late, 5) }]);
 
     const { moved } = await store.archive({ olderThan: new Date(Date.now() + 60_000), chunk: 4 });
-    // One requested event per checkpointed stream; heads and the late stream stay.
-    expect(moved).toBe(6);
+    // Both events of every checkpointed stream; only the late stream stays.
+    expect(moved).toBe(12);
     const hot = await database.db.$count(database.tables.events);
-    expect(hot).toBe(6 + 2);
+    expect(hot).toBe(2);
 
     for (const [i, id] of ids.entries()) {
       const stream = await store.readStream(`generation-${id}`);
@@ -48,32 +48,77 @@ describe.each(['postgres', 'pglite'] as const)('event archive on %s', (target) =
       ]);
       expect((stream[1]!.event as { durationMs: number }).durationMs).toBe(100 * (i + 1));
     }
-    // Appends to an archived stream continue from its head: never a second version 1.
+    // Appends to a stream whose head is archived continue from it, on every path: the optimistic
+    // statement, the serialising one (inside a caller's transaction, migration 0006) and with an
+    // expected version. Never a second version 1.
     const [next] = await store.appendAll([
       { streamId: `generation-${ids[0]}`, event: completed(ids[0]!, 1) },
     ]);
     expect(next!.streamVersion).toBe(3);
+    const [serialised] = await database.db.transaction((tx) =>
+      store.appendAll([{ streamId: `generation-${ids[1]}`, event: completed(ids[1]!, 1) }], { tx }),
+    );
+    expect(serialised!.streamVersion).toBe(3);
+    await expect(
+      store.appendAll([{ streamId: `generation-${ids[2]}`, event: completed(ids[2]!, 1) }], {
+        expectedVersion: 1,
+      }),
+    ).rejects.toMatchObject({ kind: 'conflict' });
+    const [expected] = await store.appendAll(
+      [{ streamId: `generation-${ids[2]}`, event: completed(ids[2]!, 1) }],
+      { expectedVersion: 2 },
+    );
+    expect(expected!.streamVersion).toBe(3);
 
     // A replay from the start reads both tables in feed order.
     const replayed = await collect(store.replayAll(3));
     expect(replayed.slice(0, everything.length).map((e) => e.sequence)).toEqual(
       everything.map((e) => e.sequence),
     );
-    expect(replayed).toHaveLength(everything.length + 3);
+    expect(replayed).toHaveLength(everything.length + 5);
 
     // A rebuild from zero over the archive gives the model the live projection had, plus the rest.
     await runner.rebuild(stats);
     const rebuilt = await store.readAfter({ txId: '0', sequence: 0 }, 1000);
-    expect(rebuilt).toHaveLength(everything.length + 3);
+    expect(rebuilt).toHaveLength(everything.length + 5);
     const statsAfter = await database.db.execute(
       sql.raw(
         `select sum(count)::int as n from "${database.schema}".daily_generation_stats where status = 'completed'`,
       ),
     );
-    expect((statsAfter as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(8);
+    expect((statsAfter as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(10);
 
     // Nothing moves that is newer than `olderThan`.
     expect((await store.archive({ olderThan: new Date(0) })).moved).toBe(0);
+  });
+
+  it('numbers from the greater head when an old head stayed in events and later versions were archived', async () => {
+    // The layout an archive before migration 0006 can leave: it kept each head, so a stream's
+    // version 2 may sit in `events` below the archive's highest sequence while version 3,
+    // appended later, has since been archived.
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const id = crypto.randomUUID();
+    const stream = `generation-${id}`;
+    await store.appendAll([{ streamId: stream, event: requested(id) }]);
+    await store.appendAll([{ streamId: stream, event: completed(id, 1) }]);
+    await store.appendAll([{ streamId: stream, event: completed(id, 2) }]);
+    const s = database.schema;
+    await database.db.execute(
+      sql.raw(`with m as (delete from "${s}".events where stream_id = '${stream}' and stream_version in (1, 3) returning *)
+               insert into "${s}".events_archive select * from m`),
+    );
+    const [optimistic] = await store.appendAll([{ streamId: stream, event: completed(id, 3) }]);
+    expect(optimistic!.streamVersion).toBe(4);
+    await database.db.execute(
+      sql.raw(`with m as (delete from "${s}".events where stream_id = '${stream}' and stream_version = 4 returning *)
+               insert into "${s}".events_archive select * from m`),
+    );
+    const [serialised] = await database.db.transaction((tx) =>
+      store.appendAll([{ streamId: stream, event: completed(id, 4) }], { tx }),
+    );
+    expect(serialised!.streamVersion).toBe(5);
+    expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
   });
 });
 
@@ -95,8 +140,8 @@ describe('event archive in the scheduled maintenance', () => {
       maintenanceDeps(database, { queue: undefined, env }).steps!.find((s) => s.name === 'event-archive');
     expect(step({ EVENT_ARCHIVE_AFTER_DAYS: '0' })).toBeUndefined();
     expect(await step({ EVENT_ARCHIVE_AFTER_DAYS: '60' })!.run()).toMatchObject({ days: 60, moved: 0 });
-    expect(await step({})!.run()).toMatchObject({ days: 30, moved: 3 });
-    expect(await database.db.$count(database.tables.events)).toBe(3);
+    expect(await step({})!.run()).toMatchObject({ days: 30, moved: 6 });
+    expect(await database.db.$count(database.tables.events)).toBe(0);
     for (const id of ids) expect(await store.readStream(`generation-${id}`)).toHaveLength(2);
   });
 });

@@ -118,6 +118,7 @@ export class EventStore {
     this.currentVersions = { ...EVENT_VERSIONS, ...options.versions };
     this.appender = new EventAppender(
       this.table,
+      this.archiveTable,
       this.currentVersions,
       sql.raw(`"${database.schema}"."stream_heads_locked"`),
     );
@@ -235,19 +236,20 @@ export class EventStore {
 
   /**
    * Moves old events to `events_archive`, `chunk` at a time (short statements, no long locks), so
-   * `events` stays the size of the recent past however long the history: the feed, the appends'
-   * head probes and vacuum work on the hot table only. An event moves when it was stored before
-   * `olderThan`, every projection checkpoint has passed it, and it is not its stream's latest
-   * event (the head stays, so appends keep numbering from it and never fork a stream). Stream
-   * reads and replays from before the archive read both tables; the tailing feed reads `events`.
+   * `events` stays the size of the recent past however long the history: the feed and vacuum work
+   * on the hot table only. An event moves when it was stored before `olderThan` and every
+   * projection checkpoint has passed it, its stream's latest event too (since migration 0006:
+   * appends read a stream's head from both tables, so a stream whose head moved goes on from it;
+   * before, heads stayed, and at 100M events they were over half of `events`). Stream reads and
+   * replays from before the archive read both tables; the tailing feed reads `events`.
    *
    * Each statement looks at the next `chunk` events after the archive's highest sequence, in
    * sequence order, and moves the ones that qualify; the run stops at the first event too young or
-   * not yet passed. So a run reads at most `chunk × maxChunks` rows, however many heads of old
-   * streams stay behind and however large the recent past is (measured at 10M events by
-   * `npm run bench -- scale-archive`: a run with nothing to move read the whole hot table before).
-   * An event left below the archive's highest sequence (an old stream's former head, when an
-   * event is appended to it later) stays in `events`: reads see it there as anywhere.
+   * not yet passed. So a run reads at most `chunk × maxChunks` rows however large the recent past
+   * is (measured at 10M events by `npm run bench -- scale-archive`: a run with nothing to move read
+   * the whole hot table before). An event left below the archive's highest sequence (a head left
+   * behind before 0006, or one whose transaction the run could not see yet) stays in `events`:
+   * reads see it there as anywhere.
    */
   async archive(options: {
     olderThan: Date;
@@ -280,10 +282,7 @@ export class EventStore {
             from w
           ), m as (
             delete from ${this.table} e
-            where e.sequence in (
-              select c.sequence from c
-              where c.ready and exists (select 1 from ${this.table} h
-                                        where h.stream_id = c.stream_id and h.stream_version > c.stream_version))
+            where e.sequence in (select c.sequence from c where c.ready)
             returning e.*
           ), a as (
             -- In sequence order: the archive's pages then hold a stream's and the feed's
