@@ -124,7 +124,7 @@ export async function archivePhase(input: {
         log(
           `  ${runs.length} runs, ${runs.reduce((a, r) => a + r.moved, 0)} moved (${seconds(drainStarted)} s)`,
         );
-      // A run reads at most 100,000 events and moves those that qualify (not the heads).
+      // A run reads at most 100,000 events and moves those that qualify (heads too, since 0006).
       if (moved === 0) break;
     }
   } finally {
