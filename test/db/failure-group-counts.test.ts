@@ -10,6 +10,7 @@ import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
+import { deadLetter } from '../support/dead-letters.ts';
 import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
@@ -163,22 +164,7 @@ describe('failure-group counters under concurrency on postgres', () => {
     for (let round = 0; round < 6; round++) {
       // Forty messages in the same three groups (cause, message type, model), all archived long ago.
       const ids: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        const m = message({ request: { prompt: `sweep race ${round} ${i}` } });
-        const { id } = await store.ingest({
-          messageId: crypto.randomUUID(),
-          body: JSON.stringify(m),
-          attributes: {},
-          receiveCount: 3,
-          queue: 'arn:aws:sqs:local:0:main',
-          failedAt: new Date(),
-          generationId: m.generationId,
-          messageType: 'generation.requested',
-          model: 'sdxl',
-          invalidReason: null,
-        });
-        ids.push(id);
-      }
+      for (let i = 0; i < 40; i++) ids.push((await deadLetter(store)).id);
       await change('archive', { ids });
       await database.db.execute(
         sql`update ${database.tables.failedMessages} set status_changed_at = now() - interval '40 days'

@@ -15,8 +15,8 @@ import { startLocalServer } from '@genledger/local/server';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
+import { deadLetter } from '../support/dead-letters.ts';
 import { flakyGenerator } from '../support/generators.ts';
-import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 const ADMIN = `recover-admin-key-${'r'.repeat(30)}`;
@@ -33,27 +33,6 @@ function recordingQueue(options: { failOnCall?: number } = {}) {
     },
   };
   return { queue, sent };
-}
-
-/** A dead-lettering as the DLQ handler would record it, for a generation that does not exist. */
-function deadLetter(
-  store: FailedMessageStore,
-  overrides: Partial<Parameters<FailedMessageStore['ingest']>[0]> = {},
-) {
-  const m = message({ request: { prompt: `prompt ${overrides.messageId ?? ''} about lighthouses` } });
-  return store.ingest({
-    messageId: crypto.randomUUID(),
-    body: JSON.stringify(m),
-    attributes: {},
-    receiveCount: 3,
-    queue: 'arn:aws:sqs:local:0:main',
-    failedAt: new Date(),
-    generationId: m.generationId,
-    messageType: 'generation.requested',
-    model: 'sdxl',
-    invalidReason: null,
-    ...overrides,
-  });
 }
 
 describe('stack frames', () => {
