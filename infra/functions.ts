@@ -5,6 +5,7 @@ import type { database } from './database';
 import type { queues } from './queues';
 import {
   DEAD_LETTER_TIMEOUT_S,
+  deploySettings,
   functionDefaults,
   MAX_RECEIVE_COUNT,
   WORKER_TIMEOUT_S,
@@ -69,6 +70,7 @@ export function functions(
       ...common,
       handler: 'functions/worker.handler',
       link: [db.databaseUrl, queue],
+      environment: { ...common.environment, ...deploySettings('worker') },
       timeout: `${WORKER_TIMEOUT_S} seconds`,
       memory: '1024 MB',
     },
@@ -100,6 +102,7 @@ export function functions(
       ...common,
       handler: 'functions/maintenance.handler',
       link: [db.databaseUrl, queue],
+      environment: { ...common.environment, ...deploySettings('maintenance') },
       timeout: '55 seconds',
       memory: '512 MB',
     },

@@ -49,3 +49,37 @@ export const functionDefaults = (schema: string) => ({
     splitting: true,
   },
 });
+
+/**
+ * Runtime settings an operator gives at deploy time, from the shell that runs `sst deploy`, and the
+ * functions that read them; unset, each function's own default applies. Their form is checked
+ * here, so a mistyped value fails the deploy with one line rather than every invocation; their
+ * ranges are the functions' own (README: Configuration).
+ */
+const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; form: 'url' | 'count' }> = {
+  GENERATOR_URL: { functions: ['worker'], form: 'url' },
+  GENERATOR_TIMEOUT_MS: { functions: ['worker'], form: 'count' },
+  WORKER_STALE_AFTER_S: { functions: ['worker', 'maintenance'], form: 'count' },
+  MAINTENANCE_STALE_AFTER_S: { functions: ['maintenance'], form: 'count' },
+  MAINTENANCE_RESEND_AFTER_S: { functions: ['maintenance'], form: 'count' },
+  EVENT_ARCHIVE_AFTER_DAYS: { functions: ['maintenance'], form: 'count' },
+};
+export type DeployedFunction = 'worker' | 'maintenance';
+
+/** The deploy-time settings `fn` reads, as environment variables for it. */
+export function deploySettings(
+  fn: DeployedFunction,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, { functions, form }] of Object.entries(DEPLOY_SETTINGS)) {
+    const raw = env[name]?.trim();
+    if (!raw || !functions.includes(fn)) continue;
+    if (form === 'count' && !/^\d{1,9}$/.test(raw))
+      throw new Error(`${name}: must be a whole number, got ${JSON.stringify(raw)}`);
+    if (form === 'url' && !/^https?:\/\/[^\s/]+/.test(raw))
+      throw new Error(`${name}: must be an http(s) URL, got ${JSON.stringify(raw)}`);
+    out[name] = raw;
+  }
+  return out;
+}

@@ -107,12 +107,69 @@ describe('sst.config.ts', () => {
   });
 
   describe('operability', () => {
+    const DEPLOY_TIME = [
+      'WORKER_MAX_CONCURRENCY',
+      'ALARM_EMAIL',
+      'GENERATOR_URL',
+      'GENERATOR_TIMEOUT_MS',
+      'WORKER_STALE_AFTER_S',
+      'MAINTENANCE_STALE_AFTER_S',
+      'MAINTENANCE_RESEND_AFTER_S',
+      'EVENT_ARCHIVE_AFTER_DAYS',
+    ];
     afterEach(() => {
-      delete process.env.WORKER_MAX_CONCURRENCY;
-      delete process.env.ALARM_EMAIL;
+      for (const name of DEPLOY_TIME) delete process.env[name];
     });
     const concurrency = (find: (kind: string, name?: string) => { args: Record<string, any> }[]) =>
       find('Subscription', 'Queue')[0]!.args.transform.eventSourceMapping.scalingConfig.maximumConcurrency;
+
+    it('takes the generator backend and the runtime settings from the deploy shell to the functions that read them', async () => {
+      const environments = async () => {
+        const { find } = await evaluate();
+        return {
+          worker: find('Subscription', 'Queue')[0]!.args.subscriber.environment as Record<string, string>,
+          maintenance: find('CronV2')[0]!.args.function.environment as Record<string, string>,
+          api: find('Function', 'ApiFunction')[0]!.args.environment as Record<string, string>,
+        };
+      };
+      // Unset: nothing is added and each function keeps its own defaults (the builtin generator).
+      const plain = await environments();
+      expect(plain.worker.GENERATOR_URL).toBeUndefined();
+      expect(plain.maintenance.EVENT_ARCHIVE_AFTER_DAYS).toBeUndefined();
+      Object.assign(process.env, {
+        GENERATOR_URL: 'https://generator.internal.example/v1/render',
+        GENERATOR_TIMEOUT_MS: '90000',
+        WORKER_STALE_AFTER_S: '600',
+        MAINTENANCE_STALE_AFTER_S: '1800',
+        EVENT_ARCHIVE_AFTER_DAYS: '0',
+      });
+      const set = await environments();
+      expect(set.worker).toMatchObject({
+        GENERATOR_URL: 'https://generator.internal.example/v1/render',
+        GENERATOR_TIMEOUT_MS: '90000',
+        WORKER_STALE_AFTER_S: '600',
+        DB_SCHEMA: 'genledger',
+      });
+      expect(set.worker.EVENT_ARCHIVE_AFTER_DAYS).toBeUndefined();
+      expect(set.maintenance).toMatchObject({
+        WORKER_STALE_AFTER_S: '600',
+        MAINTENANCE_STALE_AFTER_S: '1800',
+        EVENT_ARCHIVE_AFTER_DAYS: '0',
+        DB_SCHEMA: 'genledger',
+      });
+      expect(set.maintenance.GENERATOR_URL).toBeUndefined();
+      expect(set.api.GENERATOR_URL).toBeUndefined();
+      // A mistyped value stops the deploy with one line naming it.
+      process.env.GENERATOR_URL = 'generator.internal:8080';
+      await expect(evaluate()).rejects.toThrow(
+        /^GENERATOR_URL: must be an http\(s\) URL, got "generator.internal:8080"$/,
+      );
+      process.env.GENERATOR_URL = 'http://generator.internal:8080/';
+      process.env.EVENT_ARCHIVE_AFTER_DAYS = '30d';
+      await expect(evaluate()).rejects.toThrow(
+        /^EVENT_ARCHIVE_AFTER_DAYS: must be a whole number, got "30d"$/,
+      );
+    });
 
     it('bounds the worker mapping’s concurrency: 10 unless WORKER_MAX_CONCURRENCY says otherwise', async () => {
       expect(concurrency((await evaluate()).find)).toBe(10);
