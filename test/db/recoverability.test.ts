@@ -1,6 +1,5 @@
 import { MAX_STORED_BODY_BYTES } from '@genledger/core/contracts/failed-messages';
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
-import { firstStackFrame } from '@genledger/core/failure-classification';
 import type { Queue } from '@genledger/core/ports/queue';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import {
@@ -34,14 +33,6 @@ function recordingQueue(options: { failOnCall?: number } = {}) {
   };
   return { queue, sent };
 }
-
-describe('stack frames', () => {
-  it('keep the function and file, drop lines and directories', () => {
-    const stack = 'TypeError: boom\n    at render (/app/src/generator.ts:10:5)\n    at run (/app/x.ts:1:1)';
-    expect(firstStackFrame(stack)).toBe('at render (generator.ts)');
-    expect(firstStackFrame('Error: x')).toBeNull();
-  });
-});
 
 describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
   it('ingests once per dead-lettering, groups by cause, and truncates oversized bodies', async () => {

@@ -6,8 +6,20 @@ export interface Classification {
 }
 
 /**
- * The first frame of a stack trace, without line numbers or directories, so that the same fault
- * reached from different deploys still groups together: `at render (generator.ts)`.
+ * A file's name without its directories, and without the content hash a bundler gives a split
+ * chunk (`chunk-GUPCHJFC.mjs` → `chunk.mjs`): deployed functions are split bundles whose chunk
+ * names change with any change to the code in them.
+ */
+const fileName = (path: string) =>
+  path
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/-[A-Z0-9]{8}(\.[cm]?js)$/, '$1');
+
+/**
+ * The first frame of a stack trace, without line numbers, directories or a chunk's hash, so that
+ * the same fault reached from different deploys still groups together: `at render (generator.ts)`,
+ * or in a deployed bundle (built with names kept) `at render (chunk.mjs)`.
  */
 export function firstStackFrame(stack: string | null | undefined): string | null {
   if (!stack) return null;
@@ -15,9 +27,9 @@ export function firstStackFrame(stack: string | null | undefined): string | null
     const line = raw.trim();
     if (!line.startsWith('at ')) continue;
     const m = /^at (?:async )?(.*?) \((.*?)(?::\d+)*\)$/.exec(line);
-    if (m) return `at ${m[1]} (${m[2]!.split(/[\\/]/).pop()})`;
+    if (m) return `at ${m[1]} (${fileName(m[2]!)})`;
     const bare = /^at (?:async )?(.*?)(?::\d+)*$/.exec(line);
-    if (bare) return `at ${bare[1]!.split(/[\\/]/).pop()}`;
+    if (bare) return `at ${fileName(bare[1]!)}`;
   }
   return null;
 }
