@@ -63,6 +63,7 @@ const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; 
   MAINTENANCE_STALE_AFTER_S: { functions: ['maintenance'], form: 'count' },
   MAINTENANCE_RESEND_AFTER_S: { functions: ['maintenance'], form: 'count' },
   EVENT_ARCHIVE_AFTER_DAYS: { functions: ['maintenance'], form: 'count' },
+  EVENT_ARCHIVE_RUN_CHUNKS: { functions: ['maintenance'], form: 'count' },
 };
 export type DeployedFunction = 'worker' | 'maintenance';
 

@@ -116,6 +116,7 @@ describe('sst.config.ts', () => {
       'MAINTENANCE_STALE_AFTER_S',
       'MAINTENANCE_RESEND_AFTER_S',
       'EVENT_ARCHIVE_AFTER_DAYS',
+      'EVENT_ARCHIVE_RUN_CHUNKS',
     ];
     afterEach(() => {
       for (const name of DEPLOY_TIME) delete process.env[name];
@@ -142,6 +143,7 @@ describe('sst.config.ts', () => {
         WORKER_STALE_AFTER_S: '600',
         MAINTENANCE_STALE_AFTER_S: '1800',
         EVENT_ARCHIVE_AFTER_DAYS: '0',
+        EVENT_ARCHIVE_RUN_CHUNKS: '20',
       });
       const set = await environments();
       expect(set.worker).toMatchObject({
@@ -155,6 +157,7 @@ describe('sst.config.ts', () => {
         WORKER_STALE_AFTER_S: '600',
         MAINTENANCE_STALE_AFTER_S: '1800',
         EVENT_ARCHIVE_AFTER_DAYS: '0',
+        EVENT_ARCHIVE_RUN_CHUNKS: '20',
         DB_SCHEMA: 'genledger',
       });
       expect(set.maintenance.GENERATOR_URL).toBeUndefined();
