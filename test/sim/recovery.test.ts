@@ -64,6 +64,13 @@ describe('npm run sim: a failing backend', () => {
     const groups = await t.call('GET', '/failure-groups');
     const group = groups.body.items.find((g: { unresolved: number }) => g.unresolved > 0);
     expect(group).toBeDefined();
+    // Built as deployed (split, names kept, no source maps), the fault's frame names a bundle file
+    // without the chunk hash that would change with the next deploy.
+    const byCause = groups.body.items.find(
+      (g: { classifier: string }) => g.classifier === 'exception-type-and-stack-frame',
+    );
+    expect(byCause.title, byCause.title).toMatch(/^\w+: at \S+ \([a-z][\w-]*\.mjs\)$/);
+    expect(byCause.title).not.toMatch(/-[A-Z0-9]{8}\.mjs/);
 
     failing = false;
     const retry = await t.call('POST', `/failure-groups/${group.id}/retry`);

@@ -1,6 +1,7 @@
 // Each function bundled as SST's Node.js runtime bundles it: esbuild, ESM `.mjs` with SST's
 // require/__dirname banner, the config's esbuild options, minify and splitting; `copyFiles`
-// copied beside it. One directory per function, made read-only afterwards (Lambda's /var/task is).
+// copied beside it, source maps only when asked for. One directory per function, made read-only
+// afterwards (Lambda's /var/task is).
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -45,6 +46,12 @@ export async function buildFunction(fn: FunctionSpec, root: string, outDir: stri
     banner: { js: SST_BANNER },
     logLevel: 'silent',
   });
+  // SST builds source maps but leaves them out of the deployed bundle unless `nodejs.sourcemap`
+  // asks for them (it uploads them for its console instead): without them, stacks name the bundle's
+  // chunks, as they do on Lambda.
+  if (!fn.nodejs.sourcemap)
+    for (const f of readdirSync(outDir, { recursive: true, encoding: 'utf8' }))
+      if (f.endsWith('.map')) rmSync(join(outDir, f));
   for (const copy of fn.copyFiles)
     cpSync(resolve(root, copy.from), join(outDir, copy.to ?? copy.from), { recursive: true });
   return outDir;

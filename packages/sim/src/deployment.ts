@@ -13,7 +13,7 @@ export interface FunctionSpec {
   copyFiles: { from: string; to?: string }[];
   timeoutS: number;
   memoryMb: number;
-  nodejs: { esbuild?: { external?: string[] }; minify?: boolean; splitting?: boolean };
+  nodejs: { esbuild?: { external?: string[] }; minify?: boolean; splitting?: boolean; sourcemap?: boolean };
 }
 
 export interface QueueSpec {
