@@ -198,3 +198,42 @@ describe('failure-group counters under concurrency on postgres', () => {
     }
   });
 });
+
+describe('empty failure groups under concurrency on postgres', () => {
+  it('the sweep never deletes a group a concurrent ingest is joining, nor the membership with it', async () => {
+    const database = await dbs.open('postgres');
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const { id: messageId } = await deadLetter(store);
+    const groups = database.tables.failureGroups;
+    const members = database.tables.failureGroupMembers;
+    // A group whose members are all gone (swept), about to be joined by a new failure.
+    const groupId = 'e'.repeat(64);
+    await database.db.execute(
+      sql`insert into ${groups} (id, classifier, title, first_failed_at, last_failed_at)
+          values (${groupId}, 'model', 'flux', now(), now())`,
+    );
+    // The joining writer, as an ingest does: the group locked first, then the member added.
+    const joining = await (database.db as unknown as { $client: import('pg').Pool }).$client.connect();
+    try {
+      await joining.query('begin');
+      await joining.query(`select 1 from "${database.schema}".failure_groups where id = $1 for update`, [
+        groupId,
+      ]);
+      const sweep = store.deleteExpired(30);
+      await new Promise((r) => setTimeout(r, 300));
+      await joining.query(
+        `insert into "${database.schema}".failure_group_members (group_id, failed_message_id) values ($1, $2)`,
+        [groupId, messageId],
+      );
+      await joining.query('commit');
+      await sweep;
+    } finally {
+      joining.release();
+    }
+    const [row] = await rowsOf<{ n: number }>(
+      database.db.execute(sql`select count(*)::int as n from ${members} where group_id = ${groupId}`),
+    );
+    expect(row!.n).toBe(1);
+    expect(await stored(database)).toEqual(await recounted(database));
+  });
+});

@@ -502,9 +502,17 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
       deleted += removed;
       if (candidates.length < chunk) break;
     }
+    // Groups left without members, each locked first and skipped when another writer holds it:
+    // an ingest locks a group before it adds a member, so a group it is joining is not deleted
+    // under it (deleting it would cascade its new member away; test/db/failure-group-counts).
     const groups = await rowsOf<{ id: string }>(
       this.database.db.execute(sql`
-        delete from ${this.t.groups} g where not exists (select 1 from ${this.t.members} m where m.group_id = g.id) returning id`),
+        delete from ${this.t.groups} g
+        where g.id in (select e.id from ${this.t.groups} e
+                       where not exists (select 1 from ${this.t.members} m where m.group_id = e.id)
+                       for update skip locked)
+          and not exists (select 1 from ${this.t.members} m where m.group_id = g.id)
+        returning id`),
     );
     return { deleted, groupsDeleted: groups.length };
   }
