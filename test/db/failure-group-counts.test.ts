@@ -8,6 +8,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
 import { deadLetter } from '../support/dead-letters.ts';
@@ -213,7 +214,8 @@ describe('empty failure groups under concurrency on postgres', () => {
           values (${groupId}, 'model', 'flux', now(), now())`,
     );
     // The joining writer, as an ingest does: the group locked first, then the member added.
-    const joining = await (database.db as unknown as { $client: import('pg').Pool }).$client.connect();
+    const joining = new pg.Client({ connectionString: dbs.server().url });
+    await joining.connect();
     try {
       await joining.query('begin');
       await joining.query(`select 1 from "${database.schema}".failure_groups where id = $1 for update`, [
@@ -228,7 +230,7 @@ describe('empty failure groups under concurrency on postgres', () => {
       await joining.query('commit');
       await sweep;
     } finally {
-      joining.release();
+      await joining.end();
     }
     const [row] = await rowsOf<{ n: number }>(
       database.db.execute(sql`select count(*)::int as n from ${members} where group_id = ${groupId}`),

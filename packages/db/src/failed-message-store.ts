@@ -203,14 +203,13 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
       const groupRows = groups
         .map((g) => ({ id: failureGroupId(g), classifier: g.classifier, title: g.title.slice(0, 500) }))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      // The groups this message leaves and joins, locked in id order before their counters move
-      // (migration 0005's triggers lock in id order too): a concurrent status change over the same
-      // groups waits instead of deadlocking with this delivery.
-      await tx.execute(sql`
-        select 1 from ${this.t.groups}
-        where id in (select group_id from ${this.t.members} where failed_message_id = ${id})
-           or id = any(${sql.param(groupRows.map((g) => g.id))}::text[])
-        order by id for update`);
+      // The groups this message leaves and joins, locked before their counters move: a concurrent
+      // status change over the same groups waits instead of deadlocking with this delivery.
+      await this.lockGroups(
+        tx,
+        textArray([id]),
+        groupRows.map((g) => g.id),
+      );
       await tx.execute(sql`delete from ${this.t.members} where failed_message_id = ${id}`);
       await tx.execute(sql`
         insert into ${this.t.groups} (id, classifier, title, first_failed_at, last_failed_at)
@@ -490,10 +489,7 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         );
         if (locked.length === 0) return 0;
         const ids = textArray(locked.map((r) => r.id));
-        await tx.execute(sql`
-          select 1 from ${this.t.groups}
-          where id in (select group_id from ${this.t.members} where failed_message_id = any(${ids}))
-          order by id for update`);
+        await this.lockGroups(tx, ids);
         const rows = await rowsOf<{ id: string }>(
           tx.execute(sql`delete from ${this.t.messages} where id = any(${ids}) returning id`),
         );
@@ -502,19 +498,42 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
       deleted += removed;
       if (candidates.length < chunk) break;
     }
-    // Groups left without members, each locked first and skipped when another writer holds it:
-    // an ingest locks a group before it adds a member, so a group it is joining is not deleted
-    // under it (deleting it would cascade its new member away; test/db/failure-group-counts).
-    const groups = await rowsOf<{ id: string }>(
-      this.database.db.execute(sql`
-        delete from ${this.t.groups} g
-        where g.id in (select e.id from ${this.t.groups} e
-                       where not exists (select 1 from ${this.t.members} m where m.group_id = e.id)
-                       for update skip locked)
-          and not exists (select 1 from ${this.t.members} m where m.group_id = g.id)
-        returning id`),
-    );
-    return { deleted, groupsDeleted: groups.length };
+    // Groups left without members, each locked first and skipped when another writer holds it
+    // (an ingest locks a group before it adds a member); then deleted by a second statement, whose
+    // snapshot, taken once the locks are held, sees a member any writer committed before them.
+    // Deleting a group being joined would cascade its new member away
+    // (test/db/failure-group-counts.test.ts).
+    const groupsDeleted = await this.database.db.transaction(async (tx) => {
+      const empty = await rowsOf<{ id: string }>(
+        tx.execute(sql`
+          select g.id from ${this.t.groups} g
+          where not exists (select 1 from ${this.t.members} m where m.group_id = g.id)
+          for update skip locked`),
+      );
+      if (empty.length === 0) return 0;
+      const rows = await rowsOf<{ id: string }>(
+        tx.execute(sql`
+          delete from ${this.t.groups} g
+          where g.id = any(${textArray(empty.map((g) => g.id))})
+            and not exists (select 1 from ${this.t.members} m where m.group_id = g.id)
+          returning id`),
+      );
+      return rows.length;
+    });
+    return { deleted, groupsDeleted };
+  }
+
+  /**
+   * Locks, in id order, the groups of `messages` (an SQL text array) and the groups `alsoIds`:
+   * every writer locks groups in id order once it holds its messages, as migration 0005's
+   * counter triggers do, so two writers over the same groups wait instead of deadlocking.
+   */
+  private async lockGroups(tx: Executor, messages: SQL, alsoIds: readonly string[] = []): Promise<void> {
+    await tx.execute(sql`
+      select 1 from ${this.t.groups}
+      where id in (select group_id from ${this.t.members} where failed_message_id = any(${messages}))
+         or id = any(${textArray(alsoIds)})
+      order by id for update`);
   }
 
   /** For tests and the bench: rows as stored. */
