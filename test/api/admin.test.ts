@@ -1,3 +1,4 @@
+import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +70,33 @@ describe.each(HTTP_TARGETS)('HTTP API: keys, event feed, settings on %s', (targe
     expect(end.body).toEqual({ items: [], next: rest.body.next });
     expectProblem(await api.get('/events?after=-1', { key: ADMIN_KEY }), 400, ['after']);
     expectProblem(await api.get('/events?limit=abc', { key: ADMIN_KEY }), 400, ['limit']);
+  });
+
+  it('pages the feed through archived history with the `next` it hands out, and refuses a sequence no event has', async () => {
+    const k = await newKey();
+    for (let i = 0; i < 3; i++)
+      await api.post('/generations', { key: k.key, body: { prompt: `archived ${i}` } });
+    const before = await api.get('/events?after=0&limit=1000', { key: ADMIN_KEY });
+    const sequences = before.body.items.map((e: { sequence: number }) => e.sequence);
+    const store = new EventStore(http.database);
+    const { moved } = await store.archive({ olderThan: new Date(Date.now() + 60_000) });
+    expect(moved).toBeGreaterThan(2);
+    // A reader two events at a time, as a consumer that fell behind the archive would page: each
+    // `next` is an event that now lives in the archive, and must resume after it.
+    const paged: number[] = [];
+    let after = 0;
+    for (let page = 0; page <= sequences.length; page++) {
+      const r = await api.get(`/events?after=${after}&limit=2`, { key: ADMIN_KEY });
+      expect(r.status).toBe(200);
+      paged.push(...r.body.items.map((e: { sequence: number }) => e.sequence));
+      if (r.body.next === after) break;
+      after = r.body.next;
+    }
+    expect(paged).toEqual(sequences);
+    // A sequence no event has is not a place in the feed: a clear 404, never a silent restart
+    // from the beginning (which would hand a consumer everything again).
+    const missing = Math.max(...sequences) + 1000;
+    expectProblem(await api.get(`/events?after=${missing}`, { key: ADMIN_KEY }), 404);
   });
 
   it('reads and changes runtime settings, validated per key, with an event', async () => {

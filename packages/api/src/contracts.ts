@@ -88,7 +88,7 @@ export const EventFeedQuery = z.strictObject({
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
     .default(0)
-    .describe('a sequence number; 0 from the start'),
+    .describe("an event's sequence number, such as a `next` this feed returned; 0 from the start"),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export const EventFeed = z.object({

@@ -1,5 +1,5 @@
 import { type DomainEvent, EVENT_VERSIONS, type EventType } from '@genledger/core/contracts/events';
-import { AppError, conflict } from '@genledger/core/errors';
+import { AppError, conflict, notFound } from '@genledger/core/errors';
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import {
@@ -361,19 +361,32 @@ export class EventStore {
     );
   }
 
-  /** The feed position of a stored sequence number; before everything when it does not exist. */
+  /**
+   * The feed position of a stored sequence number (0: the start), wherever its event lives now: a
+   * reader's place may be an event the archive has moved since it was handed out. A sequence no
+   * event has is no place in the feed: not-found, never the start, which would hand a reader that
+   * passes it everything again (and a reader paging with `next` the same first page forever).
+   */
   async positionOf(sequence: number): Promise<Position> {
     if (sequence <= 0) return START;
     const [row] = await rowsOf<{ tx_id: string }>(
       this.database.db.execute(
-        sql`select tx_id::text as tx_id from ${this.table} where sequence = ${sequence}`,
+        sql`(select tx_id::text as tx_id from ${this.table} where sequence = ${sequence})
+            union all
+            (select tx_id::text as tx_id from ${this.archiveTable} where sequence = ${sequence})
+            limit 1`,
       ),
     );
-    return row ? { txId: row.tx_id, sequence } : START;
+    if (!row) {
+      throw notFound(
+        `no event has sequence ${sequence}: pass 0 for the start, or a \`next\` the feed returned`,
+      );
+    }
+    return { txId: row.tx_id, sequence };
   }
 
   /**
-   * Every event after a position (or after a sequence number), a page at a time: memory stays
+   * Every event after a position (or after an event's sequence number), a page at a time: memory stays
    * flat. Written as an iterator rather than an async generator, whose every yield is one more
    * await: over a million events that alone is a third of a second.
    */

@@ -24,7 +24,10 @@ export const eventFeed = route({
   tag: 'events',
   access: 'admin',
   query: EventFeedQuery,
-  responses: { 200: { description: 'Events after `after`', schema: EventFeed } },
+  responses: {
+    200: { description: 'Events after `after`', schema: EventFeed },
+    404: { description: 'No event has the sequence `after`' },
+  },
   async handler(ctx) {
     const { after, limit } = ctx.query;
     const position = await ctx.deps.events.positionOf(after);
