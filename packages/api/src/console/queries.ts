@@ -66,6 +66,8 @@ export class ConsoleQueries {
       attempts: t.failedMessageAttempts,
       members: t.failureGroupMembers,
       events: t.events,
+      archive: t.eventsArchive,
+      batches: t.retryBatches,
     };
     this.stats = dailyGenerationStats(database.schema);
   }
@@ -202,12 +204,20 @@ export class ConsoleQueries {
 
   /**
    * Every message a retry batch covered — found through the status-change events that carry the
-   * batch id, because a message that fails again leaves the batch — with what became of it.
+   * batch id, because a message that fails again leaves the batch — with what became of it. The
+   * events were written by the transaction that issued the batch (`retry_batches.tx_id`, migration
+   * 0007), so they are read through the `(tx_id, sequence)` index of both tables: a batch older
+   * than the archive's horizon keeps its messages, and no page view scans every event.
    */
   async batchMessages(batchId: string, createdAt: string): Promise<BatchMessage[]> {
+    const issued = sql`(select b.tx_id from ${this.t.batches} b where b.id = ${batchId})`;
     const rows = await this.rows(sql`
-      with covered as (
-        select distinct payload->>'failedMessageId' as id from ${this.t.events}
+      with written as (
+        select e.event_type, e.payload from ${this.t.events} e where e.tx_id = ${issued}
+        union all
+        select a.event_type, a.payload from ${this.t.archive} a where a.tx_id = ${issued}
+      ), covered as (
+        select distinct payload->>'failedMessageId' as id from written
         where event_type = 'FailedMessageStatusChanged' and payload->>'retryBatchId' = ${batchId}
       )
       select fm.id, fm.status, fm.generation_id, g.status as generation_status, fm.last_failed_at, fm.last_error_type,

@@ -327,6 +327,12 @@ export function defineTables(schemaName: string) {
       startedAt: ts('started_at'),
       completedAt: ts('completed_at'),
       updatedAt: ts('updated_at').notNull().defaultNow(),
+      /**
+       * The transaction that issued the batch, which also wrote its FailedMessageStatusChanged
+       * events (`tx_id` of `events` and `events_archive`): the batch's messages are read through
+       * that index wherever the archive has moved them (migration 0007).
+       */
+      txId: xid8('tx_id').default(sql`pg_current_xact_id()`),
     },
     (t) => [
       check('retry_batches_status_ck', inList('status', RETRY_BATCH_STATUSES)),

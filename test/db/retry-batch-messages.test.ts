@@ -1,0 +1,72 @@
+import { ConsoleQueries } from '@genledger/api/console/queries';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
+import { EventStore } from '@genledger/db/event-store';
+import { rowsOf } from '@genledger/db/executor';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { readMigrations } from '@genledger/db/migrations';
+import { migrate } from '@genledger/db/migrator';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { useDatabases } from '../support/databases.ts';
+import { deadLetter } from '../support/dead-letters.ts';
+
+const dbs = useDatabases();
+
+describe.each(['postgres', 'pglite'] as const)("a retry batch's messages on %s", (target) => {
+  it('are found through the transaction that issued the batch, before and after the archive moves its events, for batches issued before migration 0007 too', async () => {
+    const database = await dbs.open(target, { migrated: false });
+    const all = readMigrations();
+    const before0007 = all.filter((m) => m.tag < '0007');
+    expect(before0007.length).toBe(all.findIndex((m) => m.tag.startsWith('0007')));
+    await migrate(database, { migrations: before0007 });
+
+    const events = new EventStore(database);
+    const store = new FailedMessageStore(database, events);
+    const retry = async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await deadLetter(store)).id);
+      const outcome = await changeFailedMessageStatus(
+        { failedMessages: store },
+        'retry',
+        { ids },
+        { requestedBy: null },
+      );
+      return { batch: outcome.retryBatchId!, ids: ids.sort() };
+    };
+    // Issued under the old schema: 0007 has to find its transaction from its events.
+    const old = await retry();
+    // Another operation's events in between, so a batch is not simply "every status change".
+    const other = (await deadLetter(store)).id;
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'archive',
+      { ids: [other] },
+      { requestedBy: null },
+    );
+    await migrate(database);
+    const fresh = await retry();
+
+    const [stamped] = await rowsOf<{ n: number }>(
+      database.db.execute(
+        sql`select count(*)::int as n from ${database.tables.retryBatches} b
+            where b.tx_id = (select e.tx_id from ${database.tables.events} e
+                             where e.event_type = 'FailedMessageStatusChanged' and e.payload->>'retryBatchId' = b.id::text limit 1)`,
+      ),
+    );
+    expect(stamped!.n).toBe(2);
+
+    const queries = new ConsoleQueries(database);
+    const covered = async (b: { batch: string }) =>
+      (await queries.batchMessages(b.batch, new Date(0).toISOString())).map((m) => m.id).sort();
+    expect(await covered(old)).toEqual(old.ids);
+    expect(await covered(fresh)).toEqual(fresh.ids);
+
+    // Every event behind the (absent) checkpoints moves: the batches keep their messages.
+    const { moved } = await events.archive({ olderThan: new Date(Date.now() + 60_000) });
+    expect(moved).toBeGreaterThan(10);
+    expect(await database.db.$count(database.tables.events)).toBe(0);
+    expect(await covered(old)).toEqual(old.ids);
+    expect(await covered(fresh)).toEqual(fresh.ids);
+    expect(await covered({ batch: crypto.randomUUID() })).toEqual([]);
+  });
+});
