@@ -15,12 +15,15 @@ import {
   render,
 } from './context.tsx';
 import { Csrf, EmptyRow, Flash, type PageContext, Time } from './layout.tsx';
+import { EVENT_SEARCH_WINDOW } from './queries.ts';
 
 const EVENT_PAGE = 50;
 const EVENT_TYPES = Object.keys(EVENT_VERSIONS).sort();
+const WINDOW = EVENT_SEARCH_WINDOW.toLocaleString('en-US');
 
 async function EventFeed(props: { s: ConsoleServices; type?: string; stream?: string }) {
   const events = await props.s.queries.recentEvents({ type: props.type, stream: props.stream }, EVENT_PAGE);
+  const filtered = Boolean(props.type || props.stream);
   const qs = new URLSearchParams();
   if (props.type) qs.set('type', props.type);
   if (props.stream) qs.set('stream', props.stream);
@@ -70,10 +73,20 @@ async function EventFeed(props: { s: ConsoleServices; type?: string; stream?: st
                 </tr>
               );
             })}
-            {events.length === 0 && <EmptyRow cols={5}>No events match.</EmptyRow>}
+            {events.length === 0 && (
+              <EmptyRow cols={5}>
+                {filtered ? `No events match among the newest ${WINDOW}.` : 'No recent events.'}
+              </EmptyRow>
+            )}
           </tbody>
         </table>
       </div>
+      {filtered && (
+        <p class="muted small">
+          Filters search the newest {WINDOW} events; older ones are in the feed (<code>GET /events</code>) and
+          on each generation's page.
+        </p>
+      )}
     </div>
   );
 }

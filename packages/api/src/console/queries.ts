@@ -48,6 +48,9 @@ export interface BatchMessage {
 /** How many matching ids one "all matching" operation takes; past it the operator narrows the filter. */
 export const MAX_MATCHING = 10_000;
 
+/** How many of the newest events the event log's filters search. */
+export const EVENT_SEARCH_WINDOW = 100_000;
+
 /**
  * The console's read queries the JSON API has no route for: counts for the overview, the stats
  * projection, sparklines, retry previews and receipts. Read-only; every change goes through the
@@ -243,11 +246,25 @@ export class ConsoleQueries {
     return r ? String(r.id) : undefined;
   }
 
-  /** The newest events, optionally of one type and of streams starting with a prefix. */
-  async recentEvents(filter: { type?: string; stream?: string }, limit: number) {
+  /**
+   * The newest events, optionally of one type and of streams starting with a prefix. A filter
+   * searches the newest `window` events only: no index serves a type or a prefix, and the event
+   * log polls every 2 s, so a filter nothing matches would otherwise walk the whole hot table
+   * on every poll (170–570 ms at a million events; 32–40 ms within the window).
+   */
+  async recentEvents(
+    filter: { type?: string; stream?: string },
+    limit: number,
+    window: number = EVENT_SEARCH_WINDOW,
+  ) {
     const where: SQL[] = [sql`true`];
     if (filter.type) where.push(sql`event_type = ${filter.type}`);
     if (filter.stream) where.push(sql`stream_id like ${`${filter.stream.replace(/[\\%_]/g, '\\$&')}%`}`);
+    if (where.length > 1) {
+      where.push(
+        sql`sequence > (select coalesce(max(m.sequence), 0) from ${this.t.events} m) - ${window}::bigint`,
+      );
+    }
     const rows = await this.rows(sql`
       select sequence, stream_id, stream_version, event_type, payload, metadata, stored_at from ${this.t.events}
       where ${sql.join(where, sql` and `)} order by sequence desc limit ${limit}`);

@@ -9,11 +9,12 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
 import { deadLetter } from '../support/dead-letters.ts';
+import { completed, requested } from '../support/domain-events.ts';
 
 const dbs = useDatabases();
 
-describe.each(['postgres', 'pglite'] as const)("a retry batch's messages on %s", (target) => {
-  it('are found through the transaction that issued the batch, before and after the archive moves its events, for batches issued before migration 0007 too', async () => {
+describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target) => {
+  it("a retry batch's messages are found through the transaction that issued the batch, before and after the archive moves its events, for batches issued before migration 0007 too", async () => {
     const database = await dbs.open(target, { migrated: false });
     const all = readMigrations();
     const before0007 = all.filter((m) => m.tag < '0007');
@@ -68,5 +69,32 @@ describe.each(['postgres', 'pglite'] as const)("a retry batch's messages on %s",
     expect(await covered(old)).toEqual(old.ids);
     expect(await covered(fresh)).toEqual(fresh.ids);
     expect(await covered({ batch: crypto.randomUUID() })).toEqual([]);
+  });
+
+  it("the event log's filters search the newest events only, and the unfiltered log is the newest whatever their age", async () => {
+    const database = await dbs.open(target);
+    const events = new EventStore(database);
+    const queries = new ConsoleQueries(database);
+    const early = crypto.randomUUID();
+    await events.appendAll([{ streamId: `generation-${early}`, event: requested(early) }]);
+    for (let i = 0; i < 12; i++) {
+      const id = crypto.randomUUID();
+      await events.appendAll([
+        { streamId: `generation-${id}`, event: requested(id) },
+        { streamId: `generation-${id}`, event: completed(id, 10) },
+      ]);
+    }
+    const [newest] = await queries.recentEvents({}, 1, 5);
+    expect(newest!.type).toBe('GenerationCompleted');
+    // Within a window of 30 the early event is found by type and by its stream's prefix; in the
+    // newest 10 it is not (a search there, not a walk through every event).
+    expect(
+      (await queries.recentEvents({ stream: `generation-${early}` }, 50, 30)).map((e) => e.streamId),
+    ).toEqual([`generation-${early}`]);
+    expect(await queries.recentEvents({ stream: `generation-${early}` }, 50, 10)).toEqual([]);
+    const requestedInTen = await queries.recentEvents({ type: 'GenerationRequested' }, 50, 10);
+    expect(requestedInTen.length).toBe(5);
+    expect(requestedInTen.every((e) => e.type === 'GenerationRequested')).toBe(true);
+    expect((await queries.recentEvents({ type: 'GenerationRequested' }, 50, 30)).length).toBe(13);
   });
 });
