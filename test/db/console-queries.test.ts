@@ -97,4 +97,42 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     expect(requestedInTen.every((e) => e.type === 'GenerationRequested')).toBe(true);
     expect((await queries.recentEvents({ type: 'GenerationRequested' }, 50, 30)).length).toBe(13);
   });
+
+  it('overview counts are exact up to a cap, then "more" with the planner\'s estimate once the table is analysed', async () => {
+    const database = await dbs.open(target);
+    const queries = new ConsoleQueries(database);
+    const g = database.tables.generations;
+    await database.db.execute(
+      sql`insert into ${g} (id, prompt, status) select gen_random_uuid(), 'p', 'pending' from generate_series(1, 6)`,
+    );
+    await database.db.execute(
+      sql`insert into ${g} (id, prompt, status) values (gen_random_uuid(), 'p', 'failed')`,
+    );
+    const exact = await queries.generationCounts({ admin: true }, 10);
+    expect(exact).toMatchObject({
+      pending: { n: 6, more: false },
+      failed: { n: 1, more: false },
+      running: { n: 0 },
+    });
+    const capped = await queries.generationCounts({ admin: true }, 4);
+    expect(capped.pending).toEqual({ n: 4, more: true });
+    expect(capped.failed).toEqual({ n: 1, more: false });
+    await database.db.execute(sql.raw(`analyze "${database.schema}".generations`));
+    expect((await queries.generationCounts({ admin: true }, 4)).pending).toEqual({
+      n: 4,
+      more: true,
+      estimate: 6,
+    });
+    // A key's own counts: the statistics are table-wide, so no estimate.
+    const someKey = crypto.randomUUID();
+    expect((await queries.generationCounts({ admin: false, apiKeyId: someKey }, 4)).pending).toEqual({
+      n: 0,
+      more: false,
+    });
+
+    const store = new FailedMessageStore(database, new EventStore(database));
+    for (let i = 0; i < 3; i++) await deadLetter(store);
+    expect((await queries.failedCounts(10)).unresolved).toEqual({ n: 3, more: false });
+    expect((await queries.failedCounts(2)).unresolved).toEqual({ n: 2, more: true });
+  });
 });

@@ -4,8 +4,26 @@ import type { Hono } from 'hono';
 import { lastDays, ThroughputChart } from './charts.tsx';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, fragment, render } from './context.tsx';
 import { EmptyRow, Status, Time } from './layout.tsx';
+import type { CappedCount } from './queries.ts';
 
 const CHART_DAYS = 14;
+
+/**
+ * A capped count: exact up to the cap; past it the planner's estimate ("≈ 1,234,000") when it has
+ * one, otherwise "10,000+". Exact counts stop at the cap because counting walks every row.
+ */
+function Count(props: { c: CappedCount | undefined }) {
+  const c = props.c ?? { n: 0, more: false };
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  if (!c.more) return <>{fmt(c.n)}</>;
+  return c.estimate ? (
+    <span title={`estimated from the database's statistics; exact counts stop at ${fmt(c.n)}`}>
+      ≈ {fmt(c.estimate)}
+    </span>
+  ) : (
+    <span title={`exact counts stop at ${fmt(c.n)}`}>{fmt(c.n)}+</span>
+  );
+}
 
 async function OverviewLive(props: { s: ConsoleServices }) {
   const { deps, queries, now } = props.s;
@@ -61,7 +79,9 @@ async function OverviewLive(props: { s: ConsoleServices }) {
       <div class="cards">
         {['pending', 'running', 'completed', 'failed', 'cancelled'].map((s) => (
           <a class="card" href={`/console/generations?status=${s}`}>
-            <div class="n">{counts[s] ?? 0}</div>
+            <div class="n">
+              <Count c={counts[s]} />
+            </div>
             <div class="l">{s}</div>
           </a>
         ))}
@@ -82,7 +102,9 @@ async function OverviewLive(props: { s: ConsoleServices }) {
         <section>
           <h2>
             Unresolved failed messages:{' '}
-            <a href="/console/failed/messages?status=unresolved">{failed.unresolved ?? 0}</a>
+            <a href="/console/failed/messages?status=unresolved">
+              <Count c={failed.unresolved} />
+            </a>
           </h2>
           <div class="table-wrap">
             <table>
