@@ -277,7 +277,11 @@ export function defineTables(schemaName: string) {
       errorMessage: varchar('error_message', { length: 2000 }),
       errorStack: text('error_stack'),
     },
-    (t) => [uniqueIndex('failed_message_attempts_delivery_uq').on(t.failedMessageId, t.messageId)],
+    (t) => [
+      uniqueIndex('failed_message_attempts_delivery_uq').on(t.failedMessageId, t.messageId),
+      // The failure groups' sparklines read the last days' attempts (migration 0008).
+      index('failed_message_attempts_failed_at_idx').on(t.failedAt),
+    ],
   );
 
   const failureGroups = s.table('failure_groups', {
