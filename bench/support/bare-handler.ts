@@ -3,28 +3,14 @@
 // id for a GET), with no framework, validation, authentication or events. Both the lean and the
 // naive bundle of a real function stand on it (bench: cold-start).
 import pg from 'pg';
+import { type BareEvent, bareStatement } from './bare-statement.ts';
 
 let client: pg.Client | undefined;
 
-export async function handler(event: {
-  requestContext?: { http?: { method?: string } };
-  rawPath?: string;
-  Records?: unknown[];
-}) {
+export async function handler(event: BareEvent) {
   if (!client) {
     client = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await client.connect();
   }
-  const table = `"${process.env.DB_SCHEMA}".generations`;
-  const method = event.requestContext?.http?.method;
-  if (method === 'GET') {
-    const id = event.rawPath?.split('/').pop();
-    const r = await client.query(`select * from ${table} where id = $1`, [id]);
-    return { statusCode: r.rows.length ? 200 : 404, body: JSON.stringify(r.rows[0] ?? null) };
-  }
-  const r = await client.query(`insert into ${table} (id, prompt) values ($1, $2) returning *`, [
-    crypto.randomUUID(),
-    'cold',
-  ]);
-  return event.Records ? { batchItemFailures: [] } : { statusCode: 202, body: JSON.stringify(r.rows[0]) };
+  return bareStatement(client, event);
 }

@@ -3,14 +3,11 @@
 // the local relay that stands in for Neon's proxy, as the functions' own driver is (bench:
 // cold-start).
 import { Client, neonConfig } from '@neondatabase/serverless';
+import { type BareEvent, bareStatement } from './bare-statement.ts';
 
 let client: Client | undefined;
 
-export async function handler(event: {
-  requestContext?: { http?: { method?: string } };
-  rawPath?: string;
-  Records?: unknown[];
-}) {
+export async function handler(event: BareEvent) {
   if (!client) {
     const proxy = process.env.DB_NEON_WS_PROXY;
     if (proxy) {
@@ -27,15 +24,5 @@ export async function handler(event: {
     client = new Client({ connectionString: process.env.DATABASE_URL });
     await client.connect();
   }
-  const table = `"${process.env.DB_SCHEMA}".generations`;
-  if (event.requestContext?.http?.method === 'GET') {
-    const id = event.rawPath?.split('/').pop();
-    const r = await client.query(`select * from ${table} where id = $1`, [id]);
-    return { statusCode: r.rows.length ? 200 : 404, body: JSON.stringify(r.rows[0] ?? null) };
-  }
-  const r = await client.query(`insert into ${table} (id, prompt) values ($1, $2) returning *`, [
-    crypto.randomUUID(),
-    'cold',
-  ]);
-  return event.Records ? { batchItemFailures: [] } : { statusCode: 202, body: JSON.stringify(r.rows[0]) };
+  return bareStatement(client, event);
 }
