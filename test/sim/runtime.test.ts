@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeReadOnly } from '@genledger/sim/build';
+import { functionNode, functionNodeNotice } from '@genledger/sim/function-node';
 import { FunctionRuntime } from '@genledger/sim/lambda-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -28,7 +29,7 @@ function codeDir(readOnly = true) {
        writeFileSync(join(process.env.TMPDIR, 'scratch'), 'ok');
        let codeWritable = true;
        try { writeFileSync('written-here', 'x'); } catch { codeWritable = false; }
-       return { pid: process.pid, cwd: process.cwd(), codeWritable, tmp: process.env.TMPDIR };
+       return { pid: process.pid, cwd: process.cwd(), codeWritable, tmp: process.env.TMPDIR, wrapped: process.env.SIM_NODE_WRAPPED ?? null };
      };`,
   );
   // Writable for whichever user the function process runs as (nobody, under root).
@@ -39,8 +40,9 @@ function codeDir(readOnly = true) {
   return { dir, tmp };
 }
 
-function runtime(dir: string, tmp: string, timeoutMs = 5_000) {
+function runtime(dir: string, tmp: string, timeoutMs = 5_000, execPath?: string) {
   const r = new FunctionRuntime({
+    execPath,
     name: 'Probe',
     handler: 'functions/probe.handler',
     codeDir: dir,
@@ -98,5 +100,39 @@ describe('the simulated Lambda runtime', () => {
     const refused = await r.invoke({});
     expect(refused.ok).toBe(false);
     expect(refused.error?.errorMessage).toMatch(/code directory is writable/);
+  });
+
+  it('runs instances on the Node binary it is given (SIM_NODE), and checks that binary first', async () => {
+    const { dir, tmp } = codeDir();
+    // A stand-in for another Node: a wrapper that marks the environment and runs this one. The
+    // function process may run as nobody, so it lives where anyone can read and run it.
+    const bin = mkdtempSync(join(tmpdir(), 'gl-sim-node-'));
+    chmodSync(bin, 0o755);
+    const wrapper = join(bin, 'node');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nSIM_NODE_WRAPPED=yes exec ${JSON.stringify(process.execPath)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const wrapped = await runtime(dir, tmp, 5_000, wrapper).invoke({});
+    expect(wrapped).toMatchObject({ ok: true, result: { wrapped: 'yes' } });
+    expect((await runtime(dir, tmp).invoke({})).result).toMatchObject({ wrapped: null });
+
+    expect(functionNode(wrapper)).toEqual({ path: wrapper, version: process.version });
+    expect(functionNode(undefined)).toEqual({ path: process.execPath, version: process.version });
+    expect(() => functionNode(join(bin, 'missing'))).toThrow(/^SIM_NODE: cannot run .*missing/);
+    const notNode = join(bin, 'not-node');
+    writeFileSync(notNode, '#!/bin/sh\necho hello\n', { mode: 0o755 });
+    expect(() => functionNode(notNode)).toThrow(
+      `SIM_NODE: ${notNode} --version printed "hello", not a Node version`,
+    );
+
+    const own = { path: process.execPath, version: 'v20.20.2' };
+    expect(functionNodeNotice(own, ['nodejs22.x', 'nodejs22.x', undefined])).toBe(
+      "functions run on Node v20.20.2 (this process's), Lambda on nodejs22.x: set SIM_NODE to such a binary to match",
+    );
+    expect(functionNodeNotice({ path: wrapper, version: 'v22.23.5' }, ['nodejs22.x'])).toBe(
+      'functions run on Node v22.23.5 (SIM_NODE), as their runtime names',
+    );
   });
 });

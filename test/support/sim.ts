@@ -11,7 +11,13 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
   const logs: { fn: string; line: string }[] = [];
   const sim: Simulation = await startSimulation({
     root: process.cwd(),
-    env: { PORT: '0', DATA_DIR: dataDir, ...env },
+    // SIM_NODE passes through: `SIM_NODE=<a Node 22> npm test` runs these on Lambda's Node.
+    env: {
+      PORT: '0',
+      DATA_DIR: dataDir,
+      ...(process.env.SIM_NODE ? { SIM_NODE: process.env.SIM_NODE } : {}),
+      ...env,
+    },
     log: (fn, line) => logs.push({ fn, line }),
     ...options,
   });

@@ -14,6 +14,8 @@ export interface FunctionSpec {
   timeoutS: number;
   memoryMb: number;
   nodejs: { esbuild?: { external?: string[] }; minify?: boolean; splitting?: boolean; sourcemap?: boolean };
+  /** Lambda's runtime identifier (`nodejs22.x`), when the config names one. */
+  runtime: string | undefined;
 }
 
 export interface QueueSpec {
@@ -72,6 +74,7 @@ function functionSpec(name: string, args: Record<string, any>): FunctionSpec {
     timeoutS: args.timeout ? seconds(args.timeout) : 20,
     memoryMb: args.memory ? Number.parseInt(args.memory, 10) : 1024,
     nodejs: args.nodejs ?? {},
+    runtime: typeof args.runtime === 'string' ? args.runtime : undefined,
   };
 }
 

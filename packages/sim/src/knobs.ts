@@ -16,6 +16,12 @@ const SimEnv = z.object({
   MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
   /** How long an idle function instance stays warm (Lambda: minutes, undocumented). */
   SIM_INSTANCE_IDLE_S: z.coerce.number().min(0.1).max(3600).default(300),
+  /**
+   * The Node binary the functions run on (default: this process's). Lambda runs the major version
+   * the config's `runtime` names (nodejs22.x): pointing this at such a binary runs the functions
+   * on it, undici's WebSocket under the Neon driver included.
+   */
+  SIM_NODE: z.string().min(1).optional(),
 });
 export type SimKnobs = z.output<typeof SimEnv>;
 

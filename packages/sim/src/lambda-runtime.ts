@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   idleMs: number;
   /** Where instance temporary directories live (one per instance: Lambda's /tmp). */
   tmpRoot: string;
+  /** The Node binary instances run on (default: this process's; `SIM_NODE`). */
+  execPath?: string;
   log: (fn: string, line: string) => void;
 }
 
@@ -117,6 +119,7 @@ export class FunctionRuntime {
       env: { ...this.options.environment, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
+      ...(this.options.execPath ? { execPath: this.options.execPath } : {}),
       ...(UNPRIVILEGED ?? {}),
     });
     if (child.pid) this.pids.push(child.pid);

@@ -9,6 +9,7 @@ import { buildFunction, makeReadOnly } from './build.ts';
 import { evaluateSstConfig, loadSstConfig } from './config-recorder.ts';
 import { type Deployment, deploymentFrom, type FunctionSpec } from './deployment.ts';
 import { EventSourceMapping } from './event-source-mapping.ts';
+import { functionNode, functionNodeNotice } from './function-node.ts';
 import { startHttpFront } from './http-front.ts';
 import { type SimKnobs, simKnobs } from './knobs.ts';
 import { FunctionRuntime, type InvokeResult } from './lambda-runtime.ts';
@@ -66,6 +67,7 @@ function encryptLinks(links: Record<string, unknown>) {
 export async function startSimulation(options: SimOptions = {}): Promise<Simulation> {
   const root = resolve(options.root ?? process.cwd());
   const knobs = simKnobs(options.env ?? process.env);
+  const node = functionNode(knobs.SIM_NODE);
   const stage = options.stage ?? 'sim';
   const log = options.log ?? ((fn, line) => process.stdout.write(`[${fn}] ${line}\n`));
   const dataDir = resolve(root, knobs.DATA_DIR, 'sim');
@@ -132,6 +134,12 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       throw new Error(`link ${name}: the simulation does not know this resource`);
     };
 
+    announcements.push(
+      functionNodeNotice(
+        node,
+        deployment.functions.map((fn) => fn.runtime),
+      ),
+    );
     const buildRoot = join(dataDir, 'functions');
     const tmpRoot = join(dataDir, 'tmp');
     rmSync(tmpRoot, { recursive: true, force: true });
@@ -186,6 +194,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
           timeoutMs: fn.timeoutS * 1000,
           idleMs: knobs.SIM_INSTANCE_IDLE_S * 1000,
           tmpRoot,
+          execPath: node.path,
           log,
         }),
       );
