@@ -283,16 +283,23 @@ export class ConsoleQueries {
    * Every message a retry batch covered — found through the status-change events that carry the
    * batch id, because a message that fails again leaves the batch — with what became of it. The
    * events were written by the transaction that issued the batch (`retry_batches.tx_id`, migration
-   * 0007), so they are read through the `(tx_id, sequence)` index of both tables: a batch older
-   * than the archive's horizon keeps its messages, and no page view scans every event.
+   * 0007), so they are read through the `(tx_id, sequence)` index of both tables: no page view
+   * scans every event, and a batch older than the archive's horizon keeps its messages. A batch
+   * issued before 0007 has no `tx_id`; its transaction is looked for among the events still in
+   * `events`, one scan per view, as every view scanned before (the first match ends it).
    */
   async batchMessages(batchId: string, createdAt: string): Promise<BatchMessage[]> {
-    const issued = sql`(select b.tx_id from ${this.t.batches} b where b.id = ${batchId})`;
     const rows = await this.rows(sql`
-      with written as (
-        select e.event_type, e.payload from ${this.t.events} e where e.tx_id = ${issued}
+      with issued as (
+        select coalesce(
+          (select b.tx_id from ${this.t.batches} b where b.id = ${batchId}),
+          (select e.tx_id from ${this.t.events} e
+           where e.event_type = 'FailedMessageStatusChanged' and e.payload->>'retryBatchId' = ${batchId}
+           limit 1)) as tx_id
+      ), written as (
+        select e.event_type, e.payload from ${this.t.events} e where e.tx_id = (select tx_id from issued)
         union all
-        select a.event_type, a.payload from ${this.t.archive} a where a.tx_id = ${issued}
+        select a.event_type, a.payload from ${this.t.archive} a where a.tx_id = (select tx_id from issued)
       ), covered as (
         select distinct payload->>'failedMessageId' as id from written
         where event_type = 'FailedMessageStatusChanged' and payload->>'retryBatchId' = ${batchId}
