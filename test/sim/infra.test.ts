@@ -94,7 +94,12 @@ describe('sst.config.ts', () => {
     const [migrator] = find('Function', 'Migrator');
     expect(secretNames(migrator!.args.link)).toEqual(['AdminApiKey', 'DatabaseDirectUrl']);
     expect(migrator!.args.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }]);
+    // Index builds over whole tables outlast the request paths' statement timeout; the
+    // migrator's stays under its own 5 minutes.
+    expect(migrator!.args.timeout).toBe('5 minutes');
+    expect(migrator!.args.environment.DB_STATEMENT_TIMEOUT_MS).toBe('270000');
     const [api] = find('Function', 'ApiFunction');
+    expect(api!.args.environment.DB_STATEMENT_TIMEOUT_MS).toBe('30000');
     expect(api!.args.copyFiles).toEqual([
       { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
     ]);
