@@ -10,6 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { ConsoleQueries } from '@genledger/api/console/queries';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf } from '@genledger/db';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
@@ -107,6 +108,7 @@ export async function runScale(options: { archive: boolean }) {
     const queries = new GenerationQueries(database);
     const failedMessages = new FailedMessageStore(database, store);
     const runner = new ProjectionRunner(database, store, { batchSize: 1000 });
+    const consoleQueries = new ConsoleQueries(database);
     const [someKey] = await rowsOf<{ id: string }>(
       database.db.execute(sql`select id from ${t('api_keys')} order by id limit 1`),
     );
@@ -138,6 +140,10 @@ export async function runScale(options: { archive: boolean }) {
           page,
         ),
       groupCounts: () => failedMessages.groups(),
+      // The console's live pages, which poll: counts past the cap come from the statistics, and
+      // an event-log filter searches the newest events only (ConsoleQueries).
+      overviewCounts: () => consoleQueries.generationCounts(admin),
+      eventLogFilter: () => consoleQueries.recentEvents({ type: 'ApiKeyRevoked' }, 50),
     };
 
     /**

@@ -143,48 +143,48 @@ export class ConsoleQueries {
     );
   }
 
+  /**
+   * One statement: each status counted up to `cap + 1` rows and, only when some count passes the
+   * cap, the planner's per-status estimate for `estimateFrom` (the table's row estimate times each
+   * value's frequency, as of the last ANALYZE; none when it was never analysed).
+   */
   private async cappedCounts(
     statuses: readonly string[],
     rowsFor: (status: string) => SQL,
     cap: number,
     estimateFrom: string | undefined,
   ): Promise<Record<string, CappedCount>> {
-    const [r] = await this.rows(
-      sql`select ${sql.join(
-        statuses.map(
-          (status, i) =>
-            sql`(select count(*) from (${rowsFor(status)} limit ${cap + 1}) x) as ${sql.raw(`c${i}`)}`,
-        ),
-        sql`, `,
-      )}`,
+    const counts = statuses.map(
+      (status, i) =>
+        sql`(select count(*) from (${rowsFor(status)} limit ${cap + 1}) x) as ${sql.raw(`c${i}`)}`,
     );
-    const counted = statuses.map((_, i) => toNumber(r?.[`c${i}`] ?? 0));
-    const estimates =
-      estimateFrom && counted.some((n) => n > cap) ? await this.statusEstimates(estimateFrom) : new Map();
+    const anyOver = sql.join(
+      statuses.map((_, i) => sql`${sql.raw(`c.c${i}`)} > ${cap}`),
+      sql` or `,
+    );
+    const estimates = estimateFrom
+      ? sql`case when ${anyOver} then (
+          select json_object_agg(v.status, round(v.freq * greatest(t.reltuples, 0)))
+          from pg_stats s
+          join pg_namespace ns on ns.nspname = s.schemaname
+          join pg_class t on t.relnamespace = ns.oid and t.relname = s.tablename
+          cross join lateral unnest(s.most_common_vals::text::text[], s.most_common_freqs) as v(status, freq)
+          where s.schemaname = ${this.database.schema} and s.tablename = ${estimateFrom} and s.attname = 'status')
+        end`
+      : sql`null`;
+    const [r] = await this.rows(
+      sql`select c.*, ${estimates} as estimates from (select ${sql.join(counts, sql`, `)}) c`,
+    );
+    const estimated = (r?.estimates ?? {}) as Record<string, unknown>;
     return Object.fromEntries(
       statuses.map((status, i) => {
-        const n = counted[i]!;
+        const n = toNumber(r?.[`c${i}`] ?? 0);
         if (n <= cap) return [status, { n, more: false }];
         // Below the exact count the statistics are stale: "more than the cap" is all that is known.
-        const estimate = estimates.get(status);
+        const estimate = toNumber(estimated[status] ?? 0);
         return [status, { n: cap, more: true, ...(estimate > cap ? { estimate } : {}) }];
       }),
     );
-  }
-
-  /**
-   * Rows per status as the planner's statistics have them (the table's row estimate times each
-   * value's frequency, as of the last ANALYZE): empty when the table has not been analysed.
-   */
-  private async statusEstimates(table: string): Promise<Map<string, number>> {
-    const rows = await this.rows(sql`
-      select v.status, round(v.freq * greatest(c.reltuples, 0))::bigint as n
-      from pg_stats s
-      join pg_namespace ns on ns.nspname = s.schemaname
-      join pg_class c on c.relnamespace = ns.oid and c.relname = s.tablename
-      cross join lateral unnest(s.most_common_vals::text::text[], s.most_common_freqs) as v(status, freq)
-      where s.schemaname = ${this.database.schema} and s.tablename = ${table} and s.attname = 'status'`);
-    return new Map(rows.map((x) => [String(x.status), toNumber(x.n)]));
   }
 
   dailyStats(fromDay: string): Promise<DailyGenerationStat[]> {
