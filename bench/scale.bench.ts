@@ -144,6 +144,7 @@ export async function runScale(options: { archive: boolean }) {
       // an event-log filter searches the newest events only (ConsoleQueries).
       overviewCounts: () => consoleQueries.generationCounts(admin),
       eventLogFilter: () => consoleQueries.recentEvents({ type: 'ApiKeyRevoked' }, 50),
+      failedMatchingCount: () => consoleQueries.countMatching({ statuses: ['unresolved'] }),
     };
 
     /**

@@ -140,5 +140,9 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     for (let i = 0; i < 3; i++) await deadLetter(store);
     expect((await queries.failedCounts(10)).unresolved).toEqual({ n: 3, more: false });
     expect((await queries.failedCounts(2)).unresolved).toEqual({ n: 2, more: true });
+    // The failed messages list's "all N matching": exact up to the cap, then "more".
+    expect(await queries.countMatching({ statuses: ['unresolved'] }, 10)).toEqual({ n: 3, more: false });
+    expect(await queries.countMatching({ statuses: ['unresolved'] }, 2)).toEqual({ n: 2, more: true });
+    expect(await queries.countMatching({ statuses: ['archived'] }, 2)).toEqual({ n: 0, more: false });
   });
 });

@@ -27,7 +27,7 @@ import {
 import { diffLines } from './diff.ts';
 import { Csrf, EmptyRow, Flash, href, type PageContext, Status, Time } from './layout.tsx';
 import { nextPageCursor, readPageCursor } from './page-cursor.ts';
-import { type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
+import { type CappedCount, type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
 import { RetryPreview, registerRetryPages } from './retry.tsx';
 
 const PAGE_SIZE = 50;
@@ -143,7 +143,7 @@ function MessagesPage(props: {
   ctx: PageContext;
   q: ListQuery;
   items: Awaited<ReturnType<ConsoleServices['deps']['failedMessages']['list']>>['items'];
-  total: number;
+  total: CappedCount;
   next?: string;
   groupTitle?: string;
   done?: string;
@@ -213,9 +213,10 @@ function MessagesPage(props: {
               id="select-all-matching"
               name="scope"
               value="matching"
-              data-total={String(props.total)}
+              data-total={`${props.total.n}${props.total.more ? '+' : ''}`}
             />{' '}
-            all {props.total} matching
+            all {props.total.n}
+            {props.total.more ? '+' : ''} matching
           </label>
           <output id="selection-count" aria-live="polite">
             0 selected

@@ -230,11 +230,18 @@ export class ConsoleQueries {
     return sql.join(parts, sql` and `);
   }
 
-  async countMatching(filter: FailedFilter): Promise<number> {
+  /**
+   * How many messages match, exact up to `cap` (an operation on "all matching" acts on at most
+   * MAX_MATCHING at a time): the list counts on every view, and a plain count walked every match
+   * (a million unresolved messages after a long outage).
+   */
+  async countMatching(filter: FailedFilter, cap = MAX_MATCHING): Promise<CappedCount> {
     const [r] = await this.rows(
-      sql`select count(*) as n from ${this.t.messages} fm where ${this.selectionWhere({ filter }, filter.statuses)}`,
+      sql`select count(*) as n from (select 1 from ${this.t.messages} fm
+          where ${this.selectionWhere({ filter }, filter.statuses)} limit ${cap + 1}) x`,
     );
-    return toNumber(r?.n ?? 0);
+    const n = toNumber(r?.n ?? 0);
+    return { n: Math.min(n, cap), more: n > cap };
   }
 
   /** Ids of the selection an operation can act on (capped at MAX_MATCHING), in a stable order. */
