@@ -144,5 +144,11 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     expect(await queries.countMatching({ statuses: ['unresolved'] }, 10)).toEqual({ n: 3, more: false });
     expect(await queries.countMatching({ statuses: ['unresolved'] }, 2)).toEqual({ n: 2, more: true });
     expect(await queries.countMatching({ statuses: ['archived'] }, 2)).toEqual({ n: 0, more: false });
+    // A retry preview of "everything matching" counts what one retry takes (the first `cap` by
+    // id, as eligibleIds hands them to the send), and says whether more are left.
+    const all = { filter: { statuses: ['unresolved' as const] } };
+    expect(await queries.retryPreview(all, 5, 2)).toMatchObject({ eligible: 2, more: true, invalid: 0 });
+    expect(await queries.retryPreview(all, 5, 10)).toMatchObject({ eligible: 3, more: false });
+    expect(await queries.eligibleIds('retry', all)).toHaveLength(3);
   });
 });

@@ -254,12 +254,20 @@ export class ConsoleQueries {
     return rows.map((r) => String(r.id));
   }
 
-  /** What a retry of the selection would do, before anything is sent. */
-  async retryPreview(selection: Selection, recentMinutes: number) {
+  /**
+   * What a retry of the selection would do, before anything is sent. A retry of "everything
+   * matching" takes at most `cap` messages at a time (`eligibleIds`), so for such a selection the
+   * counts stop there too and `more` says whether messages are left for another run: the preview
+   * says what the send will do, and never counts a million matches to say it.
+   */
+  async retryPreview(selection: Selection, recentMinutes: number, cap = MAX_MATCHING) {
     const where = this.selectionWhere(selection, OPERATION_FROM.retry);
+    const limit = 'filter' in selection ? sql` limit ${cap + 1}` : sql``;
     const [counts] = await this.rows(sql`
-      select count(*) filter (where not fm.invalid) as eligible, count(*) filter (where fm.invalid) as invalid
-      from ${this.t.messages} fm where ${where}`);
+      select (select count(*) from (select 1 from ${this.t.messages} fm where ${where} and not fm.invalid${limit}) e) as eligible,
+             (select count(*) from (select 1 from ${this.t.messages} fm where ${where} and fm.invalid${limit}) i) as invalid`);
+    const eligible = toNumber(counts?.eligible ?? 0);
+    const invalid = toNumber(counts?.invalid ?? 0);
     const sample = await this.rows(sql`
       select fm.id, fm.model, fm.last_failed_at, fm.last_error_type, fm.last_error_message, fm.attempt_count
       from ${this.t.messages} fm where ${where} and not fm.invalid order by fm.last_failed_at desc, fm.id limit 5`);
@@ -271,8 +279,10 @@ export class ConsoleQueries {
       where ${this.selectionWhere(selection, ['unresolved', 'archived', 'retry_issued', 'resolved'])}
         and a.failed_at > now() - make_interval(mins => ${recentMinutes})`);
     return {
-      eligible: toNumber(counts?.eligible ?? 0),
-      invalid: toNumber(counts?.invalid ?? 0),
+      eligible: Math.min(eligible, cap),
+      /** More eligible messages match than one retry takes: another run sends the rest. */
+      more: eligible > cap,
+      invalid: Math.min(invalid, cap),
       sample: sample.map((r) => ({
         id: String(r.id),
         model: (r.model as string | null) ?? null,

@@ -100,6 +100,12 @@ export function RetryPreview(props: {
       ) : (
         <Flash kind="ok">No new failures of these messages in the last {RECENT_MINUTES} minutes.</Flash>
       )}
+      {p.more && (
+        <p>
+          More than {p.eligible} messages match: a retry sends the first {p.eligible} (in id order). Run it
+          again for the rest once they have settled.
+        </p>
+      )}
       {p.invalid > 0 && (
         <p class="muted">{p.invalid} message(s) never parsed and are left out: they would fail again.</p>
       )}
