@@ -63,6 +63,12 @@ export interface CappedCount {
   estimate?: number;
 }
 
+/** `count(*)` of `rows` that stops after `cap + 1` of them (enough to tell "more than `cap`"). */
+const countUpTo = (rows: SQL, cap: number) => sql`(select count(*) from (${rows} limit ${cap + 1}) x)`;
+
+/** What a count taken by `countUpTo` tells. */
+const capped = (n: number, cap: number): CappedCount => ({ n: Math.min(n, cap), more: n > cap });
+
 /** How many of the newest events the event log's filters search. */
 export const EVENT_SEARCH_WINDOW = 100_000;
 
@@ -155,8 +161,7 @@ export class ConsoleQueries {
     estimateFrom: string | undefined,
   ): Promise<Record<string, CappedCount>> {
     const counts = statuses.map(
-      (status, i) =>
-        sql`(select count(*) from (${rowsFor(status)} limit ${cap + 1}) x) as ${sql.raw(`c${i}`)}`,
+      (status, i) => sql`${countUpTo(rowsFor(status), cap)} as ${sql.raw(`c${i}`)}`,
     );
     const anyOver = sql.join(
       statuses.map((_, i) => sql`${sql.raw(`c.c${i}`)} > ${cap}`),
@@ -178,11 +183,10 @@ export class ConsoleQueries {
     const estimated = (r?.estimates ?? {}) as Record<string, unknown>;
     return Object.fromEntries(
       statuses.map((status, i) => {
-        const n = toNumber(r?.[`c${i}`] ?? 0);
-        if (n <= cap) return [status, { n, more: false }];
+        const count = capped(toNumber(r?.[`c${i}`] ?? 0), cap);
         // Below the exact count the statistics are stale: "more than the cap" is all that is known.
         const estimate = toNumber(estimated[status] ?? 0);
-        return [status, { n: cap, more: true, ...(estimate > cap ? { estimate } : {}) }];
+        return [status, count.more && estimate > cap ? { ...count, estimate } : count];
       }),
     );
   }
@@ -236,12 +240,9 @@ export class ConsoleQueries {
    * (a million unresolved messages after a long outage).
    */
   async countMatching(filter: FailedFilter, cap = MAX_MATCHING): Promise<CappedCount> {
-    const [r] = await this.rows(
-      sql`select count(*) as n from (select 1 from ${this.t.messages} fm
-          where ${this.selectionWhere({ filter }, filter.statuses)} limit ${cap + 1}) x`,
-    );
-    const n = toNumber(r?.n ?? 0);
-    return { n: Math.min(n, cap), more: n > cap };
+    const matching = sql`select 1 from ${this.t.messages} fm where ${this.selectionWhere({ filter }, filter.statuses)}`;
+    const [r] = await this.rows(sql`select ${countUpTo(matching, cap)} as n`);
+    return capped(toNumber(r?.n ?? 0), cap);
   }
 
   /** Ids of the selection an operation can act on (capped at MAX_MATCHING), in a stable order. */
@@ -262,12 +263,13 @@ export class ConsoleQueries {
    */
   async retryPreview(selection: Selection, recentMinutes: number, cap = MAX_MATCHING) {
     const where = this.selectionWhere(selection, OPERATION_FROM.retry);
-    const limit = 'filter' in selection ? sql` limit ${cap + 1}` : sql``;
-    const [counts] = await this.rows(sql`
-      select (select count(*) from (select 1 from ${this.t.messages} fm where ${where} and not fm.invalid${limit}) e) as eligible,
-             (select count(*) from (select 1 from ${this.t.messages} fm where ${where} and fm.invalid${limit}) i) as invalid`);
-    const eligible = toNumber(counts?.eligible ?? 0);
-    const invalid = toNumber(counts?.invalid ?? 0);
+    // Ids and groups are retried whole; only "everything matching" is taken `cap` at a time.
+    const upTo = 'filter' in selection ? cap : Number.MAX_SAFE_INTEGER - 1;
+    const of = (invalid: boolean) =>
+      countUpTo(sql`select 1 from ${this.t.messages} fm where ${where} and fm.invalid = ${invalid}`, upTo);
+    const [counts] = await this.rows(sql`select ${of(false)} as eligible, ${of(true)} as invalid`);
+    const eligible = capped(toNumber(counts?.eligible ?? 0), upTo);
+    const invalid = capped(toNumber(counts?.invalid ?? 0), upTo);
     const sample = await this.rows(sql`
       select fm.id, fm.model, fm.last_failed_at, fm.last_error_type, fm.last_error_message, fm.attempt_count
       from ${this.t.messages} fm where ${where} and not fm.invalid order by fm.last_failed_at desc, fm.id limit 5`);
@@ -279,10 +281,10 @@ export class ConsoleQueries {
       where ${this.selectionWhere(selection, ['unresolved', 'archived', 'retry_issued', 'resolved'])}
         and a.failed_at > now() - make_interval(mins => ${recentMinutes})`);
     return {
-      eligible: Math.min(eligible, cap),
+      eligible: eligible.n,
       /** More eligible messages match than one retry takes: another run sends the rest. */
-      more: eligible > cap,
-      invalid: Math.min(invalid, cap),
+      more: eligible.more,
+      invalid: invalid.n,
       sample: sample.map((r) => ({
         id: String(r.id),
         model: (r.model as string | null) ?? null,
