@@ -194,6 +194,12 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(await row.locator('.badge').textContent()).toBe('resolved');
     expect(await page.locator('dl.kv').textContent()).toContain('backend back after maintenance');
     await shot(page, 'retry-receipt');
+    // The receipt of a group retry that took only the first MAX_PER_OPERATION offers the rest.
+    await page.goto(`${page.url()}?more=1`);
+    expect(await page.locator('.flash.ok').textContent()).toContain('first 10,000 eligible messages');
+    expect(
+      await page.getByRole('link', { name: 'Preview a retry of the rest' }).getAttribute('href'),
+    ).toMatch(/^\/console\/retry\/preview\?groupId=/);
     // The generation's timeline links the failure and the retry batch.
     await page.goto(`${server.url}/console/generations/${generationId}`);
     expect(await page.getByRole('link', { name: 'failed message' }).count()).toBeGreaterThanOrEqual(1);

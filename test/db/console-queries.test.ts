@@ -149,6 +149,13 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     const all = { filter: { statuses: ['unresolved' as const] } };
     expect(await queries.retryPreview(all, 5, 2)).toMatchObject({ eligible: 2, more: true, invalid: 0 });
     expect(await queries.retryPreview(all, 5, 10)).toMatchObject({ eligible: 3, more: false });
-    expect(await queries.eligibleIds('retry', all)).toHaveLength(3);
+    const every = await queries.eligibleIds('retry', all);
+    expect(every).toMatchObject({ more: false });
+    expect(every.ids).toHaveLength(3);
+    expect(await queries.eligibleIds('retry', all, 2)).toEqual({ ids: every.ids.slice(0, 2), more: true });
+    // A group is taken the same way (the store's limit), so its preview stops at the cap too.
+    const [group] = await store.groups();
+    expect(await queries.retryPreview({ groupId: group!.id }, 5, 2)).toMatchObject({ eligible: 2, more: true });
+    expect(await queries.retryPreview({ ids: every.ids }, 5, 2)).toMatchObject({ eligible: 3, more: false });
   });
 });

@@ -1,7 +1,11 @@
 import { MAX_STORED_BODY_BYTES } from '@genledger/core/contracts/failed-messages';
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
 import type { Queue } from '@genledger/core/ports/queue';
-import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
+import {
+  changeFailedMessageStatus,
+  eligibility,
+  planStatusChange,
+} from '@genledger/core/use-cases/failed-messages/change-status';
 import {
   continueRetryBatches,
   processRetryBatch,
@@ -144,6 +148,82 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
     expect(
       history.map((e) => e.event.type === 'FailedMessageStatusChanged' && `${e.event.from}→${e.event.to}`),
     ).toEqual([false, 'unresolved→archived', 'archived→unresolved', 'unresolved→resolved']);
+  });
+
+  it('a group operation takes its first eligible members by id, a limit at a time, counts the rest as skipped, and says when more are left', async () => {
+    const database = await dbs.open(target);
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await deadLetter(store, { model: 'chunked' })).id);
+    // One that never parsed, in the same group: never retried, counted as skipped.
+    const broken = await deadLetter(store, {
+      model: 'chunked',
+      invalidReason: 'the message body is not JSON',
+    });
+    ids.sort();
+    const group = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'chunked')!;
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'resolve',
+      { ids: [ids[1]!] },
+      { requestedBy: null },
+    );
+    // The use case's limit is MAX_PER_OPERATION; the same store path with a limit of 2.
+    const retryTwo = () =>
+      store.changeStatus(
+        { to: 'retry_issued', retryBatch: true, eligible: eligibility('retry'), limit: 2 },
+        { groupId: group.id },
+        (candidates) => planStatusChange('retry', { groupId: group.id }, candidates),
+        { requestedBy: null },
+      );
+    const status = async () =>
+      Object.fromEntries(
+        await Promise.all([...ids, broken.id].map(async (id) => [id, (await store.get(id))!.status])),
+      );
+    // 5 eligible (6, less the resolved one); the invalid and the resolved one are skipped.
+    const first = await retryTwo();
+    expect(first).toMatchObject({ changed: 2, skipped: 2, more: true });
+    expect(await status()).toMatchObject({
+      [ids[0]!]: 'retry_issued',
+      [ids[2]!]: 'retry_issued',
+      [ids[3]!]: 'unresolved',
+    });
+    const second = await retryTwo();
+    // Now the two retried are skipped as well.
+    expect(second).toMatchObject({ changed: 2, skipped: 4, more: true });
+    const third = await retryTwo();
+    expect(third).toMatchObject({ changed: 1, skipped: 6, more: false });
+    expect(await retryTwo()).toMatchObject({ changed: 0, skipped: 7, more: false, retryBatchId: null });
+    const after = await status();
+    expect(after[broken.id]).toBe('unresolved');
+    expect(after[ids[1]!]).toBe('resolved');
+    expect(Object.values(after).filter((s) => s === 'retry_issued')).toHaveLength(5);
+    // Three batches of 2, 2 and 1, each of its own chunk's messages.
+    const batches = new RetryBatchStore(database);
+    for (const [outcome, n] of [
+      [first, 2],
+      [second, 2],
+      [third, 1],
+    ] as const)
+      expect(await batches.get(outcome.retryBatchId!)).toMatchObject({ total: n });
+    // Through the use case (limit MAX_PER_OPERATION) a small group goes whole; archived members
+    // are skipped by an archive, counted from the group's counters.
+    expect(
+      await changeFailedMessageStatus(
+        { failedMessages: store },
+        'resolve',
+        { groupId: group.id },
+        { requestedBy: null },
+      ),
+    ).toEqual({ changed: 6, skipped: 1, more: false, retryBatchId: null });
+    await expect(
+      changeFailedMessageStatus(
+        { failedMessages: store },
+        'archive',
+        { groupId: 'no-such-group' },
+        { requestedBy: null },
+      ),
+    ).rejects.toMatchObject({ kind: 'not-found' });
   });
 
   it('retention deletes only resolved and archived messages older than the setting, in chunks', async () => {

@@ -1,5 +1,6 @@
 import { type DomainEvent, streams } from '@genledger/core/contracts/events';
 import {
+  FAILED_MESSAGE_STATUSES,
   type FailedMessageDetail,
   type FailedMessageStatus,
   type FailedMessageSummary,
@@ -11,6 +12,7 @@ import { classify, failedMessageId, failureGroupId } from '@genledger/core/failu
 import type {
   FailedMessageSelector,
   FailedMessageStatusChanges,
+  StatusChange,
   StatusChangeCandidate,
   StatusChangeOutcome,
   StatusChangePlan,
@@ -83,6 +85,10 @@ function toSummary(raw: Row): FailedMessageSummary {
  * into an array literal (a quote, comma or backslash in an id is just a character of it).
  */
 const textArray = (values: readonly string[]): SQL => sql`${sql.param([...values])}::text[]`;
+const statusIn = (statuses: readonly FailedMessageStatus[]) => sql`fm.status = any(${textArray(statuses)})`;
+/** `isEligible` in SQL, over a message aliased `fm`. */
+const eligibleWhere = (eligible: StatusChange['eligible']) =>
+  eligible.parsedOnly ? sql`${statusIn(eligible.from)} and not fm.invalid` : statusIn(eligible.from);
 
 /** Cuts a body to at most `max` bytes of UTF-8 without splitting a character. */
 export function truncateUtf8(
@@ -389,25 +395,41 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
    * to pending, each with its event.
    */
   async changeStatus(
-    change: { to: FailedMessageStatus; retryBatch: boolean },
+    change: StatusChange,
     selector: FailedMessageSelector,
     plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: { requestedBy: string | null; metadata?: Record<string, unknown> },
   ): Promise<StatusChangeOutcome> {
     const { to } = change;
     return this.database.db.transaction(async (tx) => {
-      const selected =
-        'ids' in selector
-          ? sql`fm.id = any(${textArray(selector.ids)})`
-          : sql`fm.id in (select failed_message_id from ${this.t.members} where group_id = ${selector.groupId})`;
-      const candidates = await rowsOf<StatusChangeCandidate>(
-        tx.execute(
-          // In id order, as every writer locks messages (see deleteExpired).
-          sql`select fm.id, fm.status, fm.invalid from ${this.t.messages} fm where ${selected} order by fm.id for update`,
-        ),
-      );
-      const { ids, skipped } = plan(candidates);
-      if (ids.length === 0) return { changed: 0, skipped, retryBatchId: null };
+      // In id order, as every writer locks messages (see deleteExpired).
+      let candidates: StatusChangeCandidate[];
+      let more = false;
+      let others = 0;
+      if ('ids' in selector) {
+        candidates = await rowsOf<StatusChangeCandidate>(
+          tx.execute(sql`
+            select fm.id, fm.status, fm.invalid from ${this.t.messages} fm
+            where fm.id = any(${textArray(selector.ids)}) order by fm.id for update`),
+        );
+      } else {
+        // A group's first `limit` eligible members (one more tells whether any are left), through
+        // its membership in id order; the ineligible ones are counted, never locked.
+        candidates = await rowsOf<StatusChangeCandidate>(
+          tx.execute(sql`
+            select fm.id, fm.status, fm.invalid
+            from ${this.t.members} m join ${this.t.messages} fm on fm.id = m.failed_message_id
+            where m.group_id = ${selector.groupId} and ${eligibleWhere(change.eligible)}
+            order by m.failed_message_id limit ${change.limit + 1} for update of fm`),
+        );
+        more = candidates.length > change.limit;
+        if (more) candidates.pop();
+        others = await this.ineligibleMembers(tx, selector.groupId, change.eligible);
+      }
+      const planned = plan(candidates);
+      const { ids } = planned;
+      const skipped = planned.skipped + others;
+      if (ids.length === 0) return { changed: 0, skipped, more, retryBatchId: null };
       let retryBatchId: string | null = null;
       if (change.retryBatch) {
         retryBatchId = crypto.randomUUID();
@@ -455,8 +477,30 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
             metadata: options.metadata,
           })}`);
       }
-      return { changed: ids.length, skipped, retryBatchId };
+      return { changed: ids.length, skipped, more, retryBatchId };
     });
+  }
+
+  /**
+   * A group's members a change skips: those in other statuses, from the group's counters
+   * (migration 0005), and for a retry the never-parsed ones, found through their partial index
+   * (migration 0009). Counting them from the members read every member of a large group.
+   */
+  private async ineligibleMembers(tx: Executor, groupId: string, eligible: StatusChange['eligible']) {
+    const counters = FAILED_MESSAGE_STATUSES.filter((s) => !eligible.from.includes(s)).map(
+      (s) => sql`g.${sql.raw(`${s}_count`)}`,
+    );
+    const invalid = eligible.parsedOnly
+      ? sql`(select count(*) from ${this.t.messages} fm
+             join ${this.t.members} m on m.failed_message_id = fm.id and m.group_id = g.id
+             where fm.invalid and ${statusIn(eligible.from)})`
+      : sql`0`;
+    const [row] = await rowsOf<{ n: string | number }>(
+      tx.execute(sql`
+        select ${sql.join([...counters, invalid], sql` + `)} as n
+        from ${this.t.groups} g where g.id = ${groupId}`),
+    );
+    return Number(row?.n ?? 0);
   }
 
   /**

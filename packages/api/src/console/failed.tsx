@@ -120,9 +120,9 @@ async function applyOperation(
 ) {
   const options = { requestedBy: c.get('who').id, metadata: metadataOf(c) };
   if ('groupId' in sel) return changeFailedMessageStatus(s.deps, op, { groupId: sel.groupId }, options);
-  const ids = 'ids' in sel ? sel.ids : await s.queries.eligibleIds(op, sel);
-  if (ids.length === 0) return { changed: 0, skipped: 0, retryBatchId: null };
-  return changeFailedMessageStatus(s.deps, op, { ids }, options);
+  const { ids, more } = 'ids' in sel ? { ids: sel.ids, more: false } : await s.queries.eligibleIds(op, sel);
+  if (ids.length === 0) return { changed: 0, skipped: 0, more: false };
+  return { ...(await changeFailedMessageStatus(s.deps, op, { ids }, options)), more };
 }
 
 function StatusFilter(props: { selected: FailedMessageStatus[] }) {
@@ -563,10 +563,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     try {
       const outcome = await applyOperation(c, s, op, sel);
       const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
-      const cap =
-        'filter' in sel && outcome.changed >= MAX_MATCHING
-          ? ` (at most ${MAX_MATCHING} at a time: run it again)`
-          : '';
+      const cap = outcome.more ? ` (at most ${MAX_MATCHING} at a time: run it again for the rest)` : '';
       return c.redirect(withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`), 303);
     } catch (e) {
       if (!isAppError(e)) throw e;

@@ -2,6 +2,7 @@ import {
   FAILED_MESSAGE_STATUSES,
   type FailedMessageOperation,
   type FailedMessageStatus,
+  MAX_PER_OPERATION,
   OPERATION_FROM,
 } from '@genledger/core/contracts/failed-messages';
 import { GENERATION_STATUSES } from '@genledger/core/contracts/generation';
@@ -47,8 +48,8 @@ export interface BatchMessage {
   failedAgain: boolean;
 }
 
-/** How many matching ids one "all matching" operation takes; past it the operator narrows the filter. */
-export const MAX_MATCHING = 10_000;
+/** How many messages one "all matching" or group operation takes; another run takes the rest. */
+export const MAX_MATCHING = MAX_PER_OPERATION;
 
 /** Counts on the overview are exact up to here: an exact count of a status walks every row of it. */
 export const COUNT_CAP = 10_000;
@@ -245,26 +246,34 @@ export class ConsoleQueries {
     return capped(toNumber(r?.n ?? 0), cap);
   }
 
-  /** Ids of the selection an operation can act on (capped at MAX_MATCHING), in a stable order. */
-  async eligibleIds(op: FailedMessageOperation, selection: Selection): Promise<string[]> {
+  /**
+   * Ids of the selection an operation can act on, the first `cap` in id order; `more` when others
+   * are left for another run.
+   */
+  async eligibleIds(
+    op: FailedMessageOperation,
+    selection: Selection,
+    cap = MAX_MATCHING,
+  ): Promise<{ ids: string[]; more: boolean }> {
     const where = this.selectionWhere(selection, OPERATION_FROM[op]);
     const invalid = op === 'retry' ? sql` and not fm.invalid` : sql``;
     const rows = await this.rows(
-      sql`select fm.id from ${this.t.messages} fm where ${where}${invalid} order by fm.id limit ${MAX_MATCHING}`,
+      sql`select fm.id from ${this.t.messages} fm where ${where}${invalid} order by fm.id limit ${cap + 1}`,
     );
-    return rows.map((r) => String(r.id));
+    return { ids: rows.slice(0, cap).map((r) => String(r.id)), more: rows.length > cap };
   }
 
   /**
-   * What a retry of the selection would do, before anything is sent. A retry of "everything
-   * matching" takes at most `cap` messages at a time (`eligibleIds`), so for such a selection the
+   * What a retry of the selection would do, before anything is sent. A retry of a group or of
+   * "everything matching" takes at most `cap` messages at a time (MAX_PER_OPERATION, the store's
+   * limit for a group and `eligibleIds` for a filter), so for such a selection the
    * counts stop there too and `more` says whether messages are left for another run: the preview
    * says what the send will do, and never counts a million matches to say it.
    */
   async retryPreview(selection: Selection, recentMinutes: number, cap = MAX_MATCHING) {
     const where = this.selectionWhere(selection, OPERATION_FROM.retry);
-    // Ids and groups are retried whole; only "everything matching" is taken `cap` at a time.
-    const upTo = 'filter' in selection ? cap : Number.MAX_SAFE_INTEGER - 1;
+    // Ids are retried whole; a group and "everything matching" are taken `cap` at a time.
+    const upTo = 'ids' in selection ? Number.MAX_SAFE_INTEGER - 1 : cap;
     const of = (invalid: boolean) =>
       countUpTo(sql`select 1 from ${this.t.messages} fm where ${where} and fm.invalid = ${invalid}`, upTo);
     const [counts] = await this.rows(sql`select ${of(false)} as eligible, ${of(true)} as invalid`);

@@ -17,7 +17,7 @@ import {
   render,
 } from './context.tsx';
 import { Csrf, EmptyRow, Flash, type PageContext, Status, Time } from './layout.tsx';
-import type { BatchMessage, ConsoleQueries, Selection } from './queries.ts';
+import { type BatchMessage, type ConsoleQueries, MAX_MATCHING, type Selection } from './queries.ts';
 
 /** How long the send request re-sends before showing the receipt; maintenance continues the rest. */
 const INLINE_RETRY_BUDGET_MS = 2_000;
@@ -333,7 +333,7 @@ export function registerRetryPages(
       requestedBy: c.get('who').id,
       metadata: { ...metadataOf(c), ...(reason ? { reason } : {}) },
     };
-    let outcome: { changed: number; skipped: number; retryBatchId: string | null };
+    let outcome: { changed: number; skipped: number; more: boolean; retryBatchId: string | null };
     try {
       // The batch's selector is what the receipt shows as "what"; the reason rides along with it.
       if ('groupId' in sel) {
@@ -344,10 +344,19 @@ export function registerRetryPages(
           options,
         );
       } else {
-        const ids = 'ids' in sel ? sel.ids : await queries.eligibleIds('retry', sel);
+        const { ids, more } =
+          'ids' in sel ? { ids: sel.ids, more: false } : await queries.eligibleIds('retry', sel);
         outcome = ids.length
-          ? await changeFailedMessageStatus(deps, 'retry', { ids, ...(reason ? { reason } : {}) }, options)
-          : { changed: 0, skipped: 0, retryBatchId: null };
+          ? {
+              ...(await changeFailedMessageStatus(
+                deps,
+                'retry',
+                { ids, ...(reason ? { reason } : {}) },
+                options,
+              )),
+              more,
+            }
+          : { changed: 0, skipped: 0, more: false, retryBatchId: null };
       }
     } catch (e) {
       if (!isAppError(e)) throw e;
@@ -374,7 +383,8 @@ export function registerRetryPages(
       },
       outcome.retryBatchId,
     );
-    return c.redirect(`/console/retries/${outcome.retryBatchId}`, 303);
+    // The receipt says when the selection had more than one retry takes.
+    return c.redirect(`/console/retries/${outcome.retryBatchId}${outcome.more ? '?more=1' : ''}`, 303);
   });
 
   app.get('/retries', async (c) => {
@@ -476,6 +486,20 @@ export function registerRetryPages(
           <dt>why</dt>
           <dd>{reason ?? <span class="muted">no reason given</span>}</dd>
         </dl>
+        {c.req.query('more') === '1' && (
+          <Flash kind="ok">
+            This batch took the first {MAX_MATCHING.toLocaleString('en-US')} eligible messages by id; more are
+            left.{' '}
+            {typeof batch.selector.groupId === 'string' ? (
+              <a href={`/console/retry/preview?groupId=${encodeURIComponent(batch.selector.groupId)}`}>
+                Preview a retry of the rest
+              </a>
+            ) : (
+              'Retry the same selection again for the rest'
+            )}{' '}
+            once these have settled.
+          </Flash>
+        )}
         <h2>Progress</h2>
         <ReceiptLive s={s} batch={batch} />
       </>,

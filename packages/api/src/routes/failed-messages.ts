@@ -7,6 +7,7 @@ import {
   type FailedMessageOperation,
   FailedMessageSummary,
   FailureGroup,
+  MAX_PER_OPERATION,
   RetryBatch,
 } from '@genledger/core/contracts/failed-messages';
 import { text, timestamp } from '@genledger/core/contracts/storable';
@@ -136,7 +137,7 @@ async function applyOperation(
     requestedBy: ctx.principal?.apiKeyId ?? null,
     metadata: ctx.metadata,
   });
-  const counts = { changed: outcome.changed, skipped: outcome.skipped };
+  const counts = { changed: outcome.changed, skipped: outcome.skipped, more: outcome.more };
   if (op !== 'retry') return { status: 200, body: counts };
   return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, outcome.retryBatchId) } };
 }
@@ -160,7 +161,7 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
     method: 'post',
     path: `/failure-groups/{id}/${op}`,
     operationId: `${op}FailureGroup`,
-    summary: `${capitalized(op)} every eligible message of a group; the others are skipped and counted`,
+    summary: `${capitalized(op)} the eligible messages of a group, up to ${MAX_PER_OPERATION} at a time (\`more\` says some are left); the others are skipped and counted`,
     tag: 'failed-messages',
     access: 'admin',
     params: IdParam,

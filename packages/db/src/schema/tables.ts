@@ -259,6 +259,8 @@ export function defineTables(schemaName: string) {
         .on(t.statusChangedAt)
         .where(sql`${t.status} in ('resolved', 'archived')`),
       index('failed_messages_search_idx').using('gin', t.search),
+      // A group retry counts its never-parsed members as skipped (FailedMessageStore.changeStatus).
+      index('failed_messages_invalid_idx').on(t.id).where(sql`${t.invalid}`),
     ],
   );
 

@@ -1,6 +1,7 @@
 import {
   type FailedMessageOperation,
   type FailedMessageStatus,
+  MAX_PER_OPERATION,
   OPERATION_FROM,
   OPERATION_TO,
 } from '../../contracts/failed-messages.ts';
@@ -8,7 +9,8 @@ import { conflict, notFound } from '../../errors.ts';
 
 /**
  * Which messages an operation applies to. By ids it is all or nothing; by group the ineligible
- * ones are skipped and counted. `reason` rides along into a retry batch's recorded selector.
+ * ones are skipped and counted, and the first MAX_PER_OPERATION eligible ones by id change.
+ * `reason` rides along into a retry batch's recorded selector.
  */
 export type FailedMessageSelector = ({ ids: string[] } | { groupId: string }) & { reason?: string };
 
@@ -27,17 +29,29 @@ export interface StatusChangePlan {
 export interface StatusChangeOutcome {
   changed: number;
   skipped: number;
+  /** Eligible messages of the group were left for another run (never for ids). */
+  more: boolean;
   retryBatchId: string | null;
 }
 
+/** What a status change moves and where: `eligible` is the rule `isEligible` states, for SQL. */
+export interface StatusChange {
+  to: FailedMessageStatus;
+  retryBatch: boolean;
+  eligible: { from: readonly FailedMessageStatus[]; parsedOnly: boolean };
+  /** A group's eligible members taken by one change, first by id. */
+  limit: number;
+}
+
 /**
- * What the store does for a status change, in one transaction: lock the selected messages, ask
- * `plan` which of them change, then move those to `to` with an event each; with `retryBatch`, record
- * a retry batch of them and put their failed generations back to pending.
+ * What the store does for a status change, in one transaction: lock the selected messages (ids:
+ * all of them; a group: its first `limit` eligible members by id, the rest counted as skipped or
+ * left), ask `plan` which of them change, then move those to `to` with an event each; with
+ * `retryBatch`, record a retry batch of them and put their failed generations back to pending.
  */
 export interface FailedMessageStatusChanges {
   changeStatus(
-    change: { to: FailedMessageStatus; retryBatch: boolean },
+    change: StatusChange,
     selector: FailedMessageSelector,
     plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: { requestedBy: string | null; metadata?: Record<string, unknown> },
@@ -47,6 +61,12 @@ export interface FailedMessageStatusChanges {
 /** A message an operation may move: in one of its source statuses, and never retrying one that never parsed. */
 export const isEligible = (op: FailedMessageOperation, c: Omit<StatusChangeCandidate, 'id'>) =>
   OPERATION_FROM[op].includes(c.status) && !(op === 'retry' && c.invalid);
+
+/** `isEligible` as data, for a store that selects a group's eligible members itself. */
+export const eligibility = (op: FailedMessageOperation): StatusChange['eligible'] => ({
+  from: OPERATION_FROM[op],
+  parsedOnly: op === 'retry',
+});
 
 /**
  * Decides a change over the locked candidates. By ids: an id not found is not-found, an
@@ -81,7 +101,8 @@ export function planStatusChange(
 
 /**
  * Archives, unarchives, resolves or retries failed messages. A group that has no members is
- * not-found. A retry records a batch; sending it is `processRetryBatch`'s.
+ * not-found; a large one changes MAX_PER_OPERATION at a time (`more`). A retry records a batch;
+ * sending it is `processRetryBatch`'s.
  */
 export async function changeFailedMessageStatus(
   deps: { failedMessages: FailedMessageStatusChanges },
@@ -90,7 +111,7 @@ export async function changeFailedMessageStatus(
   options: { requestedBy: string | null; metadata?: Record<string, unknown> },
 ): Promise<StatusChangeOutcome> {
   const outcome = await deps.failedMessages.changeStatus(
-    { to: OPERATION_TO[op], retryBatch: op === 'retry' },
+    { to: OPERATION_TO[op], retryBatch: op === 'retry', eligible: eligibility(op), limit: MAX_PER_OPERATION },
     selector,
     (candidates) => planStatusChange(op, selector, candidates),
     options,
