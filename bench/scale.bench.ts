@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { ConsoleQueries } from '@genledger/api/console/queries';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf } from '@genledger/db';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
@@ -145,6 +146,28 @@ export async function runScale(options: { archive: boolean }) {
       overviewCounts: () => consoleQueries.generationCounts(admin),
       eventLogFilter: () => consoleQueries.recentEvents({ type: 'ApiKeyRevoked' }, 50),
       failedMatchingCount: () => consoleQueries.countMatching({ statuses: ['unresolved'] }),
+      // A receipt polls every second until its batch settles: the batch's messages are read
+      // through the transaction that issued it (a retry of three, issued at each size).
+      retryReceipt: () => consoleQueries.batchMessages(receipt.id, receipt.createdAt),
+    };
+    let receipt = { id: '', createdAt: '' };
+    /** A retry of three unresolved messages through the use case, as an operator issues one. */
+    const issueRetry = async () => {
+      const ids = await rowsOf<{ id: string }>(
+        database.db.execute(
+          sql`select id from ${t('failed_messages')} where status = 'unresolved' order by id limit 3`,
+        ),
+      );
+      const { retryBatchId } = await changeFailedMessageStatus(
+        { failedMessages },
+        'retry',
+        { ids: ids.map((r) => r.id) },
+        { requestedBy: null },
+      );
+      const [batch] = await rowsOf<{ created_at: Date }>(
+        database.db.execute(sql`select created_at from ${t('retry_batches')} where id = ${retryBatchId}`),
+      );
+      receipt = { id: retryBatchId!, createdAt: new Date(batch!.created_at).toISOString() };
     };
 
     /**
@@ -224,6 +247,7 @@ export async function runScale(options: { archive: boolean }) {
     );
     // The projection starts at the end of what was loaded: catch-up is timed on fresh events only.
     await setCheckpointToEnd(database, s);
+    await issueRetry();
     const small = await timeAll();
     // The large growth loads without the big tables' secondary indexes and builds them after.
     const largeLoad = await grow(LARGE, true);
@@ -232,6 +256,7 @@ export async function runScale(options: { archive: boolean }) {
       `large: ${events} events, ${generations} generations, ${failed} failed messages (${largeLoad.loadSeconds} s to load, ${largeLoad.indexSeconds} s to index)`,
     );
     await setCheckpointToEnd(database, s);
+    await issueRetry();
     const large = await timeAll();
 
     const rows: Record<
