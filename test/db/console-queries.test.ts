@@ -155,7 +155,10 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     expect(await queries.eligibleIds('retry', all, 2)).toEqual({ ids: every.ids.slice(0, 2), more: true });
     // A group is taken the same way (the store's limit), so its preview stops at the cap too.
     const [group] = await store.groups();
-    expect(await queries.retryPreview({ groupId: group!.id }, 5, 2)).toMatchObject({ eligible: 2, more: true });
+    expect(await queries.retryPreview({ groupId: group!.id }, 5, 2)).toMatchObject({
+      eligible: 2,
+      more: true,
+    });
     expect(await queries.retryPreview({ ids: every.ids }, 5, 2)).toMatchObject({ eligible: 3, more: false });
   });
 });
