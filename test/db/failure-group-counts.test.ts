@@ -2,7 +2,11 @@
 // after every kind of write that adds, moves or removes a member: ingest, a repeated dead-lettering
 // that regroups, status changes by ids and by group, a retry and its message failing again,
 // retention's cascade, and a member removed directly.
-import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
+import {
+  changeFailedMessageStatus,
+  eligibility,
+  planStatusChange,
+} from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
@@ -197,6 +201,55 @@ describe('failure-group counters under concurrency on postgres', () => {
       // Each message was either swept (archived and expired) or unarchived first, never both.
       expect(left.every((r) => r.status === 'unresolved')).toBe(true);
     }
+  });
+});
+
+describe('a group operation in chunks under concurrency on postgres', () => {
+  it('two operators archiving the same large group while messages keep dead-lettering into it move each message once', async () => {
+    const database = await dbs.open('postgres');
+    const events = new EventStore(database);
+    const store = new FailedMessageStore(database, events);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await deadLetter(store, { model: 'outage' })).id);
+    const group = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'outage')!;
+    // The use case takes MAX_PER_OPERATION a time; the store's same path with a limit of 4, run
+    // until it says nothing more is left, as an operator clicking "run it again" would.
+    const operator = async () => {
+      let changed = 0;
+      for (let calls = 0; calls < 50; calls++) {
+        const outcome = await store.changeStatus(
+          { to: 'archived', retryBatch: false, eligible: eligibility('archive'), limit: 4 },
+          { groupId: group.id },
+          (candidates) => planStatusChange('archive', { groupId: group.id }, candidates),
+          { requestedBy: null },
+        );
+        changed += outcome.changed;
+        if (!outcome.more) return changed;
+      }
+      throw new Error('more never ran out');
+    };
+    const arriving = async () => {
+      for (let i = 0; i < 10; i++) ids.push((await deadLetter(store, { model: 'outage' })).id);
+    };
+    const [a, b] = await Promise.all([operator(), operator(), arriving()]);
+    // What arrived after the operators finished is still unresolved; nothing was moved twice.
+    const statuses = await rowsOf<{ id: string; status: string }>(
+      database.db.execute(
+        sql`select id, status from ${database.tables.failedMessages} where id = any(${sql.param(ids)}::text[])`,
+      ),
+    );
+    const archived = statuses.filter((r) => r.status === 'archived').length;
+    expect(a! + b!).toBe(archived);
+    expect(archived).toBeGreaterThanOrEqual(30);
+    expect(archived + statuses.filter((r) => r.status === 'unresolved').length).toBe(40);
+    for (const id of ids) {
+      const moves = (await events.readStream(`failed-message-${id}`)).filter(
+        (e) => e.event.type === 'FailedMessageStatusChanged',
+      );
+      const status = statuses.find((r) => r.id === id)!.status;
+      expect(moves).toHaveLength(status === 'archived' ? 1 : 0);
+    }
+    expect(await stored(database)).toEqual(await recounted(database));
   });
 });
 
