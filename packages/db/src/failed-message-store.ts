@@ -389,10 +389,15 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
   }
 
   /**
-   * Locks the selected messages, lets `plan` (the use case's decision) pick the ones that change,
-   * and moves those to `change.to` with a FailedMessageStatusChanged event each, in one
-   * transaction. With `retryBatch` it also records the batch and puts the failed generations back
-   * to pending, each with its event.
+   * Locks the selected messages (a group's: its first `change.limit` eligible members), lets
+   * `plan` (the use case's decision) pick the ones that change, and moves those to `change.to`
+   * with a FailedMessageStatusChanged event each, in one transaction. With `retryBatch` it also
+   * records the batch and puts the failed generations back to pending, each with its event.
+   *
+   * A group's members are walked in id order past those earlier calls already moved, so a call
+   * late in a million-member group reads most of the group first (5–7 s, docs/scale.md §8). A
+   * cursor from the previous call would skip that walk, but also a member dead-lettered since with
+   * a lower id (ids are hashes), and `more` would say the group was done.
    */
   async changeStatus(
     change: StatusChange,
