@@ -212,18 +212,26 @@ describe('a group operation in chunks under concurrency on postgres', () => {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await deadLetter(store, { model: 'outage' })).id);
     const group = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'outage')!;
-    // The use case takes MAX_PER_OPERATION a time; the store's same path with a limit of 4, run
-    // until it says nothing more is left, as an operator clicking "run it again" would.
+    // The use case takes MAX_PER_OPERATION a time; the store's same path with a limit of 4, each
+    // run going on from the previous one's `next` until it says nothing more is left.
     const operator = async () => {
       let changed = 0;
+      let after: string | null = null;
       for (let calls = 0; calls < 50; calls++) {
-        const outcome = await store.changeStatus(
-          { to: 'archived', retryBatch: false, eligible: eligibility('archive'), limit: 4 },
+        const outcome: Awaited<ReturnType<typeof store.changeStatus>> = await store.changeStatus(
+          {
+            to: 'archived',
+            retryBatch: false,
+            eligible: eligibility('archive'),
+            limit: 4,
+            ...(after ? { after } : {}),
+          },
           { groupId: group.id },
           (candidates) => planStatusChange('archive', { groupId: group.id }, candidates),
           { requestedBy: null },
         );
         changed += outcome.changed;
+        after = outcome.next;
         if (!outcome.more) return changed;
       }
       throw new Error('more never ran out');

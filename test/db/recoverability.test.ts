@@ -169,9 +169,15 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
       { requestedBy: null },
     );
     // The use case's limit is MAX_PER_OPERATION; the same store path with a limit of 2.
-    const retryTwo = () =>
+    const retryTwo = (after?: string | null) =>
       store.changeStatus(
-        { to: 'retry_issued', retryBatch: true, eligible: eligibility('retry'), limit: 2 },
+        {
+          to: 'retry_issued',
+          retryBatch: true,
+          eligible: eligibility('retry'),
+          limit: 2,
+          ...(after ? { after } : {}),
+        },
         { groupId: group.id },
         (candidates) => planStatusChange('retry', { groupId: group.id }, candidates),
         { requestedBy: null },
@@ -182,18 +188,35 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
       );
     // 5 eligible (6, less the resolved one); the invalid and the resolved one are skipped.
     const first = await retryTwo();
-    expect(first).toMatchObject({ changed: 2, skipped: 2, more: true });
+    expect(first).toMatchObject({ changed: 2, skipped: 2, more: true, next: ids[2] });
     expect(await status()).toMatchObject({
       [ids[0]!]: 'retry_issued',
       [ids[2]!]: 'retry_issued',
       [ids[3]!]: 'unresolved',
     });
-    const second = await retryTwo();
-    // Now the two retried are skipped as well.
-    expect(second).toMatchObject({ changed: 2, skipped: 4, more: true });
-    const third = await retryTwo();
-    expect(third).toMatchObject({ changed: 1, skipped: 6, more: false });
+    // Each run goes on from the previous one's `next`; the two retried are skipped as well now.
+    const second = await retryTwo(first.next);
+    expect(second).toMatchObject({ changed: 2, skipped: 4, more: true, next: ids[4] });
+    const third = await retryTwo(second.next);
+    expect(third).toMatchObject({ changed: 1, skipped: 6, more: false, next: null });
     expect(await retryTwo()).toMatchObject({ changed: 0, skipped: 7, more: false, retryBatchId: null });
+    // A cursor past every member, with an eligible one behind it (as one dead-lettered since with a
+    // lower id would be): the walk finds nothing past it and starts again from the first member.
+    const last = [...ids, broken.id].sort().at(-1)!;
+    expect(
+      await store.changeStatus(
+        { to: 'archived', retryBatch: false, eligible: eligibility('archive'), limit: 2, after: last },
+        { groupId: group.id },
+        (candidates) => planStatusChange('archive', { groupId: group.id }, candidates),
+        { requestedBy: null },
+      ),
+    ).toMatchObject({ changed: 1, skipped: 6, more: false, next: null });
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'unarchive',
+      { ids: [broken.id] },
+      { requestedBy: null },
+    );
     const after = await status();
     expect(after[broken.id]).toBe('unresolved');
     expect(after[ids[1]!]).toBe('resolved');
@@ -215,7 +238,7 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
         { groupId: group.id },
         { requestedBy: null },
       ),
-    ).toEqual({ changed: 6, skipped: 1, more: false, retryBatchId: null });
+    ).toEqual({ changed: 6, skipped: 1, more: false, next: null, retryBatchId: null });
     await expect(
       changeFailedMessageStatus(
         { failedMessages: store },
@@ -366,6 +389,23 @@ describe('retries on a real server', () => {
       expect(((await again.json()) as { detail: string }).detail).toContain('is resolved');
       const batches = (await (await api('/retry-batches')).json()) as { items: unknown[] };
       expect(batches.items).toHaveLength(1);
+      // A group operation over HTTP: its cursor is checked like any input, and a resolved message
+      // is skipped, with nothing left for another run.
+      const sdxl = (
+        (await (await api('/failure-groups')).json()) as { items: { id: string; title: string }[] }
+      ).items.find((g) => g.title === 'sdxl')!;
+      for (const query of ['after=%00', `after=${'a'.repeat(65)}`, 'cursor=x']) {
+        const bad = await api(`/failure-groups/${sdxl.id}/archive?${query}`, { method: 'POST' });
+        expect(bad.status).toBe(400);
+        expect(bad.headers.get('content-type')).toContain('application/problem+json');
+      }
+      const archived = await api(`/failure-groups/${sdxl.id}/archive?after=${failed!.id}`, {
+        method: 'POST',
+      });
+      expect(await archived.json()).toEqual({ changed: 0, skipped: 1, more: false, next: null });
+      expect(
+        ((await (await api(`/failed-messages/${failed!.id}`)).json()) as { status: string }).status,
+      ).toBe('resolved');
     } finally {
       await server.close();
     }

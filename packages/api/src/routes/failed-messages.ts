@@ -50,6 +50,15 @@ const ListQuery = z.strictObject({
 type ListQuery = z.output<typeof ListQuery>;
 const Page = z.object({ items: z.array(FailedMessageSummary), nextCursor: z.string().nullable() });
 const IdParam = z.object({ id: text().min(1).max(64) });
+const GroupOperationQuery = z.strictObject({
+  after: text()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "the previous run's `next`: go on from there instead of walking the group from its first member",
+    ),
+});
 const RetryAccepted = BulkOutcome.extend({ retryBatch: RetryBatch.nullable() });
 /** Sort keys as Postgres text, ids as the messages' own. */
 const failedMessagePages = keysetPaging({ key: z.string(), id: z.string() });
@@ -132,12 +141,19 @@ async function applyOperation(
   ctx: RouteContext<unknown, unknown, unknown>,
   op: FailedMessageOperation,
   selection: FailedMessageSelector,
+  after?: string,
 ) {
   const outcome = await changeFailedMessageStatus(ctx.deps, op, selection, {
     requestedBy: ctx.principal?.apiKeyId ?? null,
     metadata: ctx.metadata,
+    ...(after ? { after } : {}),
   });
-  const counts = { changed: outcome.changed, skipped: outcome.skipped, more: outcome.more };
+  const counts = {
+    changed: outcome.changed,
+    skipped: outcome.skipped,
+    more: outcome.more,
+    next: outcome.next,
+  };
   if (op !== 'retry') return { status: 200, body: counts };
   return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, outcome.retryBatchId) } };
 }
@@ -161,12 +177,13 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
     method: 'post',
     path: `/failure-groups/{id}/${op}`,
     operationId: `${op}FailureGroup`,
-    summary: `${capitalized(op)} the eligible messages of a group, up to ${MAX_PER_OPERATION} at a time (\`more\` says some are left); the others are skipped and counted`,
+    summary: `${capitalized(op)} the eligible messages of a group, up to ${MAX_PER_OPERATION} at a time (\`more\` says some are left, \`next\` where the next run goes on); the others are skipped and counted`,
     tag: 'failed-messages',
     access: 'admin',
     params: IdParam,
+    query: GroupOperationQuery,
     responses: operationResponses(op),
-    handler: (ctx) => applyOperation(ctx, op, { groupId: ctx.params.id }),
+    handler: (ctx) => applyOperation(ctx, op, { groupId: ctx.params.id }, ctx.query.after),
   }) as RouteSpec;
 }
 

@@ -99,6 +99,10 @@ export const BulkOutcome = z.object({
   more: z.boolean().meta({
     description: `Eligible messages are left: a group operation moves at most ${MAX_PER_OPERATION} at a time; run it again for the rest`,
   }),
+  next: z.string().nullable().meta({
+    description:
+      'For a group: pass it as `after` to the next run, which goes on from there (null: from the start)',
+  }),
 });
 
 export type FailedMessageOperation = 'archive' | 'unarchive' | 'resolve' | 'retry';

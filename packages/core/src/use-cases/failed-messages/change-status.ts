@@ -31,6 +31,8 @@ export interface StatusChangeOutcome {
   skipped: number;
   /** Eligible messages of the group were left for another run (never for ids). */
   more: boolean;
+  /** Where the next run over the group goes on (its `after`); null: from the first member. */
+  next: string | null;
   retryBatchId: string | null;
 }
 
@@ -41,6 +43,8 @@ export interface StatusChange {
   eligible: { from: readonly FailedMessageStatus[]; parsedOnly: boolean };
   /** A group's eligible members taken by one change, first by id. */
   limit: number;
+  /** A group's walk starts past this member id (the previous change's `next`). */
+  after?: string;
 }
 
 /**
@@ -101,20 +105,27 @@ export function planStatusChange(
 
 /**
  * Archives, unarchives, resolves or retries failed messages. A group that has no members is
- * not-found; a large one changes MAX_PER_OPERATION at a time (`more`). A retry records a batch;
- * sending it is `processRetryBatch`'s.
+ * not-found; a large one changes MAX_PER_OPERATION at a time (`more`), each run going on from
+ * the previous one's `next` (`after`). A retry records a batch; sending it is `processRetryBatch`'s.
  */
 export async function changeFailedMessageStatus(
   deps: { failedMessages: FailedMessageStatusChanges },
   op: FailedMessageOperation,
   selector: FailedMessageSelector,
-  options: { requestedBy: string | null; metadata?: Record<string, unknown> },
+  options: { requestedBy: string | null; metadata?: Record<string, unknown>; after?: string },
 ): Promise<StatusChangeOutcome> {
+  const { after, ...recorded } = options;
   const outcome = await deps.failedMessages.changeStatus(
-    { to: OPERATION_TO[op], retryBatch: op === 'retry', eligible: eligibility(op), limit: MAX_PER_OPERATION },
+    {
+      to: OPERATION_TO[op],
+      retryBatch: op === 'retry',
+      eligible: eligibility(op),
+      limit: MAX_PER_OPERATION,
+      ...(after ? { after } : {}),
+    },
     selector,
     (candidates) => planStatusChange(op, selector, candidates),
-    options,
+    recorded,
   );
   if ('groupId' in selector && outcome.changed === 0 && outcome.skipped === 0)
     throw notFound(`failure group ${selector.groupId} not found or empty`);
