@@ -11,6 +11,7 @@ import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
 import { runtimeChecks } from '@genledger/local/runtime-checks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetter } from '../support/dead-letters.ts';
 
 /**
  * The console at the HTML level (no browser): sessions, cookie flags, CSRF, access rules, forms.
@@ -411,6 +412,38 @@ describe('console (HTML level)', () => {
       `error=cannot archive: ${id} is resolved`,
     );
     expect((await store.get(id))!.status).toBe('resolved');
+  });
+
+  it('offers the next run of a group operation that left messages, and goes on from its cursor', async () => {
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await deadLetter(store, { model: 'cursor-model' })).id);
+    const group = (await store.groups()).find((g) => g.title === 'cursor-model')!;
+    const last = [...ids].sort().at(-1)!;
+    const { cookie } = await signIn(adminKey);
+    const page = async (query: string) => (await req(`/console/failed?done=x&${query}`, { cookie })).text();
+    const offered = await page(`go=archive&group=${group.id}&after=${last}`);
+    expect(offered).toContain(`name="after" value="${last}"`);
+    expect(offered).toContain('Archive the next 10,000');
+    // Only what the action would take: no retry (it is previewed first), no made-up ids.
+    for (const query of [
+      `go=retry&group=${group.id}`,
+      `go=archive&group=${group.id.slice(1)}`,
+      `go=archive&group=${group.id}&after=%3Cscript%3E`,
+    ])
+      expect(await page(query)).not.toContain('More of the group is left');
+    // The run goes on past the cursor, finds nothing there, and starts again from the first member.
+    const token = await csrfOf(cookie);
+    const res = await post('/console/failed/action', cookie, {
+      scope: 'group',
+      groupId: group.id,
+      after: last,
+      op: 'archive',
+      back: '/console/failed',
+      _csrf: token,
+    });
+    expect(decodeURIComponent(res.headers.get('location')!)).toBe('/console/failed?done=3 archived');
+    for (const id of ids) expect((await store.get(id))!.status).toBe('archived');
   });
 
   it('filters failed messages by day and archives every match of the filter, not only the page', async () => {

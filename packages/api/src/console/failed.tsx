@@ -117,12 +117,42 @@ async function applyOperation(
   s: ConsoleServices,
   op: FailedMessageOperation,
   sel: Selection,
+  after?: string,
 ) {
   const options = { requestedBy: c.get('who').id, metadata: metadataOf(c) };
-  if ('groupId' in sel) return changeFailedMessageStatus(s.deps, op, { groupId: sel.groupId }, options);
+  if ('groupId' in sel)
+    return changeFailedMessageStatus(
+      s.deps,
+      op,
+      { groupId: sel.groupId },
+      { ...options, ...(after ? { after } : {}) },
+    );
   const { ids, more } = 'ids' in sel ? { ids: sel.ids, more: false } : await s.queries.eligibleIds(op, sel);
   if (ids.length === 0) return { changed: 0, skipped: 0, more: false };
   return { ...(await changeFailedMessageStatus(s.deps, op, { ids }, options)), more };
+}
+
+/**
+ * The next run of a group operation that left messages, going on from the previous run's end
+ * (`next`): a run without it walks the group from its first member again.
+ */
+function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
+  const { go, group, after } = props.query;
+  const op = OPS.find((o) => o !== 'retry' && o === go);
+  if (!op || !group || !GROUP_ID.test(group) || (after !== undefined && !GROUP_ID.test(after))) return null;
+  return (
+    <form method="post" action="/console/failed/action" class="flash ok">
+      <Csrf ctx={props.ctx} />
+      <input type="hidden" name="scope" value="group" />
+      <input type="hidden" name="groupId" value={group} />
+      {after && <input type="hidden" name="after" value={after} />}
+      <input type="hidden" name="back" value="/console/failed" />
+      More of the group is left.{' '}
+      <button type="submit" name="op" value={op}>
+        {`${op[0]!.toUpperCase()}${op.slice(1)} the next ${MAX_MATCHING.toLocaleString('en-US')}`}
+      </button>
+    </form>
+  );
 }
 
 function StatusFilter(props: { selected: FailedMessageStatus[] }) {
@@ -385,6 +415,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
           <a href="/console/failed/messages?status=archived">archived</a>
         </p>
         {done && <Flash kind="ok">{done}</Flash>}
+        <GoOn ctx={c.get('page')} query={c.req.query()} />
         <div class="table-wrap">
           <table>
             <thead>
@@ -561,10 +592,24 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       );
     }
     try {
-      const outcome = await applyOperation(c, s, op, sel);
+      const cursor = one(body.after);
+      const outcome = await applyOperation(
+        c,
+        s,
+        op,
+        sel,
+        cursor && GROUP_ID.test(cursor) ? cursor : undefined,
+      );
       const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
       const cap = outcome.more ? ` (at most ${MAX_MATCHING} at a time: run it again for the rest)` : '';
-      return c.redirect(withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`), 303);
+      const done = withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`);
+      // A group with more left: the groups page offers the next run, going on from this one's end.
+      if ('groupId' in sel && outcome.more && 'next' in outcome)
+        return c.redirect(
+          `${done}&go=${op}&group=${sel.groupId}${outcome.next ? `&after=${outcome.next}` : ''}`,
+          303,
+        );
+      return c.redirect(done, 303);
     } catch (e) {
       if (!isAppError(e)) throw e;
       return c.redirect(withParam('error', e.message), 303);
