@@ -444,6 +444,19 @@ describe('console (HTML level)', () => {
     });
     expect(decodeURIComponent(res.headers.get('location')!)).toBe('/console/failed?done=3 archived');
     for (const id of ids) expect((await store.get(id))!.status).toBe('archived');
+    // A group retry carries its cursor from the receipt's link through the preview to the send.
+    const preview = async (after: string) =>
+      (await req(`/console/retry/preview?groupId=${group.id}&after=${after}`, { cookie })).text();
+    expect(await preview(last)).toContain(`name="after" value="${last}"`);
+    expect(await preview('%22%3E%3Cscript%3E')).not.toContain('name="after"');
+    const sent = await post('/console/retry', cookie, {
+      scope: 'group',
+      groupId: group.id,
+      after: last,
+      _csrf: token,
+    });
+    expect(sent.headers.get('location')).toMatch(/^\/console\/retries\/[0-9a-f-]{36}$/);
+    for (const id of ids) expect((await store.get(id))!.status).toBe('retry_issued');
   });
 
   it('filters failed messages by day and archives every match of the filter, not only the page', async () => {

@@ -19,6 +19,9 @@ import {
 import { Csrf, EmptyRow, Flash, type PageContext, Status, Time } from './layout.tsx';
 import { type BatchMessage, type ConsoleQueries, MAX_MATCHING, type Selection } from './queries.ts';
 
+/** A group retry's cursor as a form or link carries it: a member id, else nothing. */
+const cursorOf = (v: string | undefined) => (v && /^[0-9a-f]{64}$/.test(v) ? v : undefined);
+
 /** How long the send request re-sends before showing the receipt; maintenance continues the rest. */
 const INLINE_RETRY_BUDGET_MS = 2_000;
 /** "Still failing": dead-letterings of the same selection within this many minutes. */
@@ -67,6 +70,8 @@ const duration = (seconds: number) =>
 export function RetryPreview(props: {
   ctx: PageContext;
   sel: Selection;
+  /** A group's retry goes on past this member (the previous batch's end). */
+  after?: string;
   preview: Preview;
   rate: number;
   what: string;
@@ -141,6 +146,7 @@ export function RetryPreview(props: {
       <form method="post" action="/console/retry" class="stack">
         <Csrf ctx={props.ctx} />
         <SelectionInputs sel={props.sel} />
+        {props.after && 'groupId' in props.sel && <input type="hidden" name="after" value={props.after} />}
         <label>
           Reason (kept on the receipt)
           <input
@@ -316,7 +322,14 @@ export function registerRetryPages(
     return render(
       c,
       'Retry preview',
-      <RetryPreview ctx={c.get('page')} sel={sel} preview={preview} rate={rate} what={what} />,
+      <RetryPreview
+        ctx={c.get('page')}
+        sel={sel}
+        preview={preview}
+        rate={rate}
+        what={what}
+        {...(cursorOf(raw.after?.[0]) ? { after: cursorOf(raw.after?.[0])! } : {})}
+      />,
       {
         section: '/console/failed',
       },
@@ -333,15 +346,22 @@ export function registerRetryPages(
       requestedBy: c.get('who').id,
       metadata: { ...metadataOf(c), ...(reason ? { reason } : {}) },
     };
-    let outcome: { changed: number; skipped: number; more: boolean; retryBatchId: string | null };
+    let outcome: {
+      changed: number;
+      skipped: number;
+      more: boolean;
+      next?: string | null;
+      retryBatchId: string | null;
+    };
     try {
       // The batch's selector is what the receipt shows as "what"; the reason rides along with it.
       if ('groupId' in sel) {
+        const after = cursorOf(one(body.after));
         outcome = await changeFailedMessageStatus(
           deps,
           'retry',
           { groupId: sel.groupId, ...(reason ? { reason } : {}) },
-          options,
+          { ...options, ...(after ? { after } : {}) },
         );
       } else {
         const { ids, more } =
@@ -384,7 +404,8 @@ export function registerRetryPages(
       outcome.retryBatchId,
     );
     // The receipt says when the selection had more than one retry takes.
-    return c.redirect(`/console/retries/${outcome.retryBatchId}${outcome.more ? '?more=1' : ''}`, 303);
+    const rest = outcome.more ? `?more=1${outcome.next ? `&after=${outcome.next}` : ''}` : '';
+    return c.redirect(`/console/retries/${outcome.retryBatchId}${rest}`, 303);
   });
 
   app.get('/retries', async (c) => {
@@ -491,7 +512,11 @@ export function registerRetryPages(
             This batch took the first {MAX_MATCHING.toLocaleString('en-US')} eligible messages by id; more are
             left.{' '}
             {typeof batch.selector.groupId === 'string' ? (
-              <a href={`/console/retry/preview?groupId=${encodeURIComponent(batch.selector.groupId)}`}>
+              <a
+                href={`/console/retry/preview?groupId=${encodeURIComponent(batch.selector.groupId)}${
+                  cursorOf(c.req.query('after')) ? `&after=${cursorOf(c.req.query('after'))}` : ''
+                }`}
+              >
                 Preview a retry of the rest
               </a>
             ) : (
