@@ -2,11 +2,7 @@
 // after every kind of write that adds, moves or removes a member: ingest, a repeated dead-lettering
 // that regroups, status changes by ids and by group, a retry and its message failing again,
 // retention's cascade, and a member removed directly.
-import {
-  changeFailedMessageStatus,
-  eligibility,
-  planStatusChange,
-} from '@genledger/core/use-cases/failed-messages/change-status';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
@@ -15,7 +11,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
-import { deadLetter } from '../support/dead-letters.ts';
+import { changeGroup, deadLetter } from '../support/dead-letters.ts';
 import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
@@ -218,17 +214,14 @@ describe('a group operation in chunks under concurrency on postgres', () => {
       let changed = 0;
       let after: string | null = null;
       for (let calls = 0; calls < 50; calls++) {
-        const outcome: Awaited<ReturnType<typeof store.changeStatus>> = await store.changeStatus(
+        const outcome: Awaited<ReturnType<typeof changeGroup>> = await changeGroup(
+          store,
+          'archive',
+          group.id,
           {
-            to: 'archived',
-            retryBatch: false,
-            eligible: eligibility('archive'),
             limit: 4,
-            ...(after ? { after } : {}),
+            after,
           },
-          { groupId: group.id },
-          (candidates) => planStatusChange('archive', { groupId: group.id }, candidates),
-          { requestedBy: null },
         );
         changed += outcome.changed;
         after = outcome.next;

@@ -1,11 +1,7 @@
 import { MAX_STORED_BODY_BYTES } from '@genledger/core/contracts/failed-messages';
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
 import type { Queue } from '@genledger/core/ports/queue';
-import {
-  changeFailedMessageStatus,
-  eligibility,
-  planStatusChange,
-} from '@genledger/core/use-cases/failed-messages/change-status';
+import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import {
   continueRetryBatches,
   processRetryBatch,
@@ -18,7 +14,7 @@ import { startLocalServer } from '@genledger/local/server';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
-import { deadLetter } from '../support/dead-letters.ts';
+import { changeGroup, deadLetter } from '../support/dead-letters.ts';
 import { flakyGenerator } from '../support/generators.ts';
 
 const dbs = useDatabases();
@@ -168,20 +164,7 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
       { ids: [ids[1]!] },
       { requestedBy: null },
     );
-    // The use case's limit is MAX_PER_OPERATION; the same store path with a limit of 2.
-    const retryTwo = (after?: string | null) =>
-      store.changeStatus(
-        {
-          to: 'retry_issued',
-          retryBatch: true,
-          eligible: eligibility('retry'),
-          limit: 2,
-          ...(after ? { after } : {}),
-        },
-        { groupId: group.id },
-        (candidates) => planStatusChange('retry', { groupId: group.id }, candidates),
-        { requestedBy: null },
-      );
+    const retryTwo = (after?: string | null) => changeGroup(store, 'retry', group.id, { limit: 2, after });
     const status = async () =>
       Object.fromEntries(
         await Promise.all([...ids, broken.id].map(async (id) => [id, (await store.get(id))!.status])),
@@ -203,14 +186,12 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
     // A cursor past every member, with an eligible one behind it (as one dead-lettered since with a
     // lower id would be): the walk finds nothing past it and starts again from the first member.
     const last = [...ids, broken.id].sort().at(-1)!;
-    expect(
-      await store.changeStatus(
-        { to: 'archived', retryBatch: false, eligible: eligibility('archive'), limit: 2, after: last },
-        { groupId: group.id },
-        (candidates) => planStatusChange('archive', { groupId: group.id }, candidates),
-        { requestedBy: null },
-      ),
-    ).toMatchObject({ changed: 1, skipped: 6, more: false, next: null });
+    expect(await changeGroup(store, 'archive', group.id, { limit: 2, after: last })).toMatchObject({
+      changed: 1,
+      skipped: 6,
+      more: false,
+      next: null,
+    });
     await changeFailedMessageStatus(
       { failedMessages: store },
       'unarchive',

@@ -1,3 +1,5 @@
+import { type FailedMessageOperation, OPERATION_TO } from '@genledger/core/contracts/failed-messages';
+import { eligibility, planStatusChange } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { message } from './sqs-events.ts';
 
@@ -20,4 +22,28 @@ export function deadLetter(
     invalidReason: null,
     ...overrides,
   });
+}
+
+/**
+ * A group operation through the store's own path with a small limit (the use case's is
+ * MAX_PER_OPERATION, 10,000): what one run of it does, from `after` when given.
+ */
+export function changeGroup(
+  store: FailedMessageStore,
+  op: FailedMessageOperation,
+  groupId: string,
+  options: { limit: number; after?: string | null },
+) {
+  return store.changeStatus(
+    {
+      to: OPERATION_TO[op],
+      retryBatch: op === 'retry',
+      eligible: eligibility(op),
+      limit: options.limit,
+      ...(options.after ? { after: options.after } : {}),
+    },
+    { groupId },
+    (candidates) => planStatusChange(op, { groupId }, candidates),
+    { requestedBy: null },
+  );
 }
