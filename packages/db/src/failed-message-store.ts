@@ -389,7 +389,7 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
   }
 
   /**
-   * Locks the selected messages (a group's: its first `change.limit` eligible members), lets
+   * Locks the selected messages (a group's: its next `change.limit` eligible members), lets
    * `plan` (the use case's decision) pick the ones that change, and moves those to `change.to`
    * with a FailedMessageStatusChanged event each, in one transaction. With `retryBatch` it also
    * records the batch and puts the failed generations back to pending, each with its event.
@@ -420,7 +420,7 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
             where fm.id = any(${textArray(selector.ids)}) order by fm.id for update`),
         );
       } else {
-        // A group's first `limit` eligible members after the cursor (one more tells whether the
+        // A group's next `limit` eligible members after the cursor (one more tells whether the
         // walk goes on), through its membership in id order; the others are counted, never locked.
         const counts = await this.memberCounts(tx, selector.groupId, change.eligible);
         const walk = (after: string) =>
