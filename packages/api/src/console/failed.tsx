@@ -7,6 +7,7 @@ import {
   type FailedMessageDetail,
   type FailedMessageOperation,
   type FailedMessageStatus,
+  MAX_PER_OPERATION,
 } from '@genledger/core/contracts/failed-messages';
 import { calendarDate, isStorableString, MAX_TIMESTAMP_MS, text } from '@genledger/core/contracts/storable';
 import { isAppError } from '@genledger/core/errors';
@@ -27,8 +28,8 @@ import {
 import { diffLines } from './diff.ts';
 import { Csrf, EmptyRow, Flash, href, type PageContext, Status, Time } from './layout.tsx';
 import { nextPageCursor, readPageCursor } from './page-cursor.ts';
-import { type CappedCount, type FailedFilter, MAX_MATCHING, type Selection } from './queries.ts';
-import { RetryPreview, registerRetryPages } from './retry.tsx';
+import type { CappedCount, FailedFilter, Selection } from './queries.ts';
+import { cursorOf, RetryPreview, registerRetryPages } from './retry.tsx';
 
 const PAGE_SIZE = 50;
 const TREND_DAYS = 14;
@@ -139,7 +140,7 @@ async function applyOperation(
 function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
   const { go, group, after } = props.query;
   const op = OPS.find((o) => o !== 'retry' && o === go);
-  if (!op || !group || !GROUP_ID.test(group) || (after !== undefined && !GROUP_ID.test(after))) return null;
+  if (!op || !group || !GROUP_ID.test(group) || (after !== undefined && !cursorOf(after))) return null;
   return (
     <form method="post" action="/console/failed/action" class="flash ok">
       <Csrf ctx={props.ctx} />
@@ -149,7 +150,7 @@ function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
       <input type="hidden" name="back" value="/console/failed" />
       More of the group is left.{' '}
       <button type="submit" name="op" value={op}>
-        {`${op[0]!.toUpperCase()}${op.slice(1)} the next ${MAX_MATCHING.toLocaleString('en-US')}`}
+        {`${op[0]!.toUpperCase()}${op.slice(1)} the next ${MAX_PER_OPERATION.toLocaleString('en-US')}`}
       </button>
     </form>
   );
@@ -592,16 +593,9 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       );
     }
     try {
-      const cursor = one(body.after);
-      const outcome = await applyOperation(
-        c,
-        s,
-        op,
-        sel,
-        cursor && GROUP_ID.test(cursor) ? cursor : undefined,
-      );
+      const outcome = await applyOperation(c, s, op, sel, cursorOf(one(body.after)));
       const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
-      const cap = outcome.more ? ` (at most ${MAX_MATCHING} at a time: run it again for the rest)` : '';
+      const cap = outcome.more ? ` (at most ${MAX_PER_OPERATION} at a time: run it again for the rest)` : '';
       const done = withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`);
       // A group with more left: the groups page offers the next run, going on from this one's end.
       if ('groupId' in sel && outcome.more && 'next' in outcome)

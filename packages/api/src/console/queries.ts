@@ -48,9 +48,6 @@ export interface BatchMessage {
   failedAgain: boolean;
 }
 
-/** How many messages one "all matching" or group operation takes; another run takes the rest. */
-export const MAX_MATCHING = MAX_PER_OPERATION;
-
 /** Counts on the overview are exact up to here: an exact count of a status walks every row of it. */
 export const COUNT_CAP = 10_000;
 
@@ -237,10 +234,10 @@ export class ConsoleQueries {
 
   /**
    * How many messages match, exact up to `cap` (an operation on "all matching" acts on at most
-   * MAX_MATCHING at a time): the list counts on every view, and a plain count walked every match
+   * MAX_PER_OPERATION at a time): the list counts on every view, and a plain count walked every match
    * (a million unresolved messages after a long outage).
    */
-  async countMatching(filter: FailedFilter, cap = MAX_MATCHING): Promise<CappedCount> {
+  async countMatching(filter: FailedFilter, cap = MAX_PER_OPERATION): Promise<CappedCount> {
     const matching = sql`select 1 from ${this.t.messages} fm where ${this.selectionWhere({ filter }, filter.statuses)}`;
     const [r] = await this.rows(sql`select ${countUpTo(matching, cap)} as n`);
     return capped(toNumber(r?.n ?? 0), cap);
@@ -253,7 +250,7 @@ export class ConsoleQueries {
   async eligibleIds(
     op: FailedMessageOperation,
     selection: Selection,
-    cap = MAX_MATCHING,
+    cap = MAX_PER_OPERATION,
   ): Promise<{ ids: string[]; more: boolean }> {
     const where = this.selectionWhere(selection, OPERATION_FROM[op]);
     const invalid = op === 'retry' ? sql` and not fm.invalid` : sql``;
@@ -270,7 +267,7 @@ export class ConsoleQueries {
    * counts stop there too and `more` says whether messages are left for another run: the preview
    * says what the send will do, and never counts a million matches to say it.
    */
-  async retryPreview(selection: Selection, recentMinutes: number, cap = MAX_MATCHING) {
+  async retryPreview(selection: Selection, recentMinutes: number, cap = MAX_PER_OPERATION) {
     const where = this.selectionWhere(selection, OPERATION_FROM.retry);
     // Ids are retried whole; a group and "everything matching" are taken `cap` at a time.
     const upTo = 'ids' in selection ? Number.MAX_SAFE_INTEGER - 1 : cap;

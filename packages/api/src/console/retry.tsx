@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 
-import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
+import { MAX_PER_OPERATION, type RetryBatch } from '@genledger/core/contracts/failed-messages';
 import { isAppError } from '@genledger/core/errors';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { processRetryBatch } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
@@ -17,10 +17,10 @@ import {
   render,
 } from './context.tsx';
 import { Csrf, EmptyRow, Flash, type PageContext, Status, Time } from './layout.tsx';
-import { type BatchMessage, type ConsoleQueries, MAX_MATCHING, type Selection } from './queries.ts';
+import type { BatchMessage, ConsoleQueries, Selection } from './queries.ts';
 
-/** A group retry's cursor as a form or link carries it: a member id, else nothing. */
-const cursorOf = (v: string | undefined) => (v && /^[0-9a-f]{64}$/.test(v) ? v : undefined);
+/** A group operation's cursor as a form or link carries it: a member id, else nothing. */
+export const cursorOf = (v: string | undefined) => (v && /^[0-9a-f]{64}$/.test(v) ? v : undefined);
 
 /** How long the send request re-sends before showing the receipt; maintenance continues the rest. */
 const INLINE_RETRY_BUDGET_MS = 2_000;
@@ -509,8 +509,8 @@ export function registerRetryPages(
         </dl>
         {c.req.query('more') === '1' && (
           <Flash kind="ok">
-            This batch took the first {MAX_MATCHING.toLocaleString('en-US')} eligible messages by id; more are
-            left.{' '}
+            This batch took the first {MAX_PER_OPERATION.toLocaleString('en-US')} eligible messages by id;
+            more are left.{' '}
             {typeof batch.selector.groupId === 'string' ? (
               <a
                 href={`/console/retry/preview?groupId=${encodeURIComponent(batch.selector.groupId)}${
