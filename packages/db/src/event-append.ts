@@ -59,9 +59,12 @@ export interface PreparedEvent {
   /** Its place among the batch's events of the same stream, from 1: its version over the head. */
   n: number;
   stream_id: string;
-  event_type: EventType;
   event_version: number;
-  payload: Record<string, unknown>;
+  /**
+   * The validated event, `type` included: the statement stores it without `type` (`event - 'type'`)
+   * and the append hands this same object back, so no copy of it is made on either side.
+   */
+  event: DomainEvent;
   metadata: Record<string, unknown>;
 }
 
@@ -100,6 +103,11 @@ function checkStream(streamId: string, ord: number) {
   if (!streamId || streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
 }
 
+/** Prepared rows as the statement reads them: their JSON array (`rowsJson`) as a record set `x`. */
+const recordset = (rowsJson: string | Placeholder): SQL =>
+  sql`jsonb_to_recordset(${rowsJson}::jsonb)
+        as x(ord int, n int, stream_id text, event_version int, event jsonb, metadata jsonb)`;
+
 /** A JSON object of known values (its text), with the row's columns merged in by the statement. */
 function mergeRow(knownJson: string | Placeholder, bound: readonly [string, SQL][]): SQL {
   const literal = sql`${knownJson}::jsonb`;
@@ -133,14 +141,12 @@ export class EventAppender {
       checkStream(e.streamId, ord);
       const n = (counts.get(e.streamId) ?? 0) + 1;
       counts.set(e.streamId, n);
-      const { type, ...payload } = parsed.data;
       return {
         ord,
         n,
         stream_id: e.streamId,
-        event_type: type,
-        event_version: this.versions[type] ?? 1,
-        payload,
+        event_version: this.versions[parsed.data.type] ?? 1,
+        event: parsed.data,
         metadata: e.metadata ?? {},
       };
     });
@@ -171,7 +177,9 @@ export class EventAppender {
     options: { when?: string; expectedVersion?: number | Placeholder } = {},
   ): SQL {
     // The head is a correlated index probe per row rather than a CTE joined back: for the usual
-    // batch of one to ten events that is a tenth less time in Postgres.
+    // batch of one to ten events that is a tenth less time in Postgres. No ORDER BY: the function
+    // scan hands the array's rows straight to the insert, in order, so sequences follow the batch
+    // (`appendAll` checks it). The sort was ≈ 0.02 of the 0.19 ms a batch of ten took on the server.
     const head = this.head(sql`x.stream_id`);
     const conditions = [
       options.when ? sql`exists (select 1 from ${sql.raw(options.when)})` : undefined,
@@ -179,11 +187,9 @@ export class EventAppender {
     ].filter((c): c is SQL => c !== undefined);
     return sql`
       insert into ${this.table} ${COLUMNS}
-      select x.stream_id, ${head} + x.n, x.event_type, x.event_version, x.payload, x.metadata
-      from jsonb_to_recordset(${rowsJson}::jsonb)
-        as x(ord int, n int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
-      where ${conditions.length ? sql.join(conditions, sql` and `) : sql`true`}
-      order by x.ord`;
+      select x.stream_id, ${head} + x.n, x.event->>'type', x.event_version, x.event - 'type', x.metadata
+      from ${recordset(rowsJson)}
+      where ${conditions.length ? sql.join(conditions, sql` and `) : sql`true`}`;
   }
 
   /**
@@ -195,14 +201,13 @@ export class EventAppender {
   serialisedRows(rowsJson: string | Placeholder): SQL {
     return sql`
       with x as (
-        select * from jsonb_to_recordset(${rowsJson}::jsonb)
-          as x(ord int, n int, stream_id text, event_type text, event_version int, payload jsonb, metadata jsonb)
+        select * from ${recordset(rowsJson)}
       ), h as (
         select * from ${this.headsLocked}((select array_agg(x.stream_id) from x))
       )
       insert into ${this.table} ${COLUMNS}
       select x.stream_id, h.head + x.n,
-             x.event_type, x.event_version, x.payload, x.metadata
+             x.event->>'type', x.event_version, x.event - 'type', x.metadata
       from x join h on h.stream = x.stream_id
       order by x.ord`;
   }

@@ -207,16 +207,21 @@ export class EventStore {
         // Rows are inserted in input order, so sequences ascend with it; the payloads are already
         // in hand, so only what the database assigned comes back over the wire.
         inserted.sort((a, b) => toNumber(a.sequence) - toNumber(b.sequence));
+        // The events are the validated ones, at the current payload version: nothing to upcast.
         return inserted.map((r, i) => {
           const input = rows[i]!;
           if (input.stream_id !== r.stream_id) throw new Error('appendAll: returned rows out of input order');
-          return this.toStored({
-            ...r,
-            event_type: input.event_type,
-            event_version: input.event_version,
-            payload: input.payload,
-            metadata: input.metadata,
-          });
+          return new FeedEvent(
+            toNumber(r.sequence),
+            r.tx_text,
+            r.stream_id,
+            toNumber(r.stream_version),
+            input.event.type,
+            input.event_version,
+            input.event,
+            input.metadata,
+            Math.round(Number(r.stored_at)),
+          );
         });
       } catch (e) {
         // Another writer took the same stream version first; or two optimistic batches over the
