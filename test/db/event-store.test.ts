@@ -42,6 +42,50 @@ describe.each(ALL_TARGETS)('event store contract on %s', (target) => {
     expect(stream.map((e) => e.sequence)).toEqual(stored.map((e) => e.sequence));
   });
 
+  it('numbers an interleaved batch over new and existing streams in input order, and hands back the validated events', async () => {
+    const database = await dbs.open(target);
+    const store = new EventStore(database);
+    const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await store.appendAll([
+      { streamId: `generation-${a}`, event: requested(a) },
+      { streamId: `generation-${a}`, event: cancelled(a) },
+    ]);
+    // A key the event union does not know: validation drops it, from what is stored and returned,
+    // and the caller's object is left as it was.
+    const withExtra = { ...requested(b), injected: '<script>' } as unknown as DomainEvent;
+    const batch: NewEvent[] = [
+      { streamId: `generation-${b}`, event: withExtra },
+      { streamId: `generation-${a}`, event: cancelled(a) },
+      { streamId: `generation-${c}`, event: requested(c) },
+      { streamId: `generation-${b}`, event: cancelled(b) },
+      { streamId: `generation-${a}`, event: cancelled(a) },
+      { streamId: `generation-${c}`, event: cancelled(c) },
+      { streamId: `generation-${b}`, event: cancelled(b) },
+    ];
+    const stored = await store.appendAll(batch);
+    expect(stored.map((e) => [e.streamId, e.streamVersion])).toEqual(
+      batch.map((e, i) => [e.streamId, [1, 3, 1, 2, 4, 2, 3][i]]),
+    );
+    for (let i = 1; i < stored.length; i++)
+      expect(stored[i]!.sequence).toBeGreaterThan(stored[i - 1]!.sequence);
+    expect(stored[0]!.event).toEqual(requested(b));
+    expect((withExtra as unknown as { injected: string }).injected).toBe('<script>');
+    const rows = await rowsOf<{ sequence: unknown; payload: Record<string, unknown> }>(
+      database.db.execute(
+        sql`select sequence, payload from ${database.tables.events} where stream_id = ${`generation-${b}`} order by stream_version`,
+      ),
+    );
+    expect(rows.map((r) => Number(r.sequence))).toEqual(
+      stored.filter((e) => e.streamId === `generation-${b}`).map((e) => e.sequence),
+    );
+    for (const r of rows) expect(Object.keys(r.payload)).not.toContain('type');
+    expect(Object.keys(rows[0]!.payload)).not.toContain('injected');
+    const read = await store.readStream(`generation-${b}`);
+    expect(read.map((e) => e.event)).toEqual(
+      stored.filter((e) => e.streamId === `generation-${b}`).map((e) => e.event),
+    );
+  });
+
   it('hands out events whose position and time read the same however they are read: property, destructuring, JSON', async () => {
     const database = await dbs.open(target);
     const store = new EventStore(database);
