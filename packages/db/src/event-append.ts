@@ -179,7 +179,7 @@ export class EventAppender {
     // The head is a correlated index probe per row rather than a CTE joined back: for the usual
     // batch of one to ten events that is a tenth less time in Postgres. No ORDER BY: the function
     // scan hands the array's rows straight to the insert, in order, so sequences follow the batch
-    // (`appendAll` checks it). The sort was ≈ 0.02 of the 0.19 ms a batch of ten took on the server.
+    // (`appendAll` checks it). The sort was ≈ 0.02 ms of the 0.19 ms a batch of ten took on the server.
     const head = this.head(sql`x.stream_id`);
     const conditions = [
       options.when ? sql`exists (select 1 from ${sql.raw(options.when)})` : undefined,
