@@ -26,7 +26,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow } from './event-store.ts';
-import { type Executor, executePrepared, rowsOf } from './executor.ts';
+import { type Executor, executePrepared, rowsOf, toNumber } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -531,10 +531,10 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
                ${invalid} as invalid
         from ${this.t.groups} g where g.id = ${groupId}`),
     );
-    const invalidCount = Number(row?.invalid ?? 0);
+    const invalidCount = toNumber(row?.invalid ?? 0);
     return {
-      eligible: Number(row?.from_statuses ?? 0) - invalidCount,
-      ineligible: Number(row?.others ?? 0) + invalidCount,
+      eligible: toNumber(row?.from_statuses ?? 0) - invalidCount,
+      ineligible: toNumber(row?.others ?? 0) + invalidCount,
     };
   }
 

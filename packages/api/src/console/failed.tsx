@@ -128,7 +128,7 @@ async function applyOperation(
       { groupId: sel.groupId },
       { ...options, ...(after ? { after } : {}) },
     );
-  const { ids, more } = 'ids' in sel ? { ids: sel.ids, more: false } : await s.queries.eligibleIds(op, sel);
+  const { ids, more } = await s.queries.eligibleIds(op, sel);
   if (ids.length === 0) return { changed: 0, skipped: 0, more: false };
   return { ...(await changeFailedMessageStatus(s.deps, op, { ids }, options)), more };
 }

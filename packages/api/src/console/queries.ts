@@ -245,13 +245,15 @@ export class ConsoleQueries {
 
   /**
    * Ids of the selection an operation can act on, the first `cap` in id order; `more` when others
-   * are left for another run.
+   * are left for another run. Chosen ids are taken whole: the use case refuses the batch if one
+   * of them cannot change.
    */
   async eligibleIds(
     op: FailedMessageOperation,
-    selection: Selection,
+    selection: Exclude<Selection, { groupId: string }>,
     cap = MAX_PER_OPERATION,
   ): Promise<{ ids: string[]; more: boolean }> {
+    if ('ids' in selection) return { ids: selection.ids, more: false };
     const where = this.selectionWhere(selection, OPERATION_FROM[op]);
     const invalid = op === 'retry' ? sql` and not fm.invalid` : sql``;
     const rows = await this.rows(

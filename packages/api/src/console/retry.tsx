@@ -319,6 +319,7 @@ export function registerRetryPages(
     ]);
     const title = 'groupId' in sel ? groups.find((g) => g.id === sel.groupId)?.title : undefined;
     const what = title ? `every message of the group “${title}”` : helpers.describeSelection(sel);
+    const after = cursorOf(raw.after?.[0]);
     return render(
       c,
       'Retry preview',
@@ -328,7 +329,7 @@ export function registerRetryPages(
         preview={preview}
         rate={rate}
         what={what}
-        {...(cursorOf(raw.after?.[0]) ? { after: cursorOf(raw.after?.[0])! } : {})}
+        {...(after ? { after } : {})}
       />,
       {
         section: '/console/failed',
@@ -364,8 +365,7 @@ export function registerRetryPages(
           { ...options, ...(after ? { after } : {}) },
         );
       } else {
-        const { ids, more } =
-          'ids' in sel ? { ids: sel.ids, more: false } : await queries.eligibleIds('retry', sel);
+        const { ids, more } = await queries.eligibleIds('retry', sel);
         outcome = ids.length
           ? {
               ...(await changeFailedMessageStatus(
@@ -466,6 +466,7 @@ export function registerRetryPages(
       });
     const names = await queries.keyNames();
     const reason = typeof batch.selector.reason === 'string' ? batch.selector.reason : null;
+    const restAfter = cursorOf(c.req.query('after'));
     return render(
       c,
       'Retry receipt',
@@ -514,7 +515,7 @@ export function registerRetryPages(
             {typeof batch.selector.groupId === 'string' ? (
               <a
                 href={`/console/retry/preview?groupId=${encodeURIComponent(batch.selector.groupId)}${
-                  cursorOf(c.req.query('after')) ? `&after=${cursorOf(c.req.query('after'))}` : ''
+                  restAfter ? `&after=${restAfter}` : ''
                 }`}
               >
                 Preview a retry of the rest

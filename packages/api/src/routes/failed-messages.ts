@@ -148,14 +148,9 @@ async function applyOperation(
     metadata: ctx.metadata,
     ...(after ? { after } : {}),
   });
-  const counts = {
-    changed: outcome.changed,
-    skipped: outcome.skipped,
-    more: outcome.more,
-    next: outcome.next,
-  };
+  const { retryBatchId, ...counts } = outcome;
   if (op !== 'retry') return { status: 200, body: counts };
-  return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, outcome.retryBatchId) } };
+  return { status: 202, body: { ...counts, retryBatch: await startRetry(ctx.deps, retryBatchId) } };
 }
 
 function bulkRoute(op: FailedMessageOperation): RouteSpec {
