@@ -9,7 +9,13 @@
 import { type Database, rowsOf } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 
-const BIG_TABLES = ['generations', 'events', 'failed_messages', 'failure_group_members'];
+const BIG_TABLES = [
+  'generations',
+  'events',
+  'failed_messages',
+  'failure_group_members',
+  'failed_message_attempts',
+];
 const CHUNK = 100_000;
 
 export interface ScaleState {
@@ -120,6 +126,19 @@ export async function growScaleData(
     await database.db.execute(sql`
       insert into ${t('failure_group_members')} (group_id, failed_message_id)
       select 'group-' || (1 + g % 20), md5(g::text) || md5((g + 1)::text) from generate_series(${from}::bigint, ${to}::bigint) g`);
+    // Each message's attempts (its attempt_count of them, a minute apart up to its last failure),
+    // through the per-day counts' trigger (migration 0010).
+    await database.db.execute(sql`
+      insert into ${t('failed_message_attempts')} (failed_message_id, message_id, failed_at, receive_count, queue,
+                                                   error_type, error_message, error_stack)
+      select md5(g::text) || md5((g + 1)::text), 'msg-' || g || '-' || k, c - make_interval(mins => k - 1), 3,
+             'arn:aws:sqs:us-east-1:000000000000:genledger-main',
+             case when g % 3 = 0 then 'GeneratorTimeout' else 'GeneratorUnavailable' end,
+             case when g % 3 = 0 then 'generator did not answer within 60000 ms' else 'generator answered 503: upstream overloaded' end,
+             'Error: generator failed' || chr(10) || '    at render (file:///var/task/worker.mjs:1:2345)'
+      from (select g, now() - interval '90 days' + make_interval(secs => g * ${step}::float8) as c
+            from generate_series(${from}::bigint, ${to}::bigint) g) x
+      cross join lateral generate_series(1, 1 + (g % 3)::int) k`);
   }
   const loadSeconds = seconds(started);
   log(`  failed messages loaded (${loadSeconds} s)`);

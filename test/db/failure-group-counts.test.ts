@@ -1,12 +1,17 @@
-// The failure-group counters (migration 0005) against a recount from the members themselves,
-// after every kind of write that adds, moves or removes a member: ingest, a repeated dead-lettering
-// that regroups, status changes by ids and by group, a retry and its message failing again,
-// retention's cascade, and a member removed directly.
+// The failure-group counters (migration 0005) and the groups' per-day dead-letterings (migration
+// 0010) against a recount from the members and attempts themselves, after every kind of write that
+// adds, moves or removes a member or an attempt: ingest, a repeated dead-lettering that regroups,
+// status changes by ids and by group, a retry and its message failing again, retention's cascade,
+// a member removed directly and an attempt removed directly.
+
+import { ConsoleQueries } from '@genledger/api/console/queries';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { readMigrations } from '@genledger/db/migrations';
+import { migrate } from '@genledger/db/migrator';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -68,12 +73,38 @@ async function recounted(database: Database): Promise<Counts> {
   );
 }
 
+/** Dead-letterings per group and UTC day as stored (migration 0010), and as recounted from the attempts. */
+async function days(database: Database) {
+  const read = async (statement: ReturnType<typeof sql>) =>
+    Object.fromEntries(
+      (await rowsOf<{ group_id: string; day: string; n: unknown }>(database.db.execute(statement))).map(
+        (r) => [`${r.group_id} ${r.day}`, Number(r.n)],
+      ),
+    );
+  return {
+    stored: await read(sql`
+      select group_id, day::text as day, failures as n from ${database.tables.failureGroupDays}
+      where failures <> 0`),
+    recounted: await read(sql`
+      select m.group_id, (a.failed_at at time zone 'UTC')::date::text as day, count(*) as n
+      from ${database.tables.failedMessageAttempts} a
+      join ${database.tables.failureGroupMembers} m on m.failed_message_id = a.failed_message_id
+      group by 1, 2`),
+  };
+}
+
+async function expectDaysExact(database: Database) {
+  const { stored, recounted } = await days(database);
+  expect(stored).toEqual(recounted);
+  return stored;
+}
+
 describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (target) => {
   it('stay exact through ingest, regrouping, status changes, retry, archive, resolve and retention', async () => {
     const database = await dbs.open(target);
     const store = new FailedMessageStore(database, new EventStore(database));
     const generations: string[] = [];
-    const deadLetter = (i: number, model: string, invalid = false) => {
+    const deadLetter = (i: number, model: string, invalid = false, failedAt = new Date()) => {
       const m = message({ request: { prompt: `counter test ${i}` } });
       if (generations[i] === undefined) generations[i] = m.generationId;
       const generationId = generations[i]!;
@@ -83,7 +114,7 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
         attributes: {},
         receiveCount: 3,
         queue: 'arn:aws:sqs:local:0:main',
-        failedAt: new Date(),
+        failedAt,
         generationId,
         messageType: 'generation.requested',
         model,
@@ -97,6 +128,7 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
     const exact = async () => {
       const counts = await stored(database);
       expect(counts).toEqual(await recounted(database));
+      await expectDaysExact(database);
       return counts;
     };
 
@@ -106,9 +138,19 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
     // Three groups per message (cause, message type, model): 8 messages, 24 memberships.
     expect(Object.values(afterIngest).reduce((n, c) => n + c.unresolved, 0)).toBe(24);
 
-    // Failing again under another model moves the message from one model group to the other.
-    await deadLetter(0, 'flux');
-    await exact();
+    // Failing again under another model moves the message from one model group to the other,
+    // with its earlier attempts: the sparkline counts a group's current members. Two days ago, so
+    // the message's attempts fall on two days.
+    await deadLetter(0, 'flux', false, new Date(Date.now() - 2 * 86_400_000));
+    const perDay = await exact().then(() => days(database));
+    expect(new Set(Object.keys(perDay.stored).map((k) => k.split(' ')[1])).size).toBe(2);
+    // The console's sparklines read the stored counts.
+    const trends = await new ConsoleQueries(database).groupTrends(
+      new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10),
+    );
+    expect(
+      Object.fromEntries([...trends].flatMap(([g, byDay]) => [...byDay].map(([d, n]) => [`${g} ${d}`, n]))),
+    ).toEqual(perDay.recounted);
 
     await change('archive', { ids: [ids[1]!, ids[2]!] });
     await change('resolve', { ids: [ids[3]!] });
@@ -153,6 +195,38 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
       sql`delete from ${database.tables.failureGroupMembers} where failed_message_id = ${ids[0]!} and group_id = ${fluxGroup.id}`,
     );
     await exact();
+
+    // An attempt removed on its own: off its message's groups on its day.
+    const before = await expectDaysExact(database);
+    await database.db.execute(
+      sql`delete from ${database.tables.failedMessageAttempts}
+          where id = (select min(id) from ${database.tables.failedMessageAttempts} where failed_message_id = ${ids[0]!})`,
+    );
+    const after = await exact().then(() => days(database).then((d) => d.stored));
+    const total = (o: Record<string, number>) => Object.values(o).reduce((n, v) => n + v, 0);
+    expect(total(after)).toBeLessThan(total(before));
+  });
+});
+
+describe.each(['pglite', 'postgres'] as const)('per-day dead-letterings on %s', (target) => {
+  it('migration 0010 counts the attempts recorded before it, and the triggers take over from there', async () => {
+    const database = await dbs.open(target, { migrated: false });
+    const all = readMigrations();
+    await migrate(database, { migrations: all.filter((m) => m.tag < '0010') });
+    const store = new FailedMessageStore(database, new EventStore(database));
+    for (let i = 0; i < 4; i++) {
+      await deadLetter(store, {
+        failedAt: new Date(Date.now() - (i % 2) * 86_400_000),
+        model: i % 2 ? 'flux' : 'sdxl',
+      });
+    }
+    await migrate(database);
+    const filled = await expectDaysExact(database);
+    // 4 messages in 3 groups each (cause, message type, model), over two days.
+    expect(Object.values(filled).reduce((n, v) => n + v, 0)).toBe(12);
+    expect(new Set(Object.keys(filled).map((k) => k.split(' ')[1])).size).toBe(2);
+    await deadLetter(store);
+    await expectDaysExact(database);
   });
 });
 
@@ -189,6 +263,7 @@ describe('failure-group counters under concurrency on postgres', () => {
         if (r.status === 'rejected') throw r.reason;
       }
       expect(await stored(database)).toEqual(await recounted(database));
+      await expectDaysExact(database);
       const left = await rowsOf<{ status: string }>(
         database.db.execute(
           sql`select status from ${database.tables.failedMessages} where id = any(${sql.param(ids)}::text[])`,
@@ -251,6 +326,7 @@ describe('a group operation in chunks under concurrency on postgres', () => {
       expect(moves).toHaveLength(status === 'archived' ? 1 : 0);
     }
     expect(await stored(database)).toEqual(await recounted(database));
+    await expectDaysExact(database);
   });
 });
 
@@ -291,5 +367,6 @@ describe('empty failure groups under concurrency on postgres', () => {
     );
     expect(row!.n).toBe(1);
     expect(await stored(database)).toEqual(await recounted(database));
+    await expectDaysExact(database);
   });
 });

@@ -35,6 +35,7 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
       'events_archive',
       'failed_message_attempts',
       'failed_messages',
+      'failure_group_days',
       'failure_group_members',
       'failure_groups',
       'generation_runs',

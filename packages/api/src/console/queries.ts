@@ -87,6 +87,7 @@ export class ConsoleQueries {
       messages: t.failedMessages,
       attempts: t.failedMessageAttempts,
       members: t.failureGroupMembers,
+      groupDays: t.failureGroupDays,
       events: t.events,
       archive: t.eventsArchive,
       batches: t.retryBatches,
@@ -193,13 +194,16 @@ export class ConsoleQueries {
     return this.stats.read(this.database.db, { from: fromDay });
   }
 
-  /** Dead-letterings per group and day since `fromDay`, for the groups' sparklines. */
+  /**
+   * Dead-letterings per group and UTC day since `fromDay`, for the groups' sparklines: the
+   * attempts of each group's current members, read from their per-day counts (migration 0010), a
+   * row per group and day, where counting the attempts themselves took 550–730 ms a view at
+   * 300,000 attempts in 14 days.
+   */
   async groupTrends(fromDay: string): Promise<Map<string, Map<string, number>>> {
     const rows = await this.rows(sql`
-      select m.group_id, (a.failed_at at time zone 'UTC')::date::text as day, count(*) as n
-      from ${this.t.attempts} a join ${this.t.members} m on m.failed_message_id = a.failed_message_id
-      where a.failed_at >= ${fromDay}::date
-      group by 1, 2`);
+      select group_id, day::text as day, failures as n from ${this.t.groupDays}
+      where day >= ${fromDay}::date and failures <> 0`);
     const out = new Map<string, Map<string, number>>();
     for (const r of rows) {
       const g = String(r.group_id);

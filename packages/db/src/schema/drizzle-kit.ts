@@ -15,5 +15,6 @@ export const {
   failedMessageAttempts,
   failureGroups,
   failureGroupMembers,
+  failureGroupDays,
   retryBatches,
 } = defineTables('genledger');

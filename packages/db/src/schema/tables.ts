@@ -317,6 +317,23 @@ export function defineTables(schemaName: string) {
     ],
   );
 
+  /**
+   * Dead-letterings per failure group and UTC day: the attempts of the group's current members,
+   * kept by triggers (migration 0010) so the groups' sparklines read a row per group and day
+   * instead of every recent attempt.
+   */
+  const failureGroupDays = s.table(
+    'failure_group_days',
+    {
+      day: date('day', { mode: 'string' }).notNull(),
+      groupId: varchar('group_id', { length: 64 })
+        .notNull()
+        .references(() => failureGroups.id, { onDelete: 'cascade' }),
+      failures: integer('failures').notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.day, t.groupId] })],
+  );
+
   const retryBatches = s.table(
     'retry_batches',
     {
@@ -360,6 +377,7 @@ export function defineTables(schemaName: string) {
     failedMessageAttempts,
     failureGroups,
     failureGroupMembers,
+    failureGroupDays,
     retryBatches,
   };
 }
