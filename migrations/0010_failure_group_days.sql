@@ -8,7 +8,7 @@ CREATE TABLE "genledger"."failure_group_days" (
 ALTER TABLE "genledger"."failure_group_days" ADD CONSTRAINT "failure_group_days_group_id_failure_groups_id_fk" FOREIGN KEY ("group_id") REFERENCES "genledger"."failure_groups"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 -- Dead-letterings per failure group and UTC day, for the groups' 14-day sparklines: the attempts of
 -- each group's current members, as `ConsoleQueries.groupTrends` counted them from
--- `failed_message_attempts` on every page view (550–730 ms at 300,000 attempts in 14 days, an
+-- `failed_message_attempts` on every page view (550–810 ms at 300,000 attempts in 14 days, an
 -- outage's worth, growing with them). Kept exact by the triggers below in the writing
 -- transaction: an attempt recorded, a member added or removed (an ingest regroups a message on
 -- every attempt, and its past attempts move with it), a message or an attempt deleted.

@@ -197,7 +197,7 @@ export class ConsoleQueries {
   /**
    * Dead-letterings per group and UTC day since `fromDay`, for the groups' sparklines: the
    * attempts of each group's current members, read from their per-day counts (migration 0010), a
-   * row per group and day, where counting the attempts themselves took 550–730 ms a view at
+   * row per group and day, where counting the attempts themselves took 550–810 ms a view at
    * 300,000 attempts in 14 days.
    */
   async groupTrends(fromDay: string): Promise<Map<string, Map<string, number>>> {
