@@ -26,26 +26,21 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- Attempts recorded, or deleted on their own: counted on their message's current groups. Deleted
--- with their message (the cascade), the message is gone and its own trigger has counted them off.
+-- Attempts recorded, or deleted on their own: counted on or off their message's current groups.
+-- Both triggers name their transition table `changed_attempts`. Deleted with their message (the
+-- cascade), the message is gone and its own trigger has counted them off: the join finds nothing.
 CREATE OR REPLACE FUNCTION "genledger"."failed_message_attempts_days_counted"()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+  sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
   d record;
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
-    FROM (SELECT m.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, count(*)::integer AS n
-          FROM added_attempts a JOIN "genledger"."failure_group_members" m ON m.failed_message_id = a.failed_message_id
-          GROUP BY 1, 2) x;
-  ELSE
-    SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
-    FROM (SELECT m.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, -count(*)::integer AS n
-          FROM removed_attempts a
-          JOIN "genledger"."failed_messages" fm ON fm.id = a.failed_message_id
-          JOIN "genledger"."failure_group_members" m ON m.failed_message_id = a.failed_message_id
-          GROUP BY 1, 2) x;
-  END IF;
+  SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
+  FROM (SELECT m.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, sign * count(*)::integer AS n
+        FROM changed_attempts a
+        JOIN "genledger"."failed_messages" fm ON fm.id = a.failed_message_id
+        JOIN "genledger"."failure_group_members" m ON m.failed_message_id = a.failed_message_id
+        GROUP BY 1, 2) x;
   IF d.groups IS NOT NULL THEN
     PERFORM "genledger"."failure_group_days_add"(d.groups, d.days, d.failures);
   END IF;
@@ -54,35 +49,28 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER "failed_message_attempts_days_added" AFTER INSERT ON "genledger"."failed_message_attempts"
-  REFERENCING NEW TABLE AS added_attempts FOR EACH STATEMENT
+  REFERENCING NEW TABLE AS changed_attempts FOR EACH STATEMENT
   EXECUTE FUNCTION "genledger"."failed_message_attempts_days_counted"();
 --> statement-breakpoint
 CREATE TRIGGER "failed_message_attempts_days_removed" AFTER DELETE ON "genledger"."failed_message_attempts"
-  REFERENCING OLD TABLE AS removed_attempts FOR EACH STATEMENT
+  REFERENCING OLD TABLE AS changed_attempts FOR EACH STATEMENT
   EXECUTE FUNCTION "genledger"."failed_message_attempts_days_counted"();
 --> statement-breakpoint
--- Members added or removed: the message's attempts move onto or off the group. Removed with their
--- message (the cascade), the message is gone and its own trigger has counted them off.
+-- Members added or removed: the message's attempts move onto or off the group. Both triggers name
+-- their transition table `changed_members`. Removed with their message (the cascade), the message
+-- is gone and its own trigger has counted them off: the join finds nothing.
 CREATE OR REPLACE FUNCTION "genledger"."failure_group_members_days_counted"()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+  sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
   d record;
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
-    FROM (SELECT r.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, count(*)::integer AS n
-          FROM added_members r
-          JOIN "genledger"."failed_messages" fm ON fm.id = r.failed_message_id
-          JOIN "genledger"."failed_message_attempts" a ON a.failed_message_id = r.failed_message_id
-          GROUP BY 1, 2) x;
-  ELSE
-    SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
-    FROM (SELECT r.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, -count(*)::integer AS n
-          FROM removed_members r
-          JOIN "genledger"."failed_messages" fm ON fm.id = r.failed_message_id
-          JOIN "genledger"."failed_message_attempts" a ON a.failed_message_id = r.failed_message_id
-          GROUP BY 1, 2) x;
-  END IF;
+  SELECT array_agg(x.group_id) AS groups, array_agg(x.day) AS days, array_agg(x.n) AS failures INTO d
+  FROM (SELECT r.group_id, (a.failed_at AT TIME ZONE 'UTC')::date AS day, sign * count(*)::integer AS n
+        FROM changed_members r
+        JOIN "genledger"."failed_messages" fm ON fm.id = r.failed_message_id
+        JOIN "genledger"."failed_message_attempts" a ON a.failed_message_id = r.failed_message_id
+        GROUP BY 1, 2) x;
   IF d.groups IS NOT NULL THEN
     PERFORM "genledger"."failure_group_days_add"(d.groups, d.days, d.failures);
   END IF;
@@ -91,11 +79,11 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER "failure_group_members_days_added" AFTER INSERT ON "genledger"."failure_group_members"
-  REFERENCING NEW TABLE AS added_members FOR EACH STATEMENT
+  REFERENCING NEW TABLE AS changed_members FOR EACH STATEMENT
   EXECUTE FUNCTION "genledger"."failure_group_members_days_counted"();
 --> statement-breakpoint
 CREATE TRIGGER "failure_group_members_days_removed" AFTER DELETE ON "genledger"."failure_group_members"
-  REFERENCING OLD TABLE AS removed_members FOR EACH STATEMENT
+  REFERENCING OLD TABLE AS changed_members FOR EACH STATEMENT
   EXECUTE FUNCTION "genledger"."failure_group_members_days_counted"();
 --> statement-breakpoint
 -- A message deleted (the retention sweep): its attempts counted off its groups before the cascade
