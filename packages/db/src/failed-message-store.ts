@@ -216,7 +216,12 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         textArray([id]),
         groupRows.map((g) => g.id),
       );
-      await tx.execute(sql`delete from ${this.t.members} where failed_message_id = ${id}`);
+      // Only the groups it leaves: a message failing again the same way keeps its memberships, so
+      // neither the group counters (0005) nor the per-day counts (0010) move its past attempts
+      // off a group and back on again.
+      await tx.execute(sql`
+        delete from ${this.t.members}
+        where failed_message_id = ${id} and group_id <> all(${textArray(groupRows.map((g) => g.id))})`);
       await tx.execute(sql`
         insert into ${this.t.groups} (id, classifier, title, first_failed_at, last_failed_at)
         select x.id, x.classifier, x.title, ${failedAt}::timestamptz, ${failedAt}::timestamptz
