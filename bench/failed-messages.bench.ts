@@ -1,8 +1,9 @@
 // Listing failed messages over 100,000 records on a real Postgres, with a status filter and a
 // full-text query: page 1 against page 500 of the same keyset walk (target: within 1.5×).
 
+import type { FailedMessageKeyset } from '@genledger/core/ports/failed-messages';
 import { EventStore } from '@genledger/db/event-store';
-import { type FailedMessageKeyset, FailedMessageStore } from '@genledger/db/failed-message-store';
+import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { sql } from 'drizzle-orm';
 import { benchDatabase } from './support/bench-database.ts';
 

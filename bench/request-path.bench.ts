@@ -9,10 +9,10 @@ import { openSync, writeSync } from 'node:fs';
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { createApp } from '@genledger/api/app';
 import { GenerationRequest } from '@genledger/api/contracts';
-import { depsFromDatabase } from '@genledger/api/deps';
 import { requestFromEvent, resultFromResponse } from '@genledger/api/lambda-adapter';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
+import { httpDeps } from '@genledger/wiring/http-deps';
 import { Hono } from 'hono';
 import pg from 'pg';
 import { apiGatewayEvent } from '../test/support/apigw-event.ts';
@@ -54,7 +54,7 @@ export default async function requestPathBench() {
     const devNull = openSync('/dev/null', 'w');
     const logging = jsonLogger('info', { fn: 'api' }, (line) => writeSync(devNull, `${line}\n`));
     const deps = (logger: typeof silent) =>
-      depsFromDatabase(database, {
+      httpDeps(database, {
         queue: { send: async () => ({ failed: [] }) },
         logger,
         cursorSecret: 'c'.repeat(40),

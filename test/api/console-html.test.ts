@@ -1,7 +1,6 @@
 import { createApp } from '@genledger/api/app';
 import { scriptSizes } from '@genledger/api/console/assets';
 import { newSession, signSession } from '@genledger/api/console/session';
-import { consoleSessionSecret, depsFromDatabase } from '@genledger/api/deps';
 import { noQueue } from '@genledger/api/no-queue';
 import type { Logger } from '@genledger/core/ports/logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
@@ -10,6 +9,7 @@ import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
 import { runtimeChecks } from '@genledger/local/runtime-checks';
+import { consoleSessionSecret, httpDeps } from '@genledger/wiring/http-deps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetter } from '../support/dead-letters.ts';
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const client = await keys.create({ name: 'frontend', isAdmin: false });
   clientKey = client.key;
   clientKeyId = client.summary!.id;
-  app = createApp(depsFromDatabase(database, { queue: noQueue, logger, cursorSecret: CURSOR_SECRET }));
+  app = createApp(httpDeps(database, { queue: noQueue, logger, cursorSecret: CURSOR_SECRET }));
 });
 afterAll(async () => {
   await database?.close();

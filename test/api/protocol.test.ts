@@ -1,5 +1,4 @@
 import { routeChain } from '@genledger/api/app';
-import { depsFromDatabase } from '@genledger/api/deps';
 import type { ApiEnv } from '@genledger/api/middleware/env';
 import { problemOnError } from '@genledger/api/middleware/problems';
 import { requestId } from '@genledger/api/middleware/request-id';
@@ -12,6 +11,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
+import { httpDeps } from '@genledger/wiring/http-deps';
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -244,11 +244,11 @@ describe('a JSON route through its middleware chain', () => {
     const created = await new ApiKeyStore(database, new EventStore(database)).create({ name: 'chain' });
     key = created.key;
     keyId = created.summary!.id;
-    const deps = depsFromDatabase(database, { queue: noQueue, logger, cursorSecret: 'c'.repeat(40) });
+    const deps = httpDeps(database, { queue: noQueue, logger, cursorSecret: 'c'.repeat(40) });
     const health = cachedHealth(deps.health);
     app = new Hono<ApiEnv>();
     app.use('*', requestLog(logger), requestId());
-    app.onError(problemOnError({ logger, health, retryAfterSeconds: 5 }));
+    app.onError(problemOnError({ logger, health, retryAfterSeconds: 5, isUnavailable: deps.isUnavailable }));
     const gate = schemaGate(health, 5);
     for (const spec of [forgetful, careful] as RouteSpec[])
       app.on('POST', [routerPath(spec.path)], ...routeChain(spec, deps, gate));

@@ -1,5 +1,5 @@
 import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
-import type { AppDeps } from './deps.ts';
+import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import type { ApiEnv } from './middleware/env.ts';
 import { limitBody } from './middleware/limit-body.ts';
@@ -57,27 +57,33 @@ export function createApp(deps: AppDeps) {
   const health = cachedHealth(deps.health, deps.healthTtlMs);
 
   app.use('*', requestLog(deps.logger), requestId());
-  app.onError(problemOnError({ logger: deps.logger, health, retryAfterSeconds: GATE_RETRY_AFTER_SECONDS }));
+  app.onError(
+    problemOnError({
+      logger: deps.logger,
+      health,
+      retryAfterSeconds: GATE_RETRY_AFTER_SECONDS,
+      isUnavailable: deps.isUnavailable,
+    }),
+  );
   app.notFound(problemNotFound);
 
   app.get(healthRoute.path, serveHealth(health, GATE_RETRY_AFTER_SECONDS));
   app.get(openApiRoute.path, serveOpenApi(ROUTES));
-  // The operator console: its own sub-app (HTML, cookies, CSRF), loaded on its first request so
-  // that cold starts serving the JSON API never load its pages.
-  let consoleApp: Promise<{ fetch(req: Request): Response | Promise<Response> }> | undefined;
-  const serveConsole = async (c: Context<ApiEnv>) => {
-    if (!deps.console) return c.notFound();
-    consoleApp ??= import('./console/index.tsx')
-      .then(({ createConsole }) => createConsole(deps))
-      .catch((e: unknown) => {
-        consoleApp = undefined;
+  // Apps mounted beside the API (the operator console): each loaded on its first request, so
+  // that cold starts serving the JSON API never load them.
+  for (const [prefix, load] of Object.entries(deps.mounts ?? {})) {
+    let mounted: Promise<MountedApp> | undefined;
+    const serve = async (c: Context<ApiEnv>) => {
+      mounted ??= load().catch((e: unknown) => {
+        mounted = undefined;
         throw e;
       });
-    return (await consoleApp).fetch(c.req.raw);
-  };
-  app.get('/', (c) => c.redirect('/console/', 302));
-  app.all('/console', serveConsole);
-  app.all('/console/*', serveConsole);
+      return (await mounted).fetch(c.req.raw);
+    };
+    app.all(prefix, serve);
+    app.all(`${prefix}/*`, serve);
+  }
+  if (deps.mounts?.['/console']) app.get('/', (c) => c.redirect('/console/', 302));
 
   const gate = schemaGate(health, GATE_RETRY_AFTER_SECONDS);
   for (const spec of API_ROUTES) {

@@ -1,4 +1,4 @@
-import type { AppError, ErrorKind, FieldError } from '@genledger/core/errors';
+import { type AppError, type ErrorKind, type FieldError, HTTP_STATUS } from '@genledger/core/errors';
 import * as z from 'zod';
 
 /** RFC 9457 problem details, the one error shape of the API. */
@@ -16,21 +16,19 @@ export type Problem = z.infer<typeof Problem>;
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
- * Every AppError kind maps to exactly one status, here and nowhere else. `validation` is 400 for
- * any request that does not match its contract — path, query, headers or body alike — so a
- * client needs one rule, and the response's `errors` says which field is wrong. (422 would split
- * "well-formed but invalid" from "malformed" for no benefit to the caller.) `configuration` is a
- * server fault: 500, and its detail is never shown.
+ * Every AppError kind's problem: its status from core's one table (`HTTP_STATUS`), a title and a
+ * type. (422 would split "well-formed but invalid" from "malformed" for no benefit to the
+ * caller.) `configuration` is a server fault: its detail is never shown.
  */
-const BY_KIND: Record<ErrorKind, { status: number; title: string; slug: string }> = {
-  validation: { status: 400, title: 'Invalid request', slug: 'validation' },
-  unauthorized: { status: 401, title: 'Unauthorized', slug: 'unauthorized' },
-  forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
-  'not-found': { status: 404, title: 'Not found', slug: 'not-found' },
-  conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
-  'rate-limited': { status: 429, title: 'Too many requests', slug: 'rate-limited' },
-  unavailable: { status: 503, title: 'Service unavailable', slug: 'unavailable' },
-  configuration: { status: 500, title: 'Internal server error', slug: 'internal' },
+const BY_KIND: Record<ErrorKind, { title: string; slug: string }> = {
+  validation: { title: 'Invalid request', slug: 'validation' },
+  unauthorized: { title: 'Unauthorized', slug: 'unauthorized' },
+  forbidden: { title: 'Forbidden', slug: 'forbidden' },
+  'not-found': { title: 'Not found', slug: 'not-found' },
+  conflict: { title: 'Conflict', slug: 'conflict' },
+  'rate-limited': { title: 'Too many requests', slug: 'rate-limited' },
+  unavailable: { title: 'Service unavailable', slug: 'unavailable' },
+  configuration: { title: 'Internal server error', slug: 'internal' },
 };
 
 /** Problems raised at the edge itself, before any use case runs. */
@@ -49,7 +47,7 @@ export function problemFromAppError(e: AppError): Problem {
   return {
     type: typeUri(m.slug),
     title: m.title,
-    status: m.status,
+    status: HTTP_STATUS[e.kind],
     detail: internal ? 'an unexpected error occurred; quote the request id when reporting it' : e.message,
     ...(e.fieldErrors.length > 0 ? { errors: e.fieldErrors } : {}),
   };
@@ -59,8 +57,6 @@ export function edgeProblem(kind: EdgeProblem, detail: string, errors?: FieldErr
   const m = EDGE[kind];
   return { type: typeUri(kind), title: m.title, status: m.status, detail, ...(errors ? { errors } : {}) };
 }
-
-export const statusOfKind = (kind: ErrorKind) => BY_KIND[kind].status;
 
 /** A problem raised at the edge (wrong media type, say), answered as it is by the app's error handler. */
 export class EdgeProblemError extends Error {

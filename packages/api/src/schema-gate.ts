@@ -1,4 +1,4 @@
-import type { HealthReport } from '@genledger/db/health';
+import type { HealthReport } from '@genledger/core/ports/health';
 
 export interface CachedHealth {
   (): Promise<HealthReport>;

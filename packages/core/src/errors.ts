@@ -50,3 +50,39 @@ export function fieldErrorsFromZod(
 ): FieldError[] {
   return issues.map((i) => ({ field: i.path.map(String).join('.') || '(root)', message: i.message }));
 }
+
+/**
+ * Every kind's HTTP status, here and nowhere else: both HTTP edges (the JSON API and the console)
+ * answer with it. `validation` is 400 for any input that does not match its contract — path,
+ * query, headers or body alike — so a client needs one rule. `configuration` is a server fault.
+ */
+export const HTTP_STATUS: Record<ErrorKind, number> = {
+  validation: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'rate-limited': 429,
+  unavailable: 503,
+  configuration: 500,
+};
+
+/**
+ * Anything thrown, as an edge answers it: an AppError as it is; what `isUnavailable` recognises
+ * (a database that is down, restarting, out of connections or holding a lock too long) as an
+ * `unavailable` error to retry after `retryAfterSeconds`: not the client's fault and not a bug.
+ * Anything else is undefined: a bug, answered as an internal error and logged by class.
+ */
+export function asAppError(
+  err: unknown,
+  isUnavailable: (e: unknown) => boolean,
+  retryAfterSeconds: number,
+): AppError | undefined {
+  if (isAppError(err)) return err;
+  if (isUnavailable(err))
+    return new AppError('unavailable', 'the database is unavailable; retry shortly', {
+      retryAfterSeconds,
+      cause: err,
+    });
+  return undefined;
+}

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { streams } from '@genledger/core/contracts/events';
 import { AppError, notFound } from '@genledger/core/errors';
+import type { ApiKeySummary, ApiKeys, KeyCheck, KeyGate, NewApiKey } from '@genledger/core/ports/api-keys';
 import type { Principal } from '@genledger/core/ports/principal';
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
@@ -35,27 +36,6 @@ export function generateKey(): { key: string; prefix: string } {
   return { key: `gl_${prefix}_${randomBytes(32).toString('base64url')}`, prefix };
 }
 
-export interface ApiKeySummary {
-  id: string;
-  name: string;
-  prefix: string;
-  isAdmin: boolean;
-  rateLimit: number;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-}
-
-export interface NewApiKey {
-  name: string;
-  isAdmin?: boolean;
-  rateLimit?: number;
-  expiresAt?: Date | null;
-}
-
-/** Who made a request, and where their rate-limit window stands after counting this request. */
-
 /** An api_keys row as a statement returns it (SQL names, driver values). */
 type SummaryRow = Record<string, unknown>;
 
@@ -81,19 +61,11 @@ function toSummary(raw: SummaryRow): ApiKeySummary {
 
 const unauthorized = (detail: string) => new AppError('unauthorized', detail);
 
-/** A bearer key as the database looks it up: its public prefix and its SHA-256. */
-export interface KeyCheck {
-  prefix: string;
-  hash: string;
-}
-
 /**
  * A request's key check as the opening CTEs of a store's statement (`ApiKeyStore.gate`): the work
  * joins `caller`, so it happens only for an active key within its rate limit.
  */
-export interface KeyGate {
-  check: KeyCheck;
-  adminOnly: boolean;
+export interface SqlKeyGate extends KeyGate {
   /**
    * The CTEs for a key check: `gate.ctes(gate.check)`, or placeholders for its prefix and hash in
    * a statement compiled once (`fixedStatement`).
@@ -114,12 +86,19 @@ export function gatedStatement<V extends KeyCheck & Record<string, unknown>>(lab
   return (gate: KeyGate, build: (ctes: SQL, slots: Slots<V>) => SQL) => {
     let statement = byKind.get(gate.adminOnly);
     if (!statement) {
-      const { ctes } = gate;
+      const { ctes } = sqlGate(gate);
       statement = fixedStatement<V>(label, (slots) => build(ctes(slots), slots));
       byKind.set(gate.adminOnly, statement);
     }
     return statement;
   };
+}
+
+/** The gate as `ApiKeyStore.gate` made it; a gate from anywhere else is a wiring mistake. */
+function sqlGate(gate: KeyGate): SqlKeyGate {
+  if (typeof (gate as Partial<SqlKeyGate>).ctes !== 'function')
+    throw new Error('a key gate must come from ApiKeyStore.gate');
+  return gate as SqlKeyGate;
 }
 
 /** Whether the work of a gated statement ran: what `caller` lets through. */
@@ -162,7 +141,7 @@ export function principalOf(row: KeyAuthRow | undefined, check: KeyCheck): Princ
   };
 }
 
-export class ApiKeyStore {
+export class ApiKeyStore implements ApiKeys {
   private readonly table;
 
   constructor(
@@ -194,7 +173,7 @@ export class ApiKeyStore {
   );
 
   /** The CTEs of `gateSql` for one bearer key, for a store to start its statement with. */
-  gate(key: string, adminOnly: boolean): KeyGate {
+  gate(key: string, adminOnly: boolean): SqlKeyGate {
     const check = this.check(key);
     return { check, adminOnly, ctes: (slots) => this.gateSql(slots, adminOnly) };
   }

@@ -10,8 +10,13 @@ import {
 import { toStorableString } from '@genledger/core/contracts/storable';
 import { classify, failedMessageId, failureGroupId } from '@genledger/core/failure-classification';
 import type {
+  FailedMessageFilter,
+  FailedMessageKeyset,
+  FailedMessageSort,
+  FailedMessages,
+} from '@genledger/core/ports/failed-messages';
+import type {
   FailedMessageSelector,
-  FailedMessageStatusChanges,
   StatusChange,
   StatusChangeCandidate,
   StatusChangeOutcome,
@@ -35,19 +40,6 @@ export interface IngestResult {
   newAttempt: boolean;
   status: FailedMessageStatus;
   generationFailed: boolean;
-}
-
-export interface FailedMessageFilter {
-  statuses: FailedMessageStatus[];
-  groupId?: string;
-  q?: string;
-  from?: Date;
-  to?: Date;
-}
-
-export interface FailedMessageKeyset {
-  value: string;
-  id: string;
 }
 
 const SUMMARY_COLUMNS = sql.raw(
@@ -105,7 +97,7 @@ export function truncateUtf8(
  * The failed-message store: what the dead-letter queue hands over, grouped by cause, with one
  * attempt row per dead-lettering, and the operations operators run on it.
  */
-export class FailedMessageStore implements FailedMessageStatusChanges {
+export class FailedMessageStore implements FailedMessages {
   private readonly t: Record<
     'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
     PgTable
@@ -297,10 +289,10 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
 
   async list(
     filter: FailedMessageFilter,
-    sort: { field: 'lastFailedAt' | 'firstFailedAt'; descending: boolean },
+    sort: FailedMessageSort,
     limit: number,
     after?: FailedMessageKeyset,
-  ) {
+  ): Promise<{ items: FailedMessageSummary[]; next: FailedMessageKeyset | undefined }> {
     const col = sql.raw(sort.field === 'lastFailedAt' ? 'last_failed_at' : 'first_failed_at');
     const dir = sql.raw(sort.descending ? 'desc' : 'asc');
     const cmp = sql.raw(sort.descending ? '<' : '>');

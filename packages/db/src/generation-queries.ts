@@ -1,49 +1,28 @@
-import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import type { GenerationSortField } from '@genledger/core/contracts/generation';
+import type {
+  GenerationFilter,
+  GenerationKeyset,
+  GenerationPage,
+  GenerationReads,
+  GenerationRun,
+  GenerationSort,
+} from '@genledger/core/ports/generations';
 import type { Owner } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { executePrepared, rowsOf } from './executor.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
-import { GENERATED_SCHEMA, type Tables, tablesFor } from './schema/tables.ts';
+import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */
-export const GENERATION_SORT_FIELDS = {
+const SORT_COLUMNS: Record<GenerationSortField, { column: string; nullable: boolean; kind: string }> = {
   createdAt: { column: 'created_at', nullable: false, kind: 'timestamp' },
   completedAt: { column: 'completed_at', nullable: true, kind: 'timestamp' },
   durationMs: { column: 'duration_ms', nullable: true, kind: 'integer' },
   name: { column: 'name', nullable: false, kind: 'text' },
-} as const;
-export type GenerationSortField = keyof typeof GENERATION_SORT_FIELDS;
-
-export interface GenerationSort {
-  field: GenerationSortField;
-  descending: boolean;
-}
-
-/** Where the previous page stopped: the sort value as Postgres text (exact, microseconds kept) and the id. */
-export interface GenerationKeyset {
-  value: string | null;
-  id: string;
-}
-
-export interface GenerationFilter {
-  statuses?: readonly GenerationStatus[];
-  model?: string;
-  from?: Date;
-  to?: Date;
-  q?: string;
-}
-
-export interface GenerationPage {
-  items: GenerationRecord[];
-  /** Where the next page starts; undefined on the last page. */
-  next: GenerationKeyset | undefined;
-}
-
-/** One attempt of the run journal, as drizzle infers it from the table. */
-export type GenerationRun = Tables['generationRuns']['$inferSelect'];
+};
 
 const decodeRun = rowDecoder(tablesFor(GENERATED_SCHEMA).generationRuns);
 
@@ -52,7 +31,7 @@ const decodeRun = rowDecoder(tablesFor(GENERATED_SCHEMA).generationRuns);
  * always scoped to the caller (a non-admin key only ever matches its own rows, so another key's
  * generation is simply "not found").
  */
-export class GenerationQueries {
+export class GenerationQueries implements GenerationReads {
   private readonly db: Database['db'];
   private readonly generations: PgTable;
   private readonly runsTable: PgTable;
@@ -99,7 +78,7 @@ export class GenerationQueries {
     limit: number,
     after?: GenerationKeyset,
   ): Promise<GenerationPage> {
-    const spec = GENERATION_SORT_FIELDS[sort.field];
+    const spec = SORT_COLUMNS[sort.field];
     const col = sql.raw(spec.column);
     const dir = sql.raw(sort.descending ? 'desc' : 'asc');
     const cmp = sql.raw(sort.descending ? '<' : '>');

@@ -1,14 +1,16 @@
 import { streams } from '@genledger/core/contracts/events';
 import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import type { KeyGate } from '@genledger/core/ports/api-keys';
 import type {
   CreateOutcome,
   GenerationRepository,
   NewGeneration,
 } from '@genledger/core/ports/generation-repository';
+import type { Generations } from '@genledger/core/ports/generations';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { gateAdmits, gatedStatement, type KeyAuthRow, type KeyGate, principalOf } from './api-key-store.ts';
+import { gateAdmits, gatedStatement, type KeyAuthRow, principalOf } from './api-key-store.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type JoinedEvent } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf } from './executor.ts';
@@ -116,7 +118,7 @@ export function uuidArray(ids: readonly string[]): string {
   return `{${ids.join(',')}}`;
 }
 
-export class GenerationStore implements GenerationRepository {
+export class GenerationStore implements GenerationRepository, Generations {
   readonly table: PgTable;
   private readonly runs: PgTable;
 

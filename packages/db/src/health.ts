@@ -1,3 +1,4 @@
+import type { HealthCheck, HealthReport, HealthStatus } from '@genledger/core/ports/health';
 import type { Database } from './connect.ts';
 import { LATEST_MIGRATION } from './migrations.ts';
 import { appliedMigrationState } from './migrator.ts';
@@ -5,19 +6,6 @@ import { describeConnectionError } from './pg-errors.ts';
 
 /** How long the probe may take before the database counts as unreachable. */
 export const HEALTH_TIMEOUT_MS = 3_000;
-
-export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy';
-
-export interface HealthCheck {
-  status: HealthStatus;
-  detail: string;
-  durationMs?: number;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  checks: { database: HealthCheck; schema: HealthCheck };
-}
 
 const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
   a === 'Unhealthy' || b === 'Unhealthy'

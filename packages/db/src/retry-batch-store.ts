@@ -1,5 +1,5 @@
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
-import type { RetryBatchPort } from '@genledger/core/use-cases/failed-messages/process-retry-batch';
+import type { RetryBatches } from '@genledger/core/ports/failed-messages';
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
@@ -29,7 +29,7 @@ function toBatch(raw: Row): RetryBatch {
 }
 
 /** Retry operations and their progress; which messages are sent is kept on the messages themselves. */
-export class RetryBatchStore implements RetryBatchPort {
+export class RetryBatchStore implements RetryBatches {
   private readonly batches: PgTable;
   private readonly messages: PgTable;
 

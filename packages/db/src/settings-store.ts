@@ -7,21 +7,14 @@ import {
   type SettingValue,
 } from '@genledger/core/contracts/settings';
 import { AppError, fieldErrorsFromZod, notFound } from '@genledger/core/errors';
+import type { SettingEntry, Settings } from '@genledger/core/ports/settings';
 import { eq } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import type { Executor } from './executor.ts';
 
-export interface SettingEntry {
-  key: SettingKey;
-  value: unknown;
-  isDefault: boolean;
-  description: string;
-  updatedAt: Date | null;
-}
-
 /** Typed runtime settings over the `settings` table; unset keys read as their defaults. */
-export class SettingsStore {
+export class SettingsStore implements Settings {
   constructor(
     private readonly database: Pick<Database, 'db' | 'tables'>,
     private readonly events: EventStore,

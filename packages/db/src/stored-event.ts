@@ -1,26 +1,7 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
+import type { Position, StoredEvent } from '@genledger/core/ports/event-reader';
 
-/**
- * A place in the global feed. Events are ordered by (writing transaction, sequence), not by
- * sequence alone: a transaction that drew sequence 41 may commit after the one that drew 42.
- */
-export interface Position {
-  txId: string;
-  sequence: number;
-}
-
-export interface StoredEvent<E extends DomainEvent = DomainEvent> {
-  sequence: number;
-  position: Position;
-  streamId: string;
-  streamVersion: number;
-  type: E['type'];
-  /** Payload version as written; `event` is already upcast to the current shape. */
-  version: number;
-  event: E;
-  metadata: Record<string, unknown>;
-  storedAt: Date;
-}
+export type { Position, StoredEvent };
 
 /**
  * A StoredEvent as the store hands it out: one object per event. Its position and its Date are

@@ -14,11 +14,11 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
-import { GenerationStore } from '@genledger/db/generation-store';
-import { LocalQueueStore } from '@genledger/db/local-queue-store';
+import type { GenerationStore } from '@genledger/db/generation-store';
+import type { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
+import { storesOf } from '@genledger/wiring/stores';
 import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
@@ -115,7 +115,8 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const env = options.env ?? process.env;
   const config = resolveLocalQueueConfig(env);
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? config.visibilityTimeoutMs;
-  const store = new LocalQueueStore(options.database);
+  const stores = storesOf(options.database);
+  const store = stores.localQueue;
   const deadLetter = new LocalQueue({ name: 'genledger-local-dlq', store, visibilityTimeoutMs });
   const main = new LocalQueue({
     name: 'genledger-local',
@@ -157,7 +158,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         main,
         deadLetter,
         port: queue,
-        generations: new GenerationStore(options.database, new EventStore(options.database)),
+        generations: stores.generations,
       },
       { changedBeforeMs, staleAfterMs },
     );

@@ -1,5 +1,5 @@
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
-import type { HealthCheck } from '@genledger/db/health';
+import type { HealthCheck } from '@genledger/core/ports/health';
 import type { LocalPipeline } from './pipeline.ts';
 
 /** How long the console's overview waits for the generator backend to answer at all. */

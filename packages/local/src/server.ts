@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
-import { depsFromDatabase } from '@genledger/api/deps';
 import { jsonLogger } from '@genledger/api/logger';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
@@ -9,6 +8,7 @@ import type { Queue } from '@genledger/core/ports/queue';
 import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
+import { httpDeps } from '@genledger/wiring/http-deps';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
@@ -106,13 +106,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
-    const deps = depsFromDatabase(database, {
-      queue,
-      logger,
-      cursorSecret: config.cursorSecret,
-    });
-    if (deps.console) deps.console.checks = runtimeChecks(env, queueDescription, pipeline);
-    const app = createApp(deps);
+    const app = createApp(
+      httpDeps(database, {
+        queue,
+        logger,
+        cursorSecret: config.cursorSecret,
+        checks: runtimeChecks(env, queueDescription, pipeline),
+      }),
+    );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve(
         {

@@ -1,6 +1,5 @@
-import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
+import { storesOf } from './stores.ts';
 
 export interface AdminKeyOutcome {
   key: string;
@@ -18,7 +17,7 @@ export async function ensureAdminKey(
   adminApiKey: string | undefined,
   options: { createIfNone?: { source: string } } = {},
 ): Promise<AdminKeyOutcome | undefined> {
-  const keys = new ApiKeyStore(database, new EventStore(database));
+  const keys = storesOf(database).apiKeys;
   if (adminApiKey) {
     const ensured = await keys.ensureAdminKey(adminApiKey);
     return {

@@ -1,6 +1,5 @@
 import { type App, createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
-import { depsFromDatabase } from '@genledger/api/deps';
 import { requestFromEvent, resultFromResponse, UnusableEventError } from '@genledger/api/lambda-adapter';
 import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
@@ -13,9 +12,9 @@ import type { Queue } from '@genledger/core/ports/queue';
 import type { Database } from '@genledger/db/connect';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
+import { httpDeps } from './http-deps.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
-import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 /** The API's queue: the configured one, or none (accepted generations stay pending until maintenance sends them). */
@@ -64,11 +63,14 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     logger = options.logger ?? jsonLogger(config.logLevel, { fn: 'api' });
     const db = await (options.database ?? containerDatabase)();
     const queue = (options.queue ?? apiQueue)(env, logger);
-    const deps = depsFromDatabase(db, { queue, logger, cursorSecret: config.cursorSecret });
-    return createApp({
-      ...deps,
-      retryBatches: meteredRetryBatches(deps.retryBatches, options.metrics ?? emfSink()),
-    });
+    return createApp(
+      httpDeps(db, {
+        queue,
+        logger,
+        cursorSecret: config.cursorSecret,
+        metrics: options.metrics ?? emfSink(),
+      }),
+    );
   };
 
   const app = memo(build);

@@ -8,12 +8,12 @@ import {
   sourceQueueReceives,
 } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
-import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import type { FailedMessageStore } from '@genledger/db/failed-message-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { storesOf } from './stores.ts';
 
 export interface DeadLetterDeps {
   store: Pick<FailedMessageStore, 'ingest'>;
@@ -29,7 +29,7 @@ export const deadLetterDeps = (
   env: NodeJS.ProcessEnv = process.env,
   metrics?: MetricsSink,
 ): DeadLetterDeps => ({
-  store: new FailedMessageStore(database, new EventStore(database)),
+  store: storesOf(database).failedMessages,
   logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
   maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
   ...(metrics ? { metrics } : {}),

@@ -39,3 +39,9 @@ export const emfSink =
   (write: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): MetricsSink =>
   (line) =>
     write(JSON.stringify(emfDocument(line)));
+
+/** Metric lines as log entries at debug level: `npm start` and tests, where no CloudWatch reads stdout. */
+export const loggedMetrics =
+  (logger: { debug(msg: string, fields?: Record<string, unknown>): void }): MetricsSink =>
+  (line) =>
+    logger.debug('metric', emfDocument(line));

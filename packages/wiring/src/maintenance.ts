@@ -15,19 +15,16 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
-import { FailedMessageStore } from '@genledger/db/failed-message-store';
-import { GenerationStore } from '@genledger/db/generation-store';
+import type { EventStore } from '@genledger/db/event-store';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
 import { dailyGenerationStats } from '@genledger/db/projections/daily-generation-stats';
-import { RetryBatchStore } from '@genledger/db/retry-batch-store';
-import { SettingsStore } from '@genledger/db/settings-store';
 import * as z from 'zod';
-import { emfSink, type MetricsSink } from './emf-metrics.ts';
+import { emfSink, loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
+import { storesOf } from './stores.ts';
 
 const MaintenanceEnv = z.object({
   /** Events older than this many days move to events_archive (heads too, since 0006; 0: off). */
@@ -46,11 +43,9 @@ export function recoverabilitySteps(
   database: Database,
   queue: Queue | undefined,
   budgetMs: number,
-  metrics?: MetricsSink,
+  metrics: MetricsSink,
 ): MaintenanceStep[] {
-  const events = new EventStore(database);
-  const settings = new SettingsStore(database, events);
-  const store = new FailedMessageStore(database, events);
+  const { settings, failedMessages: store, retryBatches } = storesOf(database);
   const steps = [
     retentionStep({
       retentionDays: () => settings.get('retention.failedMessageDays'),
@@ -60,9 +55,7 @@ export function recoverabilitySteps(
   if (queue) {
     steps.push(
       continueRetryBatchesStep(async () => ({
-        batches: metrics
-          ? meteredRetryBatches(new RetryBatchStore(database), metrics)
-          : new RetryBatchStore(database),
+        batches: meteredRetryBatches(retryBatches, metrics),
         queue,
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
         deadline: Date.now() + budgetMs,
@@ -97,23 +90,30 @@ export function maintenanceDeps(
     metrics?: MetricsSink;
   },
 ): MaintenanceDeps {
-  const events = new EventStore(database);
+  const stores = storesOf(database);
+  const events = stores.events;
+  const logger = jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' });
   const runner = new ProjectionRunner(database, events, { batchSize: 1000 });
   const stats = dailyGenerationStats(database.schema);
   const env = parseEnv(MaintenanceEnv, options.env ?? process.env);
   return {
-    generations: new GenerationStore(database, events),
+    generations: stores.generations,
     queue: options.queue,
     // Bounded per run so one tick never outlives the schedule; the next tick continues.
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
     steps: [
-      ...recoverabilitySteps(database, options.queue, options.retryBudgetMs ?? 30_000, options.metrics),
+      ...recoverabilitySteps(
+        database,
+        options.queue,
+        options.retryBudgetMs ?? 30_000,
+        options.metrics ?? loggedMetrics(logger),
+      ),
       ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0
         ? [archiveStep(events, env.EVENT_ARCHIVE_AFTER_DAYS, env.EVENT_ARCHIVE_RUN_CHUNKS)]
         : []),
       ...(options.steps ?? []),
     ],
-    logger: jsonLogger(logLevelFrom(options.env ?? process.env), { fn: 'maintenance' }),
+    logger,
     clock: systemClock,
     ...(env.MAINTENANCE_RESEND_AFTER_S !== undefined
       ? { notEnqueuedAfterMs: env.MAINTENANCE_RESEND_AFTER_S * 1000 }

@@ -14,15 +14,12 @@ import {
   processGenerationMessage,
 } from '@genledger/core/use-cases/process-generation-message';
 import type { Database } from '@genledger/db/connect';
-import { EventStore } from '@genledger/db/event-store';
-import { FailedMessageStore } from '@genledger/db/failed-message-store';
-import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
-import { GenerationStore } from '@genledger/db/generation-store';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
+import { storesOf } from './stores.ts';
 
 export function workerDeps(
   database: Database,
@@ -31,13 +28,13 @@ export function workerDeps(
   metrics?: MetricsSink,
 ): ProcessMessageDeps {
   const config = resolveWorkerConfig(env);
-  const events = new EventStore(database);
-  const failedMessages = new FailedMessageStore(database, events);
+  const stores = storesOf(database);
+  const failedMessages = stores.failedMessages;
   const deps: ProcessMessageDeps = {
     // A message that can never parse is recorded as failed at once, not retried into the DLQ.
     onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
-    lifecycle: new GenerationLifecycle(database, events),
-    generations: new GenerationStore(database, events),
+    lifecycle: stores.lifecycle,
+    generations: stores.generations,
     generator: config.generatorUrl
       ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
       : builtinGenerator(join(config.dataDir, 'outputs')),

@@ -1,13 +1,13 @@
 /** @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
-import type { AppDeps } from '../deps.ts';
+import type { ConsoleDeps } from './deps.ts';
 import { Page, type PageContext } from './layout.tsx';
 import type { ConsoleKey, ConsoleQueries } from './queries.ts';
 import type { SessionPayload } from './session.ts';
 
 export interface ConsoleServices {
-  deps: AppDeps;
+  deps: ConsoleDeps;
   queries: ConsoleQueries;
   secret: string;
   now: () => number;

@@ -1,15 +1,14 @@
 /** @jsxImportSource hono/jsx */
 import { errorFields, stackFrames } from '@genledger/core/error-summary';
-import { isAppError } from '@genledger/core/errors';
-import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
+import { asAppError, HTTP_STATUS, isAppError } from '@genledger/core/errors';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
-import type { AppDeps } from '../deps.ts';
-import { problemFromAppError } from '../problem.ts';
+import { GATE_RETRY_AFTER_SECONDS } from '../app.ts';
 import { registerAdminPages } from './admin.tsx';
 import { ASSET_CACHE_CONTROL, asset } from './assets.ts';
 import { type ConsoleEnv, type ConsoleServices, form, one, render } from './context.tsx';
+import type { ConsoleDeps } from './deps.ts';
 import { registerFailedPages } from './failed.tsx';
 import { registerGenerationPages } from './generations.tsx';
 import { Flash } from './layout.tsx';
@@ -70,8 +69,7 @@ function SignInForm(props: { error?: string }) {
 }
 
 /** The operator console, mounted at /console by the HTTP app. */
-export function createConsole(deps: AppDeps, options: ConsoleOptions = {}) {
-  if (!deps.console) throw new Error('the console needs deps.console');
+export function createConsole(deps: ConsoleDeps, options: ConsoleOptions = {}) {
   const services: ConsoleServices = {
     deps,
     queries: new ConsoleQueries(deps.console.database),
@@ -92,21 +90,17 @@ export function createConsole(deps: AppDeps, options: ConsoleOptions = {}) {
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) }));
 
   app.onError(async (err, c) => {
-    // As the API maps them: a database that is away is a 503 to retry, and a driver error is
-    // logged by class, code and cause, never by its message (which quotes the parameters).
-    const unavailable = !isAppError(err) && isDatabaseUnavailable(err);
-    const status = isAppError(err) ? problemFromAppError(err).status : unavailable ? 503 : 500;
-    if (unavailable) deps.logger.warn('database unavailable', errorFields(err));
-    else if (!isAppError(err))
-      deps.logger.error('console error', { ...errorFields(err), stack: stackFrames(err) });
-    const retryAfter = unavailable ? 5 : isAppError(err) ? err.retryAfterSeconds : undefined;
-    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
-    const message = isAppError(err)
-      ? err.message
-      : unavailable
-        ? 'the database is unavailable; retry shortly'
-        : 'an unexpected error occurred';
-    return render(c, 'Error', <Flash kind="error">{message}</Flash>, { status });
+    // As the API maps them (core's asAppError and HTTP_STATUS): a database that is away is a 503
+    // to retry, and a driver error is logged by class, code and cause, never by its message
+    // (which quotes the parameters).
+    const known = asAppError(err, deps.isUnavailable, GATE_RETRY_AFTER_SECONDS);
+    if (known && known !== err) deps.logger.warn('database unavailable', errorFields(err));
+    else if (!known) deps.logger.error('console error', { ...errorFields(err), stack: stackFrames(err) });
+    if (known?.retryAfterSeconds !== undefined) c.header('Retry-After', String(known.retryAfterSeconds));
+    const message = known && known.kind !== 'configuration' ? known.message : 'an unexpected error occurred';
+    return render(c, 'Error', <Flash kind="error">{message}</Flash>, {
+      status: known ? HTTP_STATUS[known.kind] : 500,
+    });
   });
   app.notFound((c) =>
     render(c, 'Not found', <Flash kind="error">Nothing here: {c.req.path}</Flash>, { status: 404 }),

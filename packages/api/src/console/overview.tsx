@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { HealthCheck } from '@genledger/db/health';
+import type { HealthCheck } from '@genledger/core/ports/health';
 import type { Hono } from 'hono';
 import { lastDays, ThroughputChart } from './charts.tsx';
 import { type ConsoleContext, type ConsoleEnv, type ConsoleServices, fragment, render } from './context.tsx';

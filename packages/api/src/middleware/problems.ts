@@ -1,7 +1,6 @@
 import { errorFields, stackFrames } from '@genledger/core/error-summary';
-import { AppError, isAppError } from '@genledger/core/errors';
+import { asAppError } from '@genledger/core/errors';
 import type { Logger } from '@genledger/core/ports/logger';
-import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import {
   EdgeProblemError,
@@ -28,10 +27,19 @@ export function problemOnError(options: {
   logger: Logger;
   health: CachedHealth;
   retryAfterSeconds: number;
+  isUnavailable: (e: unknown) => boolean;
 }): ErrorHandler<ApiEnv> {
   const { logger: log, health } = options;
-  return (err, c) => {
-    if (isAppError(err)) {
+  return (thrown, c) => {
+    if (thrown instanceof EdgeProblemError) return problemResponse(c, thrown.problem);
+    const err = asAppError(thrown, options.isUnavailable, options.retryAfterSeconds);
+    if (err && err !== thrown) {
+      // The database is away (asAppError made the error): down, restarting, timing out, out of connections or a lock held too long: not the
+      // client's fault and not a bug. The next health probe runs now rather than after its TTL.
+      health.invalidate();
+      log.warn('database unavailable', { requestId: c.get('requestId'), ...errorFields(thrown) });
+    }
+    if (err) {
       const headers: Record<string, string> = {};
       if (err.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.retryAfterSeconds);
       if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="genledger"';
@@ -39,22 +47,10 @@ export function problemOnError(options: {
         log.error('configuration error', { requestId: c.get('requestId'), error: err.message });
       return problemResponse(c, problemFromAppError(err), headers);
     }
-    if (err instanceof EdgeProblemError) return problemResponse(c, err.problem);
-    if (isDatabaseUnavailable(err)) {
-      // Down, restarting, timing out, out of connections or a lock held too long: not the
-      // client's fault and not a bug. The next health probe runs now rather than after its TTL.
-      health.invalidate();
-      log.warn('database unavailable', { requestId: c.get('requestId'), ...errorFields(err) });
-      return problemResponse(
-        c,
-        problemFromAppError(new AppError('unavailable', 'the database is unavailable; retry shortly')),
-        { 'Retry-After': String(options.retryAfterSeconds) },
-      );
-    }
     log.error('unhandled error', {
       requestId: c.get('requestId'),
-      ...errorFields(err),
-      stack: stackFrames(err),
+      ...errorFields(thrown),
+      stack: stackFrames(thrown),
     });
     return problemResponse(
       c,

@@ -1,5 +1,5 @@
+import type { KeyGate } from '@genledger/core/ports/api-keys';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
-import type { KeyGate } from '@genledger/db/api-key-store';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 

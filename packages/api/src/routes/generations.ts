@@ -2,9 +2,9 @@ import { streams } from '@genledger/core/contracts/events';
 import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
+import type { GenerationFilter } from '@genledger/core/ports/generations';
 import { cancelGeneration as cancel } from '@genledger/core/use-cases/cancel-generation';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
-import type { GenerationFilter } from '@genledger/db/generation-queries';
 import * as z from 'zod';
 import {
   EventList,

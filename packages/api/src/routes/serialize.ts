@@ -1,7 +1,7 @@
-import type { ApiKeySummary } from '@genledger/db/api-key-store';
-import type { StoredEvent } from '@genledger/db/event-store';
-import type { GenerationRun } from '@genledger/db/generation-queries';
-import type { SettingEntry } from '@genledger/db/settings-store';
+import type { ApiKeySummary } from '@genledger/core/ports/api-keys';
+import type { StoredEvent } from '@genledger/core/ports/event-reader';
+import type { GenerationRun } from '@genledger/core/ports/generations';
+import type { SettingEntry } from '@genledger/core/ports/settings';
 import type { z } from 'zod';
 import type {
   ApiKeyBody,

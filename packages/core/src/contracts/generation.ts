@@ -7,6 +7,11 @@ export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
 export const GenerationStatus = z.enum(GENERATION_STATUSES);
 export type GenerationStatus = z.infer<typeof GenerationStatus>;
 
+/** The fields a generation list may be sorted by (`-` in front: descending). */
+export const GENERATION_SORT_FIELDS = ['createdAt', 'completedAt', 'durationMs', 'name'] as const;
+export type GenerationSortField = (typeof GENERATION_SORT_FIELDS)[number];
+export const GENERATION_SORTS = GENERATION_SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const);
+
 export const TERMINAL_STATUSES: readonly GenerationStatus[] = ['completed', 'failed', 'cancelled'];
 
 /** Limits and defaults come from the product's original SQL schema (see ARCHITECTURE "Data model"). */

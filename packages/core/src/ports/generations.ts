@@ -1,0 +1,85 @@
+import type {
+  GenerationRecord,
+  GenerationSortField,
+  GenerationStatus,
+  RUN_STATUSES,
+} from '../contracts/generation.ts';
+import type { KeyGate } from './api-keys.ts';
+import type { CreateOutcome, NewGeneration } from './generation-repository.ts';
+import type { Owner, Principal } from './principal.ts';
+
+/**
+ * Generations as the HTTP edges use them. The `…As` forms take a key gate and check the key in
+ * the same statement as the work; the principal comes back either way for the edge to judge
+ * (rate limit, admin), and the work happened only when the key was admitted.
+ */
+export interface Generations {
+  create(input: NewGeneration): Promise<CreateOutcome>;
+  createAs(input: NewGeneration, gate: KeyGate): Promise<{ principal: Principal; created?: CreateOutcome }>;
+  markNotEnqueued(ids: readonly string[]): Promise<void>;
+  get(id: string, owner?: Owner): Promise<GenerationRecord | undefined>;
+  getAs(id: string, gate: KeyGate): Promise<{ principal: Principal; generation?: GenerationRecord }>;
+  /** Cancels when the generation is in one of `from`; otherwise hands back what it is now. */
+  cancel(
+    id: string,
+    owner: Owner,
+    from: readonly GenerationStatus[],
+    metadata?: Record<string, unknown>,
+  ): Promise<
+    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
+  >;
+}
+
+export interface GenerationSort {
+  field: GenerationSortField;
+  descending: boolean;
+}
+
+/** Where the previous page stopped: the sort value as Postgres text (exact, microseconds kept) and the id. */
+export interface GenerationKeyset {
+  value: string | null;
+  id: string;
+}
+
+export interface GenerationFilter {
+  statuses?: readonly GenerationStatus[];
+  model?: string;
+  from?: Date;
+  to?: Date;
+  q?: string;
+}
+
+export interface GenerationPage {
+  items: GenerationRecord[];
+  /** Where the next page starts; undefined on the last page. */
+  next: GenerationKeyset | undefined;
+}
+
+/** One attempt of the run journal. */
+export interface GenerationRun {
+  id: number;
+  generationId: string;
+  attempt: number;
+  messageId: string | null;
+  receiveCount: number | null;
+  status: (typeof RUN_STATUSES)[number];
+  startedAt: Date;
+  completedAt: Date | null;
+  durationMs: number | null;
+  errorType: string | null;
+  errorMessage: string | null;
+  errorStack: string | null;
+}
+
+/** The read side of generations, always scoped to the caller: another key's generation is "not found". */
+export interface GenerationReads {
+  list(
+    owner: Owner,
+    filter: GenerationFilter,
+    sort: GenerationSort,
+    limit: number,
+    after?: GenerationKeyset,
+  ): Promise<GenerationPage>;
+  /** The run journal in attempt order; undefined when the caller may not see the generation. */
+  runs(id: string, owner: Owner): Promise<GenerationRun[] | undefined>;
+}
