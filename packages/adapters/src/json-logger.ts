@@ -1,7 +1,5 @@
-import type { Logger } from '@genledger/core/ports/logger';
+import type { Logger, LogLevel } from '@genledger/core/ports/logger';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 /**
@@ -24,10 +22,4 @@ export function jsonLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
   };
-}
-
-/** LOG_LEVEL from the environment; an unknown value falls back to info rather than failing a handler. */
-export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
-  const v = env.LOG_LEVEL;
-  return (LOG_LEVELS as readonly string[]).includes(v ?? '') ? (v as LogLevel) : 'info';
 }

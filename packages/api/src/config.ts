@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseEnv } from '@genledger/core/config/parse-env';
+import { LOG_LEVELS, type LogLevel } from '@genledger/core/ports/logger';
 import * as z from 'zod';
-import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 /** Environment the HTTP API reads (the database layer reads its own: DATABASE_URL, DB_SCHEMA, …). */
 export const ApiEnv = z.object({

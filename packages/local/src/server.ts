@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
-import { jsonLogger } from '@genledger/api/logger';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';

@@ -1,7 +1,7 @@
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { type App, createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { requestFromEvent, resultFromResponse, UnusableEventError } from '@genledger/api/lambda-adapter';
-import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from '@genledger/api/problem';
 import { errorFields } from '@genledger/core/error-summary';

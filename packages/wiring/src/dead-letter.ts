@@ -1,8 +1,9 @@
-import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
+import { logLevelFrom } from '@genledger/core/ports/logger';
 import {
   deadLetterRecord,
   sourceQueueReceives,

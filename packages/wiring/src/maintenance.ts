@@ -1,8 +1,9 @@
-import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-config';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import { memo } from '@genledger/core/memo';
 import { systemClock } from '@genledger/core/ports/clock';
+import { logLevelFrom } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import {
   continueRetryBatchesStep,

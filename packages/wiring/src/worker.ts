@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { httpGenerator } from '@genledger/adapters/generators/http-generator';
-import { jsonLogger, logLevelFrom } from '@genledger/adapters/json-logger';
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { errorFields } from '@genledger/core/error-summary';
 import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
+import { logLevelFrom } from '@genledger/core/ports/logger';
 import { deadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import {
   type IncomingMessage,

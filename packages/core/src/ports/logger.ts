@@ -7,3 +7,12 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL from the environment; an unknown value falls back to info rather than failing a handler. */
+export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
+  const v = env.LOG_LEVEL;
+  return (LOG_LEVELS as readonly string[]).includes(v ?? '') ? (v as LogLevel) : 'info';
+}
