@@ -1,7 +1,7 @@
-import { requestOf } from '../contracts/generation.ts';
-import { parseQueueMessage } from '../contracts/queue-message.ts';
+import { type GenerationRecord, requestOf } from '../contracts/generation.ts';
+import { type GenerationRequestedMessage, parseQueueMessage } from '../contracts/queue-message.ts';
 import { safeMessage, stackFrames } from '../error-summary.ts';
-import type { GenerationLifecyclePort } from '../ports/generation-lifecycle.ts';
+import type { GenerationLifecyclePort, StartOutcome } from '../ports/generation-lifecycle.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -73,55 +73,12 @@ export async function processGenerationMessage(
   incoming: IncomingMessage,
 ): Promise<ProcessOutcome> {
   const parsed = parseQueueMessage(incoming.body);
-  if (!parsed.ok) {
-    // It would fail every retry: record it now and let the queue forget it.
-    if (parsed.generationId)
-      await deps.lifecycle.failInvalid({ generationId: parsed.generationId, reason: parsed.reason });
-    await deps.onInvalidMessage?.({
-      message: incoming,
-      generationId: parsed.generationId,
-      reason: parsed.reason,
-    });
-    deps.logger.warn('invalid message', {
-      messageId: incoming.messageId,
-      generationId: parsed.generationId,
-      reason: parsed.reason,
-    });
-    return { status: 'invalid', generationId: parsed.generationId, reason: parsed.reason };
-  }
+  if (!parsed.ok) return recordInvalid(deps, incoming, parsed);
   const { message } = parsed;
   const generationId = message.generationId;
   const metadata = { messageId: incoming.messageId, receiveCount: incoming.receiveCount };
-  const startInput = {
-    generationId,
-    messageId: incoming.messageId,
-    receiveCount: incoming.receiveCount,
-    staleAfterMs: deps.staleAfterMs,
-    metadata,
-  };
-
-  let start = await deps.lifecycle.start(startInput);
-  if (start.outcome === 'missing') {
-    // Sent by a producer without an HTTP call: the record is created from the message itself.
-    const { generation } = await recordGeneration(deps.generations, {
-      id: generationId,
-      request: message.request,
-      apiKeyId: null,
-      idempotencyKey: message.idempotencyKey ?? null,
-      requestHash: message.idempotencyKey ? requestHash(message.request) : null,
-      source: 'queue',
-      enqueued: true,
-      metadata,
-    });
-    if (generation.id !== generationId) {
-      return {
-        status: 'skipped',
-        generationId,
-        reason: `idempotency key already used by generation ${generation.id}`,
-      };
-    }
-    start = await deps.lifecycle.start(startInput);
-  }
+  const start = await startAttempt(deps, incoming, message, metadata);
+  if (!('outcome' in start)) return start;
   if (start.outcome === 'missing')
     throw new RetryLater(`generation ${generationId} could not be created`, generationId);
   if (start.outcome === 'skipped') {
@@ -130,8 +87,70 @@ export async function processGenerationMessage(
     if (start.status === 'running') throw new RetryLater(start.reason, generationId);
     return { status: 'skipped', generationId, reason: start.reason };
   }
+  return runAttempt(deps, start.generation, start.attempt, metadata);
+}
 
-  const { generation, attempt } = start;
+/** A message that would fail every retry: recorded now, and the queue may forget it. */
+async function recordInvalid(
+  deps: ProcessMessageDeps,
+  incoming: IncomingMessage,
+  parsed: { generationId: string | null; reason: string },
+): Promise<ProcessOutcome> {
+  const { generationId, reason } = parsed;
+  if (generationId) await deps.lifecycle.failInvalid({ generationId, reason });
+  await deps.onInvalidMessage?.({ message: incoming, generationId, reason });
+  deps.logger.warn('invalid message', { messageId: incoming.messageId, generationId, reason });
+  return { status: 'invalid', generationId, reason };
+}
+
+/**
+ * Takes the generation for this delivery: a new attempt, or why not. A generation sent by a
+ * producer without an HTTP call is first created from the message itself.
+ */
+async function startAttempt(
+  deps: ProcessMessageDeps,
+  incoming: IncomingMessage,
+  message: GenerationRequestedMessage,
+  metadata: Record<string, unknown>,
+): Promise<StartOutcome | ProcessOutcome> {
+  const generationId = message.generationId;
+  const startInput = {
+    generationId,
+    messageId: incoming.messageId,
+    receiveCount: incoming.receiveCount,
+    staleAfterMs: deps.staleAfterMs,
+    metadata,
+  };
+  const start = await deps.lifecycle.start(startInput);
+  if (start.outcome !== 'missing') return start;
+  const { generation } = await recordGeneration(deps.generations, {
+    id: generationId,
+    request: message.request,
+    apiKeyId: null,
+    idempotencyKey: message.idempotencyKey ?? null,
+    requestHash: message.idempotencyKey ? requestHash(message.request) : null,
+    source: 'queue',
+    enqueued: true,
+    metadata,
+  });
+  if (generation.id !== generationId) {
+    return {
+      status: 'skipped',
+      generationId,
+      reason: `idempotency key already used by generation ${generation.id}`,
+    };
+  }
+  return deps.lifecycle.start(startInput);
+}
+
+/** One attempt at the backend, and its outcome recorded: completed, failed for good, or to retry. */
+async function runAttempt(
+  deps: ProcessMessageDeps,
+  generation: GenerationRecord,
+  attempt: number,
+  metadata: Record<string, unknown>,
+): Promise<ProcessOutcome> {
+  const generationId = generation.id;
   const began = performance.now();
   try {
     const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
@@ -156,29 +175,40 @@ export async function processGenerationMessage(
     return { status: 'completed', generationId, attempt };
   } catch (e) {
     if (e instanceof RetryLater) throw e;
-    const durationMs = Math.round(performance.now() - began);
-    const retriable = !isPermanent(e);
-    const error = describe(e);
-    const recorded = await deps.lifecycle.failAttempt({
-      generationId,
-      attempt,
-      model: generation.model,
-      error,
-      durationMs,
-      retriable,
-      metadata,
-    });
-    deps.logger.warn('generation attempt failed', {
-      generationId,
-      attempt,
-      retriable,
-      errorType: error.type,
-      error: error.message,
-    });
-    if (!recorded)
-      return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
-    if (retriable)
-      throw new RetryLater(`attempt ${attempt} failed: ${error.message}`, generationId, { cause: e });
-    return { status: 'failed', generationId, attempt, error: error.message };
+    return recordFailedAttempt(deps, generation, attempt, e, Math.round(performance.now() - began), metadata);
   }
+}
+
+async function recordFailedAttempt(
+  deps: ProcessMessageDeps,
+  generation: GenerationRecord,
+  attempt: number,
+  e: unknown,
+  durationMs: number,
+  metadata: Record<string, unknown>,
+): Promise<ProcessOutcome> {
+  const generationId = generation.id;
+  const retriable = !isPermanent(e);
+  const error = describe(e);
+  const recorded = await deps.lifecycle.failAttempt({
+    generationId,
+    attempt,
+    model: generation.model,
+    error,
+    durationMs,
+    retriable,
+    metadata,
+  });
+  deps.logger.warn('generation attempt failed', {
+    generationId,
+    attempt,
+    retriable,
+    errorType: error.type,
+    error: error.message,
+  });
+  if (!recorded)
+    return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
+  if (retriable)
+    throw new RetryLater(`attempt ${attempt} failed: ${error.message}`, generationId, { cause: e });
+  return { status: 'failed', generationId, attempt, error: error.message };
 }
