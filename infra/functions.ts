@@ -80,7 +80,7 @@ export function functions(
     },
     {
       batch: { size: 10, window: '5 seconds', partialResponses: true },
-      // Bounds Lambda's fan-out, and so the database connections it can open (README: Deploy).
+      // Bounds Lambda's fan-out, and so the database connections it can open (docs/deploy.md).
       transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: workerMaxConcurrency() } } },
     },
     afterMigration,

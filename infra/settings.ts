@@ -12,7 +12,7 @@ export const PRODUCTION = 'production';
 /**
  * Worker instances SQS may run at once (WORKER_MAX_CONCURRENCY, default 10, SQS allows 2–1000).
  * Each instance holds up to DB_POOL_MAX (2) connections: 10 × 2 = 20 of the pooler's slots, far
- * below Neon's pooler limit; README "Deploy" has the arithmetic.
+ * below Neon's pooler limit; docs/deploy.md has the arithmetic.
  */
 export function workerMaxConcurrency(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.WORKER_MAX_CONCURRENCY;
@@ -54,7 +54,7 @@ export const functionDefaults = (schema: string) => ({
  * Runtime settings an operator gives at deploy time, from the shell that runs `sst deploy`, and the
  * functions that read them; unset, each function's own default applies. Their form is checked
  * here, so a mistyped value fails the deploy with one line rather than every invocation; their
- * ranges are the functions' own (README: Configuration).
+ * ranges are the functions' own (docs/configuration.md).
  */
 const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; form: 'url' | 'count' }> = {
   GENERATOR_URL: { functions: ['worker'], form: 'url' },

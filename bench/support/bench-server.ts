@@ -7,7 +7,7 @@ import { startPostgres, type TestServer } from '../../test/support/postgres-serv
 /**
  * Why: on this VM the first touch of a page costs ≈ 17 µs (touching 20,000 fresh pages of an
  * anonymous mapping; 0.1 µs a page the second time), tens of times what a bare host pays. A fresh
- * server pays that in two places, and neither is the statement's own work (README, Benchmarks: "A fresh server's page faults"):
+ * server pays that in two places, and neither is the statement's own work (docs/benchmarks.md):
  * - glibc gives a backend's heap back to the kernel after any statement that grew it past 128 KB,
  *   until the backend has freed one block of over 128 KB; the next statement faults the pages in
  *   again. Its environment here fixes both thresholds at 32 MB, the ceiling glibc's own
