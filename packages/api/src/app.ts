@@ -1,3 +1,4 @@
+import { RETRY_AFTER_SECONDS } from '@genledger/core/errors';
 import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
@@ -26,8 +27,6 @@ import { cachedHealth } from './schema-gate.ts';
  */
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Seconds a client should wait while the schema is being upgraded or the database is away. */
-export const GATE_RETRY_AFTER_SECONDS = 5;
 
 /** The JSON API: every one goes through the middleware chain below to its handler. */
 export const API_ROUTES: readonly RouteSpec[] = [...generationRoutes, ...adminRoutes, ...failedMessageRoutes];
@@ -61,13 +60,13 @@ export function createApp(deps: AppDeps) {
     problemOnError({
       logger: deps.logger,
       health,
-      retryAfterSeconds: GATE_RETRY_AFTER_SECONDS,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
       isUnavailable: deps.isUnavailable,
     }),
   );
   app.notFound(problemNotFound);
 
-  app.get(healthRoute.path, serveHealth(health, GATE_RETRY_AFTER_SECONDS));
+  app.get(healthRoute.path, serveHealth(health, RETRY_AFTER_SECONDS));
   app.get(openApiRoute.path, serveOpenApi(ROUTES));
   // Apps mounted beside the API (the operator console): each loaded on its first request, so
   // that cold starts serving the JSON API never load them.
@@ -85,7 +84,7 @@ export function createApp(deps: AppDeps) {
   }
   if (deps.mounts?.['/console']) app.get('/', (c) => c.redirect('/console/', 302));
 
-  const gate = schemaGate(health, GATE_RETRY_AFTER_SECONDS);
+  const gate = schemaGate(health, RETRY_AFTER_SECONDS);
   for (const spec of API_ROUTES) {
     app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate));
   }

@@ -6,7 +6,7 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
-import type { CursorCodec } from './cursor.ts';
+import type { CursorCodec } from '@genledger/core/cursor-codec';
 
 /** A web app served beside the JSON API under a path of its own (the operator console). */
 export interface MountedApp {

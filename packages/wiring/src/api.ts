@@ -5,7 +5,7 @@ import { jsonLogger } from '@genledger/api/logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from '@genledger/api/problem';
 import { errorFields } from '@genledger/core/error-summary';
-import { validationError } from '@genledger/core/errors';
+import { RETRY_AFTER_SECONDS, validationError } from '@genledger/core/errors';
 import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -88,7 +88,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         status: 503,
         title: 'Service unavailable',
       };
-      return problemResult(problem, requestId, { 'retry-after': '5' });
+      return problemResult(problem, requestId, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     let request: Request;
     try {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { ConsoleDeps } from '@genledger/api/console/deps';
-import { CursorCodec } from '@genledger/api/cursor';
+import { CursorCodec } from '@genledger/core/cursor-codec';
 import type { AppDeps } from '@genledger/api/deps';
 import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';

@@ -1,12 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { validationError } from '@genledger/core/errors';
+import { validationError } from './errors.ts';
 
 /**
  * Opaque paging cursors: base64url(JSON) + "." + HMAC-SHA256. The MAC makes a cursor
  * tamper-evident (a client cannot forge a position or move it to another query); it does not make
  * it secret, and needs not: owner scoping is enforced by the query itself, never by the cursor.
  * Each cursor is bound to the query it came from (sort and filters), so reusing it with other
- * parameters is a 400 instead of a silently wrong page.
+ * parameters is a 400 instead of a silently wrong page. The JSON API and the console's page links
+ * both sign with it.
  */
 export class CursorCodec {
   private readonly key: Buffer;
