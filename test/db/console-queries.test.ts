@@ -1,10 +1,10 @@
-import { ConsoleQueries } from '@genledger/api/console/queries';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { readMigrations } from '@genledger/db/migrations';
 import { migrate } from '@genledger/db/migrator';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
@@ -61,7 +61,7 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
       [fresh.batch]: true,
     });
 
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, events);
     const covered = async (b: { batch: string }) =>
       (await queries.batchMessages(b.batch, new Date(0).toISOString())).map((m) => m.id).sort();
     expect(await covered(old)).toEqual(old.ids);
@@ -80,7 +80,7 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
   it("the event log's filters search the newest events only, and the unfiltered log is the newest whatever their age", async () => {
     const database = await dbs.open(target);
     const events = new EventStore(database);
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, events);
     const early = crypto.randomUUID();
     await events.appendAll([{ streamId: `generation-${early}`, event: requested(early) }]);
     for (let i = 0; i < 12; i++) {
@@ -106,7 +106,7 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
 
   it('overview counts are exact up to a cap, then "more" with the planner\'s estimate once the table is analysed', async () => {
     const database = await dbs.open(target);
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, new EventStore(database));
     const g = database.tables.generations;
     await database.db.execute(
       sql`insert into ${g} (id, prompt, status) select gen_random_uuid(), 'p', 'pending' from generate_series(1, 6)`,

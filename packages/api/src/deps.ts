@@ -1,3 +1,4 @@
+import type { CursorCodec } from '@genledger/core/cursor-codec';
 import type { ApiKeys } from '@genledger/core/ports/api-keys';
 import type { EventReader } from '@genledger/core/ports/event-reader';
 import type { FailedMessages, RetryBatches } from '@genledger/core/ports/failed-messages';
@@ -6,7 +7,6 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
-import type { CursorCodec } from '@genledger/core/cursor-codec';
 
 /** A web app served beside the JSON API under a path of its own (the operator console). */
 export interface MountedApp {

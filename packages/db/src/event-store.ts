@@ -60,8 +60,10 @@ const STORED_AT_MS = "date_part('epoch', date_trunc('milliseconds', stored_at)) 
 const COLUMNS = sql.raw(
   `sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, ${STORED_AT_MS}`,
 );
+
 /** The columns of an EventRow, for a read model that selects events itself and hands them to `toStored`. */
 export { COLUMNS as EVENT_ROW_COLUMNS };
+
 /** COLUMNS as named in a union of both tables; its raw `tx_id` orders it, and is not sent. */
 const FEED_COLUMNS = sql.raw(
   'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_text, stored_at',

@@ -15,6 +15,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { httpDeps } from './http-deps.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 /** The API's queue: the configured one, or none (accepted generations stay pending until maintenance sends them). */
@@ -69,6 +70,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         logger,
         cursorSecret: config.cursorSecret,
         metrics: options.metrics ?? emfSink(),
+        outputs: outputStoreOf(env),
       }),
     );
   };

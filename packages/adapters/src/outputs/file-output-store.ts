@@ -13,8 +13,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** What a missing or unreadable file answers: the store does not hold it. Anything else is a fault. */
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAMETOOLONG']);
 
-const isAbsent = (e: unknown) =>
-  e instanceof Error && ABSENT.has((e as NodeJS.ErrnoException).code ?? '');
+const isAbsent = (e: unknown) => e instanceof Error && ABSENT.has((e as NodeJS.ErrnoException).code ?? '');
 
 /** `path` lies strictly inside `root` (both resolved, symbolic links followed). */
 function inside(root: string, path: string): boolean {

@@ -1,8 +1,8 @@
 import { FAILED_MESSAGE_STATUSES } from '@genledger/core/contracts/failed-messages';
 import { GENERATION_STATUSES } from '@genledger/core/contracts/generation';
 import {
-  COUNT_CAP,
   type CappedCount,
+  COUNT_CAP,
   type DailyGenerationStat,
   type OverviewReads,
 } from '@genledger/core/ports/console-read-model';
