@@ -221,6 +221,39 @@ describe('console (HTML level)', () => {
     expect(await count()).toBe(before + 1);
   });
 
+  it('refuses a form body over its limit before reading it, signed in or not, and writes nothing', async () => {
+    const { cookie } = await signIn(adminKey);
+    const token = await csrfOf(cookie);
+    const count = async () => (await new ApiKeyStore(database, new EventStore(database)).list()).length;
+    const before = await count();
+    const big = 'x'.repeat(64 * 1024);
+    const created = await post('/console/keys', cookie, {
+      name: 'huge',
+      rateLimit: '100',
+      _csrf: token,
+      big,
+    });
+    expect(created.status).toBe(413);
+    expect(await created.text()).toBe('request body too large');
+    expect(created.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const signin = await req('/console/signin', {
+      method: 'POST',
+      body: new URLSearchParams({ key: adminKey, big }),
+      headers: { origin: BASE },
+    });
+    expect(signin.status).toBe(413);
+    expect(signin.headers.get('set-cookie')).toBeNull();
+    expect(await count()).toBe(before);
+    // Just under the limit is an ordinary form.
+    const fits = await post('/console/keys', cookie, {
+      name: 'fits',
+      rateLimit: '100',
+      _csrf: token,
+      pad: 'x'.repeat(60 * 1024),
+    });
+    expect(fits.status).toBe(201);
+  });
+
   it('shows a created key once, never in a URL, and revokes keys', async () => {
     const { cookie } = await signIn(adminKey);
     const token = await csrfOf(cookie);

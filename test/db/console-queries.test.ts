@@ -77,6 +77,63 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     expect(await covered({ batch: crypto.randomUUID() })).toEqual([]);
   });
 
+  it('reads events through the event store: its upcasters apply to the event log and to retry receipts', async () => {
+    const database = await dbs.open(target);
+    const writer = new EventStore(database);
+    const store = new FailedMessageStore(database, writer);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await deadLetter(store)).id);
+    const { retryBatchId } = await changeFailedMessageStatus(
+      { failedMessages: store },
+      'retry',
+      { ids },
+      { requestedBy: null },
+    );
+    const generation = crypto.randomUUID();
+    await writer.appendAll([{ streamId: `generation-${generation}`, event: requested(generation) }]);
+
+    // A later version of both event types, read from rows written at version 1: the request's
+    // upcaster renames its prompt, the status change's takes the first message out of the batch.
+    const [dropped] = [...ids].sort();
+    const reader = new EventStore(database, {
+      versions: { GenerationRequested: 2, FailedMessageStatusChanged: 2 },
+      upcasters: {
+        GenerationRequested: {
+          1: (p) => ({ ...p, request: { ...(p.request as object), prompt: 'upcast' } }),
+        },
+        FailedMessageStatusChanged: {
+          1: (p) => (p.failedMessageId === dropped ? { ...p, retryBatchId: null } : p),
+        },
+      },
+    });
+    const upcast = new ConsoleReads(database, reader);
+    const [newest] = await upcast.recentEvents({ type: 'GenerationRequested' }, 1);
+    expect(newest).toMatchObject({ type: 'GenerationRequested', version: 1 });
+    expect(newest!.event).toMatchObject({ request: { prompt: 'upcast' } });
+    const covered = (await upcast.batchMessages(retryBatchId!, new Date(0).toISOString())).map((m) => m.id);
+    expect(covered).toEqual(ids.filter((id) => id !== dropped).sort());
+    // The same rows as stored, through the writer's store (no upcasters): every message.
+    const asStored = await new ConsoleReads(database, writer).batchMessages(
+      retryBatchId!,
+      new Date(0).toISOString(),
+    );
+    expect(asStored.map((m) => m.id)).toEqual([...ids].sort());
+  });
+
+  it('ids are one bound array: quotes, commas, braces and backslashes are characters of an id', async () => {
+    const database = await dbs.open(target);
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const queries = new ConsoleReads(database, new EventStore(database));
+    const { id } = await deadLetter(store);
+    const lookalikes = [`"${id}"`, `${id},x`, `{${id}}`, `${id.slice(0, 63)}\\`, '"', 'a,b', '{}', 'a\\b'];
+    expect(await queries.retryPreview({ ids: lookalikes }, 5)).toMatchObject({ eligible: 0, invalid: 0 });
+    expect(await queries.retryPreview({ ids: [...lookalikes, id] }, 5)).toMatchObject({ eligible: 1 });
+    expect(await queries.eligibleIds('archive', { ids: lookalikes })).toEqual({
+      ids: lookalikes,
+      more: false,
+    });
+  });
+
   it("the event log's filters search the newest events only, and the unfiltered log is the newest whatever their age", async () => {
     const database = await dbs.open(target);
     const events = new EventStore(database);

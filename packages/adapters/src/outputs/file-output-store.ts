@@ -37,7 +37,7 @@ export function fileOutputStore(directory: string): OutputStore {
         if (!inside(root, real)) return undefined;
         const body = await readFile(real);
         const contentType = CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
-        return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType };
+        return { body, contentType };
       } catch (e) {
         if (isAbsent(e)) return undefined;
         throw e;

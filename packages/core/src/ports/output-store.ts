@@ -1,6 +1,6 @@
 /** A generator output's bytes as stored, with the media type to serve them as. */
 export interface StoredOutput {
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   contentType: string;
 }
 

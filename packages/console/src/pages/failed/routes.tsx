@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
 import * as z from 'zod';
-import type { ConsoleEnv, ConsoleServices } from '../../env.ts';
+import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { lastDays } from '../../ui/charts.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
@@ -43,38 +43,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     );
   });
 
-  app.get('/failed/messages', async (c) => {
-    const parsed = parseList(c.req.queries());
-    if (!parsed.success) {
-      const invalid = <Flash kind="error">Invalid filter: {parsed.error.issues[0]?.message}</Flash>;
-      return render(c, 'Failed messages', invalid, { status: 400, section: SECTION });
-    }
-    const q = parsed.data;
-    const f = fingerprint(q);
-    const cursor = readPageCursor(deps.cursors, q.cursor, f, { key: z.string(), id: z.string() }, 'filter');
-    const descending = q.sort.startsWith('-');
-    const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
-    const [page, total, groups] = await Promise.all([
-      deps.failedMessages.list(listFilterOf(q), { field, descending }, PAGE_SIZE, cursor.after),
-      deps.readModel.countMatching(filterOf(q)),
-      q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
-    ]);
-    return render(
-      c,
-      'Failed messages',
-      <MessagesPage
-        ctx={c.get('page')}
-        q={q}
-        items={page.items}
-        total={total}
-        next={nextPageCursor(deps.cursors, f, page.next)}
-        groupTitle={groups.find((g) => g.id === q.groupId)?.title}
-        done={c.req.query('done')}
-        error={cursor.error ?? c.req.query('error')}
-      />,
-      { section: SECTION },
-    );
-  });
+  app.get('/failed/messages', (c) => listMessages(c, s));
 
   app.post('/failed/action', (c) => bulkAction(c, s));
 
@@ -106,4 +75,39 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       section: SECTION,
     });
   });
+}
+
+/** A page of the failed messages matching the query, with how many match in all. */
+async function listMessages(c: ConsoleContext, s: ConsoleServices) {
+  const { deps } = s;
+  const parsed = parseList(c.req.queries());
+  if (!parsed.success) {
+    const invalid = <Flash kind="error">Invalid filter: {parsed.error.issues[0]?.message}</Flash>;
+    return render(c, 'Failed messages', invalid, { status: 400, section: SECTION });
+  }
+  const q = parsed.data;
+  const f = fingerprint(q);
+  const cursor = readPageCursor(deps.cursors, q.cursor, f, { key: z.string(), id: z.string() }, 'filter');
+  const descending = q.sort.startsWith('-');
+  const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
+  const [page, total, groups] = await Promise.all([
+    deps.failedMessages.list(listFilterOf(q), { field, descending }, PAGE_SIZE, cursor.after),
+    deps.readModel.countMatching(filterOf(q)),
+    q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
+  ]);
+  return render(
+    c,
+    'Failed messages',
+    <MessagesPage
+      ctx={c.get('page')}
+      q={q}
+      items={page.items}
+      total={total}
+      next={nextPageCursor(deps.cursors, f, page.next)}
+      groupTitle={groups.find((g) => g.id === q.groupId)?.title}
+      done={c.req.query('done')}
+      error={cursor.error ?? c.req.query('error')}
+    />,
+    { section: SECTION },
+  );
 }

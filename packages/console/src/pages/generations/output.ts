@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { OutputStore } from '@genledger/core/ports/output-store';
+import type { OutputStore, StoredOutput } from '@genledger/core/ports/output-store';
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];
 
@@ -20,7 +20,7 @@ export function outputSource(generationId: string, output: string | null): strin
 export async function readImageOutput(
   outputs: OutputStore,
   path: string | null | undefined,
-): Promise<{ body: Uint8Array; contentType: string } | { missing: string }> {
+): Promise<StoredOutput | { missing: string }> {
   if (!path || !isImage(path) || isUrl(path)) return { missing: 'no local image output' };
   const stored = await outputs.read(path);
   return stored ?? { missing: 'the output file is not on this machine' };

@@ -76,7 +76,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, ownerOf(c)) : undefined;
     const output = await readImageOutput(deps.outputs, g?.outputPath);
     if ('missing' in output) return c.text(output.missing, 404);
-    return c.body(output.body as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(output.body, 200, {
       'Content-Type': output.contentType,
       'Cache-Control': 'private, max-age=3600',
     });
