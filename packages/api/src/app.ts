@@ -68,8 +68,8 @@ export function createApp(deps: AppDeps) {
 
   app.get(healthRoute.path, serveHealth(health, RETRY_AFTER_SECONDS));
   app.get(openApiRoute.path, serveOpenApi(ROUTES));
-  // Apps mounted beside the API (the operator console): each loaded on its first request, so
-  // that cold starts serving the JSON API never load them.
+  // Apps mounted beside the API: each loaded on its first request, so that cold starts serving
+  // the JSON API never load them.
   for (const [prefix, load] of Object.entries(deps.mounts ?? {})) {
     let mounted: Promise<MountedApp> | undefined;
     const serve = async (c: Context<ApiEnv>) => {
@@ -82,7 +82,8 @@ export function createApp(deps: AppDeps) {
     app.all(prefix, serve);
     app.all(`${prefix}/*`, serve);
   }
-  if (deps.mounts?.['/console']) app.get('/', (c) => c.redirect('/console/', 302));
+  const home = deps.home;
+  if (home) app.get('/', (c) => c.redirect(home, 302));
 
   const gate = schemaGate(health, RETRY_AFTER_SECONDS);
   for (const spec of API_ROUTES) {

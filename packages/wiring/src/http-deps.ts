@@ -56,6 +56,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     mounts: {
       '/console': () => import('@genledger/console').then((m) => m.createConsole(consoleDeps)),
     },
+    home: '/console/',
   };
 }
 
