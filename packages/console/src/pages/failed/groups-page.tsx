@@ -8,7 +8,7 @@ import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
-import { capitalised, OPERATIONS } from './operations.ts';
+import { operationLabel, OPERATIONS } from './operations.ts';
 import { GROUP_ID, groupCursorOf } from './selection.ts';
 
 /**
@@ -28,7 +28,7 @@ function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
       <input type="hidden" name="back" value="/console/failed" />
       More of the group is left.{' '}
       <button type="submit" name="op" value={op}>
-        {`${capitalised(op)} the next ${MAX_PER_OPERATION.toLocaleString('en-US')}`}
+        {`${operationLabel(op)} the next ${MAX_PER_OPERATION.toLocaleString('en-US')}`}
       </button>
     </form>
   );

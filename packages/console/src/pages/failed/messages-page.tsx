@@ -13,7 +13,7 @@ import type { PageContext } from '../../ui/layout.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import type { ListQuery } from './list-query.ts';
-import { capitalised, OPERATIONS } from './operations.ts';
+import { operationLabel, OPERATIONS } from './operations.ts';
 
 const SORTS: [ListQuery['sort'], string][] = [
   ['-lastFailedAt', 'last failed, newest first'],
@@ -104,7 +104,7 @@ function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: 
             data-needs-selection
             class={op === 'retry' ? '' : 'secondary'}
           >
-            {op === 'retry' ? 'Retry…' : capitalised(op)}
+            {op === 'retry' ? 'Retry…' : operationLabel(op)}
           </button>
         ))}
         <span class="kbd">shift-click selects a range · j/k move · x selects</span>

@@ -13,4 +13,5 @@ export const DONE_VERB: Record<FailedMessageOperation, string> = {
   resolve: 'resolved',
 };
 
-export const capitalised = (op: string) => `${op[0]!.toUpperCase()}${op.slice(1)}`;
+/** An operation as its button names it: "Archive". */
+export const operationLabel = (op: string) => `${op[0]!.toUpperCase()}${op.slice(1)}`;
