@@ -147,8 +147,7 @@ export async function runScale(options: { archive: boolean }) {
       eventLogFilter: () => consoleQueries.recentEvents({ type: 'ApiKeyRevoked' }, 50),
       failedMatchingCount: () => consoleQueries.countMatching({ statuses: ['unresolved'] }),
       // A receipt polls every second until its batch settles: the batch's messages are read
-      // through the transaction that issued it (a retry of three, issued at each size); two
-      // statements since the events go through the event store: the buffers are the second's.
+      // through the transaction that issued it (a retry of three, issued at each size).
       retryReceipt: () => consoleQueries.batchMessages(receipt.id, receipt.createdAt),
       // The failure groups' 14-day sparklines, on every view of the groups: per-day counts
       // (migration 0010); at the large size the last 14 days hold ≈ 15 % of 2M attempts.
