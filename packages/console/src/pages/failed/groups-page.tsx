@@ -8,7 +8,7 @@ import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
-import { operationLabel, OPERATIONS } from './operations.ts';
+import { OPERATIONS, operationLabel } from './operations.ts';
 import { GROUP_ID, groupCursorOf } from './selection.ts';
 
 /**

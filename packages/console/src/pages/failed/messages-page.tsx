@@ -13,7 +13,7 @@ import type { PageContext } from '../../ui/layout.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import type { ListQuery } from './list-query.ts';
-import { operationLabel, OPERATIONS } from './operations.ts';
+import { OPERATIONS, operationLabel } from './operations.ts';
 
 const SORTS: [ListQuery['sort'], string][] = [
   ['-lastFailedAt', 'last failed, newest first'],
