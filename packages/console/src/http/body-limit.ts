@@ -1,7 +1,7 @@
 import { bodyLimit } from 'hono/body-limit';
 
 /** The largest form the console takes: a bulk selection of a page of ids, a key's name, a setting. */
-export const MAX_FORM_BYTES = 64 * 1024;
+const MAX_FORM_BYTES = 64 * 1024;
 
 /** Refuses a larger body before anything reads it. */
 export const limitFormBody = bodyLimit({

@@ -3,7 +3,7 @@ import type { Database } from '../connect.ts';
 import { rowsOf } from '../executor.ts';
 import { type Tables, tablesFor } from '../schema/tables.ts';
 
-export type Row = Record<string, unknown>;
+type Row = Record<string, unknown>;
 
 /** What every read model reads through: one database, its schema's tables, rows as the driver hands them. */
 export class ReadScope {

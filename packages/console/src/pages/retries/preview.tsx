@@ -1,5 +1,9 @@
 /** @jsxImportSource hono/jsx */
-import type { RetryPreview as Preview, Selection } from '@genledger/core/ports/console-read-model';
+import type {
+  RetryPreview as Preview,
+  RetrySample,
+  Selection,
+} from '@genledger/core/ports/console-read-model';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
@@ -88,7 +92,7 @@ function Outlook(props: { p: Preview; rate: number }) {
   );
 }
 
-function Sample(props: { sample: Preview['sample'] }) {
+function Sample(props: { sample: RetrySample[] }) {
   return (
     <div class="table-wrap">
       <table>
