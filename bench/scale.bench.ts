@@ -10,11 +10,11 @@
 
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { ConsoleQueries } from '@genledger/api/console/queries';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { dailyGenerationStats, EventStore, ProjectionRunner, rowsOf } from '@genledger/db';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { GenerationQueries } from '@genledger/db/generation-queries';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { archivePhase } from './support/archive-phase.ts';
@@ -109,7 +109,7 @@ export async function runScale(options: { archive: boolean }) {
     const queries = new GenerationQueries(database);
     const failedMessages = new FailedMessageStore(database, store);
     const runner = new ProjectionRunner(database, store, { batchSize: 1000 });
-    const consoleQueries = new ConsoleQueries(database);
+    const consoleQueries = new ConsoleReads(database, store);
     const [someKey] = await rowsOf<{ id: string }>(
       database.db.execute(sql`select id from ${t('api_keys')} order by id limit 1`),
     );
@@ -142,7 +142,7 @@ export async function runScale(options: { archive: boolean }) {
         ),
       groupCounts: () => failedMessages.groups(),
       // The console's live pages, which poll: counts past the cap come from the statistics, and
-      // an event-log filter searches the newest events only (ConsoleQueries).
+      // an event-log filter searches the newest events only (the console read model).
       overviewCounts: () => consoleQueries.generationCounts(admin),
       eventLogFilter: () => consoleQueries.recentEvents({ type: 'ApiKeyRevoked' }, 50),
       failedMatchingCount: () => consoleQueries.countMatching({ statuses: ['unresolved'] }),

@@ -3,6 +3,7 @@ import { jsonLogger } from '@genledger/adapters/json-logger';
 import { noQueue } from '@genledger/api/no-queue';
 import { MESSAGE_TYPE } from '@genledger/core/contracts/queue-message';
 import { safeMessage, summarizeError } from '@genledger/core/error-summary';
+import { RETRY_AFTER_SECONDS } from '@genledger/core/errors';
 import { processGenerationMessage } from '@genledger/core/use-cases/process-generation-message';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { DbOptions } from '@genledger/db/config';
@@ -142,6 +143,18 @@ describe('a row lock held from a second connection', () => {
         expect(r.ms).toBeLessThan(5_000);
       }
       expect(health.status).toBe(200);
+      // The console classifies the same way: signing in with the locked key is a 503 page to retry.
+      const signIn = await fetch(`${app.url}/console/signin`, {
+        method: 'POST',
+        body: new URLSearchParams({ key: locked.key }),
+        headers: { origin: app.url },
+        redirect: 'manual',
+      });
+      expect(signIn.status).toBe(503);
+      expect(signIn.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+      expect(signIn.headers.get('content-type')).toContain('text/html');
+      expect(signIn.headers.get('set-cookie')).toBeNull();
+      expect(await signIn.text()).toContain('the database is unavailable; retry shortly');
 
       // Neither the key, its hash nor its prefix reached the log; the cause did.
       const log = lines.join('\n');

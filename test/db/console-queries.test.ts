@@ -1,10 +1,10 @@
-import { ConsoleQueries } from '@genledger/api/console/queries';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { EventStore } from '@genledger/db/event-store';
 import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { readMigrations } from '@genledger/db/migrations';
 import { migrate } from '@genledger/db/migrator';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
@@ -61,7 +61,7 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
       [fresh.batch]: true,
     });
 
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, events);
     const covered = async (b: { batch: string }) =>
       (await queries.batchMessages(b.batch, new Date(0).toISOString())).map((m) => m.id).sort();
     expect(await covered(old)).toEqual(old.ids);
@@ -77,10 +77,67 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
     expect(await covered({ batch: crypto.randomUUID() })).toEqual([]);
   });
 
+  it('reads events through the event store: its upcasters apply to the event log and to retry receipts', async () => {
+    const database = await dbs.open(target);
+    const writer = new EventStore(database);
+    const store = new FailedMessageStore(database, writer);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await deadLetter(store)).id);
+    const { retryBatchId } = await changeFailedMessageStatus(
+      { failedMessages: store },
+      'retry',
+      { ids },
+      { requestedBy: null },
+    );
+    const generation = crypto.randomUUID();
+    await writer.appendAll([{ streamId: `generation-${generation}`, event: requested(generation) }]);
+
+    // A later version of both event types, read from rows written at version 1: the request's
+    // upcaster renames its prompt, the status change's takes the first message out of the batch.
+    const [dropped] = [...ids].sort();
+    const reader = new EventStore(database, {
+      versions: { GenerationRequested: 2, FailedMessageStatusChanged: 2 },
+      upcasters: {
+        GenerationRequested: {
+          1: (p) => ({ ...p, request: { ...(p.request as object), prompt: 'upcast' } }),
+        },
+        FailedMessageStatusChanged: {
+          1: (p) => (p.failedMessageId === dropped ? { ...p, retryBatchId: null } : p),
+        },
+      },
+    });
+    const upcast = new ConsoleReads(database, reader);
+    const [newest] = await upcast.recentEvents({ type: 'GenerationRequested' }, 1);
+    expect(newest).toMatchObject({ type: 'GenerationRequested', version: 1 });
+    expect(newest!.event).toMatchObject({ request: { prompt: 'upcast' } });
+    const covered = (await upcast.batchMessages(retryBatchId!, new Date(0).toISOString())).map((m) => m.id);
+    expect(covered).toEqual(ids.filter((id) => id !== dropped).sort());
+    // The same rows as stored, through the writer's store (no upcasters): every message.
+    const asStored = await new ConsoleReads(database, writer).batchMessages(
+      retryBatchId!,
+      new Date(0).toISOString(),
+    );
+    expect(asStored.map((m) => m.id)).toEqual([...ids].sort());
+  });
+
+  it('ids are one bound array: quotes, commas, braces and backslashes are characters of an id', async () => {
+    const database = await dbs.open(target);
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const queries = new ConsoleReads(database, new EventStore(database));
+    const { id } = await deadLetter(store);
+    const lookalikes = [`"${id}"`, `${id},x`, `{${id}}`, `${id.slice(0, 63)}\\`, '"', 'a,b', '{}', 'a\\b'];
+    expect(await queries.retryPreview({ ids: lookalikes }, 5)).toMatchObject({ eligible: 0, invalid: 0 });
+    expect(await queries.retryPreview({ ids: [...lookalikes, id] }, 5)).toMatchObject({ eligible: 1 });
+    expect(await queries.eligibleIds('archive', { ids: lookalikes })).toEqual({
+      ids: lookalikes,
+      more: false,
+    });
+  });
+
   it("the event log's filters search the newest events only, and the unfiltered log is the newest whatever their age", async () => {
     const database = await dbs.open(target);
     const events = new EventStore(database);
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, events);
     const early = crypto.randomUUID();
     await events.appendAll([{ streamId: `generation-${early}`, event: requested(early) }]);
     for (let i = 0; i < 12; i++) {
@@ -106,7 +163,7 @@ describe.each(['postgres', 'pglite'] as const)('console queries on %s', (target)
 
   it('overview counts are exact up to a cap, then "more" with the planner\'s estimate once the table is analysed', async () => {
     const database = await dbs.open(target);
-    const queries = new ConsoleQueries(database);
+    const queries = new ConsoleReads(database, new EventStore(database));
     const g = database.tables.generations;
     await database.db.execute(
       sql`insert into ${g} (id, prompt, status) select gen_random_uuid(), 'p', 'pending' from generate_series(1, 6)`,

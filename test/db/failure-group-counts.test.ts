@@ -4,7 +4,6 @@
 // status changes by ids and by group, a retry and its message failing again, retention's cascade,
 // a member removed directly and an attempt removed directly.
 
-import { ConsoleQueries } from '@genledger/api/console/queries';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
@@ -12,6 +11,7 @@ import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { readMigrations } from '@genledger/db/migrations';
 import { migrate } from '@genledger/db/migrator';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -145,7 +145,7 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
     const perDay = await exact().then(() => days(database));
     expect(new Set(Object.keys(perDay.stored).map((k) => k.split(' ')[1])).size).toBe(2);
     // The console's sparklines read the stored counts.
-    const trends = await new ConsoleQueries(database).groupTrends(
+    const trends = await new ConsoleReads(database, new EventStore(database)).groupTrends(
       new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10),
     );
     expect(

@@ -75,6 +75,30 @@ describe('npm run sim', () => {
     expect(new Set(api.pids).size).toBe(api.coldStarts);
   });
 
+  it('serves the console from the API function: its own package in the bundle, htmx copied beside it', async () => {
+    const page = await fetch(`${t.sim.url}/console/signin`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    const htmx = /src="(\/console\/assets\/htmx\.min\.js\?v=[^"]+)"/.exec(html)?.[1];
+    expect(htmx).toBeDefined();
+    const script = await fetch(`${t.sim.url}${htmx}`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain('htmx');
+    const signIn = await fetch(`${t.sim.url}/console/signin`, {
+      method: 'POST',
+      body: new URLSearchParams({ key: t.sim.adminApiKey }),
+      // API Gateway is HTTPS only and the function sees https URLs; the sim's front is plain HTTP.
+      headers: { origin: t.sim.url.replace(/^http:/, 'https:') },
+      redirect: 'manual',
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const overview = await fetch(`${t.sim.url}/console/`, { headers: { cookie } });
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain('Generations by status');
+  });
+
   it('answers API Gateway’s way: paths are literals, problem+json for errors', async () => {
     const res = await t.call('PUT', '/settings/retention.failedMessageDays%23x', { value: 3 });
     expect(res.status).toBe(404);

@@ -1,3 +1,4 @@
+import { RETRY_AFTER_SECONDS } from '@genledger/core/errors';
 import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
@@ -26,8 +27,6 @@ import { cachedHealth } from './schema-gate.ts';
  */
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Seconds a client should wait while the schema is being upgraded or the database is away. */
-export const GATE_RETRY_AFTER_SECONDS = 5;
 
 /** The JSON API: every one goes through the middleware chain below to its handler. */
 export const API_ROUTES: readonly RouteSpec[] = [...generationRoutes, ...adminRoutes, ...failedMessageRoutes];
@@ -61,16 +60,16 @@ export function createApp(deps: AppDeps) {
     problemOnError({
       logger: deps.logger,
       health,
-      retryAfterSeconds: GATE_RETRY_AFTER_SECONDS,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
       isUnavailable: deps.isUnavailable,
     }),
   );
   app.notFound(problemNotFound);
 
-  app.get(healthRoute.path, serveHealth(health, GATE_RETRY_AFTER_SECONDS));
+  app.get(healthRoute.path, serveHealth(health, RETRY_AFTER_SECONDS));
   app.get(openApiRoute.path, serveOpenApi(ROUTES));
-  // Apps mounted beside the API (the operator console): each loaded on its first request, so
-  // that cold starts serving the JSON API never load them.
+  // Apps mounted beside the API: each loaded on its first request, so that cold starts serving
+  // the JSON API never load them.
   for (const [prefix, load] of Object.entries(deps.mounts ?? {})) {
     let mounted: Promise<MountedApp> | undefined;
     const serve = async (c: Context<ApiEnv>) => {
@@ -83,9 +82,10 @@ export function createApp(deps: AppDeps) {
     app.all(prefix, serve);
     app.all(`${prefix}/*`, serve);
   }
-  if (deps.mounts?.['/console']) app.get('/', (c) => c.redirect('/console/', 302));
+  const home = deps.home;
+  if (home) app.get('/', (c) => c.redirect(home, 302));
 
-  const gate = schemaGate(health, GATE_RETRY_AFTER_SECONDS);
+  const gate = schemaGate(health, RETRY_AFTER_SECONDS);
   for (const spec of API_ROUTES) {
     app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate));
   }

@@ -1,3 +1,4 @@
+import type { CursorCodec } from '@genledger/core/cursor-codec';
 import type { ApiKeys } from '@genledger/core/ports/api-keys';
 import type { EventReader } from '@genledger/core/ports/event-reader';
 import type { FailedMessages, RetryBatches } from '@genledger/core/ports/failed-messages';
@@ -6,9 +7,8 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
-import type { CursorCodec } from './cursor.ts';
 
-/** A web app served beside the JSON API under a path of its own (the operator console). */
+/** A web app served beside the JSON API under a path of its own. */
 export interface MountedApp {
   fetch(req: Request): Response | Promise<Response>;
 }
@@ -32,10 +32,12 @@ export interface AppDeps {
   logger: Logger;
   cursors: CursorCodec;
   /**
-   * Apps mounted beside the API by path prefix (`/console`), each loaded on its first request so
-   * that cold starts serving the JSON API never load them.
+   * Apps mounted beside the API by path prefix, each loaded on its first request so that cold
+   * starts serving the JSON API never load them.
    */
   mounts?: Record<string, () => Promise<MountedApp>>;
+  /** Where `GET /` sends a browser (a mounted app's home); without it `/` is not found. */
+  home?: string;
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { text } from '@genledger/core/contracts/storable';
+import type { CursorCodec } from '@genledger/core/cursor-codec';
 import { validationError } from '@genledger/core/errors';
 import * as z from 'zod';
-import type { CursorCodec } from './cursor.ts';
 
 /** A list route's page size: 1 to 100, 20 unless asked. */
 export const pageLimit = z.coerce.number().int().min(1).max(100).default(20);

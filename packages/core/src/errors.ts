@@ -68,6 +68,13 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
 };
 
 /**
+ * Seconds a client is told to wait (Retry-After) when the database is away or its schema is being
+ * upgraded: one value for every HTTP edge (the JSON API, its schema gate, the console, a Lambda
+ * that could not start), so a client backs off alike whichever one answered.
+ */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
  * Anything thrown, as an edge answers it: an AppError as it is; what `isUnavailable` recognises
  * (a database that is down, restarting, out of connections or holding a lock too long) as an
  * `unavailable` error to retry after `retryAfterSeconds`: not the client's fault and not a bug.

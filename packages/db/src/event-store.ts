@@ -37,7 +37,7 @@ export interface AppendOptions {
  * second and is measured against a bare SELECT (bench: event-store), so it converts only what
  * `StoredEvent` needs.
  */
-interface EventRow {
+export interface EventRow {
   sequence: unknown;
   stream_id: string;
   stream_version: unknown;
@@ -60,6 +60,10 @@ const STORED_AT_MS = "date_part('epoch', date_trunc('milliseconds', stored_at)) 
 const COLUMNS = sql.raw(
   `sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, ${STORED_AT_MS}`,
 );
+
+/** The columns of an EventRow, for a read model that selects events itself and hands them to `toStored`. */
+export { COLUMNS as EVENT_ROW_COLUMNS };
+
 /** COLUMNS as named in a union of both tables; its raw `tx_id` orders it, and is not sent. */
 const FEED_COLUMNS = sql.raw(
   'sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_text, stored_at',
@@ -478,7 +482,12 @@ export class EventStore {
     );
   }
 
-  private toStored(r: EventRow): StoredEvent {
+  /**
+   * A row of `events` or `events_archive` (EVENT_ROW_COLUMNS) as readers get it, upcast to its
+   * type's current version. Public for the read models that select rows themselves (the console's
+   * event log and retry receipts): whatever selects an event, it is read through here.
+   */
+  toStored(r: EventRow): StoredEvent {
     const version = toNumber(r.event_version);
     const type = r.event_type as EventType;
     let payload = r.payload;

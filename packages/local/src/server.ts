@@ -9,6 +9,7 @@ import { type Database, openDatabase, openSiblingPool } from '@genledger/db/conn
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
 import { httpDeps } from '@genledger/wiring/http-deps';
+import { outputStoreOf } from '@genledger/wiring/outputs';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
@@ -112,6 +113,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         logger,
         cursorSecret: config.cursorSecret,
         checks: runtimeChecks(env, queueDescription, pipeline),
+        outputs: outputStoreOf(env),
       }),
     );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

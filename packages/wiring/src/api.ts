@@ -5,7 +5,7 @@ import { requestFromEvent, resultFromResponse, UnusableEventError } from '@genle
 import { noQueue } from '@genledger/api/no-queue';
 import { edgeProblem, PROBLEM_CONTENT_TYPE, type Problem, problemFromAppError } from '@genledger/api/problem';
 import { errorFields } from '@genledger/core/error-summary';
-import { validationError } from '@genledger/core/errors';
+import { RETRY_AFTER_SECONDS, validationError } from '@genledger/core/errors';
 import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -15,6 +15,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { httpDeps } from './http-deps.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 
 /** The API's queue: the configured one, or none (accepted generations stay pending until maintenance sends them). */
@@ -69,6 +70,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         logger,
         cursorSecret: config.cursorSecret,
         metrics: options.metrics ?? emfSink(),
+        outputs: outputStoreOf(env),
       }),
     );
   };
@@ -88,7 +90,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         status: 503,
         title: 'Service unavailable',
       };
-      return problemResult(problem, requestId, { 'retry-after': '5' });
+      return problemResult(problem, requestId, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     }
     let request: Request;
     try {

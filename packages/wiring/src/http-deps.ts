@@ -1,16 +1,18 @@
 import { createHmac } from 'node:crypto';
-import type { ConsoleDeps } from '@genledger/api/console/deps';
-import { CursorCodec } from '@genledger/api/cursor';
 import type { AppDeps } from '@genledger/api/deps';
+import type { ConsoleDeps } from '@genledger/console';
+import { CursorCodec } from '@genledger/core/cursor-codec';
 import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
+import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Database } from '@genledger/db/connect';
 import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
-import { storesOf } from './stores.ts';
+import { outputStoreOf } from './outputs.ts';
+import { type Stores, storesOf } from './stores.ts';
 
 export interface HttpDepsOptions {
   queue: Queue;
@@ -20,6 +22,8 @@ export interface HttpDepsOptions {
   metrics?: MetricsSink;
   /** Checks the console's overview shows beside the database's (the local queue and generator). */
   checks?: RuntimeChecks;
+  /** Where the console reads generator outputs; default: the files under process.env's DATA_DIR. */
+  outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
   console?: boolean;
 }
@@ -46,19 +50,35 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     cursors: new CursorCodec(options.cursorSecret),
   };
   if (options.console === false) return deps;
-  const consoleDeps: ConsoleDeps = {
-    ...deps,
-    console: {
-      database,
-      sessionSecret: consoleSessionSecret(options.cursorSecret),
-      ...(options.checks ? { checks: options.checks } : {}),
-    },
-  };
+  const consoleDeps = consoleDepsOf(deps, stores, options);
   return {
     ...deps,
     mounts: {
-      '/console': () => import('@genledger/api/console').then((m) => m.createConsole(consoleDeps)),
+      '/console': () => import('@genledger/console').then((m) => m.createConsole(consoleDeps)),
     },
+    home: '/console/',
+  };
+}
+
+/** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
+function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions): ConsoleDeps {
+  return {
+    health: deps.health,
+    ...(options.checks ? { checks: options.checks } : {}),
+    isUnavailable: deps.isUnavailable,
+    apiKeys: deps.apiKeys,
+    generations: deps.generations,
+    generationReads: deps.queries,
+    events: deps.events,
+    settings: deps.settings,
+    failedMessages: deps.failedMessages,
+    retryBatches: deps.retryBatches,
+    queue: deps.queue,
+    readModel: stores.consoleReads,
+    outputs: options.outputs ?? outputStoreOf(process.env),
+    logger: deps.logger,
+    cursors: deps.cursors,
+    sessionSecret: consoleSessionSecret(options.cursorSecret),
   };
 }
 

@@ -6,6 +6,7 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationQueries } from '@genledger/db/generation-queries';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { LocalQueueStore } from '@genledger/db/local-queue-store';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 
@@ -47,6 +48,10 @@ export class Stores {
   }
   get retryBatches() {
     return this.#once('retryBatches', () => new RetryBatchStore(this.database));
+  }
+  /** The operator console's read model; its event reads go through `events`, upcast alike. */
+  get consoleReads() {
+    return this.#once('consoleReads', () => new ConsoleReads(this.database, this.events));
   }
   /** The durable local queue's messages (`npm start` only: SQS holds them when deployed). */
   get localQueue() {

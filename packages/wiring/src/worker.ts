@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { httpGenerator } from '@genledger/adapters/generators/http-generator';
 import { jsonLogger } from '@genledger/adapters/json-logger';
@@ -20,6 +19,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
+import { outputsDirectory } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
 export function workerDeps(
@@ -38,7 +38,7 @@ export function workerDeps(
     generations: stores.generations,
     generator: config.generatorUrl
       ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
-      : builtinGenerator(join(config.dataDir, 'outputs')),
+      : builtinGenerator(outputsDirectory(config.dataDir)),
     logger: jsonLogger(logLevelFrom(env), { fn: 'worker' }),
     staleAfterMs: config.staleAfterMs,
     ...overrides,

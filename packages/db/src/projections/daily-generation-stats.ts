@@ -1,17 +1,10 @@
+import type { DailyGenerationStat } from '@genledger/core/ports/console-read-model';
 import { sql } from 'drizzle-orm';
 import type { StoredEvent } from '../event-store.ts';
 import type { Executor } from '../executor.ts';
 import { rowsOf, toNumber } from '../executor.ts';
 import type { Projection } from '../projection-runner.ts';
 import { tablesFor } from '../schema/tables.ts';
-
-export interface DailyGenerationStat {
-  day: string;
-  model: string;
-  status: string;
-  count: number;
-  averageDurationMs: number | null;
-}
 
 const STATUS_OF: Record<string, string> = {
   GenerationRequested: 'requested',

@@ -1,0 +1,17 @@
+import type { ConsoleKey } from '@genledger/core/ports/console-read-model';
+import type { Context } from 'hono';
+import type { ConsoleDeps } from './deps.ts';
+import type { SessionPayload } from './session/session-cookie.ts';
+import type { PageContext } from './ui/layout.tsx';
+
+/** What every page's routes are registered with: the ports, and the clock sessions expire by. */
+export interface ConsoleServices {
+  deps: ConsoleDeps;
+  now: () => number;
+}
+
+/** What a signed-in request carries: its key, its session, and what its page's layout shows. */
+export type ConsoleEnv = {
+  Variables: { who: ConsoleKey; session: SessionPayload; page: PageContext };
+};
+export type ConsoleContext = Context<ConsoleEnv>;

@@ -1,0 +1,96 @@
+/** @jsxImportSource hono/jsx */
+import { EVENT_SEARCH_WINDOW, type EventLogFilter } from '@genledger/core/ports/console-read-model';
+import type { StoredEvent } from '@genledger/core/ports/event-reader';
+import type { ConsoleServices } from '../../env.ts';
+import { EmptyRow } from '../../ui/empty-row.tsx';
+import { Time } from '../../ui/time.tsx';
+
+/** The newest events this many at a time. */
+export const EVENT_PAGE = 50;
+const WINDOW = EVENT_SEARCH_WINDOW.toLocaleString('en-US');
+
+/** An event's stream, linked to its generation's or failed message's page when it has one. */
+function StreamCell(props: { e: StoredEvent }) {
+  const { e } = props;
+  const generation = /^generation-(.+)$/.exec(e.streamId)?.[1];
+  const failed = /^failed-message-(.+)$/.exec(e.streamId)?.[1];
+  return (
+    <td class="small">
+      {generation ? (
+        <a href={`/console/generations/${generation}`}>{e.streamId.slice(0, 24)}…</a>
+      ) : failed ? (
+        <a href={`/console/failed/messages/${failed}`}>{e.streamId.slice(0, 28)}…</a>
+      ) : (
+        e.streamId
+      )}{' '}
+      <span class="muted">v{e.streamVersion}</span>
+    </td>
+  );
+}
+
+function EventRow(props: { e: StoredEvent }) {
+  const { e } = props;
+  const { type: _type, ...payload } = e.event;
+  return (
+    <tr data-row>
+      <td class="num">{e.sequence}</td>
+      <td>
+        <Time at={e.storedAt} />
+      </td>
+      <td>{e.type}</td>
+      <StreamCell e={e} />
+      <td class="hide-narrow small">
+        <code>{JSON.stringify(payload).slice(0, 160)}</code>
+      </td>
+    </tr>
+  );
+}
+
+/** The event log's table, refreshed every 2 s while the tab is visible. */
+export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFilter }) {
+  const { type, stream } = props.filter;
+  const events = await props.s.deps.readModel.recentEvents({ type, stream }, EVENT_PAGE);
+  const filtered = Boolean(type || stream);
+  const qs = new URLSearchParams();
+  if (type) qs.set('type', type);
+  if (stream) qs.set('stream', stream);
+  return (
+    <div
+      id="event-feed"
+      hx-get={`/console/events/live?${qs}`}
+      hx-trigger="every 2s, console:visible"
+      hx-swap="outerHTML"
+      data-poll
+    >
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th class="num">seq</th>
+              <th>stored</th>
+              <th>type</th>
+              <th>stream</th>
+              <th class="hide-narrow">payload</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <EventRow e={e} />
+            ))}
+            {events.length === 0 && (
+              <EmptyRow cols={5}>
+                {filtered ? `No events match among the newest ${WINDOW}.` : 'No recent events.'}
+              </EmptyRow>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {filtered && (
+        <p class="muted small">
+          Filters search the newest {WINDOW} events; older ones are in the feed (<code>GET /events</code>) and
+          on each generation's page.
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+/** @jsxImportSource hono/jsx */
+
+import type { FailureGroup } from '@genledger/core/contracts/failed-messages';
+import { MAX_PER_OPERATION } from '@genledger/core/contracts/failed-messages';
+import { Sparkline } from '../../ui/charts.tsx';
+import { Csrf } from '../../ui/csrf-field.tsx';
+import { EmptyRow } from '../../ui/empty-row.tsx';
+import { Flash } from '../../ui/flash.tsx';
+import type { PageContext } from '../../ui/layout.tsx';
+import { Time } from '../../ui/time.tsx';
+import { OPERATIONS, operationLabel } from './operations.ts';
+import { GROUP_ID, groupCursorOf } from './selection.ts';
+
+/**
+ * The next run of a group operation that left messages, going on from the previous run's end
+ * (`after`): a run without it walks the group from its first member again.
+ */
+function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
+  const { go, group, after } = props.query;
+  const op = OPERATIONS.find((o) => o !== 'retry' && o === go);
+  if (!op || !group || !GROUP_ID.test(group) || (after !== undefined && !groupCursorOf(after))) return null;
+  return (
+    <form method="post" action="/console/failed/action" class="flash ok">
+      <Csrf ctx={props.ctx} />
+      <input type="hidden" name="scope" value="group" />
+      <input type="hidden" name="groupId" value={group} />
+      {after && <input type="hidden" name="after" value={after} />}
+      <input type="hidden" name="back" value="/console/failed" />
+      More of the group is left.{' '}
+      <button type="submit" name="op" value={op}>
+        {`${operationLabel(op)} the next ${MAX_PER_OPERATION.toLocaleString('en-US')}`}
+      </button>
+    </form>
+  );
+}
+
+function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
+  const { g } = props;
+  return (
+    <div class="actions">
+      <a class="button" href={`/console/retry/preview?groupId=${g.id}`} aria-label={`Retry group ${g.title}`}>
+        Retry…
+      </a>
+      <form method="post" action="/console/failed/action">
+        <Csrf ctx={props.ctx} />
+        <input type="hidden" name="scope" value="group" />
+        <input type="hidden" name="groupId" value={g.id} />
+        <input type="hidden" name="back" value="/console/failed" />
+        <button
+          type="submit"
+          name="op"
+          value="archive"
+          class="secondary"
+          aria-label={`Archive group ${g.title}`}
+        >
+          Archive
+        </button>{' '}
+        <button
+          type="submit"
+          name="op"
+          value="resolve"
+          class="secondary"
+          aria-label={`Resolve group ${g.title}`}
+        >
+          Resolve
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[] }) {
+  const { g, trend } = props;
+  return (
+    <tr data-row data-group={g.id}>
+      <td>
+        <span class="muted small">{g.classifier}</span>
+        <br />
+        <a href={`/console/failed/messages?groupId=${g.id}&status=unresolved&status=retry_issued`}>
+          {g.title}
+        </a>
+      </td>
+      <td class="num">{g.count}</td>
+      <td class="num">{g.unresolved}</td>
+      <td class="hide-narrow">
+        <Time at={g.firstFailedAt} />
+      </td>
+      <td>
+        <Time at={g.lastFailedAt} />
+      </td>
+      <td class="hide-narrow">
+        <Sparkline values={trend} label={`dead-letterings per day: ${trend.join(', ')}`} />
+      </td>
+      <td>
+        <GroupActions ctx={props.ctx} g={g} />
+      </td>
+    </tr>
+  );
+}
+
+/** The failure groups with their trends and group operations. */
+export function GroupsPage(props: {
+  ctx: PageContext;
+  groups: FailureGroup[];
+  /** Per group, dead-letterings on each of the trend's days. */
+  trendOf: (groupId: string) => number[];
+  trendDays: number;
+  query: Record<string, string>;
+}) {
+  const done = props.query.done;
+  return (
+    <>
+      <h1>Failure groups</h1>
+      <p>
+        <a href="/console/failed/messages">All failed messages</a> ·{' '}
+        <a href="/console/failed/messages?status=archived">archived</a>
+      </p>
+      {done && <Flash kind="ok">{done}</Flash>}
+      <GoOn ctx={props.ctx} query={props.query} />
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>group</th>
+              <th class="num">messages</th>
+              <th class="num">unresolved</th>
+              <th class="hide-narrow">first seen</th>
+              <th>last seen</th>
+              <th class="hide-narrow">trend, {props.trendDays} days</th>
+              <th>actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.groups.map((g) => (
+              <GroupRow ctx={props.ctx} g={g} trend={props.trendOf(g.id)} />
+            ))}
+            {props.groups.length === 0 && (
+              <EmptyRow cols={7}>
+                No failures. Archived messages are left out of groups:{' '}
+                <a href="/console/failed/messages?status=archived">see them</a>.
+              </EmptyRow>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

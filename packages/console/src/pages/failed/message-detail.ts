@@ -1,0 +1,25 @@
+import type { FailedMessageDetail } from '@genledger/core/contracts/failed-messages';
+import { isStorableString } from '@genledger/core/contracts/storable';
+import type { ConsoleDeps } from '../../deps.ts';
+
+export interface MessageDetail {
+  detail: FailedMessageDetail;
+  /** Per attempt, its run's duration (found through the SQS message id), when there is one. */
+  durations: (number | null)[];
+}
+
+/** A failed message with every attempt's duration, or undefined for an id no message has. */
+export async function messageDetail(
+  deps: Pick<ConsoleDeps, 'failedMessages' | 'generationReads'>,
+  id: string,
+): Promise<MessageDetail | undefined> {
+  const detail = id.length <= 64 && isStorableString(id) ? await deps.failedMessages.get(id) : undefined;
+  if (!detail) return undefined;
+  const runs = detail.generationId
+    ? ((await deps.generationReads.runs(detail.generationId, { admin: true })) ?? [])
+    : [];
+  const durations = detail.attempts.map(
+    (a) => runs.filter((r) => r.messageId === a.messageId).at(-1)?.durationMs ?? null,
+  );
+  return { detail, durations };
+}

@@ -1,0 +1,169 @@
+/** @jsxImportSource hono/jsx */
+import type { FailedMessageDetail, FailedMessageOperation } from '@genledger/core/contracts/failed-messages';
+import { Csrf } from '../../ui/csrf-field.tsx';
+import { Flash } from '../../ui/flash.tsx';
+import type { PageContext } from '../../ui/layout.tsx';
+import { milliseconds } from '../../ui/milliseconds.ts';
+import { Status } from '../../ui/status.tsx';
+import { Time } from '../../ui/time.tsx';
+import type { MessageDetail } from './message-detail.ts';
+
+function prettyJson(body: string) {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/** The operations the message's status allows, each a one-button form that comes back here. */
+function Actions(props: { ctx: PageContext; m: FailedMessageDetail }) {
+  const { m } = props;
+  const act = (op: FailedMessageOperation, label: string, enabled: boolean) =>
+    enabled && (
+      <form method="post" action="/console/failed/action">
+        <Csrf ctx={props.ctx} />
+        <input type="hidden" name="id" value={m.id} />
+        <input type="hidden" name="back" value={`/console/failed/messages/${m.id}`} />
+        <button type="submit" name="op" value={op} class={op === 'retry' ? '' : 'secondary'}>
+          {label}
+        </button>
+      </form>
+    );
+  return (
+    <div class="actions">
+      {act('retry', 'Retry…', !m.invalid && (m.status === 'unresolved' || m.status === 'archived'))}
+      {act('archive', 'Archive', m.status === 'unresolved')}
+      {act('unarchive', 'Unarchive', m.status === 'archived')}
+      {act('resolve', 'Resolve', m.status !== 'resolved')}
+    </div>
+  );
+}
+
+function MessageCard(props: { m: FailedMessageDetail }) {
+  const { m } = props;
+  return (
+    <section class="card">
+      <h2>Message</h2>
+      <dl class="kv">
+        <dt>id</dt>
+        <dd>
+          <code>{m.id}</code>
+        </dd>
+        <dt>type</dt>
+        <dd>{m.messageType}</dd>
+        <dt>generation</dt>
+        <dd>
+          {m.generationId ? <a href={`/console/generations/${m.generationId}`}>{m.generationId}</a> : '—'}
+        </dd>
+        <dt>model</dt>
+        <dd>{m.model ?? '—'}</dd>
+        <dt>first / last failed</dt>
+        <dd>
+          <Time at={m.firstFailedAt} /> / <Time at={m.lastFailedAt} />
+        </dd>
+        {m.retryBatchId && (
+          <>
+            <dt>retry batch</dt>
+            <dd>
+              <a href={`/console/retries/${m.retryBatchId}`}>{m.retryBatchId}</a>
+            </dd>
+          </>
+        )}
+        <dt>groups</dt>
+        <dd>
+          {m.groups.map((g) => (
+            <div>
+              <a href={`/console/failed/messages?groupId=${g.id}`}>{g.title}</a>{' '}
+              <span class="muted small">({g.classifier})</span>
+            </div>
+          ))}
+        </dd>
+      </dl>
+      <h2>Last error</h2>
+      <p>{m.lastError.message}</p>
+      {m.lastErrorStack && <pre>{m.lastErrorStack}</pre>}
+    </section>
+  );
+}
+
+function Attempts(props: { found: MessageDetail }) {
+  const { detail: m, durations } = props.found;
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>failed at</th>
+            <th class="num">receive count</th>
+            <th class="num hide-narrow">duration</th>
+            <th>error</th>
+            <th>compare</th>
+          </tr>
+        </thead>
+        <tbody>
+          {m.attempts.map((a, i) => (
+            <tr>
+              <td class="num">{i + 1}</td>
+              <td>
+                <Time at={a.failedAt} />
+              </td>
+              <td class="num">{a.receiveCount}</td>
+              <td class="num hide-narrow">{milliseconds(durations[i])}</td>
+              <td>
+                <details>
+                  <summary>
+                    {a.errorType}: {a.errorMessage}
+                  </summary>
+                  <pre>{a.errorStack ?? '(no stack)'}</pre>
+                </details>
+              </td>
+              <td>
+                {i > 0 ? (
+                  <a href={`/console/failed/messages/${m.id}/compare?attempt=${i + 1}`}>with #{i}</a>
+                ) : (
+                  '—'
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** One failed message: what can be done with it, its body, its last error and every attempt. */
+export function MessagePage(props: {
+  ctx: PageContext;
+  found: MessageDetail;
+  done?: string;
+  error?: string;
+}) {
+  const m = props.found.detail;
+  return (
+    <>
+      <p class="small">
+        <a href="/console/failed/messages">← Failed messages</a>
+      </p>
+      <h1>
+        {m.lastError.type ?? 'Failed message'} <Status s={m.status} />
+      </h1>
+      {props.done && <Flash kind="ok">{props.done}</Flash>}
+      {props.error && <Flash kind="error">{props.error}</Flash>}
+      <Actions ctx={props.ctx} m={m} />
+      <div class="grid2">
+        <MessageCard m={m} />
+        <section class="card">
+          <h2>Body{m.bodyTruncated ? ' (truncated)' : ''}</h2>
+          <pre>{prettyJson(m.body)}</pre>
+          <h2>Attributes</h2>
+          <pre>{JSON.stringify(m.attributes, null, 2)}</pre>
+        </section>
+      </div>
+      <h2>Attempts ({m.attempts.length})</h2>
+      <Attempts found={props.found} />
+    </>
+  );
+}

@@ -1,0 +1,113 @@
+/** @jsxImportSource hono/jsx */
+import type { Hono } from 'hono';
+import * as z from 'zod';
+import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
+import { lastDays } from '../../ui/charts.tsx';
+import { Flash } from '../../ui/flash.tsx';
+import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
+import { render } from '../../ui/render.tsx';
+import { AttemptCompare } from './attempt-compare.tsx';
+import { bulkAction } from './bulk-action.tsx';
+import { GroupsPage } from './groups-page.tsx';
+import { filterOf, fingerprint, listFilterOf, parseList } from './list-query.ts';
+import { messageDetail } from './message-detail.ts';
+import { MessagePage } from './message-page.tsx';
+import { MessagesPage } from './messages-page.tsx';
+
+const PAGE_SIZE = 50;
+const TREND_DAYS = 14;
+const SECTION = '/console/failed';
+
+/** Failed messages: the groups, the filtered list, one message, attempt comparison, bulk operations. */
+export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
+  const { deps } = s;
+
+  app.get('/failed', async (c) => {
+    const days = lastDays(TREND_DAYS, s.now());
+    const [groups, trends] = await Promise.all([
+      deps.failedMessages.groups(),
+      deps.readModel.groupTrends(days[0]!),
+    ]);
+    const trendOf = (groupId: string) => days.map((d) => trends.get(groupId)?.get(d) ?? 0);
+    return render(
+      c,
+      'Failed messages',
+      <GroupsPage
+        ctx={c.get('page')}
+        groups={groups}
+        trendOf={trendOf}
+        trendDays={TREND_DAYS}
+        query={c.req.query()}
+      />,
+      { section: SECTION },
+    );
+  });
+
+  app.get('/failed/messages', (c) => listMessages(c, s));
+
+  app.post('/failed/action', (c) => bulkAction(c, s));
+
+  const notFound = (id: string) => <Flash kind="error">No failed message {id}</Flash>;
+
+  app.get('/failed/messages/:id', async (c) => {
+    const found = await messageDetail(deps, c.req.param('id'));
+    if (!found) return render(c, 'Not found', notFound(c.req.param('id')), { status: 404 });
+    return render(
+      c,
+      `Failed message ${found.detail.id.slice(0, 12)}`,
+      <MessagePage
+        ctx={c.get('page')}
+        found={found}
+        done={c.req.query('done')}
+        error={c.req.query('error')}
+      />,
+      { section: SECTION },
+    );
+  });
+
+  app.get('/failed/messages/:id/compare', async (c) => {
+    const found = await messageDetail(deps, c.req.param('id'));
+    if (!found) return render(c, 'Not found', notFound(c.req.param('id')), { status: 404 });
+    const count = found.detail.attempts.length;
+    const n = Number(c.req.query('attempt') ?? count);
+    const index = Number.isInteger(n) ? Math.min(Math.max(n, 1), count) - 1 : 0;
+    return render(c, 'Compare attempts', <AttemptCompare found={found} index={index} />, {
+      section: SECTION,
+    });
+  });
+}
+
+/** A page of the failed messages matching the query, with how many match in all. */
+async function listMessages(c: ConsoleContext, s: ConsoleServices) {
+  const { deps } = s;
+  const parsed = parseList(c.req.queries());
+  if (!parsed.success) {
+    const invalid = <Flash kind="error">Invalid filter: {parsed.error.issues[0]?.message}</Flash>;
+    return render(c, 'Failed messages', invalid, { status: 400, section: SECTION });
+  }
+  const q = parsed.data;
+  const f = fingerprint(q);
+  const cursor = readPageCursor(deps.cursors, q.cursor, f, { key: z.string(), id: z.string() }, 'filter');
+  const descending = q.sort.startsWith('-');
+  const field = (descending ? q.sort.slice(1) : q.sort) as 'lastFailedAt' | 'firstFailedAt';
+  const [page, total, groups] = await Promise.all([
+    deps.failedMessages.list(listFilterOf(q), { field, descending }, PAGE_SIZE, cursor.after),
+    deps.readModel.countMatching(filterOf(q)),
+    q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
+  ]);
+  return render(
+    c,
+    'Failed messages',
+    <MessagesPage
+      ctx={c.get('page')}
+      q={q}
+      items={page.items}
+      total={total}
+      next={nextPageCursor(deps.cursors, f, page.next)}
+      groupTitle={groups.find((g) => g.id === q.groupId)?.title}
+      done={c.req.query('done')}
+      error={cursor.error ?? c.req.query('error')}
+    />,
+    { section: SECTION },
+  );
+}

@@ -1,0 +1,184 @@
+/** @jsxImportSource hono/jsx */
+import type { GenerationRecord } from '@genledger/core/contracts/generation';
+import type { StoredEvent } from '@genledger/core/ports/event-reader';
+import type { GenerationRun } from '@genledger/core/ports/generations';
+import { EmptyRow } from '../../ui/empty-row.tsx';
+import { Status } from '../../ui/status.tsx';
+import { Time } from '../../ui/time.tsx';
+import { outputSource } from './output.ts';
+
+function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
+  const { g, failedId } = props;
+  const { prompt, negativePrompt, name, model, width, height, steps, guidance, seed } = g;
+  return (
+    <section class="card">
+      <h2>Request</h2>
+      <dl class="kv">
+        <dt>id</dt>
+        <dd>
+          <code>{g.id}</code>
+        </dd>
+        <dt>created</dt>
+        <dd>
+          <Time at={g.createdAt} />
+        </dd>
+        <dt>finished</dt>
+        <dd>
+          <Time at={g.completedAt} />
+        </dd>
+        <dt>attempts</dt>
+        <dd>{g.attempts}</dd>
+        {g.errorMessage && (
+          <>
+            <dt>error</dt>
+            <dd>{g.errorMessage}</dd>
+          </>
+        )}
+        {failedId && (
+          <>
+            <dt>failed message</dt>
+            <dd>
+              <a href={`/console/failed/messages/${failedId}`}>{failedId.slice(0, 16)}…</a>
+            </dd>
+          </>
+        )}
+      </dl>
+      <pre>
+        {JSON.stringify(
+          { prompt, negativePrompt, name, model, width, height, steps, guidance, seed },
+          null,
+          2,
+        )}
+      </pre>
+    </section>
+  );
+}
+
+function OutputCard(props: { g: GenerationRecord }) {
+  const { g } = props;
+  const output = g.outputPath;
+  const src = outputSource(g.id, output);
+  return (
+    <section class="card">
+      <h2>Output</h2>
+      {src ? (
+        <img class="preview" src={src} alt={`output of generation: ${g.prompt.slice(0, 100)}`} />
+      ) : (
+        <p class="muted">{output ? <code>{output}</code> : 'No output yet.'}</p>
+      )}
+      {output && (
+        <p class="small muted">
+          <code>{output}</code>
+        </p>
+      )}
+    </section>
+  );
+}
+
+function RunJournal(props: { runs: GenerationRun[] }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">attempt</th>
+            <th>status</th>
+            <th>started</th>
+            <th class="num">duration</th>
+            <th class="num hide-narrow">receive count</th>
+            <th>error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.runs.map((r) => (
+            <tr>
+              <td class="num">{r.attempt}</td>
+              <td>
+                <Status s={r.status} />
+              </td>
+              <td>
+                <Time at={r.startedAt} />
+              </td>
+              <td class="num">{r.durationMs === null ? '—' : `${r.durationMs} ms`}</td>
+              <td class="num hide-narrow">{r.receiveCount ?? '—'}</td>
+              <td>
+                {r.errorType && (
+                  <details>
+                    <summary>
+                      {r.errorType}: {r.errorMessage}
+                    </summary>
+                    <pre>{r.errorStack ?? ''}</pre>
+                  </details>
+                )}
+              </td>
+            </tr>
+          ))}
+          {props.runs.length === 0 && <EmptyRow cols={6}>Not run yet.</EmptyRow>}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The generation's stream, oldest first, linked to its failed message and retry batches. */
+function EventTimeline(props: { events: StoredEvent[]; failedId: string | undefined; admin: boolean }) {
+  return (
+    <ol class="timeline" aria-label="Events of this generation, oldest first">
+      {props.events.map((e) => {
+        const { type, ...rest } = e.event as { type: string } & Record<string, unknown>;
+        const batch = typeof rest.retryBatchId === 'string' ? rest.retryBatchId : undefined;
+        return (
+          <li>
+            <strong>{type}</strong> <span class="muted small">#{e.streamVersion} · </span>
+            <Time at={e.storedAt} />
+            {type === 'GenerationFailed' && props.failedId && (
+              <>
+                {' · '}
+                <a href={`/console/failed/messages/${props.failedId}`}>failed message</a>
+              </>
+            )}
+            {batch && props.admin && (
+              <>
+                {' · '}
+                <a href={`/console/retries/${batch}`}>retry batch</a>
+              </>
+            )}
+            <details>
+              <summary class="small muted">payload</summary>
+              <pre>{JSON.stringify(rest, null, 2)}</pre>
+            </details>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/** One generation: its request, output, run journal and event timeline. */
+export function GenerationPage(props: {
+  g: GenerationRecord;
+  runs: GenerationRun[];
+  events: StoredEvent[];
+  failedId: string | undefined;
+  admin: boolean;
+}) {
+  const { g } = props;
+  return (
+    <>
+      <p class="small">
+        <a href="/console/generations">← Generations</a>
+      </p>
+      <h1>
+        {g.name || 'Generation'} <Status s={g.status} />
+      </h1>
+      <div class="grid2">
+        <RequestCard g={g} failedId={props.failedId} />
+        <OutputCard g={g} />
+      </div>
+      <h2>Run journal</h2>
+      <RunJournal runs={props.runs} />
+      <h2>Event timeline</h2>
+      <EventTimeline events={props.events} failedId={props.failedId} admin={props.admin} />
+    </>
+  );
+}

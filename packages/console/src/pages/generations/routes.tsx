@@ -1,0 +1,98 @@
+/** @jsxImportSource hono/jsx */
+import { streams } from '@genledger/core/contracts/events';
+import type { GenerationSortField, GenerationStatus } from '@genledger/core/contracts/generation';
+import type { Hono } from 'hono';
+import * as z from 'zod';
+import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
+import { ownerOf } from '../../session/who.ts';
+import { Flash } from '../../ui/flash.tsx';
+import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
+import { render } from '../../ui/render.tsx';
+import { GenerationPage } from './detail-page.tsx';
+import { Filters } from './filters.tsx';
+import { GenerationsPage } from './list-page.tsx';
+import { endOfDay, fingerprint, listQueryOf } from './list-query.ts';
+import { readImageOutput } from './output.ts';
+
+const PAGE_SIZE = 25;
+const SECTION = '/console/generations';
+
+/** Generations: the searchable list, one generation's page, and its image output. */
+export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
+  const { deps } = s;
+
+  app.get('/generations', async (c) => {
+    const parsed = listQueryOf(c);
+    if (!parsed.success) return invalidFilter(c, parsed.error.issues);
+    const q = parsed.data;
+    const f = fingerprint(q);
+    const cursorSchema = { key: z.string().nullable(), id: z.uuid() };
+    const { after, error } = readPageCursor(deps.cursors, q.cursor, f, cursorSchema, 'search');
+    const descending = q.sort.startsWith('-');
+    const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
+    const page = await deps.generationReads.list(
+      ownerOf(c),
+      {
+        statuses: q.status.length ? (q.status as GenerationStatus[]) : undefined,
+        model: q.model,
+        from: q.from ? new Date(`${q.from}T00:00:00Z`) : undefined,
+        to: q.to ? endOfDay(q.to) : undefined,
+        q: q.q,
+      },
+      { field, descending },
+      PAGE_SIZE,
+      after,
+    );
+    const next = nextPageCursor(deps.cursors, f, page.next);
+    return render(
+      c,
+      'Generations',
+      <GenerationsPage q={q} items={page.items} later={Boolean(after)} next={next} error={error} />,
+      { section: SECTION },
+    );
+  });
+
+  app.get('/generations/:id', async (c) => {
+    const id = c.req.param('id');
+    const owner = ownerOf(c);
+    const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, owner) : undefined;
+    if (!g) return render(c, 'Not found', <Flash kind="error">No generation {id}</Flash>, { status: 404 });
+    const admin = c.get('who').isAdmin;
+    const [runs, events, failedId] = await Promise.all([
+      deps.generationReads.runs(id, owner),
+      deps.events.readStream(streams.generation(id)),
+      admin ? deps.readModel.failedMessageOfGeneration(id) : Promise.resolve(undefined),
+    ]);
+    return render(
+      c,
+      `Generation ${g.name || g.id}`,
+      <GenerationPage g={g} runs={runs ?? []} events={events} failedId={failedId} admin={admin} />,
+      { section: SECTION },
+    );
+  });
+
+  app.get('/generations/:id/output', async (c) => {
+    const id = c.req.param('id');
+    const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, ownerOf(c)) : undefined;
+    const output = await readImageOutput(deps.outputs, g?.outputPath);
+    if ('missing' in output) return c.text(output.missing, 404);
+    return c.body(output.body, 200, {
+      'Content-Type': output.contentType,
+      'Cache-Control': 'private, max-age=3600',
+    });
+  });
+}
+
+function invalidFilter(c: ConsoleContext, issues: readonly { path: PropertyKey[]; message: string }[]) {
+  const msg = issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  return render(
+    c,
+    'Generations',
+    <>
+      <h1>Generations</h1>
+      <Filters q={{}} />
+      <Flash kind="error">Invalid filter: {msg}</Flash>
+    </>,
+    { status: 400, section: SECTION },
+  );
+}
