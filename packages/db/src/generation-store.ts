@@ -14,6 +14,7 @@ import { gateAdmits, gatedStatement, type KeyAuthRow, principalOf } from './api-
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type JoinedEvent } from './event-store.ts';
 import { type Executor, executePrepared, rowsOf } from './executor.ts';
+import { ATTEMPT_CLOSED_BY, cancelGeneration, closeRunningAttempts } from './generation-transitions.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -309,13 +310,10 @@ export class GenerationStore implements GenerationRepository, Generations {
   }
 
   /**
-   * Cancels a pending or running generation with its event in one statement. The run of an attempt
-   * in progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
+   * Cancels in one statement when the owner may see it and its status is one of `from`, with its
+   * event; otherwise returns what is there (the use case says why not). The run of an attempt in
+   * progress is closed with it (failed, `Cancelled`), and the event names that attempt; the worker
    * finishing it later finds the generation cancelled and records nothing.
-   */
-  /**
-   * Cancels in one statement when the owner may see it and its status is one of `from`, closing a
-   * running attempt, with its event; otherwise returns what is there (the use case says why not).
    */
   async cancel(
     id: string,
@@ -327,17 +325,15 @@ export class GenerationStore implements GenerationRepository, Generations {
   > {
     const [row] = await rowsOf<GenerationRow>(
       this.database.db.execute(sql`
-        with g as (
-          update ${this.table} set status = 'cancelled', updated_at = now(), completed_at = now()
-          where id = ${id} and ${this.ownerFilter(owner)} and status = any(${sql.param([...from])}::text[])
-          returning ${GENERATION_COLUMNS}
-        ), run as (
-          update ${this.runs} r set status = 'failed', completed_at = now(),
-                 duration_ms = greatest(0, round(extract(epoch from (now() - r.started_at)) * 1000))::int,
-                 error_type = 'Cancelled', error_message = 'the generation was cancelled while this attempt ran'
-          from g where r.generation_id = g.id and r.status = 'running'
-          returning r.attempt
-        ), e as (${this.events.appendForEach('g', {
+        with g as (${cancelGeneration(this.table, {
+          id,
+          allowed: sql`${this.ownerFilter(owner)} and status = any(${sql.param([...from])}::text[])`,
+          returning: GENERATION_COLUMNS,
+        })}), run as (${closeRunningAttempts(
+          this.runs,
+          { status: 'failed', durationMs: 'elapsed', error: ATTEMPT_CLOSED_BY.cancel },
+          { from: 'g', where: sql`r.generation_id = g.id`, returning: sql`r.attempt` },
+        )}), e as (${this.events.appendForEach('g', {
           stream: streams.generation(id),
           event: {
             type: 'GenerationCancelled',
