@@ -12,7 +12,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
 import {
   ATTEMPT_CLOSED_BY,
   closeRunningAttempts,

@@ -2,7 +2,7 @@ import { memo } from '@genledger/core/memo';
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { rowsOf } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
 import { localQueueTable } from './schema/local-queue-table.ts';
 import { GENERATED_SCHEMA, type Tables, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
