@@ -18,9 +18,9 @@ import {
   closeRunningAttempts,
   endFailedAttempt,
   failOpenGeneration,
-  storedError,
 } from './generation-transitions.ts';
 import { tablesFor } from './schema/tables.ts';
+import { storedError } from './stored-text.ts';
 
 /**
  * The worker's state changes. Each one is a single SQL statement that moves the generation, writes

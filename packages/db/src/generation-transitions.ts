@@ -1,6 +1,6 @@
-import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH } from '@genledger/core/contracts/limits';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { storedError, storedErrorMessage } from './stored-text.ts';
 
 /**
  * How a generation and its attempt end, written once for every store that ends them: the worker's
@@ -8,17 +8,6 @@ import type { PgTable } from 'drizzle-orm/pg-core';
  * (FailedMessageStore.ingest). Each function is an UPDATE for the store to run on its own or as a
  * CTE of its statement, beside the event that records the change; none of them runs anything.
  */
-
-/** An error as the columns and events hold it: its type and message cut to their columns' lengths. */
-export function storedError(error: { type: string; message: string }): { type: string; message: string } {
-  return {
-    type: error.type.slice(0, MAX_ERROR_TYPE_LENGTH),
-    message: error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH),
-  };
-}
-
-/** An error message cut to the length of the `error_message` columns. */
-export const storedErrorMessage = (message: string): string => message.slice(0, MAX_ERROR_MESSAGE_LENGTH);
 
 /** Why an attempt still running was closed by something other than its own worker. */
 export const ATTEMPT_CLOSED_BY = {

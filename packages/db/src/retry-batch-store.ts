@@ -6,6 +6,7 @@ import type { Database } from './connect.ts';
 import { rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { textArray } from './sql-arrays.ts';
+import { storedErrorMessage } from './stored-text.ts';
 import { rowDecoder } from './table-rows.ts';
 
 type Row = Record<string, unknown>;
@@ -88,7 +89,7 @@ export class RetryBatchStore implements RetryBatches {
       }
       await tx.execute(sql`
         update ${this.batches} set sent = sent + ${sentIds.length}, failed = failed + ${failed},
-               last_error = coalesce(${lastError}, last_error), status = 'in_progress',
+               last_error = coalesce(${lastError === null ? null : storedErrorMessage(lastError)}, last_error), status = 'in_progress',
                started_at = coalesce(started_at, now()), updated_at = now()
         where id = ${batchId}`);
     });

@@ -10,17 +10,12 @@ import {
 } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from '../executor.ts';
-import {
-  ATTEMPT_CLOSED_BY,
-  closeRunningAttempts,
-  failOpenGeneration,
-  storedError,
-} from '../generation-transitions.ts';
+import { ATTEMPT_CLOSED_BY, closeRunningAttempts, failOpenGeneration } from '../generation-transitions.ts';
 import { MAX_GROUP_TITLE_LENGTH, MAX_QUEUE_LENGTH } from '../schema/limits.ts';
 import { textArray } from '../sql-arrays.ts';
+import { storedError, truncateUtf8 } from '../stored-text.ts';
 import type { FailedMessageContext, FailedMessageTables } from './context.ts';
 import { lockGroups } from './lock-groups.ts';
-import { truncateUtf8 } from './truncate-utf8.ts';
 
 export interface IngestResult {
   id: string;
