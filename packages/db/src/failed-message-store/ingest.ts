@@ -43,8 +43,9 @@ interface Delivery {
  * id), its attempt with the last run's error, its groups, and — for a generation still open —
  * the generation failed, each with its event. A duplicate DLQ delivery adds nothing.
  *
- * The steps run in this order, which is the lock order of migrations 0005 and 0010 (see
- * lock-groups.ts): the message row, then its groups in id order, then the generation.
+ * The steps run in a fixed order: the message row first, then its groups in id order
+ * (lock-groups.ts: the order migration 0005's and 0010's triggers keep), then the generation and
+ * its run. Reordering them changes which locks an ingest holds while it waits for the next.
  */
 export async function ingest(ctx: FailedMessageContext, input: DeadLetterRecord): Promise<IngestResult> {
   const id = failedMessageId(input.generationId, input.body);
