@@ -12,8 +12,15 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
+import {
+  ATTEMPT_CLOSED_BY,
+  closeRunningAttempts,
+  endFailedAttempt,
+  failOpenGeneration,
+} from './generation-transitions.ts';
 import { tablesFor } from './schema/tables.ts';
+import { storedError } from './stored-text.ts';
 
 /**
  * The worker's state changes. Each one is a single SQL statement that moves the generation, writes
@@ -56,11 +63,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
             enqueued_at = coalesce(g0.enqueued_at, now()), error_message = null
           where g0.id = ${input.generationId} and (g0.status = 'pending' or ${takeover})
           returning ${GENERATION_COLUMNS}
-        ), lost as (
-          update ${this.runs} r set status = 'failed', completed_at = now(),
-                 error_type = 'WorkerLost', error_message = 'the attempt was taken over after its worker stopped answering'
-          from g where r.generation_id = g.id and r.attempt < g.attempts and r.status = 'running'
-        ), run as (
+        ), lost as (${closeRunningAttempts(
+          this.runs,
+          { status: 'failed', error: ATTEMPT_CLOSED_BY.takeover },
+          { from: 'g', where: sql`r.generation_id = g.id and r.attempt < g.attempts` },
+        )}), run as (
           insert into ${this.runs} (generation_id, attempt, message_id, receive_count, status)
           select g.id, g.attempts, ${input.messageId}, ${input.receiveCount}, 'running' from g
           on conflict (generation_id, attempt) do nothing
@@ -123,11 +130,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
                  duration_ms = ${input.durationMs}, updated_at = now(), error_message = null
           where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
           returning id
-        ), run as (
-          update ${this.runs} set status = 'completed', completed_at = now(), duration_ms = ${input.durationMs}
-          where generation_id = ${input.generationId} and attempt = ${input.attempt} and status = 'running'
-            and exists (select 1 from g)
-        ), resolved as (
+        ), run as (${closeRunningAttempts(
+          this.runs,
+          { status: 'completed', durationMs: input.durationMs },
+          { where: this.attemptOf(input) },
+        )}), resolved as (
           update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
           where generation_id = ${input.generationId} and status = 'retry_issued' and exists (select 1 from g)
         ), e as (${this.events.appendWhen('g', [event])})
@@ -141,7 +148,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
    * Permanent: failed now, with GenerationFailed. False when the attempt no longer owns it.
    */
   async failAttempt(input: FailAttemptInput): Promise<boolean> {
-    const error = { type: input.error.type.slice(0, 200), message: input.error.message.slice(0, 2000) };
+    const error = storedError(input.error);
     const events: NewEvent[] = [
       this.event(
         input.generationId,
@@ -177,19 +184,21 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
       this.database.db,
       'gl_fail_attempt',
       sql`
-        with g as (
-          update ${this.generations} set
-            status = ${input.retriable ? 'pending' : 'failed'},
-            completed_at = ${input.retriable ? sql`null` : sql`now()`},
-            error_message = ${error.message}, updated_at = now()
-          where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
-          returning id
-        ), run as (
-          update ${this.runs} set status = 'failed', completed_at = now(), duration_ms = ${input.durationMs},
-                 error_type = ${error.type}, error_message = ${error.message}, error_stack = ${input.error.stack ?? null}
-          where generation_id = ${input.generationId} and attempt = ${input.attempt} and status = 'running'
-            and exists (select 1 from g)
-        ), e as (${this.events.appendWhen('g', events)})
+        with g as (${endFailedAttempt(this.generations, {
+          id: input.generationId,
+          attempt: input.attempt,
+          errorMessage: error.message,
+          retry: input.retriable,
+          returning: sql`id`,
+        })}), run as (${closeRunningAttempts(
+          this.runs,
+          {
+            status: 'failed',
+            durationMs: input.durationMs,
+            error: { ...error, stack: input.error.stack ?? null },
+          },
+          { where: this.attemptOf(input) },
+        )}), e as (${this.events.appendWhen('g', events)})
         select id from g`,
     );
     return rows.length > 0;
@@ -208,12 +217,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
       this.database.db,
       'gl_fail_invalid',
       sql`
-        with g as (
-          update ${this.generations} set status = 'failed', completed_at = now(), updated_at = now(),
-                 error_message = ${input.reason.slice(0, 2000)}
-          where id = ${input.generationId} and status in ('pending', 'running')
-          returning id, model, attempts
-        ), e as (${this.events.appendForEach('g', {
+        with g as (${failOpenGeneration(this.generations, {
+          id: input.generationId,
+          errorMessage: input.reason,
+          returning: sql`id, model, attempts`,
+        })}), e as (${this.events.appendForEach('g', {
           stream: streams.generation(input.generationId),
           event: {
             type: 'GenerationFailed',
@@ -221,7 +229,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
             model: fromRow('g.model'),
             attempts: fromRow('g.attempts'),
             reason: 'invalid-message',
-            error: { type: 'InvalidMessage', message: input.reason.slice(0, 2000) },
+            error: storedError({ type: 'InvalidMessage', message: input.reason }),
             durationMs: null,
           },
           metadata: input.metadata,
@@ -229,6 +237,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         select id, model, attempts from g`,
     );
     return rows.length > 0;
+  }
+
+  /** The run of `input.attempt`, once the statement's CTE `g` moved its generation. */
+  private attemptOf(input: { generationId: string; attempt: number }) {
+    return sql`r.generation_id = ${input.generationId} and r.attempt = ${input.attempt} and exists (select 1 from g)`;
   }
 
   private event(generationId: string, event: DomainEvent, metadata?: Record<string, unknown>): NewEvent {

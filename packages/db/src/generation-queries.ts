@@ -12,7 +12,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { executePrepared, rowsOf } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 

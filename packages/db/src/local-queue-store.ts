@@ -2,8 +2,8 @@ import { memo } from '@genledger/core/memo';
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.ts';
 import { rowsOf } from './executor.ts';
-import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store.ts';
-import { localQueueTable } from './schema/local-queue-table.ts';
+import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
+import { createLocalQueueTable, localQueueTable } from './schema/local-queue-table.ts';
 import { GENERATED_SCHEMA, type Tables, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
@@ -64,37 +64,13 @@ export class LocalQueueStore {
   /** Creates the table on first use (idempotent; two processes starting at once both succeed). */
   readonly ensure: () => Promise<void> = memo(async () => {
     try {
-      await this.create();
+      await createLocalQueueTable(this.database.db, this.table);
     } catch {
       // A concurrent `create … if not exists` can lose the race on the catalog; the winner's
       // table is the one wanted, and the second attempt sees it.
-      await this.create();
+      await createLocalQueueTable(this.database.db, this.table);
     }
   });
-
-  private async create() {
-    await this.database.db.execute(sql`
-      create table if not exists ${this.table} (
-        seq bigint generated always as identity,
-        message_id uuid primary key,
-        queue text not null,
-        body text not null,
-        message_attributes jsonb not null default '{}'::jsonb,
-        generation_id uuid,
-        sent_at timestamptz not null default now(),
-        first_received_at timestamptz,
-        receive_count integer not null default 0,
-        visible_at timestamptz not null default now(),
-        receipt_handle uuid,
-        source_arn text
-      )`);
-    await this.database.db.execute(
-      sql`create index if not exists local_queue_messages_due on ${this.table} (queue, visible_at, seq)`,
-    );
-    await this.database.db.execute(
-      sql`create index if not exists local_queue_messages_generation on ${this.table} (generation_id)`,
-    );
-  }
 
   async send(input: {
     queue: string;

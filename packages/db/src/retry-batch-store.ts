@@ -5,6 +5,8 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { textArray } from './sql-arrays.ts';
+import { storedErrorMessage } from './stored-text.ts';
 import { rowDecoder } from './table-rows.ts';
 
 type Row = Record<string, unknown>;
@@ -79,16 +81,15 @@ export class RetryBatchStore implements RetryBatches {
     failed: number,
     lastError: string | null,
   ): Promise<void> {
-    const ids = `{${sentIds.map((i) => `"${i}"`).join(',')}}`;
     await this.database.db.transaction(async (tx) => {
       if (sentIds.length) {
         await tx.execute(
-          sql`update ${this.messages} set retry_sent_at = now() where id in (select unnest(${ids}::text[]))`,
+          sql`update ${this.messages} set retry_sent_at = now() where id in (select unnest(${textArray(sentIds)}))`,
         );
       }
       await tx.execute(sql`
         update ${this.batches} set sent = sent + ${sentIds.length}, failed = failed + ${failed},
-               last_error = coalesce(${lastError}, last_error), status = 'in_progress',
+               last_error = coalesce(${lastError === null ? null : storedErrorMessage(lastError)}, last_error), status = 'in_progress',
                started_at = coalesce(started_at, now()), updated_at = now()
         where id = ${batchId}`);
     });

@@ -1,15 +1,19 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
+import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
 
 const uuid = z.uuid();
-const ErrorInfo = z.object({ type: z.string().max(200), message: z.string().max(2000) });
+const ErrorInfo = z.object({
+  type: z.string().max(MAX_ERROR_TYPE_LENGTH),
+  message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
+});
 
 export const GenerationRequested = z.object({
   type: z.literal('GenerationRequested'),
   generationId: uuid,
   apiKeyId: uuid.nullable(),
   request: GenerationRequest,
-  idempotencyKey: z.string().max(255).nullable().optional(),
+  idempotencyKey: z.string().max(MAX_IDEMPOTENCY_KEY_LENGTH).nullable().optional(),
   source: z.enum(['http', 'queue']),
 });
 export const GenerationStarted = z.object({

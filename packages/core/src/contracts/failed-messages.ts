@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { FAILED_MESSAGE_ID_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
 export const FAILED_MESSAGE_STATUSES = ['unresolved', 'retry_issued', 'resolved', 'archived'] as const;
@@ -82,7 +83,9 @@ export const RetryBatch = z.object({
 });
 export type RetryBatch = z.infer<typeof RetryBatch>;
 
-export const BulkIdsBody = z.strictObject({ ids: z.array(text().min(1).max(64)).min(1).max(1000) });
+export const BulkIdsBody = z.strictObject({
+  ids: z.array(text().min(1).max(FAILED_MESSAGE_ID_LENGTH)).min(1).max(1000),
+});
 
 /**
  * The most messages one operation moves, in one transaction. A group or a filter can match far

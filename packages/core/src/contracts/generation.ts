@@ -1,4 +1,11 @@
 import * as z from 'zod';
+import {
+  MAX_GENERATION_NAME_LENGTH,
+  MAX_IMAGE_SIDE,
+  MAX_MODEL_LENGTH,
+  MAX_PROMPT_LENGTH,
+  MIN_IMAGE_SIDE,
+} from './limits.ts';
 import { real, text } from './storable.ts';
 
 export const GENERATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -26,12 +33,12 @@ export const GENERATION_DEFAULTS = {
 
 /** What a client asks for: every field but the prompt has a default. */
 export const GenerationRequest = z.strictObject({
-  prompt: text().min(1).max(4000),
-  negativePrompt: text().max(4000).optional(),
-  name: text().max(255).default(GENERATION_DEFAULTS.name),
-  model: text().min(1).max(100).default(GENERATION_DEFAULTS.model),
-  width: z.int().min(64).max(4096).default(GENERATION_DEFAULTS.width),
-  height: z.int().min(64).max(4096).default(GENERATION_DEFAULTS.height),
+  prompt: text().min(1).max(MAX_PROMPT_LENGTH),
+  negativePrompt: text().max(MAX_PROMPT_LENGTH).optional(),
+  name: text().max(MAX_GENERATION_NAME_LENGTH).default(GENERATION_DEFAULTS.name),
+  model: text().min(1).max(MAX_MODEL_LENGTH).default(GENERATION_DEFAULTS.model),
+  width: z.int().min(MIN_IMAGE_SIDE).max(MAX_IMAGE_SIDE).default(GENERATION_DEFAULTS.width),
+  height: z.int().min(MIN_IMAGE_SIDE).max(MAX_IMAGE_SIDE).default(GENERATION_DEFAULTS.height),
   steps: z.int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
   guidance: real().min(0).max(50).default(GENERATION_DEFAULTS.guidance),
   seed: z.int().min(-2147483648).max(2147483647).optional(),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type GenerationRecord, GenerationRequest, requestOf } from './generation.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_TYPE_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
 /** The message queue producers send (HTTP create path, other services, retries). */
@@ -8,7 +9,7 @@ export const GenerationRequestedMessage = z.strictObject({
   version: z.literal(1),
   generationId: z.uuid(),
   request: GenerationRequest,
-  idempotencyKey: text().min(1).max(255).optional(),
+  idempotencyKey: text().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional(),
 });
 export type GenerationRequestedMessage = z.output<typeof GenerationRequestedMessage>;
 export type GenerationRequestedMessageInput = z.input<typeof GenerationRequestedMessage>;
@@ -28,7 +29,7 @@ export function generationRequested(g: GenerationRecord): GenerationRequestedMes
 
 /** What can still be read from a body that is not a valid message: enough to record it against its generation. */
 const namedGeneration = z.object({ generationId: z.uuid() });
-const namedType = z.object({ type: text().max(100) });
+const namedType = z.object({ type: text().max(MAX_MESSAGE_TYPE_LENGTH) });
 
 export type ParsedQueueMessage =
   | { ok: true; message: GenerationRequestedMessage }

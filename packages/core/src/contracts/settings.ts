@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_MODEL_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
 /**
@@ -17,7 +18,7 @@ export const SETTINGS = {
     description: 'How fast a retry batch re-sends failed messages to the main queue',
   },
   'generation.defaultModel': {
-    schema: text().min(1).max(100),
+    schema: text().min(1).max(MAX_MODEL_LENGTH),
     default: 'sdxl',
     description: 'Model used when a request names none',
   },

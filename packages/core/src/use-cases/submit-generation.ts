@@ -1,4 +1,5 @@
 import { type GenerationRecord, GenerationRequest } from '../contracts/generation.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../contracts/limits.ts';
 import { generationRequested } from '../contracts/queue-message.ts';
 import { isStorableString } from '../contracts/storable.ts';
 import { errorFields } from '../error-summary.ts';
@@ -46,11 +47,14 @@ export async function submitGeneration(
   if (
     input.idempotencyKey !== null &&
     (input.idempotencyKey.length === 0 ||
-      input.idempotencyKey.length > 255 ||
+      input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
       !isStorableString(input.idempotencyKey))
   ) {
-    throw validationError('Idempotency-Key must be 1 to 255 characters', [
-      { field: 'Idempotency-Key', message: 'must be 1 to 255 characters, no NUL or unpaired surrogates' },
+    throw validationError(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
+      {
+        field: 'Idempotency-Key',
+        message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, no NUL or unpaired surrogates`,
+      },
     ]);
   }
   const request = parsed.data;

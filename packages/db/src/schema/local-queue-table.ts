@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { bigint, integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { Executor } from '../executor.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -33,4 +35,31 @@ export function localQueueTable(schemaName: string) {
     cache.set(schemaName, t);
   }
   return t;
+}
+
+type LocalQueueTable = ReturnType<typeof define>;
+
+/** Creates the local queue's table and its indexes when missing (`LocalQueueStore.ensure`). */
+export async function createLocalQueueTable(db: Executor, table: LocalQueueTable): Promise<void> {
+  await db.execute(sql`
+    create table if not exists ${table} (
+      seq bigint generated always as identity,
+      message_id uuid primary key,
+      queue text not null,
+      body text not null,
+      message_attributes jsonb not null default '{}'::jsonb,
+      generation_id uuid,
+      sent_at timestamptz not null default now(),
+      first_received_at timestamptz,
+      receive_count integer not null default 0,
+      visible_at timestamptz not null default now(),
+      receipt_handle uuid,
+      source_arn text
+    )`);
+  await db.execute(
+    sql`create index if not exists local_queue_messages_due on ${table} (queue, visible_at, seq)`,
+  );
+  await db.execute(
+    sql`create index if not exists local_queue_messages_generation on ${table} (generation_id)`,
+  );
 }

@@ -1,5 +1,22 @@
 import { FAILED_MESSAGE_STATUSES, RETRY_BATCH_STATUSES } from '@genledger/core/contracts/failed-messages';
 import { GENERATION_STATUSES, RUN_STATUSES } from '@genledger/core/contracts/generation';
+import {
+  FAILED_MESSAGE_ID_LENGTH,
+  FAILURE_GROUP_ID_LENGTH,
+  MAX_API_KEY_NAME_LENGTH,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_ERROR_TYPE_LENGTH,
+  MAX_GENERATION_NAME_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_IMAGE_SIDE,
+  MAX_MESSAGE_TYPE_LENGTH,
+  MAX_MODEL_LENGTH,
+  MAX_OUTPUT_PATH_LENGTH,
+  MAX_PROMPT_ID_LENGTH,
+  MAX_PROMPT_LENGTH,
+  MAX_SETTING_KEY_LENGTH,
+  MIN_IMAGE_SIDE,
+} from '@genledger/core/contracts/limits';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -20,12 +37,26 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
+import {
+  KEY_PREFIX_LENGTH,
+  MAX_CHECKPOINT_NAME_LENGTH,
+  MAX_CLASSIFIER_LENGTH,
+  MAX_EVENT_TYPE_LENGTH,
+  MAX_GROUP_TITLE_LENGTH,
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_QUEUE_LENGTH,
+  MAX_STREAM_ID_LENGTH,
+  SHA256_HEX_LENGTH,
+  STATUS_LENGTH,
+} from './limits.ts';
 import { tsvector, xid8 } from './types.ts';
 
 /** The schema name drizzle-kit generates with; the migrator rewrites it to the configured one. */
 export const GENERATED_SCHEMA = 'genledger';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/** The allowed image sides as the check's literal text (a bound value has no place in DDL). */
+const SIDES = sql.raw(`${MIN_IMAGE_SIDE} and ${MAX_IMAGE_SIDE}`);
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
 
@@ -41,9 +72,9 @@ export function defineTables(schemaName: string) {
     'api_keys',
     {
       id: uuid('id').primaryKey(),
-      name: varchar('name', { length: 255 }).notNull(),
-      keyHash: char('key_hash', { length: 64 }).notNull(),
-      keyPrefix: varchar('key_prefix', { length: 16 }).notNull(),
+      name: varchar('name', { length: MAX_API_KEY_NAME_LENGTH }).notNull(),
+      keyHash: char('key_hash', { length: SHA256_HEX_LENGTH }).notNull(),
+      keyPrefix: varchar('key_prefix', { length: KEY_PREFIX_LENGTH }).notNull(),
       isAdmin: boolean('is_admin').notNull().default(false),
       rateLimit: integer('rate_limit').notNull().default(100),
       createdAt: ts('created_at').notNull().defaultNow(),
@@ -65,22 +96,24 @@ export function defineTables(schemaName: string) {
     {
       id: uuid('id').primaryKey(),
       apiKeyId: uuid('api_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
-      name: varchar('name', { length: 255 }).notNull().default(''),
-      prompt: varchar('prompt', { length: 4000 }).notNull(),
-      negativePrompt: varchar('negative_prompt', { length: 4000 }),
-      model: varchar('model', { length: 100 }).notNull().default('sdxl'),
+      name: varchar('name', { length: MAX_GENERATION_NAME_LENGTH }).notNull().default(''),
+      prompt: varchar('prompt', { length: MAX_PROMPT_LENGTH }).notNull(),
+      negativePrompt: varchar('negative_prompt', { length: MAX_PROMPT_LENGTH }),
+      model: varchar('model', { length: MAX_MODEL_LENGTH }).notNull().default('sdxl'),
       width: integer('width').notNull().default(1024),
       height: integer('height').notNull().default(1024),
       steps: integer('steps').notNull().default(20),
       guidance: real('guidance').notNull().default(7.5),
       seed: integer('seed'),
-      status: varchar('status', { length: 20, enum: GENERATION_STATUSES }).notNull().default('pending'),
-      idempotencyKey: varchar('idempotency_key', { length: 255 }),
-      requestHash: char('request_hash', { length: 64 }),
-      promptId: varchar('prompt_id', { length: 100 }),
-      outputPath: varchar('output_path', { length: 500 }),
-      thumbnailPath: varchar('thumbnail_path', { length: 500 }),
-      errorMessage: varchar('error_message', { length: 2000 }),
+      status: varchar('status', { length: STATUS_LENGTH, enum: GENERATION_STATUSES })
+        .notNull()
+        .default('pending'),
+      idempotencyKey: varchar('idempotency_key', { length: MAX_IDEMPOTENCY_KEY_LENGTH }),
+      requestHash: char('request_hash', { length: SHA256_HEX_LENGTH }),
+      promptId: varchar('prompt_id', { length: MAX_PROMPT_ID_LENGTH }),
+      outputPath: varchar('output_path', { length: MAX_OUTPUT_PATH_LENGTH }),
+      thumbnailPath: varchar('thumbnail_path', { length: MAX_OUTPUT_PATH_LENGTH }),
+      errorMessage: varchar('error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       createdAt: ts('created_at').notNull().defaultNow(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
       startedAt: ts('started_at'),
@@ -98,7 +131,7 @@ export function defineTables(schemaName: string) {
     },
     (t) => [
       check('generations_status_ck', inList('status', GENERATION_STATUSES)),
-      check('generations_size_ck', sql`${t.width} between 64 and 4096 and ${t.height} between 64 and 4096`),
+      check('generations_size_ck', sql`${t.width} between ${SIDES} and ${t.height} between ${SIDES}`),
       // An admin's list by status, newest first, seeks its page instead of filtering the newest rows.
       index('generations_status_created_idx').on(t.status, t.createdAt, t.id),
       index('generations_created_at_idx').on(t.createdAt, t.id),
@@ -130,14 +163,14 @@ export function defineTables(schemaName: string) {
         .notNull()
         .references(() => generations.id, { onDelete: 'cascade' }),
       attempt: integer('attempt').notNull(),
-      messageId: varchar('message_id', { length: 200 }),
+      messageId: varchar('message_id', { length: MAX_MESSAGE_ID_LENGTH }),
       receiveCount: integer('receive_count'),
-      status: varchar('status', { length: 20, enum: RUN_STATUSES }).notNull().default('running'),
+      status: varchar('status', { length: STATUS_LENGTH, enum: RUN_STATUSES }).notNull().default('running'),
       startedAt: ts('started_at').notNull().defaultNow(),
       completedAt: ts('completed_at'),
       durationMs: integer('duration_ms'),
-      errorType: varchar('error_type', { length: 200 }),
-      errorMessage: varchar('error_message', { length: 2000 }),
+      errorType: varchar('error_type', { length: MAX_ERROR_TYPE_LENGTH }),
+      errorMessage: varchar('error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       errorStack: text('error_stack'),
     },
     (t) => [
@@ -150,9 +183,9 @@ export function defineTables(schemaName: string) {
     'events',
     {
       sequence: bigint('sequence', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-      streamId: varchar('stream_id', { length: 200 }).notNull(),
+      streamId: varchar('stream_id', { length: MAX_STREAM_ID_LENGTH }).notNull(),
       streamVersion: integer('stream_version').notNull(),
-      eventType: varchar('event_type', { length: 100 }).notNull(),
+      eventType: varchar('event_type', { length: MAX_EVENT_TYPE_LENGTH }).notNull(),
       eventVersion: smallint('event_version').notNull().default(1),
       payload: jsonb('payload').notNull(),
       metadata: jsonb('metadata').notNull().default({}),
@@ -175,9 +208,9 @@ export function defineTables(schemaName: string) {
     'events_archive',
     {
       sequence: bigint('sequence', { mode: 'number' }).primaryKey(),
-      streamId: varchar('stream_id', { length: 200 }).notNull(),
+      streamId: varchar('stream_id', { length: MAX_STREAM_ID_LENGTH }).notNull(),
       streamVersion: integer('stream_version').notNull(),
-      eventType: varchar('event_type', { length: 100 }).notNull(),
+      eventType: varchar('event_type', { length: MAX_EVENT_TYPE_LENGTH }).notNull(),
       eventVersion: smallint('event_version').notNull(),
       payload: jsonb('payload').notNull(),
       metadata: jsonb('metadata').notNull(),
@@ -192,7 +225,7 @@ export function defineTables(schemaName: string) {
   );
 
   const checkpoints = s.table('checkpoints', {
-    name: varchar('name', { length: 100 }).primaryKey(),
+    name: varchar('name', { length: MAX_CHECKPOINT_NAME_LENGTH }).primaryKey(),
     txId: xid8('tx_id').notNull().default(sql`'0'::xid8`),
     sequence: bigint('sequence', { mode: 'number' }).notNull().default(0),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -202,8 +235,8 @@ export function defineTables(schemaName: string) {
     'daily_generation_stats',
     {
       day: date('day', { mode: 'string' }).notNull(),
-      model: varchar('model', { length: 100 }).notNull(),
-      status: varchar('status', { length: 20 }).notNull(),
+      model: varchar('model', { length: MAX_MODEL_LENGTH }).notNull(),
+      status: varchar('status', { length: STATUS_LENGTH }).notNull(),
       count: integer('count').notNull().default(0),
       durationCount: integer('duration_count').notNull().default(0),
       totalDurationMs: bigint('total_duration_ms', { mode: 'number' }).notNull().default(0),
@@ -212,7 +245,7 @@ export function defineTables(schemaName: string) {
   );
 
   const settings = s.table('settings', {
-    key: varchar('key', { length: 100 }).primaryKey(),
+    key: varchar('key', { length: MAX_SETTING_KEY_LENGTH }).primaryKey(),
     value: jsonb('value').notNull(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   });
@@ -220,14 +253,14 @@ export function defineTables(schemaName: string) {
   const failedMessages = s.table(
     'failed_messages',
     {
-      id: varchar('id', { length: 64 }).primaryKey(),
-      status: varchar('status', { length: 20, enum: FAILED_MESSAGE_STATUSES })
+      id: varchar('id', { length: FAILED_MESSAGE_ID_LENGTH }).primaryKey(),
+      status: varchar('status', { length: STATUS_LENGTH, enum: FAILED_MESSAGE_STATUSES })
         .notNull()
         .default('unresolved'),
-      messageId: varchar('message_id', { length: 200 }),
-      messageType: varchar('message_type', { length: 100 }).notNull(),
+      messageId: varchar('message_id', { length: MAX_MESSAGE_ID_LENGTH }),
+      messageType: varchar('message_type', { length: MAX_MESSAGE_TYPE_LENGTH }).notNull(),
       generationId: uuid('generation_id'),
-      model: varchar('model', { length: 100 }),
+      model: varchar('model', { length: MAX_MODEL_LENGTH }),
       body: text('body').notNull(),
       bodyTruncated: boolean('body_truncated').notNull().default(false),
       attributes: jsonb('attributes').notNull().default({}),
@@ -236,8 +269,8 @@ export function defineTables(schemaName: string) {
       lastFailedAt: ts('last_failed_at').notNull(),
       attemptCount: integer('attempt_count').notNull().default(0),
       statusChangedAt: ts('status_changed_at').notNull().defaultNow(),
-      lastErrorType: varchar('last_error_type', { length: 200 }),
-      lastErrorMessage: varchar('last_error_message', { length: 2000 }),
+      lastErrorType: varchar('last_error_type', { length: MAX_ERROR_TYPE_LENGTH }),
+      lastErrorMessage: varchar('last_error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       lastErrorStack: text('last_error_stack'),
       retryBatchId: uuid('retry_batch_id'),
       retrySentAt: ts('retry_sent_at'),
@@ -268,15 +301,15 @@ export function defineTables(schemaName: string) {
     'failed_message_attempts',
     {
       id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-      failedMessageId: varchar('failed_message_id', { length: 64 })
+      failedMessageId: varchar('failed_message_id', { length: FAILED_MESSAGE_ID_LENGTH })
         .notNull()
         .references(() => failedMessages.id, { onDelete: 'cascade' }),
-      messageId: varchar('message_id', { length: 200 }).notNull(),
+      messageId: varchar('message_id', { length: MAX_MESSAGE_ID_LENGTH }).notNull(),
       failedAt: ts('failed_at').notNull(),
       receiveCount: integer('receive_count').notNull().default(0),
-      queue: varchar('queue', { length: 500 }).notNull(),
-      errorType: varchar('error_type', { length: 200 }),
-      errorMessage: varchar('error_message', { length: 2000 }),
+      queue: varchar('queue', { length: MAX_QUEUE_LENGTH }).notNull(),
+      errorType: varchar('error_type', { length: MAX_ERROR_TYPE_LENGTH }),
+      errorMessage: varchar('error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       errorStack: text('error_stack'),
     },
     (t) => [
@@ -287,9 +320,9 @@ export function defineTables(schemaName: string) {
   );
 
   const failureGroups = s.table('failure_groups', {
-    id: varchar('id', { length: 64 }).primaryKey(),
-    classifier: varchar('classifier', { length: 50 }).notNull(),
-    title: varchar('title', { length: 500 }).notNull(),
+    id: varchar('id', { length: FAILURE_GROUP_ID_LENGTH }).primaryKey(),
+    classifier: varchar('classifier', { length: MAX_CLASSIFIER_LENGTH }).notNull(),
+    title: varchar('title', { length: MAX_GROUP_TITLE_LENGTH }).notNull(),
     firstFailedAt: ts('first_failed_at').notNull(),
     lastFailedAt: ts('last_failed_at').notNull(),
     // Members per status of their message, kept exact by triggers (migration 0005) in the
@@ -304,10 +337,10 @@ export function defineTables(schemaName: string) {
   const failureGroupMembers = s.table(
     'failure_group_members',
     {
-      groupId: varchar('group_id', { length: 64 })
+      groupId: varchar('group_id', { length: FAILURE_GROUP_ID_LENGTH })
         .notNull()
         .references(() => failureGroups.id, { onDelete: 'cascade' }),
-      failedMessageId: varchar('failed_message_id', { length: 64 })
+      failedMessageId: varchar('failed_message_id', { length: FAILED_MESSAGE_ID_LENGTH })
         .notNull()
         .references(() => failedMessages.id, { onDelete: 'cascade' }),
     },
@@ -326,7 +359,7 @@ export function defineTables(schemaName: string) {
     'failure_group_days',
     {
       day: date('day', { mode: 'string' }).notNull(),
-      groupId: varchar('group_id', { length: 64 })
+      groupId: varchar('group_id', { length: FAILURE_GROUP_ID_LENGTH })
         .notNull()
         .references(() => failureGroups.id, { onDelete: 'cascade' }),
       failures: integer('failures').notNull().default(0),
@@ -340,12 +373,14 @@ export function defineTables(schemaName: string) {
       id: uuid('id').primaryKey(),
       requestedBy: uuid('requested_by'),
       selector: jsonb('selector').notNull(),
-      status: varchar('status', { length: 20, enum: RETRY_BATCH_STATUSES }).notNull().default('pending'),
+      status: varchar('status', { length: STATUS_LENGTH, enum: RETRY_BATCH_STATUSES })
+        .notNull()
+        .default('pending'),
       total: integer('total').notNull().default(0),
       sent: integer('sent').notNull().default(0),
       failed: integer('failed').notNull().default(0),
       skipped: integer('skipped').notNull().default(0),
-      lastError: varchar('last_error', { length: 2000 }),
+      lastError: varchar('last_error', { length: MAX_ERROR_MESSAGE_LENGTH }),
       createdAt: ts('created_at').notNull().defaultNow(),
       startedAt: ts('started_at'),
       completedAt: ts('completed_at'),

@@ -9,6 +9,7 @@ import { AppError, fieldErrorsFromZod } from '@genledger/core/errors';
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type * as z from 'zod';
+import { MAX_STREAM_ID_LENGTH } from '../schema/limits.ts';
 
 /**
  * The append statement, the one way rows reach the events table. `EventStore.appendAll` runs it on
@@ -100,7 +101,8 @@ function invalid(ord: number, type: unknown, issues: z.core.$ZodIssue[]): AppErr
 }
 
 function checkStream(streamId: string, ord: number) {
-  if (!streamId || streamId.length > 200) throw new AppError('validation', `event ${ord}: bad stream id`);
+  if (!streamId || streamId.length > MAX_STREAM_ID_LENGTH)
+    throw new AppError('validation', `event ${ord}: bad stream id`);
 }
 
 /** Prepared rows as the statement reads them: their JSON array (`rowsJson`) as a record set `x`. */
