@@ -67,12 +67,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     const deployment = deploymentFrom(await evaluateSstConfig(config, { stage }));
     const secrets = simSecrets(dataDir, knobs);
 
-    const pg = await startPostgres(dataDir);
-    stops.push(() => pg.stop());
-    const relay = await startWsRelay({ target: { host: pg.host, port: pg.port } });
-    stops.push(() => relay.close());
-    const sqs = await startSqs();
-    stops.push(() => sqs.stop());
+    const { pg, relay, sqs } = await startServices(dataDir, stops);
     const queues = createQueues(sqs, deployment, knobs);
     const announcements = overrideNotices(knobs, options.extraEnvironment);
     announcements.push(
@@ -109,11 +104,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     };
 
     // As deploy does: the migration function runs with the invocation's input before any traffic.
-    if (deployment.migration) {
-      const migrated = await invoke(deployment.migration.fn.name, deployment.migration.input);
-      if (!migrated.ok) throw new Error(`migration failed: ${migrated.error?.errorMessage}`);
-      announcements.push(`migration: ${JSON.stringify(migrated.result)}`);
-    }
+    if (deployment.migration) announcements.push(await migrate(deployment.migration, invoke));
 
     const sqsClient = new SQSClient({
       region: REGION,
@@ -149,4 +140,25 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     await stopAll();
     throw e;
   }
+}
+
+/** What AWS would run for us: Postgres behind a Neon-shaped WebSocket relay, and SQS. */
+async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
+  const pg = await startPostgres(dataDir);
+  stops.push(() => pg.stop());
+  const relay = await startWsRelay({ target: { host: pg.host, port: pg.port } });
+  stops.push(() => relay.close());
+  const sqs = await startSqs();
+  stops.push(() => sqs.stop());
+  return { pg, relay, sqs };
+}
+
+/** The deploy's migration invocation; a failure stops the simulation, as it fails the deploy. */
+async function migrate(
+  migration: NonNullable<Deployment['migration']>,
+  invoke: (fn: string, event: unknown) => Promise<InvokeResult>,
+): Promise<string> {
+  const migrated = await invoke(migration.fn.name, migration.input);
+  if (!migrated.ok) throw new Error(`migration failed: ${migrated.error?.errorMessage}`);
+  return `migration: ${JSON.stringify(migrated.result)}`;
 }
