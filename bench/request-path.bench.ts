@@ -8,13 +8,13 @@
 import { openSync, writeSync } from 'node:fs';
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { createApp } from '@genledger/api/app';
-import { GenerationRequest } from '@genledger/api/contracts';
 import { requestFromEvent, resultFromResponse } from '@genledger/api/lambda-adapter';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { Hono } from 'hono';
 import pg from 'pg';
+import { GenerationRequest } from '../packages/api/src/contracts.ts';
 import { apiGatewayEvent } from '../test/support/apigw-event.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { postgresCpuMs } from './support/postgres-cpu.ts';

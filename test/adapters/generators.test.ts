@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinGenerator, render } from '@genledger/adapters/generators/builtin-generator';
 import { httpGenerator } from '@genledger/adapters/generators/http-generator';
-import { pngSize } from '@genledger/adapters/generators/png';
 import { GenerationRequest } from '@genledger/core/contracts/generation';
 import { GeneratorError } from '@genledger/core/ports/generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngSize } from '../../packages/adapters/src/generators/png.ts';
 
 const request = GenerationRequest.parse({ prompt: 'a fox in the snow', width: 1024, height: 512, seed: 3 });
 

@@ -1,6 +1,6 @@
-import { rowsOf } from '@genledger/db/executor';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../packages/db/src/executor.ts';
 import { expectProblem } from '../support/api-client.ts';
 import { useDatabases } from '../support/databases.ts';
 import { HTTP_TARGETS, useHttpApi } from '../support/http-api.ts';

@@ -1,16 +1,16 @@
 import { createApp } from '@genledger/api/app';
 import { noQueue } from '@genledger/api/no-queue';
-import { scriptSizes } from '@genledger/console/assets';
-import { newSession, signSession } from '@genledger/console/session';
 import type { Logger } from '@genledger/core/ports/logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { type Database, openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { migrate } from '@genledger/db/migrator';
-import { runtimeChecks } from '@genledger/local/runtime-checks';
 import { consoleSessionSecret, httpDeps } from '@genledger/wiring/http-deps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptSizes } from '../../packages/console/src/assets/assets.ts';
+import { newSession, signSession } from '../../packages/console/src/session/session-cookie.ts';
+import { runtimeChecks } from '../../packages/local/src/runtime-checks.ts';
 import { deadLetter } from '../support/dead-letters.ts';
 
 /**

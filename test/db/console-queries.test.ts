@@ -1,12 +1,12 @@
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import { EventStore } from '@genledger/db/event-store';
-import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { readMigrations } from '@genledger/db/migrations';
 import { migrate } from '@genledger/db/migrator';
 import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
 import { deadLetter } from '../support/dead-letters.ts';
 import { completed, requested } from '../support/domain-events.ts';

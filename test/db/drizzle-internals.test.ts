@@ -3,12 +3,13 @@
 // moves them, these fail instead of the hot paths silently losing their prepared statements.
 // And rowDecoder (table-rows.ts): raw rows of hand-written SQL typed as drizzle infers the table,
 // whatever each driver hands back.
-import { compile, executeNamed, wrapPoolQuery } from '@genledger/db/drizzle-internals';
-import { executePrepared, fixedStatement, rowsOf } from '@genledger/db/executor';
+
 import { tablesFor } from '@genledger/db/schema/tables';
-import { rowDecoder } from '@genledger/db/table-rows';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { compile, executeNamed, wrapPoolQuery } from '../../packages/db/src/drizzle-internals.ts';
+import { executePrepared, fixedStatement, rowsOf } from '../../packages/db/src/executor.ts';
+import { rowDecoder } from '../../packages/db/src/table-rows.ts';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();

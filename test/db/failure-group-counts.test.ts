@@ -7,7 +7,6 @@
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
-import { rowsOf } from '@genledger/db/executor';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
 import { readMigrations } from '@genledger/db/migrations';
 import { migrate } from '@genledger/db/migrator';
@@ -15,6 +14,7 @@ import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
 import { changeGroup, deadLetter } from '../support/dead-letters.ts';
 import { message } from '../support/sqs-events.ts';

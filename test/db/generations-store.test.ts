@@ -1,10 +1,8 @@
-import {
-  type GenerationRequestedMessageInput,
-  type Queue,
-  silentLogger,
-  submitGeneration,
-} from '@genledger/core';
+import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
+import { silentLogger } from '@genledger/core/ports/logger';
+import type { Queue } from '@genledger/core/ports/queue';
 import { cancelGeneration } from '@genledger/core/use-cases/cancel-generation';
+import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import { EventStore, GenerationStore } from '@genledger/db';
 import { describe, expect, it } from 'vitest';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { pngSize } from '@genledger/adapters/generators/png';
 import { silentLogger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
@@ -12,6 +11,7 @@ import { startLocalPipeline } from '@genledger/local/pipeline';
 import { startLocalServer } from '@genledger/local/server';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { pngSize } from '../../packages/adapters/src/generators/png.ts';
 import { useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
 

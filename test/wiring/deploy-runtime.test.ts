@@ -1,11 +1,11 @@
 import { openDatabase } from '@genledger/db/connect';
-import { rowsOf } from '@genledger/db/executor';
 import { isStaleConnectionError, lambdaDatabase, retryStaleStatements } from '@genledger/db/lambda-database';
 import { linkedEnvironment } from '@genledger/wiring/linked-environment';
 import { runMigration } from '@genledger/wiring/migration';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../packages/db/src/executor.ts';
 import { uniqueSchema, useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();

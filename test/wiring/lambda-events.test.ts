@@ -19,9 +19,9 @@ import { createApiHandler } from '@genledger/wiring/api';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { emfDocument, type MetricLine } from '@genledger/wiring/emf-metrics';
 import { linkedEnvironment } from '@genledger/wiring/linked-environment';
-import { meteredGenerator, meteredRetryBatches } from '@genledger/wiring/metered';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meteredGenerator, meteredRetryBatches } from '../../packages/wiring/src/metered.ts';
 import { uniqueSchema, useDatabases } from '../support/databases.ts';
 import { message } from '../support/sqs-events.ts';
 

@@ -1,11 +1,12 @@
 import { DomainEvent } from '@genledger/core/contracts/events';
 import {
+  GENERATION_SORTS,
   GENERATION_STATUSES,
   GenerationRecord,
   GenerationRequest,
   RUN_STATUSES,
 } from '@genledger/core/contracts/generation';
-import { SETTING_KEYS } from '@genledger/core/contracts/settings';
+import { MAX_API_KEY_NAME_LENGTH, MAX_MODEL_LENGTH } from '@genledger/core/contracts/limits';
 import { jsonValue, text, timestamp } from '@genledger/core/contracts/storable';
 import * as z from 'zod';
 import { pageCursor, pageLimit } from './paging.ts';
@@ -18,18 +19,6 @@ const isoDateTime = timestamp();
 const isoOut = z.iso.datetime();
 
 export const IdParam = z.object({ id: text().describe('a UUID') });
-export const SettingKeyParam = z.object({ key: z.enum(SETTING_KEYS as [string, ...string[]]) });
-
-export const SORT_VALUES = [
-  'createdAt',
-  '-createdAt',
-  'completedAt',
-  '-completedAt',
-  'durationMs',
-  '-durationMs',
-  'name',
-  '-name',
-] as const;
 
 export const ListGenerationsQuery = z.strictObject({
   status: z
@@ -37,11 +26,11 @@ export const ListGenerationsQuery = z.strictObject({
     .max(5)
     .optional()
     .describe('one or several statuses: repeat the parameter or separate with commas'),
-  model: text().min(1).max(100).optional(),
+  model: text().min(1).max(MAX_MODEL_LENGTH).optional(),
   from: isoDateTime.optional().describe('created at or after (inclusive)'),
   to: isoDateTime.optional().describe('created before (exclusive)'),
   q: text().min(1).max(500).optional().describe('full-text search over name and prompt (web search syntax)'),
-  sort: z.enum(SORT_VALUES).default('-createdAt'),
+  sort: z.enum(GENERATION_SORTS).default('-createdAt'),
   limit: pageLimit,
   cursor: pageCursor.optional().describe('nextCursor of the previous page'),
 });
@@ -97,7 +86,7 @@ export const EventFeed = z.object({
 });
 
 export const CreateApiKeyBody = z.strictObject({
-  name: text().min(1).max(255),
+  name: text().min(1).max(MAX_API_KEY_NAME_LENGTH),
   isAdmin: z.boolean().default(false),
   rateLimit: z.int().min(1).max(1_000_000).default(100).describe('requests per minute'),
   expiresAt: isoDateTime.nullable().optional(),

@@ -13,7 +13,7 @@ export const pageCursor = text().min(1).max(2000);
 type FieldOf<S extends string> = S extends `-${infer F}` ? F : S;
 
 /** Where the previous page stopped: the last row's sort key and id. */
-export interface Keyset<K> {
+interface Keyset<K> {
   value: K;
   id: string;
 }

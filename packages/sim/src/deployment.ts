@@ -18,14 +18,14 @@ export interface FunctionSpec {
   runtime: string | undefined;
 }
 
-export interface QueueSpec {
+interface QueueSpec {
   name: string;
   visibilityTimeoutS: number;
   retentionS: number | undefined;
   deadLetter: { queue: string; maxReceiveCount: number } | undefined;
 }
 
-export interface SubscriptionSpec {
+interface SubscriptionSpec {
   queue: string;
   fn: FunctionSpec;
   batchSize: number;
@@ -45,14 +45,14 @@ export interface Deployment {
 }
 
 /** "720 seconds", "5 minutes", "1 minute", "29 seconds" → seconds. */
-export function seconds(duration: string): number {
+function seconds(duration: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(second|minute|hour|day)s?$/.exec(String(duration).trim());
   if (!m) throw new Error(`unsupported duration ${JSON.stringify(duration)}`);
   return Number(m[1]) * { second: 1, minute: 60, hour: 3600, day: 86_400 }[m[2] as 'second'];
 }
 
 /** "rate(1 minute)" → seconds. */
-export function rateSeconds(schedule: string): number {
+function rateSeconds(schedule: string): number {
   const m = /^rate\((.+)\)$/.exec(schedule);
   if (!m) throw new Error(`only rate(...) schedules are simulated, got ${JSON.stringify(schedule)}`);
   return seconds(m[1]!);

@@ -25,7 +25,7 @@ export interface MappingOptions {
   log(line: string): void;
 }
 
-export function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
+function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
   const messageAttributes: SQSRecord['messageAttributes'] = {};
   for (const [name, v] of Object.entries(m.MessageAttributes ?? {})) {
     messageAttributes[name] = {

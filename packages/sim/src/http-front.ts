@@ -12,7 +12,7 @@ const TEXTUAL =
 const MAX_BODY = 10 * 1024 * 1024;
 
 /** The payload 2.0 event for one request. */
-export function eventFromRequest(
+function eventFromRequest(
   req: { method: string; url: string; headers: IncomingMessage['headers']; remoteAddress?: string },
   body: Buffer,
 ): APIGatewayProxyEventV2 {

@@ -1,11 +1,12 @@
+import { MAX_OUTPUT_PATH_LENGTH, MAX_PROMPT_ID_LENGTH } from '@genledger/core/contracts/limits';
 import type { GenerationJob, GenerationOutput, Generator } from '@genledger/core/ports/generator';
 import { GeneratorError } from '@genledger/core/ports/generator';
 import * as z from 'zod';
 
 const Reply = z.object({
-  outputPath: z.string().min(1).max(500),
-  thumbnailPath: z.string().min(1).max(500).nullable().optional(),
-  promptId: z.string().min(1).max(100).nullable().optional(),
+  outputPath: z.string().min(1).max(MAX_OUTPUT_PATH_LENGTH),
+  thumbnailPath: z.string().min(1).max(MAX_OUTPUT_PATH_LENGTH).nullable().optional(),
+  promptId: z.string().min(1).max(MAX_PROMPT_ID_LENGTH).nullable().optional(),
 });
 
 /**

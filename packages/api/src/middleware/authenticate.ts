@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps.ts';
 import type { ApiEnv } from './env.ts';
 
 /** The key of `Authorization: Bearer <key>`, or undefined for any other or no header. */
-export function bearerKey(header: string | undefined): string | undefined {
+function bearerKey(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return m?.[1];

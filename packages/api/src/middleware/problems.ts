@@ -13,7 +13,7 @@ import type { CachedHealth } from '../schema-gate.ts';
 import type { ApiEnv } from './env.ts';
 
 /** The one way the app answers an error: problem+json naming the path and the request id. */
-export function problemResponse(c: Context<ApiEnv>, p: Problem, headers: Record<string, string> = {}) {
+function problemResponse(c: Context<ApiEnv>, p: Problem, headers: Record<string, string> = {}) {
   const body: Problem = { ...p, instance: c.req.path, requestId: c.get('requestId') };
   return c.body(JSON.stringify(body), p.status as 400, { ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
 }

@@ -1,3 +1,4 @@
+import { MAX_SETTING_KEY_LENGTH } from '@genledger/core/contracts/limits';
 import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import * as z from 'zod';
@@ -16,7 +17,7 @@ import {
 import { route } from './define.ts';
 import { apiKeyBody, eventBody, settingBody } from './serialize.ts';
 
-export const eventFeed = route({
+const eventFeed = route({
   method: 'get',
   path: '/events',
   operationId: 'listEvents',
@@ -36,7 +37,7 @@ export const eventFeed = route({
   },
 });
 
-export const createApiKey = route({
+const createApiKey = route({
   method: 'post',
   path: '/api-keys',
   operationId: 'createApiKey',
@@ -67,7 +68,7 @@ export const createApiKey = route({
   },
 });
 
-export const listApiKeys = route({
+const listApiKeys = route({
   method: 'get',
   path: '/api-keys',
   operationId: 'listApiKeys',
@@ -80,7 +81,7 @@ export const listApiKeys = route({
   },
 });
 
-export const revokeApiKey = route({
+const revokeApiKey = route({
   method: 'delete',
   path: '/api-keys/{id}',
   operationId: 'revokeApiKey',
@@ -99,7 +100,7 @@ export const revokeApiKey = route({
   },
 });
 
-export const listSettings = route({
+const listSettings = route({
   method: 'get',
   path: '/settings',
   operationId: 'listSettings',
@@ -112,14 +113,14 @@ export const listSettings = route({
   },
 });
 
-export const putSetting = route({
+const putSetting = route({
   method: 'put',
   path: '/settings/{key}',
   operationId: 'putSetting',
   summary: "Change a runtime setting (validated against the key's own schema)",
   tag: 'settings',
   access: 'admin',
-  params: z.object({ key: text().max(100) }),
+  params: z.object({ key: text().max(MAX_SETTING_KEY_LENGTH) }),
   body: PutSettingBody,
   responses: {
     200: { description: 'The setting as stored', schema: SettingBody },

@@ -3,10 +3,10 @@ import type { Owner, Principal } from '@genledger/core/ports/principal';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 
-export type Access = 'public' | 'key' | 'admin';
-export type Method = 'get' | 'post' | 'put' | 'delete';
+type Access = 'public' | 'key' | 'admin';
+type Method = 'get' | 'post' | 'put' | 'delete';
 
-export interface Reply {
+interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
@@ -45,7 +45,7 @@ export interface ResponseSpec {
   schema?: z.ZodType;
 }
 
-export interface HeaderSpec {
+interface HeaderSpec {
   name: string;
   description: string;
   schema: z.ZodType;

@@ -10,6 +10,7 @@ import {
   MAX_PER_OPERATION,
   RetryBatch,
 } from '@genledger/core/contracts/failed-messages';
+import { FAILED_MESSAGE_ID_LENGTH, FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { text, timestamp } from '@genledger/core/contracts/storable';
 import { notFound } from '@genledger/core/errors';
 import {
@@ -32,10 +33,7 @@ const ListQuery = z.strictObject({
     .max(4)
     .default(['unresolved'])
     .describe('default unresolved; repeat or comma-separate'),
-  groupId: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  groupId: z.string().regex(FAILURE_GROUP_ID).optional(),
   q: text()
     .min(1)
     .max(500)
@@ -49,11 +47,11 @@ const ListQuery = z.strictObject({
 });
 type ListQuery = z.output<typeof ListQuery>;
 const Page = z.object({ items: z.array(FailedMessageSummary), nextCursor: z.string().nullable() });
-const IdParam = z.object({ id: text().min(1).max(64) });
+const IdParam = z.object({ id: text().min(1).max(FAILED_MESSAGE_ID_LENGTH) });
 const GroupOperationQuery = z.strictObject({
   after: text()
     .min(1)
-    .max(64)
+    .max(FAILED_MESSAGE_ID_LENGTH)
     .optional()
     .describe(
       "the previous run's `next`: go on from there instead of walking the group from its first member",
@@ -63,7 +61,7 @@ const RetryAccepted = BulkOutcome.extend({ retryBatch: RetryBatch.nullable() });
 /** Sort keys as Postgres text, ids as the messages' own. */
 const failedMessagePages = keysetPaging({ key: z.string(), id: z.string() });
 
-export const listFailedMessages = route({
+const listFailedMessages = route({
   method: 'get',
   path: '/failed-messages',
   operationId: 'listFailedMessages',
@@ -97,7 +95,7 @@ export const listFailedMessages = route({
   },
 });
 
-export const getFailedMessage = route({
+const getFailedMessage = route({
   method: 'get',
   path: '/failed-messages/{id}',
   operationId: 'getFailedMessage',
@@ -182,7 +180,7 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
   }) as RouteSpec;
 }
 
-export const listFailureGroups = route({
+const listFailureGroups = route({
   method: 'get',
   path: '/failure-groups',
   operationId: 'listFailureGroups',
@@ -195,7 +193,7 @@ export const listFailureGroups = route({
   },
 });
 
-export const listRetryBatches = route({
+const listRetryBatches = route({
   method: 'get',
   path: '/retry-batches',
   operationId: 'listRetryBatches',

@@ -1,4 +1,5 @@
 import { streams } from '@genledger/core/contracts/events';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '@genledger/core/contracts/limits';
 import { text } from '@genledger/core/contracts/storable';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
@@ -26,9 +27,9 @@ function generationId(id: string): string {
   return id;
 }
 
-const IdempotencyKey = text().min(1).max(255);
+const IdempotencyKey = text().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH);
 
-export const createGeneration = route({
+const createGeneration = route({
   method: 'post',
   path: '/generations',
   operationId: 'createGeneration',
@@ -82,7 +83,7 @@ export const createGeneration = route({
   },
 });
 
-export const getGeneration = route({
+const getGeneration = route({
   method: 'get',
   path: '/generations/{id}',
   operationId: 'getGeneration',
@@ -108,7 +109,7 @@ export const getGeneration = route({
   },
 });
 
-export const cancelGeneration = route({
+const cancelGeneration = route({
   method: 'post',
   path: '/generations/{id}/cancel',
   operationId: 'cancelGeneration',
@@ -131,7 +132,7 @@ export const cancelGeneration = route({
   },
 });
 
-export const generationRuns = route({
+const generationRuns = route({
   method: 'get',
   path: '/generations/{id}/runs',
   operationId: 'listGenerationRuns',
@@ -151,7 +152,7 @@ export const generationRuns = route({
   },
 });
 
-export const generationEvents = route({
+const generationEvents = route({
   method: 'get',
   path: '/generations/{id}/events',
   operationId: 'listGenerationEvents',
@@ -176,7 +177,7 @@ export const generationEvents = route({
 /** Sort keys as Postgres text (nullable sorts have nulls), ids as UUIDs. */
 const generationPages = keysetPaging({ key: z.string().nullable(), id: z.uuid() });
 
-export const listGenerations = route({
+const listGenerations = route({
   method: 'get',
   path: '/generations',
   operationId: 'listGenerations',

@@ -25,6 +25,8 @@ export const MAX_MESSAGE_TYPE_LENGTH = 100;
 export const FAILED_MESSAGE_ID_LENGTH = 64;
 /** A failure group's id: the sha-256 hex of its classifier and title (`failureGroupId`). */
 export const FAILURE_GROUP_ID_LENGTH = 64;
+/** A failure group's id as it is written: lower-case hex of that length. */
+export const FAILURE_GROUP_ID = /^[0-9a-f]{64}$/;
 /** An API key's name (api_keys.name). */
 export const MAX_API_KEY_NAME_LENGTH = 255;
 /** A runtime setting's key (settings.key). */

@@ -31,7 +31,7 @@ export const fromRow = (column: string): RowValue => new RowValue(column);
 
 type Bound<E> = { [K in keyof E]: K extends 'type' ? E[K] : E[K] | RowValue };
 /** An event whose fields are values, or columns of the row it is appended for. */
-export type RowBoundEvent = { [T in EventType]: Bound<EventOf<T>> }[EventType];
+type RowBoundEvent = { [T in EventType]: Bound<EventOf<T>> }[EventType];
 
 export interface NewEvent {
   streamId: string;

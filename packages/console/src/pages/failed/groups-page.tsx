@@ -2,6 +2,7 @@
 
 import type { FailureGroup } from '@genledger/core/contracts/failed-messages';
 import { MAX_PER_OPERATION } from '@genledger/core/contracts/failed-messages';
+import { FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { Sparkline } from '../../ui/charts.tsx';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
@@ -9,7 +10,7 @@ import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
 import { OPERATIONS, operationLabel } from './operations.ts';
-import { GROUP_ID, groupCursorOf } from './selection.ts';
+import { groupCursorOf } from './selection.ts';
 
 /**
  * The next run of a group operation that left messages, going on from the previous run's end
@@ -18,7 +19,8 @@ import { GROUP_ID, groupCursorOf } from './selection.ts';
 function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
   const { go, group, after } = props.query;
   const op = OPERATIONS.find((o) => o !== 'retry' && o === go);
-  if (!op || !group || !GROUP_ID.test(group) || (after !== undefined && !groupCursorOf(after))) return null;
+  if (!op || !group || !FAILURE_GROUP_ID.test(group) || (after !== undefined && !groupCursorOf(after)))
+    return null;
   return (
     <form method="post" action="/console/failed/action" class="flash ok">
       <Csrf ctx={props.ctx} />

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FAILED_MESSAGE_SORTS, FAILED_MESSAGE_STATUSES } from '@genledger/core/contracts/failed-messages';
+import { FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { calendarDate, MAX_TIMESTAMP_MS, text } from '@genledger/core/contracts/storable';
 import type { FailedFilter } from '@genledger/core/ports/console-read-model';
 import type { FailedMessageFilter } from '@genledger/core/ports/failed-messages';
@@ -10,10 +11,7 @@ const day = calendarDate();
 /** The failed messages list's query string (and a bulk form's copy of it). */
 const ListQuery = z.object({
   status: z.array(z.enum(FAILED_MESSAGE_STATUSES)).max(4).default(['unresolved']),
-  groupId: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  groupId: z.string().regex(FAILURE_GROUP_ID).optional(),
   q: text().trim().max(500).optional(),
   from: day.optional(),
   to: day.optional(),

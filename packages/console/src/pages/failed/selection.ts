@@ -1,17 +1,16 @@
+import { FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { isStorableString } from '@genledger/core/contracts/storable';
 import type { Selection } from '@genledger/core/ports/console-read-model';
 import { many, one } from '../../http/form.ts';
 import { filterOf, parseList } from './list-query.ts';
 
-export const GROUP_ID = /^[0-9a-f]{64}$/;
-
 /** A group operation's cursor as a form or link carries it: a member id, else nothing. */
-export const groupCursorOf = (v: string | undefined) => (v && GROUP_ID.test(v) ? v : undefined);
+export const groupCursorOf = (v: string | undefined) => (v && FAILURE_GROUP_ID.test(v) ? v : undefined);
 
 /** The selection a bulk form describes: a group, every message matching its filter, or the ticked ids. */
 export function selectionOf(body: Record<string, string | string[]>): Selection | undefined {
   const groupId = one(body.groupId);
-  if (one(body.scope) === 'group' && groupId) return GROUP_ID.test(groupId) ? { groupId } : undefined;
+  if (one(body.scope) === 'group' && groupId) return FAILURE_GROUP_ID.test(groupId) ? { groupId } : undefined;
   if (one(body.scope) === 'matching') {
     const parsed = parseList({
       status: many(body.status),
