@@ -24,22 +24,6 @@ import { fixedStatement, rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
-export {
-  gateAdmits,
-  gatedStatement,
-  type KeyAuthRow,
-  type KeyCheckSlots,
-  principalOf,
-  type SqlKeyGate,
-} from './api-key-store/gate.ts';
-export {
-  generateKey,
-  hashKey,
-  MAX_KEY_LENGTH,
-  MIN_ADMIN_KEY_LENGTH,
-  prefixOf,
-} from './api-key-store/key-material.ts';
-
 /** An api_keys row as a statement returns it (SQL names, driver values). */
 type SummaryRow = Record<string, unknown>;
 

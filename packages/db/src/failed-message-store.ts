@@ -30,7 +30,6 @@ import { deleteExpired } from './failed-message-store/retention.ts';
 import { statusCounts } from './failed-message-store/status-counts.ts';
 
 export type { IngestResult } from './failed-message-store/ingest.ts';
-export { truncateUtf8 } from './stored-text.ts';
 
 /**
  * The failed-message store: what the dead-letter queue hands over, grouped by cause, with one

@@ -18,14 +18,6 @@ import { getAsStatement, getGeneration, getGenerationAs, getGenerations } from '
 import { findUnsent, markEnqueued, markNotEnqueued } from './generation-store/unsent.ts';
 import { tablesFor } from './schema/tables.ts';
 
-export {
-  decodeGeneration,
-  GENERATION_COLUMNS,
-  type GenerationRow,
-  toGenerationRecord,
-} from './generation-store/row.ts';
-export { uuidArray } from './sql-arrays.ts';
-
 export type CreateGenerationInput = NewGeneration;
 
 /**

@@ -66,7 +66,7 @@ export async function getGenerations(
   const rows = await rowsOf<GenerationRow>(
     db.execute(sql`
       select ${GENERATION_COLUMNS} from ${t.generations}
-      where id = any(${uuidArray(ids)}::uuid[])`),
+      where id = any(${uuidArray(ids)})`),
   );
   return rows.map(toGenerationRecord);
 }

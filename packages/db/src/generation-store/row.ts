@@ -38,7 +38,7 @@ export const GENERATION_COLUMNS = sql.raw(
 export type GenerationRow = Record<string, unknown> & { id: string };
 
 /** Rows as drizzle types them (`$inferSelect`), decoded by the generations table's own columns. */
-export const decodeGeneration = rowDecoder(tablesFor(GENERATED_SCHEMA).generations);
+const decodeGeneration = rowDecoder(tablesFor(GENERATED_SCHEMA).generations);
 
 const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 

@@ -19,7 +19,7 @@ export async function markNotEnqueued(
   if (ids.length === 0) return;
   await tx.execute(sql`
     update ${t.generations} set enqueued_at = null
-    where id = any(${uuidArray(ids)}::uuid[]) and status = 'pending'`);
+    where id = any(${uuidArray(ids)}) and status = 'pending'`);
 }
 
 /** Records that messages reached the queue (a re-send by maintenance). */
@@ -27,7 +27,7 @@ export async function markEnqueued(tx: Executor, t: GenerationTables, ids: reado
   if (ids.length === 0) return;
   await tx.execute(sql`
     update ${t.generations} set enqueued_at = now()
-    where id = any(${uuidArray(ids)}::uuid[])`);
+    where id = any(${uuidArray(ids)})`);
 }
 
 /**

@@ -2,9 +2,7 @@ import type { FailedMessageStatus } from '@genledger/core/contracts/failed-messa
 import type { Selection } from '@genledger/core/ports/console-read-model';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tables } from '../schema/tables.ts';
-
-/** A bound text[] parameter: ids and statuses are values, never spliced into an array literal. */
-export const textArray = (values: readonly string[]): SQL => sql`${sql.param([...values])}::text[]`;
+import { textArray } from '../sql-arrays.ts';
 
 /**
  * The condition on `fm` (failed_messages) for a selection's messages in one of `statuses`: its

@@ -3,7 +3,7 @@ import type { BatchMessage, RetryReceiptReads } from '@genledger/core/ports/cons
 import { type SQL, sql } from 'drizzle-orm';
 import { EVENT_ROW_COLUMNS, type EventRow, type EventStore } from '../event-store.ts';
 import { toDate } from '../executor.ts';
-import { textArray } from './failed-selection.ts';
+import { textArray } from '../sql-arrays.ts';
 import type { ReadScope } from './read-scope.ts';
 
 /** A receipt lists this many of its messages, in id order. */
