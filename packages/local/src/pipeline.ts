@@ -1,10 +1,4 @@
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
-import {
-  GenerationRequestedMessage,
-  generationRequested,
-  MESSAGE_TYPE,
-} from '@genledger/core/contracts/queue-message';
-import { safeMessage } from '@genledger/core/error-summary';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { ProcessMessageDeps } from '@genledger/core/use-cases/process-generation-message';
@@ -14,14 +8,15 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import type { Database } from '@genledger/db/connect';
-import type { GenerationStore } from '@genledger/db/generation-store';
 import type { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
 import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
+import { localQueuePort } from './local-queue-port.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
+import { resendUnqueued } from './resend-unqueued.ts';
 
 export interface LocalPipelineOptions {
   /** The worker's and the dead-letter handler's database. */
@@ -57,56 +52,6 @@ export interface LocalPipeline {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** The Queue port over a LocalQueue, with the attributes the SQS producer sets. */
-export function localQueuePort(queue: LocalQueue): Queue {
-  return {
-    async send(messages) {
-      const failed: { generationId: string; error: string }[] = [];
-      for (const input of messages) {
-        const m = GenerationRequestedMessage.parse(input);
-        try {
-          await queue.send(JSON.stringify(m), { type: MESSAGE_TYPE, generationId: m.generationId });
-        } catch (e) {
-          // As SQS reports a refused entry: the generation stays not-enqueued and maintenance re-sends it.
-          // The error is logged by the caller: never the driver's message, which quotes the body.
-          failed.push({ generationId: m.generationId, error: safeMessage(e) });
-        }
-      }
-      return { failed };
-    },
-  };
-}
-
-/**
- * Unfinished generations that no stored message will ever deliver get one: the process stopped
- * between accepting one and sending it, or the work was queued before the queue was durable.
- */
-export async function resendUnqueued(
-  store: LocalQueueStore,
-  queues: {
-    main: LocalQueue;
-    deadLetter: LocalQueue;
-    port: Queue;
-    generations: Pick<GenerationStore, 'markEnqueued'>;
-  },
-  options: { changedBeforeMs: number; staleAfterMs: number; limit?: number },
-): Promise<number> {
-  const now = Date.now();
-  const unqueued = await store.findUnqueued({
-    queues: [queues.main.name, queues.deadLetter.name],
-    changedBefore: new Date(now - options.changedBeforeMs),
-    staleBefore: new Date(now - options.staleAfterMs),
-    limit: options.limit ?? 500,
-  });
-  if (unqueued.length === 0) return 0;
-  const result = await queues.port.send(unqueued.map(generationRequested));
-  const failed = new Set(result.failed.map((f) => f.generationId));
-  const sent = unqueued.filter((g) => !failed.has(g.id)).map((g) => g.id);
-  // Marked as sent, so the scheduled re-send of never-enqueued work does not send it a second time.
-  await queues.generations.markEnqueued(sent);
-  return sent.length;
-}
-
 /**
  * SQS, Lambda and the schedule on one machine: a local queue with a dead-letter queue, the very
  * worker handler Lambda runs consuming it, and the maintenance job on a timer.
@@ -114,38 +59,14 @@ export async function resendUnqueued(
 export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
   const env = options.env ?? process.env;
   const config = resolveLocalQueueConfig(env);
-  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? config.visibilityTimeoutMs;
   const stores = storesOf(options.database);
-  const store = stores.localQueue;
-  const deadLetter = new LocalQueue({ name: 'genledger-local-dlq', store, visibilityTimeoutMs });
-  const main = new LocalQueue({
-    name: 'genledger-local',
-    store,
-    visibilityTimeoutMs,
-    maxReceiveCount: options.maxReceiveCount ?? config.maxReceiveCount,
-    deadLetter,
+  const maxReceiveCount = options.maxReceiveCount ?? config.maxReceiveCount;
+  const { main, deadLetter } = localQueues(stores.localQueue, {
+    visibilityTimeoutMs: options.visibilityTimeoutMs ?? config.visibilityTimeoutMs,
+    maxReceiveCount,
   });
   const queue = localQueuePort(main);
-  const maxReceiveCount = options.maxReceiveCount ?? config.maxReceiveCount;
-  const worker = createWorkerHandler({
-    deps: async () =>
-      workerDeps(options.database, env, {
-        ...(options.generator ? { generator: options.generator } : {}),
-        ...options.workerOverrides,
-      }),
-  });
-  // Every send to an embedded database is made in this process and wakes the consumer; polling
-  // only finds what another process sent to a shared server.
-  const consumerOptions = { idlePollMs: options.database.embedded ? 60_000 : 1_000 };
-  const consumers = [new LocalConsumer(main, worker, consumerOptions)];
-  const deadLetterHandler =
-    options.deadLetterHandler === 'none'
-      ? undefined
-      : (options.deadLetterHandler ??
-        createDeadLetterHandler({
-          deps: async () => ({ ...deadLetterDeps(options.database, env), maxReceiveCount }),
-        }));
-  if (deadLetterHandler) consumers.push(new LocalConsumer(deadLetter, deadLetterHandler, consumerOptions));
+  const consumers = startConsumers(options, env, { main, deadLetter, maxReceiveCount });
 
   // What no stored message will deliver is sent again: at start (the embedded database is this
   // process's alone, so nothing is between its commit and its send) and on every maintenance run
@@ -153,17 +74,12 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const staleAfterMs = options.workerOverrides?.staleAfterMs ?? resolveWorkerConfig(env).staleAfterMs;
   const resend = (changedBeforeMs: number) =>
     resendUnqueued(
-      store,
-      {
-        main,
-        deadLetter,
-        port: queue,
-        generations: stores.generations,
-      },
+      stores.localQueue,
+      { main, deadLetter, port: queue, generations: stores.generations },
       { changedBeforeMs, staleAfterMs },
     );
   const recovered = resend(options.database.embedded ? 0 : UNQUEUED_GRACE_MS).catch(() => 0);
-  for (const c of consumers) c.start();
+  for (const c of consumers.all) c.start();
 
   const maintenance = () =>
     runMaintenance(
@@ -176,15 +92,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         ],
       }),
     );
-  let ticking: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    ticking ??= maintenance()
-      .catch(() => {})
-      .finally(() => {
-        ticking = undefined;
-      });
-  }, options.maintenanceIntervalMs ?? config.maintenanceIntervalMs);
-  timer.unref();
+  const schedule = every(options.maintenanceIntervalMs ?? config.maintenanceIntervalMs, maintenance);
 
   return {
     queue,
@@ -197,8 +105,8 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       await recovered;
       for (;;) {
         const mainLeft = await main.size();
-        const dlqLeft = deadLetterHandler ? await deadLetter.size() : 0;
-        if (mainLeft === 0 && dlqLeft === 0 && consumers.every((c) => c.idle)) return;
+        const dlqLeft = consumers.deadLetter ? await deadLetter.size() : 0;
+        if (mainLeft === 0 && dlqLeft === 0 && consumers.all.every((c) => c.idle)) return;
         if (Date.now() > until) {
           throw new Error(
             `local queue not drained within ${timeoutMs} ms: ${JSON.stringify(await main.stats())}`,
@@ -208,10 +116,80 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       }
     },
     async stop(stopOptions = {}) {
-      clearInterval(timer);
+      schedule.cancel();
       await recovered;
-      await Promise.all(consumers.map((c) => c.stop(stopOptions.graceMs ?? options.stopGraceMs)));
-      await ticking;
+      await Promise.all(consumers.all.map((c) => c.stop(stopOptions.graceMs ?? options.stopGraceMs)));
+      await schedule.settled();
+    },
+  };
+}
+
+/** The main queue and its dead-letter queue, both kept in the database. */
+function localQueues(
+  store: LocalQueueStore,
+  options: { visibilityTimeoutMs: number; maxReceiveCount: number },
+) {
+  const deadLetter = new LocalQueue({
+    name: 'genledger-local-dlq',
+    store,
+    visibilityTimeoutMs: options.visibilityTimeoutMs,
+  });
+  const main = new LocalQueue({
+    name: 'genledger-local',
+    store,
+    visibilityTimeoutMs: options.visibilityTimeoutMs,
+    maxReceiveCount: options.maxReceiveCount,
+    deadLetter,
+  });
+  return { main, deadLetter };
+}
+
+/** The worker Lambda's handler on the main queue, and the DLQ Lambda's (or the given one) on the dead-letter queue. */
+function startConsumers(
+  options: LocalPipelineOptions,
+  env: NodeJS.ProcessEnv,
+  queues: { main: LocalQueue; deadLetter: LocalQueue; maxReceiveCount: number },
+) {
+  const worker = createWorkerHandler({
+    deps: async () =>
+      workerDeps(options.database, env, {
+        ...(options.generator ? { generator: options.generator } : {}),
+        ...options.workerOverrides,
+      }),
+  });
+  // Every send to an embedded database is made in this process and wakes the consumer; polling
+  // only finds what another process sent to a shared server.
+  const consumerOptions = { idlePollMs: options.database.embedded ? 60_000 : 1_000 };
+  const all = [new LocalConsumer(queues.main, worker, consumerOptions)];
+  const deadLetter =
+    options.deadLetterHandler === 'none'
+      ? undefined
+      : (options.deadLetterHandler ??
+        createDeadLetterHandler({
+          deps: async () => ({
+            ...deadLetterDeps(options.database, env),
+            maxReceiveCount: queues.maxReceiveCount,
+          }),
+        }));
+  if (deadLetter) all.push(new LocalConsumer(queues.deadLetter, deadLetter, consumerOptions));
+  return { all, deadLetter };
+}
+
+/** Runs `job` every `intervalMs`, never two at once; `settled` is the run in progress, if any. */
+function every(intervalMs: number, job: () => Promise<unknown>) {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= job()
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    cancel: () => clearInterval(timer),
+    settled: async () => {
+      await running;
     },
   };
 }
