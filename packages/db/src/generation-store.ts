@@ -5,7 +5,7 @@ import type {
   GenerationRepository,
   NewGeneration,
 } from '@genledger/core/ports/generation-repository';
-import type { Generations } from '@genledger/core/ports/generations';
+import type { CancelOutcome, Generations } from '@genledger/core/ports/generations';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
@@ -80,9 +80,7 @@ export class GenerationStore implements GenerationRepository, Generations {
     owner: Owner,
     from: readonly GenerationStatus[],
     metadata: Record<string, unknown> = {},
-  ): Promise<
-    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
-  > {
+  ): Promise<CancelOutcome> {
     return cancel(this.database.db, this.t, this.events, id, owner, from, metadata);
   }
 

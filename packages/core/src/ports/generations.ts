@@ -19,16 +19,23 @@ export interface Generations {
   markNotEnqueued(ids: readonly string[]): Promise<void>;
   get(id: string, owner?: Owner): Promise<GenerationRecord | undefined>;
   getAs(id: string, gate: KeyGate): Promise<{ principal: Principal; generation?: GenerationRecord }>;
-  /** Cancels when the generation is in one of `from`; otherwise hands back what it is now. */
+  /**
+   * One statement that cancels the generation if the owner may see it and it is in one of `from`
+   * (closing a running attempt, with its event), and otherwise reports what is there now, so the
+   * cancel use case can say why not.
+   */
   cancel(
     id: string,
     owner: Owner,
     from: readonly GenerationStatus[],
     metadata?: Record<string, unknown>,
-  ): Promise<
-    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
-  >;
+  ): Promise<CancelOutcome>;
 }
+
+/** A cancel that happened, or what the generation is now (undefined: none the owner may see). */
+export type CancelOutcome =
+  | { cancelled: GenerationRecord }
+  | { cancelled: undefined; current: GenerationRecord | undefined };
 
 export interface GenerationSort {
   field: GenerationSortField;

@@ -1,28 +1,13 @@
 import { type GenerationRecord, type GenerationStatus, isTerminal } from '../contracts/generation.ts';
 import { conflict, notFound } from '../errors.ts';
+import type { Generations } from '../ports/generations.ts';
 import type { Owner } from '../ports/principal.ts';
 
 /** Statuses a generation can be cancelled from: it has not reached an outcome yet. */
 export const CANCELLABLE_STATUSES: readonly GenerationStatus[] = ['pending', 'running'];
 
-/**
- * What cancelling needs from storage: one statement that cancels the generation if the owner may
- * see it and it is in one of `from` (closing a running attempt, with its event), and otherwise
- * reports what is there now, so this use case can say why not.
- */
-export interface GenerationCancellation {
-  cancel(
-    id: string,
-    owner: Owner,
-    from: readonly GenerationStatus[],
-    metadata: Record<string, unknown>,
-  ): Promise<
-    { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
-  >;
-}
-
 export async function cancelGeneration(
-  deps: { generations: GenerationCancellation },
+  deps: { generations: Pick<Generations, 'cancel'> },
   input: { id: string; owner: Owner; metadata?: Record<string, unknown> },
 ): Promise<GenerationRecord> {
   const outcome = await deps.generations.cancel(

@@ -1,5 +1,6 @@
 import { streams } from '@genledger/core/contracts/events';
-import type { GenerationRecord, GenerationStatus } from '@genledger/core/contracts/generation';
+import type { GenerationStatus } from '@genledger/core/contracts/generation';
+import type { CancelOutcome } from '@genledger/core/ports/generations';
 import type { Owner } from '@genledger/core/ports/principal';
 import { sql } from 'drizzle-orm';
 import { type EventStore, fromRow } from '../event-store.ts';
@@ -23,9 +24,7 @@ export async function cancel(
   owner: Owner,
   from: readonly GenerationStatus[],
   metadata: Record<string, unknown> = {},
-): Promise<
-  { cancelled: GenerationRecord } | { cancelled: undefined; current: GenerationRecord | undefined }
-> {
+): Promise<CancelOutcome> {
   const [row] = await rowsOf<GenerationRow>(
     db.execute(sql`
       with g as (${cancelGeneration(t.generations, {
