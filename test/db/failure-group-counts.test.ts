@@ -344,7 +344,7 @@ describe('empty failure groups under concurrency on postgres', () => {
           values (${groupId}, 'model', 'flux', now(), now())`,
     );
     // The joining writer, as an ingest does: the group locked first, then the member added.
-    const joining = new pg.Client({ connectionString: dbs.server().url });
+    const joining = new pg.Client({ connectionString: database.config.url });
     await joining.connect();
     try {
       await joining.query('begin');

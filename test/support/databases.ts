@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import { type Database, type DbOptions, migrate, openDatabase } from '@genledger/db';
-import { afterAll, beforeAll } from 'vitest';
-import { startPostgres, type TestServer } from './postgres-server.ts';
+import pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { TEMPLATE_SCHEMA } from './global-setup.ts';
 import { startWsRelay } from './ws-relay.ts';
 
 export type TargetName = 'pglite' | 'postgres' | 'neon';
@@ -9,23 +12,58 @@ export const ALL_TARGETS: TargetName[] = ['pglite', 'postgres', 'neon'];
 let schemaCounter = 0;
 export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${schemaCounter++}`;
 
+let databaseCounter = 0;
+
 /**
- * Per test file: starts what the targets need (one real server, one WebSocket relay) and opens
- * migrated databases on demand, each in a schema of its own. Everything is closed after the file.
+ * Per test file, over its worker slot's PostgreSQL (test/support/global-setup.ts):
+ * - `open('postgres' | 'neon')`: a database of its own, copied from the template the run migrated
+ *   once (CREATE DATABASE … TEMPLATE), its tables in the template's schema;
+ * - `open('pglite')`: a schema of its own, migrated, in this file's one in-process PGlite (loaded
+ *   from a data directory initialised once per run: initdb is most of a PGlite's start);
+ * - with an explicit `schema`, or `migrated: false`: that schema (migrated or not) in this file's
+ *   own database on the server (`server().url`), or in the file's PGlite.
+ * A WebSocket relay carries the Neon driver to the server. Everything is closed and dropped after
+ * the file.
  */
 export function useDatabases() {
-  let server: TestServer | undefined;
+  // The worker slot's server: no other file uses it while this one runs (see global-setup.ts).
+  const servers = inject('sharedPostgres');
+  const shared = servers[(Number(process.env.VITEST_POOL_ID ?? 1) - 1) % servers.length]!;
   let relay: Awaited<ReturnType<typeof startWsRelay>> | undefined;
+  let admin: pg.Client | undefined;
+  let fileUrl: string | undefined;
+  let pglite: Promise<PGlite> | undefined;
+  const created: string[] = [];
   const opened: Database[] = [];
 
+  const urlOf = (name: string) => {
+    const u = new URL(shared.adminUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const createDatabase = async (template?: string) => {
+    const name = `${shared.prefix}_${process.pid}_${databaseCounter++}`;
+    created.push(name);
+    await admin!.query(`create database ${name}${template ? ` template ${template}` : ''}`);
+    return urlOf(name);
+  };
+
   beforeAll(async () => {
-    server = await startPostgres();
     relay = await startWsRelay();
+    admin = new pg.Client({ connectionString: shared.adminUrl });
+    await admin.connect();
+    fileUrl = await createDatabase();
   });
   afterAll(async () => {
     for (const d of opened.splice(0)) await d.close().catch(() => {});
+    if (pglite) await (await pglite).close();
     await relay?.close();
-    await server?.stop();
+    try {
+      for (const name of created.splice(0))
+        await admin?.query(`drop database if exists ${name} with (force)`);
+    } finally {
+      await admin?.end();
+    }
   });
 
   function options(target: TargetName, extra: DbOptions = {}): DbOptions {
@@ -33,11 +71,11 @@ export function useDatabases() {
       case 'pglite':
         return { driver: 'pglite', dataDir: 'memory://', ...extra };
       case 'postgres':
-        return { driver: 'pg', url: server!.url, pool: { max: 10 }, ...extra };
+        return { driver: 'pg', url: fileUrl!, pool: { max: 10 }, ...extra };
       case 'neon':
         return {
           driver: 'neon',
-          url: server!.url,
+          url: fileUrl!,
           pool: { max: 10 },
           neon: {
             wsProxy: (host, port) => `127.0.0.1:${relay!.port}/v1?address=${host}:${port}`,
@@ -50,9 +88,28 @@ export function useDatabases() {
     }
   }
 
+  const filePglite = () =>
+    (pglite ??= PGlite.create('memory://', {
+      loadDataDir: new Blob([readFileSync(inject('pgliteDataDir'))]),
+    }));
+
   async function open(target: TargetName, extra: DbOptions & { migrated?: boolean } = {}): Promise<Database> {
     const { migrated = true, ...rest } = extra;
-    const database = await openDatabase(options(target, { schema: uniqueSchema(target), ...rest }), {});
+    let database: Database;
+    if (target === 'pglite') {
+      database = await openDatabase(
+        options(target, { schema: uniqueSchema(target), ...rest, pglite: await filePglite() }),
+        {},
+      );
+    } else if (migrated && rest.schema === undefined) {
+      // A copy of the migrated template: nothing to migrate.
+      const url = await createDatabase(shared.template);
+      database = await openDatabase(options(target, { url, schema: TEMPLATE_SCHEMA, ...rest }), {});
+      opened.push(database);
+      return database;
+    } else {
+      database = await openDatabase(options(target, { schema: uniqueSchema(target), ...rest }), {});
+    }
     opened.push(database);
     if (migrated) await migrate(database);
     return database;
@@ -61,7 +118,8 @@ export function useDatabases() {
   return {
     open,
     options,
-    server: () => server!,
+    /** This file's own database on the server: a schema there is the test's to create. */
+    server: () => ({ url: fileUrl! }),
     relay: () => relay!,
   };
 }
