@@ -427,7 +427,6 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
       } else {
         // A group's next `limit` eligible members after the cursor (one more tells whether the
         // walk goes on), through its membership in id order; the others are counted, never locked.
-        const counts = await this.memberCounts(tx, selector.groupId, change.eligible);
         const walk = (after: string) =>
           rowsOf<StatusChangeCandidate>(
             tx.execute(sql`
@@ -443,7 +442,17 @@ export class FailedMessageStore implements FailedMessageStatusChanges {
         candidates = await walk(change.after ?? '');
         // Nothing past the cursor, yet the counters have eligible members: ones that came before
         // it (a member dead-lettered since, or unarchived): walk from the start.
-        if (candidates.length === 0 && change.after && counts.eligible > 0) candidates = await walk('');
+        if (
+          candidates.length === 0 &&
+          change.after &&
+          (await this.memberCounts(tx, selector.groupId, change.eligible)).eligible > 0
+        )
+          candidates = await walk('');
+        // Counted once the walk holds its members: a statement after it sees what every writer it
+        // waited for committed. Counted before, a concurrent operator's change of the same members
+        // left this one no candidate and counters saying nothing was skipped: "not found or
+        // empty" for a group that had members (test/db/failure-group-counts.test.ts).
+        const counts = await this.memberCounts(tx, selector.groupId, change.eligible);
         if (candidates.length > change.limit) {
           candidates.pop();
           next = candidates[candidates.length - 1]!.id;
