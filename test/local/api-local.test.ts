@@ -116,15 +116,27 @@ describe('startLocalServer', () => {
       database,
       port: 0,
       env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: `gate-admin-key-${'e'.repeat(30)}` },
+      // Probed again after 50 ms instead of 5 s (healthy) and 1 s (not): the test waits for the
+      // gate to follow the schema, not for the default cache to expire.
+      healthTtlMs: { healthy: 50, unhealthy: 50 },
     });
+    /** The first answer with `status`, fetched until it comes (the cached result expires meanwhile). */
+    const eventually = async (path: string, status: number, init: RequestInit = {}) => {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const res = await fetch(`${server.url}${path}`, init);
+        if (res.status === status || Date.now() > until) return res;
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
     try {
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
       // A deploy in progress: the code expects a newer migration than the schema has.
       await database.db.execute(
         sql.raw(`update "${database.schema}"."__drizzle_migrations" set created_at = created_at - 1`),
       );
-      await new Promise((r) => setTimeout(r, 5_200)); // the healthy result is cached for 5 s
-      const health = await fetch(`${server.url}/health`);
+      const health = await eventually('/health', 503);
       expect(health.status).toBe(503);
       expect(((await health.json()) as { status: string }).status).toBe('Unhealthy');
       expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
@@ -140,10 +152,9 @@ describe('startLocalServer', () => {
       await database.db.execute(
         sql.raw(`update "${database.schema}"."__drizzle_migrations" set created_at = created_at + 1`),
       );
-      await new Promise((r) => setTimeout(r, 1_100)); // an unhealthy result is re-checked after 1 s
       expect(
         (
-          await fetch(`${server.url}/generations`, {
+          await eventually('/generations', 200, {
             headers: { authorization: `Bearer gate-admin-key-${'e'.repeat(30)}` },
           })
         ).status,
