@@ -50,6 +50,7 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
           .join('\n');
         throw new Error(`timed out waiting for ${what}\n${tail}`);
       }
+      // Not faster: checks that call the API spend the admin key's rate limit (100 a minute).
       await new Promise((r) => setTimeout(r, 500));
     }
   };
