@@ -14,6 +14,9 @@ export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${schema
 
 let databaseCounter = 0;
 
+/** The session lock a test file holds on its server while it runs: "genl" and "test". */
+const SERVER_TURN = 0x67656e6c_74657374n.toString();
+
 /**
  * Per test file, over its worker slot's PostgreSQL (test/support/global-setup.ts):
  * - `open('postgres' | 'neon')`: a database of its own, copied from the template the run migrated
@@ -52,6 +55,11 @@ export function useDatabases() {
     relay = await startWsRelay();
     admin = new pg.Client({ connectionString: shared.adminUrl });
     await admin.connect();
+    // One file at a time on a server: the event feed's horizon counts write transactions in every
+    // database of the server, so a file beside another would read the other's open transactions
+    // as its own late commits. Each worker slot has a cluster of its own, so this waits for
+    // nobody, except on TEST_DATABASE_URL, one server for every slot (and for other runs on it).
+    await admin.query('select pg_advisory_lock($1)', [SERVER_TURN]);
     fileUrl = await createDatabase();
   });
   afterAll(async () => {
