@@ -38,7 +38,16 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: UNIT } },
       {
         extends: true,
-        test: { name: 'int', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E], globalSetup },
+        test: {
+          name: 'int',
+          include: ['test/**/*.test.ts'],
+          exclude: [...UNIT, ...E2E],
+          globalSetup,
+          // A worker runs its files one after another in one process: the modules (drizzle, the
+          // AWS SDK, PGlite's wasm) load once per worker, not once per file, and so does the PGlite
+          // the files share (test/support/databases.ts). No file leaves state another reads.
+          isolate: false,
+        },
       },
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup } },
     ],

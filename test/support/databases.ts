@@ -14,6 +14,17 @@ export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${schema
 
 let databaseCounter = 0;
 
+/**
+ * One PGlite per worker process, loaded from the data directory the run initialised once. The int
+ * project runs its files in a worker one after another without isolation: they share it, each
+ * test in a schema of its own (dropped after its file).
+ */
+let workerPglite: Promise<PGlite> | undefined;
+const pgliteOfWorker = () =>
+  (workerPglite ??= PGlite.create('memory://', {
+    loadDataDir: new Blob([readFileSync(inject('pgliteDataDir'))]),
+  }));
+
 /** The session lock a test file holds on its server while it runs: "genl" and "test". */
 const SERVER_TURN = 0x67656e6c_74657374n.toString();
 
@@ -21,10 +32,10 @@ const SERVER_TURN = 0x67656e6c_74657374n.toString();
  * Per test file, over its worker slot's PostgreSQL (test/support/global-setup.ts):
  * - `open('postgres' | 'neon')`: a database of its own, copied from the template the run migrated
  *   once (CREATE DATABASE … TEMPLATE), its tables in the template's schema;
- * - `open('pglite')`: a schema of its own, migrated, in this file's one in-process PGlite (loaded
+ * - `open('pglite')`: a schema of its own, migrated, in the worker's one in-process PGlite (loaded
  *   from a data directory initialised once per run: initdb is most of a PGlite's start);
  * - with an explicit `schema`, or `migrated: false`: that schema (migrated or not) in this file's
- *   own database on the server (`server().url`), or in the file's PGlite.
+ *   own database on the server (`server().url`), or in the worker's PGlite.
  * A WebSocket relay carries the Neon driver to the server. Everything is closed and dropped after
  * the file.
  */
@@ -35,9 +46,9 @@ export function useDatabases() {
   let relay: Awaited<ReturnType<typeof startWsRelay>> | undefined;
   let admin: pg.Client | undefined;
   let fileUrl: string | undefined;
-  let pglite: Promise<PGlite> | undefined;
   const created: string[] = [];
   const opened: Database[] = [];
+  const pgliteSchemas: string[] = [];
 
   const urlOf = (name: string) => {
     const u = new URL(shared.adminUrl);
@@ -64,7 +75,11 @@ export function useDatabases() {
   });
   afterAll(async () => {
     for (const d of opened.splice(0)) await d.close().catch(() => {});
-    if (pglite) await (await pglite).close();
+    if (pgliteSchemas.length) {
+      const pglite = await pgliteOfWorker();
+      for (const schema of pgliteSchemas.splice(0))
+        await pglite.exec(`drop schema if exists "${schema}" cascade`);
+    }
     await relay?.close();
     try {
       for (const name of created.splice(0))
@@ -96,19 +111,15 @@ export function useDatabases() {
     }
   }
 
-  const filePglite = () =>
-    (pglite ??= PGlite.create('memory://', {
-      loadDataDir: new Blob([readFileSync(inject('pgliteDataDir'))]),
-    }));
-
   async function open(target: TargetName, extra: DbOptions & { migrated?: boolean } = {}): Promise<Database> {
     const { migrated = true, ...rest } = extra;
     let database: Database;
     if (target === 'pglite') {
       database = await openDatabase(
-        options(target, { schema: uniqueSchema(target), ...rest, pglite: await filePglite() }),
+        options(target, { schema: uniqueSchema(target), ...rest, pglite: await pgliteOfWorker() }),
         {},
       );
+      pgliteSchemas.push(database.schema);
     } else if (migrated && rest.schema === undefined) {
       // A copy of the migrated template: nothing to migrate.
       const url = await createDatabase(shared.template);
