@@ -75,17 +75,19 @@ describe('npm start (packages/local/src/main.ts)', () => {
   }, 120_000);
 
   it('stops on bad configuration with one line naming the variable', async () => {
-    for (const [env, variable] of [
+    // Four processes at once: each spends its time starting up, not refusing.
+    const cases = [
       [{ PORT: 'eighty' }, 'PORT'],
       [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-    ] as const) {
-      const run = runMain({ DATA_DIR: 'memory://', ...env });
+    ] as const;
+    const runs = cases.map(([env]) => runMain({ DATA_DIR: 'memory://', ...env }));
+    for (const [i, run] of runs.entries()) {
       expect(await run.exited).toBe(1);
       const lines = run.output().err.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain(variable);
+      expect(lines[0]).toContain(cases[i]![1]);
     }
   });
 });
