@@ -1,14 +1,14 @@
-// Once per test run (vitest globalSetup, in the main process): the PostgreSQL every test file uses,
-// a database migrated once as the template each test database is cloned from, and a PGlite data
-// directory initialised once, which each file's PGlite is loaded from instead of running initdb.
+// Once per test run (vitest globalSetup, in the main process): the PostgreSQL the test files use,
+// a database on it migrated once as the template each test database is cloned from, and a PGlite
+// data directory initialised once, which each worker's PGlite is loaded from instead of initdb.
 //
 // One embedded cluster per worker slot (VITEST_POOL_ID), not one for all: the event feed reads up
 // to `pg_snapshot_xmin(pg_current_snapshot())`, and a snapshot's xmin counts every write
 // transaction open on the cluster, in any database. With two files on one cluster, one file's
 // open transaction held back the other's replay (event-store.test.ts read [] of 45 events while
 // failure-group-counts.test.ts ran beside it). A slot runs one file at a time, so each file has
-// its cluster to itself again, as it had when it started its own; two start per run, not 26.
-// TEST_DATABASE_URL is one server for every slot, as before.
+// its cluster to itself, as it had when it started its own; two start per run, not 26.
+// TEST_DATABASE_URL is one server for every slot: there the files take turns (databases.ts).
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
