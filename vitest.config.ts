@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Three tiers, each runnable alone (`npm run test:unit`, `test:int`, `test:e2e`); `npm test` runs
- * them all in one pool.
+ * them all in one pool. The int tier is two projects (`int`, `int-isolated`), see below.
  * - unit: no database, no process, no socket of our own;
- * - int: stores, the API and the wiring over real databases (the run's one PostgreSQL, PGlite, the
+ * - int: stores, the API and the wiring over real databases (the run's PostgreSQL, PGlite, the
  *   Neon driver through a local relay, fauxqs), and adapters against local servers;
  * - e2e: whole processes: `npm start` (started, killed), the simulated deploy, a browser, a
  *   database server stopped under load.
@@ -24,7 +24,15 @@ const E2E = [
   'test/api/console-browser.test.ts',
   'test/api/database-faults.test.ts',
 ];
-// One PostgreSQL cluster for the run and the migrated template (both projects name it; it starts once).
+// Int files about a Lambda container's module-scope state (SST's Resource, parsed once per
+// process; the handler a function module opens once; the per-configuration database cache): they
+// need modules of their own, so they run isolated, beside the int files that share a process.
+const INT_ISOLATED = [
+  'test/wiring/lambda-events.test.ts',
+  'test/wiring/api-lambda.test.ts',
+  'test/wiring/deploy-runtime.test.ts',
+];
+// The run's PostgreSQL and the migrated template (every project with a database names it; it starts once).
 const globalSetup = ['test/support/global-setup.ts'];
 
 export default defineConfig({
@@ -41,7 +49,7 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['test/**/*.test.ts'],
-          exclude: [...UNIT, ...E2E],
+          exclude: [...UNIT, ...E2E, ...INT_ISOLATED],
           globalSetup,
           // A worker runs its files one after another in one process: the modules (drizzle, the
           // AWS SDK, PGlite's wasm) load once per worker, not once per file, and so does the PGlite
@@ -49,6 +57,7 @@ export default defineConfig({
           isolate: false,
         },
       },
+      { extends: true, test: { name: 'int-isolated', include: INT_ISOLATED, globalSetup } },
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup } },
     ],
   },
