@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { type Generator, GeneratorError } from '@genledger/core/ports/generator';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
-import { migrate } from '@genledger/db/migrator';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import chromium from '@sparticuz/chromium';
 import { type Browser, type BrowserContext, type Page, chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useDatabases } from '../support/databases.ts';
+
+const dbs = useDatabases();
 
 /**
  * The console in a real Chromium: `@sparticuz/chromium` ships the browser inside the npm package
@@ -78,8 +80,7 @@ async function signIn(context: BrowserContext, key: string) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gl-console-'));
-  database = await openDatabase({ driver: 'pglite', dataDir: 'memory://', schema: 'console_browser' }, {});
-  await migrate(database);
+  database = await dbs.open('pglite', { schema: 'console_browser' });
   clientKey = (await new ApiKeyStore(database, new EventStore(database)).create({ name: 'frontend' })).key;
   const builtin = builtinGenerator(join(dir, 'outputs'));
   const generator: Generator = {
@@ -114,7 +115,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await database?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,16 +2,18 @@ import { createApp } from '@genledger/api/app';
 import { noQueue } from '@genledger/api/no-queue';
 import type { Logger } from '@genledger/core/ports/logger';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
-import { type Database, openDatabase } from '@genledger/db/connect';
+import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
-import { migrate } from '@genledger/db/migrator';
 import { consoleSessionSecret, httpDeps } from '@genledger/wiring/http-deps';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { scriptSizes } from '../../packages/console/src/assets/assets.ts';
 import { newSession, signSession } from '../../packages/console/src/session/session-cookie.ts';
 import { runtimeChecks } from '../../packages/local/src/runtime-checks.ts';
+import { useDatabases } from '../support/databases.ts';
 import { deadLetter } from '../support/dead-letters.ts';
+
+const dbs = useDatabases();
 
 /**
  * The console at the HTML level (no browser): sessions, cookie flags, CSRF, access rules, forms.
@@ -36,17 +38,13 @@ const logger: Logger = {
 };
 
 beforeAll(async () => {
-  database = await openDatabase({ driver: 'pglite', dataDir: 'memory://', schema: 'console_html' }, {});
-  await migrate(database);
+  database = await dbs.open('pglite', { schema: 'console_html' });
   const keys = new ApiKeyStore(database, new EventStore(database));
   adminKey = (await keys.create({ name: 'ops admin', isAdmin: true })).key;
   const client = await keys.create({ name: 'frontend', isAdmin: false });
   clientKey = client.key;
   clientKeyId = client.summary!.id;
   app = createApp(httpDeps(database, { queue: noQueue, logger, cursorSecret: CURSOR_SECRET }));
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 const req = (path: string, init: RequestInit & { cookie?: string } = {}) => {

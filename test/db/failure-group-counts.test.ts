@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
 import { changeGroup, deadLetter } from '../support/dead-letters.ts';
+import { lockWaiters } from '../support/locks.ts';
 import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
@@ -236,6 +237,11 @@ describe('failure-group counters under concurrency on postgres', () => {
     const store = new FailedMessageStore(database, new EventStore(database));
     const change = (op: 'archive' | 'unarchive', selector: { ids: string[] } | { groupId: string }) =>
       changeFailedMessageStatus({ failedMessages: store }, op, selector, { requestedBy: null });
+    // One member of the three groups stays unresolved throughout: neither the sweep nor an
+    // unarchive moves it, so no interleaving leaves a group without members. Without it, a sweep
+    // that got to all forty before an operator did (a loaded machine, a slow new connection) left
+    // the operator an empty group, which is "not found or empty" by design.
+    await deadLetter(store);
     for (let round = 0; round < 6; round++) {
       // Forty messages in the same three groups (cause, message type, model), all archived long ago.
       const ids: string[] = [];
@@ -262,6 +268,13 @@ describe('failure-group counters under concurrency on postgres', () => {
       for (const r of results) {
         if (r.status === 'rejected') throw r.reason;
       }
+      const [swept, first, second] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+        { deleted: number },
+        { changed: number },
+        { changed: number },
+      ];
+      // Each of the forty was swept or unarchived, by one operator, once.
+      expect(swept.deleted + first.changed + second.changed).toBe(40);
       expect(await stored(database)).toEqual(await recounted(database));
       await expectDaysExact(database);
       const left = await rowsOf<{ status: string }>(
@@ -272,6 +285,42 @@ describe('failure-group counters under concurrency on postgres', () => {
       // Each message was either swept (archived and expired) or unarchived first, never both.
       expect(left.every((r) => r.status === 'unresolved')).toBe(true);
     }
+  });
+});
+
+describe('a group operation that waits for another writer of its members on postgres', () => {
+  it('counts the members as that writer left them: skipped, never "not found or empty"', async () => {
+    const database = await dbs.open('postgres');
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await deadLetter(store, { model: 'contended' })).id);
+    const group = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'contended')!;
+    await changeFailedMessageStatus({ failedMessages: store }, 'archive', { ids }, { requestedBy: null });
+    // Another operator has unarchived the group's members and not yet committed: it holds them.
+    const other = new pg.Client({ connectionString: database.config.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(
+        `update "${database.schema}".failed_messages set status = 'unresolved', status_changed_at = now()
+         where id = any($1::text[])`,
+        [ids],
+      );
+      const unarchive = changeFailedMessageStatus(
+        { failedMessages: store },
+        'unarchive',
+        { groupId: group.id },
+        { requestedBy: null },
+      );
+      // This operation is waiting for those members; then the other commits.
+      await lockWaiters(database.config.url!);
+      await other.query('commit');
+      // As if it had run after the other: nothing left to unarchive, five members skipped.
+      expect(await unarchive).toMatchObject({ changed: 0, skipped: 5, more: false });
+    } finally {
+      await other.end();
+    }
+    expect(await stored(database)).toEqual(await recounted(database));
   });
 });
 
@@ -344,21 +393,21 @@ describe('empty failure groups under concurrency on postgres', () => {
           values (${groupId}, 'model', 'flux', now(), now())`,
     );
     // The joining writer, as an ingest does: the group locked first, then the member added.
-    const joining = new pg.Client({ connectionString: dbs.server().url });
+    const joining = new pg.Client({ connectionString: database.config.url });
     await joining.connect();
     try {
       await joining.query('begin');
       await joining.query(`select 1 from "${database.schema}".failure_groups where id = $1 for update`, [
         groupId,
       ]);
-      const sweep = store.deleteExpired(30);
-      await new Promise((r) => setTimeout(r, 300));
+      // The sweep runs to its end while the group is held: it passes over the group, never waits.
+      const sweep = await store.deleteExpired(30);
+      expect(sweep.groupsDeleted).toBe(0);
       await joining.query(
         `insert into "${database.schema}".failure_group_members (group_id, failed_message_id) values ($1, $2)`,
         [groupId, messageId],
       );
       await joining.query('commit');
-      await sweep;
     } finally {
       await joining.end();
     }

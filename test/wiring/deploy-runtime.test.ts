@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { uniqueSchema, useDatabases } from '../support/databases.ts';
+import { lockWaiters } from '../support/locks.ts';
 
 const dbs = useDatabases();
 
@@ -68,7 +69,13 @@ describe('warm Lambda connections', () => {
   it('runs a statement again when its connection was killed under it, but never retries a real error', async () => {
     const database = retryStaleStatements(
       await openDatabase(
-        { driver: 'pg', url: dbs.server().url, schema: uniqueSchema('stale'), pool: { max: 1 } },
+        // No lock timeout: its statement waits below for as long as the test holds the lock.
+        {
+          driver: 'pg',
+          url: dbs.server().url,
+          schema: uniqueSchema('stale'),
+          pool: { max: 1, lockTimeoutMs: 0 },
+        },
         {},
       ),
     );
@@ -78,10 +85,15 @@ describe('warm Lambda connections', () => {
       const [{ pid }] = (await rowsOf<{ pid: number }>(
         database.db.execute(sql`select pg_backend_pid() as pid`),
       )) as [{ pid: number }];
-      // The backend dies mid-statement, as when Neon or a proxy drops a frozen function's connection.
-      const slow = rowsOf<{ v: number }>(database.db.execute(sql`select 42 as v from pg_sleep(0.5)`));
-      await new Promise((r) => setTimeout(r, 100));
+      // The backend dies mid-statement, as when Neon or a proxy drops a frozen function's connection:
+      // the statement waits for a lock held here, is seen waiting, and its backend is terminated.
+      await admin.query('select pg_advisory_lock(7)');
+      const slow = rowsOf<{ v: number }>(
+        database.db.execute(sql`select 42 as v from pg_advisory_xact_lock(7)`),
+      );
+      await lockWaiters(dbs.server().url);
       await admin.query('select pg_terminate_backend($1)', [pid]);
+      await admin.query('select pg_advisory_unlock(7)');
       expect(await slow).toEqual([{ v: 42 }]);
       const [{ pid: after }] = (await rowsOf<{ pid: number }>(
         database.db.execute(sql`select pg_backend_pid() as pid`),

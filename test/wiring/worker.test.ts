@@ -260,14 +260,20 @@ describe('worker on a real server under concurrency and crashes', () => {
 
   it('a live attempt is not taken over by a duplicate of another message, a stale one is', async () => {
     const database = await dbs.open('postgres');
-    const slow = flakyGenerator(0, { delayMs: 300 });
+    let release = () => {};
+    const slow = flakyGenerator(0, { gate: new Promise<void>((r) => (release = r)) });
     const { handler } = setup(database, slow.generator, { staleAfterMs: 100 });
     const fresh = setup(database, slow.generator, { staleAfterMs: 60_000 });
     const m = message();
     const first = handler(sqsEvent(sqsRecord(m)));
-    await new Promise((r) => setTimeout(r, 50));
+    // The first delivery's attempt is running: its job is in the backend's hands.
+    for (const until = Date.now() + 10_000; slow.calls.length === 0; ) {
+      if (Date.now() > until) throw new Error('the first delivery never reached the backend');
+      await new Promise((r) => setTimeout(r, 5));
+    }
     // A second copy (maintenance re-send) while the first runs and is not stale: handed back.
     expect((await fresh.handler(sqsEvent(sqsRecord(m)))).batchItemFailures).toHaveLength(1);
+    release();
     await first;
     const { types } = await journal(database, m.generationId);
     expect(types.filter((t) => t === 'GenerationCompleted')).toHaveLength(1);

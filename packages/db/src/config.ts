@@ -1,3 +1,4 @@
+import type { PGlite } from '@electric-sql/pglite';
 import { AppError } from '@genledger/core/errors';
 import * as z from 'zod';
 
@@ -77,6 +78,8 @@ export interface DbConfig {
   schema: string;
   pool: PoolSettings;
   neon: NeonSocketOptions | undefined;
+  /** An open PGlite to use instead of opening `dataDir` (see DbOptions.pglite). */
+  pglite?: PGlite;
 }
 
 export interface DbOptions {
@@ -86,6 +89,11 @@ export interface DbOptions {
   driver?: DriverName;
   pool?: Partial<PoolSettings>;
   neon?: NeonSocketOptions;
+  /**
+   * An open PGlite to serve instead of opening `dataDir`; whoever opened it closes it (tests: one
+   * in-process instance per test file, each database in a schema of its own, instead of an initdb each).
+   */
+  pglite?: PGlite;
 }
 
 /** A Neon host speaks the Neon protocol; anything else is an ordinary Postgres server. */
@@ -135,6 +143,7 @@ export function resolveDbConfig(options: DbOptions = {}, env: NodeJS.ProcessEnv 
         options.pool?.idleInTransactionTimeoutMs ?? e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     neon: options.neon ?? (e.DB_NEON_WS_PROXY ? relayOptions(e.DB_NEON_WS_PROXY) : undefined),
+    ...(options.pglite && driver === 'pglite' ? { pglite: options.pglite } : {}),
   };
 }
 

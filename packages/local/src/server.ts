@@ -32,6 +32,8 @@ export interface LocalServerOptions {
   /** Options for the local pipeline when it is used (generator, timeouts, DLQ handler). */
   pipeline?: Omit<LocalPipelineOptions, 'database' | 'env'>;
   logger?: Logger;
+  /** How long a health result gates requests before it is probed again (default: 5 s healthy, 1 s not). */
+  healthTtlMs?: { healthy: number; unhealthy: number };
 }
 
 export interface LocalServer {
@@ -114,6 +116,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         cursorSecret: config.cursorSecret,
         checks: runtimeChecks(env, queueDescription, pipeline),
         outputs: outputStoreOf(env),
+        healthTtlMs: options.healthTtlMs,
       }),
     );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -26,6 +26,8 @@ export interface HttpDepsOptions {
   outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
   console?: boolean;
+  /** How long a health result gates requests before it is probed again (tests shorten it). */
+  healthTtlMs?: AppDeps['healthTtlMs'];
 }
 
 /**
@@ -48,6 +50,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
   };
   if (options.console === false) return deps;
   const consoleDeps = consoleDepsOf(deps, stores, options);

@@ -10,6 +10,9 @@ export function pgliteDirectory(config: DbConfig): string {
 }
 
 export async function openPglite(config: DbConfig): Promise<OpenedDriver> {
+  // An instance opened by someone else: served as it is, and left open for its owner to close.
+  if (config.pglite)
+    return { db: drizzle({ client: config.pglite }) as unknown as Db, close: async () => {} };
   const dir = pgliteDirectory(config);
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);

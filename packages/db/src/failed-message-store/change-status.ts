@@ -97,7 +97,6 @@ async function lockGroupWalk(
   change: StatusChange,
   groupId: string,
 ): Promise<Candidates> {
-  const counts = await memberCounts(tx, t, groupId, change.eligible);
   const walk = (after: string) =>
     rowsOf<StatusChangeCandidate>(
       tx.execute(sql`
@@ -113,7 +112,17 @@ async function lockGroupWalk(
   let candidates = await walk(change.after ?? '');
   // Nothing past the cursor, yet the counters have eligible members: ones that came before
   // it (a member dead-lettered since, or unarchived): walk from the start.
-  if (candidates.length === 0 && change.after && counts.eligible > 0) candidates = await walk('');
+  if (
+    candidates.length === 0 &&
+    change.after &&
+    (await memberCounts(tx, t, groupId, change.eligible)).eligible > 0
+  )
+    candidates = await walk('');
+  // Counted once the walk holds its members: a statement after it sees what every writer it
+  // waited for committed. Counted before, a concurrent operator's change of the same members
+  // left this one no candidate and counters saying nothing was skipped: "not found or
+  // empty" for a group that had members (test/db/failure-group-counts.test.ts).
+  const counts = await memberCounts(tx, t, groupId, change.eligible);
   let next: string | null = null;
   if (candidates.length > change.limit) {
     candidates.pop();
