@@ -1,0 +1,44 @@
+import * as z from 'zod';
+
+/**
+ * The media types genledger keeps, each recognised by its leading bytes (never by what a backend
+ * claims): anything else a backend hands over is a permanent failure of the attempt.
+ */
+export const OUTPUT_MEDIA_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'image/gif',
+  'video/mp4',
+  'application/pdf',
+] as const;
+export const OutputMediaType = z.enum(OUTPUT_MEDIA_TYPES);
+export type OutputMediaType = z.infer<typeof OutputMediaType>;
+
+/**
+ * An output as a backend hands it over, before genledger keeps it: bytes in hand (the builtin
+ * generator), a `data:` URL (Cog's default), or an http(s) URL to fetch (Replicate's expire after
+ * an hour; ComfyUI's `/view`). `headers` go with the fetch (a Replicate token), never into storage.
+ */
+export type OutputSource =
+  | { kind: 'bytes'; body: Uint8Array; contentType?: string }
+  | { kind: 'url'; url: string; headers?: Record<string, string> };
+
+/** An output once kept in the output store: what the generation record holds. */
+export const KeptOutput = z.object({
+  /** The store's key, `generations/{generationId}/{index}.{ext}`. */
+  key: z.string(),
+  contentType: OutputMediaType,
+  bytes: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type KeptOutput = z.infer<typeof KeptOutput>;
+
+/** An output as the API returns it: a signed, expiring link instead of the store's key. */
+export const GenerationOutputView = z.object({
+  url: z.string(),
+  contentType: OutputMediaType,
+  bytes: z.int().nonnegative(),
+  sha256: z.string(),
+});
+export type GenerationOutputView = z.infer<typeof GenerationOutputView>;
