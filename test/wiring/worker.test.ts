@@ -231,12 +231,10 @@ describe('worker on a real server under concurrency and crashes', () => {
     const dying = createWorkerHandler({
       deps: async () => ({
         ...base.deps,
-        lifecycle: {
-          start: (i) => base.deps.lifecycle.start(i),
+        lifecycle: Object.assign(Object.create(base.deps.lifecycle), {
           complete: async () => Promise.reject(crash),
           failAttempt: async () => Promise.reject(crash),
-          failInvalid: (i) => base.deps.lifecycle.failInvalid(i),
-        },
+        }),
       }),
     });
     const m = message();

@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@genledger/core/contracts/events';
 import { streams } from '@genledger/core/contracts/events';
 import type {
+  AwaitBackendInput,
   CompleteInput,
   FailAttemptInput,
   GenerationLifecyclePort,
@@ -9,6 +10,7 @@ import type {
 } from '@genledger/core/ports/generation-lifecycle';
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import * as backendAttempts from './backend-attempts.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared } from './executor.ts';
@@ -49,10 +51,13 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
   async start(input: StartInput): Promise<StartOutcome> {
     const stream = streams.generation(input.generationId);
     const staleBefore = new Date(Date.now() - input.staleAfterMs).toISOString();
+    // An attempt at an asynchronous backend is live until its deadline, however old; its
+    // delivery comes back at the deadline and takes it over then.
     const takeover = sql`(g0.status = 'running' and exists (
         select 1 from ${this.runs} r where r.generation_id = g0.id and r.attempt = g0.attempts and r.status = 'running'
-          and (r.started_at < ${staleBefore}::timestamptz
-               or (r.message_id = ${input.messageId} and r.receive_count < ${input.receiveCount}))))`;
+          and case when r.deadline_at is not null then r.deadline_at <= now()
+                   else r.started_at < ${staleBefore}::timestamptz
+                        or (r.message_id = ${input.messageId} and r.receive_count < ${input.receiveCount}) end))`;
     const rows = await executePrepared<GenerationRow & { outcome: string }>(
       this.database.db,
       'gl_start',
@@ -132,7 +137,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
           returning id
         ), run as (${closeRunningAttempts(
           this.runs,
-          { status: 'completed', durationMs: input.durationMs },
+          { status: 'completed', durationMs: input.durationMs, backendMetrics: input.backendMetrics },
           { where: this.attemptOf(input) },
         )}), resolved as (
           update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
@@ -196,6 +201,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
             status: 'failed',
             durationMs: input.durationMs,
             error: { ...error, stack: input.error.stack ?? null },
+            backendMetrics: input.backendMetrics,
           },
           { where: this.attemptOf(input) },
         )}), e as (${this.events.appendWhen('g', events)})
@@ -237,6 +243,30 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         select id, model, attempts from g`,
     );
     return rows.length > 0;
+  }
+
+  awaitBackend(input: AwaitBackendInput) {
+    return backendAttempts.awaitBackend(this.database.db, this.tables(), input);
+  }
+
+  recordSubmission(input: { generationId: string; attempt: number; backendId: string }) {
+    return backendAttempts.recordSubmission(this.database.db, this.tables(), input);
+  }
+
+  findByCallbackToken(tokenHash: string) {
+    return backendAttempts.findByCallbackToken(this.database.db, this.tables(), tokenHash);
+  }
+
+  findAttempt(generationId: string, attempt: number) {
+    return backendAttempts.findAttempt(this.database.db, this.tables(), generationId, attempt);
+  }
+
+  listExpired(now: Date, limit: number) {
+    return backendAttempts.listExpired(this.database.db, this.tables(), now, limit);
+  }
+
+  private tables() {
+    return { generations: this.generations, runs: this.runs };
   }
 
   /** The run of `input.attempt`, once the statement's CTE `g` moved its generation. */

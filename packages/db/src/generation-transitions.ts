@@ -20,13 +20,17 @@ export const ATTEMPT_CLOSED_BY = {
  * How a running attempt ends. `durationMs`: as its worker measured it; `elapsed` since it started,
  * for an attempt its worker did not close; absent, left as it was (null while running).
  */
-export type AttemptEnd =
+export type AttemptEnd = (
   | { status: 'completed'; durationMs: number }
   | {
       status: 'failed';
       durationMs?: number | 'elapsed';
       error: { type: string; message: string; stack?: string | null };
-    };
+    }
+) & {
+  /** An asynchronous backend's own figures, with the time its outcome arrived. */
+  backendMetrics?: object | undefined;
+};
 
 /** Which runs an `AttemptEnd` closes: a condition over the run `r`, optionally joined to a CTE. */
 export interface AttemptScope {
@@ -54,6 +58,8 @@ export function closeRunningAttempts(runs: PgTable, end: AttemptEnd, scope: Atte
     sets.push(sql`error_type = ${type}`, sql`error_message = ${message}`);
     if (end.error.stack !== undefined) sets.push(sql`error_stack = ${end.error.stack}`);
   }
+  if (end.backendMetrics !== undefined)
+    sets.push(sql`backend_metrics = ${JSON.stringify(end.backendMetrics)}::jsonb`, sql`reported_at = now()`);
   return sql`
     update ${runs} r set ${sql.join(sets, sql`, `)}
     ${scope.from ? sql.raw(`from ${scope.from} `) : sql``}where ${scope.where} and r.status = 'running'

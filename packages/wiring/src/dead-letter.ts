@@ -6,6 +6,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import { logLevelFrom } from '@genledger/core/ports/logger';
 import {
   deadLetterRecord,
+  isPollReminder,
   sourceQueueReceives,
 } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from '@genledger/db/connect';
@@ -72,6 +73,10 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
       event.Records,
       async (r) => {
         const record = recordOf(r, ready.maxReceiveCount);
+        if (isPollReminder(record)) {
+          ready.logger.info('dropped a dead-lettered poll reminder', { messageId: record.messageId });
+          return;
+        }
         await ready.store.ingest(record);
         ready.metrics?.({
           dimensions: { model: record.model ?? 'unknown' },

@@ -1,4 +1,5 @@
 import type { GenerationRecord } from '../contracts/generation.ts';
+import type { BackendMetrics } from './backend.ts';
 
 export type StartOutcome =
   | { outcome: 'started'; generation: GenerationRecord; attempt: number }
@@ -29,6 +30,8 @@ export interface CompleteInput {
   thumbnailPath: string | null;
   promptId: string | null;
   durationMs: number;
+  /** What an asynchronous backend reported with the outcome (kept on the run). */
+  backendMetrics?: BackendMetrics;
   metadata?: Record<string, unknown>;
 }
 
@@ -39,7 +42,41 @@ export interface FailAttemptInput {
   error: AttemptError;
   durationMs: number;
   retriable: boolean;
+  backendMetrics?: BackendMetrics;
   metadata?: Record<string, unknown>;
+}
+
+/** An attempt handed to an asynchronous backend, before the backend is called. */
+export interface AwaitBackendInput {
+  generationId: string;
+  attempt: number;
+  /** SHA-256 (hex) of the attempt's callback token: the token itself is never stored. */
+  callbackTokenHash: string;
+  deadlineAt: Date;
+  /** The delivery held in flight until the deadline (released early on a transient failure). */
+  receiptHandle: string | null;
+}
+
+/** A running or ended attempt, as a callback or a poll finds it. */
+export interface AwaitedAttempt {
+  generationId: string;
+  attempt: number;
+  model: string;
+  /** The run's status: only a `running` run may still take an outcome. */
+  status: 'running' | 'completed' | 'failed';
+  /** Whether this is still the generation's current attempt (not superseded, not cancelled). */
+  current: boolean;
+  backendId: string | null;
+  receiptHandle: string | null;
+  startedAt: Date;
+  deadlineAt: Date | null;
+}
+
+export interface ExpiredAttempt {
+  generationId: string;
+  attempt: number;
+  model: string;
+  startedAt: Date;
 }
 
 /** The worker's state changes (implemented by `GenerationLifecycle` in @genledger/db). */
@@ -47,6 +84,14 @@ export interface GenerationLifecyclePort {
   start(input: StartInput): Promise<StartOutcome>;
   complete(input: CompleteInput): Promise<boolean>;
   failAttempt(input: FailAttemptInput): Promise<boolean>;
+  /** Marks the attempt as awaiting a backend: its deadline, callback token hash and held delivery. */
+  awaitBackend(input: AwaitBackendInput): Promise<boolean>;
+  /** Records the backend's job id once it accepted the job. */
+  recordSubmission(input: { generationId: string; attempt: number; backendId: string }): Promise<void>;
+  findByCallbackToken(tokenHash: string): Promise<AwaitedAttempt | undefined>;
+  findAttempt(generationId: string, attempt: number): Promise<AwaitedAttempt | undefined>;
+  /** Running attempts past their deadline, oldest first. */
+  listExpired(now: Date, limit: number): Promise<ExpiredAttempt[]>;
   failInvalid(input: {
     generationId: string;
     reason: string;

@@ -1,11 +1,17 @@
 import { type GenerationRecord, requestOf } from '../contracts/generation.ts';
-import { type GenerationRequestedMessage, parseQueueMessage } from '../contracts/queue-message.ts';
+import {
+  type GenerationRequestedMessage,
+  generationRequested,
+  parseQueueMessage,
+} from '../contracts/queue-message.ts';
 import { safeMessage, stackFrames } from '../error-summary.ts';
 import type { GenerationLifecyclePort, StartOutcome } from '../ports/generation-lifecycle.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
 import type { Logger } from '../ports/logger.ts';
 import { requestHash } from '../request-hash.ts';
+import { pollAttempt } from './backend/poll-attempt.ts';
+import { isBackpressure, type SubmitDeps, submitAttempt } from './backend/submit-attempt.ts';
 import { recordGeneration } from './record-generation.ts';
 
 /** One delivery as the worker sees it, whatever the transport (SQS or the local queue). */
@@ -14,7 +20,11 @@ export interface IncomingMessage {
   body: string;
   receiveCount: number;
   queue: string;
+  /** The delivery's receipt: an attempt at an asynchronous backend holds it until its deadline. */
+  receiptHandle?: string;
 }
+
+type ParsedMessage = Extract<ReturnType<typeof parseQueueMessage>, { ok: true }>['message'];
 
 export interface InvalidMessage {
   message: IncomingMessage;
@@ -31,12 +41,21 @@ export interface ProcessMessageDeps {
   staleAfterMs: number;
   /** Where a message that can never succeed is recorded (the failed-message store). */
   onInvalidMessage?: (invalid: InvalidMessage) => Promise<void>;
+  /** An asynchronous backend (docs/backends.md): attempts are submitted to it instead of `generator`. */
+  backend?: SubmitDeps;
+  /** Seconds a generation waits after the backend answered busy (backpressure). */
+  backpressureDelayS?: number;
 }
 
 export type ProcessOutcome =
   | { status: 'completed'; generationId: string; attempt: number }
   | { status: 'failed'; generationId: string; attempt: number; error: string }
   | { status: 'skipped'; generationId: string; reason: string }
+  /** Handed to an asynchronous backend: the delivery stays in flight until the attempt's deadline. */
+  | { status: 'submitted'; generationId: string; attempt: number; held: boolean }
+  /** The backend was busy: a fresh message comes back later, this one is done with. */
+  | { status: 'deferred'; generationId: string; attempt: number }
+  | { status: 'polled'; generationId: string; attempt: number; settled: string }
   | { status: 'invalid'; generationId: string | null; reason: string };
 
 /** Thrown to hand a message back to the queue (SQS redelivers it after the visibility timeout). */
@@ -74,6 +93,7 @@ export async function processGenerationMessage(
 ): Promise<ProcessOutcome> {
   const parsed = parseQueueMessage(incoming.body);
   if (!parsed.ok) return recordInvalid(deps, incoming, parsed);
+  if (parsed.message.type === 'generation.poll') return processPoll(deps, parsed.message);
   const { message } = parsed;
   const generationId = message.generationId;
   const metadata = { messageId: incoming.messageId, receiveCount: incoming.receiveCount };
@@ -87,7 +107,57 @@ export async function processGenerationMessage(
     if (start.status === 'running') throw new RetryLater(start.reason, generationId);
     return { status: 'skipped', generationId, reason: start.reason };
   }
+  if (deps.backend) return submitToBackend(deps, deps.backend, start.generation, start.attempt, incoming);
   return runAttempt(deps, start.generation, start.attempt, metadata);
+}
+
+async function processPoll(
+  deps: ProcessMessageDeps,
+  poll: Extract<ParsedMessage, { type: 'generation.poll' }>,
+): Promise<ProcessOutcome> {
+  const ref = { generationId: poll.generationId, attempt: poll.attempt };
+  if (!deps.backend) {
+    deps.logger.warn('poll reminder without an asynchronous backend configured: dropped', ref);
+    return { status: 'skipped', generationId: poll.generationId, reason: 'no asynchronous backend' };
+  }
+  const result = await pollAttempt(deps.backend, poll);
+  return { status: 'polled', ...ref, settled: result.settled };
+}
+
+/** One attempt handed to an asynchronous backend; the outcome arrives by callback or poll. */
+async function submitToBackend(
+  deps: ProcessMessageDeps,
+  backend: SubmitDeps,
+  generation: GenerationRecord,
+  attempt: number,
+  incoming: IncomingMessage,
+): Promise<ProcessOutcome> {
+  const generationId = generation.id;
+  const began = performance.now();
+  try {
+    const result = await submitAttempt(backend, generation, attempt, incoming.receiptHandle);
+    if (!result.submitted) return { status: 'skipped', generationId, reason: result.reason };
+    return { status: 'submitted', generationId, attempt, held: incoming.receiptHandle !== undefined };
+  } catch (e) {
+    const durationMs = Math.round(performance.now() - began);
+    const metadata = { messageId: incoming.messageId, receiveCount: incoming.receiveCount };
+    if (!isBackpressure(e)) return recordFailedAttempt(deps, generation, attempt, e, durationMs, metadata);
+    // A busy backend is not the request's failure: the attempt is closed as BackendBusy, and the
+    // generation comes back in a fresh message, so busy rounds never count towards dead-lettering.
+    const recorded = await deps.lifecycle.failAttempt({
+      generationId,
+      attempt,
+      model: generation.model,
+      error: { type: 'BackendBusy', message: e instanceof Error ? e.message : String(e) },
+      durationMs,
+      retriable: true,
+      metadata,
+    });
+    if (!recorded) return { status: 'skipped', generationId, reason: 'cancelled or taken over meanwhile' };
+    await backend.queue.sendLater(generationRequested(generation), deps.backpressureDelayS ?? 30);
+    deps.logger.info('backend busy: generation deferred', { generationId, attempt });
+    return { status: 'deferred', generationId, attempt };
+  }
 }
 
 /** A message that would fail every retry: recorded now, and the queue may forget it. */

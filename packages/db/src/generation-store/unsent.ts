@@ -53,12 +53,15 @@ export async function findUnsent(
   const runningStale = (options.runningStaleBefore ?? options.staleBefore).toISOString();
   const rows = await rowsOf<GenerationRow>(
     db.execute(sql`
-      select ${GENERATION_COLUMNS} from ${t.generations}
+      select ${GENERATION_COLUMNS} from ${t.generations} g
       where (status = 'pending'
              and ((enqueued_at is null and created_at < ${options.notEnqueuedBefore.toISOString()}::timestamptz)
                   or greatest(enqueued_at, updated_at) < ${stale}::timestamptz))
          or (status = 'running'
-             and greatest(coalesce(enqueued_at, created_at), updated_at) < ${runningStale}::timestamptz)
+             and greatest(coalesce(enqueued_at, created_at), updated_at) < ${runningStale}::timestamptz
+             -- an attempt at an asynchronous backend is alive until its deadline, its delivery held
+             and not exists (select 1 from ${t.runs} r where r.generation_id = g.id
+                             and r.attempt = g.attempts and r.status = 'running' and r.deadline_at > now()))
       order by created_at limit ${options.limit}`),
   );
   return rows.map(toGenerationRecord);

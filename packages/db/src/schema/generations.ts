@@ -17,6 +17,7 @@ import {
   date,
   index,
   integer,
+  jsonb,
   type PgSchema,
   primaryKey,
   real,
@@ -27,7 +28,12 @@ import {
 } from 'drizzle-orm/pg-core';
 import { inList, SIDES, ts } from './columns.ts';
 import type { keyTables } from './keys.ts';
-import { MAX_MESSAGE_ID_LENGTH, SHA256_HEX_LENGTH, STATUS_LENGTH } from './limits.ts';
+import {
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_RECEIPT_HANDLE_LENGTH,
+  SHA256_HEX_LENGTH,
+  STATUS_LENGTH,
+} from './limits.ts';
 import { tsvector } from './types.ts';
 
 /** Generations, their run journal and the daily stats projection. */
@@ -115,10 +121,26 @@ export function generationTables(
       errorType: varchar('error_type', { length: MAX_ERROR_TYPE_LENGTH }),
       errorMessage: varchar('error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       errorStack: text('error_stack'),
+      // An attempt at an asynchronous backend (docs/backends.md): the job's id, the hash of the
+      // callback URL's token, the deadline, the delivery held in flight until then, and what the
+      // backend reported with its outcome.
+      backendId: varchar('backend_id', { length: MAX_PROMPT_ID_LENGTH }),
+      callbackTokenHash: char('callback_token_hash', { length: SHA256_HEX_LENGTH }),
+      deadlineAt: ts('deadline_at'),
+      submittedAt: ts('submitted_at'),
+      reportedAt: ts('reported_at'),
+      receiptHandle: varchar('receipt_handle', { length: MAX_RECEIPT_HANDLE_LENGTH }),
+      backendMetrics: jsonb('backend_metrics'),
     },
     (t) => [
       check('generation_runs_status_ck', inList('status', RUN_STATUSES)),
       uniqueIndex('generation_runs_attempt_uq').on(t.generationId, t.attempt),
+      uniqueIndex('generation_runs_callback_token_uq')
+        .on(t.callbackTokenHash)
+        .where(sql`${t.callbackTokenHash} is not null`),
+      index('generation_runs_deadline_idx')
+        .on(t.deadlineAt)
+        .where(sql`${t.status} = 'running' and ${t.deadlineAt} is not null`),
     ],
   );
   const dailyGenerationStats = s.table(

@@ -25,3 +25,5 @@ export const MAX_QUEUE_LENGTH = 500;
 export const MAX_CLASSIFIER_LENGTH = 50;
 /** A failure group's title: what the classifier grouped by. */
 export const MAX_GROUP_TITLE_LENGTH = 500;
+/** An SQS receipt handle (generation_runs.receipt_handle): SQS documents up to 1,024 characters. */
+export const MAX_RECEIPT_HANDLE_LENGTH = 1024;

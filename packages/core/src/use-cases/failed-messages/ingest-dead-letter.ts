@@ -1,4 +1,4 @@
-import { MESSAGE_TYPE, parseQueueMessage } from '../../contracts/queue-message.ts';
+import { MESSAGE_TYPE, POLL_MESSAGE_TYPE, parseQueueMessage } from '../../contracts/queue-message.ts';
 import type { IncomingMessage } from '../process-generation-message.ts';
 
 /** What the failed-message store needs to record one dead-lettering. */
@@ -48,8 +48,8 @@ export function deadLetterRecord(
     queue: message.sourceQueue ?? message.queue,
     failedAt: message.failedAt ?? new Date(),
     generationId: parsed.ok ? parsed.message.generationId : parsed.generationId,
-    messageType: parsed.ok ? MESSAGE_TYPE : (parsed.generationId && parsed.type) || 'unknown',
-    model: parsed.ok ? parsed.message.request.model : null,
+    messageType: parsed.ok ? parsed.message.type : (parsed.generationId && parsed.type) || 'unknown',
+    model: parsed.ok && parsed.message.type === MESSAGE_TYPE ? parsed.message.request.model : null,
     invalidReason: parsed.ok ? null : parsed.reason,
   };
 }
@@ -90,3 +90,10 @@ export function deadLetterCause(
 /** What a generation failed by a dead-lettering records as its error message. */
 export const deadLetteredGenerationError = (receiveCount: number, cause: DeadLetterCause) =>
   `dead-lettered after ${receiveCount} receives: ${cause.message}`;
+
+/**
+ * A dead-lettered poll reminder is dropped, not recorded: the attempt it asked about is governed by
+ * the generation message held in flight until its deadline, which dead-letters on its own terms.
+ */
+export const isPollReminder = (record: Pick<DeadLetterRecord, 'messageType' | 'invalidReason'>) =>
+  record.messageType === POLL_MESSAGE_TYPE && record.invalidReason === null;

@@ -1,0 +1,119 @@
+import type { KeptOutput, OutputSource } from '../../contracts/outputs.ts';
+import type { AttemptQueue } from '../../ports/attempt-queue.ts';
+import type { AsyncBackend, BackendMetrics, BackendOutcome } from '../../ports/backend.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { AwaitedAttempt, GenerationLifecyclePort } from '../../ports/generation-lifecycle.ts';
+import { GeneratorError } from '../../ports/generator.ts';
+import type { Logger } from '../../ports/logger.ts';
+
+/** What the asynchronous side of the pipeline runs on, in the worker and behind the callback route alike. */
+export interface BackendAttemptDeps {
+  backend: AsyncBackend;
+  lifecycle: GenerationLifecyclePort;
+  queue: AttemptQueue;
+  /** Copies a backend's outputs into the output store (keepOutputs over the configured store). */
+  keepOutputs(generationId: string, sources: readonly OutputSource[]): Promise<KeptOutput[]>;
+  clock: Clock;
+  logger: Logger;
+}
+
+export type SettleResult =
+  | { settled: 'completed' | 'failed' | 'retrying'; generationId: string; attempt: number }
+  | { settled: 'running'; generationId: string; attempt: number }
+  /** Nothing written: the attempt was cancelled, superseded or already has its outcome. */
+  | { settled: 'ignored'; generationId: string; attempt: number; reason: string };
+
+/**
+ * Records what a backend reported for an attempt, whichever way it arrived (callback or poll).
+ * Every write is guarded by the attempt still being current and running, so a repeated, late or
+ * racing report changes nothing twice: one completion, one event. A transient failure to fetch
+ * the outputs throws, for the backend to call back again (or the next poll).
+ */
+export async function settleBackendOutcome(
+  deps: BackendAttemptDeps,
+  attempt: AwaitedAttempt,
+  outcome: BackendOutcome,
+): Promise<SettleResult> {
+  const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
+  if (!attempt.current || attempt.status !== 'running')
+    return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
+  if (outcome.status === 'running') return { settled: 'running', ...ref };
+  const durationMs = Math.max(0, deps.clock.now().getTime() - attempt.startedAt.getTime());
+  if (outcome.status === 'succeeded') return complete(deps, attempt, outcome, durationMs);
+  const failure =
+    outcome.status === 'canceled'
+      ? { errorType: 'BackendCanceled', message: 'the backend cancelled the job', transient: true, metrics: {} }
+      : outcome;
+  return fail(deps, attempt, failure, durationMs);
+}
+
+async function complete(
+  deps: BackendAttemptDeps,
+  attempt: AwaitedAttempt,
+  outcome: Extract<BackendOutcome, { status: 'succeeded' }>,
+  durationMs: number,
+): Promise<SettleResult> {
+  const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
+  let kept: KeptOutput[];
+  try {
+    kept = await deps.keepOutputs(attempt.generationId, outcome.outputs);
+  } catch (e) {
+    // An output of a type or size genledger never keeps fails the generation; a fetch that failed
+    // is retried by the backend's next callback or the next poll.
+    if (e instanceof GeneratorError && !e.transient)
+      return fail(
+        deps,
+        attempt,
+        { errorType: e.errorType, message: e.message, transient: false, metrics: outcome.metrics },
+        durationMs,
+      );
+    throw e;
+  }
+  const done = await deps.lifecycle.complete({
+    ...ref,
+    model: attempt.model,
+    // MERGE(outputs): `outputs: kept` once the lifecycle keeps every output.
+    outputPath: kept[0]?.key ?? '',
+    thumbnailPath: null,
+    promptId: attempt.backendId,
+    durationMs,
+    backendMetrics: outcome.metrics,
+  });
+  if (!done) return { settled: 'ignored', ...ref, reason: 'the attempt ended while its outputs were kept' };
+  deps.logger.info('generation completed', { ...ref, durationMs, generator: deps.backend.name });
+  return { settled: 'completed', ...ref };
+}
+
+async function fail(
+  deps: BackendAttemptDeps,
+  attempt: AwaitedAttempt,
+  failure: { errorType: string; message: string; transient: boolean; metrics: BackendMetrics },
+  durationMs: number,
+): Promise<SettleResult> {
+  const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
+  const recorded = await deps.lifecycle.failAttempt({
+    ...ref,
+    model: attempt.model,
+    error: { type: failure.errorType, message: failure.message },
+    durationMs,
+    retriable: failure.transient,
+    backendMetrics: failure.metrics,
+  });
+  if (!recorded) return { settled: 'ignored', ...ref, reason: 'the attempt ended meanwhile' };
+  deps.logger.warn('generation attempt failed', {
+    ...ref,
+    retriable: failure.transient,
+    errorType: failure.errorType,
+    generator: deps.backend.name,
+  });
+  if (!failure.transient) return { settled: 'failed', ...ref };
+  // The delivery held until the deadline comes back now: the next attempt need not wait it out.
+  if (attempt.receiptHandle)
+    await deps.queue.release(attempt.receiptHandle).catch((e: unknown) =>
+      deps.logger.warn('could not release the held delivery; it returns at the deadline', {
+        ...ref,
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
+  return { settled: 'retrying', ...ref };
+}
