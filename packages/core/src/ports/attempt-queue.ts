@@ -15,7 +15,10 @@ export interface AttemptQueue {
    * Sends a message visible after `delaySeconds` (SQS DelaySeconds, ≤ 900): a poll reminder, or a
    * generation deferred by backpressure (a fresh message, so a busy backend never uses up receives).
    */
-  sendLater(message: GenerationPollMessage | GenerationRequestedMessageInput, delaySeconds: number): Promise<void>;
+  sendLater(
+    message: GenerationPollMessage | GenerationRequestedMessageInput,
+    delaySeconds: number,
+  ): Promise<void>;
 }
 
 /** SQS's longest message delay; a longer wait between polls is a chain of them. */

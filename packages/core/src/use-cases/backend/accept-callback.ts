@@ -1,4 +1,4 @@
-import { notFound, AppError } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import type { IncomingCallback } from '../../ports/backend.ts';
 import { callbackTokenHash } from './callback-token.ts';
 import { type BackendAttemptDeps, type SettleResult, settleBackendOutcome } from './settle-outcome.ts';

@@ -36,13 +36,22 @@ export async function settleBackendOutcome(
 ): Promise<SettleResult> {
   const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
   if (!attempt.current || attempt.status !== 'running')
-    return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
+    return {
+      settled: 'ignored',
+      ...ref,
+      reason: 'the attempt has ended (finished, cancelled or superseded)',
+    };
   if (outcome.status === 'running') return { settled: 'running', ...ref };
   const durationMs = Math.max(0, deps.clock.now().getTime() - attempt.startedAt.getTime());
   if (outcome.status === 'succeeded') return complete(deps, attempt, outcome, durationMs);
   const failure =
     outcome.status === 'canceled'
-      ? { errorType: 'BackendCanceled', message: 'the backend cancelled the job', transient: true, metrics: {} }
+      ? {
+          errorType: 'BackendCanceled',
+          message: 'the backend cancelled the job',
+          transient: true,
+          metrics: {},
+        }
       : outcome;
   return fail(deps, attempt, failure, durationMs);
 }

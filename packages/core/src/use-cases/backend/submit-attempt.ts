@@ -60,7 +60,12 @@ export async function submitAttempt(
       receiptHandle,
       Math.min(MAX_VISIBILITY_SECONDS, deps.backend.deadlineS + DEADLINE_GRACE_S),
     );
-  deps.logger.info('generation submitted', { generationId, attempt, backendId, generator: deps.backend.name });
+  deps.logger.info('generation submitted', {
+    generationId,
+    attempt,
+    backendId,
+    generator: deps.backend.name,
+  });
   return { submitted: true, backendId, deadlineAt };
 }
 
