@@ -9,6 +9,13 @@ export const failWholeBatch = (records: readonly SQSRecord[]): SQSBatchResponse 
 });
 
 /**
+ * What a handler returns for a record to stay in the queue without having failed: a delivery held
+ * in flight until its attempt's deadline (its visibility already changed). Reported like a failure,
+ * so Lambda does not delete it, but not logged as one.
+ */
+export const KEEP_IN_FLIGHT = Symbol('keep in flight');
+
+/**
  * Handles each record on its own and reports the ones that threw: one bad message never fails its
  * neighbours, and SQS redelivers only what failed.
  */
@@ -21,8 +28,11 @@ export async function settleBatch(
   const results = await Promise.allSettled(records.map(async (r) => handle(r)));
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled') return;
     const record = records[i]!;
+    if (result.status === 'fulfilled') {
+      if (result.value === KEEP_IN_FLIGHT) batchItemFailures.push({ itemIdentifier: record.messageId });
+      return;
+    }
     batchItemFailures.push({ itemIdentifier: record.messageId });
     onFailure(record, safeMessage(result.reason));
   });

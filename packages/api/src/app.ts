@@ -11,6 +11,7 @@ import { routeHandler } from './middleware/route-handler.ts';
 import { schemaGate } from './middleware/schema-gate.ts';
 import { validateInputs } from './middleware/validate-inputs.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { CALLBACK_MAX_BYTES, callbackRoute, serveCallback } from './routes/callbacks.ts';
 import { type RouteDoc, type RouteSpec, routerPath } from './routes/define.ts';
 import { failedMessageRoutes } from './routes/failed-messages.ts';
 import { generationRoutes } from './routes/generations.ts';
@@ -32,7 +33,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const API_ROUTES: readonly RouteSpec[] = [...generationRoutes, ...adminRoutes, ...failedMessageRoutes];
 
 /** Every documented route, in the order they are documented. */
-export const ROUTES: readonly RouteDoc[] = [healthRoute, openApiRoute, ...API_ROUTES];
+export const ROUTES: readonly RouteDoc[] = [healthRoute, openApiRoute, ...API_ROUTES, callbackRoute];
 
 /**
  * A JSON route's chain, only the links it needs, in this order: body size (before anything reads
@@ -86,6 +87,12 @@ export function createApp(deps: AppDeps) {
   if (home) app.get('/', (c) => c.redirect(home, 302));
 
   const gate = schemaGate(health, RETRY_AFTER_SECONDS);
+  app.post(
+    routerPath(callbackRoute.path),
+    limitBody(CALLBACK_MAX_BYTES),
+    gate,
+    serveCallback(deps.callbacks),
+  );
   for (const spec of API_ROUTES) {
     app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate));
   }

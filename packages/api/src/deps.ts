@@ -7,6 +7,7 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type { AcceptCallback } from './routes/callbacks.ts';
 
 /** A web app served beside the JSON API under a path of its own. */
 export interface MountedApp {
@@ -38,6 +39,8 @@ export interface AppDeps {
   mounts?: Record<string, () => Promise<MountedApp>>;
   /** Where `GET /` sends a browser (a mounted app's home); without it `/` is not found. */
   home?: string;
+  /** Settles an asynchronous backend's callback; undefined when the backend is synchronous. */
+  callbacks?: AcceptCallback;
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

@@ -78,12 +78,24 @@ export class LocalQueueStore {
     body: string;
     messageAttributes: Record<string, string>;
     generationId?: string | null;
+    /** Invisible for this long after the send (SQS DelaySeconds). */
+    delayMs?: number;
   }): Promise<void> {
     await this.ensure();
     await this.database.db.execute(sql`
-      insert into ${this.table} (message_id, queue, body, message_attributes, generation_id)
+      insert into ${this.table} (message_id, queue, body, message_attributes, generation_id, visible_at)
       values (${input.messageId}::uuid, ${input.queue}, ${input.body}, ${JSON.stringify(input.messageAttributes)}::jsonb,
-              ${input.generationId ?? null}::uuid)`);
+              ${input.generationId ?? null}::uuid, now() + ${ms(input.delayMs ?? 0)})`);
+  }
+
+  /** A received message's visibility from now (SQS ChangeMessageVisibility); false for a stale receipt. */
+  async changeVisibility(receiptHandle: string, visibleInMs: number): Promise<boolean> {
+    const rows = await rowsOf<{ message_id: string }>(
+      this.database.db.execute(sql`
+        update ${this.table} set visible_at = now() + ${ms(visibleInMs)}
+        where receipt_handle = ${receiptHandle}::uuid returning message_id`),
+    );
+    return rows.length > 0;
   }
 
   /**

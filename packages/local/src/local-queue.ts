@@ -33,7 +33,7 @@ export class LocalQueue {
     return this.options.name;
   }
 
-  async send(body: string, messageAttributes: Record<string, string> = {}): Promise<string> {
+  async send(body: string, messageAttributes: Record<string, string> = {}, delayMs = 0): Promise<string> {
     const messageId = randomUUID();
     await this.options.store.send({
       queue: this.options.name,
@@ -41,9 +41,17 @@ export class LocalQueue {
       body,
       messageAttributes,
       generationId: messageAttributes.generationId ?? null,
+      delayMs,
     });
     this.wake();
     return messageId;
+  }
+
+  /** SQS ChangeMessageVisibility: the received message becomes visible `visibleInMs` from now. */
+  async changeVisibility(receiptHandle: string, visibleInMs: number): Promise<boolean> {
+    const changed = await this.options.store.changeVisibility(receiptHandle, visibleInMs);
+    if (changed && visibleInMs === 0) this.wake();
+    return changed;
   }
 
   async receive(max = 10): Promise<SQSRecord[]> {

@@ -6,6 +6,8 @@ import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
+import { acceptCallback } from '@genledger/core/use-cases/backend/accept-callback';
+import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
 import type { Database } from '@genledger/db/connect';
 import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
@@ -28,6 +30,8 @@ export interface HttpDepsOptions {
   console?: boolean;
   /** How long a health result gates requests before it is probed again (tests shorten it). */
   healthTtlMs?: AppDeps['healthTtlMs'];
+  /** An asynchronous backend's attempts, whose callbacks the API settles. */
+  backend?: BackendAttemptDeps | undefined;
 }
 
 /**
@@ -51,6 +55,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
+    ...(options.backend ? { callbacks: callbacksOf(options.backend) } : {}),
   };
   if (options.console === false) return deps;
   const consoleDeps = consoleDepsOf(deps, stores, options);
@@ -62,6 +67,11 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     home: '/console/',
   };
 }
+
+const callbacksOf =
+  (backend: BackendAttemptDeps): NonNullable<AppDeps['callbacks']> =>
+  (token, callback) =>
+    acceptCallback(backend, token, callback);
 
 /** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
 function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions): ConsoleDeps {

@@ -1,7 +1,7 @@
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { httpGenerator } from '@genledger/adapters/generators/http-generator';
 import { jsonLogger } from '@genledger/adapters/json-logger';
-import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
+import { failWholeBatch, KEEP_IN_FLIGHT, settleBatch } from '@genledger/adapters/sqs-batch';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import { errorFields } from '@genledger/core/error-summary';
 import { memo } from '@genledger/core/memo';
@@ -15,6 +15,7 @@ import {
 } from '@genledger/core/use-cases/process-generation-message';
 import type { Database } from '@genledger/db/connect';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type BackendWiring, submitDeps } from './backend-attempts.ts';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
@@ -27,11 +28,15 @@ export function workerDeps(
   env: NodeJS.ProcessEnv,
   overrides: Partial<ProcessMessageDeps> = {},
   metrics?: MetricsSink,
+  wiring: BackendWiring = {},
 ): ProcessMessageDeps {
   const config = resolveWorkerConfig(env);
   const stores = storesOf(database);
   const failedMessages = stores.failedMessages;
+  const logger = jsonLogger(logLevelFrom(env), { fn: 'worker' });
+  const backend = submitDeps(database, env, logger, wiring);
   const deps: ProcessMessageDeps = {
+    ...(backend ? { backend } : {}),
     // A message that can never parse is recorded as failed at once, not retried into the DLQ.
     onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
     lifecycle: stores.lifecycle,
@@ -39,7 +44,7 @@ export function workerDeps(
     generator: config.generatorUrl
       ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
       : builtinGenerator(outputsDirectory(config.dataDir)),
-    logger: jsonLogger(logLevelFrom(env), { fn: 'worker' }),
+    logger,
     staleAfterMs: config.staleAfterMs,
     ...overrides,
   };
@@ -51,6 +56,7 @@ export const toIncoming = (record: SQSRecord): IncomingMessage => ({
   body: record.body,
   receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1,
   queue: record.eventSourceARN,
+  receiptHandle: record.receiptHandle,
 });
 
 /** An SQS batch through the worker use case; what to retry comes back as partial batch failures. */
@@ -78,7 +84,10 @@ export function createWorkerHandler(
     }
     return settleBatch(
       event.Records,
-      (r) => processGenerationMessage(ready, toIncoming(r)),
+      async (r) => {
+        const outcome = await processGenerationMessage(ready, toIncoming(r));
+        return outcome.status === 'submitted' && outcome.held ? KEEP_IN_FLIGHT : outcome;
+      },
       (record, error) =>
         ready.logger.warn('message returned to the queue', { messageId: record.messageId, error }),
     );

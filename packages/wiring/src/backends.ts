@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { cogBackend } from '@genledger/adapters/backends/cog';
+import { comfyUiBackend } from '@genledger/adapters/backends/comfyui';
+import { ApiWorkflow, checkBindings, WorkflowBindings } from '@genledger/adapters/backends/comfyui-workflow';
+import { replicateBackend } from '@genledger/adapters/backends/replicate';
+import type { BackendConfig } from '@genledger/core/config/backend-config';
+import { AppError } from '@genledger/core/errors';
+import type { AsyncBackend } from '@genledger/core/ports/backend';
+import type * as z from 'zod';
+
+const configuration = (message: string) => new AppError('configuration', message);
+
+function readJson<S extends z.ZodType>(path: string, schema: S, variable: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw configuration(
+      `${variable}: cannot read ${path} as JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw configuration(`${variable}: ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** `workflow.json` → `workflow.bindings.json`: the bindings are declared beside the workflow. */
+export const bindingsPathOf = (workflowPath: string) => workflowPath.replace(/(\.json)?$/i, '.bindings.json');
+
+/** The asynchronous backend a configuration names, or undefined for the synchronous ones. */
+export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined {
+  const timing = {
+    deadlineS: config.kind === 'builtin' || config.kind === 'http' ? 0 : config.deadlineS,
+    ...(config.kind !== 'builtin' && config.kind !== 'http' && config.pollAfterS !== undefined
+      ? { pollAfterS: config.pollAfterS }
+      : {}),
+  };
+  switch (config.kind) {
+    case 'cog':
+      return cogBackend({ baseUrl: config.baseUrl, deadlineS: config.deadlineS });
+    case 'comfyui': {
+      const workflow = readJson(config.workflowPath, ApiWorkflow, 'COMFYUI_WORKFLOW');
+      const bindings = readJson(bindingsPathOf(config.workflowPath), WorkflowBindings, 'COMFYUI_WORKFLOW');
+      const mistakes = checkBindings(workflow, bindings);
+      if (mistakes.length) throw configuration(`COMFYUI_WORKFLOW: ${mistakes[0]}`);
+      return comfyUiBackend({ baseUrl: config.baseUrl, workflow, bindings, ...timing });
+    }
+    case 'replicate':
+      return replicateBackend({
+        model: config.model,
+        apiToken: config.apiToken,
+        webhookSecret: config.webhookSecret,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+        ...timing,
+      });
+    default:
+      return undefined;
+  }
+}
