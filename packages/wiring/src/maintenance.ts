@@ -3,8 +3,10 @@ import { resolveMaintenanceConfig } from '@genledger/core/config/maintenance-con
 import { parseEnv } from '@genledger/core/config/parse-env';
 import { memo } from '@genledger/core/memo';
 import { systemClock } from '@genledger/core/ports/clock';
-import { logLevelFrom } from '@genledger/core/ports/logger';
+import type { GenerationLifecyclePort } from '@genledger/core/ports/generation-lifecycle';
+import { type Logger, logLevelFrom } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
+import { closeExpiredAttempts } from '@genledger/core/use-cases/backend/close-expired-attempts';
 import {
   continueRetryBatchesStep,
   retentionStep,
@@ -81,6 +83,14 @@ export function archiveStep(events: EventStore, days: number, chunks = 10): Main
   };
 }
 
+/** Attempts at an asynchronous backend past their deadline, closed as transient failures. */
+export function expiredAttemptsStep(lifecycle: GenerationLifecyclePort, logger: Logger): MaintenanceStep {
+  return {
+    name: 'expired-attempts',
+    run: async () => closeExpiredAttempts({ lifecycle, clock: systemClock, logger }),
+  };
+}
+
 export function maintenanceDeps(
   database: Database,
   options: {
@@ -103,6 +113,7 @@ export function maintenanceDeps(
     // Bounded per run so one tick never outlives the schedule; the next tick continues.
     projections: [{ name: stats.name, catchUp: () => runner.catchUp(stats, 50) }],
     steps: [
+      expiredAttemptsStep(stores.lifecycle, logger),
       ...recoverabilitySteps(
         database,
         options.queue,

@@ -2,13 +2,10 @@ import type { BackendAttemptDeps } from './settle-outcome.ts';
 
 /**
  * Maintenance's step for attempts past their deadline with no outcome: each is a transient
- * failure (`GeneratorDeadlineExceeded`), asked to stop at the backend, and retried when its held
- * delivery comes back — or dead-lettered, when that was its last receive.
+ * failure (`GeneratorDeadlineExceeded`), retried when its held delivery comes back — or dead-lettered, when that was its last receive.
  */
 export async function closeExpiredAttempts(
-  deps: Pick<BackendAttemptDeps, 'lifecycle' | 'clock' | 'logger'> & {
-    backend: Pick<BackendAttemptDeps['backend'], 'cancel' | 'deadlineS'> | undefined;
-  },
+  deps: Pick<BackendAttemptDeps, 'lifecycle' | 'clock' | 'logger'>,
   limit = 100,
 ): Promise<{ closed: number }> {
   const now = deps.clock.now();
