@@ -22,7 +22,7 @@ export interface HttpDepsOptions {
   metrics?: MetricsSink;
   /** Checks the console's overview shows beside the database's (the local queue and generator). */
   checks?: RuntimeChecks;
-  /** Where the console reads generator outputs; default: the files under process.env's DATA_DIR. */
+  /** Where outputs are kept (links signed, the console reads); default: process.env's store. */
   outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
   console?: boolean;
@@ -37,6 +37,7 @@ export interface HttpDepsOptions {
  */
 export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps {
   const stores = storesOf(database);
+  const outputs = options.outputs ?? outputStoreOf(process.env);
   const deps: AppDeps = {
     health: () => checkHealth(database),
     isUnavailable: isDatabaseUnavailable,
@@ -50,10 +51,11 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    outputs,
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
   };
   if (options.console === false) return deps;
-  const consoleDeps = consoleDepsOf(deps, stores, options);
+  const consoleDeps = consoleDepsOf(deps, stores, { ...options, outputs });
   return {
     ...deps,
     mounts: {
@@ -64,7 +66,11 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
 }
 
 /** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
-function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions): ConsoleDeps {
+function consoleDepsOf(
+  deps: AppDeps,
+  stores: Stores,
+  options: HttpDepsOptions & { outputs: OutputStore },
+): ConsoleDeps {
   return {
     health: deps.health,
     ...(options.checks ? { checks: options.checks } : {}),
@@ -78,7 +84,7 @@ function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions):
     retryBatches: deps.retryBatches,
     queue: deps.queue,
     readModel: stores.consoleReads,
-    outputs: options.outputs ?? outputStoreOf(process.env),
+    outputs: options.outputs,
     logger: deps.logger,
     cursors: deps.cursors,
     sessionSecret: consoleSessionSecret(options.cursorSecret),

@@ -1,4 +1,5 @@
 import type { GenerationRecord } from '../contracts/generation.ts';
+import type { KeptOutput } from '../contracts/outputs.ts';
 
 export type StartOutcome =
   | { outcome: 'started'; generation: GenerationRecord; attempt: number }
@@ -25,8 +26,8 @@ export interface CompleteInput {
   generationId: string;
   attempt: number;
   model: string;
-  outputPath: string;
-  thumbnailPath: string | null;
+  /** What the attempt produced, already in the output store; stored with the completion. */
+  outputs: KeptOutput[];
   promptId: string | null;
   durationMs: number;
   metadata?: Record<string, unknown>;

@@ -6,6 +6,7 @@ import type { GenerationRepository } from '../ports/generation-repository.ts';
 import { type Generator, GeneratorError, isPermanent } from '../ports/generator.ts';
 import type { Logger } from '../ports/logger.ts';
 import { requestHash } from '../request-hash.ts';
+import { type KeepOutputsDeps, keepOutputs } from './keep-outputs.ts';
 import { recordGeneration } from './record-generation.ts';
 
 /** One delivery as the worker sees it, whatever the transport (SQS or the local queue). */
@@ -26,6 +27,8 @@ export interface ProcessMessageDeps {
   lifecycle: GenerationLifecyclePort;
   generations: Pick<GenerationRepository, 'create'>;
   generator: Generator;
+  /** Where what the generator produced is kept before the generation completes. */
+  outputs: KeepOutputsDeps;
   logger: Logger;
   /** A running attempt older than this is presumed dead and taken over (≥ the worker's timeout). */
   staleAfterMs: number;
@@ -154,13 +157,13 @@ async function runAttempt(
   const began = performance.now();
   try {
     const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
+    const outputs = await keepOutputs(deps.outputs, generationId, output.outputs);
     const durationMs = Math.round(performance.now() - began);
     const done = await deps.lifecycle.complete({
       generationId,
       attempt,
       model: generation.model,
-      outputPath: output.outputPath,
-      thumbnailPath: output.thumbnailPath ?? null,
+      outputs,
       promptId: output.promptId ?? null,
       durationMs,
       metadata,
