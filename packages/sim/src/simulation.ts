@@ -69,6 +69,10 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     const { pg, relay, sqs } = await startServices(dataDir, stops);
     const queues = createQueues(sqs, deployment, knobs);
+    // SST names a bucket `<app>-<stage>-<component>-<suffix>`, lower case.
+    const buckets = new Map(
+      deployment.buckets.map((b) => [b, sqs.createBucket(`genledger-${stage}-${b.toLowerCase()}`)]),
+    );
     const announcements = overrideNotices(knobs, options.extraEnvironment);
     announcements.push(
       functionNodeNotice(
@@ -88,9 +92,11 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       linkValue: linkValues({
         databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
         queues,
+        buckets,
         secrets,
       }),
       relayPort: relay.port,
+      s3Endpoint: sqs.endpoint,
       extraEnvironment: options.extraEnvironment,
       log,
     });
