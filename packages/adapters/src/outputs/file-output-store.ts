@@ -44,7 +44,8 @@ export function fileOutputStore(directory: string, links: LocalOutputLinks): Out
       try {
         const real = await realpath(join(root, key));
         if (!inside(await realpath(root), real)) return undefined;
-        return { body: await readFile(real), contentType };
+        const body = await readFile(real);
+        return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType };
       } catch (e) {
         if (isAbsent(e)) return undefined;
         throw e;

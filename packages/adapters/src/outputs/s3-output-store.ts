@@ -24,11 +24,14 @@ export function s3OutputStore(options: {
   region?: string;
   /** Another S3 endpoint (fauxqs, MinIO): requests then use path-style URLs. */
   endpoint?: string;
+  /** Default: the SDK's chain (a Lambda's role; the sim's variables). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }): OutputStore {
   const { bucket } = options;
   const client = new S3Client({
     region: options.region ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return {
     async put(key, body, contentType) {
@@ -47,7 +50,7 @@ export function s3OutputStore(options: {
         throw e;
       }
     },
-    signedUrl(key) {
+    async signedUrl(key) {
       if (!mediaTypeOfKey(key)) throw new Error('not an output key');
       return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
         expiresIn: options.ttlS,
