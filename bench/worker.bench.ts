@@ -8,8 +8,8 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
-import { countRoundTrips } from '../test/support/round-trips.ts';
 import { pngOutput, tempKeepOutputs } from '../test/support/outputs.ts';
+import { countRoundTrips } from '../test/support/round-trips.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
 

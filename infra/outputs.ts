@@ -10,7 +10,11 @@ export function outputs() {
   const days = outputRetentionDays();
   return new sst.aws.Bucket('Outputs', {
     ...(days > 0
-      ? { lifecycle: [{ id: 'expire-generation-outputs', prefix: 'generations/', expiresIn: `${days} days` as const }] }
+      ? {
+          lifecycle: [
+            { id: 'expire-generation-outputs', prefix: 'generations/', expiresIn: `${days} days` as const },
+          ],
+        }
       : {}),
   });
 }

@@ -49,7 +49,8 @@ describe('http generator against a real local server', () => {
           return reply(200, JSON.stringify({ output: 'data:image/png;base64,iVBORw0KGgo=', promptId: 'p1' }));
         if (job.prompt === 'several')
           return reply(200, JSON.stringify({ output: ['https://cdn.example/a.png', 'data:,x'] }));
-        if (job.prompt === 'legacy') return reply(200, JSON.stringify({ outputPath: 'https://cdn.example/b.png' }));
+        if (job.prompt === 'legacy')
+          return reply(200, JSON.stringify({ outputPath: 'https://cdn.example/b.png' }));
         if (job.prompt === '503') return reply(503, '{"error":"busy"}');
         if (job.prompt === '400') return reply(400, '{"error":"nsfw"}');
         if (job.prompt === 'garbage') return reply(200, 'not json');

@@ -2,15 +2,22 @@
 // answers as a delivery CDN would (plain GET, Content-Length or chunked, optional auth header).
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { httpOutputFetcher } from '@genledger/adapters/outputs/http-output-fetcher';
 import { outputKey } from '@genledger/core/contracts/outputs';
 import { GeneratorError } from '@genledger/core/ports/generator';
 import { keepOutputs } from '@genledger/core/use-cases/keep-outputs';
-import { httpOutputFetcher } from '@genledger/adapters/outputs/http-output-fetcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBytes, tempFileStore } from '../support/outputs.ts';
 
 const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]);
-const webp = new Uint8Array([...new TextEncoder().encode('RIFF'), 4, 0, 0, 0, ...new TextEncoder().encode('WEBPVP8 ')]);
+const webp = new Uint8Array([
+  ...new TextEncoder().encode('RIFF'),
+  4,
+  0,
+  0,
+  0,
+  ...new TextEncoder().encode('WEBPVP8 '),
+]);
 const gif = new TextEncoder().encode('GIF89a\x01\x00\x01\x00');
 const mp4 = Uint8Array.from([0, 0, 0, 0x18, ...new TextEncoder().encode('ftypisom'), 0, 0, 2, 0]);
 const pdf = new TextEncoder().encode('%PDF-1.4\n');
@@ -31,7 +38,8 @@ beforeAll(async () => {
       for (let i = 0; i < 10; i++) res.write(big);
       return res.end();
     }
-    if (req.url === '/text') return res.writeHead(200, { 'content-type': 'image/png' }).end('<html>not an image</html>');
+    if (req.url === '/text')
+      return res.writeHead(200, { 'content-type': 'image/png' }).end('<html>not an image</html>');
     if (req.url === '/gone') return res.writeHead(404).end();
     if (req.url === '/busy') return res.writeHead(503).end();
     res.writeHead(500).end();
@@ -59,7 +67,10 @@ describe('keepOutputs', () => {
     const kept = await keepOutputs(d, id, [
       { kind: 'bytes', body: png },
       { kind: 'url', url: `data:image/webp;base64,${Buffer.from(webp).toString('base64')}` },
-      { kind: 'url', url: `data:application/octet-stream,${[...pdf].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')}` },
+      {
+        kind: 'url',
+        url: `data:application/octet-stream,${[...pdf].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')}`,
+      },
       { kind: 'url', url: `${base}/a.jpg`, headers: { authorization: 'Bearer r8_token' } },
       { kind: 'bytes', body: gif },
       { kind: 'bytes', body: mp4, contentType: 'image/png' }, // what a backend claims is not trusted
@@ -96,7 +107,13 @@ describe('keepOutputs', () => {
       ['chunked too large', [{ kind: 'url', url: `${base}/big-chunked.png` }]],
       ['html labelled image/png', [{ kind: 'url', url: `${base}/text` }]],
       ['unknown bytes', [{ kind: 'bytes', body: new TextEncoder().encode('hello') }]],
-      ['second of two unknown', [{ kind: 'bytes', body: pngBytes() }, { kind: 'bytes', body: Uint8Array.of(0, 1, 2) }]],
+      [
+        'second of two unknown',
+        [
+          { kind: 'bytes', body: pngBytes() },
+          { kind: 'bytes', body: Uint8Array.of(0, 1, 2) },
+        ],
+      ],
       ['nothing', []],
       ['file path', [{ kind: 'url', url: '/tmp/out.png' }]],
       ['s3 URL', [{ kind: 'url', url: 's3://bucket/out.png' }]],

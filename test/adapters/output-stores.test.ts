@@ -23,7 +23,9 @@ beforeAll(async () => {
   // The local server's output route, alone: what `npm start` serves signed links with.
   const serve = outputRoute(file.store, file.links);
   server = createServer(async (req, res) => {
-    const response = (await serve(new Request(`${baseUrl}${req.url}`, { method: req.method }))) ?? new Response(null, { status: 404 });
+    const response =
+      (await serve(new Request(`${baseUrl}${req.url}`, { method: req.method }))) ??
+      new Response(null, { status: 404 });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
@@ -37,12 +39,16 @@ afterAll(async () => {
 
 const stores: [string, () => OutputStore][] = [
   ['file store', () => tempFileStore({ baseUrl: () => baseUrl }).store],
-  ['S3 store (fauxqs)', () => s3OutputStore({
+  [
+    'S3 store (fauxqs)',
+    () =>
+      s3OutputStore({
         bucket: 'outputs-contract',
         ttlS: 600,
         endpoint: fauxqs.endpoint,
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      }),],
+      }),
+  ],
 ];
 
 describe.each(stores)('%s', (_name, make) => {
@@ -85,7 +91,14 @@ describe.each(stores)('%s', (_name, make) => {
 
   it('holds only well-formed keys: anything else reads as absent and is never written', async () => {
     const store = make();
-    for (const key of ['../secret.png', 'generations/../../etc/passwd', '/etc/hostname', 'a.png', '', 'generations/x/0.png'])
+    for (const key of [
+      '../secret.png',
+      'generations/../../etc/passwd',
+      '/etc/hostname',
+      'a.png',
+      '',
+      'generations/x/0.png',
+    ])
       expect(await store.read(key)).toBeUndefined();
     await expect(store.put('../escape.png', pngBytes(), 'image/png')).rejects.toThrow('not an output key');
     await expect(store.signedUrl('../escape.png')).rejects.toThrow('not an output key');

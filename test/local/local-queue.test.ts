@@ -278,7 +278,12 @@ describe('local pipeline', () => {
       expect(g.status).toBe('completed');
       expect(g.outputs).toHaveLength(1);
       const [output] = g.outputs;
-      expect(output).toMatchObject({ contentType: 'image/png', url: expect.stringMatching(`^${server.url}/outputs/generations/${id}/0.png\\?expires=\\d+&signature=`) });
+      expect(output).toMatchObject({
+        contentType: 'image/png',
+        url: expect.stringMatching(
+          `^${server.url}/outputs/generations/${id}/0.png\\?expires=\\d+&signature=`,
+        ),
+      });
       // The signed link needs no API key, and serves the very bytes the generation recorded.
       const served = await fetch(output!.url);
       expect(served.headers.get('content-type')).toBe('image/png');

@@ -21,8 +21,8 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
-import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { pngOutput, tempKeepOutputs } from '../support/outputs.ts';
+import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 

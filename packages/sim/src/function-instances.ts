@@ -94,7 +94,9 @@ function functionEnvironment(
     SST_KEY_FILE: 'resource.enc',
     // Stands in for Neon's proxy: the driver's WebSocket goes to the local relay.
     DB_NEON_WS_PROXY: `127.0.0.1:${options.relayPort}/v1?address={host}:{port}`,
-    ...(fn.links.some((l) => options.deployment.buckets.includes(l)) ? { OUTPUT_S3_ENDPOINT: options.s3Endpoint } : {}),
+    ...(fn.links.some((l) => options.deployment.buckets.includes(l))
+      ? { OUTPUT_S3_ENDPOINT: options.s3Endpoint }
+      : {}),
     ...(knobs.GENERATOR_URL ? { GENERATOR_URL: knobs.GENERATOR_URL } : {}),
     // A function told the redrive count (the DLQ handler) hears the overridden one.
     ...(knobs.QUEUE_MAX_RECEIVE_COUNT !== undefined && 'QUEUE_MAX_RECEIVE_COUNT' in fn.environment

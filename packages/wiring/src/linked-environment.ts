@@ -15,21 +15,22 @@ export type FunctionRole = 'function' | 'migrate';
  */
 export type LinkedResources = Readonly<Record<string, unknown>>;
 
-const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 'value' | 'url' | 'name'][]> = {
-  function: [
-    ['DATABASE_URL', 'DatabaseUrl', 'value'],
-    ['CURSOR_SECRET', 'CursorSecret', 'value'],
-    ['QUEUE_URL', 'Queue', 'url'],
-    ['DLQ_URL', 'DeadLetterQueue', 'url'],
-    ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
-    ['OUTPUT_BUCKET', 'Outputs', 'name'],
-  ],
-  // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.
-  migrate: [
-    ['DATABASE_URL', 'DatabaseDirectUrl', 'value'],
-    ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
-  ],
-};
+const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 'value' | 'url' | 'name'][]> =
+  {
+    function: [
+      ['DATABASE_URL', 'DatabaseUrl', 'value'],
+      ['CURSOR_SECRET', 'CursorSecret', 'value'],
+      ['QUEUE_URL', 'Queue', 'url'],
+      ['DLQ_URL', 'DeadLetterQueue', 'url'],
+      ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
+      ['OUTPUT_BUCKET', 'Outputs', 'name'],
+    ],
+    // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.
+    migrate: [
+      ['DATABASE_URL', 'DatabaseDirectUrl', 'value'],
+      ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
+    ],
+  };
 
 function linked(resources: LinkedResources, name: string): unknown {
   try {

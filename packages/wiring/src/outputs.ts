@@ -22,7 +22,10 @@ export interface ConfiguredOutputs {
  * `DATA_DIR/outputs` with HMAC-signed links to the local server. `baseUrl` is where the local
  * server listens (PUBLIC_URL wins).
  */
-export function configuredOutputs(env: NodeJS.ProcessEnv, options: { baseUrl?: () => string } = {}): ConfiguredOutputs {
+export function configuredOutputs(
+  env: NodeJS.ProcessEnv,
+  options: { baseUrl?: () => string } = {},
+): ConfiguredOutputs {
   const config = resolveOutputConfig(env);
   if (config.bucket) {
     return {
@@ -44,14 +47,25 @@ export function configuredOutputs(env: NodeJS.ProcessEnv, options: { baseUrl?: (
     baseUrl: env.PUBLIC_URL ? () => config.publicUrl : (options.baseUrl ?? (() => config.publicUrl)),
     ttlS: config.urlTtlS,
   });
-  return { store: fileOutputStore(config.directory, links), links, description: `files under ${config.directory}` };
+  return {
+    store: fileOutputStore(config.directory, links),
+    links,
+    description: `files under ${config.directory}`,
+  };
 }
 
 /** The output store alone (Lambda functions: the API signs links, the worker writes, maintenance deletes). */
 export const outputStoreOf = (env: NodeJS.ProcessEnv): OutputStore => configuredOutputs(env).store;
 
 /** What the worker's keepOutputs needs: the store, a fetcher with the configured timeout, the limit. */
-export function keepOutputsDeps(env: NodeJS.ProcessEnv, store: OutputStore = outputStoreOf(env)): KeepOutputsDeps {
+export function keepOutputsDeps(
+  env: NodeJS.ProcessEnv,
+  store: OutputStore = outputStoreOf(env),
+): KeepOutputsDeps {
   const config = resolveOutputConfig(env);
-  return { store, fetcher: httpOutputFetcher({ timeoutMs: config.fetchTimeoutMs }), maxBytes: config.maxBytes };
+  return {
+    store,
+    fetcher: httpOutputFetcher({ timeoutMs: config.fetchTimeoutMs }),
+    maxBytes: config.maxBytes,
+  };
 }

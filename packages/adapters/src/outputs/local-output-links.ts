@@ -4,7 +4,10 @@ export interface LocalOutputLinks {
   /** `{base}/outputs/{key}?expires=…&signature=…`, valid for the configured time. */
   sign(key: string): string;
   /** Whether a request for `key` carries a signature of ours that has not expired. */
-  verify(key: string, query: { expires?: string | null; signature?: string | null }): 'ok' | 'expired' | 'invalid';
+  verify(
+    key: string,
+    query: { expires?: string | null; signature?: string | null },
+  ): 'ok' | 'expired' | 'invalid';
 }
 
 /** The path prefix the local server serves outputs under. */

@@ -5,7 +5,8 @@ const TYPE_BY_EXTENSION = new Map(
 );
 
 /** `generations/{uuid}/{index}.{ext}` and nothing else: a key is data and never leaves the store. */
-const KEY = /^generations\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/\d{1,4}\.([a-z0-9]{2,4})$/;
+const KEY =
+  /^generations\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/\d{1,4}\.([a-z0-9]{2,4})$/;
 
 /** The media type a well-formed key holds, or undefined for any other string. */
 export function mediaTypeOfKey(key: string): OutputMediaType | undefined {

@@ -36,7 +36,9 @@ export function s3OutputStore(options: {
   return {
     async put(key, body, contentType) {
       if (!mediaTypeOfKey(key)) throw new Error('not an output key');
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      );
     },
     async read(key): Promise<StoredOutput | undefined> {
       const contentType = mediaTypeOfKey(key);
@@ -70,7 +72,9 @@ export function s3OutputStore(options: {
         );
         const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
         if (keys.length)
-          await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+          await client.send(
+            new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+          );
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     },

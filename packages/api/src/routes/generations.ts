@@ -9,8 +9,8 @@ import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import * as z from 'zod';
 import {
   EventList,
-  GenerationPage,
   GenerationBody,
+  GenerationPage,
   GenerationRequest,
   GenerationRuns,
   IdParam,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
-import { KeptOutput } from './outputs.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
+import { KeptOutput } from './outputs.ts';
 
 const uuid = z.uuid();
 const ErrorInfo = z.object({

@@ -35,7 +35,9 @@ export async function keepOutputs(
 ): Promise<KeptOutput[]> {
   if (sources.length === 0) throw rejected('the backend returned no output');
   if (sources.length > MAX_OUTPUTS_PER_GENERATION)
-    throw rejected(`the backend returned ${sources.length} outputs; at most ${MAX_OUTPUTS_PER_GENERATION} are kept`);
+    throw rejected(
+      `the backend returned ${sources.length} outputs; at most ${MAX_OUTPUTS_PER_GENERATION} are kept`,
+    );
   const kept: KeptOutput[] = [];
   for (const [index, source] of sources.entries()) {
     // One output in memory at a time: each is stored before the next is fetched.
@@ -47,7 +49,14 @@ export async function keepOutputs(
       throw rejected(`output ${index} is not a PNG, JPEG, WebP, GIF, MP4 or PDF (by its leading bytes)`);
     const key = outputKey(generationId, index, contentType);
     await deps.store.put(key, body, contentType);
-    kept.push(KeptOutput.parse({ key, contentType, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }));
+    kept.push(
+      KeptOutput.parse({
+        key,
+        contentType,
+        bytes: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      }),
+    );
   }
   return kept;
 }
@@ -68,7 +77,8 @@ async function bytesOf(deps: KeepOutputsDeps, source: OutputSource, index: numbe
       cause: e,
     });
   }
-  if (fetched === 'too-large') throw rejected(`output ${index} is larger than the limit of ${deps.maxBytes} bytes`);
+  if (fetched === 'too-large')
+    throw rejected(`output ${index} is larger than the limit of ${deps.maxBytes} bytes`);
   return fetched;
 }
 
@@ -92,5 +102,10 @@ function decodeDataUrl(url: string, maxBytes: number, index: number): Uint8Array
   // Percent-encoded: each %XX is one byte, every other character one ASCII byte.
   if (/%(?![0-9a-f]{2})/i.test(data) || /[^\x20-\x7e]/.test(data))
     throw rejected(`output ${index} is a malformed data URL`);
-  return new Uint8Array(Buffer.from(data.replace(/%([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))), 'latin1'));
+  return new Uint8Array(
+    Buffer.from(
+      data.replace(/%([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+      'latin1',
+    ),
+  );
 }

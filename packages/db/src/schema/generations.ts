@@ -1,5 +1,4 @@
 import { GENERATION_STATUSES, RUN_STATUSES } from '@genledger/core/contracts/generation';
-import type { KeptOutput } from '@genledger/core/contracts/outputs';
 import {
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_ERROR_TYPE_LENGTH,
@@ -10,6 +9,7 @@ import {
   MAX_PROMPT_ID_LENGTH,
   MAX_PROMPT_LENGTH,
 } from '@genledger/core/contracts/limits';
+import type { KeptOutput } from '@genledger/core/contracts/outputs';
 import { sql } from 'drizzle-orm';
 import {
   bigint,

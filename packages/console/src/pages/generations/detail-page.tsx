@@ -5,7 +5,7 @@ import type { GenerationRun } from '@genledger/core/ports/generations';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
-import { outputDisplay, outputHref } from './output.ts';
+import { isInlineImage, outputHref } from './output.ts';
 
 function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
   const { g, failedId } = props;
@@ -66,11 +66,9 @@ function OutputCard(props: { g: GenerationRecord }) {
       )}
       {g.outputs.map((o, i) => {
         const href = outputHref(g.id, i);
-        const shown = outputDisplay(o);
         return (
           <figure class="output">
-            {shown === 'image' && <img class="preview" src={href} alt={`${alt} (${i + 1})`} />}
-            {shown === 'video' && <video class="preview" src={href} controls preload="metadata" />}
+            {isInlineImage(o) && <img class="preview" src={href} alt={`${alt} (${i + 1})`} />}
             <figcaption class="small muted">
               <a href={href}>
                 output {i + 1}: {o.contentType}

@@ -10,11 +10,8 @@ import type { OutputStore, StoredOutput } from '@genledger/core/ports/output-sto
 export const outputHref = (generationId: string, index: number) =>
   `/console/generations/${generationId}/outputs/${index}`;
 
-/** How the page shows an output of this type: inline picture, inline video, or a link. */
-export function outputDisplay(o: KeptOutput): 'image' | 'video' | 'link' {
-  if (o.contentType.startsWith('image/')) return 'image';
-  return o.contentType === 'video/mp4' ? 'video' : 'link';
-}
+/** Pictures are shown inline; a video (no captions to offer) or a PDF is a link to open. */
+export const isInlineImage = (o: KeptOutput) => o.contentType.startsWith('image/');
 
 /** A generation's `index`-th output from the store, or why there is none to serve. */
 export async function readOutput(
