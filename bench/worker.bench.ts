@@ -1,9 +1,6 @@
 // Worker throughput against a real Postgres: batches of 10 through the very Lambda handler with the
 // builtin generator, against a baseline that does the least a worker must (one INSERT per message)
 // on the same server. Round trips are counted at pg's Client#query (one query, one round trip).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
 import { silentLogger } from '@genledger/core/ports/logger';
 import { EventStore } from '@genledger/db/event-store';
@@ -11,6 +8,7 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { createWorkerHandler } from '@genledger/wiring/worker';
 import { sql } from 'drizzle-orm';
+import { pngOutput, tempKeepOutputs } from '../test/support/outputs.ts';
 import { countRoundTrips } from '../test/support/round-trips.ts';
 import { message, sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { benchDatabase } from './support/bench-database.ts';
@@ -22,12 +20,14 @@ export default async function workerBench() {
   const { database, stop } = await benchDatabase('bench_worker', 4);
   try {
     const events = new EventStore(database);
-    const generator = builtinGenerator(mkdtempSync(join(tmpdir(), 'gl-bench-out-')));
+    const generator = builtinGenerator();
+    const outputs = tempKeepOutputs(10 * 1024 * 1024);
     const handler = createWorkerHandler({
       deps: async () => ({
         lifecycle: new GenerationLifecycle(database, events),
         generations: new GenerationStore(database, events),
         generator,
+        outputs,
         logger: silentLogger,
         staleAfterMs: 300_000,
       }),
@@ -86,8 +86,9 @@ export default async function workerBench() {
         generations: new GenerationStore(database, events),
         generator: {
           name: 'instant',
-          generate: async (job) => ({ outputPath: `/out/${job.generationId}.png` }),
+          generate: async (job) => ({ outputs: pngOutput(job.attempt) }),
         },
+        outputs,
         logger: silentLogger,
         staleAfterMs: 300_000,
       }),

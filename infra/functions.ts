@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { database } from './database';
+import type { outputs } from './outputs';
 import type { queues } from './queues';
 import {
   DEAD_LETTER_TIMEOUT_S,
@@ -24,11 +25,14 @@ function migrationsHash(dir = 'migrations'): string {
 
 /**
  * API Gateway → API Lambda, SQS (+ DLQ) → worker and dead-letter Lambdas, a scheduled maintenance
- * Lambda, and a migration Lambda invoked by every deploy whose migrations changed.
+ * Lambda, and a migration Lambda invoked by every deploy whose migrations changed. The outputs
+ * bucket is linked to the three that touch outputs: the worker writes, the API signs links,
+ * maintenance deletes.
  */
 export function functions(
   db: ReturnType<typeof database>,
   { queue, deadLetterQueue }: ReturnType<typeof queues>,
+  bucket: ReturnType<typeof outputs>,
 ) {
   const common = functionDefaults(process.env.DB_SCHEMA ?? 'genledger');
 
@@ -57,7 +61,8 @@ export function functions(
     {
       ...common,
       handler: 'functions/api.handler',
-      link: [db.databaseUrl, db.cursorSecret, queue],
+      link: [db.databaseUrl, db.cursorSecret, queue, bucket],
+      environment: { ...common.environment, ...deploySettings('api') },
       // The console serves htmx from its npm package file; the bundle carries the file beside it.
       copyFiles: [{ from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' }],
       timeout: '29 seconds',
@@ -73,7 +78,7 @@ export function functions(
     {
       ...common,
       handler: 'functions/worker.handler',
-      link: [db.databaseUrl, queue],
+      link: [db.databaseUrl, queue, bucket],
       environment: { ...common.environment, ...deploySettings('worker') },
       timeout: `${WORKER_TIMEOUT_S} seconds`,
       memory: '1024 MB',
@@ -105,7 +110,7 @@ export function functions(
     function: {
       ...common,
       handler: 'functions/maintenance.handler',
-      link: [db.databaseUrl, queue],
+      link: [db.databaseUrl, queue, bucket],
       environment: { ...common.environment, ...deploySettings('maintenance') },
       timeout: '55 seconds',
       memory: '512 MB',

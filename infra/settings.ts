@@ -23,6 +23,18 @@ export function workerMaxConcurrency(env: NodeJS.ProcessEnv = process.env): numb
   return n;
 }
 
+/**
+ * Days after which S3 expires an output (OUTPUT_RETENTION_DAYS; default 0: never). Keep it at or
+ * above the `retention.generationDays` setting, or links of kept generations start answering 404.
+ */
+export function outputRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.OUTPUT_RETENTION_DAYS?.trim();
+  if (!raw) return 0;
+  if (!/^\d{1,5}$/.test(raw))
+    throw new Error(`OUTPUT_RETENTION_DAYS: must be a whole number of days, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /** Where alarms are e-mailed (ALARM_EMAIL); unset: the alarms exist, nobody is subscribed. */
 export const alarmEmail = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
   env.ALARM_EMAIL?.trim() || undefined;
@@ -64,8 +76,11 @@ const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; 
   MAINTENANCE_RESEND_AFTER_S: { functions: ['maintenance'], form: 'count' },
   EVENT_ARCHIVE_AFTER_DAYS: { functions: ['maintenance'], form: 'count' },
   EVENT_ARCHIVE_RUN_CHUNKS: { functions: ['maintenance'], form: 'count' },
+  OUTPUT_MAX_BYTES: { functions: ['worker'], form: 'count' },
+  OUTPUT_FETCH_TIMEOUT_MS: { functions: ['worker'], form: 'count' },
+  OUTPUT_URL_TTL_S: { functions: ['api'], form: 'count' },
 };
-export type DeployedFunction = 'worker' | 'maintenance';
+export type DeployedFunction = 'api' | 'worker' | 'maintenance';
 
 /** The deploy-time settings `fn` reads, as environment variables for it. */
 export function deploySettings(

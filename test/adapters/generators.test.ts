@@ -1,7 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { builtinGenerator, render } from '@genledger/adapters/generators/builtin-generator';
 import { httpGenerator } from '@genledger/adapters/generators/http-generator';
 import { GenerationRequest } from '@genledger/core/contracts/generation';
@@ -12,16 +9,16 @@ import { pngSize } from '../../packages/adapters/src/generators/png.ts';
 const request = GenerationRequest.parse({ prompt: 'a fox in the snow', width: 1024, height: 512, seed: 3 });
 
 describe('builtin generator', () => {
-  it('writes a real PNG of the requested aspect, scaled down, plus a thumbnail', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gl-out-'));
-    const out = await builtinGenerator(dir).generate({
+  it('hands over the bytes of a real PNG of the requested aspect, scaled down (nothing written to disk)', async () => {
+    const out = await builtinGenerator().generate({
       generationId: crypto.randomUUID(),
       attempt: 1,
       request,
     });
-    const png = readFileSync(out.outputPath);
-    expect(pngSize(png)).toEqual({ width: 256, height: 128 });
-    expect(pngSize(readFileSync(out.thumbnailPath!))).toEqual({ width: 64, height: 32 });
+    expect(out.outputs).toHaveLength(1);
+    const [png] = out.outputs;
+    if (png?.kind !== 'bytes') throw new Error('expected bytes');
+    expect(pngSize(Buffer.from(png.body))).toEqual({ width: 256, height: 128 });
     expect(out.promptId).toMatch(/^builtin-[0-9a-f]{12}$/);
   });
 
@@ -49,7 +46,11 @@ describe('http generator against a real local server', () => {
           res.end(text);
         };
         if (job.prompt === 'ok')
-          return reply(200, JSON.stringify({ outputPath: 's3://out/a.png', promptId: 'p1' }));
+          return reply(200, JSON.stringify({ output: 'data:image/png;base64,iVBORw0KGgo=', promptId: 'p1' }));
+        if (job.prompt === 'several')
+          return reply(200, JSON.stringify({ output: ['https://cdn.example/a.png', 'data:,x'] }));
+        if (job.prompt === 'legacy')
+          return reply(200, JSON.stringify({ outputPath: 'https://cdn.example/b.png' }));
         if (job.prompt === '503') return reply(503, '{"error":"busy"}');
         if (job.prompt === '400') return reply(400, '{"error":"nsfw"}');
         if (job.prompt === 'garbage') return reply(200, 'not json');
@@ -74,9 +75,19 @@ describe('http generator against a real local server', () => {
       (e: unknown) => e as GeneratorError,
     );
 
-  it('posts the job and returns the outputs', async () => {
-    expect(await run('ok')).toEqual({ outputPath: 's3://out/a.png', promptId: 'p1' });
+  it('posts the job and returns the outputs: one URL, an array of them (as a Cog prediction), or the legacy outputPath', async () => {
+    expect(await run('ok')).toEqual({
+      outputs: [{ kind: 'url', url: 'data:image/png;base64,iVBORw0KGgo=' }],
+      promptId: 'p1',
+    });
     expect(seen.at(-1)).toMatchObject({ prompt: 'ok', attempt: 2, width: 1024, seed: 3 });
+    expect(await run('several')).toEqual({
+      outputs: [
+        { kind: 'url', url: 'https://cdn.example/a.png' },
+        { kind: 'url', url: 'data:,x' },
+      ],
+    });
+    expect(await run('legacy')).toEqual({ outputs: [{ kind: 'url', url: 'https://cdn.example/b.png' }] });
   });
 
   it('classifies failures: 5xx, timeouts and refused connections are transient; 4xx and bad replies permanent', async () => {

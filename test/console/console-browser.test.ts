@@ -82,7 +82,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gl-console-'));
   database = await dbs.open('pglite', { schema: 'console_browser' });
   clientKey = (await new ApiKeyStore(database, new EventStore(database)).create({ name: 'frontend' })).key;
-  const builtin = builtinGenerator(join(dir, 'outputs'));
+  const builtin = builtinGenerator();
   const generator: Generator = {
     name: 'switchable',
     async generate(job) {

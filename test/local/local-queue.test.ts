@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { silentLogger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
@@ -270,9 +272,31 @@ describe('local pipeline', () => {
       ).json()) as {
         status: string;
         outputPath: string;
+        thumbnailPath: string | null;
+        outputs: { url: string; contentType: string; bytes: number; sha256: string }[];
       };
       expect(g.status).toBe('completed');
-      expect(pngSize(readFileSync(g.outputPath))).toEqual({ width: 256, height: 171 });
+      expect(g.outputs).toHaveLength(1);
+      const [output] = g.outputs;
+      expect(output).toMatchObject({
+        contentType: 'image/png',
+        url: expect.stringMatching(
+          `^${server.url}/outputs/generations/${id}/0.png\\?expires=\\d+&signature=`,
+        ),
+      });
+      // The signed link needs no API key, and serves the very bytes the generation recorded.
+      const served = await fetch(output!.url);
+      expect(served.headers.get('content-type')).toBe('image/png');
+      const bytes = Buffer.from(await served.arrayBuffer());
+      expect(bytes.length).toBe(output!.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(output!.sha256);
+      expect(bytes.equals(readFileSync(join(dataDir, 'outputs', 'generations', id, '0.png')))).toBe(true);
+      expect(pngSize(bytes)).toEqual({ width: 256, height: 171 });
+      // Deprecated for one release: outputPath is the first output's link, no thumbnail.
+      expect(g.outputPath).toBe(output!.url);
+      expect(g.thumbnailPath).toBeNull();
+      const tampered = output!.url.replace('/0.png', '/1.png');
+      expect((await fetch(tampered)).status).toBe(403);
       const runs = (await (
         await fetch(`${server.url}/generations/${id}/runs`, { headers: { authorization: `Bearer ${admin}` } })
       ).json()) as {

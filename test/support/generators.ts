@@ -1,4 +1,5 @@
 import { type GenerationJob, type Generator, GeneratorError } from '@genledger/core/ports/generator';
+import { pngOutput } from './outputs.ts';
 
 /**
  * A backend that fails transiently `failures` times, then succeeds; counts every call. With
@@ -28,8 +29,7 @@ export function flakyGenerator(
         );
       }
       return {
-        outputPath: `/out/${job.generationId}.png`,
-        thumbnailPath: null,
+        outputs: pngOutput(job.attempt),
         promptId: `p-${job.attempt}`,
       };
     },

@@ -285,7 +285,7 @@ describe('metrics (CloudWatch embedded metric format)', () => {
         async generate() {
           await new Promise((r) => setTimeout(r, 20));
           if (fail) throw new TypeError('backend down');
-          return { outputPath: '/out.png' };
+          return { outputs: [] };
         },
       },
       (l) => lines.push(l),

@@ -21,6 +21,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
+import { pngOutput, tempKeepOutputs } from '../support/outputs.ts';
 import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
@@ -35,7 +36,7 @@ function gatedGenerator() {
     async generate(job) {
       calls.push(job);
       await gate;
-      return { outputPath: `/out/${job.generationId}-${job.attempt}.png` };
+      return { outputs: pngOutput(job.attempt) };
     },
   };
   return { generator, calls, release };
@@ -167,6 +168,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
       lifecycle: new GenerationLifecycle(database, events),
       generations,
       generator: gated.generator,
+      outputs: tempKeepOutputs(),
       logger: silentLogger,
       staleAfterMs: 300_000,
     };
@@ -224,6 +226,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
         lifecycle,
         generations,
         generator: gated.generator,
+        outputs: tempKeepOutputs(),
         logger: silentLogger,
         staleAfterMs: 300_000,
       }),
@@ -234,6 +237,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
         lifecycle,
         generations,
         generator: flakyGenerator(0).generator,
+        outputs: tempKeepOutputs(),
         logger: silentLogger,
         staleAfterMs: 0,
       }),
@@ -265,7 +269,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
       { attempt: 2, status: 'completed', error_type: null, completed: true },
     ]);
     expect(stream.filter((e) => e.type === 'GenerationCompleted')).toHaveLength(1);
-    expect((await generations.get(generation.id))?.outputPath).toBe(`/out/${generation.id}.png`);
+    expect((await generations.get(generation.id))?.outputPath).toBe(`generations/${generation.id}/0.png`);
   });
 
   it('cancelling while an attempt runs closes that run, names it in the event, and the late result records nothing', async () => {
@@ -278,6 +282,7 @@ describe.each(['pglite', 'postgres'] as const)('unfinished work on %s', (target)
         lifecycle: new GenerationLifecycle(database, events),
         generations,
         generator: gated.generator,
+        outputs: tempKeepOutputs(),
         logger: silentLogger,
         staleAfterMs: 300_000,
       }),

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { ALL_TARGETS, useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
+import { tempKeepOutputs } from '../support/outputs.ts';
 import { message, sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
@@ -25,6 +26,7 @@ function setup(
     lifecycle: new GenerationLifecycle(database, events),
     generations: new GenerationStore(database, events),
     generator,
+    outputs: tempKeepOutputs(),
     logger: silentLogger,
     staleAfterMs: 60_000,
     ...overrides,
@@ -65,7 +67,8 @@ describe.each(ALL_TARGETS)('worker on %s', (target) => {
     expect(g).toMatchObject({
       status: 'completed',
       attempts: 1,
-      outputPath: `/out/${m.generationId}.png`,
+      outputPath: `generations/${m.generationId}/0.png`,
+      outputs: [{ key: `generations/${m.generationId}/0.png`, contentType: 'image/png', bytes: 9 }],
       width: 512,
       idempotencyKey: 'order-1',
     });

@@ -7,6 +7,7 @@ import {
   RUN_STATUSES,
 } from '@genledger/core/contracts/generation';
 import { MAX_API_KEY_NAME_LENGTH, MAX_MODEL_LENGTH } from '@genledger/core/contracts/limits';
+import { GenerationOutputView } from '@genledger/core/contracts/outputs';
 import { jsonValue, text, timestamp } from '@genledger/core/contracts/storable';
 import * as z from 'zod';
 import { pageCursor, pageLimit } from './paging.ts';
@@ -37,8 +38,28 @@ export const ListGenerationsQuery = z.strictObject({
 /** Query parameters that may repeat, as arrays; the others keep their first value. */
 export const ARRAY_QUERY_PARAMS = new Set(['status']);
 
+/**
+ * A generation as the API answers it: its outputs as signed, expiring links (fresh on every
+ * answer), and the two path fields of the previous contract kept for one release.
+ */
+export const GenerationBody = GenerationRecord.extend({
+  outputs: z
+    .array(GenerationOutputView)
+    .describe('what the generation produced, in order; each url is signed and expires (OUTPUT_URL_TTL_S)'),
+  outputPath: z
+    .string()
+    .nullable()
+    .meta({ deprecated: true })
+    .describe('deprecated: outputs[0].url (a signed link); removed in the next release'),
+  thumbnailPath: z
+    .string()
+    .nullable()
+    .meta({ deprecated: true })
+    .describe('deprecated: always null (no thumbnails are made); removed in the next release'),
+});
+
 export const GenerationPage = z.object({
-  items: z.array(GenerationRecord),
+  items: z.array(GenerationBody),
   nextCursor: z.string().nullable(),
 });
 
@@ -129,4 +150,4 @@ export const HealthBody = z.object({
   checks: z.object({ database: HealthCheck, schema: HealthCheck }),
 });
 
-export { GenerationRecord, GenerationRequest };
+export { GenerationRequest };

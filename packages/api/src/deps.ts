@@ -5,6 +5,7 @@ import type { FailedMessages, RetryBatches } from '@genledger/core/ports/failed-
 import type { GenerationReads, Generations } from '@genledger/core/ports/generations';
 import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
+import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
 import type { AcceptCallback } from './routes/callbacks.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   queue: Queue;
   logger: Logger;
   cursors: CursorCodec;
+  /** Signs the links a generation's outputs are answered with. */
+  outputs: Pick<OutputStore, 'signedUrl'>;
   /**
    * Apps mounted beside the API by path prefix, each loaded on its first request so that cold
    * starts serving the JSON API never load them.

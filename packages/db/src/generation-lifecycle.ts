@@ -107,11 +107,13 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
   }
 
   /**
-   * running → completed for this attempt only. Any failed message waiting on a retry of this
+   * running → completed for this attempt only, with the outputs it kept. Any failed message waiting on a retry of this
    * generation resolves in the same statement. False when the attempt no longer owns the
    * generation (cancelled meanwhile, or taken over).
    */
   async complete(input: CompleteInput): Promise<boolean> {
+    // outputPath stays for one release: the first output's key (the API signs a link to it).
+    const outputPath = input.outputs[0]?.key ?? null;
     const event = this.event(
       input.generationId,
       {
@@ -119,9 +121,10 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         generationId: input.generationId,
         model: input.model,
         attempt: input.attempt,
-        outputPath: input.outputPath,
-        thumbnailPath: input.thumbnailPath,
+        outputPath: outputPath ?? '',
+        thumbnailPath: null,
         durationMs: input.durationMs,
+        outputs: input.outputs,
       },
       input.metadata,
     );
@@ -130,8 +133,8 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
       'gl_complete',
       sql`
         with g as (
-          update ${this.generations} set status = 'completed', output_path = ${input.outputPath},
-                 thumbnail_path = ${input.thumbnailPath}, prompt_id = ${input.promptId}, completed_at = now(),
+          update ${this.generations} set status = 'completed', output_path = ${outputPath},
+                 thumbnail_path = null, outputs = ${JSON.stringify(input.outputs)}::jsonb, prompt_id = ${input.promptId}, completed_at = now(),
                  duration_ms = ${input.durationMs}, updated_at = now(), error_message = null
           where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
           returning id

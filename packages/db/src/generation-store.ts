@@ -14,6 +14,7 @@ import type { Executor } from './executor.ts';
 import { cancel } from './generation-store/cancel.ts';
 import type { GenerationTables } from './generation-store/context.ts';
 import { GenerationCreate } from './generation-store/create.ts';
+import { deleteExpired, findExpired } from './generation-store/expired.ts';
 import { getAsStatement, getGeneration, getGenerationAs, getGenerations } from './generation-store/get.ts';
 import { findUnsent, markEnqueued, markNotEnqueued } from './generation-store/unsent.ts';
 import { tablesFor } from './schema/tables.ts';
@@ -102,6 +103,16 @@ export class GenerationStore implements GenerationRepository, Generations {
     limit: number;
   }): Promise<GenerationRecord[]> {
     return findUnsent(this.database.db, this.t, options);
+  }
+
+  /** Finished generations unchanged since `before`, oldest first (the retention sweep). */
+  findExpired(before: Date, limit: number): Promise<string[]> {
+    return findExpired(this.database.db, this.t, before, limit);
+  }
+
+  /** Deletes those of `ids` still finished and unchanged since `before`; answers how many. */
+  deleteExpired(ids: readonly string[], before: Date): Promise<number> {
+    return deleteExpired(this.database.db, this.t, ids, before);
   }
 
   /** Rows for many ids at once (re-sends, retries). */

@@ -11,6 +11,7 @@ try {
     `genledger listening on ${server.url}`,
     `database: ${server.database.target} (schema "${server.database.schema}")`,
     `queue: ${server.queueDescription}`,
+    `outputs: ${server.outputsDescription}`,
   ];
   if (server.adminKey?.created && !process.env.ADMIN_API_KEY) {
     lines.push(`admin API key (shown once, store it now): ${server.adminKey.key}`);

@@ -13,6 +13,7 @@ import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
 import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
+import { localAttemptQueue } from './local-attempt-queue.ts';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { localQueuePort } from './local-queue-port.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
@@ -35,6 +36,8 @@ export interface LocalPipelineOptions {
   /** Receives dead-lettered records; default: the DLQ Lambda's handler over the same database. */
   deadLetterHandler?: BatchHandler | 'none';
   workerOverrides?: Partial<ProcessMessageDeps>;
+  /** Where an asynchronous backend calls back: the local server, once it listens. */
+  publicUrl?: () => string;
   maintenanceSteps?: MaintenanceStep[];
 }
 
@@ -152,10 +155,16 @@ function startConsumers(
 ) {
   const worker = createWorkerHandler({
     deps: async () =>
-      workerDeps(options.database, env, {
-        ...(options.generator ? { generator: options.generator } : {}),
-        ...options.workerOverrides,
-      }),
+      workerDeps(
+        options.database,
+        env,
+        { ...(options.generator ? { generator: options.generator } : {}), ...options.workerOverrides },
+        undefined,
+        {
+          attemptQueue: localAttemptQueue(queues.main),
+          ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+        },
+      ),
   });
   // Every send to an embedded database is made in this process and wakes the consumer; polling
   // only finds what another process sent to a shared server.

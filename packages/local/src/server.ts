@@ -8,11 +8,14 @@ import type { Queue } from '@genledger/core/ports/queue';
 import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
+import { backendAttemptDeps } from '@genledger/wiring/backend-attempts';
 import { httpDeps } from '@genledger/wiring/http-deps';
-import { outputStoreOf } from '@genledger/wiring/outputs';
+import { configuredOutputs } from '@genledger/wiring/outputs';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
+import { localAttemptQueue } from './local-attempt-queue.ts';
+import { outputRoute } from './output-route.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 import { runtimeChecks } from './runtime-checks.ts';
 
@@ -46,6 +49,8 @@ export interface LocalServer {
   pipeline: LocalPipeline | undefined;
   /** Where accepted work goes, for the start-up banner. */
   queueDescription: string;
+  /** Where outputs are kept, for the start-up banner. */
+  outputsDescription: string;
   /**
    * Stops serving, then the pipeline. With `graceMs`, the batch in hand gets that long to finish;
    * what is unfinished then goes back to the queue and is taken up at the next start.
@@ -84,6 +89,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       createIfNone: { source: 'npm start' },
     });
 
+    let listening = '';
     let pipeline: LocalPipeline | undefined;
     let queue: Queue;
     let queueDescription: string;
@@ -104,25 +110,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         database: workerDatabase,
         maintenanceDatabase,
         env,
+        publicUrl: () => listening,
         ...options.pipeline,
       });
       queue = pipeline.queue;
       queueDescription = 'local queue (worker and maintenance in this process)';
     }
+    const outputs = configuredOutputs(env, { baseUrl: () => listening });
+    const serveOutput = outputs.links ? outputRoute(outputs.store, outputs.links) : undefined;
     const app = createApp(
       httpDeps(database, {
         queue,
         logger,
         cursorSecret: config.cursorSecret,
         checks: runtimeChecks(env, queueDescription, pipeline),
-        outputs: outputStoreOf(env),
+        outputs: outputs.store,
         healthTtlMs: options.healthTtlMs,
+        backend: backendAttemptDeps(database, env, logger, {
+          ...(pipeline ? { attemptQueue: localAttemptQueue(pipeline.main) } : {}),
+        }),
       }),
     );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve(
         {
-          fetch: (req) => app.fetch(req),
+          fetch: async (req) => (await serveOutput?.(req)) ?? app.fetch(req),
           port: options.port ?? local.PORT,
           hostname: options.host ?? local.HOST,
         },
@@ -133,8 +145,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const { port } = server.address() as AddressInfo;
     const host = options.host ?? local.HOST;
     let closing: Promise<void> | undefined;
+    listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return {
-      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: listening,
+      outputsDescription: outputs.description,
       port,
       database,
       adminKey,

@@ -67,6 +67,7 @@ function installGlobals() {
     Linkable: record('Linkable'),
     aws: {
       Queue: record('Queue'),
+      Bucket: record('Bucket'),
       Function: record('Function'),
       ApiGatewayV2: record('ApiGatewayV2'),
       CronV2: record('CronV2'),

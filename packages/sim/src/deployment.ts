@@ -37,6 +37,8 @@ interface SubscriptionSpec {
 export interface Deployment {
   functions: FunctionSpec[];
   queues: QueueSpec[];
+  /** Buckets by component name. */
+  buckets: string[];
   subscriptions: SubscriptionSpec[];
   schedules: { name: string; rateS: number; fn: FunctionSpec }[];
   /** The function behind API Gateway's `$default` route. */
@@ -125,5 +127,6 @@ export function deploymentFrom(evaluation: Evaluation): Deployment {
       }
     : undefined;
 
-  return { functions: [...functions.values()], queues, subscriptions, schedules, api, migration };
+  const buckets = find('Bucket').map((b) => b.name);
+  return { functions: [...functions.values()], queues, buckets, subscriptions, schedules, api, migration };
 }

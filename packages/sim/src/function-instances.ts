@@ -23,6 +23,8 @@ export interface FunctionsOptions {
   linkValue: (name: string) => unknown;
   /** The port of the WebSocket relay standing in for Neon's proxy. */
   relayPort: number;
+  /** fauxqs' S3, where the functions' linked buckets are (AWS's own endpoint deployed). */
+  s3Endpoint: string;
   extraEnvironment: Record<string, string> | undefined;
   log: (fn: string, line: string) => void;
 }
@@ -92,6 +94,9 @@ function functionEnvironment(
     SST_KEY_FILE: 'resource.enc',
     // Stands in for Neon's proxy: the driver's WebSocket goes to the local relay.
     DB_NEON_WS_PROXY: `127.0.0.1:${options.relayPort}/v1?address={host}:{port}`,
+    ...(fn.links.some((l) => options.deployment.buckets.includes(l))
+      ? { OUTPUT_S3_ENDPOINT: options.s3Endpoint }
+      : {}),
     ...(knobs.GENERATOR_URL ? { GENERATOR_URL: knobs.GENERATOR_URL } : {}),
     // A function told the redrive count (the DLQ handler) hears the overridden one.
     ...(knobs.QUEUE_MAX_RECEIVE_COUNT !== undefined && 'QUEUE_MAX_RECEIVE_COUNT' in fn.environment

@@ -26,6 +26,8 @@ export function encryptLinks(links: Record<string, unknown>) {
 export function linkValues(options: {
   databaseUrl: (host: string) => string;
   queues: ReadonlyMap<string, { url: string }>;
+  /** Buckets on fauxqs' S3 by component name → bucket name. */
+  buckets: ReadonlyMap<string, string>;
   secrets: Record<string, string>;
 }) {
   return (name: string): unknown => {
@@ -34,6 +36,8 @@ export function linkValues(options: {
     if (name === 'DatabaseDirectUrl') return { type: 'sst.sst.Secret', value: options.databaseUrl('ep-sim') };
     const queue = options.queues.get(name);
     if (queue) return { type: 'sst.aws.Queue', url: queue.url };
+    const bucket = options.buckets.get(name);
+    if (bucket) return { type: 'sst.aws.Bucket', name: bucket };
     if (name in options.secrets) return { type: 'sst.sst.Secret', value: options.secrets[name] };
     throw new Error(`link ${name}: the simulation does not know this resource`);
   };

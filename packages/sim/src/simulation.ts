@@ -69,13 +69,12 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     const { pg, relay, sqs } = await startServices(dataDir, stops);
     const queues = createQueues(sqs, deployment, knobs);
-    const announcements = overrideNotices(knobs, options.extraEnvironment);
-    announcements.push(
-      functionNodeNotice(
-        node,
-        deployment.functions.map((fn) => fn.runtime),
-      ),
-    );
+    const buckets = createBuckets(sqs, deployment, stage);
+    const runtimeNames = deployment.functions.map((fn) => fn.runtime);
+    const announcements = [
+      ...overrideNotices(knobs, options.extraEnvironment),
+      functionNodeNotice(node, runtimeNames),
+    ];
 
     const runtimes = await startFunctions({
       deployment,
@@ -88,9 +87,11 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       linkValue: linkValues({
         databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
         queues,
+        buckets,
         secrets,
       }),
       relayPort: relay.port,
+      s3Endpoint: sqs.endpoint,
       extraEnvironment: options.extraEnvironment,
       log,
     });
@@ -151,6 +152,13 @@ async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
   const sqs = await startSqs();
   stops.push(() => sqs.stop());
   return { pg, relay, sqs };
+}
+
+/** The config's buckets on fauxqs' S3, named as SST names them (`<app>-<stage>-<component>`, lower case). */
+function createBuckets(sqs: SimSqs, deployment: Deployment, stage: string): Map<string, string> {
+  return new Map(
+    deployment.buckets.map((b) => [b, sqs.createBucket(`genledger-${stage}-${b.toLowerCase()}`)]),
+  );
 }
 
 /** The deploy's migration invocation; a failure stops the simulation, as it fails the deploy. */

@@ -10,6 +10,8 @@ export interface SimSqs {
   endpoint: string;
   server: FauxqsServer;
   createQueue(name: string, attributes?: Record<string, string>): { url: string; arn: string };
+  /** A bucket on the same server's S3 (reached at `endpoint`, path-style). */
+  createBucket(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,10 @@ export async function startSqs(): Promise<SimSqs> {
     createQueue(name, attributes = {}) {
       const q = server.createQueue(name, { region: REGION, attributes });
       return { url: q.queueUrl, arn: q.queueArn };
+    },
+    createBucket(name) {
+      server.createBucket(name);
+      return name;
     },
     stop: () => server.stop(),
   };

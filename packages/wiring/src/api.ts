@@ -11,6 +11,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Database } from '@genledger/db/connect';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { backendAttemptDeps } from './backend-attempts.ts';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { httpDeps } from './http-deps.ts';
 import { containerDatabase } from './lambda-database.ts';
@@ -71,6 +72,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         cursorSecret: config.cursorSecret,
         metrics: options.metrics ?? emfSink(),
         outputs: outputStoreOf(env),
+        backend: backendAttemptDeps(db, env, logger),
       }),
     );
   };

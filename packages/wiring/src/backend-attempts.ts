@@ -1,23 +1,24 @@
 import { sqsAttemptQueue } from '@genledger/adapters/sqs-attempt-queue';
 import { resolveBackendConfig } from '@genledger/core/config/backend-config';
-import type { KeptOutput, OutputSource } from '@genledger/core/contracts/outputs';
 import { AppError } from '@genledger/core/errors';
 import type { AttemptQueue } from '@genledger/core/ports/attempt-queue';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
 import type { SubmitDeps } from '@genledger/core/use-cases/backend/submit-attempt';
+import { type KeepOutputsDeps, keepOutputs } from '@genledger/core/use-cases/keep-outputs';
 import type { Database } from '@genledger/db/connect';
 import { asyncBackendOf } from './backends.ts';
+import { keepOutputsDeps } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
 export interface BackendWiring {
   /** The queue operations of asynchronous attempts: the local queue's under `npm start`; SQS otherwise. */
   attemptQueue?: AttemptQueue;
+  /** Where outputs are kept; default: keepOutputs over the output store the environment configures. */
+  keepOutputs?: KeepOutputsDeps;
   /** Where backends call back when PUBLIC_URL is unset (the local server under `npm start`). */
-  publicUrl?: string;
-  /** MERGE(outputs): keepOutputs over the configured output store. */
-  keepOutputs?: (generationId: string, sources: readonly OutputSource[]) => Promise<KeptOutput[]>;
+  publicUrl?: () => string;
 }
 
 /**
@@ -35,13 +36,12 @@ export function backendAttemptDeps(
   if (!backend) return undefined;
   const queue = wiring.attemptQueue ?? (env.QUEUE_URL ? sqsAttemptQueue(env.QUEUE_URL) : undefined);
   if (!queue) throw new AppError('configuration', `QUEUE_URL: required for the ${backend.name} backend`);
-  const keep = wiring.keepOutputs;
-  if (!keep) throw new AppError('configuration', 'no output store to keep the backend outputs in');
+  const keep = wiring.keepOutputs ?? keepOutputsDeps(env);
   return {
     backend,
     lifecycle: storesOf(database).lifecycle,
     queue,
-    keepOutputs: keep,
+    keepOutputs: (generationId, sources) => keepOutputs(keep, generationId, sources),
     clock: systemClock,
     logger,
   };
@@ -57,11 +57,12 @@ export function submitDeps(
   const deps = backendAttemptDeps(database, env, logger, wiring);
   if (!deps) return undefined;
   const config = resolveBackendConfig(env);
-  const publicUrl = ('publicUrl' in config ? config.publicUrl : undefined) ?? wiring.publicUrl;
-  if (!publicUrl)
+  const configured = 'publicUrl' in config ? config.publicUrl : undefined;
+  const fallback = wiring.publicUrl;
+  if (!configured && !fallback)
     throw new AppError(
       'configuration',
       `PUBLIC_URL: required for the ${deps.backend.name} backend's callbacks`,
     );
-  return { ...deps, publicUrl };
+  return { ...deps, publicUrl: () => configured ?? fallback?.() ?? '' };
 }

@@ -24,7 +24,7 @@ export interface HttpDepsOptions {
   metrics?: MetricsSink;
   /** Checks the console's overview shows beside the database's (the local queue and generator). */
   checks?: RuntimeChecks;
-  /** Where the console reads generator outputs; default: the files under process.env's DATA_DIR. */
+  /** Where outputs are kept (links signed, the console reads); default: process.env's store. */
   outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
   console?: boolean;
@@ -41,6 +41,7 @@ export interface HttpDepsOptions {
  */
 export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps {
   const stores = storesOf(database);
+  const outputs = options.outputs ?? outputStoreOf(process.env);
   const deps: AppDeps = {
     health: () => checkHealth(database),
     isUnavailable: isDatabaseUnavailable,
@@ -54,11 +55,12 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    outputs,
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
     ...(options.backend ? { callbacks: callbacksOf(options.backend) } : {}),
   };
   if (options.console === false) return deps;
-  const consoleDeps = consoleDepsOf(deps, stores, options);
+  const consoleDeps = consoleDepsOf(deps, stores, { ...options, outputs });
   return {
     ...deps,
     mounts: {
@@ -74,7 +76,11 @@ const callbacksOf =
     acceptCallback(backend, token, callback);
 
 /** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
-function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions): ConsoleDeps {
+function consoleDepsOf(
+  deps: AppDeps,
+  stores: Stores,
+  options: HttpDepsOptions & { outputs: OutputStore },
+): ConsoleDeps {
   return {
     health: deps.health,
     ...(options.checks ? { checks: options.checks } : {}),
@@ -88,7 +94,7 @@ function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions):
     retryBatches: deps.retryBatches,
     queue: deps.queue,
     readModel: stores.consoleReads,
-    outputs: options.outputs ?? outputStoreOf(process.env),
+    outputs: options.outputs,
     logger: deps.logger,
     cursors: deps.cursors,
     sessionSecret: consoleSessionSecret(options.cursorSecret),

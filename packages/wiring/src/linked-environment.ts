@@ -9,23 +9,28 @@ import { Resource } from 'sst/resource';
  */
 export type FunctionRole = 'function' | 'migrate';
 
-/** Linked resources by name, as `Resource` exposes them (`{ value }` for a secret, `{ url }` for a queue). */
+/**
+ * Linked resources by name, as `Resource` exposes them (`{ value }` for a secret, `{ url }` for a
+ * queue, `{ name }` for a bucket).
+ */
 export type LinkedResources = Readonly<Record<string, unknown>>;
 
-const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 'value' | 'url'][]> = {
-  function: [
-    ['DATABASE_URL', 'DatabaseUrl', 'value'],
-    ['CURSOR_SECRET', 'CursorSecret', 'value'],
-    ['QUEUE_URL', 'Queue', 'url'],
-    ['DLQ_URL', 'DeadLetterQueue', 'url'],
-    ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
-  ],
-  // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.
-  migrate: [
-    ['DATABASE_URL', 'DatabaseDirectUrl', 'value'],
-    ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
-  ],
-};
+const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 'value' | 'url' | 'name'][]> =
+  {
+    function: [
+      ['DATABASE_URL', 'DatabaseUrl', 'value'],
+      ['CURSOR_SECRET', 'CursorSecret', 'value'],
+      ['QUEUE_URL', 'Queue', 'url'],
+      ['DLQ_URL', 'DeadLetterQueue', 'url'],
+      ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
+      ['OUTPUT_BUCKET', 'Outputs', 'name'],
+    ],
+    // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.
+    migrate: [
+      ['DATABASE_URL', 'DatabaseDirectUrl', 'value'],
+      ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
+    ],
+  };
 
 function linked(resources: LinkedResources, name: string): unknown {
   try {

@@ -5,12 +5,14 @@ import { memo } from '@genledger/core/memo';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { GenerationLifecyclePort } from '@genledger/core/ports/generation-lifecycle';
 import { type Logger, logLevelFrom } from '@genledger/core/ports/logger';
+import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import { closeExpiredAttempts } from '@genledger/core/use-cases/backend/close-expired-attempts';
 import {
   continueRetryBatchesStep,
   retentionStep,
 } from '@genledger/core/use-cases/failed-messages/maintenance-steps';
+import { generationRetentionStep } from '@genledger/core/use-cases/generation-retention';
 import {
   type MaintenanceDeps,
   type MaintenanceStep,
@@ -26,6 +28,7 @@ import { emfSink, loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredRetryBatches } from './metered.ts';
+import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 import { storesOf } from './stores.ts';
 
@@ -99,6 +102,8 @@ export function maintenanceDeps(
     steps?: MaintenanceStep[];
     retryBudgetMs?: number;
     metrics?: MetricsSink;
+    /** Where the retention sweep deletes outputs; default: the environment's store. */
+    outputs?: OutputStore;
   },
 ): MaintenanceDeps {
   const stores = storesOf(database);
@@ -120,6 +125,12 @@ export function maintenanceDeps(
         options.retryBudgetMs ?? 30_000,
         options.metrics ?? loggedMetrics(logger),
       ),
+      generationRetentionStep({
+        retentionDays: () => stores.settings.get('retention.generationDays'),
+        generations: stores.generations,
+        outputs: options.outputs ?? outputStoreOf(options.env ?? process.env),
+        now: () => new Date(),
+      }),
       ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0
         ? [archiveStep(events, env.EVENT_ARCHIVE_AFTER_DAYS, env.EVENT_ARCHIVE_RUN_CHUNKS)]
         : []),

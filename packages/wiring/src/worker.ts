@@ -20,7 +20,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
-import { outputsDirectory } from './outputs.ts';
+import { keepOutputsDeps } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
 export function workerDeps(
@@ -43,7 +43,8 @@ export function workerDeps(
     generations: stores.generations,
     generator: config.generatorUrl
       ? httpGenerator(config.generatorUrl, { timeoutMs: config.generatorTimeoutMs })
-      : builtinGenerator(outputsDirectory(config.dataDir)),
+      : builtinGenerator(),
+    outputs: keepOutputsDeps(env),
     logger,
     staleAfterMs: config.staleAfterMs,
     ...overrides,

@@ -15,7 +15,8 @@ export async function startCogFake() {
     'PUT /predictions/': (req, res) => {
       const id = decodeURIComponent(req.path.slice('/predictions/'.length));
       if (req.headers.prefer !== 'respond-async') return json(res, 400, { detail: 'sync not used here' });
-      if (state.busy && !predictions.has(id)) return json(res, 409, { detail: 'Already running a prediction' });
+      if (state.busy && !predictions.has(id))
+        return json(res, 409, { detail: 'Already running a prediction' });
       const body = req.body as { input: unknown; webhook: string; webhook_events_filter: string[] };
       if (!predictions.has(id))
         predictions.set(id, { input: body.input, webhook: body.webhook, events: body.webhook_events_filter });

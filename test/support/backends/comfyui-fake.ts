@@ -9,7 +9,13 @@ import { json, PNG_1x1, startHttpFake } from './http-fake.ts';
  * `POST /queue {delete: [...]}`. The test decides when a prompt runs and ends.
  */
 export async function startComfyFake() {
-  const prompts = new Map<string, { workflow: Record<string, { inputs: Record<string, unknown> }>; state: 'pending' | 'running' | 'done' | 'error' }>();
+  const prompts = new Map<
+    string,
+    {
+      workflow: Record<string, { inputs: Record<string, unknown> }>;
+      state: 'pending' | 'running' | 'done' | 'error';
+    }
+  >();
   const actions: string[] = [];
   const fake = await startHttpFake({
     'POST /prompt': (req, res) => {
@@ -29,13 +35,22 @@ export async function startComfyFake() {
             status: {
               status_str: 'error',
               completed: false,
-              messages: [['execution_error', { node_type: 'KSampler', exception_message: 'CUDA out of memory' }]],
+              messages: [
+                ['execution_error', { node_type: 'KSampler', exception_message: 'CUDA out of memory' }],
+              ],
             },
           },
         });
       return json(res, 200, {
         [id]: {
-          outputs: { '9': { images: [{ filename: `${id}_0.png`, subfolder: '', type: 'output' }, { filename: `${id}_1.png`, subfolder: '', type: 'output' }] } },
+          outputs: {
+            '9': {
+              images: [
+                { filename: `${id}_0.png`, subfolder: '', type: 'output' },
+                { filename: `${id}_1.png`, subfolder: '', type: 'output' },
+              ],
+            },
+          },
           status: { status_str: 'success', completed: true, messages: [] },
         },
       });
@@ -45,8 +60,12 @@ export async function startComfyFake() {
       res.end(PNG_1x1);
     },
     'GET /queue': (_req, res) => {
-      const running = [...prompts].filter(([, p]) => p.state === 'running').map(([id], i) => [i, id, {}, {}, []]);
-      const pending = [...prompts].filter(([, p]) => p.state === 'pending').map(([id], i) => [i, id, {}, {}, []]);
+      const running = [...prompts]
+        .filter(([, p]) => p.state === 'running')
+        .map(([id], i) => [i, id, {}, {}, []]);
+      const pending = [...prompts]
+        .filter(([, p]) => p.state === 'pending')
+        .map(([id], i) => [i, id, {}, {}, []]);
       return json(res, 200, { queue_running: running, queue_pending: pending });
     },
     'POST /interrupt': (_req, res) => {

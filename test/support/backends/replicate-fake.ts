@@ -11,9 +11,13 @@ import { json, PNG_1x1, startHttpFake } from './http-fake.ts';
  */
 export async function startReplicateFake(token = 'r8_test_token') {
   const secret = `whsec_${Buffer.from('replicate-fake-signing-key-32bytes!!').toString('base64')}`;
-  const predictions = new Map<string, { status: string; webhook: string; output?: string[]; error?: string }>();
+  const predictions = new Map<
+    string,
+    { status: string; webhook: string; output?: string[]; error?: string }
+  >();
   let n = 0;
-  const authorized = (req: { headers: Record<string, unknown> }) => req.headers.authorization === `Bearer ${token}`;
+  const authorized = (req: { headers: Record<string, unknown> }) =>
+    req.headers.authorization === `Bearer ${token}`;
   const fake = await startHttpFake({
     'POST /v1/': (req, res) => {
       if (!authorized(req)) return json(res, 401, { detail: 'Unauthenticated' });
@@ -33,7 +37,13 @@ export async function startReplicateFake(token = 'r8_test_token') {
       const id = req.path.slice('/v1/predictions/'.length);
       const p = predictions.get(id);
       if (!p) return json(res, 404, { detail: 'Not found' });
-      return json(res, 200, { id, status: p.status, output: p.output ?? null, error: p.error ?? null, metrics: { predict_time: 3.5 } });
+      return json(res, 200, {
+        id,
+        status: p.status,
+        output: p.output ?? null,
+        error: p.error ?? null,
+        metrics: { predict_time: 3.5 },
+      });
     },
     'GET /v1/webhooks/default/secret': (req, res) =>
       authorized(req) ? json(res, 200, { key: secret }) : json(res, 401, { detail: 'Unauthenticated' }),
@@ -43,16 +53,28 @@ export async function startReplicateFake(token = 'r8_test_token') {
     },
   });
   /** The prediction ends; with `send`, its webhook is posted, signed (or with a forged signature). */
-  async function finish(id: string, status: 'succeeded' | 'failed', options: { send?: boolean; forge?: boolean } = {}) {
+  async function finish(
+    id: string,
+    status: 'succeeded' | 'failed',
+    options: { send?: boolean; forge?: boolean } = {},
+  ) {
     const p = predictions.get(id)!;
     p.status = status;
     if (status === 'succeeded') p.output = [`${fake.url}/files/${id}/out-0.png`];
     else p.error = 'NSFW content detected';
     if (options.send === false) return undefined;
-    const body = JSON.stringify({ id, status, output: p.output ?? null, error: p.error ?? null, metrics: { predict_time: 3.5 } });
+    const body = JSON.stringify({
+      id,
+      status,
+      output: p.output ?? null,
+      error: p.error ?? null,
+      metrics: { predict_time: 3.5 },
+    });
     const msgId = `msg_${id}_${status}`;
     const at = new Date();
-    const signer = new Webhook(options.forge ? `whsec_${Buffer.from('not-the-right-key-at-all-32bytes!').toString('base64')}` : secret);
+    const signer = new Webhook(
+      options.forge ? `whsec_${Buffer.from('not-the-right-key-at-all-32bytes!').toString('base64')}` : secret,
+    );
     const signature = signer.sign(msgId, at, body);
     return fetch(p.webhook, {
       method: 'POST',

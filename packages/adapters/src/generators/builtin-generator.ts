@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { GenerationRequest } from '@genledger/core/contracts/generation';
 import type { GenerationJob, GenerationOutput, Generator } from '@genledger/core/ports/generator';
 import { encodePng } from './png.ts';
 
 /** Longest side of the rendered preview; the requested aspect ratio is kept. */
 const MAX_SIDE = 256;
-const THUMB_SIDE = 64;
 
 function seedOf(request: GenerationRequest): Buffer {
   return createHash('sha256')
@@ -65,22 +62,17 @@ export function render(
   return { width, height, png: encodePng(width, height, rgb) };
 }
 
-/** Runs without any backend: for `npm start`, demos and tests. Writes real PNGs under `outputDir`. */
-export function builtinGenerator(outputDir: string): Generator {
+/**
+ * Runs without any backend: for `npm start`, demos and tests. Hands over a real PNG's bytes, which
+ * the worker keeps in the output store like any backend's; a redelivery renders the same bytes.
+ */
+export function builtinGenerator(): Generator {
   return {
     name: 'builtin',
     async generate(job: GenerationJob): Promise<GenerationOutput> {
-      await mkdir(outputDir, { recursive: true });
       const image = render(job.request);
-      const thumb = render(job.request, THUMB_SIDE);
-      const outputPath = join(outputDir, `${job.generationId}.png`);
-      const thumbnailPath = join(outputDir, `${job.generationId}.thumb.png`);
-      // Written whole, so a redelivery that renders again overwrites with identical bytes.
-      await writeFile(outputPath, image.png);
-      await writeFile(thumbnailPath, thumb.png);
       return {
-        outputPath,
-        thumbnailPath,
+        outputs: [{ kind: 'bytes', body: image.png, contentType: 'image/png' }],
         promptId: `builtin-${createHash('sha1').update(image.png).digest('hex').slice(0, 12)}`,
       };
     },

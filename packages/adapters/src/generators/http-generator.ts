@@ -1,17 +1,37 @@
 import { MAX_OUTPUT_PATH_LENGTH, MAX_PROMPT_ID_LENGTH } from '@genledger/core/contracts/limits';
+import { MAX_OUTPUTS_PER_GENERATION } from '@genledger/core/contracts/outputs';
 import type { GenerationJob, GenerationOutput, Generator } from '@genledger/core/ports/generator';
 import { GeneratorError } from '@genledger/core/ports/generator';
 import * as z from 'zod';
 
-const Reply = z.object({
-  outputPath: z.string().min(1).max(MAX_OUTPUT_PATH_LENGTH),
-  thumbnailPath: z.string().min(1).max(MAX_OUTPUT_PATH_LENGTH).nullable().optional(),
-  promptId: z.string().min(1).max(MAX_PROMPT_ID_LENGTH).nullable().optional(),
-});
+/** An output as Cog answers it: a data URL or an http(s) URL. */
+const OutputUrl = z.string().min(1);
+
+const Reply = z.union([
+  z.object({
+    output: z.union([OutputUrl, z.array(OutputUrl).min(1).max(MAX_OUTPUTS_PER_GENERATION)]),
+    promptId: z.string().min(1).max(MAX_PROMPT_ID_LENGTH).nullable().optional(),
+  }),
+  // Deprecated, accepted for one release: `outputPath` read as one output URL (a bare path on the
+  // backend's disk cannot be fetched and fails the attempt as OutputRejected).
+  z.object({
+    outputPath: z.string().min(1).max(MAX_OUTPUT_PATH_LENGTH),
+    promptId: z.string().min(1).max(MAX_PROMPT_ID_LENGTH).nullable().optional(),
+  }),
+]);
+
+function outputsOf(reply: z.infer<typeof Reply>): GenerationOutput {
+  const urls = 'output' in reply ? [reply.output].flat() : [reply.outputPath];
+  return {
+    outputs: urls.map((url) => ({ kind: 'url', url })),
+    ...(reply.promptId ? { promptId: reply.promptId } : {}),
+  };
+}
 
 /**
- * A remote backend: POSTs the job as JSON to `url` and expects `{ outputPath, thumbnailPath?,
- * promptId? }`. Timeouts, connection errors and 5xx are transient (SQS retries); 4xx and a reply
+ * A remote backend: POSTs the job as JSON to `url` and expects `{ output, promptId? }`, `output`
+ * being a data URL, an http(s) URL or an array of them, as in a Cog prediction's `output`
+ * (docs/http.md). Timeouts, connection errors and 5xx are transient (SQS retries); 4xx and a reply
  * that does not fit the contract are permanent.
  */
 export function httpGenerator(url: string, options: { timeoutMs?: number } = {}): Generator {
@@ -75,7 +95,7 @@ export function httpGenerator(url: string, options: { timeoutMs?: number } = {})
           },
         );
       }
-      return parsed.data;
+      return outputsOf(parsed.data);
     },
   };
 }

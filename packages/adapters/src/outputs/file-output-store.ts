@@ -1,14 +1,9 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { generationOutputPrefix } from '@genledger/core/contracts/outputs';
 import type { OutputStore, StoredOutput } from '@genledger/core/ports/output-store';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
+import type { LocalOutputLinks } from './local-output-links.ts';
+import { mediaTypeOfKey, UUID } from './output-keys.ts';
 
 /** What a missing or unreadable file answers: the store does not hold it. Anything else is a fault. */
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAMETOOLONG']);
@@ -21,27 +16,47 @@ function inside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
+function checkedKey(key: string): string {
+  if (!mediaTypeOfKey(key)) throw new Error('not an output key');
+  return key;
+}
+
 /**
- * Generator outputs as files under one directory (`DATA_DIR/outputs` locally, where the built-in
- * generator writes them). A recorded path is resolved as the generator wrote it (relative to the
- * working directory) and served only when it, with every symbolic link followed, lies inside that
- * directory: a path recorded by a backend, or `..` in one, never reaches the rest of the disk.
+ * Outputs as files under one directory (`DATA_DIR/outputs` for `npm start`), one file per key,
+ * with links signed by `links` and served by the local server. Only well-formed keys are written
+ * or read, and a read follows symbolic links only as far as the directory: a key is data, never a
+ * licence to read the disk. A write goes to a temporary file renamed into place, so a reader never
+ * sees half an output.
  */
-export function fileOutputStore(directory: string): OutputStore {
+export function fileOutputStore(directory: string, links: LocalOutputLinks): OutputStore {
+  const root = resolve(directory);
   return {
-    async read(path: string): Promise<StoredOutput | undefined> {
-      if (path.length === 0 || path.includes('\0')) return undefined;
+    async put(key, body) {
+      const path = join(root, checkedKey(key));
+      await mkdir(dirname(path), { recursive: true });
+      const partial = `${path}.${process.pid}.${Date.now()}.partial`;
+      await writeFile(partial, body);
+      await rename(partial, path);
+    },
+    async read(key): Promise<StoredOutput | undefined> {
+      const contentType = mediaTypeOfKey(key);
+      if (!contentType) return undefined;
       try {
-        const root = await realpath(resolve(directory));
-        const real = await realpath(resolve(path));
-        if (!inside(root, real)) return undefined;
+        const real = await realpath(join(root, key));
+        if (!inside(await realpath(root), real)) return undefined;
         const body = await readFile(real);
-        const contentType = CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
-        return { body, contentType };
+        return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType };
       } catch (e) {
         if (isAbsent(e)) return undefined;
         throw e;
       }
+    },
+    async signedUrl(key) {
+      return links.sign(checkedKey(key));
+    },
+    async deleteGeneration(generationId) {
+      if (!UUID.test(generationId)) return;
+      await rm(join(root, generationOutputPrefix(generationId)), { recursive: true, force: true });
     },
   };
 }

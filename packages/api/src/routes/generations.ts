@@ -9,8 +9,8 @@ import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import * as z from 'zod';
 import {
   EventList,
+  GenerationBody,
   GenerationPage,
-  GenerationRecord,
   GenerationRequest,
   GenerationRuns,
   IdParam,
@@ -18,7 +18,7 @@ import {
 } from '../contracts.ts';
 import { keysetPaging } from '../paging.ts';
 import { route } from './define.ts';
-import { eventBody, runBody } from './serialize.ts';
+import { eventBody, generationBody, runBody } from './serialize.ts';
 
 const isUuid = (s: string) => z.uuid().safeParse(s).success;
 /** An id that is not a UUID cannot exist: 404, like any id the caller may not see. */
@@ -48,7 +48,7 @@ const createGeneration = route({
   responses: {
     202: {
       description: 'Accepted: the generation, pending (or the original one for a repeated Idempotency-Key)',
-      schema: GenerationRecord,
+      schema: GenerationBody,
     },
     409: { description: 'Idempotency-Key already used with another body' },
   },
@@ -74,7 +74,7 @@ const createGeneration = route({
     );
     return {
       status: 202,
-      body: generation,
+      body: await generationBody(generation, ctx.deps.outputs),
       headers: {
         Location: `/generations/${generation.id}`,
         ...(created ? {} : { 'Idempotent-Replayed': 'true' }),
@@ -93,7 +93,7 @@ const getGeneration = route({
   keyInStatement: true,
   params: IdParam,
   responses: {
-    200: { description: 'The generation', schema: GenerationRecord },
+    200: { description: 'The generation', schema: GenerationBody },
     404: { description: 'Not found' },
   },
   async handler(ctx) {
@@ -105,7 +105,7 @@ const getGeneration = route({
     const { principal, generation: g } = await ctx.deps.generations.getAs(ctx.params.id, key.gate);
     key.accept(principal);
     if (!g) throw notFound(`generation ${ctx.params.id} not found`);
-    return { status: 200, body: g };
+    return { status: 200, body: await generationBody(g, ctx.deps.outputs) };
   },
 });
 
@@ -118,7 +118,7 @@ const cancelGeneration = route({
   access: 'key',
   params: IdParam,
   responses: {
-    200: { description: 'Cancelled', schema: GenerationRecord },
+    200: { description: 'Cancelled', schema: GenerationBody },
     404: { description: 'Not found' },
     409: { description: 'Already finished' },
   },
@@ -128,7 +128,7 @@ const cancelGeneration = route({
       owner: ctx.owner,
       metadata: ctx.metadata,
     });
-    return { status: 200, body: g };
+    return { status: 200, body: await generationBody(g, ctx.deps.outputs) };
   },
 });
 
@@ -208,7 +208,8 @@ const listGenerations = route({
       q: q.q,
     };
     const found = await ctx.deps.queries.list(ctx.owner, filter, page.sort, page.limit, page.after);
-    return { status: 200, body: { items: found.items, nextCursor: page.nextCursor(found.next) } };
+    const items = await Promise.all(found.items.map((g) => generationBody(g, ctx.deps.outputs)));
+    return { status: 200, body: { items, nextCursor: page.nextCursor(found.next) } };
   },
 });
 

@@ -1,10 +1,13 @@
+import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import type { ApiKeySummary } from '@genledger/core/ports/api-keys';
 import type { StoredEvent } from '@genledger/core/ports/event-reader';
 import type { GenerationRun } from '@genledger/core/ports/generations';
+import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { SettingEntry } from '@genledger/core/ports/settings';
 import type { z } from 'zod';
 import type {
   ApiKeyBody,
+  GenerationBody,
   GenerationRun as GenerationRunBody,
   SettingBody,
   StoredEventBody,
@@ -49,3 +52,28 @@ export const settingBody = (s: SettingEntry): z.infer<typeof SettingBody> => ({
   description: s.description,
   updatedAt: iso(s.updatedAt),
 });
+
+/**
+ * A generation as answered: each kept output with a freshly signed link, and the deprecated
+ * `outputPath` as the first output's link (a generation from before outputs were kept keeps the
+ * path its backend reported).
+ */
+export async function generationBody(
+  g: GenerationRecord,
+  outputs: Pick<OutputStore, 'signedUrl'>,
+): Promise<z.infer<typeof GenerationBody>> {
+  const views = await Promise.all(
+    g.outputs.map(async (o) => ({
+      url: await outputs.signedUrl(o.key),
+      contentType: o.contentType,
+      bytes: o.bytes,
+      sha256: o.sha256,
+    })),
+  );
+  return {
+    ...g,
+    outputs: views,
+    outputPath: views[0]?.url ?? g.outputPath,
+    thumbnailPath: views.length ? null : g.thumbnailPath,
+  };
+}

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
+import { KeptOutput } from './outputs.ts';
 
 const uuid = z.uuid();
 const ErrorInfo = z.object({
@@ -28,9 +29,12 @@ export const GenerationCompleted = z.object({
   generationId: uuid,
   model: z.string(),
   attempt: z.int().min(1),
+  /** The first output's store key (kept while the API still derives outputPath from it). */
   outputPath: z.string(),
   thumbnailPath: z.string().nullable(),
   durationMs: z.int().min(0),
+  /** Every output kept, by store key (absent in events written before outputs were kept). */
+  outputs: z.array(KeptOutput).optional(),
 });
 export const GenerationAttemptFailed = z.object({
   type: z.literal('GenerationAttemptFailed'),

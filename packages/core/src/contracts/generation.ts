@@ -6,6 +6,7 @@ import {
   MAX_PROMPT_LENGTH,
   MIN_IMAGE_SIDE,
 } from './limits.ts';
+import { KeptOutput } from './outputs.ts';
 import { real, text } from './storable.ts';
 
 export const GENERATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -61,8 +62,12 @@ export const GenerationRecord = z.object({
   status: GenerationStatus,
   idempotencyKey: z.string().nullable(),
   promptId: z.string().nullable(),
+  /** Deprecated: the first output's store key (or, before outputs were kept, what a backend said). */
   outputPath: z.string().nullable(),
+  /** Deprecated: null since outputs are kept (genledger makes no thumbnails). */
   thumbnailPath: z.string().nullable(),
+  /** What the generation produced, as kept in the output store (the API signs links to them). */
+  outputs: z.array(KeptOutput),
   errorMessage: z.string().nullable(),
   attempts: z.int(),
   createdAt: z.iso.datetime(),

@@ -15,6 +15,26 @@ export const OUTPUT_MEDIA_TYPES = [
 export const OutputMediaType = z.enum(OUTPUT_MEDIA_TYPES);
 export type OutputMediaType = z.infer<typeof OutputMediaType>;
 
+/** The file extension each kept media type is stored under (`generations/{id}/{index}.{ext}`). */
+export const OUTPUT_EXTENSIONS: Record<OutputMediaType, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'video/mp4': 'mp4',
+  'application/pdf': 'pdf',
+};
+
+/** Outputs one generation may keep: a backend answering more breaks the contract. */
+export const MAX_OUTPUTS_PER_GENERATION = 32;
+
+/** Where a generation's outputs live in the store: every key of one generation starts with this. */
+export const generationOutputPrefix = (generationId: string) => `generations/${generationId}/`;
+
+/** The store key of a generation's `index`-th output (0-based), by its media type. */
+export const outputKey = (generationId: string, index: number, contentType: OutputMediaType) =>
+  `${generationOutputPrefix(generationId)}${index}.${OUTPUT_EXTENSIONS[contentType]}`;
+
 /**
  * An output as a backend hands it over, before genledger keeps it: bytes in hand (the builtin
  * generator), a `data:` URL (Cog's default), or an http(s) URL to fetch (Replicate's expire after
@@ -27,7 +47,7 @@ export type OutputSource =
 /** An output once kept in the output store: what the generation record holds. */
 export const KeptOutput = z.object({
   /** The store's key, `generations/{generationId}/{index}.{ext}`. */
-  key: z.string(),
+  key: z.string().max(200),
   contentType: OutputMediaType,
   bytes: z.int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -36,9 +56,9 @@ export type KeptOutput = z.infer<typeof KeptOutput>;
 
 /** An output as the API returns it: a signed, expiring link instead of the store's key. */
 export const GenerationOutputView = z.object({
-  url: z.string(),
+  url: z.string().describe('a signed link that expires (S3 presigned GET deployed; HMAC-signed locally)'),
   contentType: OutputMediaType,
   bytes: z.int().nonnegative(),
-  sha256: z.string(),
+  sha256: z.string().describe('lower-case hex sha-256 of the bytes'),
 });
 export type GenerationOutputView = z.infer<typeof GenerationOutputView>;

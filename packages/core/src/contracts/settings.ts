@@ -12,6 +12,12 @@ export const SETTINGS = {
     default: 14,
     description: 'Days a resolved or archived failed message is kept before the maintenance job deletes it',
   },
+  'retention.generationDays': {
+    schema: z.int().min(0).max(36_500),
+    default: 0,
+    description:
+      'Days a finished generation is kept, with its outputs, before the maintenance job deletes both (0: kept forever)',
+  },
   'retry.messagesPerSecond': {
     schema: z.int().min(1).max(1000),
     default: 50,

@@ -1,4 +1,5 @@
 import type { GenerationRecord } from '../contracts/generation.ts';
+import type { KeptOutput } from '../contracts/outputs.ts';
 import type { BackendMetrics } from './backend.ts';
 
 export type StartOutcome =
@@ -26,8 +27,8 @@ export interface CompleteInput {
   generationId: string;
   attempt: number;
   model: string;
-  outputPath: string;
-  thumbnailPath: string | null;
+  /** What the attempt produced, already in the output store; stored with the completion. */
+  outputs: KeptOutput[];
   promptId: string | null;
   durationMs: number;
   /** What an asynchronous backend reported with the outcome (kept on the run). */

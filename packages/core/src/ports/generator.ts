@@ -1,4 +1,5 @@
 import type { GenerationRequest } from '../contracts/generation.ts';
+import type { OutputSource } from '../contracts/outputs.ts';
 
 export interface GenerationJob {
   generationId: string;
@@ -6,9 +7,10 @@ export interface GenerationJob {
   request: GenerationRequest;
 }
 
+/** What a backend produced, in whatever form it hands it over; the worker keeps it (keepOutputs). */
 export interface GenerationOutput {
-  outputPath: string;
-  thumbnailPath?: string | null;
+  outputs: OutputSource[];
+  /** The backend's own id for the job (ComfyUI's prompt_id, a prediction id), when it has one. */
   promptId?: string | null;
 }
 

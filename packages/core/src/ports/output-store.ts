@@ -1,14 +1,33 @@
-/** A generator output's bytes as stored, with the media type to serve them as. */
+/** An output's bytes as stored, with the media type to serve them as. */
 export interface StoredOutput {
   body: Uint8Array<ArrayBuffer>;
   contentType: string;
 }
 
 /**
- * Where generator outputs are kept (files locally; object storage when deployed, later). `read`
- * takes the path a generation recorded and answers undefined for anything the store does not hold,
- * including a path outside it: a recorded path is data, never a licence to read the disk.
+ * Where generation outputs are kept: files under `DATA_DIR/outputs` locally, an S3 bucket
+ * deployed and in the sim. Keys are `generations/{generationId}/{index}.{ext}` (core's
+ * `outputKey`); a key is data, never a path to trust: `read` answers undefined for anything the
+ * store does not hold, a key that would leave the store included.
  */
 export interface OutputStore {
-  read(path: string): Promise<StoredOutput | undefined>;
+  /** Writes (or overwrites: a redelivered message keeps the same outputs again) one output. */
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  read(key: string): Promise<StoredOutput | undefined>;
+  /** A link anyone holding it may GET the output with, until it expires. */
+  signedUrl(key: string): Promise<string>;
+  /** Removes every output of a generation; nothing to remove is not an error. */
+  deleteGeneration(generationId: string): Promise<void>;
+}
+
+/**
+ * Fetches an output a backend handed over as an http(s) URL. Answers the body, or `too-large` as
+ * soon as it passes `maxBytes` (so a huge body is never held); throws when it cannot be had
+ * (connection error, timeout, a status other than 2xx).
+ */
+export interface OutputFetcher {
+  fetch(
+    url: string,
+    options: { headers?: Record<string, string>; maxBytes: number },
+  ): Promise<Uint8Array | 'too-large'>;
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../ports/logger.ts';
 import { requestHash } from '../request-hash.ts';
 import { pollAttempt } from './backend/poll-attempt.ts';
 import { isBackpressure, type SubmitDeps, submitAttempt } from './backend/submit-attempt.ts';
+import { type KeepOutputsDeps, keepOutputs } from './keep-outputs.ts';
 import { recordGeneration } from './record-generation.ts';
 
 /** One delivery as the worker sees it, whatever the transport (SQS or the local queue). */
@@ -36,6 +37,8 @@ export interface ProcessMessageDeps {
   lifecycle: GenerationLifecyclePort;
   generations: Pick<GenerationRepository, 'create'>;
   generator: Generator;
+  /** Where what the generator produced is kept before the generation completes. */
+  outputs: KeepOutputsDeps;
   logger: Logger;
   /** A running attempt older than this is presumed dead and taken over (≥ the worker's timeout). */
   staleAfterMs: number;
@@ -224,13 +227,13 @@ async function runAttempt(
   const began = performance.now();
   try {
     const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
+    const outputs = await keepOutputs(deps.outputs, generationId, output.outputs);
     const durationMs = Math.round(performance.now() - began);
     const done = await deps.lifecycle.complete({
       generationId,
       attempt,
       model: generation.model,
-      outputPath: output.outputPath,
-      thumbnailPath: output.thumbnailPath ?? null,
+      outputs,
       promptId: output.promptId ?? null,
       durationMs,
       metadata,

@@ -9,6 +9,7 @@ import {
   MAX_PROMPT_ID_LENGTH,
   MAX_PROMPT_LENGTH,
 } from '@genledger/core/contracts/limits';
+import type { KeptOutput } from '@genledger/core/contracts/outputs';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -63,6 +64,8 @@ export function generationTables(
       promptId: varchar('prompt_id', { length: MAX_PROMPT_ID_LENGTH }),
       outputPath: varchar('output_path', { length: MAX_OUTPUT_PATH_LENGTH }),
       thumbnailPath: varchar('thumbnail_path', { length: MAX_OUTPUT_PATH_LENGTH }),
+      // Written once, with the completion, and read with the generation: a column, not a table.
+      outputs: jsonb('outputs').$type<KeptOutput[]>().notNull().default([]),
       errorMessage: varchar('error_message', { length: MAX_ERROR_MESSAGE_LENGTH }),
       createdAt: ts('created_at').notNull().defaultNow(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -102,6 +105,10 @@ export function generationTables(
         .on(t.createdAt)
         .where(sql`${t.status} = 'pending' and ${t.enqueuedAt} is null`),
       index('generations_search_idx').using('gin', t.search),
+      // The retention sweep's scan: finished generations, oldest first.
+      index('generations_finished_updated_idx')
+        .on(t.updatedAt)
+        .where(sql`${t.status} in ('completed', 'failed', 'cancelled')`),
     ],
   );
   const generationRuns = s.table(

@@ -5,7 +5,7 @@ import type { GenerationRun } from '@genledger/core/ports/generations';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
-import { outputSource } from './output.ts';
+import { isInlineImage, outputHref } from './output.ts';
 
 function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
   const { g, failedId } = props;
@@ -54,23 +54,30 @@ function RequestCard(props: { g: GenerationRecord; failedId: string | undefined 
   );
 }
 
+/** Every output the generation kept, read through the output store by the console's own route. */
 function OutputCard(props: { g: GenerationRecord }) {
   const { g } = props;
-  const output = g.outputPath;
-  const src = outputSource(g.id, output);
+  const alt = `output of generation: ${g.prompt.slice(0, 100)}`;
   return (
     <section class="card">
-      <h2>Output</h2>
-      {src ? (
-        <img class="preview" src={src} alt={`output of generation: ${g.prompt.slice(0, 100)}`} />
-      ) : (
-        <p class="muted">{output ? <code>{output}</code> : 'No output yet.'}</p>
+      <h2>{g.outputs.length > 1 ? `Outputs (${g.outputs.length})` : 'Output'}</h2>
+      {g.outputs.length === 0 && (
+        <p class="muted">{g.outputPath ? <code>{g.outputPath}</code> : 'No output yet.'}</p>
       )}
-      {output && (
-        <p class="small muted">
-          <code>{output}</code>
-        </p>
-      )}
+      {g.outputs.map((o, i) => {
+        const href = outputHref(g.id, i);
+        return (
+          <figure class="output">
+            {isInlineImage(o) && <img class="preview" src={href} alt={`${alt} (${i + 1})`} />}
+            <figcaption class="small muted">
+              <a href={href}>
+                output {i + 1}: {o.contentType}
+              </a>
+              , {o.bytes.toLocaleString('en')} bytes, sha-256 <code>{o.sha256.slice(0, 12)}…</code>
+            </figcaption>
+          </figure>
+        );
+      })}
     </section>
   );
 }

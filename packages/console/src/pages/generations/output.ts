@@ -1,27 +1,26 @@
-import { extname } from 'node:path';
+import type { GenerationRecord } from '@genledger/core/contracts/generation';
+import type { KeptOutput } from '@genledger/core/contracts/outputs';
 import type { OutputStore, StoredOutput } from '@genledger/core/ports/output-store';
 
-const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];
-
-const isImage = (path: string) => IMAGE_EXTENSIONS.includes(extname(path).toLowerCase());
-const isUrl = (path: string) => /^[a-z]+:\/\//i.test(path);
-
 /**
- * Where the detail page's <img> loads a generation's output from: an https URL as it is, an image
- * file through the console (`/output`), nothing for anything else.
+ * Where the detail page loads a generation's `index`-th output from: the console itself, which
+ * reads it through the output store (files or S3) under the signed-in session, so the page needs
+ * no signed link and the CSP stays `'self'`.
  */
-export function outputSource(generationId: string, output: string | null): string | undefined {
-  if (!output) return undefined;
-  if (/^https:\/\//.test(output)) return output;
-  return isImage(output) ? `/console/generations/${generationId}/output` : undefined;
-}
+export const outputHref = (generationId: string, index: number) =>
+  `/console/generations/${generationId}/outputs/${index}`;
 
-/** A generation's image output from the store, or why there is none to serve. */
-export async function readImageOutput(
+/** Pictures are shown inline; a video (no captions to offer) or a PDF is a link to open. */
+export const isInlineImage = (o: KeptOutput) => o.contentType.startsWith('image/');
+
+/** A generation's `index`-th output from the store, or why there is none to serve. */
+export async function readOutput(
   outputs: OutputStore,
-  path: string | null | undefined,
+  g: GenerationRecord | undefined,
+  index: number,
 ): Promise<StoredOutput | { missing: string }> {
-  if (!path || !isImage(path) || isUrl(path)) return { missing: 'no local image output' };
-  const stored = await outputs.read(path);
-  return stored ?? { missing: 'the output file is not on this machine' };
+  const kept = g?.outputs[index];
+  if (!kept) return { missing: 'no such output' };
+  const stored = await outputs.read(kept.key);
+  return stored ?? { missing: 'the output is no longer in the store' };
 }

@@ -12,7 +12,7 @@ import { GenerationPage } from './detail-page.tsx';
 import { Filters } from './filters.tsx';
 import { GenerationsPage } from './list-page.tsx';
 import { endOfDay, fingerprint, listQueryOf } from './list-query.ts';
-import { readImageOutput } from './output.ts';
+import { readOutput } from './output.ts';
 
 const PAGE_SIZE = 25;
 const SECTION = '/console/generations';
@@ -71,10 +71,11 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     );
   });
 
-  app.get('/generations/:id/output', async (c) => {
+  app.get('/generations/:id/outputs/:index', async (c) => {
     const id = c.req.param('id');
+    const index = z.coerce.number().int().min(0).max(1000).safeParse(c.req.param('index'));
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, ownerOf(c)) : undefined;
-    const output = await readImageOutput(deps.outputs, g?.outputPath);
+    const output = await readOutput(deps.outputs, g, index.success ? index.data : -1);
     if ('missing' in output) return c.text(output.missing, 404);
     return c.body(output.body, 200, {
       'Content-Type': output.contentType,

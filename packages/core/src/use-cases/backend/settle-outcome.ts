@@ -81,9 +81,7 @@ async function complete(
   const done = await deps.lifecycle.complete({
     ...ref,
     model: attempt.model,
-    // MERGE(outputs): `outputs: kept` once the lifecycle keeps every output.
-    outputPath: kept[0]?.key ?? '',
-    thumbnailPath: null,
+    outputs: kept,
     promptId: attempt.backendId,
     durationMs,
     backendMetrics: outcome.metrics,

@@ -10,8 +10,11 @@ import type { BackendAttemptDeps } from './settle-outcome.ts';
 export const DEADLINE_GRACE_S = 60;
 
 export interface SubmitDeps extends BackendAttemptDeps {
-  /** The API's public URL (SST links it; PUBLIC_URL overrides): callbacks are posted under it. */
-  publicUrl: string;
+  /**
+   * The API's public URL (SST links it; PUBLIC_URL overrides): callbacks are posted under it. A
+   * function: under `npm start` the server's port is known only once it listens.
+   */
+  publicUrl(): string;
 }
 
 export type SubmitResult =
@@ -46,7 +49,7 @@ export async function submitAttempt(
     generationId,
     attempt,
     request: requestOf(generation),
-    callbackUrl: new URL(callbackPath(token), deps.publicUrl).toString(),
+    callbackUrl: new URL(callbackPath(token), deps.publicUrl()).toString(),
   });
   await deps.lifecycle.recordSubmission({ generationId, attempt, backendId });
   if (deps.backend.pollAfterS !== undefined) {

@@ -1,0 +1,2 @@
+ALTER TABLE "genledger"."generations" ADD COLUMN "outputs" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
+CREATE INDEX "generations_finished_updated_idx" ON "genledger"."generations" USING btree ("updated_at") WHERE "genledger"."generations"."status" in ('completed', 'failed', 'cancelled');
