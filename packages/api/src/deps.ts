@@ -1,3 +1,4 @@
+import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import type { CursorCodec } from '@genledger/core/cursor-codec';
 import type { ApiKeys } from '@genledger/core/ports/api-keys';
 import type { EventReader } from '@genledger/core/ports/event-reader';
@@ -44,6 +45,8 @@ export interface AppDeps {
   home?: string;
   /** Settles an asynchronous backend's callback; undefined when the backend is synchronous. */
   callbacks?: AcceptCallback;
+  /** Asks an asynchronous backend to stop a cancelled generation's job. */
+  stopAtBackend?: (cancelled: GenerationRecord) => Promise<unknown>;
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

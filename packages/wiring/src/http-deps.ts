@@ -8,6 +8,7 @@ import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import { acceptCallback } from '@genledger/core/use-cases/backend/accept-callback';
 import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
+import { stopAtBackend } from '@genledger/core/use-cases/backend/stop-at-backend';
 import type { Database } from '@genledger/db/connect';
 import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
@@ -57,7 +58,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     cursors: new CursorCodec(options.cursorSecret),
     outputs,
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
-    ...(options.backend ? { callbacks: callbacksOf(options.backend) } : {}),
+    ...(options.backend ? backendRoutesOf(options.backend) : {}),
   };
   if (options.console === false) return deps;
   const consoleDeps = consoleDepsOf(deps, stores, { ...options, outputs });
@@ -70,10 +71,11 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
   };
 }
 
-const callbacksOf =
-  (backend: BackendAttemptDeps): NonNullable<AppDeps['callbacks']> =>
-  (token, callback) =>
-    acceptCallback(backend, token, callback);
+/** What the API does with an asynchronous backend: settle its callbacks, forward cancels. */
+const backendRoutesOf = (backend: BackendAttemptDeps): Pick<AppDeps, 'callbacks' | 'stopAtBackend'> => ({
+  callbacks: (token, callback) => acceptCallback(backend, token, callback),
+  stopAtBackend: (cancelled) => stopAtBackend(backend, cancelled),
+});
 
 /** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
 function consoleDepsOf(

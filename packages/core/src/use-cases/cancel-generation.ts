@@ -7,7 +7,11 @@ import type { Owner } from '../ports/principal.ts';
 export const CANCELLABLE_STATUSES: readonly GenerationStatus[] = ['pending', 'running'];
 
 export async function cancelGeneration(
-  deps: { generations: Pick<Generations, 'cancel'> },
+  deps: {
+    generations: Pick<Generations, 'cancel'>;
+    /** Asks an asynchronous backend to stop the job of a generation cancelled while it ran (best effort). */
+    stopAtBackend?: ((cancelled: GenerationRecord) => Promise<unknown>) | undefined;
+  },
   input: { id: string; owner: Owner; metadata?: Record<string, unknown> },
 ): Promise<GenerationRecord> {
   const outcome = await deps.generations.cancel(
@@ -16,7 +20,11 @@ export async function cancelGeneration(
     CANCELLABLE_STATUSES,
     input.metadata ?? {},
   );
-  if (outcome.cancelled) return outcome.cancelled;
+  if (outcome.cancelled) {
+    // The cancel is recorded first: whatever the backend answers, nothing it reports later counts.
+    await deps.stopAtBackend?.(outcome.cancelled);
+    return outcome.cancelled;
+  }
   const current = outcome.current;
   if (!current) throw notFound(`generation ${input.id} not found`);
   if (isTerminal(current.status)) throw conflict(`generation ${input.id} is already ${current.status}`);
