@@ -28,7 +28,7 @@ function readJson<S extends z.ZodType>(path: string, schema: S, variable: string
 }
 
 /** `workflow.json` → `workflow.bindings.json`: the bindings are declared beside the workflow. */
-export const bindingsPathOf = (workflowPath: string) => workflowPath.replace(/(\.json)?$/i, '.bindings.json');
+const bindingsPathOf = (workflowPath: string) => workflowPath.replace(/(\.json)?$/i, '.bindings.json');
 
 /** The asynchronous backend a configuration names, or undefined for the synchronous ones. */
 export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined {

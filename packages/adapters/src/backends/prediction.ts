@@ -21,7 +21,7 @@ export type Prediction = z.infer<typeof Prediction>;
 const isOutputUrl = (v: unknown): v is string => typeof v === 'string' && /^(data:|https?:\/\/)/i.test(v);
 
 /** The files of a prediction's output: every URL or data URL in it, in order, however nested. */
-export function outputSources(output: unknown): OutputSource[] {
+function outputSources(output: unknown): OutputSource[] {
   if (isOutputUrl(output)) return [{ kind: 'url', url: output }];
   if (Array.isArray(output)) return output.flatMap(outputSources);
   if (output && typeof output === 'object') return Object.values(output).flatMap(outputSources);

@@ -15,7 +15,7 @@ export type AcceptCallback = (token: string, callback: IncomingCallback) => Prom
  */
 export const CALLBACK_MAX_BYTES = 6 * 1024 * 1024;
 
-export const CallbackReceipt = z.object({
+const CallbackReceipt = z.object({
   settled: z.enum(['completed', 'failed', 'retrying', 'running', 'ignored']),
 });
 
