@@ -35,6 +35,7 @@ describe.each(HTTP_TARGETS)('HTTP API: health, document, ids, bodies on %s', (ta
       [
         '/api-keys',
         '/api-keys/{id}',
+        '/callbacks/{token}',
         '/events',
         '/failed-messages',
         '/failed-messages/{id}',
