@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backend } from './backends';
 import type { database } from './database';
 import type { outputs } from './outputs';
 import type { queues } from './queues';
@@ -56,15 +57,19 @@ export function functions(
       });
   const afterMigration = migration ? { dependsOn: [migration] } : {};
 
+  const generator = backend();
   const api = new sst.aws.Function(
     'ApiFunction',
     {
       ...common,
       handler: 'functions/api.handler',
-      link: [db.databaseUrl, db.cursorSecret, queue, bucket],
-      environment: { ...common.environment, ...deploySettings('api') },
+      link: [db.databaseUrl, db.cursorSecret, queue, bucket, ...generator.links],
+      environment: { ...common.environment, ...deploySettings('api'), ...generator.environment },
       // The console serves htmx from its npm package file; the bundle carries the file beside it.
-      copyFiles: [{ from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' }],
+      copyFiles: [
+        { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
+        ...generator.copyFiles,
+      ],
       timeout: '29 seconds',
       memory: '1024 MB',
     },
@@ -78,8 +83,10 @@ export function functions(
     {
       ...common,
       handler: 'functions/worker.handler',
-      link: [db.databaseUrl, queue, bucket],
-      environment: { ...common.environment, ...deploySettings('worker') },
+      // The API's URL is where asynchronous backends call back (PUBLIC_URL overrides it).
+      link: [db.databaseUrl, queue, bucket, gateway, ...generator.links],
+      environment: { ...common.environment, ...deploySettings('worker'), ...generator.environment },
+      copyFiles: generator.copyFiles,
       timeout: `${WORKER_TIMEOUT_S} seconds`,
       memory: '1024 MB',
     },

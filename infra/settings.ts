@@ -68,8 +68,16 @@ export const functionDefaults = (schema: string) => ({
  * here, so a mistyped value fails the deploy with one line rather than every invocation; their
  * ranges are the functions' own (docs/configuration.md).
  */
-const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; form: 'url' | 'count' }> = {
-  GENERATOR_URL: { functions: ['worker'], form: 'url' },
+const DEPLOY_SETTINGS: Record<
+  string,
+  { functions: readonly DeployedFunction[]; form: 'url' | 'backend-url' | 'count' }
+> = {
+  // The API reads it too: it settles asynchronous backends' callbacks and forwards cancels.
+  GENERATOR_URL: { functions: ['worker', 'api'], form: 'backend-url' },
+  GENERATOR_DEADLINE_S: { functions: ['worker', 'api'], form: 'count' },
+  GENERATOR_POLL_AFTER_S: { functions: ['worker', 'api'], form: 'count' },
+  // Overrides the linked API URL that backends call back on (a custom domain, a proxy).
+  PUBLIC_URL: { functions: ['worker'], form: 'url' },
   GENERATOR_TIMEOUT_MS: { functions: ['worker'], form: 'count' },
   WORKER_STALE_AFTER_S: { functions: ['worker', 'maintenance'], form: 'count' },
   MAINTENANCE_STALE_AFTER_S: { functions: ['maintenance'], form: 'count' },
@@ -95,6 +103,10 @@ export function deploySettings(
       throw new Error(`${name}: must be a whole number, got ${JSON.stringify(raw)}`);
     if (form === 'url' && !/^https?:\/\/[^\s/]+/.test(raw))
       throw new Error(`${name}: must be an http(s) URL, got ${JSON.stringify(raw)}`);
+    if (form === 'backend-url' && !/^(https?|cog\+https?|comfyui\+https?|replicate):\/\/[^\s/]+/.test(raw))
+      throw new Error(
+        `${name}: must be an http(s), cog+http(s), comfyui+http(s) or replicate:// URL, got ${JSON.stringify(raw)}`,
+      );
     out[name] = raw;
   }
   return out;

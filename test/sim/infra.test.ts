@@ -122,6 +122,7 @@ describe('sst.config.ts', () => {
       'MAINTENANCE_RESEND_AFTER_S',
       'EVENT_ARCHIVE_AFTER_DAYS',
       'EVENT_ARCHIVE_RUN_CHUNKS',
+      'COMFYUI_WORKFLOW',
     ];
     afterEach(() => {
       for (const name of DEPLOY_TIME) delete process.env[name];
@@ -166,17 +167,46 @@ describe('sst.config.ts', () => {
         DB_SCHEMA: 'genledger',
       });
       expect(set.maintenance.GENERATOR_URL).toBeUndefined();
-      expect(set.api.GENERATOR_URL).toBeUndefined();
+      // The API settles asynchronous backends' callbacks: it reads the backend too.
+      expect(set.api.GENERATOR_URL).toBe('https://generator.internal.example/v1/render');
       // A mistyped value stops the deploy with one line naming it.
       process.env.GENERATOR_URL = 'generator.internal:8080';
       await expect(evaluate()).rejects.toThrow(
-        /^GENERATOR_URL: must be an http\(s\) URL, got "generator.internal:8080"$/,
+        /^GENERATOR_URL: must be an http\(s\), cog\+http\(s\), comfyui\+http\(s\) or replicate:\/\/ URL, got "generator.internal:8080"$/,
       );
       process.env.GENERATOR_URL = 'http://generator.internal:8080/';
       process.env.EVENT_ARCHIVE_AFTER_DAYS = '30d';
       await expect(evaluate()).rejects.toThrow(
         /^EVENT_ARCHIVE_AFTER_DAYS: must be a whole number, got "30d"$/,
       );
+    });
+
+    it('gives an asynchronous backend what it needs: the API URL to the worker, Replicate secrets linked, a ComfyUI workflow bundled', async () => {
+      const linkNames = (link: { name: string }[]) =>
+        link.map((l) => l.name.replace(/\.(name|url)$/, '')).sort();
+      const worker = (find: Awaited<ReturnType<typeof evaluate>>['find']) =>
+        find('Subscription', 'Queue')[0]!.args.subscriber;
+      expect(linkNames(worker((await evaluate()).find).link)).toContain('Api');
+      process.env.GENERATOR_URL = 'replicate://acme/sdxl';
+      const replicate = await evaluate();
+      expect(replicate.find('Secret').map((s) => s.name)).toEqual(
+        expect.arrayContaining(['ReplicateApiToken', 'ReplicateWebhookSecret']),
+      );
+      expect(linkNames(worker(replicate.find).link)).toEqual(
+        expect.arrayContaining(['ReplicateApiToken', 'ReplicateWebhookSecret']),
+      );
+      expect(linkNames(replicate.find('Function', 'ApiFunction')[0]!.args.link)).toEqual(
+        expect.arrayContaining(['ReplicateApiToken', 'ReplicateWebhookSecret']),
+      );
+      process.env.GENERATOR_URL = 'comfyui+http://comfy.internal:8188';
+      await expect(evaluate()).rejects.toThrow(/^COMFYUI_WORKFLOW: required with a comfyui\+ GENERATOR_URL$/);
+      process.env.COMFYUI_WORKFLOW = 'workflows/sdxl.json';
+      const comfy = worker((await evaluate()).find);
+      expect(comfy.copyFiles).toEqual([
+        { from: 'workflows/sdxl.json', to: 'comfyui/workflow.json' },
+        { from: 'workflows/sdxl.bindings.json', to: 'comfyui/workflow.bindings.json' },
+      ]);
+      expect(comfy.environment.COMFYUI_WORKFLOW).toBe('comfyui/workflow.json');
     });
 
     it('bounds the worker mapping’s concurrency: 10 unless WORKER_MAX_CONCURRENCY says otherwise', async () => {

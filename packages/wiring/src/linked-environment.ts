@@ -24,6 +24,10 @@ const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 
       ['DLQ_URL', 'DeadLetterQueue', 'url'],
       ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
       ['OUTPUT_BUCKET', 'Outputs', 'name'],
+      // Where asynchronous backends call back: the API Gateway linked to the worker.
+      ['PUBLIC_URL', 'Api', 'url'],
+      ['REPLICATE_API_TOKEN', 'ReplicateApiToken', 'value'],
+      ['REPLICATE_WEBHOOK_SECRET', 'ReplicateWebhookSecret', 'value'],
     ],
     // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.
     migrate: [
@@ -50,7 +54,8 @@ export function linkedEnvironment(
   for (const [variable, resource, field] of SOURCES[role]) {
     if (out[variable]) continue;
     const value = (linked(resources, resource) as Record<string, unknown> | undefined)?.[field];
-    if (typeof value === 'string' && value.length > 0) out[variable] = value;
+    // "none": a secret SST requires a value for, left unset on purpose (ReplicateWebhookSecret).
+    if (typeof value === 'string' && value.length > 0 && value !== 'none') out[variable] = value;
   }
   return out;
 }
