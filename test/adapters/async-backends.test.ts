@@ -129,6 +129,16 @@ describe('Cog backend (callbacks)', () => {
       status: 'completed',
       backend_metrics: { predictTimeS: 4.2 },
     });
+    // The run journal as the API shows it: the job id, submit and report times, the model's own time.
+    const journal = (await s.call('GET', `/generations/${id}/runs`)).body.items as Record<string, unknown>[];
+    expect(journal[0]).toMatchObject({
+      backendId: `${id}-1`,
+      status: 'completed',
+      backendMetrics: { predictTimeS: 4.2 },
+      submittedAt: expect.any(String),
+      reportedAt: expect.any(String),
+      deadlineAt: expect.any(String),
+    });
     expect((await s.eventTypes(id)).filter((t) => t === 'GenerationCompleted')).toHaveLength(1);
   });
 

@@ -76,6 +76,14 @@ export const GenerationRun = z.object({
   errorType: z.string().nullable(),
   errorMessage: z.string().nullable(),
   errorStack: z.string().nullable(),
+  backendId: z.string().nullable().describe("The asynchronous backend's job id (Cog prediction, ComfyUI prompt, Replicate prediction)"),
+  deadlineAt: isoOut.nullable().describe('When an attempt with no outcome counts as a transient failure'),
+  submittedAt: isoOut.nullable(),
+  reportedAt: isoOut.nullable().describe("When the backend's outcome arrived (callback or poll)"),
+  backendMetrics: z
+    .object({ predictTimeS: z.number().optional() })
+    .nullable()
+    .describe('What the backend measured: `predictTimeS`, seconds the model ran'),
 });
 export const GenerationRuns = z.object({ items: z.array(GenerationRun) });
 

@@ -139,7 +139,8 @@ export class GenerationQueries implements GenerationReads {
     const rows = await rowsOf<Record<string, unknown> & { generation_found: string }>(
       this.db.execute(sql`
         select g.id as generation_found, r.id, r.generation_id, r.attempt, r.message_id, r.receive_count, r.status,
-               r.started_at, r.completed_at, r.duration_ms, r.error_type, r.error_message, r.error_stack
+               r.started_at, r.completed_at, r.duration_ms, r.error_type, r.error_message, r.error_stack,
+               r.backend_id, r.deadline_at, r.submitted_at, r.reported_at, r.backend_metrics
         from ${this.generations} g
         left join ${this.runsTable} r on r.generation_id = g.id
         where g.id = ${id}::uuid and ${this.ownerFilter(owner)}

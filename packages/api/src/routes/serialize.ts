@@ -43,6 +43,10 @@ export const runBody = (r: GenerationRun): z.infer<typeof GenerationRunBody> => 
   ...r,
   startedAt: r.startedAt.toISOString(),
   completedAt: iso(r.completedAt),
+  deadlineAt: iso(r.deadlineAt),
+  submittedAt: iso(r.submittedAt),
+  reportedAt: iso(r.reportedAt),
+  backendMetrics: (r.backendMetrics as { predictTimeS?: number } | null) ?? null,
 });
 
 export const settingBody = (s: SettingEntry): z.infer<typeof SettingBody> => ({

@@ -76,6 +76,13 @@ export interface GenerationRun {
   errorType: string | null;
   errorMessage: string | null;
   errorStack: string | null;
+  /** At an asynchronous backend: its job id, the deadline, when it took the job and when it reported. */
+  backendId: string | null;
+  deadlineAt: Date | null;
+  submittedAt: Date | null;
+  reportedAt: Date | null;
+  /** What the backend measured (`predictTimeS`: seconds the model ran). */
+  backendMetrics: unknown;
 }
 
 /** The read side of generations, always scoped to the caller: another key's generation is "not found". */
