@@ -29,8 +29,11 @@ export function linkValues(options: {
   /** Buckets on fauxqs' S3 by component name → bucket name. */
   buckets: ReadonlyMap<string, string>;
   secrets: Record<string, string>;
+  /** The HTTP front's URL: the API Gateway's `url`. */
+  apiUrl?: string;
 }) {
   return (name: string): unknown => {
+    if (name === 'Api' && options.apiUrl) return { type: 'sst.aws.ApiGatewayV2', url: options.apiUrl };
     if (name === 'DatabaseUrl')
       return { type: 'sst.sst.Secret', value: options.databaseUrl('ep-sim-pooler') };
     if (name === 'DatabaseDirectUrl') return { type: 'sst.sst.Secret', value: options.databaseUrl('ep-sim') };

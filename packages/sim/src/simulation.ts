@@ -69,12 +69,16 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     const { pg, relay, sqs } = await startServices(dataDir, stops);
     const queues = createQueues(sqs, deployment, knobs);
-    const buckets = createBuckets(sqs, deployment, stage);
     const runtimeNames = deployment.functions.map((fn) => fn.runtime);
     const announcements = [
       ...overrideNotices(knobs, options.extraEnvironment),
       functionNodeNotice(node, runtimeNames),
     ];
+    // The front listens first: its URL is the `Api` link, where backends call the worker's jobs
+    // back. It answers as API Gateway does while its function is not there yet.
+    let invokeApi = async (_event: APIGatewayProxyEventV2): Promise<InvokeResult> => NOT_READY;
+    const front = await startHttpFront({ port: knobs.PORT, invoke: (event) => invokeApi(event) });
+    stops.push(() => front.close());
 
     const runtimes = await startFunctions({
       deployment,
@@ -87,7 +91,8 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       linkValue: linkValues({
         databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
         queues,
-        buckets,
+        buckets: createBuckets(sqs, deployment, stage),
+        apiUrl: front.url,
         secrets,
       }),
       relayPort: relay.port,
@@ -106,23 +111,8 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     // As deploy does: the migration function runs with the invocation's input before any traffic.
     if (deployment.migration) announcements.push(await migrate(deployment.migration, invoke));
-
-    const sqsClient = new SQSClient({
-      region: REGION,
-      endpoint: sqs.endpoint,
-      useQueueUrlAsEndpoint: false,
-      credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
-    });
-    announcements.push(...visibilityWarnings(deployment, knobs));
-    stops.push(startMappings({ deployment, client: sqsClient, queues, invoke, log }));
-    const schedules = startSchedules({ deployment, knobs, invoke, announce: (l) => announcements.push(l) });
-    stops.push(schedules.stop);
-
-    const front = await startHttpFront({
-      port: knobs.PORT,
-      invoke: (event: APIGatewayProxyEventV2) => invoke(deployment.api.name, event),
-    });
-    stops.push(() => front.close());
+    const triggers = startTriggers({ deployment, knobs, sqs, queues, invoke, log, announcements, stops });
+    invokeApi = (event) => invoke(deployment.api.name, event);
 
     return {
       url: front.url,
@@ -131,16 +121,49 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       runtimes,
       queues,
       sqs,
-      sqsClient,
+      sqsClient: triggers.sqsClient,
       announcements,
       invoke,
-      tick: schedules.tick,
+      tick: triggers.tick,
       stop: stopAll,
     };
   } catch (e) {
     await stopAll();
     throw e;
   }
+}
+
+/** What API Gateway answers while the function behind it is not deployed yet. */
+const NOT_READY: InvokeResult = {
+  ok: false,
+  error: { errorType: 'NotReady', errorMessage: 'the simulation is starting' },
+  coldStart: false,
+  durationMs: 0,
+};
+
+/** The event source mappings and schedules, once the functions are up and migrated. */
+function startTriggers(options: {
+  deployment: Deployment;
+  knobs: ReturnType<typeof simKnobs>;
+  sqs: SimSqs;
+  queues: ReturnType<typeof createQueues>;
+  invoke: (fn: string, event: unknown) => Promise<InvokeResult>;
+  log: (fn: string, line: string) => void;
+  announcements: string[];
+  stops: (() => Promise<void>)[];
+}) {
+  const { deployment, knobs, queues, invoke, log, announcements } = options;
+  const sqsClient = new SQSClient({
+    region: REGION,
+    endpoint: options.sqs.endpoint,
+    useQueueUrlAsEndpoint: false,
+    credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
+  });
+  announcements.push(...visibilityWarnings(deployment, knobs));
+  options.stops.push(startMappings({ deployment, client: sqsClient, queues, invoke, log }));
+  const schedules = startSchedules({ deployment, knobs, invoke, announce: (l) => announcements.push(l) });
+  options.stops.push(schedules.stop);
+  return { sqsClient, tick: schedules.tick };
 }
 
 /** What AWS would run for us: Postgres behind a Neon-shaped WebSocket relay, and SQS. */
