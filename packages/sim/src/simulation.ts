@@ -69,7 +69,6 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     const { pg, relay, sqs } = await startServices(dataDir, stops);
     const queues = createQueues(sqs, deployment, knobs);
-    const buckets = createBuckets(sqs, deployment, stage);
     const runtimeNames = deployment.functions.map((fn) => fn.runtime);
     const announcements = [
       ...overrideNotices(knobs, options.extraEnvironment),
@@ -87,7 +86,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       linkValue: linkValues({
         databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
         queues,
-        buckets,
+        buckets: createBuckets(sqs, deployment, stage),
         secrets,
       }),
       relayPort: relay.port,
