@@ -124,7 +124,9 @@ describe('sst.config.ts', () => {
     expect(linksOf(find('Subscription', 'Queue')[0]!.args.subscriber)).toContain('Outputs.name');
     expect(linksOf(find('CronV2')[0]!.args.function)).toContain('Outputs.name');
     // The dead-letter handler and the migrator never touch outputs.
-    expect(linksOf(find('Subscription', 'DeadLetterQueue')[0]!.args.subscriber)).not.toContain('Outputs.name');
+    expect(linksOf(find('Subscription', 'DeadLetterQueue')[0]!.args.subscriber)).not.toContain(
+      'Outputs.name',
+    );
     expect(linksOf(find('Function', 'Migrator')[0]!.args)).not.toContain('Outputs.name');
   });
 
