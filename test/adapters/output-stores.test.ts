@@ -4,12 +4,15 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3OutputStore } from '@genledger/adapters/outputs/s3-output-store';
 import { outputKey } from '@genledger/core/contracts/outputs';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import { outputRoute } from '@genledger/local/output-route';
 import { type SimSqs, startSqs } from '@genledger/sim/sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { presignedGets } from '../../packages/adapters/src/outputs/s3-presigned-get.ts';
 import { pngBytes, tempFileStore } from '../support/outputs.ts';
 
 let fauxqs: SimSqs;
@@ -103,6 +106,44 @@ describe.each(stores)('%s', (_name, make) => {
     await expect(store.put('../escape.png', pngBytes(), 'image/png')).rejects.toThrow('not an output key');
     await expect(store.signedUrl('../escape.png')).rejects.toThrow('not an output key');
     expect(await store.read(outputKey(crypto.randomUUID(), 0, 'image/png'))).toBeUndefined();
+  });
+});
+
+describe('S3 presigned GETs', () => {
+  it("are, URL for URL, what the SDK's getSignedUrl makes: virtual-hosted on AWS, path-style elsewhere, session token included", async () => {
+    const credentials = {
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: 'example-secret',
+      sessionToken: 'session/token+=',
+    };
+    const signingDate = new Date('2026-12-07T10:00:00Z');
+    const key = outputKey('00000000-0000-4000-8000-000000000001', 3, 'video/mp4');
+    for (const [region, endpoint] of [
+      ['eu-central-1', undefined],
+      ['us-east-1', undefined],
+      ['eu-central-1', 'http://127.0.0.1:4566'],
+      ['us-east-1', 'https://minio.internal.example/s3'],
+    ] as const) {
+      const client = new S3Client({
+        region,
+        credentials,
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      });
+      const ours = presignedGets(client, {
+        bucket: 'genledger-outputs',
+        region,
+        ...(endpoint ? { endpoint } : {}),
+      });
+      const sdk = await getSignedUrl(
+        client,
+        new GetObjectCommand({ Bucket: 'genledger-outputs', Key: key }),
+        {
+          expiresIn: 900,
+          signingDate,
+        },
+      );
+      expect(await ours(key, 900, signingDate), `${region} ${endpoint ?? 'AWS'}`).toBe(sdk);
+    }
   });
 });
 

@@ -60,6 +60,20 @@ describe.each(HTTP_TARGETS)('HTTP API: health, document, ids, bodies on %s', (ta
       ].sort(),
     );
     expect(http.server.adminKey).toMatchObject({ created: true, usable: true });
+    // A generation's outputs are signed links; the two path fields are deprecated for one release.
+    const generation = JSON.parse(JSON.stringify(doc.paths['/generations/{id}'].get.responses['200']))
+      .content['application/json'].schema;
+    const schema = generation.$ref
+      ? doc.components.schemas[String(generation.$ref).split('/').at(-1)!]
+      : generation;
+    expect(schema.properties.outputPath.deprecated).toBe(true);
+    expect(schema.properties.thumbnailPath.deprecated).toBe(true);
+    expect(Object.keys(schema.properties.outputs.items.properties).sort()).toEqual([
+      'bytes',
+      'contentType',
+      'sha256',
+      'url',
+    ]);
   });
 
   it('answers unknown routes with a 404 problem and echoes a sane X-Request-Id', async () => {

@@ -29,7 +29,8 @@ function slowBackend() {
       setTimeout(() => {
         if (res.destroyed) return;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ outputPath: `/out/${job.generationId}-${job.attempt}.png` }));
+        // A PNG's 8-byte signature as a data URL: the output contract's smallest valid answer.
+        res.end(JSON.stringify({ output: 'data:image/png;base64,iVBORw0KGgo=' }));
       }, state.delayMs);
     });
     res.on('error', () => {});

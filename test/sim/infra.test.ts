@@ -103,7 +103,7 @@ describe('sst.config.ts', () => {
     expect(api!.args.copyFiles).toEqual([
       { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
     ]);
-    expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Queue']);
+    expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Outputs', 'Queue']);
     for (const f of find('Function'))
       expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);
     expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);
@@ -111,8 +111,43 @@ describe('sst.config.ts', () => {
     expect(cron!.args.schedule).toBe('rate(1 minute)');
   });
 
+  it('keeps outputs in one private bucket, linked to the functions that write, sign and delete them', async () => {
+    const { find, outputs } = await evaluate();
+    const buckets = find('Bucket');
+    expect(buckets.map((b) => b.name)).toEqual(['Outputs']);
+    // Private: no public or CloudFront access; objects are read through presigned GETs only.
+    expect(buckets[0]!.args.access).toBeUndefined();
+    expect(buckets[0]!.args.lifecycle).toBeUndefined(); // OUTPUT_RETENTION_DAYS unset: S3 expires nothing
+    expect(outputs.outputsBucket).toBe('Outputs.name');
+    const linksOf = (args: Record<string, any>) => (args.link as { name: string }[]).map((l) => l.name);
+    expect(linksOf(find('Function', 'ApiFunction')[0]!.args)).toContain('Outputs.name');
+    expect(linksOf(find('Subscription', 'Queue')[0]!.args.subscriber)).toContain('Outputs.name');
+    expect(linksOf(find('CronV2')[0]!.args.function)).toContain('Outputs.name');
+    // The dead-letter handler and the migrator never touch outputs.
+    expect(linksOf(find('Subscription', 'DeadLetterQueue')[0]!.args.subscriber)).not.toContain(
+      'Outputs.name',
+    );
+    expect(linksOf(find('Function', 'Migrator')[0]!.args)).not.toContain('Outputs.name');
+  });
+
+  it('expires outputs in S3 after OUTPUT_RETENTION_DAYS, a whole number of days', async () => {
+    try {
+      process.env.OUTPUT_RETENTION_DAYS = '90';
+      const [bucket] = (await evaluate()).find('Bucket');
+      expect(bucket!.args.lifecycle).toEqual([
+        { id: 'expire-generation-outputs', prefix: 'generations/', expiresIn: '90 days' },
+      ]);
+      process.env.OUTPUT_RETENTION_DAYS = 'a year';
+      await expect(evaluate()).rejects.toThrow(/^OUTPUT_RETENTION_DAYS: must be a whole number of days/);
+    } finally {
+      delete process.env.OUTPUT_RETENTION_DAYS;
+    }
+  });
+
   describe('operability', () => {
     const DEPLOY_TIME = [
+      'OUTPUT_MAX_BYTES',
+      'OUTPUT_URL_TTL_S',
       'WORKER_MAX_CONCURRENCY',
       'ALARM_EMAIL',
       'GENERATOR_URL',
@@ -150,8 +185,13 @@ describe('sst.config.ts', () => {
         MAINTENANCE_STALE_AFTER_S: '1800',
         EVENT_ARCHIVE_AFTER_DAYS: '0',
         EVENT_ARCHIVE_RUN_CHUNKS: '20',
+        OUTPUT_MAX_BYTES: '52428800',
+        OUTPUT_URL_TTL_S: '900',
       });
       const set = await environments();
+      expect(set.worker.OUTPUT_MAX_BYTES).toBe('52428800');
+      expect(set.api.OUTPUT_URL_TTL_S).toBe('900');
+      expect(set.api.OUTPUT_MAX_BYTES).toBeUndefined();
       expect(set.worker).toMatchObject({
         GENERATOR_URL: 'https://generator.internal.example/v1/render',
         GENERATOR_TIMEOUT_MS: '90000',

@@ -9,6 +9,8 @@ let t: Awaited<ReturnType<typeof startTestSimulation>>;
 let backend: Server;
 let failing = true;
 let calls = 0;
+/** The smallest GIF there is (a 1×1 pixel), as a backend might hand it over in a data URL. */
+const GIF = 'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
 
 beforeAll(async () => {
   // A generation backend (GENERATOR_URL) that answers 503 until it recovers.
@@ -25,7 +27,8 @@ beforeAll(async () => {
       const { generationId } = JSON.parse(body) as { generationId: string };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({ outputPath: `s3://outputs/${generationId}.png`, promptId: `remote-${calls}` }),
+        // A Cog-style output: a data URL, kept into the bucket by the worker.
+        JSON.stringify({ output: `data:image/gif;base64,${GIF}`, promptId: `remote-${generationId}` }),
       );
     });
   });
@@ -79,7 +82,10 @@ describe('npm run sim: a failing backend', () => {
     expect(retry.body.changed).toBe(1);
 
     const done = await t.generationStatus(id, 'completed');
-    expect(done.outputPath).toBe(`s3://outputs/${id}.png`);
+    expect(done.outputs).toMatchObject([
+      { contentType: 'image/gif', bytes: Buffer.from(GIF, 'base64').length },
+    ]);
+    expect(Buffer.from(await (await fetch(done.outputs[0].url)).arrayBuffer()).toString('base64')).toBe(GIF);
     await t.until('the failed message to be resolved', async () => {
       const m = await t.call('GET', `/failed-messages/${failed.id}`);
       return m.body.status === 'resolved' ? m.body : undefined;

@@ -1,7 +1,10 @@
 // The simulated deploy (`npm run sim`): every function built as SST builds it and run as Lambda
 // runs it, SQS over its wire protocol, API Gateway v2 events. One simulation for the file.
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { render } from '@genledger/adapters/generators/builtin-generator';
+import { GenerationRequest } from '@genledger/core/contracts/generation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSimulation } from '../support/sim.ts';
 
@@ -39,8 +42,28 @@ describe('npm run sim', () => {
     const created = await t.call('POST', '/generations', { prompt: 'a harbour at dawn' });
     expect(created.status, JSON.stringify(created.body)).toBe(202);
     const done = await t.generationStatus(created.body.id, 'completed');
-    expect(done.outputPath).toContain(join(t.dataDir, 'sim', 'tmp'));
     expect(worker.invocations).toBeGreaterThan(0);
+    // Kept in the linked bucket on fauxqs' S3, handed out as a presigned GET (no API key needed).
+    expect(done.outputs).toHaveLength(1);
+    const [output] = done.outputs as { url: string; contentType: string; bytes: number; sha256: string }[];
+    const url = new URL(output!.url);
+    expect(url.pathname).toBe(`/genledger-sim-outputs/generations/${created.body.id}/0.png`);
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBe(3600);
+    const served = await fetch(url);
+    expect(served.status).toBe(200);
+    const bytes = Buffer.from(await served.arrayBuffer());
+    // Byte for byte what the builtin generator rendered for this request.
+    const request = GenerationRequest.parse({
+      prompt: done.prompt,
+      model: done.model,
+      width: done.width,
+      height: done.height,
+    });
+    expect(bytes.equals(render(request).png)).toBe(true);
+    expect(output).toMatchObject({ contentType: 'image/png', bytes: bytes.length });
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(output!.sha256);
+    expect(done.outputPath).toBe(output!.url);
   });
 
   it('re-sends through maintenance what the API could not send to SQS', async () => {

@@ -17,6 +17,7 @@ describe('linked SST resources', () => {
     DatabaseDirectUrl: { type: 'sst.sst.Secret', value: 'postgres://direct.example/db' },
     Queue: { type: 'sst.aws.Queue', url: 'https://sqs.example/q' },
     AdminApiKey: { type: 'sst.sst.Secret', value: 'k'.repeat(40) },
+    Outputs: { type: 'sst.aws.Bucket', name: 'genledger-production-outputsbucket-abcd' },
   };
 
   it('become the plain variables the code reads; the migrator gets the direct URL', () => {
@@ -24,7 +25,9 @@ describe('linked SST resources', () => {
       DATABASE_URL: 'postgres://pooled.example/db',
       QUEUE_URL: 'https://sqs.example/q',
       ADMIN_API_KEY: 'k'.repeat(40),
+      OUTPUT_BUCKET: 'genledger-production-outputsbucket-abcd',
     });
+    expect(linkedEnvironment({}, 'migrate', resources).OUTPUT_BUCKET).toBeUndefined();
     expect(linkedEnvironment({}, 'migrate', resources)).toMatchObject({
       DATABASE_URL: 'postgres://direct.example/db',
     });

@@ -76,7 +76,10 @@ export const GenerationRun = z.object({
   errorType: z.string().nullable(),
   errorMessage: z.string().nullable(),
   errorStack: z.string().nullable(),
-  backendId: z.string().nullable().describe("The asynchronous backend's job id (Cog prediction, ComfyUI prompt, Replicate prediction)"),
+  backendId: z
+    .string()
+    .nullable()
+    .describe("The asynchronous backend's job id (Cog prediction, ComfyUI prompt, Replicate prediction)"),
   deadlineAt: isoOut.nullable().describe('When an attempt with no outcome counts as a transient failure'),
   submittedAt: isoOut.nullable(),
   reportedAt: isoOut.nullable().describe("When the backend's outcome arrived (callback or poll)"),

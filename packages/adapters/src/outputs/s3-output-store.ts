@@ -5,10 +5,10 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { generationOutputPrefix } from '@genledger/core/contracts/outputs';
 import type { OutputStore, StoredOutput } from '@genledger/core/ports/output-store';
 import { mediaTypeOfKey, UUID } from './output-keys.ts';
+import { presignedGets } from './s3-presigned-get.ts';
 
 const isMissing = (e: unknown) =>
   e instanceof Error && (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchBucket');
@@ -28,10 +28,16 @@ export function s3OutputStore(options: {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }): OutputStore {
   const { bucket } = options;
+  const region = options.region ?? 'us-east-1';
   const client = new S3Client({
-    region: options.region ?? 'us-east-1',
+    region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  const presign = presignedGets(client, {
+    bucket,
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
   return {
     async put(key, body, contentType) {
@@ -54,9 +60,7 @@ export function s3OutputStore(options: {
     },
     async signedUrl(key) {
       if (!mediaTypeOfKey(key)) throw new Error('not an output key');
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-        expiresIn: options.ttlS,
-      });
+      return presign(key, options.ttlS);
     },
     async deleteGeneration(generationId) {
       if (!UUID.test(generationId)) return;
