@@ -28,6 +28,13 @@ export interface SimOptions {
   log?: (fn: string, line: string) => void;
 }
 
+export interface Invocation {
+  fn: string;
+  startedAt: Date;
+  durationMs: number;
+  ok: boolean;
+}
+
 export interface Simulation {
   url: string;
   adminApiKey: string;
@@ -39,6 +46,8 @@ export interface Simulation {
   /** What was overridden, and the other start-up facts, one line each. */
   announcements: string[];
   invoke(fn: string, event: unknown): Promise<InvokeResult>;
+  /** Every invocation so far, as Lambda's REPORT lines give it: which function, how long, how it ended. */
+  invocations: Invocation[];
   /** Runs the scheduled functions once now (tests; the schedule keeps running). */
   tick(): Promise<InvokeResult[]>;
   stop(): Promise<void>;
@@ -103,10 +112,14 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     stops.push(async () => {
       await Promise.all([...runtimes.values()].map((r) => r.stop()));
     });
-    const invoke = (name: string, event: unknown) => {
+    const invocations: Invocation[] = [];
+    const invoke = async (name: string, event: unknown) => {
       const runtime = runtimes.get(name);
       if (!runtime) throw new Error(`no function ${name}`);
-      return runtime.invoke(event);
+      const startedAt = new Date();
+      const result = await runtime.invoke(event);
+      invocations.push({ fn: name, startedAt, durationMs: result.durationMs, ok: result.ok });
+      return result;
     };
 
     // As deploy does: the migration function runs with the invocation's input before any traffic.
@@ -124,6 +137,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       sqsClient: triggers.sqsClient,
       announcements,
       invoke,
+      invocations,
       tick: triggers.tick,
       stop: stopAll,
     };
