@@ -288,6 +288,15 @@ describe('ComfyUI backend (polling)', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', error_type: 'GeneratorFailed' });
     expect((await s.call('POST', `/generations/${id}/cancel`)).status).toBe(200);
     expect(comfy.actions).toEqual([`delete:${runs[1]!.backend_id}`]);
+    // A prompt already running is interrupted instead.
+    const other = (await s.call('POST', '/generations', { prompt: 'running' })).body.id as string;
+    const [running] = await until(
+      'the other submission',
+      async () => submitted(await s.runs(other)) && s.runs(other),
+    );
+    comfy.set(running!.backend_id!, 'running');
+    expect((await s.call('POST', `/generations/${other}/cancel`)).status).toBe(200);
+    expect(comfy.actions).toEqual([`delete:${runs[1]!.backend_id}`, 'interrupt']);
   });
 });
 
