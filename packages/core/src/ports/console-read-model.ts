@@ -85,9 +85,22 @@ export interface RetryPreview {
   lastRecentFailure: string | null;
 }
 
+/** A failed message as an operator recognises it: by its prompt and model, not its id. */
+export interface MessageLabel {
+  id: string;
+  status: FailedMessageStatus;
+  /** The generation's prompt, when the message names a generation on record. */
+  prompt: string | null;
+  model: string | null;
+  errorType: string | null;
+}
+
 /** A message a retry batch covered, with what became of it. */
 export interface BatchMessage {
   id: string;
+  prompt: string | null;
+  model: string | null;
+  lastErrorMessage: string | null;
   status: FailedMessageStatus;
   generationId: string | null;
   generationStatus: string | null;
@@ -129,6 +142,8 @@ export interface FailedSelectionReads {
   ): Promise<{ ids: string[]; more: boolean }>;
   /** What a retry of the selection would do; "still failing" looks back `recentMinutes`. */
   retryPreview(selection: Selection, recentMinutes: number, cap?: number): Promise<RetryPreview>;
+  /** How the given messages are named on screen (prompt, model, status), at most 1,000. */
+  messageLabels(ids: string[]): Promise<MessageLabel[]>;
   /** The failed message recorded for a generation, if any. */
   failedMessageOfGeneration(generationId: string): Promise<string | undefined>;
 }

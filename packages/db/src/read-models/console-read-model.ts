@@ -62,6 +62,9 @@ export class ConsoleReads implements ConsoleReadModel {
   retryPreview(selection: Selection, recentMinutes: number, cap?: number) {
     return this.#failed.retryPreview(selection, recentMinutes, cap);
   }
+  messageLabels(ids: string[]) {
+    return this.#failed.messageLabels(ids);
+  }
   failedMessageOfGeneration(generationId: string) {
     return this.#failed.failedMessageOfGeneration(generationId);
   }

@@ -6,7 +6,6 @@ import { FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { Sparkline } from '../../ui/charts.tsx';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
-import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
 import { OPERATIONS, operationLabel } from './operations.ts';
@@ -36,13 +35,34 @@ function GoOn(props: { ctx: PageContext; query: Record<string, string> }) {
   );
 }
 
+/**
+ * A group's operations, each off (with the reason) when the group has nothing it applies to: a
+ * fully resolved group offers nothing to retry, archive or resolve.
+ */
 function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
   const { g } = props;
+  const open = g.unresolved;
+  const resolvable = g.unresolved + g.retryIssued;
   return (
     <div class="actions">
-      <a class="button" href={`/console/retry/preview?groupId=${g.id}`} aria-label={`Retry group ${g.title}`}>
-        Retry…
-      </a>
+      {open > 0 ? (
+        <a
+          class="button"
+          href={`/console/retry/preview?groupId=${g.id}`}
+          aria-label={`Retry group ${g.title}`}
+        >
+          Retry…
+        </a>
+      ) : (
+        <button
+          type="button"
+          disabled
+          title="nothing unresolved to retry"
+          aria-label={`Retry group ${g.title}`}
+        >
+          Retry…
+        </button>
+      )}
       <form method="post" action="/console/failed/action">
         <Csrf ctx={props.ctx} />
         <input type="hidden" name="scope" value="group" />
@@ -53,6 +73,8 @@ function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
           name="op"
           value="archive"
           class="secondary"
+          disabled={open === 0}
+          title={open === 0 ? 'nothing unresolved to archive' : undefined}
           aria-label={`Archive group ${g.title}`}
         >
           Archive
@@ -62,6 +84,8 @@ function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
           name="op"
           value="resolve"
           class="secondary"
+          disabled={resolvable === 0}
+          title={resolvable === 0 ? 'nothing left to resolve' : undefined}
           aria-label={`Resolve group ${g.title}`}
         >
           Resolve
@@ -109,15 +133,24 @@ export function GroupsPage(props: {
   trendDays: number;
   query: Record<string, string>;
 }) {
-  const done = props.query.done;
+  // Groups whose every message is settled (resolved) are history, not work: hidden unless asked for.
+  const showAll = props.query.all === '1';
+  const groups = showAll ? props.groups : props.groups.filter((g) => g.unresolved + g.retryIssued > 0);
+  const hidden = props.groups.length - groups.length;
   return (
     <>
       <h1>Failure groups</h1>
       <p>
         <a href="/console/failed/messages">All failed messages</a> ·{' '}
-        <a href="/console/failed/messages?status=archived">archived</a>
+        <a href="/console/failed/messages?status=archived">archived</a> ·{' '}
+        {showAll ? (
+          <a href="/console/failed">hide settled groups</a>
+        ) : (
+          <a href="/console/failed?all=1" data-testid="show-settled">
+            show {hidden} settled group{hidden === 1 ? '' : 's'}
+          </a>
+        )}
       </p>
-      {done && <Flash kind="ok">{done}</Flash>}
       <GoOn ctx={props.ctx} query={props.query} />
       <div class="table-wrap">
         <table>
@@ -133,12 +166,12 @@ export function GroupsPage(props: {
             </tr>
           </thead>
           <tbody>
-            {props.groups.map((g) => (
+            {groups.map((g) => (
               <GroupRow ctx={props.ctx} g={g} trend={props.trendOf(g.id)} />
             ))}
-            {props.groups.length === 0 && (
+            {groups.length === 0 && (
               <EmptyRow cols={7}>
-                No failures. Archived messages are left out of groups:{' '}
+                Nothing unresolved. Archived messages are left out of groups:{' '}
                 <a href="/console/failed/messages?status=archived">see them</a>.
               </EmptyRow>
             )}

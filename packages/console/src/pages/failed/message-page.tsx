@@ -1,7 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { FailedMessageDetail, FailedMessageOperation } from '@genledger/core/contracts/failed-messages';
 import { Csrf } from '../../ui/csrf-field.tsx';
-import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { milliseconds } from '../../ui/milliseconds.ts';
 import { Status } from '../../ui/status.tsx';
@@ -135,12 +134,7 @@ function Attempts(props: { found: MessageDetail }) {
 }
 
 /** One failed message: what can be done with it, its body, its last error and every attempt. */
-export function MessagePage(props: {
-  ctx: PageContext;
-  found: MessageDetail;
-  done?: string;
-  error?: string;
-}) {
+export function MessagePage(props: { ctx: PageContext; found: MessageDetail }) {
   const m = props.found.detail;
   return (
     <>
@@ -150,8 +144,6 @@ export function MessagePage(props: {
       <h1>
         {m.lastError.type ?? 'Failed message'} <Status s={m.status} />
       </h1>
-      {props.done && <Flash kind="ok">{props.done}</Flash>}
-      {props.error && <Flash kind="error">{props.error}</Flash>}
       <Actions ctx={props.ctx} m={m} />
       <div class="grid2">
         <MessageCard m={m} />

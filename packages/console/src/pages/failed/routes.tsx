@@ -55,12 +55,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     return render(
       c,
       `Failed message ${found.detail.id.slice(0, 12)}`,
-      <MessagePage
-        ctx={c.get('page')}
-        found={found}
-        done={c.req.query('done')}
-        error={c.req.query('error')}
-      />,
+      <MessagePage ctx={c.get('page')} found={found} />,
       { section: SECTION },
     );
   });
@@ -95,6 +90,7 @@ async function listMessages(c: ConsoleContext, s: ConsoleServices) {
     deps.readModel.countMatching(filterOf(q)),
     q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
   ]);
+  const labels = await deps.readModel.messageLabels(page.items.map((m) => m.id));
   return render(
     c,
     'Failed messages',
@@ -102,11 +98,12 @@ async function listMessages(c: ConsoleContext, s: ConsoleServices) {
       ctx={c.get('page')}
       q={q}
       items={page.items}
+      labels={new Map(labels.map((l) => [l.id, l]))}
       total={total}
       next={nextPageCursor(deps.cursors, f, page.next)}
       groupTitle={groups.find((g) => g.id === q.groupId)?.title}
-      done={c.req.query('done')}
-      error={cursor.error ?? c.req.query('error')}
+      selected={c.req.queries('sel') ?? []}
+      {...(cursor.error ? { error: cursor.error } : {})}
     />,
     { section: SECTION },
   );

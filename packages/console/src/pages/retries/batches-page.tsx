@@ -6,7 +6,11 @@ import { Time } from '../../ui/time.tsx';
 import { selectorText } from './selector-text.ts';
 
 /** The retry history: who asked for what, and how far each batch got. */
-export function BatchesPage(props: { batches: RetryBatch[]; names: Map<string, string> }) {
+export function BatchesPage(props: {
+  batches: RetryBatch[];
+  names: Map<string, string>;
+  groupTitles: Map<string, string>;
+}) {
   const { names } = props;
   return (
     <>
@@ -32,7 +36,7 @@ export function BatchesPage(props: { batches: RetryBatch[]; names: Map<string, s
                   </a>
                 </td>
                 <td>{b.requestedBy ? (names.get(b.requestedBy) ?? b.requestedBy) : '—'}</td>
-                <td>{selectorText(b.selector)}</td>
+                <td>{selectorText(b.selector, props.groupTitles)}</td>
                 <td>
                   <Status s={b.status} />
                 </td>

@@ -14,6 +14,8 @@ import { sendRetry } from './send-retry.tsx';
 /** Staged retries: the preview, the send, the history and each batch's receipt. */
 export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   const { deps } = s;
+  const titlesOfGroups = async () =>
+    new Map((await deps.failedMessages.groups()).map((g) => [g.id, g.title]));
 
   app.get('/retry/preview', async (c) => {
     const raw = c.req.queries();
@@ -48,8 +50,12 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   app.post('/retry', (c) => sendRetry(c, s));
 
   app.get('/retries', async (c) => {
-    const [batches, names] = await Promise.all([deps.retryBatches.list(100), deps.readModel.keyNames()]);
-    return render(c, 'Retries', <BatchesPage batches={batches} names={names} />, {
+    const [batches, names, groupTitles] = await Promise.all([
+      deps.retryBatches.list(100),
+      deps.readModel.keyNames(),
+      titlesOfGroups(),
+    ]);
+    return render(c, 'Retries', <BatchesPage batches={batches} names={names} groupTitles={groupTitles} />, {
       section: '/console/retries',
     });
   });
@@ -63,7 +69,7 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       return render(c, 'Not found', <Flash kind="error">No retry batch {c.req.param('id')}</Flash>, {
         status: 404,
       });
-    const names = await deps.readModel.keyNames();
+    const [names, groupTitles] = await Promise.all([deps.readModel.keyNames(), titlesOfGroups()]);
     return render(
       c,
       'Retry receipt',
@@ -71,6 +77,7 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
         s={s}
         batch={batch}
         names={names}
+        groupTitles={groupTitles}
         more={c.req.query('more') === '1'}
         restAfter={groupCursorOf(c.req.query('after'))}
       />,
