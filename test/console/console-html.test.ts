@@ -9,7 +9,6 @@ import { consoleSessionSecret, httpDeps } from '@genledger/wiring/http-deps';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scriptSizes } from '../../packages/console/src/assets/assets.ts';
 import { newSession, signSession } from '../../packages/console/src/session/session-cookie.ts';
-import { runtimeChecks } from '../../packages/local/src/runtime-checks.ts';
 import { useDatabases } from '../support/databases.ts';
 import { deadLetter } from '../support/dead-letters.ts';
 
@@ -431,19 +430,6 @@ describe('console (HTML level)', () => {
     expect(res.headers.get('location')).toBe('/console/signin');
     expect(res.headers.get('set-cookie')).toMatch(/^gl_console=; Path=\/console; Max-Age=0/);
     expect((await post('/console/signout', cookie, {})).status).toBe(403);
-  });
-
-  it('reports the generator backend as unreachable when nothing listens at GENERATOR_URL', async () => {
-    const down = await runtimeChecks(
-      { GENERATOR_URL: 'http://127.0.0.1:9/generate' },
-      'SQS https://q',
-      undefined,
-    )();
-    expect(down.generator).toMatchObject({ status: 'Unhealthy' });
-    expect(down.generator!.detail).toMatch(/^127\.0\.0\.1:9 unreachable/);
-    expect(down.queue).toMatchObject({ status: 'Healthy', detail: 'SQS https://q (configured; not probed)' });
-    const builtin = await runtimeChecks({}, 'local queue', undefined)();
-    expect(builtin.generator!.detail).toContain('builtin generator');
   });
 
   it('compares an attempt with the previous one, and resolves a selection or refuses an ineligible one', async () => {

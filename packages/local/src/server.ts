@@ -114,7 +114,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         queue,
         logger,
         cursorSecret: config.cursorSecret,
-        checks: runtimeChecks(env, queueDescription, pipeline),
+        checks: runtimeChecks(queueDescription, pipeline),
         outputs: outputStoreOf(env),
         healthTtlMs: options.healthTtlMs,
       }),

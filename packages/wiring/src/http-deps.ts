@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AppDeps } from '@genledger/api/deps';
 import type { ConsoleDeps } from '@genledger/console';
 import { CursorCodec } from '@genledger/core/cursor-codec';
+import type { BackendHealthProbe } from '@genledger/core/ports/generator-health';
 import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
@@ -20,8 +21,10 @@ export interface HttpDepsOptions {
   cursorSecret: string;
   /** Where retry-batch metric lines go: EMF on stdout in Lambda; default: the logger, at debug. */
   metrics?: MetricsSink;
-  /** Checks the console's overview shows beside the database's (the local queue and generator). */
+  /** Checks the console's overview shows beside the database's (the local queue). */
   checks?: RuntimeChecks;
+  /** The generator backend's own health endpoint, for the console's generator health (optional). */
+  backendHealth?: BackendHealthProbe;
   /** Where the console reads generator outputs; default: the files under process.env's DATA_DIR. */
   outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
@@ -68,6 +71,7 @@ function consoleDepsOf(deps: AppDeps, stores: Stores, options: HttpDepsOptions):
   return {
     health: deps.health,
     ...(options.checks ? { checks: options.checks } : {}),
+    ...(options.backendHealth ? { backendHealth: options.backendHealth } : {}),
     isUnavailable: deps.isUnavailable,
     apiKeys: deps.apiKeys,
     generations: deps.generations,

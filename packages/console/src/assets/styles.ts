@@ -60,6 +60,9 @@ img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); bo
 .plain { border:0; padding:0; margin:0; }
 form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }
 figure { margin:0; }
+.card.state-Unhealthy, tr.state-Unhealthy td:first-child { border-left:6px solid var(--bad); }
+.card.state-Degraded, tr.state-Degraded td:first-child { border-left:6px solid var(--warn); }
+caption { text-align:left; padding:6px 8px; }
 .kbd { font-size:12px; color:var(--muted); }
 @media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; } }
 `;

@@ -119,6 +119,8 @@ export function generationTables(
     (t) => [
       check('generation_runs_status_ck', inList('status', RUN_STATUSES)),
       uniqueIndex('generation_runs_attempt_uq').on(t.generationId, t.attempt),
+      // The console's generator health and latency read the attempts of the last minutes.
+      index('generation_runs_completed_idx').on(t.completedAt),
     ],
   );
   const dailyGenerationStats = s.table(

@@ -9,6 +9,7 @@ import { render } from '../../ui/render.tsx';
 import { AttemptCompare } from './attempt-compare.tsx';
 import { bulkAction } from './bulk-action.tsx';
 import { GroupsPage } from './groups-page.tsx';
+import { markGroupsSeen } from './groups-seen.ts';
 import { filterOf, fingerprint, listFilterOf, parseList } from './list-query.ts';
 import { messageDetail } from './message-detail.ts';
 import { MessagePage } from './message-page.tsx';
@@ -29,6 +30,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       deps.readModel.groupTrends(days[0]!),
     ]);
     const trendOf = (groupId: string) => days.map((d) => trends.get(groupId)?.get(d) ?? 0);
+    markGroupsSeen(c, s.now());
     return render(
       c,
       'Failed messages',

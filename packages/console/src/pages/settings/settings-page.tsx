@@ -10,11 +10,11 @@ import { Time } from '../../ui/time.tsx';
  * The bounds a setting's schema puts on its value, as input attributes: a browser then refuses an
  * out-of-range number before it is sent, and says what range is allowed.
  */
-function boundsOf(key: string): Record<string, number> {
+function boundsOf(key: string): Record<string, number | string> {
   const setting = SETTINGS[key as keyof typeof SETTINGS];
   if (!setting) return {};
   const json = z.toJSONSchema(setting.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
-  const out: Record<string, number> = {};
+  const out: Record<string, number | string> = {};
   const put = (attr: string, v: unknown) => {
     if (typeof v === 'number') out[attr] = v;
   };
@@ -23,6 +23,7 @@ function boundsOf(key: string): Record<string, number> {
   put('minlength', json.minLength);
   put('maxlength', json.maxLength);
   if (json.type === 'integer') out.step = 1;
+  else if (json.type === 'number') out.step = 'any';
   return out;
 }
 
