@@ -81,7 +81,7 @@ function MessageCard(props: { m: FailedMessageDetail }) {
       </dl>
       <h2>Last error</h2>
       <p>{m.lastError.message}</p>
-      {m.lastErrorStack && <pre>{m.lastErrorStack}</pre>}
+      {m.lastErrorStack && <pre tabindex={0}>{m.lastErrorStack}</pre>}
     </section>
   );
 }
@@ -115,7 +115,7 @@ function Attempts(props: { found: MessageDetail }) {
                   <summary>
                     {a.errorType}: {a.errorMessage}
                   </summary>
-                  <pre>{a.errorStack ?? '(no stack)'}</pre>
+                  <pre tabindex={0}>{a.errorStack ?? '(no stack)'}</pre>
                 </details>
               </td>
               <td>
@@ -149,9 +149,9 @@ export function MessagePage(props: { ctx: PageContext; found: MessageDetail }) {
         <MessageCard m={m} />
         <section class="card">
           <h2>Body{m.bodyTruncated ? ' (truncated)' : ''}</h2>
-          <pre>{prettyJson(m.body)}</pre>
+          <pre tabindex={0}>{prettyJson(m.body)}</pre>
           <h2>Attributes</h2>
-          <pre>{JSON.stringify(m.attributes, null, 2)}</pre>
+          <pre tabindex={0}>{JSON.stringify(m.attributes, null, 2)}</pre>
         </section>
       </div>
       <h2>Attempts ({m.attempts.length})</h2>

@@ -43,7 +43,7 @@ function RequestCard(props: { g: GenerationRecord; failedId: string | undefined 
           </>
         )}
       </dl>
-      <pre>
+      <pre tabindex={0}>
         {JSON.stringify(
           { prompt, negativePrompt, name, model, width, height, steps, guidance, seed },
           null,
@@ -107,7 +107,7 @@ function RunJournal(props: { runs: GenerationRun[] }) {
                     <summary>
                       {r.errorType}: {r.errorMessage}
                     </summary>
-                    <pre>{r.errorStack ?? ''}</pre>
+                    <pre tabindex={0}>{r.errorStack ?? ''}</pre>
                   </details>
                 )}
               </td>
@@ -145,7 +145,7 @@ function EventTimeline(props: { events: StoredEvent[]; failedId: string | undefi
             )}
             <details>
               <summary class="small muted">payload</summary>
-              <pre>{JSON.stringify(rest, null, 2)}</pre>
+              <pre tabindex={0}>{JSON.stringify(rest, null, 2)}</pre>
             </details>
           </li>
         );

@@ -93,7 +93,9 @@ export async function KeysPage(props: { s: ConsoleServices; ctx: PageContext; er
               <th class="hide-narrow">created</th>
               <th class="hide-narrow">last used</th>
               <th>state</th>
-              <th />
+              <th>
+                <span class="skip">actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
