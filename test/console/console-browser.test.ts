@@ -35,7 +35,14 @@ const visited: string[] = [];
 /** Script errors, console errors and failed requests, per page, across every flow. */
 const problems: string[] = [];
 
+/** What confirmation dialogs asked, in order; each is accepted. */
+const dialogs: string[] = [];
+
 function watch(page: Page, expectedStatuses: number[] = []) {
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
   page.on('pageerror', (e) => problems.push(`pageerror ${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
@@ -208,7 +215,14 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await page.goto(`${server.url}/console/failed`);
     const group = page.locator('tr[data-group]', { hasText: 'GeneratorUnavailable' }).first();
     expect(await group.locator('td.num').first().textContent()).toBe('2');
+    expect(await group.getByTestId('sample-error').textContent()).toContain('backend down for maintenance');
     await shot(page, 'failure-groups');
+    // One classifier at a time: by model, the same two messages are one group, counted once.
+    await page.getByLabel('Group by').selectOption('model');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/by=model/);
+    expect(await page.locator('tr[data-group] td:first-child a').allTextContents()).toEqual(['sdxl']);
+    await page.goto(`${server.url}/console/failed`);
     await group.getByRole('link', { name: /^Retry group/ }).click();
     await page.waitForURL(/\/console\/retry\/preview\?groupId=/);
     expect(await page.getByTestId('retry-count').textContent()).toBe('2');
@@ -292,6 +306,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     );
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
     await page.getByTestId('flash-text').waitFor();
+    expect(dialogs.at(-1)).toBe('Archive 3 messages?');
     expect(await page.getByTestId('flash-text').textContent()).toBe('3 archived');
     expect(page.url()).not.toContain('archived');
     expect(await page.locator('input.sel').count()).toBe(1);

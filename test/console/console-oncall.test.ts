@@ -152,6 +152,25 @@ describe('console for on-call (HTML level)', () => {
     expect(figure).toContain('attempts: 6 · 3 failed (50% attempt failure rate)');
   });
 
+  it('shows one classifier at a time, sorted, with a sample error', async () => {
+    const store = new FailedMessageStore(database, new EventStore(database));
+    await deadLetter(store, { model: 'triage-a' });
+    await deadLetter(store, { model: 'triage-b' });
+    await deadLetter(store, { model: 'triage-b' });
+    const titles = (html: string) =>
+      [
+        ...html.matchAll(
+          /<tr data-row="true" data-group="[0-9a-f]+"><td><span class="muted small">([^<]+)<\/span><br\/><a [^>]+>([^<]+)<\/a>/g,
+        ),
+      ].map((m) => `${m[1]}: ${m[2]}`);
+    const byModel = titles(await page('/console/failed?by=model&sort=unresolved'));
+    expect(byModel.slice(0, 2)).toEqual(['model: triage-b', 'model: triage-a']);
+    expect(new Set(byModel.map((t) => t.split(':')[0]))).toEqual(new Set(['model']));
+    const byType = titles(await page('/console/failed?by=message-type'));
+    expect(byType).toEqual(['message-type: generation.requested']);
+    expect(await page('/console/failed?by=model')).toContain('data-testid="sample-error"');
+  });
+
   it('never shows banner text from the URL', async () => {
     const store = new FailedMessageStore(database, new EventStore(database));
     const { id } = await deadLetter(store);
@@ -186,9 +205,9 @@ describe('console for on-call (HTML level)', () => {
     expect(settled).toMatch(/<button type="submit" disabled="">\s*Send 0 messages/);
     expect(a.id).toBeDefined();
     // The settled group is hidden from the groups page, and shown with its actions off on request.
-    const groups = await page('/console/failed');
+    const groups = await page('/console/failed?by=model');
     expect(groups).not.toContain(`data-group="${group.id}"`);
-    const all = await page('/console/failed?all=1');
+    const all = await page('/console/failed?by=model&all=1');
     const row =
       new RegExp(`<tr data-row="[^"]*" data-group="${group.id}">.*?</tr>`, 's').exec(all)?.[0] ?? '';
     expect(row).toMatch(/<button type="submit" name="op" value="archive" class="secondary" disabled=""/);

@@ -69,6 +69,16 @@ export const CLIENT_SCRIPT = `(() => {
   document.addEventListener('DOMContentLoaded', refreshSelection);
   document.addEventListener('htmx:afterSwap', refreshSelection);
 
+  // Archive, resolve and revoke ask first, naming how many they change ({n}: the selection's size).
+  document.addEventListener('submit', (e) => {
+    const b = e.submitter;
+    if (!b || !b.dataset.confirm) return;
+    const all = document.getElementById('select-all-matching');
+    const n = all && all.checked ? all.dataset.total : String($$('input.sel').filter((x) => x.checked).length);
+    const text = b.dataset.confirm.replace('{n}', n).replace('{s}', n === '1' ? '' : 's');
+    if (!window.confirm(text)) e.preventDefault();
+  });
+
   // Keyboard: "/" search, j/k move, x select, Enter open.
   let cursor = -1;
   function move(delta) {

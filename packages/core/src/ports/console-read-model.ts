@@ -193,6 +193,8 @@ export interface FailedSelectionReads {
   ): Promise<{ ids: string[]; more: boolean }>;
   /** What a retry of the selection would do; "still failing" looks back `recentMinutes`. */
   retryPreview(selection: Selection, recentMinutes: number, cap?: number): Promise<RetryPreview>;
+  /** Per group, a sample error: its newest failure's type and message. group id → "Type: message". */
+  groupSamples(groupIds: string[]): Promise<Map<string, string>>;
   /** How the given messages are named on screen (prompt, model, status), at most 1,000. */
   messageLabels(ids: string[]): Promise<MessageLabel[]>;
   /** The failed message recorded for a generation, if any. */

@@ -74,6 +74,9 @@ export class ConsoleReads implements ConsoleReadModel {
   retryPreview(selection: Selection, recentMinutes: number, cap?: number) {
     return this.#failed.retryPreview(selection, recentMinutes, cap);
   }
+  groupSamples(groupIds: string[]) {
+    return this.#failed.groupSamples(groupIds);
+  }
   messageLabels(ids: string[]) {
     return this.#failed.messageLabels(ids);
   }

@@ -131,6 +131,31 @@ export class FailedSelectionQueries implements FailedSelectionReads {
     };
   }
 
+  /**
+   * The error of each group's newest failure: the member whose last failure is the group's, found
+   * by an equality lookup on `failed_messages_last_idx`, so that a group of 300,000 members costs
+   * what a group of one does.
+   */
+  async groupSamples(groupIds: string[]): Promise<Map<string, string>> {
+    if (groupIds.length === 0) return new Map();
+    const rows = await this.scope.rows(sql`
+      select fg.id, s.last_error_type, s.last_error_message
+      from ${this.t.failureGroups} fg
+      cross join lateral (
+        select fm.last_error_type, fm.last_error_message from ${this.t.failedMessages} fm
+        where fm.last_failed_at = fg.last_failed_at
+          and exists (select 1 from ${this.t.failureGroupMembers} m where m.group_id = fg.id and m.failed_message_id = fm.id)
+        limit 1
+      ) s
+      where fg.id = any(${textArray(groupIds.slice(0, 1000))})`);
+    const out = new Map<string, string>();
+    for (const r of rows) {
+      const message = String(r.last_error_message ?? '').slice(0, 160);
+      out.set(String(r.id), `${r.last_error_type ?? 'error'}: ${message}`);
+    }
+    return out;
+  }
+
   async messageLabels(ids: string[]): Promise<MessageLabel[]> {
     if (ids.length === 0) return [];
     const rows = await this.scope.rows(sql`

@@ -6,10 +6,12 @@ import { FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { Sparkline } from '../../ui/charts.tsx';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
+import { href } from '../../ui/href.ts';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
 import { OPERATIONS, operationLabel } from './operations.ts';
 import { groupCursorOf } from './selection.ts';
+import { CLASSIFIERS, SORTS, type Triage } from './triage.ts';
 
 /**
  * The next run of a group operation that left messages, going on from the previous run's end
@@ -74,6 +76,7 @@ function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
           value="archive"
           class="secondary"
           disabled={open === 0}
+          data-confirm={`Archive ${open} message${open === 1 ? '' : 's'} in ${g.title}?`}
           title={open === 0 ? 'nothing unresolved to archive' : undefined}
           aria-label={`Archive group ${g.title}`}
         >
@@ -85,6 +88,7 @@ function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
           value="resolve"
           class="secondary"
           disabled={resolvable === 0}
+          data-confirm={`Resolve ${resolvable} message${resolvable === 1 ? '' : 's'} in ${g.title}?`}
           title={resolvable === 0 ? 'nothing left to resolve' : undefined}
           aria-label={`Resolve group ${g.title}`}
         >
@@ -95,7 +99,7 @@ function GroupActions(props: { ctx: PageContext; g: FailureGroup }) {
   );
 }
 
-function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[] }) {
+function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[]; sample: string | undefined }) {
   const { g, trend } = props;
   return (
     <tr data-row data-group={g.id}>
@@ -105,6 +109,14 @@ function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[] })
         <a href={`/console/failed/messages?groupId=${g.id}&status=unresolved&status=retry_issued`}>
           {g.title}
         </a>
+        {props.sample && (
+          <>
+            <br />
+            <span class="small muted" data-testid="sample-error">
+              {props.sample}
+            </span>
+          </>
+        )}
       </td>
       <td class="num">{g.count}</td>
       <td class="num">{g.unresolved}</td>
@@ -124,33 +136,67 @@ function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[] })
   );
 }
 
-/** The failure groups with their trends and group operations. */
+function TriageForm(props: { triage: Triage }) {
+  const { triage } = props;
+  return (
+    <form class="filters" method="get" action="/console/failed" aria-label="Group by and sort">
+      <label>
+        Group by
+        <select name="by">
+          {CLASSIFIERS.map(([value, label]) => (
+            <option value={value} selected={triage.by === value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Sort
+        <select name="sort">
+          {SORTS.map(([value, label]) => (
+            <option value={value} selected={triage.sort === value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {triage.all && <input type="hidden" name="all" value="1" />}
+      <button type="submit">Show</button>
+    </form>
+  );
+}
+
+/** The failure groups of one classifier with their trends, a sample error and group operations. */
 export function GroupsPage(props: {
   ctx: PageContext;
   groups: FailureGroup[];
+  /** Settled groups of the classifier left out. */
+  hidden: number;
+  triage: Triage;
+  samples: Map<string, string>;
   /** Per group, dead-letterings on each of the trend's days. */
   trendOf: (groupId: string) => number[];
   trendDays: number;
   query: Record<string, string>;
 }) {
-  // Groups whose every message is settled (resolved) are history, not work: hidden unless asked for.
-  const showAll = props.query.all === '1';
-  const groups = showAll ? props.groups : props.groups.filter((g) => g.unresolved + g.retryIssued > 0);
-  const hidden = props.groups.length - groups.length;
+  const { triage, groups, hidden } = props;
+  const here = (all: boolean) =>
+    href('/console/failed', { by: triage.by, sort: triage.sort, all: all ? '1' : undefined });
   return (
     <>
       <h1>Failure groups</h1>
       <p>
         <a href="/console/failed/messages">All failed messages</a> ·{' '}
         <a href="/console/failed/messages?status=archived">archived</a> ·{' '}
-        {showAll ? (
-          <a href="/console/failed">hide settled groups</a>
+        {triage.all ? (
+          <a href={here(false)}>hide settled groups</a>
         ) : (
-          <a href="/console/failed?all=1" data-testid="show-settled">
+          <a href={here(true)} data-testid="show-settled">
             show {hidden} settled group{hidden === 1 ? '' : 's'}
           </a>
         )}
       </p>
+      <TriageForm triage={triage} />
       <GoOn ctx={props.ctx} query={props.query} />
       <div class="table-wrap">
         <table>
@@ -167,7 +213,7 @@ export function GroupsPage(props: {
           </thead>
           <tbody>
             {groups.map((g) => (
-              <GroupRow ctx={props.ctx} g={g} trend={props.trendOf(g.id)} />
+              <GroupRow ctx={props.ctx} g={g} trend={props.trendOf(g.id)} sample={props.samples.get(g.id)} />
             ))}
             {groups.length === 0 && (
               <EmptyRow cols={7}>

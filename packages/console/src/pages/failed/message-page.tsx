@@ -24,7 +24,13 @@ function Actions(props: { ctx: PageContext; m: FailedMessageDetail }) {
         <Csrf ctx={props.ctx} />
         <input type="hidden" name="id" value={m.id} />
         <input type="hidden" name="back" value={`/console/failed/messages/${m.id}`} />
-        <button type="submit" name="op" value={op} class={op === 'retry' ? '' : 'secondary'}>
+        <button
+          type="submit"
+          name="op"
+          value={op}
+          class={op === 'retry' ? '' : 'secondary'}
+          data-confirm={op === 'archive' || op === 'resolve' ? `${label} this message?` : undefined}
+        >
           {label}
         </button>
       </form>

@@ -72,7 +72,13 @@ function Filters(props: { q: ListQuery }) {
 }
 
 /** The bulk operations form: the ticked rows (form="bulk") or, with "all matching", the filter. */
-function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: CappedCount }) {
+function BulkForm(props: {
+  ctx: PageContext;
+  q: ListQuery;
+  back: string;
+  total: CappedCount;
+  groupTitle: string | undefined;
+}) {
   const { q, total } = props;
   const shown = `${total.n}${total.more ? '+' : ''}`;
   return (
@@ -112,6 +118,11 @@ function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: 
             data-needs-selection
             data-op={op}
             data-verb={DONE_VERB[op]}
+            data-confirm={
+              op === 'archive' || op === 'resolve'
+                ? `${operationLabel(op)} {n} message{s}${props.groupTitle ? ` in ${props.groupTitle}` : ''}?`
+                : undefined
+            }
             class={op === 'retry' ? '' : 'secondary'}
           >
             {op === 'retry' ? 'Retry…' : operationLabel(op)}
@@ -230,7 +241,13 @@ export function MessagesPage(props: {
       <h1>Failed messages{props.groupTitle ? `: ${props.groupTitle}` : ''}</h1>
       <Filters q={q} />
       {props.error && <Flash kind="error">{props.error}</Flash>}
-      <BulkForm ctx={props.ctx} q={q} back={href('/console/failed/messages', base)} total={props.total} />
+      <BulkForm
+        ctx={props.ctx}
+        q={q}
+        back={href('/console/failed/messages', base)}
+        total={props.total}
+        groupTitle={props.groupTitle}
+      />
       <MessagesTable items={props.items} labels={props.labels} selected={new Set(props.selected)} />
       <nav class="pager" aria-label="Pages">
         {q.cursor && <a href={href('/console/failed/messages', base)}>First page</a>}

@@ -14,6 +14,7 @@ import { filterOf, fingerprint, listFilterOf, parseList } from './list-query.ts'
 import { messageDetail } from './message-detail.ts';
 import { MessagePage } from './message-page.tsx';
 import { MessagesPage } from './messages-page.tsx';
+import { triaged, triageOf } from './triage.ts';
 
 const PAGE_SIZE = 50;
 const TREND_DAYS = 14;
@@ -25,10 +26,13 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
 
   app.get('/failed', async (c) => {
     const days = lastDays(TREND_DAYS, s.now());
-    const [groups, trends] = await Promise.all([
+    const [all, trends] = await Promise.all([
       deps.failedMessages.groups(),
       deps.readModel.groupTrends(days[0]!),
     ]);
+    const triage = triageOf(c.req.query());
+    const groups = triaged(all, triage, (id) => trends.get(id)?.get(days.at(-1)!) ?? 0);
+    const samples = await deps.readModel.groupSamples(groups.map((g) => g.id));
     const trendOf = (groupId: string) => days.map((d) => trends.get(groupId)?.get(d) ?? 0);
     markGroupsSeen(c, s.now());
     return render(
@@ -37,6 +41,9 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       <GroupsPage
         ctx={c.get('page')}
         groups={groups}
+        hidden={all.filter((g) => g.classifier === triage.by).length - groups.length}
+        triage={triage}
+        samples={samples}
         trendOf={trendOf}
         trendDays={TREND_DAYS}
         query={c.req.query()}

@@ -64,7 +64,12 @@ function KeyRow(props: { ctx: PageContext; k: ApiKeySummary }) {
         {!k.revokedAt && k.id !== props.ctx.who.id && (
           <form method="post" action={`/console/keys/${k.id}/revoke`}>
             <Csrf ctx={props.ctx} />
-            <button type="submit" class="danger" aria-label={`Revoke key ${k.name}`}>
+            <button
+              type="submit"
+              class="danger"
+              aria-label={`Revoke key ${k.name}`}
+              data-confirm={`Revoke key ${k.name}? Its requests and console sessions stop at once.`}
+            >
               Revoke
             </button>
           </form>
