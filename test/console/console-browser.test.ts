@@ -332,6 +332,20 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(await page.getByTestId('flash-text').textContent()).toBe('3 unarchived');
     expect(await page.locator('input.sel').count()).toBe(0);
 
+    // The list refreshes itself (no reload) and keeps what is ticked.
+    await page.goto(`${server.url}/console/failed/messages`);
+    const before = await page.locator('input.sel').count();
+    const ticked = page.locator('input.sel').last();
+    const keptId = await ticked.getAttribute('value');
+    await ticked.check();
+    failing = true;
+    await api('/generations', { prompt: 'failing five', name: 'five' });
+    await server.pipeline!.drain();
+    failing = false;
+    await expect.poll(() => page.locator('input.sel').count(), { timeout: 8_000 }).toBe(before + 1);
+    expect(await page.locator(`input.sel[value="${keptId}"]`).isChecked()).toBe(true);
+    expect(await page.locator('#selection-count').textContent()).toBe('1 selected');
+
     // One message's page with its attempts, and the comparison of two attempts.
     await page.goto(`${server.url}/console/failed/messages`);
     await page.locator('tr[data-row] a').first().click();

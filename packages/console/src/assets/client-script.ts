@@ -67,7 +67,15 @@ export const CLIENT_SCRIPT = `(() => {
     }
   });
   document.addEventListener('DOMContentLoaded', refreshSelection);
-  document.addEventListener('htmx:afterSwap', refreshSelection);
+  // A live list's refresh keeps what was ticked.
+  let kept = new Set();
+  document.addEventListener('htmx:beforeSwap', () => {
+    kept = new Set($$('input.sel').filter((b) => b.checked).map((b) => b.value));
+  });
+  document.addEventListener('htmx:afterSwap', () => {
+    for (const b of $$('input.sel')) if (kept.has(b.value)) b.checked = true;
+    refreshSelection();
+  });
 
   // Archive, resolve and revoke ask first, naming how many they change ({n}: the selection's size).
   document.addEventListener('submit', (e) => {

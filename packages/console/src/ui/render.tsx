@@ -14,7 +14,11 @@ export async function render(
 ) {
   const ctx = options.ctx === null ? undefined : (options.ctx ?? (c.get('page') as PageContext | undefined));
   const page = ctx && options.section ? { ...ctx, section: options.section } : ctx;
-  const flash = ctx ? (c.get('takeFlash') as (() => FlashMessage | undefined) | undefined)?.() : undefined;
+  // A poll (htmx) re-reads the page; the one-time message is for the page the operator loads.
+  const flash =
+    ctx && !c.req.header('hx-request')
+      ? (c.get('takeFlash') as (() => FlashMessage | undefined) | undefined)?.()
+      : undefined;
   // A JSX node renders to a string, or to a promise of one when an async component is inside.
   const html = await (
     <Page title={title} ctx={page}>

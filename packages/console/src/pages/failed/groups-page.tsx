@@ -8,6 +8,7 @@ import { Csrf } from '../../ui/csrf-field.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { href } from '../../ui/href.ts';
 import type { PageContext } from '../../ui/layout.tsx';
+import { Live } from '../../ui/live.tsx';
 import { Time } from '../../ui/time.tsx';
 import { OPERATIONS, operationLabel } from './operations.ts';
 import { groupCursorOf } from './selection.ts';
@@ -139,7 +140,7 @@ function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[]; s
 function TriageForm(props: { triage: Triage }) {
   const { triage } = props;
   return (
-    <form class="filters" method="get" action="/console/failed" aria-label="Group by and sort">
+    <form class="filters" method="get" action="/console/failed" aria-label="Triage">
       <label>
         Group by
         <select name="by">
@@ -178,6 +179,8 @@ export function GroupsPage(props: {
   trendOf: (groupId: string) => number[];
   trendDays: number;
   query: Record<string, string>;
+  /** This page's URL, which its live list polls. */
+  here: string;
 }) {
   const { triage, groups, hidden } = props;
   const here = (all: boolean) =>
@@ -198,7 +201,7 @@ export function GroupsPage(props: {
       </p>
       <TriageForm triage={triage} />
       <GoOn ctx={props.ctx} query={props.query} />
-      <div class="table-wrap">
+      <Live id="live-groups" url={props.here}>
         <table>
           <thead>
             <tr>
@@ -223,7 +226,7 @@ export function GroupsPage(props: {
             )}
           </tbody>
         </table>
-      </div>
+      </Live>
     </>
   );
 }

@@ -11,6 +11,7 @@ import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import { href } from '../../ui/href.ts';
 import type { PageContext } from '../../ui/layout.tsx';
+import { Live } from '../../ui/live.tsx';
 import { messageName } from '../../ui/message-name.ts';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
@@ -186,12 +187,13 @@ function MessageRow(props: { m: FailedMessageSummary; label: MessageLabel | unde
 }
 
 function MessagesTable(props: {
+  here: string;
   items: FailedMessageSummary[];
   labels: Map<string, MessageLabel>;
   selected: Set<string>;
 }) {
   return (
-    <div class="table-wrap">
+    <Live id="live-messages" url={props.here}>
       <table>
         <thead>
           <tr>
@@ -213,7 +215,7 @@ function MessagesTable(props: {
           {props.items.length === 0 && <EmptyRow cols={7}>No failed messages match.</EmptyRow>}
         </tbody>
       </table>
-    </div>
+    </Live>
   );
 }
 
@@ -226,6 +228,8 @@ export function MessagesPage(props: {
   total: CappedCount;
   next?: string;
   groupTitle?: string;
+  /** This page's URL, which its live list polls. */
+  here: string;
   /** Ids ticked before a refused action: they stay ticked. */
   selected: string[];
   /** What is wrong with the page link (a cursor of another search). */
@@ -248,7 +252,12 @@ export function MessagesPage(props: {
         total={props.total}
         groupTitle={props.groupTitle}
       />
-      <MessagesTable items={props.items} labels={props.labels} selected={new Set(props.selected)} />
+      <MessagesTable
+        here={props.here}
+        items={props.items}
+        labels={props.labels}
+        selected={new Set(props.selected)}
+      />
       <nav class="pager" aria-label="Pages">
         {q.cursor && <a href={href('/console/failed/messages', base)}>First page</a>}
         {props.next && (

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { lastDays } from '../../ui/charts.tsx';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
 import { AttemptCompare } from './attempt-compare.tsx';
@@ -47,6 +48,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
         trendOf={trendOf}
         trendDays={TREND_DAYS}
         query={c.req.query()}
+        here={hereOf(c)}
       />,
       { section: SECTION },
     );
@@ -112,6 +114,7 @@ async function listMessages(c: ConsoleContext, s: ConsoleServices) {
       next={nextPageCursor(deps.cursors, f, page.next)}
       groupTitle={groups.find((g) => g.id === q.groupId)?.title}
       selected={c.req.queries('sel') ?? []}
+      here={hereOf(c)}
       {...(cursor.error ? { error: cursor.error } : {})}
     />,
     { section: SECTION },

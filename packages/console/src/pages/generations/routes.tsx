@@ -6,6 +6,7 @@ import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { ownerOf } from '../../session/who.ts';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
 import { GenerationPage } from './detail-page.tsx';
@@ -47,7 +48,14 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     return render(
       c,
       'Generations',
-      <GenerationsPage q={q} items={page.items} later={Boolean(after)} next={next} error={error} />,
+      <GenerationsPage
+        q={q}
+        items={page.items}
+        later={Boolean(after)}
+        next={next}
+        error={error}
+        here={hereOf(c)}
+      />,
       { section: SECTION },
     );
   });

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import { EmptyRow } from '../../ui/empty-row.tsx';
+import { Live } from '../../ui/live.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { selectorText } from './selector-text.ts';
@@ -10,12 +11,14 @@ export function BatchesPage(props: {
   batches: RetryBatch[];
   names: Map<string, string>;
   groupTitles: Map<string, string>;
+  /** This page's URL, which its live list polls. */
+  here: string;
 }) {
   const { names } = props;
   return (
     <>
       <h1>Retry batches</h1>
-      <div class="table-wrap">
+      <Live id="live-retries" url={props.here}>
         <table>
           <thead>
             <tr>
@@ -49,7 +52,7 @@ export function BatchesPage(props: {
             {props.batches.length === 0 && <EmptyRow cols={6}>No retries yet.</EmptyRow>}
           </tbody>
         </table>
-      </div>
+      </Live>
     </>
   );
 }

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { fragment, render } from '../../ui/render.tsx';
 import { describeSelection, groupCursorOf, selectionOf } from '../failed/selection.ts';
 import { BatchesPage } from './batches-page.tsx';
@@ -55,9 +56,14 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       deps.readModel.keyNames(),
       titlesOfGroups(),
     ]);
-    return render(c, 'Retries', <BatchesPage batches={batches} names={names} groupTitles={groupTitles} />, {
-      section: '/console/retries',
-    });
+    return render(
+      c,
+      'Retries',
+      <BatchesPage batches={batches} names={names} groupTitles={groupTitles} here={hereOf(c)} />,
+      {
+        section: '/console/retries',
+      },
+    );
   });
 
   const batchOf = async (id: string) =>
