@@ -3,8 +3,10 @@ import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import type { StoredEvent } from '@genledger/core/ports/event-reader';
 import type { GenerationRun } from '@genledger/core/ports/generations';
 import { EmptyRow } from '../../ui/empty-row.tsx';
+import type { PageContext } from '../../ui/layout.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
+import { CancelForm } from './cancel.tsx';
 import { outputSource } from './output.ts';
 
 function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
@@ -161,6 +163,7 @@ export function GenerationPage(props: {
   events: StoredEvent[];
   failedId: string | undefined;
   admin: boolean;
+  ctx: PageContext;
 }) {
   const { g } = props;
   return (
@@ -171,6 +174,7 @@ export function GenerationPage(props: {
       <h1>
         {g.name || 'Generation'} <Status s={g.status} />
       </h1>
+      <CancelForm ctx={props.ctx} g={g} />
       <div class="grid2">
         <RequestCard g={g} failedId={props.failedId} />
         <OutputCard g={g} />

@@ -24,6 +24,12 @@ function GenerationRow(props: { g: GenerationRecord }) {
       </td>
       <td>
         <Status s={g.status} />
+        {g.errorMessage && (
+          <>
+            <br />
+            <span class="small muted">{g.errorMessage.slice(0, 140)}</span>
+          </>
+        )}
       </td>
       <td class="hide-narrow">{g.model}</td>
       <td class="num hide-narrow">{g.attempts}</td>

@@ -9,6 +9,7 @@ import { Flash } from '../../ui/flash.tsx';
 import { hereOf } from '../../ui/live.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
+import { registerCancel } from './cancel.tsx';
 import { GenerationPage } from './detail-page.tsx';
 import { Filters } from './filters.tsx';
 import { GenerationsPage } from './list-page.tsx';
@@ -74,10 +75,19 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     return render(
       c,
       `Generation ${g.name || g.id}`,
-      <GenerationPage g={g} runs={runs ?? []} events={events} failedId={failedId} admin={admin} />,
+      <GenerationPage
+        ctx={c.get('page')}
+        g={g}
+        runs={runs ?? []}
+        events={events}
+        failedId={failedId}
+        admin={admin}
+      />,
       { section: SECTION },
     );
   });
+
+  registerCancel(app, s);
 
   app.get('/generations/:id/output', async (c) => {
     const id = c.req.param('id');
