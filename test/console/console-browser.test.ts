@@ -395,6 +395,14 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await setHidden(false);
     await page.waitForTimeout(500);
     expect(polls.length).toBeGreaterThanOrEqual(1);
+    // Who did it: the archive and unarchive above were this key, from the console.
+    await page.goto(`${server.url}/console/events?type=FailedMessageStatusChanged`);
+    expect(
+      await page
+        .getByTestId('actor')
+        .filter({ hasText: /via console$/ })
+        .count(),
+    ).toBeGreaterThan(0);
     await page.goto(`${server.url}/console/retries`);
     expect(await page.locator('tr[data-row]').count()).toBe(1);
     await page.goto(`${server.url}/console/keys`);
@@ -417,6 +425,16 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(overflow as number).toBeLessThanOrEqual(0);
     expect(await small.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 19, 23)');
     await shot(small, 'phone-failed-messages');
+    // Navigation takes a line, not a third of the screen; group actions are in reach at 390 px.
+    await small.goto(`${server.url}/console/failed?all=1`);
+    const header = (await small.locator('header.top').boundingBox())!;
+    expect(header.height).toBeLessThan(844 / 6);
+    const archive = (await small
+      .getByRole('button', { name: /^Archive group/ })
+      .first()
+      .boundingBox())!;
+    expect(archive.x + archive.width).toBeLessThanOrEqual(390);
+    await shot(small, 'phone-failure-groups');
     await phone.close();
   });
 

@@ -66,5 +66,9 @@ figure { margin:0; }
 .card.state-Degraded, tr.state-Degraded td:first-child { border-left:6px solid var(--warn); }
 caption { text-align:left; padding:6px 8px; }
 .kbd { font-size:12px; color:var(--muted); }
-@media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; } }
+@media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; }
+  header.top { padding:6px 10px; gap:2px 10px; }
+  header.top nav { flex-wrap:nowrap; overflow-x:auto; flex-basis:100%; order:3; font-size:14px; }
+  header.top nav a { white-space:nowrap; }
+  header.top .who span { display:none; } }
 `;

@@ -73,13 +73,13 @@ export class IncidentQueries implements IncidentReads {
         where r.status = 'failed' and r.completed_at > now() - interval '75 minutes'
         group by g.model order by 3 desc, 4 desc, 1 limit 20`),
       this.scope.rows(sql`
-        select fg.id as key, fg.classifier || ': ' || fg.title as title,
+        select fg.id as key, fg.title,
                count(*) filter (where a.failed_at > ${recent}) as last15,
                count(*) filter (where a.failed_at <= ${recent}) as hour_before
         from ${this.t.failedMessageAttempts} a
         join ${this.t.failureGroupMembers} m on m.failed_message_id = a.failed_message_id
         join ${this.t.failureGroups} fg on fg.id = m.group_id
-        where a.failed_at > now() - interval '75 minutes'
+        where a.failed_at > now() - interval '75 minutes' and fg.classifier = 'exception-type-and-stack-frame'
         group by fg.id, fg.classifier, fg.title order by 3 desc, 4 desc, 1 limit 20`),
     ]);
     return { byModel: window(byModel), byGroup: window(byGroup) };

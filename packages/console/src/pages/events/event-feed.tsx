@@ -28,7 +28,16 @@ function StreamCell(props: { e: StoredEvent }) {
   );
 }
 
-function EventRow(props: { e: StoredEvent }) {
+/** Who caused an event: the key (by name) and where from, as its metadata records them. */
+function actorOf(metadata: Record<string, unknown>, names: Map<string, string>): string {
+  const key =
+    typeof metadata.apiKeyId === 'string' ? (names.get(metadata.apiKeyId) ?? 'a deleted key') : null;
+  const source = typeof metadata.source === 'string' ? metadata.source : null;
+  if (key) return source ? `${key} via ${source}` : key;
+  return source ?? 'the system';
+}
+
+function EventRow(props: { e: StoredEvent; names: Map<string, string> }) {
   const { e } = props;
   const { type: _type, ...payload } = e.event;
   return (
@@ -39,6 +48,9 @@ function EventRow(props: { e: StoredEvent }) {
       </td>
       <td>{e.type}</td>
       <StreamCell e={e} />
+      <td class="small" data-testid="actor">
+        {actorOf(e.metadata, props.names)}
+      </td>
       <td class="hide-narrow small">
         <code>{JSON.stringify(payload).slice(0, 160)}</code>
       </td>
@@ -49,7 +61,10 @@ function EventRow(props: { e: StoredEvent }) {
 /** The event log's table, refreshed every 2 s while the tab is visible. */
 export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFilter }) {
   const { type, stream } = props.filter;
-  const events = await props.s.deps.readModel.recentEvents({ type, stream }, EVENT_PAGE);
+  const [events, names] = await Promise.all([
+    props.s.deps.readModel.recentEvents({ type, stream }, EVENT_PAGE),
+    props.s.deps.readModel.keyNames(),
+  ]);
   const filtered = Boolean(type || stream);
   const qs = new URLSearchParams();
   if (type) qs.set('type', type);
@@ -70,15 +85,16 @@ export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFil
               <th>stored</th>
               <th>type</th>
               <th>stream</th>
+              <th>who</th>
               <th class="hide-narrow">payload</th>
             </tr>
           </thead>
           <tbody>
             {events.map((e) => (
-              <EventRow e={e} />
+              <EventRow e={e} names={names} />
             ))}
             {events.length === 0 && (
-              <EmptyRow cols={5}>
+              <EmptyRow cols={6}>
                 {filtered ? `No events match among the newest ${WINDOW}.` : 'No recent events.'}
               </EmptyRow>
             )}

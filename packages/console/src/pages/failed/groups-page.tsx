@@ -119,12 +119,12 @@ function GroupRow(props: { ctx: PageContext; g: FailureGroup; trend: number[]; s
           </>
         )}
       </td>
-      <td class="num">{g.count}</td>
+      <td class="num hide-narrow">{g.count}</td>
       <td class="num">{g.unresolved}</td>
       <td class="hide-narrow">
         <Time at={g.firstFailedAt} />
       </td>
-      <td>
+      <td class="hide-narrow">
         <Time at={g.lastFailedAt} />
       </td>
       <td class="hide-narrow">
@@ -206,10 +206,10 @@ export function GroupsPage(props: {
           <thead>
             <tr>
               <th>group</th>
-              <th class="num">messages</th>
+              <th class="num hide-narrow">messages</th>
               <th class="num">unresolved</th>
               <th class="hide-narrow">first seen</th>
-              <th>last seen</th>
+              <th class="hide-narrow">last seen</th>
               <th class="hide-narrow">trend, {props.trendDays} days</th>
               <th>actions</th>
             </tr>

@@ -157,7 +157,7 @@ export async function OverviewLive(props: { s: ConsoleServices; groupsSeenAt: nu
           perMinute={perMinute}
         />
         <FailureTable
-          caption="Dead-letterings per failure group"
+          caption="Dead-letterings per failure group (exception and frame; per model on the left)"
           what="group"
           rows={incident.byGroup}
           perMinute={perMinute}
