@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinGenerator } from '@genledger/adapters/generators/builtin-generator';
@@ -8,6 +8,7 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import chromium from '@sparticuz/chromium';
+import axe from 'axe-core';
 import { type Browser, type BrowserContext, type Page, chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
@@ -62,7 +63,7 @@ function watch(page: Page, expectedStatuses: number[] = []) {
   return page;
 }
 
-const AXE = readFileSync(join(process.cwd(), 'node_modules/axe-core/axe.min.js'), 'utf8');
+const AXE = axe.source;
 
 /**
  * axe-core's violations on the page as it is now, light and dark. axe is evaluated through the
