@@ -8,9 +8,9 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import chromium from '@sparticuz/chromium';
-import axe from 'axe-core';
 import { type Browser, type BrowserContext, type Page, chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibility } from '../support/axe.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
@@ -61,30 +61,6 @@ function watch(page: Page, expectedStatuses: number[] = []) {
       problems.push(`HTTP ${r.status()} ${r.url()}`);
   });
   return page;
-}
-
-const AXE = axe.source;
-
-/**
- * axe-core's violations on the page as it is now, light and dark. axe is evaluated through the
- * DevTools protocol, which the page's CSP (script-src 'self') does not govern.
- */
-async function accessibility(page: Page): Promise<string[]> {
-  const out: string[] = [];
-  let checked = 0;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE);
-    const found = (await page.evaluate(
-      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id + ' (' + v.help + '): ' + v.nodes.map((n) => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ')).join(' | ')))`,
-    )) as string[];
-    for (const v of found) out.push(`${colorScheme} ${new URL(page.url()).pathname}: ${v}`);
-    checked += (await page.evaluate('axe.run(document).then((r) => r.passes.length)')) as number;
-  }
-  // axe ran its rules (a page it could not read would pass nothing and fail nothing).
-  expect(checked).toBeGreaterThan(20);
-  await page.emulateMedia({ colorScheme: 'light' });
-  return out;
 }
 
 async function shot(page: Page, name: string) {
