@@ -27,6 +27,7 @@ let database: Database;
 let app: ReturnType<typeof createApp>;
 let cookie: string;
 let backend: BackendHealthReport | undefined;
+let adminKey: string;
 
 const req = (path: string, init: RequestInit = {}) =>
   app.request(`${BASE}${path}`, {
@@ -71,7 +72,7 @@ const card = (html: string, name: string) =>
 beforeAll(async () => {
   database = await dbs.open('pglite', { schema: 'console_oncall' });
   const keys = new ApiKeyStore(database, new EventStore(database));
-  const adminKey = (await keys.create({ name: 'on call', isAdmin: true })).key;
+  adminKey = (await keys.create({ name: 'on call', isAdmin: true })).key;
   app = createApp(
     httpDeps(database, {
       queue: noQueue,
@@ -205,6 +206,40 @@ describe('console for on-call (HTML level)', () => {
       ),
     );
     expect(await page('/console/generations?model=cancel-model')).toContain('GeneratorRejected: NSFW prompt');
+  });
+
+  it('pages back through the event log, the archive included, with who did each change', async () => {
+    for (let i = 0; i < 60; i++)
+      await app.request(`${BASE}/generations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: `event ${i}` }),
+      });
+    const schema = `"${database.schema}"`;
+    // The oldest events moved to the archive, as maintenance does.
+    await database.db.execute(
+      sql.raw(`with moved as (delete from ${schema}.events where sequence <= 5 returning *)
+        insert into ${schema}.events_archive (sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at)
+        select sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id, stored_at from moved`),
+    );
+    const sequences = (html: string) =>
+      [...html.matchAll(/<tr data-row="true"><td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    let html = await page('/console/events');
+    expect(html).toContain('hx-trigger="every 2s, console:visible"');
+    const seen: number[] = [];
+    for (let pages = 0; pages < 20; pages++) {
+      seen.push(...sequences(html));
+      const older = /<a href="([^"]+)" rel="next">Older<\/a>/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+      if (!older) break;
+      html = await page(older);
+      // History does not change: it is not polled.
+      expect(html).not.toContain('every 2s');
+    }
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.at(-1)).toBe(1);
+    expect(html).toContain('on call (');
   });
 
   it('never shows banner text from the URL', async () => {

@@ -210,6 +210,8 @@ export interface RetryReceiptReads {
 export interface EventLogFilter {
   type?: string;
   stream?: string;
+  /** Only events older than this sequence, the archive included: paging back through history. */
+  before?: number;
 }
 
 export interface EventLogReads {

@@ -58,11 +58,14 @@ function EventRow(props: { e: StoredEvent; names: Map<string, string> }) {
   );
 }
 
-/** The event log's table, refreshed every 2 s while the tab is visible. */
+/**
+ * The event log's table: the newest events, refreshed every 2 s while the tab is visible; or, with
+ * `before`, a page of history (the archive included), which does not change and is not polled.
+ */
 export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFilter }) {
-  const { type, stream } = props.filter;
+  const { type, stream, before } = props.filter;
   const [events, names] = await Promise.all([
-    props.s.deps.readModel.recentEvents({ type, stream }, EVENT_PAGE),
+    props.s.deps.readModel.recentEvents({ type, stream, ...(before ? { before } : {}) }, EVENT_PAGE),
     props.s.deps.readModel.keyNames(),
   ]);
   const filtered = Boolean(type || stream);
@@ -72,10 +75,10 @@ export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFil
   return (
     <div
       id="event-feed"
-      hx-get={`/console/events/live?${qs}`}
-      hx-trigger="every 2s, console:visible"
-      hx-swap="outerHTML"
-      data-poll
+      hx-get={before ? undefined : `/console/events/live?${qs}`}
+      hx-trigger={before ? undefined : 'every 2s, console:visible'}
+      hx-swap={before ? undefined : 'outerHTML'}
+      data-poll={before ? undefined : ''}
     >
       <div class="table-wrap">
         <table>
@@ -101,6 +104,17 @@ export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFil
           </tbody>
         </table>
       </div>
+      <nav class="pager" aria-label="Pages">
+        {before && <a href={`/console/events?${qs}`}>Newest</a>}
+        {events.length === EVENT_PAGE && (
+          <a
+            href={`/console/events?${new URLSearchParams([...qs, ['before', String(events.at(-1)!.sequence)]])}`}
+            rel="next"
+          >
+            Older
+          </a>
+        )}
+      </nav>
       {filtered && (
         <p class="muted small">
           Filters search the newest {WINDOW} events; older ones are in the feed (<code>GET /events</code>) and
