@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cogBackend } from '@genledger/adapters/backends/cog';
 import { silentLogger } from '@genledger/core/ports/logger';
 import { closeExpiredAttempts } from '@genledger/core/use-cases/backend/close-expired-attempts';
 import type { Database } from '@genledger/db/connect';
@@ -218,6 +219,22 @@ describe('Cog backend (callbacks)', () => {
     const late = await cog.finish(`${id}-1`, { status: 'succeeded' });
     expect(await late.json()).toEqual({ settled: 'ignored' });
     expect((await s.call('GET', `/generations/${id}`)).body.status).toBe('cancelled');
+  });
+});
+
+describe("Cog's own health", () => {
+  it('reads GET /health-check: READY, BUSY, SETUP_FAILED, and a container that does not answer', async () => {
+    const cog = await startCogFake();
+    closers.push(cog.close);
+    const backend = cogBackend({ baseUrl: cog.url, deadlineS: 60 });
+    expect((await backend.health!()).state).toBe('ready');
+    cog.state.health = 'BUSY';
+    expect((await backend.health!()).state).toBe('busy');
+    cog.state.health = 'SETUP_FAILED';
+    expect(await backend.health!()).toEqual({ state: 'setup_failed', detail: 'cog reports SETUP_FAILED' });
+    await cog.close();
+    closers.pop();
+    expect((await backend.health!()).state).toBe('unreachable');
   });
 });
 

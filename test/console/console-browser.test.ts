@@ -10,6 +10,7 @@ import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import chromium from '@sparticuz/chromium';
 import { type Browser, type BrowserContext, type Page, chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibility } from '../support/axe.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
@@ -30,10 +31,19 @@ let server: LocalServer;
 let browser: Browser;
 let clientKey: string;
 let failing = false;
+/** Pages with an id in their URL, visited by the flows, for the accessibility check. */
+const visited: string[] = [];
 /** Script errors, console errors and failed requests, per page, across every flow. */
 const problems: string[] = [];
 
+/** What confirmation dialogs asked, in order; each is accepted. */
+const dialogs: string[] = [];
+
 function watch(page: Page, expectedStatuses: number[] = []) {
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
   page.on('pageerror', (e) => problems.push(`pageerror ${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
@@ -164,36 +174,57 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await img.waitFor();
     expect(await page.evaluate("document.querySelector('img.preview').naturalWidth")).toBeGreaterThan(0);
     await shot(page, 'generation-detail');
+    visited.push(page.url());
   });
 
-  it('dead-letters a failing message, previews and retries its group, and shows the receipt', async () => {
+  it('shows a total outage red within one poll, then previews and retries its group and shows the receipt', async () => {
+    await page.goto(`${server.url}/console/`);
+    expect(await page.locator('[data-check="generator"]').getAttribute('class')).toContain('state-Healthy');
     failing = true;
     const { id: generationId } = await api('/generations', { prompt: 'a failing comet', name: 'comet' });
+    await api('/generations', { prompt: 'a failing meteor', name: 'meteor' });
     await server.pipeline!.drain();
+    // No reload: the overview's next poll (every 5 s) turns the generator and the page red.
+    await page.locator('[data-check="generator"].state-Unhealthy').waitFor({ timeout: 7_000 });
+    expect(await page.locator('[data-check="overall"]').getAttribute('class')).toContain('state-Unhealthy');
+    expect(await page.locator('[data-check="generator"]').textContent()).toContain('4 of 6 attempts failed');
+    await shot(page, 'overview-outage');
     await page.goto(`${server.url}/console/failed`);
     const group = page.locator('tr[data-group]', { hasText: 'GeneratorUnavailable' }).first();
-    expect(await group.locator('td.num').first().textContent()).toBe('1');
+    expect(await group.locator('td.num').first().textContent()).toBe('2');
+    expect(await group.getByTestId('sample-error').textContent()).toContain('backend down for maintenance');
     await shot(page, 'failure-groups');
+    // One classifier at a time: by model, the same two messages are one group, counted once.
+    await page.getByLabel('Group by').selectOption('model');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/by=model/);
+    expect(await page.locator('tr[data-group] td:first-child a').allTextContents()).toEqual(['sdxl']);
+    await page.goto(`${server.url}/console/failed`);
     await group.getByRole('link', { name: /^Retry group/ }).click();
     await page.waitForURL(/\/console\/retry\/preview\?groupId=/);
-    expect(await page.getByTestId('retry-count').textContent()).toBe('1');
+    expect(await page.getByTestId('retry-count').textContent()).toBe('2');
     expect(await page.locator('.flash.error').textContent()).toContain('still happening');
     await shot(page, 'retry-preview');
+    visited.push(page.url());
 
     failing = false; // the backend recovers
     await page.getByLabel(/Reason/).fill('backend back after maintenance');
-    await page.getByRole('button', { name: 'Send 1 message' }).click();
+    await page.getByRole('button', { name: 'Send 2 messages' }).click();
     await page.waitForURL(/\/console\/retries\/[0-9a-f-]{36}$/);
     // Live progress: htmx polls the receipt until the message has settled.
     await page.locator('#receipt-live[data-settled="true"]').waitFor({ timeout: 20_000 });
-    expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('1');
+    expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('2');
     expect(await page.locator('[data-count="failed-again"]').textContent()).toBe('0');
     expect(await page.locator('[data-count="pending"]').textContent()).toBe('0');
-    const row = page.locator('tr[data-message]');
-    expect(await row.locator('td').nth(1).textContent()).toBe('succeeded');
+    const row = page.locator('tr[data-message]', { hasText: 'a failing comet' });
+    // Messages are named by prompt and model, not by their hash.
+    expect(await row.locator('td').first().textContent()).toBe('“a failing comet” (sdxl)');
+    expect(await row.locator('td').nth(2).textContent()).toBe('succeeded');
     expect(await row.locator('.badge').textContent()).toBe('resolved');
     expect(await page.locator('dl.kv').textContent()).toContain('backend back after maintenance');
+    expect(await page.locator('dl.kv').textContent()).toContain('group “GeneratorUnavailable');
     await shot(page, 'retry-receipt');
+    visited.push(page.url());
     // The receipt of a group retry that took only the first MAX_PER_OPERATION offers the rest.
     await page.goto(`${page.url()}?more=1`);
     expect(await page.locator('.flash.ok').textContent()).toContain('first 10,000 eligible messages');
@@ -204,6 +235,18 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await page.goto(`${server.url}/console/generations/${generationId}`);
     expect(await page.getByRole('link', { name: 'failed message' }).count()).toBeGreaterThanOrEqual(1);
     expect(await page.getByRole('link', { name: 'retry batch' }).count()).toBe(1);
+    // Every message of the group succeeded: the group is settled, out of the list, its actions off.
+    await page.goto(`${server.url}/console/failed`);
+    expect(await page.locator('tr[data-group]', { hasText: 'GeneratorUnavailable' }).count()).toBe(0);
+    await page.getByTestId('show-settled').click();
+    const settled = page.locator('tr[data-group]', { hasText: 'GeneratorUnavailable' }).first();
+    expect(await settled.getByRole('button', { name: /^Archive group/ }).isDisabled()).toBe(true);
+    expect(await settled.getByRole('button', { name: /^Retry group/ }).isDisabled()).toBe(true);
+    await page.goto(
+      `${server.url}/console/retry/preview?groupId=${await settled.getAttribute('data-group')}`,
+    );
+    expect(await page.getByTestId('nothing-to-retry').count()).toBe(1);
+    expect(await page.locator('.flash.error').count()).toBe(0);
   });
 
   it('selects a range with shift-click, archives it, and unarchives all matching', async () => {
@@ -233,9 +276,28 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(await page.locator('#selection-count').textContent()).toBe('4 selected');
     await page.keyboard.press('x');
     await shot(page, 'failed-messages');
+    // A button that cannot apply to the selection is off, and says why.
+    expect(await page.getByRole('button', { name: 'Unarchive', exact: true }).isDisabled()).toBe(true);
+    expect(await page.locator('#selection-why').textContent()).toContain(
+      'Unarchive: 3 of 3 selected cannot be unarchived',
+    );
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
-    await page.waitForURL(/done=/);
-    expect(await page.locator('.flash.ok').textContent()).toBe('3 archived');
+    await page.getByTestId('flash-text').waitFor();
+    expect(dialogs.at(-1)).toBe('Archive 3 messages?');
+    expect(await page.getByTestId('flash-text').textContent()).toBe('3 archived');
+    expect(page.url()).not.toContain('archived');
+    expect(await page.locator('input.sel').count()).toBe(1);
+    // Undo from the notice; then archive them again.
+    await page.getByTestId('undo').click();
+    await page.getByTestId('flash-text').filter({ hasText: '3 unarchived' }).waitFor();
+    expect(await page.locator('input.sel').count()).toBe(4);
+    await page.locator('input.sel').nth(0).click();
+    await page
+      .locator('input.sel')
+      .nth(2)
+      .click({ modifiers: ['Shift'] });
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.getByTestId('flash-text').filter({ hasText: '3 archived' }).waitFor();
     expect(await page.locator('input.sel').count()).toBe(1);
 
     await page.goto(`${server.url}/console/failed/messages?status=archived`);
@@ -243,9 +305,23 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel(/all 3 matching/).check();
     expect(await page.locator('#selection-count').textContent()).toBe('all 3 matching selected');
     await page.getByRole('button', { name: 'Unarchive', exact: true }).click();
-    await page.waitForURL(/done=/);
-    expect(await page.locator('.flash.ok').textContent()).toBe('3 unarchived');
+    await page.getByTestId('flash-text').waitFor();
+    expect(await page.getByTestId('flash-text').textContent()).toBe('3 unarchived');
     expect(await page.locator('input.sel').count()).toBe(0);
+
+    // The list refreshes itself (no reload) and keeps what is ticked.
+    await page.goto(`${server.url}/console/failed/messages`);
+    const before = await page.locator('input.sel').count();
+    const ticked = page.locator('input.sel').last();
+    const keptId = await ticked.getAttribute('value');
+    await ticked.check();
+    failing = true;
+    await api('/generations', { prompt: 'failing five', name: 'five' });
+    await server.pipeline!.drain();
+    failing = false;
+    await expect.poll(() => page.locator('input.sel').count(), { timeout: 8_000 }).toBe(before + 1);
+    expect(await page.locator(`input.sel[value="${keptId}"]`).isChecked()).toBe(true);
+    expect(await page.locator('#selection-count').textContent()).toBe('1 selected');
 
     // One message's page with its attempts, and the comparison of two attempts.
     await page.goto(`${server.url}/console/failed/messages`);
@@ -253,6 +329,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await page.waitForURL(/\/console\/failed\/messages\/[0-9a-f]{64}$/);
     expect(await page.locator('h1').textContent()).toContain('GeneratorUnavailable');
     await shot(page, 'failed-message');
+    visited.push(page.url(), `${page.url()}/compare?attempt=2`);
   });
 
   it('shows the overview, event log, keys and settings; on a phone too', async () => {
@@ -263,7 +340,10 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(health).toContain('0 in the dead-letter queue');
     // One chart per model, drawn on the server from the projection.
     expect(await page.locator('svg.chart').count()).toBe(1);
-    expect(await page.locator('figure figcaption').textContent()).toMatch(/^sdxl \d+ finished · \d+ failed/);
+    expect(await page.getByTestId('generation-figure').textContent()).toMatch(
+      /^generations: \d+ completed · \d+ failed/,
+    );
+    expect(await page.getByTestId('attempt-figure').textContent()).toMatch(/^attempts: \d+ · \d+ failed/);
     await shot(page, 'overview');
     await page.goto(`${server.url}/console/events?type=GenerationCompleted`);
     const types = await page.locator('#event-feed tbody tr td:nth-child(3)').allTextContents();
@@ -292,6 +372,14 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await setHidden(false);
     await page.waitForTimeout(500);
     expect(polls.length).toBeGreaterThanOrEqual(1);
+    // Who did it: the archive and unarchive above were this key, from the console.
+    await page.goto(`${server.url}/console/events?type=FailedMessageStatusChanged`);
+    expect(
+      await page
+        .getByTestId('actor')
+        .filter({ hasText: /via console$/ })
+        .count(),
+    ).toBeGreaterThan(0);
     await page.goto(`${server.url}/console/retries`);
     expect(await page.locator('tr[data-row]').count()).toBe(1);
     await page.goto(`${server.url}/console/keys`);
@@ -314,13 +402,51 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(overflow as number).toBeLessThanOrEqual(0);
     expect(await small.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 19, 23)');
     await shot(small, 'phone-failed-messages');
+    // Navigation takes a line, not a third of the screen; group actions are in reach at 390 px.
+    await small.goto(`${server.url}/console/failed?all=1`);
+    const header = (await small.locator('header.top').boundingBox())!;
+    expect(header.height).toBeLessThan(844 / 6);
+    const archive = (await small
+      .getByRole('button', { name: /^Archive group/ })
+      .first()
+      .boundingBox())!;
+    expect(archive.x + archive.width).toBeLessThanOrEqual(390);
+    await shot(small, 'phone-failure-groups');
     await phone.close();
+  });
+
+  it('has no axe-core violations on any page, light or dark', async () => {
+    const pages = [
+      '/console/',
+      '/console/generations',
+      '/console/failed',
+      '/console/failed?all=1',
+      '/console/failed/messages',
+      '/console/failed/messages?status=archived',
+      '/console/retries',
+      '/console/events',
+      '/console/keys',
+      '/console/settings',
+      ...visited.map((u) => new URL(u).pathname + new URL(u).search),
+    ];
+    const violations: string[] = [];
+    for (const path of pages) {
+      await page.goto(`${server.url}${path}`);
+      violations.push(...(await accessibility(page)));
+    }
+    const signedOut = await browser.newContext();
+    const signin = watch(await signedOut.newPage());
+    await signin.goto(`${server.url}/console/signin`);
+    violations.push(...(await accessibility(signin)));
+    await signedOut.close();
+    expect(violations).toEqual([]);
   });
 
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/console\/signin$/);
-    expect(await admin.cookies()).toHaveLength(0);
+    // The session is gone; what is left is when this browser last looked at the groups.
+    expect((await admin.cookies()).map((c) => c.name)).toEqual(['gl_groups_seen']);
     await page.goto(`${server.url}/console/failed`);
     await page.waitForURL(/\/console\/signin$/);
     await admin.close();

@@ -32,7 +32,9 @@ describe('npm run sim with a Cog backend', () => {
     const workerInvocations = () => t.sim.invocations.filter((i) => i.fn === worker);
 
     await t.until('the prediction at Cog', async () => (cog.predictions.has(`${id}-1`) ? true : undefined));
-    await t.until('the worker invocation to end', async () => (workerInvocations().length > 0 ? true : undefined));
+    await t.until('the worker invocation to end', async () =>
+      workerInvocations().length > 0 ? true : undefined,
+    );
     // The prediction is still running at Cog, and no worker is: the worker returned at submission.
     expect((await t.call('GET', `/generations/${id}`)).body.status).toBe('running');
     const whileRunning = workerInvocations();

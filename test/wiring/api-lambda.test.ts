@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
@@ -11,6 +12,8 @@ import { uniqueSchema, useDatabases } from '../support/databases.ts';
 const dbs = useDatabases();
 const ADMIN_KEY = `lambda-admin-key-${'b'.repeat(40)}`;
 const json = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null');
+const gunzipOrPlain = (r: APIGatewayProxyStructuredResultV2) =>
+  r.isBase64Encoded ? gunzipSync(Buffer.from(r.body!, 'base64')).toString('utf8') : r.body!;
 
 describe.each(['pglite', 'postgres'] as const)('API Gateway v2 handler on %s', (target) => {
   async function setup() {
@@ -112,6 +115,28 @@ describe.each(['pglite', 'postgres'] as const)('API Gateway v2 handler on %s', (
     const all = lines.join('\n');
     expect(all).not.toContain(ADMIN_KEY);
     expect(all).not.toContain('from lambda');
+  });
+
+  it('compresses text as Accept-Encoding asks, and carries the encoded body base64', async () => {
+    const { handler } = await setup();
+    const gzip = { 'accept-encoding': 'gzip, deflate, br' };
+    const spec = await handler(apiGatewayEvent('GET', '/openapi.json', { headers: gzip }));
+    expect(spec.headers?.['content-encoding']).toBe('gzip');
+    expect(spec.headers?.vary).toMatch(/accept-encoding/i);
+    expect(spec.isBase64Encoded).toBe(true);
+    const unzipped = gunzipSync(Buffer.from(spec.body!, 'base64'));
+    expect(JSON.parse(unzipped.toString('utf8')).openapi).toMatch(/^3\.1/);
+    const plain = await handler(apiGatewayEvent('GET', '/openapi.json'));
+    expect(plain.headers?.['content-encoding']).toBeUndefined();
+    expect(plain.isBase64Encoded).toBe(false);
+    expect(Buffer.byteLength(spec.body!, 'base64')).toBeLessThan(Buffer.byteLength(plain.body!) / 3);
+    // The console's htmx, as a browser receives it behind API Gateway.
+    const signin = await handler(apiGatewayEvent('GET', '/console/signin', { headers: gzip }));
+    const page = gunzipOrPlain(signin);
+    const htmxPath = /<script src="([^"]*htmx[^"]*)"/.exec(page)![1]!;
+    const htmx = await handler(apiGatewayEvent('GET', htmxPath, { headers: gzip }));
+    expect(htmx.headers?.['content-encoding']).toBe('gzip');
+    expect(Buffer.byteLength(htmx.body!, 'base64')).toBeLessThan(20 * 1024);
   });
 
   it('answers errors as problem+json with the Lambda request id', async () => {

@@ -1,5 +1,6 @@
 import { RETRY_AFTER_SECONDS } from '@genledger/core/errors';
 import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
+import { compress } from 'hono/compress';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import type { ApiEnv } from './middleware/env.ts';
@@ -56,7 +57,10 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<ApiEnv>();
   const health = cachedHealth(deps.health, deps.healthTtlMs);
 
-  app.use('*', requestLog(deps.logger), requestId());
+  // Text answers (JSON, HTML, scripts, styles) go gzip or deflate as the client's Accept-Encoding
+  // asks, for the API and the console alike; images (already compressed) and small answers as they
+  // are. Behind API Gateway the encoded body travels base64 (lambda-adapter.ts).
+  app.use('*', compress(), requestLog(deps.logger), requestId());
   app.onError(
     problemOnError({
       logger: deps.logger,

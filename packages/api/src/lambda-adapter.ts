@@ -84,8 +84,10 @@ export async function resultFromResponse(response: Response): Promise<APIGateway
     else headers[name] = value;
   });
   const type = response.headers.get('content-type') ?? '';
-  // Text stays text (no Buffer round trip); anything else goes base64, as API Gateway expects.
-  const textual = type === '' || TEXTUAL.test(type);
+  // Text stays text (no Buffer round trip); anything else goes base64, as API Gateway expects,
+  // and so does compressed text: its bytes are no longer UTF-8.
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const textual = !encoded && (type === '' || TEXTUAL.test(type));
   const body = textual ? await response.text() : Buffer.from(await response.arrayBuffer()).toString('base64');
   return {
     statusCode: response.status,

@@ -4,6 +4,7 @@ import type { ConsoleReadModel } from '@genledger/core/ports/console-read-model'
 import type { EventReader } from '@genledger/core/ports/event-reader';
 import type { FailedMessages, RetryBatches } from '@genledger/core/ports/failed-messages';
 import type { GenerationReads, Generations } from '@genledger/core/ports/generations';
+import type { BackendHealthProbe } from '@genledger/core/ports/generator-health';
 import type { HealthProbe, RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
@@ -17,8 +18,10 @@ import type { Settings } from '@genledger/core/ports/settings';
  */
 export interface ConsoleDeps {
   health: HealthProbe;
-  /** Checks the overview shows beside the database's (queue, generator backend), when the runtime has them. */
+  /** Checks the overview shows beside the database's (the local queue), when the runtime has them. */
   checks?: RuntimeChecks;
+  /** The generator backend's own health endpoint (Cog's `GET /health-check`), where it has one. */
+  backendHealth?: BackendHealthProbe;
   /** Whether an error means the database is away (503 + Retry-After) rather than a bug. */
   isUnavailable(error: unknown): boolean;
   apiKeys: ApiKeys;

@@ -123,7 +123,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         queue,
         logger,
         cursorSecret: config.cursorSecret,
-        checks: runtimeChecks(env, queueDescription, pipeline),
+        checks: runtimeChecks(queueDescription, pipeline),
         outputs: outputs.store,
         healthTtlMs: options.healthTtlMs,
         backend: backendAttemptDeps(database, env, logger, {

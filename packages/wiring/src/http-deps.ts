@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AppDeps } from '@genledger/api/deps';
 import type { ConsoleDeps } from '@genledger/console';
 import { CursorCodec } from '@genledger/core/cursor-codec';
+import type { BackendHealthProbe } from '@genledger/core/ports/generator-health';
 import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
@@ -23,8 +24,10 @@ export interface HttpDepsOptions {
   cursorSecret: string;
   /** Where retry-batch metric lines go: EMF on stdout in Lambda; default: the logger, at debug. */
   metrics?: MetricsSink;
-  /** Checks the console's overview shows beside the database's (the local queue and generator). */
+  /** Checks the console's overview shows beside the database's (the local queue). */
   checks?: RuntimeChecks;
+  /** The generator backend's own health endpoint, for the console's generator health (optional). */
+  backendHealth?: BackendHealthProbe;
   /** Where outputs are kept (links signed, the console reads); default: process.env's store. */
   outputs?: OutputStore;
   /** Serve the operator console at /console (default true). */
@@ -71,6 +74,13 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
   };
 }
 
+/** The backend's own health endpoint: the one given, or the asynchronous backend's (Cog's /health-check). */
+function backendHealthOf(options: HttpDepsOptions): BackendHealthProbe | undefined {
+  if (options.backendHealth) return options.backendHealth;
+  const backend = options.backend?.backend;
+  return backend?.health ? () => backend.health!() : undefined;
+}
+
 /** What the API does with an asynchronous backend: settle its callbacks, forward cancels. */
 const backendRoutesOf = (backend: BackendAttemptDeps): Pick<AppDeps, 'callbacks' | 'stopAtBackend'> => ({
   callbacks: (token, callback) => acceptCallback(backend, token, callback),
@@ -86,6 +96,7 @@ function consoleDepsOf(
   return {
     health: deps.health,
     ...(options.checks ? { checks: options.checks } : {}),
+    ...(backendHealthOf(options) ? { backendHealth: backendHealthOf(options)! } : {}),
     isUnavailable: deps.isUnavailable,
     apiKeys: deps.apiKeys,
     generations: deps.generations,

@@ -1,13 +1,13 @@
 import { fieldErrorsFromZod, validationError } from '@genledger/core/errors';
 import type {
   AsyncBackend,
-  BackendHealthReport,
   BackendJob,
   CallbackReport,
   IncomingCallback,
   SubmittedJob,
 } from '@genledger/core/ports/backend';
 import { GeneratorError } from '@genledger/core/ports/generator';
+import type { BackendHealthReport } from '@genledger/core/ports/generator-health';
 import { badReply, callBackend } from './backend-http.ts';
 import { Prediction, predictionInput, predictionOutcome } from './prediction.ts';
 
@@ -22,13 +22,13 @@ export interface CogOptions {
 export const cogPredictionId = (job: { generationId: string; attempt: number }) =>
   `${job.generationId}-${job.attempt}`;
 
-const HEALTH: Record<string, BackendHealthReport['status']> = {
+const HEALTH: Record<string, BackendHealthReport['state']> = {
   READY: 'ready',
   BUSY: 'busy',
   STARTING: 'starting',
-  SETUP_FAILED: 'failed',
-  DEFUNCT: 'failed',
-  UNHEALTHY: 'failed',
+  SETUP_FAILED: 'setup_failed',
+  DEFUNCT: 'setup_failed',
+  UNHEALTHY: 'setup_failed',
 };
 
 /**
@@ -91,11 +91,11 @@ export function cogBackend(options: CogOptions): AsyncBackend {
         );
         const status = (reply.json as { status?: unknown } | undefined)?.status;
         return {
-          status: (typeof status === 'string' && HEALTH[status]) || 'failed',
+          state: (typeof status === 'string' && HEALTH[status]) || 'unknown',
           detail: `cog reports ${String(status)}`,
         };
       } catch (e) {
-        return { status: 'unreachable', detail: e instanceof Error ? e.message : String(e) };
+        return { state: 'unreachable', detail: e instanceof Error ? e.message : String(e) };
       }
     },
   };

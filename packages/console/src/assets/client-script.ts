@@ -25,7 +25,22 @@ export const CLIENT_SCRIPT = `(() => {
     const allOn = all && all.checked;
     const out = document.getElementById('selection-count');
     if (out) out.textContent = allOn ? 'all ' + all.dataset.total + ' matching selected' : n + ' selected';
-    for (const b of $$('[data-needs-selection]')) b.disabled = !allOn && n === 0;
+    // A button stays off when a ticked message cannot take its operation (ids are taken all or
+    // none), and says why; "all matching" takes the eligible ones, so it is always on.
+    const form = document.getElementById('bulk');
+    const rules = form && form.dataset.eligible ? JSON.parse(form.dataset.eligible) : {};
+    const chosen = boxes.filter((b) => b.checked);
+    const why = [];
+    for (const b of $$('[data-needs-selection]')) {
+      const allowed = rules[b.dataset.op];
+      const blocked = allOn || !allowed ? [] : chosen.filter((x) => !allowed.includes(x.dataset.status) ||
+        (b.dataset.op === 'retry' && x.hasAttribute('data-invalid')));
+      b.disabled = (!allOn && n === 0) || blocked.length > 0;
+      b.title = blocked.length ? blocked.length + ' of ' + n + ' selected cannot be ' + b.dataset.verb : '';
+      if (blocked.length) why.push(b.textContent.replace('…', '') + ': ' + b.title);
+    }
+    const whyOut = document.getElementById('selection-why');
+    if (whyOut) whyOut.textContent = why.join(' · ');
     for (const row of $$('tr[data-row]')) {
       const box = row.querySelector('input.sel');
       row.classList.toggle('selected', !!(box && box.checked));
@@ -52,7 +67,25 @@ export const CLIENT_SCRIPT = `(() => {
     }
   });
   document.addEventListener('DOMContentLoaded', refreshSelection);
-  document.addEventListener('htmx:afterSwap', refreshSelection);
+  // A live list's refresh keeps what was ticked.
+  let kept = new Set();
+  document.addEventListener('htmx:beforeSwap', () => {
+    kept = new Set($$('input.sel').filter((b) => b.checked).map((b) => b.value));
+  });
+  document.addEventListener('htmx:afterSwap', () => {
+    for (const b of $$('input.sel')) if (kept.has(b.value)) b.checked = true;
+    refreshSelection();
+  });
+
+  // Archive, resolve and revoke ask first, naming how many they change ({n}: the selection's size).
+  document.addEventListener('submit', (e) => {
+    const b = e.submitter;
+    if (!b || !b.dataset.confirm) return;
+    const all = document.getElementById('select-all-matching');
+    const n = all && all.checked ? all.dataset.total : String($$('input.sel').filter((x) => x.checked).length);
+    const text = b.dataset.confirm.replace('{n}', n).replace('{s}', n === '1' ? '' : 's');
+    if (!window.confirm(text)) e.preventDefault();
+  });
 
   // Keyboard: "/" search, j/k move, x select, Enter open.
   let cursor = -1;

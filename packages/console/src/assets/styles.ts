@@ -43,6 +43,7 @@ button.danger { background:var(--bad); } button:disabled { opacity:.45; cursor:n
 .actions { display:flex; flex-wrap:wrap; gap:8px; align-items:center; margin:8px 0; }
 .pager { display:flex; gap:12px; margin:10px 0; }
 pre, code { background:var(--code); border-radius:6px; font:13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
+pre:focus-visible { outline:3px solid var(--accent); }
 pre { padding:8px 10px; overflow:auto; max-height:360px; white-space:pre-wrap; word-break:break-word; }
 dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; } dl.kv dt { color:var(--muted); } dl.kv dd { margin:0; word-break:break-all; }
 .flash { padding:8px 12px; border-radius:6px; margin:12px 0; border:1px solid var(--line); background:var(--card); }
@@ -51,7 +52,8 @@ dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margi
 ol.timeline { list-style:none; padding:0; margin:0; border-left:2px solid var(--line); }
 ol.timeline li { margin:0 0 10px 0; padding-left:14px; position:relative; }
 ol.timeline li::before { content:""; position:absolute; left:-6px; top:6px; width:10px; height:10px; border-radius:50%; background:var(--accent); }
-.diff-changed { background:rgba(255,180,0,.25); } ins { background:rgba(40,200,90,.25); text-decoration:none; } del { background:rgba(255,80,80,.25); }
+.diff-changed { background:rgba(255,180,0,.25); } .diff-changed th, .diff-changed td { color:var(--fg); }
+@media (prefers-color-scheme: dark) { .diff-changed { background:rgba(255,180,0,.14); } } ins { background:rgba(40,200,90,.25); text-decoration:none; } del { background:rgba(255,80,80,.25); }
 svg.chart text { fill:var(--muted); font-size:11px; } svg.chart .grid { stroke:var(--line); }
 svg.spark { vertical-align:middle; } svg.spark path { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .progress { height:10px; background:var(--code); border-radius:5px; overflow:hidden; } .progress > div { height:100%; background:var(--ok); }
@@ -60,6 +62,13 @@ img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); bo
 .plain { border:0; padding:0; margin:0; }
 form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }
 figure { margin:0; }
+.card.state-Unhealthy, tr.state-Unhealthy td:first-child { border-left:6px solid var(--bad); }
+.card.state-Degraded, tr.state-Degraded td:first-child { border-left:6px solid var(--warn); }
+caption { text-align:left; padding:6px 8px; }
 .kbd { font-size:12px; color:var(--muted); }
-@media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; } }
+@media (max-width:640px) { main { padding:10px; } .hide-narrow { display:none; } th, td { padding:5px 4px; }
+  header.top { padding:6px 10px; gap:2px 10px; }
+  header.top nav { flex-wrap:nowrap; overflow-x:auto; flex-basis:100%; order:3; font-size:14px; }
+  header.top nav a { white-space:nowrap; }
+  header.top .who span { display:none; } }
 `;

@@ -6,6 +6,7 @@ import { form, one } from '../http/form.ts';
 import { Flash } from '../ui/flash.tsx';
 import { render } from '../ui/render.tsx';
 import { csrfToken, csrfValid, sameOrigin } from './csrf.ts';
+import { takeFlash } from './flash-cookie.ts';
 import { SESSION_COOKIE, sessionCookie, verifySession } from './session-cookie.ts';
 
 const ADMIN_PATHS = /^\/console\/(failed|retries|retry|events|keys|settings)(\/|$)/;
@@ -31,6 +32,7 @@ export function authenticated(s: ConsoleServices): MiddlewareHandler<ConsoleEnv>
     c.set('who', who);
     c.set('session', session);
     c.set('page', { who, csrf: csrfToken(secret, session), section: '' });
+    c.set('takeFlash', () => takeFlash(c, secret, s.now()));
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       const given = c.req.header('x-csrf-token') ?? one((await form(c))._csrf);
       if (!sameOrigin(c) || !csrfValid(secret, session, given)) {

@@ -61,7 +61,7 @@ export function verifySession(
  * Secure everywhere except plain HTTP on a loopback host (`npm start`), where a browser would
  * drop a Secure cookie.
  */
-function cookieIsSecure(url: URL): boolean {
+export function cookieIsSecure(url: URL): boolean {
   if (url.protocol === 'https:') return true;
   return !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }

@@ -4,14 +4,24 @@
 
 export interface DayBar {
   day: string;
+  /** Generations created that day, by their final status. */
   completed: number;
   failed: number;
+  /** Attempts that finished that day, and how many failed. */
+  attempts: number;
+  failedAttempts: number;
 }
 
 const OK = '#2e9e4f';
 const BAD = '#d9433b';
 
-/** Completed and failed generations per day (stacked bars) with the failure rate in the title. */
+const percent = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : 0);
+
+/**
+ * Per model and day: generations by final status (stacked bars; a generation that failed and then
+ * succeeded on retry is one completed generation), and its attempts with their failure rate as a
+ * separate, labelled figure: outcomes of attempts are not generations.
+ */
 export function ThroughputChart(props: { model: string; days: DayBar[] }) {
   const { days } = props;
   const w = 560;
@@ -22,16 +32,23 @@ export function ThroughputChart(props: { model: string; days: DayBar[] }) {
   const max = Math.max(1, ...days.map((d) => d.completed + d.failed));
   const bw = (w - padL) / Math.max(1, days.length);
   const y = (v: number) => top + (h - top - padB) * (1 - v / max);
-  const total = days.reduce((n, d) => n + d.completed + d.failed, 0);
-  const failed = days.reduce((n, d) => n + d.failed, 0);
-  const rate = total ? Math.round((failed / total) * 1000) / 10 : 0;
-  const label = `${props.model}: ${total} finished over ${days.length} days, ${failed} failed (${rate}% failure rate)`;
+  const sum = (f: (d: DayBar) => number) => days.reduce((n, d) => n + f(d), 0);
+  const completed = sum((d) => d.completed);
+  const failed = sum((d) => d.failed);
+  const attempts = sum((d) => d.attempts);
+  const failedAttempts = sum((d) => d.failedAttempts);
+  const label = `${props.model}: ${completed} generations completed and ${failed} failed over ${days.length} days`;
   return (
     <figure class="card">
       <figcaption>
         <strong>{props.model}</strong>{' '}
-        <span class="muted small">
-          {total} finished · {failed} failed · {rate}% failure
+        <span class="muted small" data-testid="generation-figure">
+          generations: {completed} completed · {failed} failed ({percent(failed, completed + failed)}%)
+        </span>
+        <br />
+        <span class="muted small" data-testid="attempt-figure">
+          attempts: {attempts} · {failedAttempts} failed ({percent(failedAttempts, attempts)}% attempt failure
+          rate)
         </span>
       </figcaption>
       <svg class="chart" viewBox={`0 0 ${w} ${h}`} width="100%" role="img" aria-label={label}>
@@ -48,7 +65,7 @@ export function ThroughputChart(props: { model: string; days: DayBar[] }) {
           const bwi = Math.max(1, bw - 2);
           return (
             <g>
-              <title>{`${d.day}: ${d.completed} completed, ${d.failed} failed`}</title>
+              <title>{`${d.day}: ${d.completed} completed, ${d.failed} failed; ${d.attempts} attempts, ${d.failedAttempts} failed`}</title>
               <rect x={x} y={y(d.completed)} width={bwi} height={y(0) - y(d.completed)} fill={OK} />
               <rect
                 x={x}

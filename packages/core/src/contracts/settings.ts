@@ -23,6 +23,12 @@ export const SETTINGS = {
     default: 50,
     description: 'How fast a retry batch re-sends failed messages to the main queue',
   },
+  'alerts.failuresPerMinute': {
+    schema: z.number().min(0.1).max(10_000),
+    default: 1,
+    description:
+      'Generator failures per minute (over the last 5 minutes) at which the console shows the backend amber',
+  },
   'generation.defaultModel': {
     schema: text().min(1).max(MAX_MODEL_LENGTH),
     default: 'sdxl',

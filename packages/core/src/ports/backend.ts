@@ -1,5 +1,6 @@
 import type { OutputSource } from '../contracts/outputs.ts';
 import type { GenerationJob } from './generator.ts';
+import type { BackendHealthReport } from './generator-health.ts';
 
 /**
  * An asynchronous generator backend (a Cog container, a ComfyUI server, Replicate): the worker
@@ -68,9 +69,4 @@ export interface CallbackReport {
   /** The backend's job id, when the body names it (checked against the attempt's). */
   backendId: string | undefined;
   outcome: BackendOutcome;
-}
-
-export interface BackendHealthReport {
-  status: 'ready' | 'busy' | 'starting' | 'failed' | 'unreachable';
-  detail: string;
 }

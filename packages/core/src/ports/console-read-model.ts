@@ -1,5 +1,6 @@
 import type { FailedMessageOperation, FailedMessageStatus } from '../contracts/failed-messages.ts';
 import type { StoredEvent } from './event-reader.ts';
+import type { AttemptOutcomeReads } from './generator-health.ts';
 import type { Owner } from './principal.ts';
 
 /**
@@ -11,6 +12,7 @@ import type { Owner } from './principal.ts';
 export interface ConsoleReadModel
   extends ConsoleKeyReads,
     OverviewReads,
+    IncidentReads,
     FailedSelectionReads,
     RetryReceiptReads,
     EventLogReads {}
@@ -39,13 +41,55 @@ export interface CappedCount {
   estimate?: number;
 }
 
-/** One row of the daily stats projection: finished generations per UTC day, model and outcome. */
+/** One row of the daily stats projection: finished outcomes per UTC day, model and outcome. */
 export interface DailyGenerationStat {
   day: string;
   model: string;
   status: string;
   count: number;
   averageDurationMs: number | null;
+}
+
+/**
+ * Per UTC day and model: generations created that day by their status now (a generation that
+ * failed and then succeeded on retry counts once, as completed), and the attempts that finished
+ * that day with how many failed.
+ */
+export interface DailyModelOutcome {
+  day: string;
+  model: string;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Pending or running. */
+  open: number;
+  attempts: number;
+  failedAttempts: number;
+}
+
+/** Failures of one model or group: in the last 15 minutes, and in the hour before. */
+export interface FailureWindow {
+  key: string;
+  /** The group's title (for a group), the model's name (for a model). */
+  title: string;
+  last15: number;
+  hourBefore: number;
+}
+
+/** Per model, over the last hour: queue wait and processing time of finished attempts. */
+export interface ModelLatency {
+  model: string;
+  attempts: number;
+  waitP50Ms: number | null;
+  waitP95Ms: number | null;
+  processingP50Ms: number | null;
+  processingP95Ms: number | null;
+}
+
+/** What is wrong now: recent failures per model and per group against the hour before. */
+export interface IncidentWindow {
+  byModel: FailureWindow[];
+  byGroup: FailureWindow[];
 }
 
 /** The failed messages list's filter as its form holds it. */
@@ -85,9 +129,22 @@ export interface RetryPreview {
   lastRecentFailure: string | null;
 }
 
+/** A failed message as an operator recognises it: by its prompt and model, not its id. */
+export interface MessageLabel {
+  id: string;
+  status: FailedMessageStatus;
+  /** The generation's prompt, when the message names a generation on record. */
+  prompt: string | null;
+  model: string | null;
+  errorType: string | null;
+}
+
 /** A message a retry batch covered, with what became of it. */
 export interface BatchMessage {
   id: string;
+  prompt: string | null;
+  model: string | null;
+  lastErrorMessage: string | null;
   status: FailedMessageStatus;
   generationId: string | null;
   generationStatus: string | null;
@@ -104,13 +161,20 @@ export interface ConsoleKeyReads {
   keyNames(): Promise<Map<string, string>>;
 }
 
-export interface OverviewReads {
+export interface OverviewReads extends AttemptOutcomeReads {
   /** Generations per status, each exact up to `cap` (default COUNT_CAP), the owner's only. */
   generationCounts(owner: Owner, cap?: number): Promise<Record<string, CappedCount>>;
   /** Failed messages per status, each exact up to `cap` (default COUNT_CAP). */
   failedCounts(cap?: number): Promise<Record<string, CappedCount>>;
-  /** The daily stats projection from a UTC day (YYYY-MM-DD) on. */
-  dailyStats(fromDay: string): Promise<DailyGenerationStat[]>;
+}
+
+export interface IncidentReads {
+  /** Generations by final status and attempts per UTC day and model, from a UTC day (YYYY-MM-DD) on. */
+  dailyOutcomes(fromDay: string): Promise<DailyModelOutcome[]>;
+  /** Failures (attempts per model, dead-letterings per group) in the last 15 minutes and the hour before. */
+  incidentWindow(): Promise<IncidentWindow>;
+  /** Queue wait and processing time per model over the last hour, p50 and p95. */
+  latency(): Promise<ModelLatency[]>;
 }
 
 export interface FailedSelectionReads {
@@ -129,6 +193,10 @@ export interface FailedSelectionReads {
   ): Promise<{ ids: string[]; more: boolean }>;
   /** What a retry of the selection would do; "still failing" looks back `recentMinutes`. */
   retryPreview(selection: Selection, recentMinutes: number, cap?: number): Promise<RetryPreview>;
+  /** Per group, a sample error: its newest failure's type and message. group id → "Type: message". */
+  groupSamples(groupIds: string[]): Promise<Map<string, string>>;
+  /** How the given messages are named on screen (prompt, model, status), at most 1,000. */
+  messageLabels(ids: string[]): Promise<MessageLabel[]>;
   /** The failed message recorded for a generation, if any. */
   failedMessageOfGeneration(generationId: string): Promise<string | undefined>;
 }
@@ -142,6 +210,8 @@ export interface RetryReceiptReads {
 export interface EventLogFilter {
   type?: string;
   stream?: string;
+  /** Only events older than this sequence, the archive included: paging back through history. */
+  before?: number;
 }
 
 export interface EventLogReads {

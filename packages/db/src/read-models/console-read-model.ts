@@ -11,6 +11,7 @@ import type { EventStore } from '../event-store.ts';
 import { ConsoleKeyQueries } from './console-keys.ts';
 import { EventLogQueries } from './event-log.ts';
 import { FailedSelectionQueries } from './failed-selection-reads.ts';
+import { IncidentQueries } from './incident.ts';
 import { OverviewQueries } from './overview.ts';
 import { ReadScope } from './read-scope.ts';
 import { RetryReceiptQueries } from './retry-receipt.ts';
@@ -22,6 +23,7 @@ import { RetryReceiptQueries } from './retry-receipt.ts';
 export class ConsoleReads implements ConsoleReadModel {
   readonly #keys: ConsoleKeyQueries;
   readonly #overview: OverviewQueries;
+  readonly #incident: IncidentQueries;
   readonly #failed: FailedSelectionQueries;
   readonly #receipts: RetryReceiptQueries;
   readonly #eventLog: EventLogQueries;
@@ -30,6 +32,7 @@ export class ConsoleReads implements ConsoleReadModel {
     const scope = new ReadScope(database);
     this.#keys = new ConsoleKeyQueries(scope);
     this.#overview = new OverviewQueries(scope);
+    this.#incident = new IncidentQueries(scope);
     this.#failed = new FailedSelectionQueries(scope);
     this.#receipts = new RetryReceiptQueries(scope, events);
     this.#eventLog = new EventLogQueries(scope, events);
@@ -47,8 +50,17 @@ export class ConsoleReads implements ConsoleReadModel {
   failedCounts(cap?: number) {
     return this.#overview.failedCounts(cap);
   }
-  dailyStats(fromDay: string) {
-    return this.#overview.dailyStats(fromDay);
+  attemptOutcomes(minutes: number) {
+    return this.#overview.attemptOutcomes(minutes);
+  }
+  dailyOutcomes(fromDay: string) {
+    return this.#incident.dailyOutcomes(fromDay);
+  }
+  incidentWindow() {
+    return this.#incident.incidentWindow();
+  }
+  latency() {
+    return this.#incident.latency();
   }
   groupTrends(fromDay: string) {
     return this.#failed.groupTrends(fromDay);
@@ -61,6 +73,12 @@ export class ConsoleReads implements ConsoleReadModel {
   }
   retryPreview(selection: Selection, recentMinutes: number, cap?: number) {
     return this.#failed.retryPreview(selection, recentMinutes, cap);
+  }
+  groupSamples(groupIds: string[]) {
+    return this.#failed.groupSamples(groupIds);
+  }
+  messageLabels(ids: string[]) {
+    return this.#failed.messageLabels(ids);
   }
   failedMessageOfGeneration(generationId: string) {
     return this.#failed.failedMessageOfGeneration(generationId);

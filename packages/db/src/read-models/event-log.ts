@@ -27,16 +27,31 @@ export class EventLogQueries implements EventLogReads {
     limit: number,
     window: number = EVENT_SEARCH_WINDOW,
   ): Promise<StoredEvent[]> {
-    const events = this.scope.tables.events;
+    const { events, eventsArchive } = this.scope.tables;
     const where: SQL[] = [sql`true`];
     if (filter.type) where.push(sql`event_type = ${filter.type}`);
     if (filter.stream) where.push(sql`stream_id like ${`${filter.stream.replace(/[\\%_]/g, '\\$&')}%`}`);
-    if (where.length > 1) {
-      where.push(sql`sequence > (select coalesce(max(m.sequence), 0) from ${events} m) - ${window}::bigint`);
+    const filtered = where.length > 1;
+    if (filter.before === undefined) {
+      if (filtered)
+        where.push(
+          sql`sequence > (select coalesce(max(m.sequence), 0) from ${events} m) - ${window}::bigint`,
+        );
+      const rows = await this.scope.rows<EventRow>(sql`
+        select ${EVENT_ROW_COLUMNS} from ${events}
+        where ${sql.join(where, sql` and `)} order by sequence desc limit ${limit}`);
+      return rows.map((r) => this.events.toStored(r));
     }
+    // Paging back: the hot table and the archive below a sequence, each read down its sequence
+    // key; a filter searches the `window` events below the page's start, as on the first page.
+    where.push(sql`sequence < ${filter.before}::bigint`);
+    if (filtered) where.push(sql`sequence >= ${filter.before}::bigint - ${window}::bigint`);
+    const below = sql.join(where, sql` and `);
     const rows = await this.scope.rows<EventRow>(sql`
-      select ${EVENT_ROW_COLUMNS} from ${events}
-      where ${sql.join(where, sql` and `)} order by sequence desc limit ${limit}`);
+      (select ${EVENT_ROW_COLUMNS} from ${events} where ${below} order by sequence desc limit ${limit})
+      union all
+      (select ${EVENT_ROW_COLUMNS} from ${eventsArchive} where ${below} order by sequence desc limit ${limit})
+      order by sequence desc limit ${limit}`);
     return rows.map((r) => this.events.toStored(r));
   }
 }

@@ -1,6 +1,6 @@
 import {
-  FAILED_MESSAGE_STATUSES,
   type FailedMessageOperation,
+  type FailedMessageStatus,
   MAX_PER_OPERATION,
   OPERATION_FROM,
 } from '@genledger/core/contracts/failed-messages';
@@ -8,14 +8,19 @@ import type {
   CappedCount,
   FailedFilter,
   FailedSelectionReads,
+  MessageLabel,
   RetryPreview,
   Selection,
 } from '@genledger/core/ports/console-read-model';
 import { sql } from 'drizzle-orm';
 import { toDate, toNumber } from '../executor.ts';
+import { textArray } from '../sql-arrays.ts';
 import { capped, countUpTo } from './capped-count.ts';
 import { selectionWhere } from './failed-selection.ts';
 import type { ReadScope } from './read-scope.ts';
+
+/** The statuses whose recent dead-letterings mean the failure is still happening. */
+const STILL_FAILING: readonly FailedMessageStatus[] = ['unresolved'];
 
 /** What the failed-message pages read about a selection: trends, counts, eligible ids, retry previews. */
 export class FailedSelectionQueries implements FailedSelectionReads {
@@ -101,12 +106,13 @@ export class FailedSelectionQueries implements FailedSelectionReads {
       select fm.id, fm.model, fm.last_failed_at, fm.last_error_type, fm.last_error_message, fm.attempt_count
       from ${this.t.failedMessages} fm where ${where} and not fm.invalid
       order by fm.last_failed_at desc, fm.id limit 5`);
-    // "Still failing": the same selection's messages dead-lettered in the last minutes, whatever
-    // their status now.
+    // "Still failing": dead-letterings in the last minutes of the selection's messages that are
+    // still unresolved. A message that succeeded on retry (resolved) or was set aside (archived)
+    // says nothing about whether the failure goes on.
     const [recent] = await this.scope.rows(sql`
       select count(*) as n, max(a.failed_at) as last from ${this.t.failedMessageAttempts} a
       join ${this.t.failedMessages} fm on fm.id = a.failed_message_id
-      where ${selectionWhere(this.t, selection, FAILED_MESSAGE_STATUSES)}
+      where ${selectionWhere(this.t, selection, STILL_FAILING)}
         and a.failed_at > now() - make_interval(mins => ${recentMinutes})`);
     return {
       eligible: eligible.n,
@@ -123,6 +129,46 @@ export class FailedSelectionQueries implements FailedSelectionReads {
       recentFailures: toNumber(recent?.n ?? 0),
       lastRecentFailure: recent?.last ? toDate(recent.last).toISOString() : null,
     };
+  }
+
+  /**
+   * The error of each group's newest failure: the member whose last failure is the group's, found
+   * by an equality lookup on `failed_messages_last_idx`, so that a group of 300,000 members costs
+   * what a group of one does.
+   */
+  async groupSamples(groupIds: string[]): Promise<Map<string, string>> {
+    if (groupIds.length === 0) return new Map();
+    const rows = await this.scope.rows(sql`
+      select fg.id, s.last_error_type, s.last_error_message
+      from ${this.t.failureGroups} fg
+      cross join lateral (
+        select fm.last_error_type, fm.last_error_message from ${this.t.failedMessages} fm
+        where fm.last_failed_at = fg.last_failed_at
+          and exists (select 1 from ${this.t.failureGroupMembers} m where m.group_id = fg.id and m.failed_message_id = fm.id)
+        limit 1
+      ) s
+      where fg.id = any(${textArray(groupIds.slice(0, 1000))})`);
+    const out = new Map<string, string>();
+    for (const r of rows) {
+      const message = String(r.last_error_message ?? '').slice(0, 160);
+      out.set(String(r.id), `${r.last_error_type ?? 'error'}: ${message}`);
+    }
+    return out;
+  }
+
+  async messageLabels(ids: string[]): Promise<MessageLabel[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.scope.rows(sql`
+      select fm.id, fm.status, fm.model, fm.last_error_type, g.prompt
+      from ${this.t.failedMessages} fm left join ${this.t.generations} g on g.id = fm.generation_id
+      where fm.id = any(${textArray(ids.slice(0, 1000))}) order by fm.id`);
+    return rows.map((r) => ({
+      id: String(r.id),
+      status: r.status as FailedMessageStatus,
+      prompt: (r.prompt as string | null) ?? null,
+      model: (r.model as string | null) ?? null,
+      errorType: (r.last_error_type as string | null) ?? null,
+    }));
   }
 
   async failedMessageOfGeneration(generationId: string): Promise<string | undefined> {

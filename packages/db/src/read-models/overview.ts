@@ -1,24 +1,16 @@
 import { FAILED_MESSAGE_STATUSES } from '@genledger/core/contracts/failed-messages';
 import { GENERATION_STATUSES } from '@genledger/core/contracts/generation';
-import {
-  type CappedCount,
-  COUNT_CAP,
-  type DailyGenerationStat,
-  type OverviewReads,
-} from '@genledger/core/ports/console-read-model';
+import { type CappedCount, COUNT_CAP, type OverviewReads } from '@genledger/core/ports/console-read-model';
+import type { AttemptOutcomes } from '@genledger/core/ports/generator-health';
 import type { Owner } from '@genledger/core/ports/principal';
 import { sql } from 'drizzle-orm';
-import { dailyGenerationStats } from '../projections/daily-generation-stats.ts';
+import { toDate, toNumber } from '../executor.ts';
 import { cappedCounts } from './capped-count.ts';
 import type { ReadScope } from './read-scope.ts';
 
 /** The overview's numbers: generations and failed messages per status, and the daily stats. */
 export class OverviewQueries implements OverviewReads {
-  private readonly stats;
-
-  constructor(private readonly scope: ReadScope) {
-    this.stats = dailyGenerationStats(scope.database.schema);
-  }
+  constructor(private readonly scope: ReadScope) {}
 
   /**
    * Generations per status, each counted exactly up to COUNT_CAP and estimated past it: an exact
@@ -52,7 +44,29 @@ export class OverviewQueries implements OverviewReads {
     );
   }
 
-  dailyStats(fromDay: string): Promise<DailyGenerationStat[]> {
-    return this.stats.read(this.scope.database.db, { from: fromDay });
+  /**
+   * Attempts finished in the last minutes, from the run journal: what the generator backend's
+   * health is judged by, deployed as well as locally. One range read of
+   * `generation_runs_completed_idx` (migration 0011).
+   */
+  async attemptOutcomes(minutes: number): Promise<AttemptOutcomes> {
+    const runs = this.scope.tables.generationRuns;
+    const [r] = await this.scope.rows(sql`
+      with recent as (
+        select status, completed_at, error_type from ${runs}
+        where completed_at > now() - make_interval(mins => ${minutes})
+      )
+      select count(*) filter (where status = 'completed') as completed,
+             count(*) filter (where status = 'failed') as failed,
+             (select completed_at from recent where status = 'failed' order by completed_at desc limit 1) as last_at,
+             (select error_type from recent where status = 'failed' order by completed_at desc limit 1) as last_type
+      from recent`);
+    return {
+      windowMinutes: minutes,
+      completed: toNumber(r?.completed ?? 0),
+      failed: toNumber(r?.failed ?? 0),
+      lastFailureAt: r?.last_at ? toDate(r.last_at).toISOString() : null,
+      lastErrorType: (r?.last_type as string | null) ?? null,
+    };
   }
 }

@@ -43,6 +43,7 @@ export class RetryReceiptQueries implements RetryReceiptReads {
     const rows = await this.scope.rows(sql`
       with ${covered}
       select fm.id, fm.status, fm.generation_id, g.status as generation_status, fm.last_failed_at, fm.last_error_type,
+             fm.last_error_message, fm.model, g.prompt,
              exists (select 1 from ${t.failedMessageAttempts} a
                      where a.failed_message_id = fm.id and a.failed_at > ${createdAt}::timestamptz) as failed_again
       from covered c join ${t.failedMessages} fm on fm.id = c.id
@@ -50,6 +51,9 @@ export class RetryReceiptQueries implements RetryReceiptReads {
       order by fm.id limit ${RECEIPT_LIMIT}`);
     return rows.map((r) => ({
       id: String(r.id),
+      prompt: (r.prompt as string | null) ?? null,
+      model: (r.model as string | null) ?? null,
+      lastErrorMessage: (r.last_error_message as string | null) ?? null,
       status: r.status as FailedMessageStatus,
       generationId: (r.generation_id as string | null) ?? null,
       generationStatus: (r.generation_status as string | null) ?? null,

@@ -148,6 +148,8 @@ export function generationTables(
       index('generation_runs_deadline_idx')
         .on(t.deadlineAt)
         .where(sql`${t.status} = 'running' and ${t.deadlineAt} is not null`),
+      // The console's generator health and latency read the attempts of the last minutes.
+      index('generation_runs_completed_idx').on(t.completedAt),
     ],
   );
   const dailyGenerationStats = s.table(

@@ -28,7 +28,16 @@ function StreamCell(props: { e: StoredEvent }) {
   );
 }
 
-function EventRow(props: { e: StoredEvent }) {
+/** Who caused an event: the key (by name) and where from, as its metadata records them. */
+function actorOf(metadata: Record<string, unknown>, names: Map<string, string>): string {
+  const key =
+    typeof metadata.apiKeyId === 'string' ? (names.get(metadata.apiKeyId) ?? 'a deleted key') : null;
+  const source = typeof metadata.source === 'string' ? metadata.source : null;
+  if (key) return source ? `${key} via ${source}` : key;
+  return source ?? 'the system';
+}
+
+function EventRow(props: { e: StoredEvent; names: Map<string, string> }) {
   const { e } = props;
   const { type: _type, ...payload } = e.event;
   return (
@@ -39,6 +48,9 @@ function EventRow(props: { e: StoredEvent }) {
       </td>
       <td>{e.type}</td>
       <StreamCell e={e} />
+      <td class="small" data-testid="actor">
+        {actorOf(e.metadata, props.names)}
+      </td>
       <td class="hide-narrow small">
         <code>{JSON.stringify(payload).slice(0, 160)}</code>
       </td>
@@ -46,10 +58,16 @@ function EventRow(props: { e: StoredEvent }) {
   );
 }
 
-/** The event log's table, refreshed every 2 s while the tab is visible. */
+/**
+ * The event log's table: the newest events, refreshed every 2 s while the tab is visible; or, with
+ * `before`, a page of history (the archive included), which does not change and is not polled.
+ */
 export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFilter }) {
-  const { type, stream } = props.filter;
-  const events = await props.s.deps.readModel.recentEvents({ type, stream }, EVENT_PAGE);
+  const { type, stream, before } = props.filter;
+  const [events, names] = await Promise.all([
+    props.s.deps.readModel.recentEvents({ type, stream, ...(before ? { before } : {}) }, EVENT_PAGE),
+    props.s.deps.readModel.keyNames(),
+  ]);
   const filtered = Boolean(type || stream);
   const qs = new URLSearchParams();
   if (type) qs.set('type', type);
@@ -57,10 +75,10 @@ export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFil
   return (
     <div
       id="event-feed"
-      hx-get={`/console/events/live?${qs}`}
-      hx-trigger="every 2s, console:visible"
-      hx-swap="outerHTML"
-      data-poll
+      hx-get={before ? undefined : `/console/events/live?${qs}`}
+      hx-trigger={before ? undefined : 'every 2s, console:visible'}
+      hx-swap={before ? undefined : 'outerHTML'}
+      data-poll={before ? undefined : ''}
     >
       <div class="table-wrap">
         <table>
@@ -70,21 +88,33 @@ export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFil
               <th>stored</th>
               <th>type</th>
               <th>stream</th>
+              <th>who</th>
               <th class="hide-narrow">payload</th>
             </tr>
           </thead>
           <tbody>
             {events.map((e) => (
-              <EventRow e={e} />
+              <EventRow e={e} names={names} />
             ))}
             {events.length === 0 && (
-              <EmptyRow cols={5}>
+              <EmptyRow cols={6}>
                 {filtered ? `No events match among the newest ${WINDOW}.` : 'No recent events.'}
               </EmptyRow>
             )}
           </tbody>
         </table>
       </div>
+      <nav class="pager" aria-label="Pages">
+        {before && <a href={`/console/events?${qs}`}>Newest</a>}
+        {events.length === EVENT_PAGE && (
+          <a
+            href={`/console/events?${new URLSearchParams([...qs, ['before', String(events.at(-1)!.sequence)]])}`}
+            rel="next"
+          >
+            Older
+          </a>
+        )}
+      </nav>
       {filtered && (
         <p class="muted small">
           Filters search the newest {WINDOW} events; older ones are in the feed (<code>GET /events</code>) and

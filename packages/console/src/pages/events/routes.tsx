@@ -7,6 +7,12 @@ import { EVENT_PAGE, EventFeed } from './event-feed.tsx';
 
 const EVENT_TYPES: readonly string[] = Object.keys(EVENT_VERSIONS).sort();
 
+/** A page of history starts below this sequence; anything else is the live first page. */
+const beforeOf = (v: string | undefined) => {
+  const n = Number(v);
+  return v && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+};
+
 /** A known event type, or no type filter at all. */
 const typeOf = (type: string | undefined) => (type && EVENT_TYPES.includes(type) ? type : undefined);
 
@@ -44,6 +50,7 @@ export function registerEventPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   app.get('/events', async (c) => {
     const type = typeOf(c.req.query('type') || undefined);
     const stream = c.req.query('stream')?.trim().slice(0, 200) || undefined;
+    const before = beforeOf(c.req.query('before'));
     return render(
       c,
       'Event log',
@@ -51,9 +58,10 @@ export function registerEventPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
         <h1>Event log</h1>
         <EventFilters type={type} stream={stream} />
         <p class="small muted">
-          Newest first, the latest {EVENT_PAGE}; live: refreshed every 2 s while this tab is visible.
+          Newest first, {EVENT_PAGE} a page, the archive included. The first page is live: refreshed every 2 s
+          while this tab is visible.
         </p>
-        <EventFeed s={s} filter={{ type, stream }} />
+        <EventFeed s={s} filter={{ type, stream, ...(before ? { before } : {}) }} />
       </>,
       { section: '/console/events' },
     );

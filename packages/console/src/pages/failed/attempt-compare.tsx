@@ -6,7 +6,7 @@ import type { MessageDetail } from './message-detail.ts';
 
 function StackDiff(props: { before: string; after: string }) {
   return (
-    <pre>
+    <pre tabindex={0}>
       {diffLines(props.before, props.after).map((l) =>
         l.kind === 'same' ? (
           `  ${l.text}\n`

@@ -1,15 +1,24 @@
 /** @jsxImportSource hono/jsx */
-import { type FailedMessageOperation, MAX_PER_OPERATION } from '@genledger/core/contracts/failed-messages';
+import {
+  type FailedMessageOperation,
+  MAX_PER_OPERATION,
+  OPERATION_FROM,
+} from '@genledger/core/contracts/failed-messages';
 import { isAppError } from '@genledger/core/errors';
 import type { Selection } from '@genledger/core/ports/console-read-model';
 import { changeFailedMessageStatus } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { ConsoleContext, ConsoleServices } from '../../env.ts';
 import { form, one } from '../../http/form.ts';
+import { type FlashMessage, setFlash } from '../../session/flash-cookie.ts';
 import { metadataOf } from '../../session/who.ts';
+import { messageName } from '../../ui/message-name.ts';
 import { render } from '../../ui/render.tsx';
 import { RECENT_MINUTES, RetryPreview } from '../retries/preview.tsx';
 import { DONE_VERB, isOperation } from './operations.ts';
 import { describeSelection, groupCursorOf, selectionOf } from './selection.ts';
+
+/** An undo travels in the flash cookie (4 KB in all): up to this many ids fit. */
+const MAX_UNDO = 25;
 
 /** Applies archive / unarchive / resolve; retries go through the staged preview instead. */
 async function applyOperation(
@@ -28,8 +37,8 @@ async function applyOperation(
       { ...options, ...(after ? { after } : {}) },
     );
   const { ids, more } = await s.deps.readModel.eligibleIds(op, sel);
-  if (ids.length === 0) return { changed: 0, skipped: 0, more: false };
-  return { ...(await changeFailedMessageStatus(s.deps, op, { ids }, options)), more };
+  if (ids.length === 0) return { changed: 0, skipped: 0, more: false, ids };
+  return { ...(await changeFailedMessageStatus(s.deps, op, { ids }, options)), more, ids };
 }
 
 async function previewRetry(c: ConsoleContext, s: ConsoleServices, sel: Selection) {
@@ -52,8 +61,31 @@ async function previewRetry(c: ConsoleContext, s: ConsoleServices, sel: Selectio
 }
 
 /**
+ * Why an operation on chosen messages was refused (the use case takes them all or none), naming
+ * each message that cannot take it by its prompt and model.
+ */
+async function refusal(s: ConsoleServices, op: FailedMessageOperation, ids: string[]) {
+  const labels = await s.deps.readModel.messageLabels(ids);
+  const blocked = labels.filter((m) => !OPERATION_FROM[op].includes(m.status));
+  const named = blocked
+    .slice(0, 5)
+    .map((m) => `${messageName(m)} is ${m.status.replace('_', ' ')}`)
+    .join('; ');
+  const rest = blocked.length > 5 ? `; and ${blocked.length - 5} more` : '';
+  return `Nothing was changed: ${blocked.length} of ${ids.length} selected cannot be ${DONE_VERB[op]}. ${named}${rest}.`;
+}
+
+/** The back link, with the ticked ids kept so a refused selection is still selected. */
+function withSelection(backTo: string, sel: Selection | undefined) {
+  if (!sel || !('ids' in sel)) return backTo;
+  const kept = sel.ids.map((id) => `sel=${encodeURIComponent(id)}`).join('&');
+  return `${backTo}${backTo.includes('?') ? '&' : '?'}${kept}`;
+}
+
+/**
  * A bulk form's operation on its selection: a retry shows its preview; the others are applied and
- * the form's page (`back`) says how it went. A group with more left than one run takes comes back
+ * the form's page (`back`) says how it went, through the one-time flash (never text in the URL).
+ * An archive can be undone from that notice. A group with more left than one run takes comes back
  * to the groups page with the next run offered, going on from this one's end.
  */
 export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
@@ -62,24 +94,32 @@ export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
   const back = one(body.back);
   const backTo = back?.startsWith('/console/') ? back : '/console/failed/messages';
   const sel = selectionOf(body);
-  const withParam = (name: string, value: string) =>
-    `${backTo}${backTo.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
-  if (!isOperation(op)) return c.redirect(withParam('error', 'choose an operation'), 303);
-  if (!sel) return c.redirect(withParam('error', 'select at least one message'), 303);
+  const flash = (message: FlashMessage, to = backTo) => {
+    setFlash(c, s.deps.sessionSecret, message, s.now());
+    return c.redirect(to, 303);
+  };
+  if (!isOperation(op)) return flash({ kind: 'error', text: 'Choose an operation.' });
+  if (!sel) return flash({ kind: 'error', text: 'Select at least one message.' });
   if (op === 'retry') return previewRetry(c, s, sel);
   try {
     const outcome = await applyOperation(c, s, op, sel, groupCursorOf(one(body.after)));
     const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
     const cap = outcome.more ? ` (at most ${MAX_PER_OPERATION} at a time: run it again for the rest)` : '';
-    const done = withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`);
+    const text = `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`;
+    const undoable =
+      op === 'archive' && 'ids' in outcome && outcome.changed > 0 && outcome.ids.length <= MAX_UNDO;
+    const done: FlashMessage = undoable
+      ? { kind: 'ok', text, undo: { op: 'unarchive', ids: outcome.ids, back: backTo } }
+      : { kind: 'ok', text };
     if ('groupId' in sel && outcome.more && 'next' in outcome)
-      return c.redirect(
-        `${done}&go=${op}&group=${sel.groupId}${outcome.next ? `&after=${outcome.next}` : ''}`,
-        303,
+      return flash(
+        done,
+        `${backTo}${backTo.includes('?') ? '&' : '?'}go=${op}&group=${sel.groupId}${outcome.next ? `&after=${outcome.next}` : ''}`,
       );
-    return c.redirect(done, 303);
+    return flash(done);
   } catch (e) {
     if (!isAppError(e)) throw e;
-    return c.redirect(withParam('error', e.message), 303);
+    const text = 'ids' in sel && e.kind === 'conflict' ? await refusal(s, op, sel.ids) : e.message;
+    return flash({ kind: 'error', text: text.slice(0, 600) }, withSelection(backTo, sel));
   }
 }

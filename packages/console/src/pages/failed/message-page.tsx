@@ -1,7 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { FailedMessageDetail, FailedMessageOperation } from '@genledger/core/contracts/failed-messages';
 import { Csrf } from '../../ui/csrf-field.tsx';
-import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { milliseconds } from '../../ui/milliseconds.ts';
 import { Status } from '../../ui/status.tsx';
@@ -25,7 +24,13 @@ function Actions(props: { ctx: PageContext; m: FailedMessageDetail }) {
         <Csrf ctx={props.ctx} />
         <input type="hidden" name="id" value={m.id} />
         <input type="hidden" name="back" value={`/console/failed/messages/${m.id}`} />
-        <button type="submit" name="op" value={op} class={op === 'retry' ? '' : 'secondary'}>
+        <button
+          type="submit"
+          name="op"
+          value={op}
+          class={op === 'retry' ? '' : 'secondary'}
+          data-confirm={op === 'archive' || op === 'resolve' ? `${label} this message?` : undefined}
+        >
           {label}
         </button>
       </form>
@@ -82,7 +87,7 @@ function MessageCard(props: { m: FailedMessageDetail }) {
       </dl>
       <h2>Last error</h2>
       <p>{m.lastError.message}</p>
-      {m.lastErrorStack && <pre>{m.lastErrorStack}</pre>}
+      {m.lastErrorStack && <pre tabindex={0}>{m.lastErrorStack}</pre>}
     </section>
   );
 }
@@ -116,7 +121,7 @@ function Attempts(props: { found: MessageDetail }) {
                   <summary>
                     {a.errorType}: {a.errorMessage}
                   </summary>
-                  <pre>{a.errorStack ?? '(no stack)'}</pre>
+                  <pre tabindex={0}>{a.errorStack ?? '(no stack)'}</pre>
                 </details>
               </td>
               <td>
@@ -135,12 +140,7 @@ function Attempts(props: { found: MessageDetail }) {
 }
 
 /** One failed message: what can be done with it, its body, its last error and every attempt. */
-export function MessagePage(props: {
-  ctx: PageContext;
-  found: MessageDetail;
-  done?: string;
-  error?: string;
-}) {
+export function MessagePage(props: { ctx: PageContext; found: MessageDetail }) {
   const m = props.found.detail;
   return (
     <>
@@ -150,16 +150,14 @@ export function MessagePage(props: {
       <h1>
         {m.lastError.type ?? 'Failed message'} <Status s={m.status} />
       </h1>
-      {props.done && <Flash kind="ok">{props.done}</Flash>}
-      {props.error && <Flash kind="error">{props.error}</Flash>}
       <Actions ctx={props.ctx} m={m} />
       <div class="grid2">
         <MessageCard m={m} />
         <section class="card">
           <h2>Body{m.bodyTruncated ? ' (truncated)' : ''}</h2>
-          <pre>{prettyJson(m.body)}</pre>
+          <pre tabindex={0}>{prettyJson(m.body)}</pre>
           <h2>Attributes</h2>
-          <pre>{JSON.stringify(m.attributes, null, 2)}</pre>
+          <pre tabindex={0}>{JSON.stringify(m.attributes, null, 2)}</pre>
         </section>
       </div>
       <h2>Attempts ({m.attempts.length})</h2>

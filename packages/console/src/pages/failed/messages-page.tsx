@@ -3,17 +3,20 @@ import {
   FAILED_MESSAGE_STATUSES,
   type FailedMessageStatus,
   type FailedMessageSummary,
+  OPERATION_FROM,
 } from '@genledger/core/contracts/failed-messages';
-import type { CappedCount } from '@genledger/core/ports/console-read-model';
+import type { CappedCount, MessageLabel } from '@genledger/core/ports/console-read-model';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import { href } from '../../ui/href.ts';
 import type { PageContext } from '../../ui/layout.tsx';
+import { Live } from '../../ui/live.tsx';
+import { messageName } from '../../ui/message-name.ts';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import type { ListQuery } from './list-query.ts';
-import { OPERATIONS, operationLabel } from './operations.ts';
+import { DONE_VERB, OPERATIONS, operationLabel } from './operations.ts';
 
 const SORTS: [ListQuery['sort'], string][] = [
   ['-lastFailedAt', 'last failed, newest first'],
@@ -70,11 +73,22 @@ function Filters(props: { q: ListQuery }) {
 }
 
 /** The bulk operations form: the ticked rows (form="bulk") or, with "all matching", the filter. */
-function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: CappedCount }) {
+function BulkForm(props: {
+  ctx: PageContext;
+  q: ListQuery;
+  back: string;
+  total: CappedCount;
+  groupTitle: string | undefined;
+}) {
   const { q, total } = props;
   const shown = `${total.n}${total.more ? '+' : ''}`;
   return (
-    <form id="bulk" method="post" action="/console/failed/action">
+    <form
+      id="bulk"
+      method="post"
+      action="/console/failed/action"
+      data-eligible={JSON.stringify(OPERATION_FROM)}
+    >
       <Csrf ctx={props.ctx} />
       {q.status.map((s) => (
         <input type="hidden" name="status" value={s} />
@@ -96,12 +110,20 @@ function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: 
         <output id="selection-count" aria-live="polite">
           0 selected
         </output>
+        <output id="selection-why" class="small muted" aria-live="polite" />
         {OPERATIONS.map((op) => (
           <button
             type="submit"
             name="op"
             value={op}
             data-needs-selection
+            data-op={op}
+            data-verb={DONE_VERB[op]}
+            data-confirm={
+              op === 'archive' || op === 'resolve'
+                ? `${operationLabel(op)} {n} message{s}${props.groupTitle ? ` in ${props.groupTitle}` : ''}?`
+                : undefined
+            }
             class={op === 'retry' ? '' : 'secondary'}
           >
             {op === 'retry' ? 'Retry…' : operationLabel(op)}
@@ -113,8 +135,14 @@ function BulkForm(props: { ctx: PageContext; q: ListQuery; back: string; total: 
   );
 }
 
-function MessageRow(props: { m: FailedMessageSummary }) {
+function MessageRow(props: { m: FailedMessageSummary; label: MessageLabel | undefined; checked: boolean }) {
   const { m } = props;
+  const name = messageName({
+    id: m.id,
+    prompt: props.label?.prompt ?? null,
+    model: m.model,
+    errorType: m.lastError.type,
+  });
   return (
     <tr data-row>
       <td>
@@ -124,7 +152,11 @@ function MessageRow(props: { m: FailedMessageSummary }) {
           name="id"
           value={m.id}
           form="bulk"
-          aria-label={`select message ${m.id.slice(0, 12)}`}
+          checked={props.checked}
+          data-status={m.status}
+          data-invalid={m.invalid ? '' : undefined}
+          data-name={name}
+          aria-label={`select ${name}`}
         />
       </td>
       <td>
@@ -135,6 +167,12 @@ function MessageRow(props: { m: FailedMessageSummary }) {
       <td>
         <strong>{m.lastError.type}</strong>{' '}
         <span class="small">{(m.lastError.message ?? '').slice(0, 140)}</span>
+        {props.label?.prompt && (
+          <>
+            <br />
+            <span class="small muted">{name}</span>
+          </>
+        )}
       </td>
       <td>
         <Status s={m.status} />
@@ -148,9 +186,14 @@ function MessageRow(props: { m: FailedMessageSummary }) {
   );
 }
 
-function MessagesTable(props: { items: FailedMessageSummary[] }) {
+function MessagesTable(props: {
+  here: string;
+  items: FailedMessageSummary[];
+  labels: Map<string, MessageLabel>;
+  selected: Set<string>;
+}) {
   return (
-    <div class="table-wrap">
+    <Live id="live-messages" url={props.here}>
       <table>
         <thead>
           <tr>
@@ -167,12 +210,12 @@ function MessagesTable(props: { items: FailedMessageSummary[] }) {
         </thead>
         <tbody>
           {props.items.map((m) => (
-            <MessageRow m={m} />
+            <MessageRow m={m} label={props.labels.get(m.id)} checked={props.selected.has(m.id)} />
           ))}
           {props.items.length === 0 && <EmptyRow cols={7}>No failed messages match.</EmptyRow>}
         </tbody>
       </table>
-    </div>
+    </Live>
   );
 }
 
@@ -181,10 +224,15 @@ export function MessagesPage(props: {
   ctx: PageContext;
   q: ListQuery;
   items: FailedMessageSummary[];
+  labels: Map<string, MessageLabel>;
   total: CappedCount;
   next?: string;
   groupTitle?: string;
-  done?: string;
+  /** This page's URL, which its live list polls. */
+  here: string;
+  /** Ids ticked before a refused action: they stay ticked. */
+  selected: string[];
+  /** What is wrong with the page link (a cursor of another search). */
   error?: string;
 }) {
   const { q } = props;
@@ -196,10 +244,20 @@ export function MessagesPage(props: {
       </p>
       <h1>Failed messages{props.groupTitle ? `: ${props.groupTitle}` : ''}</h1>
       <Filters q={q} />
-      {props.done && <Flash kind="ok">{props.done}</Flash>}
       {props.error && <Flash kind="error">{props.error}</Flash>}
-      <BulkForm ctx={props.ctx} q={q} back={href('/console/failed/messages', base)} total={props.total} />
-      <MessagesTable items={props.items} />
+      <BulkForm
+        ctx={props.ctx}
+        q={q}
+        back={href('/console/failed/messages', base)}
+        total={props.total}
+        groupTitle={props.groupTitle}
+      />
+      <MessagesTable
+        here={props.here}
+        items={props.items}
+        labels={props.labels}
+        selected={new Set(props.selected)}
+      />
       <nav class="pager" aria-label="Pages">
         {q.cursor && <a href={href('/console/failed/messages', base)}>First page</a>}
         {props.next && (

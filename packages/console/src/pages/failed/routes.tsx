@@ -4,15 +4,18 @@ import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { lastDays } from '../../ui/charts.tsx';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
 import { AttemptCompare } from './attempt-compare.tsx';
 import { bulkAction } from './bulk-action.tsx';
 import { GroupsPage } from './groups-page.tsx';
+import { markGroupsSeen } from './groups-seen.ts';
 import { filterOf, fingerprint, listFilterOf, parseList } from './list-query.ts';
 import { messageDetail } from './message-detail.ts';
 import { MessagePage } from './message-page.tsx';
 import { MessagesPage } from './messages-page.tsx';
+import { triaged, triageOf } from './triage.ts';
 
 const PAGE_SIZE = 50;
 const TREND_DAYS = 14;
@@ -24,20 +27,28 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
 
   app.get('/failed', async (c) => {
     const days = lastDays(TREND_DAYS, s.now());
-    const [groups, trends] = await Promise.all([
+    const [all, trends] = await Promise.all([
       deps.failedMessages.groups(),
       deps.readModel.groupTrends(days[0]!),
     ]);
+    const triage = triageOf(c.req.query());
+    const groups = triaged(all, triage, (id) => trends.get(id)?.get(days.at(-1)!) ?? 0);
+    const samples = await deps.readModel.groupSamples(groups.map((g) => g.id));
     const trendOf = (groupId: string) => days.map((d) => trends.get(groupId)?.get(d) ?? 0);
+    markGroupsSeen(c, s.now());
     return render(
       c,
       'Failed messages',
       <GroupsPage
         ctx={c.get('page')}
         groups={groups}
+        hidden={all.filter((g) => g.classifier === triage.by).length - groups.length}
+        triage={triage}
+        samples={samples}
         trendOf={trendOf}
         trendDays={TREND_DAYS}
         query={c.req.query()}
+        here={hereOf(c)}
       />,
       { section: SECTION },
     );
@@ -55,12 +66,7 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     return render(
       c,
       `Failed message ${found.detail.id.slice(0, 12)}`,
-      <MessagePage
-        ctx={c.get('page')}
-        found={found}
-        done={c.req.query('done')}
-        error={c.req.query('error')}
-      />,
+      <MessagePage ctx={c.get('page')} found={found} />,
       { section: SECTION },
     );
   });
@@ -95,6 +101,7 @@ async function listMessages(c: ConsoleContext, s: ConsoleServices) {
     deps.readModel.countMatching(filterOf(q)),
     q.groupId ? deps.failedMessages.groups() : Promise.resolve([]),
   ]);
+  const labels = await deps.readModel.messageLabels(page.items.map((m) => m.id));
   return render(
     c,
     'Failed messages',
@@ -102,11 +109,13 @@ async function listMessages(c: ConsoleContext, s: ConsoleServices) {
       ctx={c.get('page')}
       q={q}
       items={page.items}
+      labels={new Map(labels.map((l) => [l.id, l]))}
       total={total}
       next={nextPageCursor(deps.cursors, f, page.next)}
       groupTitle={groups.find((g) => g.id === q.groupId)?.title}
-      done={c.req.query('done')}
-      error={cursor.error ?? c.req.query('error')}
+      selected={c.req.queries('sel') ?? []}
+      here={hereOf(c)}
+      {...(cursor.error ? { error: cursor.error } : {})}
     />,
     { section: SECTION },
   );

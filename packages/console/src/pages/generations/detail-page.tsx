@@ -3,8 +3,10 @@ import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import type { StoredEvent } from '@genledger/core/ports/event-reader';
 import type { GenerationRun } from '@genledger/core/ports/generations';
 import { EmptyRow } from '../../ui/empty-row.tsx';
+import type { PageContext } from '../../ui/layout.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
+import { CancelForm } from './cancel.tsx';
 import { isInlineImage, outputHref } from './output.ts';
 
 function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
@@ -43,7 +45,7 @@ function RequestCard(props: { g: GenerationRecord; failedId: string | undefined 
           </>
         )}
       </dl>
-      <pre>
+      <pre tabindex={0}>
         {JSON.stringify(
           { prompt, negativePrompt, name, model, width, height, steps, guidance, seed },
           null,
@@ -114,7 +116,7 @@ function RunJournal(props: { runs: GenerationRun[] }) {
                     <summary>
                       {r.errorType}: {r.errorMessage}
                     </summary>
-                    <pre>{r.errorStack ?? ''}</pre>
+                    <pre tabindex={0}>{r.errorStack ?? ''}</pre>
                   </details>
                 )}
               </td>
@@ -152,7 +154,7 @@ function EventTimeline(props: { events: StoredEvent[]; failedId: string | undefi
             )}
             <details>
               <summary class="small muted">payload</summary>
-              <pre>{JSON.stringify(rest, null, 2)}</pre>
+              <pre tabindex={0}>{JSON.stringify(rest, null, 2)}</pre>
             </details>
           </li>
         );
@@ -168,6 +170,7 @@ export function GenerationPage(props: {
   events: StoredEvent[];
   failedId: string | undefined;
   admin: boolean;
+  ctx: PageContext;
 }) {
   const { g } = props;
   return (
@@ -178,6 +181,7 @@ export function GenerationPage(props: {
       <h1>
         {g.name || 'Generation'} <Status s={g.status} />
       </h1>
+      <CancelForm ctx={props.ctx} g={g} />
       <div class="grid2">
         <RequestCard g={g} failedId={props.failedId} />
         <OutputCard g={g} />

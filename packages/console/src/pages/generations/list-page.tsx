@@ -3,6 +3,7 @@ import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import { href } from '../../ui/href.ts';
+import { Live } from '../../ui/live.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { Filters } from './filters.tsx';
@@ -23,6 +24,12 @@ function GenerationRow(props: { g: GenerationRecord }) {
       </td>
       <td>
         <Status s={g.status} />
+        {g.errorMessage && (
+          <>
+            <br />
+            <span class="small muted">{g.errorMessage.slice(0, 140)}</span>
+          </>
+        )}
       </td>
       <td class="hide-narrow">{g.model}</td>
       <td class="num hide-narrow">{g.attempts}</td>
@@ -39,6 +46,8 @@ export function GenerationsPage(props: {
   later: boolean;
   next?: string;
   error?: string;
+  /** This page's URL, which its live list polls. */
+  here: string;
 }) {
   const { q, items } = props;
   const base = { q: q.q, status: q.status, model: q.model, from: q.from, to: q.to, sort: q.sort };
@@ -47,7 +56,7 @@ export function GenerationsPage(props: {
       <h1>Generations</h1>
       <Filters q={q} />
       {props.error && <Flash kind="error">{props.error}</Flash>}
-      <div class="table-wrap">
+      <Live id="live-generations" url={props.here}>
         <table>
           <caption class="muted small">
             {items.length} shown{props.later ? ' (a later page)' : ''} · keys: j/k move, Enter opens
@@ -69,7 +78,7 @@ export function GenerationsPage(props: {
             {items.length === 0 && <EmptyRow cols={6}>No generations match.</EmptyRow>}
           </tbody>
         </table>
-      </div>
+      </Live>
       <nav class="pager" aria-label="Pages">
         {props.later && <a href={href('/console/generations', base)}>First page</a>}
         {props.next && (

@@ -6,8 +6,10 @@ import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { ownerOf } from '../../session/who.ts';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
+import { registerCancel } from './cancel.tsx';
 import { GenerationPage } from './detail-page.tsx';
 import { Filters } from './filters.tsx';
 import { GenerationsPage } from './list-page.tsx';
@@ -47,7 +49,14 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     return render(
       c,
       'Generations',
-      <GenerationsPage q={q} items={page.items} later={Boolean(after)} next={next} error={error} />,
+      <GenerationsPage
+        q={q}
+        items={page.items}
+        later={Boolean(after)}
+        next={next}
+        error={error}
+        here={hereOf(c)}
+      />,
       { section: SECTION },
     );
   });
@@ -66,10 +75,19 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     return render(
       c,
       `Generation ${g.name || g.id}`,
-      <GenerationPage g={g} runs={runs ?? []} events={events} failedId={failedId} admin={admin} />,
+      <GenerationPage
+        ctx={c.get('page')}
+        g={g}
+        runs={runs ?? []}
+        events={events}
+        failedId={failedId}
+        admin={admin}
+      />,
       { section: SECTION },
     );
   });
+
+  registerCancel(app, s);
 
   app.get('/generations/:id/outputs/:index', async (c) => {
     const id = c.req.param('id');

@@ -6,20 +6,6 @@ import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
 
-function CreatedKey(props: { created: { key: string; name: string } }) {
-  return (
-    <div class="flash ok" role="status">
-      <p>
-        Key <strong>{props.created.name}</strong> created. Copy it now: it is shown this once and never
-        stored.
-      </p>
-      <div class="secret" data-testid="new-key">
-        {props.created.key}
-      </div>
-    </div>
-  );
-}
-
 function NewKeyForm(props: { ctx: PageContext }) {
   return (
     <form method="post" action="/console/keys" class="filters card">
@@ -78,7 +64,12 @@ function KeyRow(props: { ctx: PageContext; k: ApiKeySummary }) {
         {!k.revokedAt && k.id !== props.ctx.who.id && (
           <form method="post" action={`/console/keys/${k.id}/revoke`}>
             <Csrf ctx={props.ctx} />
-            <button type="submit" class="danger" aria-label={`Revoke key ${k.name}`}>
+            <button
+              type="submit"
+              class="danger"
+              aria-label={`Revoke key ${k.name}`}
+              data-confirm={`Revoke key ${k.name}? Its requests and console sessions stop at once.`}
+            >
               Revoke
             </button>
           </form>
@@ -89,17 +80,11 @@ function KeyRow(props: { ctx: PageContext; k: ApiKeySummary }) {
 }
 
 /** The API keys: a form to create one (its plaintext shown once), and every key with its state. */
-export async function KeysPage(props: {
-  s: ConsoleServices;
-  ctx: PageContext;
-  created?: { key: string; name: string };
-  error?: string;
-}) {
+export async function KeysPage(props: { s: ConsoleServices; ctx: PageContext; error?: string }) {
   const keys = await props.s.deps.apiKeys.list();
   return (
     <>
       <h1>API keys</h1>
-      {props.created && <CreatedKey created={props.created} />}
       {props.error && <Flash kind="error">{props.error}</Flash>}
       <NewKeyForm ctx={props.ctx} />
       <div class="table-wrap">
@@ -113,7 +98,9 @@ export async function KeysPage(props: {
               <th class="hide-narrow">created</th>
               <th class="hide-narrow">last used</th>
               <th>state</th>
-              <th />
+              <th>
+                <span class="skip">actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>

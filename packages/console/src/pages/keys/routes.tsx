@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { form, one } from '../../http/form.ts';
+import { setFlash } from '../../session/flash-cookie.ts';
 import { metadataOf } from '../../session/who.ts';
 import { Flash } from '../../ui/flash.tsx';
 import { render } from '../../ui/render.tsx';
@@ -19,8 +20,9 @@ const CreateKeyForm = z.object({
 });
 
 /**
- * A new key from the form, shown once in the answer's body: never in a URL, a redirect or a log
- * line. A bad form is shown again with what is wrong, and nothing is created.
+ * A new key from the form, then a redirect (post/redirect/get: a reload creates nothing) to the
+ * keys page, which shows the plaintext once from the sealed one-time flash: never in a URL or a
+ * log line. A bad form is shown again with what is wrong, and nothing is created.
  */
 async function createKey(c: ConsoleContext, s: ConsoleServices) {
   const body = await form(c);
@@ -30,7 +32,7 @@ async function createKey(c: ConsoleContext, s: ConsoleServices) {
     rateLimit: one(body.rateLimit) ?? '100',
     expiresAt: one(body.expiresAt) || undefined,
   });
-  const page = (extra: { created?: { key: string; name: string }; error?: string }, status = 200) =>
+  const page = (extra: { error: string }, status: number) =>
     render(c, 'API keys', <KeysPage s={s} ctx={c.get('page')} {...extra} />, { section: SECTION, status });
   if (!parsed.success)
     return page(
@@ -45,7 +47,8 @@ async function createKey(c: ConsoleContext, s: ConsoleServices) {
     metadataOf(c),
   );
   if (!summary) throw new Error('generated API key collided with an existing one');
-  return page({ created: { key, name: summary.name } }, 201);
+  setFlash(c, s.deps.sessionSecret, { kind: 'ok', text: '', created: { key, name: summary.name } }, s.now());
+  return c.redirect(SECTION, 303);
 }
 
 /** API keys: the list, creating one, revoking one (never the key signed in with). */
@@ -66,7 +69,8 @@ export function registerKeyPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       );
       return render(c, 'API keys', refused, { status: 409, section: SECTION });
     }
-    await s.deps.apiKeys.revoke(id, metadataOf(c));
-    return c.redirect('/console/keys', 303);
+    const revoked = await s.deps.apiKeys.revoke(id, metadataOf(c));
+    setFlash(c, s.deps.sessionSecret, { kind: 'ok', text: `Key ${revoked.name} revoked.` }, s.now());
+    return c.redirect(SECTION, 303);
   });
 }

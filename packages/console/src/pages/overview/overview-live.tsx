@@ -1,48 +1,18 @@
 /** @jsxImportSource hono/jsx */
 import type { FailedMessageSummary, RetryBatch } from '@genledger/core/contracts/failed-messages';
-import type { CappedCount, DailyGenerationStat } from '@genledger/core/ports/console-read-model';
-import type { HealthCheck, HealthReport } from '@genledger/core/ports/health';
+import type { CappedCount } from '@genledger/core/ports/console-read-model';
+import type { HealthCheck } from '@genledger/core/ports/health';
+import {
+  HEALTH_WINDOW_MINUTES,
+  judgeGeneratorHealth,
+} from '@genledger/core/use-cases/judge-generator-health';
 import type { ConsoleServices } from '../../env.ts';
-import { type DayBar, lastDays, ThroughputChart } from '../../ui/charts.tsx';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { Count } from './count.tsx';
-
-const CHART_DAYS = 14;
-
-/** Completed and failed generations per model and day, from the daily stats projection. */
-function seriesOf(stats: DailyGenerationStat[], days: string[]): { model: string; days: DayBar[] }[] {
-  const models = [...new Set(stats.map((r) => r.model))].sort();
-  return models.map((model) => ({
-    model,
-    days: days.map((day) => {
-      const of = (status: string) =>
-        stats.find((r) => r.day === day && r.model === model && r.status === status)?.count ?? 0;
-      return { day, completed: of('completed'), failed: of('failed') };
-    }),
-  }));
-}
-
-function HealthCards(props: { health: HealthReport; extra: Record<string, HealthCheck> }) {
-  return (
-    <div class="cards">
-      <div class="card">
-        <div class="l">overall</div>
-        <div class="n">
-          <Status s={props.health.status} />
-        </div>
-      </div>
-      {Object.entries({ ...props.health.checks, ...props.extra }).map(([name, check]) => (
-        <div class="card">
-          <div class="l">{name}</div>
-          <Status s={check.status} />
-          <div class="small muted">{check.detail}</div>
-        </div>
-      ))}
-    </div>
-  );
-}
+import { NowCards } from './health-cards.tsx';
+import { FailureTable, LatencyTable } from './incident-tables.tsx';
 
 function GenerationCounts(props: { counts: Record<string, CappedCount> }) {
   return (
@@ -59,31 +29,10 @@ function GenerationCounts(props: { counts: Record<string, CappedCount> }) {
   );
 }
 
-function Throughput(props: { series: { model: string; days: DayBar[] }[] }) {
-  if (props.series.length === 0)
-    return (
-      <p class="muted">
-        No finished generations in the stats projection yet (it is updated by the maintenance job).
-      </p>
-    );
-  return (
-    <div class="grid2">
-      {props.series.map((s) => (
-        <ThroughputChart model={s.model} days={s.days} />
-      ))}
-    </div>
-  );
-}
-
-function UnresolvedMessages(props: { count: CappedCount | undefined; recent: FailedMessageSummary[] }) {
+function UnresolvedMessages(props: { recent: FailedMessageSummary[] }) {
   return (
     <section>
-      <h2>
-        Unresolved failed messages:{' '}
-        <a href="/console/failed/messages?status=unresolved">
-          <Count c={props.count} />
-        </a>
-      </h2>
+      <h2>Newest unresolved failed messages</h2>
       <div class="table-wrap">
         <table>
           <thead>
@@ -154,23 +103,41 @@ function RunningRetries(props: { running: RetryBatch[] }) {
   );
 }
 
-/** The overview below its heading, refreshed every 5 s while the tab is visible. */
-export async function OverviewLive(props: { s: ConsoleServices }) {
-  const { deps, now } = props.s;
-  const days = lastDays(CHART_DAYS, now());
-  const [health, extra, counts, failed, stats, batches, recent] = await Promise.all([
+/** The database's checks, the runtime's, and the generator backend judged by its recent attempts. */
+async function checksOf(s: ConsoleServices, perMinute: number): Promise<Record<string, HealthCheck>> {
+  const { deps } = s;
+  const failed = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const [health, extra, outcomes, backend] = await Promise.all([
     deps.health(),
-    deps.checks?.().catch(
-      (e: unknown): Record<string, HealthCheck> => ({
-        runtime: { status: 'Unhealthy', detail: e instanceof Error ? e.message : String(e) },
-      }),
-    ) ?? {},
+    deps
+      .checks?.()
+      .catch((e: unknown) => ({ runtime: { status: 'Unhealthy' as const, detail: failed(e) } })) ?? {},
+    deps.readModel.attemptOutcomes(HEALTH_WINDOW_MINUTES),
+    deps.backendHealth?.().catch((e: unknown) => ({ state: 'unreachable' as const, detail: failed(e) })),
+  ]);
+  return { ...health.checks, ...extra, generator: judgeGeneratorHealth(outcomes, perMinute, backend) };
+}
+
+/**
+ * What is wrong now, refreshed every 5 s while the tab is visible: health, unresolved messages,
+ * new groups, failures per model and group against the hour before, latency.
+ */
+export async function OverviewLive(props: { s: ConsoleServices; groupsSeenAt: number }) {
+  const { deps } = props.s;
+  const perMinute = await deps.settings.get('alerts.failuresPerMinute');
+  const [checks, counts, failed, incident, latency, groups, batches, recent] = await Promise.all([
+    checksOf(props.s, perMinute),
     deps.readModel.generationCounts({ admin: true }),
     deps.readModel.failedCounts(),
-    deps.readModel.dailyStats(days[0]!),
+    deps.readModel.incidentWindow(),
+    deps.readModel.latency(),
+    deps.failedMessages.groups(),
     deps.retryBatches.list(20),
     deps.failedMessages.list({ statuses: ['unresolved'] }, { field: 'lastFailedAt', descending: true }, 5),
   ]);
+  const newGroups = groups.filter(
+    (g) => Date.parse(g.firstFailedAt) > props.groupsSeenAt && g.unresolved > 0,
+  );
   return (
     <div
       id="overview-live"
@@ -179,14 +146,30 @@ export async function OverviewLive(props: { s: ConsoleServices }) {
       hx-swap="outerHTML"
       data-poll
     >
-      <h2>Health</h2>
-      <HealthCards health={health} extra={extra} />
+      <h2>Now</h2>
+      <NowCards checks={checks} unresolved={failed.unresolved} newGroups={newGroups.length} />
+      <h2>Failures in the last 15 minutes</h2>
+      <div class="grid2">
+        <FailureTable
+          caption="Failed attempts per model"
+          what="model"
+          rows={incident.byModel}
+          perMinute={perMinute}
+        />
+        <FailureTable
+          caption="Dead-letterings per failure group (exception and frame; per model on the left)"
+          what="group"
+          rows={incident.byGroup}
+          perMinute={perMinute}
+          link={(w) => `/console/failed/messages?groupId=${w.key}&status=unresolved&status=retry_issued`}
+        />
+      </div>
+      <h2>Latency per model</h2>
+      <LatencyTable rows={latency} />
       <h2>Generations by status</h2>
       <GenerationCounts counts={counts} />
-      <h2>Throughput and failures per model, last {CHART_DAYS} days (UTC)</h2>
-      <Throughput series={seriesOf(stats, days)} />
       <div class="grid2">
-        <UnresolvedMessages count={failed.unresolved} recent={recent.items} />
+        <UnresolvedMessages recent={recent.items} />
         <RunningRetries
           running={batches.filter((b) => b.status === 'pending' || b.status === 'in_progress')}
         />

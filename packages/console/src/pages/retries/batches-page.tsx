@@ -1,17 +1,24 @@
 /** @jsxImportSource hono/jsx */
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import { EmptyRow } from '../../ui/empty-row.tsx';
+import { Live } from '../../ui/live.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { selectorText } from './selector-text.ts';
 
 /** The retry history: who asked for what, and how far each batch got. */
-export function BatchesPage(props: { batches: RetryBatch[]; names: Map<string, string> }) {
+export function BatchesPage(props: {
+  batches: RetryBatch[];
+  names: Map<string, string>;
+  groupTitles: Map<string, string>;
+  /** This page's URL, which its live list polls. */
+  here: string;
+}) {
   const { names } = props;
   return (
     <>
       <h1>Retry batches</h1>
-      <div class="table-wrap">
+      <Live id="live-retries" url={props.here}>
         <table>
           <thead>
             <tr>
@@ -32,7 +39,7 @@ export function BatchesPage(props: { batches: RetryBatch[]; names: Map<string, s
                   </a>
                 </td>
                 <td>{b.requestedBy ? (names.get(b.requestedBy) ?? b.requestedBy) : '—'}</td>
-                <td>{selectorText(b.selector)}</td>
+                <td>{selectorText(b.selector, props.groupTitles)}</td>
                 <td>
                   <Status s={b.status} />
                 </td>
@@ -45,7 +52,7 @@ export function BatchesPage(props: { batches: RetryBatch[]; names: Map<string, s
             {props.batches.length === 0 && <EmptyRow cols={6}>No retries yet.</EmptyRow>}
           </tbody>
         </table>
-      </div>
+      </Live>
     </>
   );
 }

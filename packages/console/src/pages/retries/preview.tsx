@@ -71,7 +71,12 @@ function Outlook(props: { p: Preview; rate: number }) {
           <div class="l">dead-letterings in the last {RECENT_MINUTES} minutes</div>
         </div>
       </div>
-      {p.recentFailures > 0 ? (
+      {p.eligible === 0 ? (
+        <Flash kind="ok">
+          <span data-testid="nothing-to-retry">Nothing to retry:</span> none of these messages is unresolved
+          or archived.
+        </Flash>
+      ) : p.recentFailures > 0 ? (
         <Flash kind="error">
           The same failure is still happening: the last one was at <Time at={p.lastRecentFailure} />. A retry
           now may fail again.

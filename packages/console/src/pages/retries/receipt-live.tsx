@@ -3,6 +3,7 @@ import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import type { BatchMessage } from '@genledger/core/ports/console-read-model';
 import type { ConsoleServices } from '../../env.ts';
 import { Flash } from '../../ui/flash.tsx';
+import { messageName } from '../../ui/message-name.ts';
 import { Status } from '../../ui/status.tsx';
 
 interface ReceiptCounts {
@@ -75,6 +76,7 @@ function ReceiptMessages(props: { messages: BatchMessage[] }) {
         <thead>
           <tr>
             <th>message</th>
+            <th class="hide-narrow">last error</th>
             <th>outcome</th>
             <th>status now</th>
             <th class="hide-narrow">generation</th>
@@ -84,7 +86,12 @@ function ReceiptMessages(props: { messages: BatchMessage[] }) {
           {props.messages.map((m) => (
             <tr data-message={m.id}>
               <td>
-                <a href={`/console/failed/messages/${m.id}`}>{m.id.slice(0, 16)}…</a>
+                <a href={`/console/failed/messages/${m.id}`}>
+                  {messageName({ id: m.id, prompt: m.prompt, model: m.model, errorType: m.lastErrorType })}
+                </a>
+              </td>
+              <td class="hide-narrow small">
+                {m.lastErrorType}: {(m.lastErrorMessage ?? '').slice(0, 100)}
               </td>
               <td>{outcomeOf(m)}</td>
               <td>

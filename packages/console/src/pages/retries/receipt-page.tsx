@@ -7,7 +7,11 @@ import { ReceiptLive } from './receipt-live.tsx';
 import { selectorText } from './selector-text.ts';
 
 /** Who, when, what and why of a batch. */
-function ReceiptFacts(props: { batch: RetryBatch; names: Map<string, string> }) {
+function ReceiptFacts(props: {
+  batch: RetryBatch;
+  names: Map<string, string>;
+  groupTitles: Map<string, string>;
+}) {
   const { batch, names } = props;
   const reason = typeof batch.selector.reason === 'string' ? batch.selector.reason : null;
   return (
@@ -34,10 +38,10 @@ function ReceiptFacts(props: { batch: RetryBatch; names: Map<string, string> }) 
           <a
             href={`/console/failed/messages?groupId=${batch.selector.groupId}&status=unresolved&status=retry_issued&status=resolved`}
           >
-            {selectorText(batch.selector)}
+            {selectorText(batch.selector, props.groupTitles)}
           </a>
         ) : (
-          selectorText(batch.selector)
+          selectorText(batch.selector, props.groupTitles)
         )}
         {batch.skipped > 0 && `, ${batch.skipped} skipped as not eligible`}
       </dd>
@@ -75,6 +79,7 @@ export function ReceiptPage(props: {
   s: ConsoleServices;
   batch: RetryBatch;
   names: Map<string, string>;
+  groupTitles: Map<string, string>;
   /** The send took one operation's worth; a group's rest goes on after this member. */
   more: boolean;
   restAfter: string | undefined;
@@ -85,7 +90,7 @@ export function ReceiptPage(props: {
         <a href="/console/retries">← Retry batches</a>
       </p>
       <h1>Retry receipt</h1>
-      <ReceiptFacts batch={props.batch} names={props.names} />
+      <ReceiptFacts batch={props.batch} names={props.names} groupTitles={props.groupTitles} />
       {props.more && <MoreLeft batch={props.batch} restAfter={props.restAfter} />}
       <h2>Progress</h2>
       <ReceiptLive s={props.s} batch={props.batch} />

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { Flash } from '../../ui/flash.tsx';
+import { hereOf } from '../../ui/live.tsx';
 import { fragment, render } from '../../ui/render.tsx';
 import { describeSelection, groupCursorOf, selectionOf } from '../failed/selection.ts';
 import { BatchesPage } from './batches-page.tsx';
@@ -14,6 +15,8 @@ import { sendRetry } from './send-retry.tsx';
 /** Staged retries: the preview, the send, the history and each batch's receipt. */
 export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   const { deps } = s;
+  const titlesOfGroups = async () =>
+    new Map((await deps.failedMessages.groups()).map((g) => [g.id, g.title]));
 
   app.get('/retry/preview', async (c) => {
     const raw = c.req.queries();
@@ -48,10 +51,19 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   app.post('/retry', (c) => sendRetry(c, s));
 
   app.get('/retries', async (c) => {
-    const [batches, names] = await Promise.all([deps.retryBatches.list(100), deps.readModel.keyNames()]);
-    return render(c, 'Retries', <BatchesPage batches={batches} names={names} />, {
-      section: '/console/retries',
-    });
+    const [batches, names, groupTitles] = await Promise.all([
+      deps.retryBatches.list(100),
+      deps.readModel.keyNames(),
+      titlesOfGroups(),
+    ]);
+    return render(
+      c,
+      'Retries',
+      <BatchesPage batches={batches} names={names} groupTitles={groupTitles} here={hereOf(c)} />,
+      {
+        section: '/console/retries',
+      },
+    );
   });
 
   const batchOf = async (id: string) =>
@@ -63,7 +75,7 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       return render(c, 'Not found', <Flash kind="error">No retry batch {c.req.param('id')}</Flash>, {
         status: 404,
       });
-    const names = await deps.readModel.keyNames();
+    const [names, groupTitles] = await Promise.all([deps.readModel.keyNames(), titlesOfGroups()]);
     return render(
       c,
       'Retry receipt',
@@ -71,6 +83,7 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
         s={s}
         batch={batch}
         names={names}
+        groupTitles={groupTitles}
         more={c.req.query('more') === '1'}
         restAfter={groupCursorOf(c.req.query('after'))}
       />,

@@ -4,16 +4,17 @@ import { isAppError } from '@genledger/core/errors';
 import type { Hono } from 'hono';
 import type { ConsoleEnv, ConsoleServices } from '../../env.ts';
 import { form, one } from '../../http/form.ts';
+import { setFlash } from '../../session/flash-cookie.ts';
 import { metadataOf } from '../../session/who.ts';
 import { render } from '../../ui/render.tsx';
 import { SettingsPage } from './settings-page.tsx';
 
 const SECTION = '/console/settings';
 
-/** Runtime settings: each saved on its own; a bad value is shown beside its field and not kept. */
+/** Runtime settings: each saved on its own; a bad value is shown beside its field, as typed, and not saved. */
 export function registerSettingsPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   app.get('/settings', (c) =>
-    render(c, 'Settings', <SettingsPage s={s} ctx={c.get('page')} saved={c.req.query('saved')} />, {
+    render(c, 'Settings', <SettingsPage s={s} ctx={c.get('page')} />, {
       section: SECTION,
     }),
   );
@@ -35,9 +36,11 @@ export function registerSettingsPages(app: Hono<ConsoleEnv>, s: ConsoleServices)
     } catch (e) {
       if (!isAppError(e)) throw e;
       const detail = e.fieldErrors?.map((f) => f.message).join('; ') || e.message;
-      const page = <SettingsPage s={s} ctx={c.get('page')} errors={{ [key]: detail }} />;
+      // What was typed stays in the field, beside what is wrong with it.
+      const page = <SettingsPage s={s} ctx={c.get('page')} errors={{ [key]: { detail, typed: text } }} />;
       return render(c, 'Settings', page, { status: 400, section: SECTION });
     }
-    return c.redirect(`/console/settings?saved=${encodeURIComponent(key)}`, 303);
+    setFlash(c, s.deps.sessionSecret, { kind: 'ok', text: `Saved ${key}.` }, s.now());
+    return c.redirect(SECTION, 303);
   });
 }

@@ -1,23 +1,43 @@
 /** @jsxImportSource hono/jsx */
 import { SETTINGS } from '@genledger/core/contracts/settings';
+import * as z from 'zod';
 import type { ConsoleServices } from '../../env.ts';
 import { Csrf } from '../../ui/csrf-field.tsx';
-import { Flash } from '../../ui/flash.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { Time } from '../../ui/time.tsx';
+
+/**
+ * The bounds a setting's schema puts on its value, as input attributes: a browser then refuses an
+ * out-of-range number before it is sent, and says what range is allowed.
+ */
+function boundsOf(key: string): Record<string, number | string> {
+  const setting = SETTINGS[key as keyof typeof SETTINGS];
+  if (!setting) return {};
+  const json = z.toJSONSchema(setting.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  const out: Record<string, number | string> = {};
+  const put = (attr: string, v: unknown) => {
+    if (typeof v === 'number') out[attr] = v;
+  };
+  put('min', json.minimum);
+  put('max', json.maximum);
+  put('minlength', json.minLength);
+  put('maxlength', json.maxLength);
+  if (json.type === 'integer') out.step = 1;
+  else if (json.type === 'number') out.step = 'any';
+  return out;
+}
 
 /** Every runtime setting, each with a form of its own. */
 export async function SettingsPage(props: {
   s: ConsoleServices;
   ctx: PageContext;
-  errors?: Record<string, string>;
-  saved?: string;
+  /** Per key: what is wrong, and the value as typed (kept in its field). */
+  errors?: Record<string, { detail: string; typed: string }>;
 }) {
   const settings = await props.s.deps.settings.list();
   return (
     <>
       <h1>Settings</h1>
-      {props.saved && <Flash kind="ok">Saved {props.saved}.</Flash>}
       {settings.map((st) => {
         const id = `setting-${st.key.replace(/\W/g, '-')}`;
         const numeric = typeof SETTINGS[st.key as keyof typeof SETTINGS]?.default === 'number';
@@ -33,7 +53,8 @@ export async function SettingsPage(props: {
                 id={id}
                 type={numeric ? 'number' : 'text'}
                 name="value"
-                value={String(st.value)}
+                value={error ? error.typed : String(st.value)}
+                {...boundsOf(st.key)}
                 aria-invalid={error ? 'true' : undefined}
                 aria-describedby={error ? `${id}-error` : undefined}
               />
@@ -50,7 +71,7 @@ export async function SettingsPage(props: {
             <button type="submit">Save</button>
             {error && (
               <p id={`${id}-error`} class="flash error" role="alert">
-                {error}
+                {error.detail}
               </p>
             )}
           </form>

@@ -1,0 +1,1 @@
+CREATE INDEX "generation_runs_completed_idx" ON "genledger"."generation_runs" USING btree ("completed_at");
