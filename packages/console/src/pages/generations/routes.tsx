@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import { streams } from '@genledger/core/contracts/events';
 import type { GenerationSortField, GenerationStatus } from '@genledger/core/contracts/generation';
+import { canonicalId } from '@genledger/core/contracts/ids';
 import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
@@ -53,7 +54,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   });
 
   app.get('/generations/:id', async (c) => {
-    const id = c.req.param('id');
+    const id = canonicalId(c.req.param('id'));
     const owner = ownerOf(c);
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, owner) : undefined;
     if (!g) return render(c, 'Not found', <Flash kind="error">No generation {id}</Flash>, { status: 404 });
@@ -72,7 +73,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   });
 
   app.get('/generations/:id/output', async (c) => {
-    const id = c.req.param('id');
+    const id = canonicalId(c.req.param('id'));
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, ownerOf(c)) : undefined;
     const output = await readImageOutput(deps.outputs, g?.outputPath);
     if ('missing' in output) return c.text(output.missing, 404);
