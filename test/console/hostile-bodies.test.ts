@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 /** [content type, body]: broken multipart, broken url-encoding, broken JSON, bytes that are not UTF-8. */
-const HOSTILE: [string, BodyInit][] = [
+const HOSTILE: [string, string | Uint8Array<ArrayBuffer>][] = [
   ['multipart/form-data; boundary=zz', 'garbage'],
   ['multipart/form-data', 'garbage'],
   ['multipart/form-data; boundary=zz', '--zz\r\nContent-Disposition: form-data; name="key"\r\n\r\nabc'],
@@ -98,7 +98,7 @@ describe('hostile bodies', () => {
     errors.length = 0;
     const session = await signedIn();
     const before = await written();
-    const sessions = [
+    const sessions: Record<string, string>[] = [
       {},
       { cookie: session.cookie },
       { cookie: session.cookie, 'x-csrf-token': session.csrf },
