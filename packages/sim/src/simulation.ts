@@ -36,6 +36,8 @@ export interface Simulation {
   queues: Map<string, { url: string; arn: string }>;
   sqs: SimSqs;
   sqsClient: SQSClient;
+  /** Every socket the simulation listens on, by what it is: the banner prints them. */
+  listeners: { name: string; address: string }[];
   /** What was overridden, and the other start-up facts, one line each. */
   announcements: string[];
   invoke(fn: string, event: unknown): Promise<InvokeResult>;
@@ -67,7 +69,8 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     const deployment = deploymentFrom(await evaluateSstConfig(config, { stage }));
     const secrets = simSecrets(dataDir, knobs);
 
-    const { pg, relay, sqs } = await startServices(dataDir, stops);
+    const services = await startServices(dataDir, stops);
+    const { pg, relay, sqs } = services;
     const queues = createQueues(sqs, deployment, knobs);
     const announcements = overrideNotices(knobs, options.extraEnvironment);
     announcements.push(
@@ -97,11 +100,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     stops.push(async () => {
       await Promise.all([...runtimes.values()].map((r) => r.stop()));
     });
-    const invoke = (name: string, event: unknown) => {
-      const runtime = runtimes.get(name);
-      if (!runtime) throw new Error(`no function ${name}`);
-      return runtime.invoke(event);
-    };
+    const invoke = invokerOf(runtimes);
 
     // As deploy does: the migration function runs with the invocation's input before any traffic.
     if (deployment.migration) announcements.push(await migrate(deployment.migration, invoke));
@@ -119,6 +118,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
 
     const front = await startHttpFront({
       port: knobs.PORT,
+      host: knobs.HOST,
       invoke: (event: APIGatewayProxyEventV2) => invoke(deployment.api.name, event),
     });
     stops.push(() => front.close());
@@ -131,6 +131,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       queues,
       sqs,
       sqsClient,
+      listeners: [{ name: 'API Gateway front', address: front.url }, ...services.listeners],
       announcements,
       invoke,
       tick: schedules.tick,
@@ -142,6 +143,24 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
   }
 }
 
+/** Invokes a function by its name, as Lambda's Invoke does. */
+const invokerOf = (runtimes: Map<string, FunctionRuntime>) => (name: string, event: unknown) => {
+  const runtime = runtimes.get(name);
+  if (!runtime) throw new Error(`no function ${name}`);
+  return runtime.invoke(event);
+};
+
+/** Where the services listen: loopback always, whatever HOST says (only the front follows it). */
+const serviceListeners = (
+  pg: { host: string; port: number },
+  relay: { port: number },
+  sqs: { endpoint: string },
+) => [
+  { name: 'SQS (no authentication)', address: sqs.endpoint },
+  { name: 'Neon relay', address: `ws://127.0.0.1:${relay.port}` },
+  { name: 'PostgreSQL', address: `${pg.host}:${pg.port}` },
+];
+
 /** What AWS would run for us: Postgres behind a Neon-shaped WebSocket relay, and SQS. */
 async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
   const pg = await startPostgres(dataDir);
@@ -150,7 +169,7 @@ async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
   stops.push(() => relay.close());
   const sqs = await startSqs();
   stops.push(() => sqs.stop());
-  return { pg, relay, sqs };
+  return { pg, relay, sqs, listeners: serviceListeners(pg, relay, sqs) };
 }
 
 /** The deploy's migration invocation; a failure stops the simulation, as it fails the deploy. */
