@@ -13,7 +13,7 @@ import type {
   FailedMessageSelector,
   StatusChange,
   StatusChangeCandidate,
-  StatusChangeOutcome,
+  StoredStatusChange,
   StatusChangePlan,
 } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
@@ -78,7 +78,7 @@ export class FailedMessageStore implements FailedMessages {
     selector: FailedMessageSelector,
     plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: StatusChangeOptions,
-  ): Promise<StatusChangeOutcome> {
+  ): Promise<StoredStatusChange> {
     return changeStatus(this.ctx, change, selector, plan, options);
   }
 

@@ -71,7 +71,12 @@ export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
     const outcome = await applyOperation(c, s, op, sel, groupCursorOf(one(body.after)));
     const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
     const cap = outcome.more ? ` (at most ${MAX_PER_OPERATION} at a time: run it again for the rest)` : '';
-    const done = withParam('done', `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`);
+    // A group emptied meanwhile (the retention sweep took its last members) is nothing to do.
+    const emptied = 'groupId' in sel && outcome.changed === 0 && outcome.skipped === 0;
+    const done = withParam(
+      'done',
+      emptied ? 'nothing left in this group' : `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`,
+    );
     if ('groupId' in sel && outcome.more && 'next' in outcome)
       return c.redirect(
         `${done}&go=${op}&group=${sel.groupId}${outcome.next ? `&after=${outcome.next}` : ''}`,
