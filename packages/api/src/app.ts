@@ -3,6 +3,7 @@ import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import type { ApiEnv } from './middleware/env.ts';
+import { KeyLanes } from './middleware/key-lanes.ts';
 import { limitBody } from './middleware/limit-body.ts';
 import { problemNotFound, problemOnError } from './middleware/problems.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -38,13 +39,22 @@ export const ROUTES: readonly RouteDoc[] = [healthRoute, openApiRoute, ...API_RO
  * A JSON route's chain, only the links it needs, in this order: body size (before anything reads
  * it), the schema gate, the bearer key (rate limit, admin), the inputs, then the handler.
  */
-export function routeChain(spec: RouteSpec, deps: AppDeps, gate: MiddlewareHandler<ApiEnv>) {
+export function routeChain(
+  spec: RouteSpec,
+  deps: AppDeps,
+  gate: MiddlewareHandler<ApiEnv>,
+  lanes?: KeyLanes,
+) {
   const chain: Handler<ApiEnv>[] = [];
   if (spec.body) chain.push(limitBody(MAX_BODY_BYTES));
   if (spec.gated !== false) chain.push(gate);
   if (spec.access !== 'public') {
     chain.push(
-      authenticate(deps.apiKeys, { admin: spec.access === 'admin', inStatement: spec.keyInStatement }),
+      authenticate(deps.apiKeys, {
+        admin: spec.access === 'admin',
+        inStatement: spec.keyInStatement,
+        ...(lanes ? { lanes, isUnavailable: deps.isUnavailable } : {}),
+      }),
     );
   }
   chain.push(validateInputs(spec), routeHandler(spec, deps));
@@ -86,8 +96,9 @@ export function createApp(deps: AppDeps) {
   if (home) app.get('/', (c) => c.redirect(home, 302));
 
   const gate = schemaGate(health, RETRY_AFTER_SECONDS);
+  const lanes = deps.keyConcurrency ? new KeyLanes(deps.keyConcurrency, RETRY_AFTER_SECONDS) : undefined;
   for (const spec of API_ROUTES) {
-    app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate));
+    app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate, lanes));
   }
   return app;
 }

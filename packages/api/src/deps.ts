@@ -7,6 +7,7 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type { KeyConcurrency } from './middleware/key-lanes.ts';
 
 /** A web app served beside the JSON API under a path of its own. */
 export interface MountedApp {
@@ -38,6 +39,11 @@ export interface AppDeps {
   mounts?: Record<string, () => Promise<MountedApp>>;
   /** Where `GET /` sends a browser (a mounted app's home); without it `/` is not found. */
   home?: string;
+  /**
+   * How many of one key's requests use the database at once in this process, the rest waiting
+   * without a connection (middleware/key-lanes.ts); absent: no limit.
+   */
+  keyConcurrency?: KeyConcurrency;
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

@@ -50,6 +50,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    keyConcurrency: keyConcurrencyOf(database),
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
   };
   if (options.console === false) return deps;
@@ -60,6 +61,18 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
       '/console': () => import('@genledger/console').then((m) => m.createConsole(consoleDeps)),
     },
     home: '/console/',
+  };
+}
+
+/**
+ * A quarter of the pool per key (at least one): a key whose row is locked holds that many
+ * connections while its other requests wait without one, for as long as a statement would wait
+ * for the lock. A key's rate limit (100 a minute by default) needs far less than that.
+ */
+function keyConcurrencyOf(database: Database): NonNullable<AppDeps['keyConcurrency']> {
+  return {
+    perKey: Math.max(1, Math.floor(database.config.pool.max / 4)),
+    waitMs: database.config.pool.lockTimeoutMs,
   };
 }
 
