@@ -209,6 +209,30 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
   });
 });
 
+describe('per-day dead-letterings after retention on pglite', () => {
+  it('keeps no day the sweep brought to zero, and every day that still counts a kept attempt', async () => {
+    const database = await dbs.open('pglite');
+    const store = new FailedMessageStore(database, new EventStore(database));
+    const old = await deadLetter(store, { model: 'pruned', failedAt: new Date(Date.now() - 3 * 86_400_000) });
+    await deadLetter(store, { model: 'pruned' });
+    await changeFailedMessageStatus(
+      { failedMessages: store },
+      'archive',
+      { ids: [old.id] },
+      { requestedBy: null },
+    );
+    await database.db.execute(
+      sql`update ${database.tables.failedMessages} set status_changed_at = now() - interval '40 days'
+          where id = ${old.id}`,
+    );
+    expect((await store.deleteExpired(30, 10)).deleted).toBe(1);
+    const zero = await database.db.$count(database.tables.failureGroupDays, sql`failures = 0`);
+    expect(zero).toBe(0);
+    // The kept message's day is still counted, exactly.
+    expect(Object.keys(await expectDaysExact(database)).length).toBeGreaterThan(0);
+  });
+});
+
 describe.each(['pglite', 'postgres'] as const)('per-day dead-letterings on %s', (target) => {
   it('migration 0010 counts the attempts recorded before it, and the triggers take over from there', async () => {
     const database = await dbs.open(target, { migrated: false });

@@ -13,8 +13,8 @@ import type {
   FailedMessageSelector,
   StatusChange,
   StatusChangeCandidate,
-  StoredStatusChange,
   StatusChangePlan,
+  StoredStatusChange,
 } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from './connect.ts';

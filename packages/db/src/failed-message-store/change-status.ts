@@ -3,8 +3,8 @@ import type {
   FailedMessageSelector,
   StatusChange,
   StatusChangeCandidate,
-  StoredStatusChange,
   StatusChangePlan,
+  StoredStatusChange,
 } from '@genledger/core/use-cases/failed-messages/change-status';
 import { sql } from 'drizzle-orm';
 import { fromRow } from '../event-store.ts';
