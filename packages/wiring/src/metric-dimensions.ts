@@ -7,7 +7,7 @@ import type { Settings } from '@genledger/core/ports/settings';
  * setting lists it, and every other model, or none, counts as `other`.
  */
 export type ModelDimension = string & { readonly dimension: 'model' };
-export const OTHER_MODEL = 'other' as ModelDimension;
+const OTHER_MODEL = 'other' as ModelDimension;
 
 export interface Dimensions {
   model?: ModelDimension;
