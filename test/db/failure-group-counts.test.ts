@@ -209,6 +209,24 @@ describe.each(['pglite', 'postgres'] as const)('failure-group counters on %s', (
   });
 });
 
+describe('`more` from two operators of one group on pglite', () => {
+  it('is a hint: the run it asks for after another operator took the rest changes nothing and fails nothing', async () => {
+    const database = await dbs.open('pglite');
+    const store = new FailedMessageStore(database, new EventStore(database));
+    for (let i = 0; i < 6; i++) await deadLetter(store, { model: 'hinted' });
+    const group = (await store.groups()).find((g) => g.classifier === 'model' && g.title === 'hinted')!;
+    // Operator A takes the first three and is told more are left; operator B then takes the rest.
+    const a = await changeGroup(store, 'archive', group.id, { limit: 3 });
+    expect(a).toMatchObject({ changed: 3, more: true, groupFound: true });
+    const b = await changeGroup(store, 'archive', group.id, { limit: 10 });
+    expect(b).toMatchObject({ changed: 3, more: false });
+    // A follows its `more`: nothing left to change, the six counted as skipped, and done.
+    const again = await changeGroup(store, 'archive', group.id, { limit: 3, after: a.next });
+    expect(again).toMatchObject({ changed: 0, skipped: 6, more: false, retryBatchId: null });
+    expect(await stored(database)).toEqual(await recounted(database));
+  });
+});
+
 describe('per-day dead-letterings after retention on pglite', () => {
   it('keeps no day the sweep brought to zero, and every day that still counts a kept attempt', async () => {
     const database = await dbs.open('pglite');
