@@ -64,6 +64,7 @@ const DEPLOY_SETTINGS: Record<string, { functions: readonly DeployedFunction[]; 
   MAINTENANCE_RESEND_AFTER_S: { functions: ['maintenance'], form: 'count' },
   EVENT_ARCHIVE_AFTER_DAYS: { functions: ['maintenance'], form: 'count' },
   EVENT_ARCHIVE_RUN_CHUNKS: { functions: ['maintenance'], form: 'count' },
+  EVENT_ARCHIVE_BATCH: { functions: ['maintenance'], form: 'count' },
 };
 export type DeployedFunction = 'worker' | 'maintenance';
 

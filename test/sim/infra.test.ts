@@ -122,6 +122,7 @@ describe('sst.config.ts', () => {
       'MAINTENANCE_RESEND_AFTER_S',
       'EVENT_ARCHIVE_AFTER_DAYS',
       'EVENT_ARCHIVE_RUN_CHUNKS',
+      'EVENT_ARCHIVE_BATCH',
     ];
     afterEach(() => {
       for (const name of DEPLOY_TIME) delete process.env[name];
