@@ -87,6 +87,7 @@ const DEPLOY_SETTINGS: Record<
   OUTPUT_MAX_BYTES: { functions: ['worker'], form: 'count' },
   OUTPUT_FETCH_TIMEOUT_MS: { functions: ['worker'], form: 'count' },
   OUTPUT_URL_TTL_S: { functions: ['api'], form: 'count' },
+  EVENT_ARCHIVE_BATCH: { functions: ['maintenance'], form: 'count' },
 };
 export type DeployedFunction = 'api' | 'worker' | 'maintenance';
 

@@ -151,7 +151,7 @@ describe('event archive in the scheduled maintenance', () => {
     for (const id of ids) expect(await store.readStream(`generation-${id}`)).toHaveLength(2);
   });
 
-  it('spends at most EVENT_ARCHIVE_RUN_CHUNKS statements of 10,000 events a run (default 10), and refuses a bad value', async () => {
+  it('spends at most EVENT_ARCHIVE_RUN_CHUNKS statements of EVENT_ARCHIVE_BATCH events a run (defaults 10 and 10,000), and refuses a bad value', async () => {
     const database = await dbs.open('postgres');
     // Old events written straight to the table, 10,005 at a time (the archive moves 10,000 a statement).
     const insertOld = () =>
@@ -168,5 +168,11 @@ describe('event archive in the scheduled maintenance', () => {
     await insertOld();
     expect(await step({}).run()).toMatchObject({ moved: 10_005 });
     expect(() => step({ EVENT_ARCHIVE_RUN_CHUNKS: '0' })).toThrow(/EVENT_ARCHIVE_RUN_CHUNKS/);
+    // The statement's size is a setting too.
+    await insertOld();
+    expect(await step({ EVENT_ARCHIVE_RUN_CHUNKS: '2', EVENT_ARCHIVE_BATCH: '4000' }).run()).toMatchObject({
+      moved: 8_000,
+    });
+    expect(() => step({ EVENT_ARCHIVE_BATCH: '10' })).toThrow(/EVENT_ARCHIVE_BATCH/);
   });
 });

@@ -158,6 +158,7 @@ describe('sst.config.ts', () => {
       'EVENT_ARCHIVE_AFTER_DAYS',
       'EVENT_ARCHIVE_RUN_CHUNKS',
       'COMFYUI_WORKFLOW',
+      'EVENT_ARCHIVE_BATCH',
     ];
     afterEach(() => {
       for (const name of DEPLOY_TIME) delete process.env[name];

@@ -25,6 +25,9 @@ const pointer = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
  * Validates every response against the OpenAPI document the server itself serves: the status must
  * be documented for the route, and the body must match its schema (problem+json for errors).
  */
+/** How many path parameters a route template has. */
+const params = (template: string) => template.split('{').length - 1;
+
 export class OpenApiValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
   private readonly templates: { template: string; pattern: RegExp }[];
@@ -43,7 +46,8 @@ export class OpenApiValidator {
     const pathname = new URL(path, 'http://x').pathname;
     const match = this.templates
       .filter((t) => t.pattern.test(pathname))
-      .sort((a, b) => a.template.localeCompare(b.template))[0];
+      // A literal segment wins over a parameter (`/failed-messages/retry` over `/failed-messages/{id}`).
+      .sort((a, b) => params(a.template) - params(b.template) || a.template.localeCompare(b.template))[0];
     const op = match && this.doc.paths[match.template][method.toLowerCase()];
     if (!op) {
       // Not an API route: only the 404 problem is acceptable.

@@ -22,6 +22,7 @@ import { linkedEnvironment } from '@genledger/wiring/linked-environment';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meteredGenerator, meteredRetryBatches } from '../../packages/wiring/src/metered.ts';
+import { modelDimensions } from '../../packages/wiring/src/metric-dimensions.ts';
 import { uniqueSchema, useDatabases } from '../support/databases.ts';
 import { message } from '../support/sqs-events.ts';
 
@@ -289,18 +290,19 @@ describe('metrics (CloudWatch embedded metric format)', () => {
         },
       },
       (l) => lines.push(l),
+      modelDimensions(new SettingsStore(database, new EventStore(database))),
     );
     const job = {
       generationId: crypto.randomUUID(),
       attempt: 1,
-      request: { ...message().request, model: 'flux' },
+      request: { ...message().request, model: 'sdxl' },
     };
     await expect(generator.generate(job as never)).rejects.toThrow('backend down');
     fail = false;
     await generator.generate({ ...job, attempt: 2 } as never);
     expect(lines.map((l) => l.dimensions)).toEqual([
-      { model: 'flux', outcome: 'failed' },
-      { model: 'flux', outcome: 'completed' },
+      { model: 'sdxl', outcome: 'failed' },
+      { model: 'sdxl', outcome: 'completed' },
     ]);
     expect(lines[0]!.properties).toMatchObject({ errorType: 'TypeError', attempt: 1 });
     expect(lines[1]!.metrics.GenerationDuration!.value).toBeGreaterThanOrEqual(15);
@@ -319,7 +321,7 @@ describe('metrics (CloudWatch embedded metric format)', () => {
         },
       ],
     });
-    expect(doc).toMatchObject({ model: 'flux', outcome: 'completed', Generations: 1, attempt: 2 });
+    expect(doc).toMatchObject({ model: 'sdxl', outcome: 'completed', Generations: 1, attempt: 2 });
   });
 
   it('one line per retry-batch step and per completed batch', async () => {

@@ -4,6 +4,7 @@ import { compress } from 'hono/compress';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import type { ApiEnv } from './middleware/env.ts';
+import { KeyLanes } from './middleware/key-lanes.ts';
 import { limitBody } from './middleware/limit-body.ts';
 import { problemNotFound, problemOnError } from './middleware/problems.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -40,13 +41,22 @@ export const ROUTES: readonly RouteDoc[] = [healthRoute, openApiRoute, ...API_RO
  * A JSON route's chain, only the links it needs, in this order: body size (before anything reads
  * it), the schema gate, the bearer key (rate limit, admin), the inputs, then the handler.
  */
-export function routeChain(spec: RouteSpec, deps: AppDeps, gate: MiddlewareHandler<ApiEnv>) {
+export function routeChain(
+  spec: RouteSpec,
+  deps: AppDeps,
+  gate: MiddlewareHandler<ApiEnv>,
+  lanes?: KeyLanes,
+) {
   const chain: Handler<ApiEnv>[] = [];
   if (spec.body) chain.push(limitBody(MAX_BODY_BYTES));
   if (spec.gated !== false) chain.push(gate);
   if (spec.access !== 'public') {
     chain.push(
-      authenticate(deps.apiKeys, { admin: spec.access === 'admin', inStatement: spec.keyInStatement }),
+      authenticate(deps.apiKeys, {
+        admin: spec.access === 'admin',
+        inStatement: spec.keyInStatement,
+        ...(lanes ? { lanes, isUnavailable: deps.isUnavailable } : {}),
+      }),
     );
   }
   chain.push(validateInputs(spec), routeHandler(spec, deps));
@@ -97,8 +107,9 @@ export function createApp(deps: AppDeps) {
     gate,
     serveCallback(deps.callbacks),
   );
+  const lanes = deps.keyConcurrency ? new KeyLanes(deps.keyConcurrency, RETRY_AFTER_SECONDS) : undefined;
   for (const spec of API_ROUTES) {
-    app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate));
+    app.on(spec.method.toUpperCase(), [routerPath(spec.path)], ...routeChain(spec, deps, gate, lanes));
   }
   return app;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type { KeyConcurrency } from './middleware/key-lanes.ts';
 import type { AcceptCallback } from './routes/callbacks.ts';
 
 /** A web app served beside the JSON API under a path of its own. */
@@ -47,6 +48,11 @@ export interface AppDeps {
   callbacks?: AcceptCallback;
   /** Asks an asynchronous backend to stop a cancelled generation's job. */
   stopAtBackend?: (cancelled: GenerationRecord) => Promise<unknown>;
+  /**
+   * How many of one key's requests use the database at once in this process, the rest waiting
+   * without a connection (middleware/key-lanes.ts); absent: no limit.
+   */
+  keyConcurrency?: KeyConcurrency;
   /** How long a health result gates requests before it is checked again. */
   healthTtlMs?: { healthy: number; unhealthy: number };
 }

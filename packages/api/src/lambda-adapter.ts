@@ -44,6 +44,9 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
   }
   if (event.cookies?.length) headers.set('cookie', byteString(event.cookies.join('; ')));
   const host = event.requestContext.domainName || 'localhost';
+  // API Gateway sets X-Forwarded-Proto itself (https); a front that serves plain http (the sim's)
+  // says so, and the origin the console compares with must then be http too.
+  const scheme = headers.get('x-forwarded-proto') === 'http' ? 'http' : 'https';
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   const method = http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== undefined && event.body !== null;
@@ -61,7 +64,7 @@ export function requestFromEvent(event: APIGatewayProxyEventV2): Request {
     headers.delete('transfer-encoding');
   }
   try {
-    return new Request(`https://${host}${pathLiteral(event.rawPath || '/')}${query}`, {
+    return new Request(`${scheme}://${host}${pathLiteral(event.rawPath || '/')}${query}`, {
       method,
       headers,
       body,

@@ -13,8 +13,8 @@ import type {
   FailedMessageSelector,
   StatusChange,
   StatusChangeCandidate,
-  StatusChangeOutcome,
   StatusChangePlan,
+  StoredStatusChange,
 } from '@genledger/core/use-cases/failed-messages/change-status';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from './connect.ts';
@@ -78,7 +78,7 @@ export class FailedMessageStore implements FailedMessages {
     selector: FailedMessageSelector,
     plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: StatusChangeOptions,
-  ): Promise<StatusChangeOutcome> {
+  ): Promise<StoredStatusChange> {
     return changeStatus(this.ctx, change, selector, plan, options);
   }
 

@@ -131,12 +131,22 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
     const rows = await executePrepared<{ id: string }>(
       this.database.db,
       'gl_complete',
+      // The failed messages first, then the generation: the order an ingest and a retry take them
+      // in (message, its groups, then the generation). `waiting` is an InitPlan of g's condition,
+      // so it locks them before g's update locks the generation; the other way round, a
+      // completion and a dead-lettering of the same generation could each hold what the other
+      // waits for (test/db/generations-store.test.ts).
       sql`
-        with g as (
+        with waiting as (
+          select id from ${this.failedMessages}
+          where generation_id = ${input.generationId} and status = 'retry_issued'
+          order by id for update
+        ), g as (
           update ${this.generations} set status = 'completed', output_path = ${outputPath},
                  thumbnail_path = null, outputs = ${JSON.stringify(input.outputs)}::jsonb, prompt_id = ${input.promptId}, completed_at = now(),
                  duration_ms = ${input.durationMs}, updated_at = now(), error_message = null
           where id = ${input.generationId} and status = 'running' and attempts = ${input.attempt}
+            and (select count(*) from waiting) >= 0
           returning id
         ), run as (${closeRunningAttempts(
           this.runs,
@@ -144,7 +154,7 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
           { where: this.attemptOf(input) },
         )}), resolved as (
           update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
-          where generation_id = ${input.generationId} and status = 'retry_issued' and exists (select 1 from g)
+          where id in (select id from waiting) and exists (select 1 from g)
         ), e as (${this.events.appendWhen('g', [event])})
         select id from g`,
     );

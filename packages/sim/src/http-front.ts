@@ -43,6 +43,10 @@ function eventFromRequest(
   for (const [k, v] of new URLSearchParams(rawQueryString)) {
     queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
   }
+  // As API Gateway does, whatever the client sent: the scheme and address the front was reached on
+  // (the API's URLs, and so the console's origin check, follow the scheme).
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-for'] = req.remoteAddress ?? '127.0.0.1';
   const textual = TEXTUAL.test(headers['content-type'] ?? '') || headers['content-type'] === undefined;
   const now = new Date();
   const requestId = `${Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('base64url')}=`;
@@ -143,7 +147,7 @@ export async function startHttpFront(options: {
   return {
     server,
     port,
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,6 +4,8 @@ import * as z from 'zod';
 /** The same knobs as `npm start`; each one set overrides the config's value and is announced. */
 const SimEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Where the API Gateway front listens; SQS, the relay and Postgres stay on loopback always. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('.data'),
   ADMIN_API_KEY: z
     .string()

@@ -7,6 +7,7 @@ try {
     `genledger (simulated deploy) listening on ${sim.url}`,
     `functions: ${[...sim.runtimes.keys()].join(', ')} (each built as SST builds it, run as Lambda runs it)`,
     `queues: ${[...sim.queues.keys()].join(', ')} (SQS wire protocol, in-process)`,
+    ...sim.listeners.map((l) => `listening: ${l.name} on ${l.address}`),
     ...sim.announcements,
     `admin API key (the AdminApiKey secret): ${sim.adminApiKey}`,
     `try: curl ${sim.url}/health`,

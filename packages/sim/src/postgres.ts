@@ -31,6 +31,8 @@ export async function startPostgres(dataDir: string): Promise<SimPostgres> {
     persistent: true,
     // Postgres refuses to run as root; under root the package runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
+    // Postgres's own default, stated: the functions reach it through the relay, nobody else.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: () => {},
     onError: () => {},
   });

@@ -43,6 +43,8 @@ export interface Simulation {
   queues: Map<string, { url: string; arn: string }>;
   sqs: SimSqs;
   sqsClient: SQSClient;
+  /** Every socket the simulation listens on, by what it is: the banner prints them. */
+  listeners: { name: string; address: string }[];
   /** What was overridden, and the other start-up facts, one line each. */
   announcements: string[];
   invoke(fn: string, event: unknown): Promise<InvokeResult>;
@@ -76,7 +78,8 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     const deployment = deploymentFrom(await evaluateSstConfig(config, { stage }));
     const secrets = simSecrets(dataDir, knobs);
 
-    const { pg, relay, sqs } = await startServices(dataDir, stops);
+    const services = await startServices(dataDir, stops);
+    const { pg, relay, sqs } = services;
     const queues = createQueues(sqs, deployment, knobs);
     const runtimeNames = deployment.functions.map((fn) => fn.runtime);
     const announcements = [
@@ -86,32 +89,24 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     // The front listens first: its URL is the `Api` link, where backends call the worker's jobs
     // back. It answers as API Gateway does while its function is not there yet.
     let invokeApi = async (_event: APIGatewayProxyEventV2): Promise<InvokeResult> => NOT_READY;
-    const front = await startHttpFront({ port: knobs.PORT, invoke: (event) => invokeApi(event) });
+    const front = await startHttpFront({
+      port: knobs.PORT,
+      host: knobs.HOST,
+      invoke: (event) => invokeApi(event),
+    });
     stops.push(() => front.close());
 
-    const runtimes = await startFunctions({
-      deployment,
-      root,
-      dataDir,
-      stage,
-      knobs,
-      node,
-      // A Neon-looking host (the driver is chosen by it, as deployed); the relay ignores it.
-      linkValue: linkValues({
-        databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
+    const runtimes = await startRuntimes(
+      { deployment, root, dataDir, stage, knobs, node, options, log, stops },
+      {
+        pg,
+        relay,
+        sqs,
         queues,
-        buckets: createBuckets(sqs, deployment, stage),
         apiUrl: front.url,
         secrets,
-      }),
-      relayPort: relay.port,
-      s3Endpoint: sqs.endpoint,
-      extraEnvironment: options.extraEnvironment,
-      log,
-    });
-    stops.push(async () => {
-      await Promise.all([...runtimes.values()].map((r) => r.stop()));
-    });
+      },
+    );
     const invocations: Invocation[] = [];
     const invoke = async (name: string, event: unknown) => {
       const runtime = runtimes.get(name);
@@ -135,6 +130,7 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       queues,
       sqs,
       sqsClient: triggers.sqsClient,
+      listeners: [{ name: 'API Gateway front', address: front.url }, ...services.listeners],
       announcements,
       invoke,
       invocations,
@@ -145,6 +141,56 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
     await stopAll();
     throw e;
   }
+}
+
+/** Every function of the config built and started as Lambda runs it, with its links resolved. */
+async function startRuntimes(
+  context: {
+    deployment: Deployment;
+    root: string;
+    dataDir: string;
+    stage: string;
+    knobs: ReturnType<typeof simKnobs>;
+    node: ReturnType<typeof functionNode>;
+    options: SimOptions;
+    log: (fn: string, line: string) => void;
+    stops: (() => Promise<void>)[];
+  },
+  services: {
+    pg: { user: string; password: string; database: string };
+    relay: { port: number };
+    sqs: SimSqs;
+    queues: ReturnType<typeof createQueues>;
+    apiUrl: string;
+    secrets: Record<string, string>;
+  },
+) {
+  const { deployment, stage } = context;
+  const { pg, sqs } = services;
+  const runtimes = await startFunctions({
+    deployment,
+    root: context.root,
+    dataDir: context.dataDir,
+    stage,
+    knobs: context.knobs,
+    node: context.node,
+    // A Neon-looking host (the driver is chosen by it, as deployed); the relay ignores it.
+    linkValue: linkValues({
+      databaseUrl: (host) => `postgresql://${pg.user}:${pg.password}@${host}.sim.neon.tech/${pg.database}`,
+      queues: services.queues,
+      buckets: createBuckets(sqs, deployment, stage),
+      apiUrl: services.apiUrl,
+      secrets: services.secrets,
+    }),
+    relayPort: services.relay.port,
+    s3Endpoint: sqs.endpoint,
+    extraEnvironment: context.options.extraEnvironment,
+    log: context.log,
+  });
+  context.stops.push(async () => {
+    await Promise.all([...runtimes.values()].map((r) => r.stop()));
+  });
+  return runtimes;
 }
 
 /** What API Gateway answers while the function behind it is not deployed yet. */
@@ -180,6 +226,17 @@ function startTriggers(options: {
   return { sqsClient, tick: schedules.tick };
 }
 
+/** Where the services listen: loopback always, whatever HOST says (only the front follows it). */
+const serviceListeners = (
+  pg: { host: string; port: number },
+  relay: { port: number },
+  sqs: { endpoint: string },
+) => [
+  { name: 'SQS (no authentication)', address: sqs.endpoint },
+  { name: 'Neon relay', address: `ws://127.0.0.1:${relay.port}` },
+  { name: 'PostgreSQL', address: `${pg.host}:${pg.port}` },
+];
+
 /** What AWS would run for us: Postgres behind a Neon-shaped WebSocket relay, and SQS. */
 async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
   const pg = await startPostgres(dataDir);
@@ -188,7 +245,7 @@ async function startServices(dataDir: string, stops: (() => Promise<void>)[]) {
   stops.push(() => relay.close());
   const sqs = await startSqs();
   stops.push(() => sqs.stop());
-  return { pg, relay, sqs };
+  return { pg, relay, sqs, listeners: serviceListeners(pg, relay, sqs) };
 }
 
 /** The config's buckets on fauxqs' S3, named as SST names them (`<app>-<stage>-<component>`, lower case). */

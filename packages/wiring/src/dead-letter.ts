@@ -15,6 +15,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { type ModelDimension, modelDimensions } from './metric-dimensions.ts';
 import { storesOf } from './stores.ts';
 
 export interface DeadLetterDeps {
@@ -22,20 +23,23 @@ export interface DeadLetterDeps {
   logger: Logger;
   /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
   maxReceiveCount?: number;
-  /** One metric line per dead-lettering stored. */
-  metrics?: MetricsSink;
+  /** One metric line per dead-lettering stored, by model (a listed one, or other). */
+  metrics?: { sink: MetricsSink; modelDimension: (model: string | null) => Promise<ModelDimension> };
 }
 
 export const deadLetterDeps = (
   database: Database,
   env: NodeJS.ProcessEnv = process.env,
   metrics?: MetricsSink,
-): DeadLetterDeps => ({
-  store: storesOf(database).failedMessages,
-  logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
-  maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
-  ...(metrics ? { metrics } : {}),
-});
+): DeadLetterDeps => {
+  const stores = storesOf(database);
+  return {
+    store: stores.failedMessages,
+    logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+    maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
+    ...(metrics ? { metrics: { sink: metrics, modelDimension: modelDimensions(stores.settings) } } : {}),
+  };
+};
 
 /** One DLQ record as a dead-lettering; a record without what SQS always sends fails on its own. */
 export function recordOf(record: SQSRecord, maxReceiveCount?: number) {
@@ -78,8 +82,9 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
           return;
         }
         await ready.store.ingest(record);
-        ready.metrics?.({
-          dimensions: { model: record.model ?? 'unknown' },
+        if (!ready.metrics) return;
+        ready.metrics.sink({
+          dimensions: { model: await ready.metrics.modelDimension(record.model) },
           metrics: { DeadLettered: { value: 1, unit: 'Count' } },
           properties: {
             generationId: record.generationId,

@@ -2,13 +2,15 @@
 // CloudWatch Logs turns into metrics, with no API call and no client. Written by hand instead of
 // Powertools Metrics: docs/http.md ("Metrics") has the cold-start measurement behind the choice.
 
+import type { Dimensions } from './metric-dimensions.ts';
+
 export const METRICS_NAMESPACE = 'genledger';
 
 export type Unit = 'Count' | 'Milliseconds';
 
 export interface MetricLine {
-  /** Dimension values; every key becomes one dimension of the one dimension set. */
-  dimensions: Record<string, string>;
+  /** Dimension values, from a bounded set (metric-dimensions.ts); every key is one dimension of the one set. */
+  dimensions: Dimensions;
   metrics: Record<string, { value: number; unit: Unit }>;
   /** Searchable in Logs Insights, not dimensions (ids, reasons). */
   properties?: Record<string, string | number | boolean | null>;

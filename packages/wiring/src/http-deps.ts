@@ -60,6 +60,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
     outputs,
+    keyConcurrency: keyConcurrencyOf(database),
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
     ...(options.backend ? backendRoutesOf(options.backend) : {}),
   };
@@ -86,6 +87,18 @@ const backendRoutesOf = (backend: BackendAttemptDeps): Pick<AppDeps, 'callbacks'
   callbacks: (token, callback) => acceptCallback(backend, token, callback),
   stopAtBackend: (cancelled) => stopAtBackend(backend, cancelled),
 });
+
+/**
+ * A quarter of the pool per key (at least one): a key whose row is locked holds that many
+ * connections while its other requests wait without one, for as long as a statement would wait
+ * for the lock. A key's rate limit (100 a minute by default) needs far less than that.
+ */
+function keyConcurrencyOf(database: Database): NonNullable<AppDeps['keyConcurrency']> {
+  return {
+    perKey: Math.max(1, Math.floor(database.config.pool.max / 4)),
+    waitMs: database.config.pool.lockTimeoutMs,
+  };
+}
 
 /** The console's ports: the API's own (one metered retry-batch store, one cursor codec) and its read model. */
 function consoleDepsOf(

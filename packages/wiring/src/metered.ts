@@ -2,16 +2,22 @@
 import type { Generator } from '@genledger/core/ports/generator';
 import type { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import type { MetricsSink } from './emf-metrics.ts';
+import type { ModelDimension } from './metric-dimensions.ts';
 
-/** One line per generation attempt: count and duration by model and outcome. */
-export function meteredGenerator(generator: Generator, sink: MetricsSink): Generator {
+/** One line per generation attempt: count and duration by model (a listed one, or other) and outcome. */
+export function meteredGenerator(
+  generator: Generator,
+  sink: MetricsSink,
+  modelDimension: (model: string) => Promise<ModelDimension>,
+): Generator {
   return {
     name: generator.name,
     async generate(job) {
       const began = performance.now();
-      const line = (outcome: 'completed' | 'failed', errorType?: string) =>
+      const model = modelDimension(job.request.model);
+      const line = async (outcome: 'completed' | 'failed', errorType?: string) =>
         sink({
-          dimensions: { model: job.request.model, outcome },
+          dimensions: { model: await model, outcome },
           metrics: {
             Generations: { value: 1, unit: 'Count' },
             GenerationDuration: { value: Math.round(performance.now() - began), unit: 'Milliseconds' },
@@ -25,10 +31,10 @@ export function meteredGenerator(generator: Generator, sink: MetricsSink): Gener
         });
       try {
         const output = await generator.generate(job);
-        line('completed');
+        await line('completed');
         return output;
       } catch (e) {
-        line('failed', e instanceof Error ? e.name : 'Error');
+        await line('failed', e instanceof Error ? e.name : 'Error');
         throw e;
       }
     },

@@ -20,6 +20,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
+import { modelDimensions } from './metric-dimensions.ts';
 import { keepOutputsDeps } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
@@ -49,7 +50,8 @@ export function workerDeps(
     staleAfterMs: config.staleAfterMs,
     ...overrides,
   };
-  return metrics ? { ...deps, generator: meteredGenerator(deps.generator, metrics) } : deps;
+  if (!metrics) return deps;
+  return { ...deps, generator: meteredGenerator(deps.generator, metrics, modelDimensions(stores.settings)) };
 }
 
 export const toIncoming = (record: SQSRecord): IncomingMessage => ({

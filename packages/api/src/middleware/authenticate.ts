@@ -3,6 +3,7 @@ import type { Principal } from '@genledger/core/ports/principal';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { ApiEnv } from './env.ts';
+import type { KeyLanes } from './key-lanes.ts';
 
 /** The key of `Authorization: Bearer <key>`, or undefined for any other or no header. */
 function bearerKey(header: string | undefined): string | undefined {
@@ -38,6 +39,36 @@ function accept(c: Context<ApiEnv>, p: Principal, adminOnly: boolean): void {
  * adapter refuses to answer if the handler never did.
  */
 export function authenticate(
+  apiKeys: AppDeps['apiKeys'],
+  options: {
+    admin: boolean;
+    inStatement?: boolean;
+    lanes?: KeyLanes;
+    isUnavailable?: AppDeps['isUnavailable'];
+  },
+): MiddlewareHandler<ApiEnv> {
+  const { lanes, isUnavailable = () => false } = options;
+  const keyed = keyedBy(apiKeys, options);
+  if (!lanes) return keyed;
+  // The key's check and the route's work run in the key's lane; a 503 means the database gave up.
+  return async (c, next) => {
+    const token = bearerKey(c.req.header('authorization'));
+    if (!token) return keyed(c, next);
+    let thrown: { error: unknown } | undefined;
+    await lanes.run(token, async () => {
+      try {
+        await keyed(c, next);
+      } catch (error) {
+        thrown = { error };
+        return (error instanceof AppError && error.kind === 'unavailable') || isUnavailable(error);
+      }
+      return c.res.status === 503;
+    });
+    if (thrown) throw thrown.error;
+  };
+}
+
+function keyedBy(
   apiKeys: AppDeps['apiKeys'],
   options: { admin: boolean; inStatement?: boolean },
 ): MiddlewareHandler<ApiEnv> {

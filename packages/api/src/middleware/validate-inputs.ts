@@ -1,3 +1,4 @@
+import { canonicalId } from '@genledger/core/contracts/ids';
 import { fieldErrorsFromZod, validationError } from '@genledger/core/errors';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
@@ -22,6 +23,13 @@ function parseOrThrow<T>(schema: z.ZodType<T> | undefined, value: unknown, where
     );
   }
   return r.data;
+}
+
+/** Path parameters with ids in their stored spelling, so every route finds what the others find. */
+function pathObject(c: Context<ApiEnv>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(c.req.param() as Record<string, string>).map(([k, v]) => [k, canonicalId(v)]),
+  );
 }
 
 /** Query string → object: repeatable parameters as arrays (also comma-separated), others once. */
@@ -82,7 +90,7 @@ export function validateInputs(spec: RouteSpec): MiddlewareHandler<ApiEnv> {
     let inputs: RouteInputs;
     try {
       inputs = {
-        params: parseOrThrow(spec.params, c.req.param(), 'path'),
+        params: parseOrThrow(spec.params, pathObject(c), 'path'),
         query: parseOrThrow(query, queryObject(c), 'query'),
         body: spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined,
       };

@@ -10,6 +10,7 @@ import {
   MAX_PER_OPERATION,
   RetryBatch,
 } from '@genledger/core/contracts/failed-messages';
+import { canonicalId } from '@genledger/core/contracts/ids';
 import { FAILED_MESSAGE_ID_LENGTH, FAILURE_GROUP_ID } from '@genledger/core/contracts/limits';
 import { text, timestamp } from '@genledger/core/contracts/storable';
 import { notFound } from '@genledger/core/errors';
@@ -52,6 +53,7 @@ const GroupOperationQuery = z.strictObject({
   after: text()
     .min(1)
     .max(FAILED_MESSAGE_ID_LENGTH)
+    .transform(canonicalId)
     .optional()
     .describe(
       "the previous run's `next`: go on from there instead of walking the group from its first member",

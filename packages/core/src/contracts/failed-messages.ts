@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { canonicalId } from './ids.ts';
 import { FAILED_MESSAGE_ID_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
@@ -84,7 +85,7 @@ export const RetryBatch = z.object({
 export type RetryBatch = z.infer<typeof RetryBatch>;
 
 export const BulkIdsBody = z.strictObject({
-  ids: z.array(text().min(1).max(FAILED_MESSAGE_ID_LENGTH)).min(1).max(1000),
+  ids: z.array(text().min(1).max(FAILED_MESSAGE_ID_LENGTH).transform(canonicalId)).min(1).max(1000),
 });
 
 /**

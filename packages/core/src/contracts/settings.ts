@@ -3,6 +3,12 @@ import { MAX_MODEL_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
 /**
+ * A metric dimension value is a metric of its own, paid for by the month: the models named here
+ * are the only ones a request can add, however many it invents.
+ */
+const MAX_METRIC_MODELS = 50;
+
+/**
  * Runtime settings an admin may change (`PUT /settings/:key`). Each key has its own schema and a
  * default used until it is set.
  */
@@ -33,6 +39,11 @@ export const SETTINGS = {
     schema: text().min(1).max(MAX_MODEL_LENGTH),
     default: 'sdxl',
     description: 'Model used when a request names none',
+  },
+  'metrics.models': {
+    schema: z.array(text().min(1).max(MAX_MODEL_LENGTH)).max(MAX_METRIC_MODELS),
+    default: ['sdxl'],
+    description: `Models that get a metric dimension of their own (at most ${MAX_METRIC_MODELS}); every other model counts as "other"`,
   },
 } as const;
 

@@ -3,8 +3,8 @@ import type {
   FailedMessageSelector,
   StatusChange,
   StatusChangeCandidate,
-  StatusChangeOutcome,
   StatusChangePlan,
+  StoredStatusChange,
 } from '@genledger/core/use-cases/failed-messages/change-status';
 import { sql } from 'drizzle-orm';
 import { fromRow } from '../event-store.ts';
@@ -26,6 +26,8 @@ interface Candidates {
   eligibleLeft: number;
   /** Members of the group the change skips without looking at them. */
   others: number;
+  /** Whether the group exists (true by ids). */
+  groupFound: boolean;
 }
 
 export interface StatusChangeOptions {
@@ -51,10 +53,10 @@ export function changeStatus(
   selector: FailedMessageSelector,
   plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
   options: StatusChangeOptions,
-): Promise<StatusChangeOutcome> {
+): Promise<StoredStatusChange> {
   return ctx.db.transaction(async (tx) => {
     // In id order, as every writer locks messages (see retention.ts).
-    const { candidates, next, eligibleLeft, others } =
+    const { candidates, next, eligibleLeft, others, groupFound } =
       'ids' in selector
         ? await lockIds(tx, ctx.t, selector.ids)
         : await lockGroupWalk(tx, ctx.t, change, selector.groupId);
@@ -62,7 +64,7 @@ export function changeStatus(
     const { ids } = planned;
     const skipped = planned.skipped + others;
     const more = next !== null || eligibleLeft > 0;
-    if (ids.length === 0) return { changed: 0, skipped, more, next, retryBatchId: null };
+    if (ids.length === 0) return { changed: 0, skipped, more, next, retryBatchId: null, groupFound };
     let retryBatchId: string | null = null;
     if (change.retryBatch) {
       retryBatchId = crypto.randomUUID();
@@ -73,7 +75,7 @@ export function changeStatus(
     await moveStatus(tx, ctx, ids, change.to, retryBatchId, options.metadata);
     // The failed generations wait for the re-sent message again.
     if (change.retryBatch) await requeueGenerations(tx, ctx, ids, retryBatchId, options.metadata);
-    return { changed: ids.length, skipped, more, next, retryBatchId };
+    return { changed: ids.length, skipped, more, next, retryBatchId, groupFound };
   });
 }
 
@@ -84,7 +86,7 @@ async function lockIds(tx: Executor, t: FailedMessageTables, ids: readonly strin
       select fm.id, fm.status, fm.invalid from ${t.messages} fm
       where fm.id = any(${textArray(ids)}) order by fm.id for update`),
   );
-  return { candidates, next: null, eligibleLeft: 0, others: 0 };
+  return { candidates, next: null, eligibleLeft: 0, others: 0, groupFound: true };
 }
 
 /**
@@ -128,7 +130,13 @@ async function lockGroupWalk(
     candidates.pop();
     next = candidates[candidates.length - 1]!.id;
   }
-  return { candidates, next, eligibleLeft: counts.eligible - candidates.length, others: counts.ineligible };
+  return {
+    candidates,
+    next,
+    eligibleLeft: counts.eligible - candidates.length,
+    others: counts.ineligible,
+    groupFound: counts.found,
+  };
 }
 
 /**
@@ -167,6 +175,7 @@ async function memberCounts(
   );
   const invalidCount = toNumber(row?.invalid ?? 0);
   return {
+    found: row !== undefined,
     eligible: toNumber(row?.from_statuses ?? 0) - invalidCount,
     ineligible: toNumber(row?.others ?? 0) + invalidCount,
   };

@@ -5,7 +5,7 @@ import { tablesFor } from '../schema/tables.ts';
 
 /** The tables the failed-message store writes and reads, bound to its schema. */
 export type FailedMessageTables = Record<
-  'messages' | 'attempts' | 'groups' | 'members' | 'runs' | 'generations' | 'batches',
+  'messages' | 'attempts' | 'groups' | 'members' | 'days' | 'runs' | 'generations' | 'batches',
   PgTable
 >;
 
@@ -23,6 +23,7 @@ export function failedMessageTables(schema: string): FailedMessageTables {
     attempts: t.failedMessageAttempts,
     groups: t.failureGroups,
     members: t.failureGroupMembers,
+    days: t.failureGroupDays,
     runs: t.generationRuns,
     generations: t.generations,
     batches: t.retryBatches,

@@ -7,7 +7,7 @@ import { lockGroups } from './lock-groups.ts';
 /**
  * Deletes resolved and archived messages whose status is older than `days`, `chunk` at a time
  * (short transactions, no long locks), never unresolved or retry-issued ones; then groups left
- * without members.
+ * without members, and the per-day counts the deleted attempts brought to zero.
  *
  * Each chunk takes its locks in the order every other writer does: its messages in id order,
  * then their groups in id order, then deletes (the delete trigger moves counters on groups it
@@ -17,7 +17,7 @@ import { lockGroups } from './lock-groups.ts';
  */
 export async function deleteExpired(
   db: Executor,
-  t: Pick<FailedMessageTables, 'messages' | 'groups' | 'members'>,
+  t: Pick<FailedMessageTables, 'messages' | 'groups' | 'members' | 'days'>,
   days: number,
   chunk: number,
 ): Promise<{ deleted: number; groupsDeleted: number }> {
@@ -48,7 +48,20 @@ export async function deleteExpired(
     deleted += removed;
     if (candidates.length < chunk) break;
   }
-  return { deleted, groupsDeleted: await deleteEmptyGroups(db, t) };
+  const groupsDeleted = await deleteEmptyGroups(db, t);
+  await deleteEmptyDays(db, t);
+  return { deleted, groupsDeleted };
+}
+
+/**
+ * Per-day counts of a group that fell to zero (migration 0010's triggers count the deleted
+ * attempts off, and keep the row): one per group and day forever otherwise. A row with failures
+ * still counts attempts of messages that are kept (unresolved ones are never deleted) and stays,
+ * so the counts stay exact. A writer adding to a day this deletes waits for it and inserts anew;
+ * one that got there first makes the row non-zero, which the delete then skips.
+ */
+async function deleteEmptyDays(db: Executor, t: Pick<FailedMessageTables, 'days'>): Promise<void> {
+  await db.execute(sql`delete from ${t.days} where failures = 0`);
 }
 
 /**

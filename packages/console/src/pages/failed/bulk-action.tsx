@@ -105,7 +105,11 @@ export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
     const outcome = await applyOperation(c, s, op, sel, groupCursorOf(one(body.after)));
     const skipped = outcome.skipped ? `, ${outcome.skipped} skipped (not eligible)` : '';
     const cap = outcome.more ? ` (at most ${MAX_PER_OPERATION} at a time: run it again for the rest)` : '';
-    const text = `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`;
+    // A group emptied meanwhile (the retention sweep took its last members) is nothing to do.
+    const emptied = 'groupId' in sel && outcome.changed === 0 && outcome.skipped === 0;
+    const text = emptied
+      ? 'nothing left in this group'
+      : `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`;
     const undoable =
       op === 'archive' && 'ids' in outcome && outcome.changed > 0 && outcome.ids.length <= MAX_UNDO;
     const done: FlashMessage = undoable

@@ -1,3 +1,4 @@
+import { canonicalId } from '@genledger/core/contracts/ids';
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -61,8 +62,8 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   const notFound = (id: string) => <Flash kind="error">No failed message {id}</Flash>;
 
   app.get('/failed/messages/:id', async (c) => {
-    const found = await messageDetail(deps, c.req.param('id'));
-    if (!found) return render(c, 'Not found', notFound(c.req.param('id')), { status: 404 });
+    const found = await messageDetail(deps, canonicalId(c.req.param('id')));
+    if (!found) return render(c, 'Not found', notFound(canonicalId(c.req.param('id'))), { status: 404 });
     return render(
       c,
       `Failed message ${found.detail.id.slice(0, 12)}`,
@@ -72,8 +73,8 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   });
 
   app.get('/failed/messages/:id/compare', async (c) => {
-    const found = await messageDetail(deps, c.req.param('id'));
-    if (!found) return render(c, 'Not found', notFound(c.req.param('id')), { status: 404 });
+    const found = await messageDetail(deps, canonicalId(c.req.param('id')));
+    if (!found) return render(c, 'Not found', notFound(canonicalId(c.req.param('id'))), { status: 404 });
     const count = found.detail.attempts.length;
     const n = Number(c.req.query('attempt') ?? count);
     const index = Number.isInteger(n) ? Math.min(Math.max(n, 1), count) - 1 : 0;

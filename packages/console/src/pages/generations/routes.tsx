@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import { streams } from '@genledger/core/contracts/events';
 import type { GenerationSortField, GenerationStatus } from '@genledger/core/contracts/generation';
+import { canonicalId } from '@genledger/core/contracts/ids';
 import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ConsoleContext, ConsoleEnv, ConsoleServices } from '../../env.ts';
@@ -62,7 +63,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   });
 
   app.get('/generations/:id', async (c) => {
-    const id = c.req.param('id');
+    const id = canonicalId(c.req.param('id'));
     const owner = ownerOf(c);
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, owner) : undefined;
     if (!g) return render(c, 'Not found', <Flash kind="error">No generation {id}</Flash>, { status: 404 });
@@ -90,7 +91,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   registerCancel(app, s);
 
   app.get('/generations/:id/outputs/:index', async (c) => {
-    const id = c.req.param('id');
+    const id = canonicalId(c.req.param('id'));
     const index = z.coerce.number().int().min(0).max(1000).safeParse(c.req.param('index'));
     const g = z.uuid().safeParse(id).success ? await deps.generations.get(id, ownerOf(c)) : undefined;
     const output = await readOutput(deps.outputs, g, index.success ? index.data : -1);

@@ -1,3 +1,4 @@
+import { canonicalId } from '@genledger/core/contracts/ids';
 /** @jsxImportSource hono/jsx */
 import { calendarDate, text } from '@genledger/core/contracts/storable';
 import type { Hono } from 'hono';
@@ -60,7 +61,7 @@ export function registerKeyPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   app.post('/keys', (c) => createKey(c, s));
 
   app.post('/keys/:id/revoke', async (c) => {
-    const id = c.req.param('id');
+    const id = canonicalId(c.req.param('id'));
     if (!z.uuid().safeParse(id).success)
       return render(c, 'Not found', <Flash kind="error">No such key</Flash>, { status: 404 });
     if (id === c.get('who').id) {

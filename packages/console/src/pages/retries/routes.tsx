@@ -1,3 +1,4 @@
+import { canonicalId } from '@genledger/core/contracts/ids';
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
 import * as z from 'zod';
@@ -70,11 +71,16 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
     z.uuid().safeParse(id).success ? deps.retryBatches.get(id) : undefined;
 
   app.get('/retries/:id', async (c) => {
-    const batch = await batchOf(c.req.param('id'));
+    const batch = await batchOf(canonicalId(c.req.param('id')));
     if (!batch)
-      return render(c, 'Not found', <Flash kind="error">No retry batch {c.req.param('id')}</Flash>, {
-        status: 404,
-      });
+      return render(
+        c,
+        'Not found',
+        <Flash kind="error">No retry batch {canonicalId(c.req.param('id'))}</Flash>,
+        {
+          status: 404,
+        },
+      );
     const [names, groupTitles] = await Promise.all([deps.readModel.keyNames(), titlesOfGroups()]);
     return render(
       c,
@@ -92,7 +98,7 @@ export function registerRetryPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
   });
 
   app.get('/retries/:id/live', async (c) => {
-    const batch = await batchOf(c.req.param('id'));
+    const batch = await batchOf(canonicalId(c.req.param('id')));
     if (!batch) return c.text('not found', 404);
     return fragment(c, <ReceiptLive s={s} batch={batch} />);
   });

@@ -28,9 +28,18 @@ export function registerSettingsPages(app: Hono<ConsoleEnv>, s: ConsoleServices)
         status: 404,
         section: SECTION,
       });
-    // A numeric setting's field sends text: a number goes on as one, anything else as the text it is.
-    const numeric = typeof SETTINGS[key as keyof typeof SETTINGS].default === 'number';
-    const value = numeric && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+    // A numeric setting's field sends text: a number goes on as one, a list as its comma-separated
+    // items (the field shows it so), anything else as the text it is.
+    const initial = SETTINGS[key as keyof typeof SETTINGS].default;
+    const numeric = typeof initial === 'number';
+    const value = Array.isArray(initial)
+      ? text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0)
+      : numeric && /^-?\d+(\.\d+)?$/.test(text)
+        ? Number(text)
+        : text;
     try {
       await s.deps.settings.set(key, value, metadataOf(c));
     } catch (e) {

@@ -36,6 +36,15 @@ export interface StatusChangeOutcome {
   retryBatchId: string | null;
 }
 
+/** What the store reports: the outcome, and for a group whether the group exists at all. */
+export interface StoredStatusChange extends StatusChangeOutcome {
+  /**
+   * By group: whether the group exists. One can exist with no members left (the retention sweep
+   * deleted them while an operator acted on it, before it deleted the group). Always true by ids.
+   */
+  groupFound: boolean;
+}
+
 /** What a status change moves and where: `eligible` is the rule `isEligible` states, for SQL. */
 export interface StatusChange {
   to: FailedMessageStatus;
@@ -59,7 +68,7 @@ export interface FailedMessageStatusChanges {
     selector: FailedMessageSelector,
     plan: (candidates: readonly StatusChangeCandidate[]) => StatusChangePlan,
     options: { requestedBy: string | null; metadata?: Record<string, unknown> },
-  ): Promise<StatusChangeOutcome>;
+  ): Promise<StoredStatusChange>;
 }
 
 /** A message an operation may move: in one of its source statuses, and never retrying one that never parsed. */
@@ -104,8 +113,10 @@ export function planStatusChange(
 }
 
 /**
- * Archives, unarchives, resolves or retries failed messages. A group that has no members is
- * not-found; a large one changes MAX_PER_OPERATION at a time (`more`), each run going on from
+ * Archives, unarchives, resolves or retries failed messages. A group that does not exist is
+ * not-found. One that exists with nothing left in it (its last members deleted by retention while
+ * the operator looked at it) is a change of nothing: 0 changed, 0 skipped, no more, the same
+ * answer as after another operator took its last members, and no reason for an error. A large one changes MAX_PER_OPERATION at a time (`more`), each run going on from
  * the previous one's `next` (`after`). A retry records a batch; sending it is `processRetryBatch`'s.
  */
 export async function changeFailedMessageStatus(
@@ -115,7 +126,7 @@ export async function changeFailedMessageStatus(
   options: { requestedBy: string | null; metadata?: Record<string, unknown>; after?: string },
 ): Promise<StatusChangeOutcome> {
   const { after, ...recorded } = options;
-  const outcome = await deps.failedMessages.changeStatus(
+  const { groupFound, ...outcome } = await deps.failedMessages.changeStatus(
     {
       to: OPERATION_TO[op],
       retryBatch: op === 'retry',
@@ -127,7 +138,9 @@ export async function changeFailedMessageStatus(
     (candidates) => planStatusChange(op, selector, candidates),
     recorded,
   );
-  if ('groupId' in selector && outcome.changed === 0 && outcome.skipped === 0)
-    throw notFound(`failure group ${selector.groupId} not found or empty`);
+  if ('groupId' in selector && !groupFound)
+    throw notFound(
+      `failure group ${selector.groupId} not found (a group goes when retention has deleted its last message)`,
+    );
   return outcome;
 }
