@@ -7,6 +7,7 @@ import {
   index,
   integer,
   jsonb,
+  text,
   type PgSchema,
   uniqueIndex,
   uuid,
@@ -32,6 +33,8 @@ export function keyTables(s: PgSchema) {
       revokedAt: ts('revoked_at'),
       rateWindowStart: ts('rate_window_start'),
       rateWindowCount: integer('rate_window_count').notNull().default(0),
+      // The key's default webhook signing secret (encrypted like an endpoint's), made on first use.
+      webhookSecret: text('webhook_secret'),
     },
     (t) => [
       uniqueIndex('api_keys_key_hash_uq').on(t.keyHash),
