@@ -7,6 +7,13 @@ import type { HealthProbe } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type {
+  WebhookDeliveries,
+  WebhookEndpoints,
+  WebhookQueue,
+  WebhookUrlCheck,
+} from '@genledger/core/ports/webhooks';
+import type { SecretBox } from '@genledger/core/webhooks/secret-box';
 
 /** A web app served beside the JSON API under a path of its own. */
 export interface MountedApp {
@@ -31,6 +38,15 @@ export interface AppDeps {
   queue: Queue;
   logger: Logger;
   cursors: CursorCodec;
+  /** Webhook endpoints and the default secret; without it their routes answer 503. */
+  webhooks?: {
+    endpoints: WebhookEndpoints;
+    deliveries: WebhookDeliveries;
+    checkUrl: WebhookUrlCheck;
+    secrets: SecretBox;
+    /** Where a test ping and a retried dead-lettered delivery go; without it, maintenance sends them. */
+    queue?: WebhookQueue;
+  };
   /**
    * Apps mounted beside the API by path prefix, each loaded on its first request so that cold
    * starts serving the JSON API never load them.

@@ -136,6 +136,16 @@ export class LocalQueueStore {
     return rows.length > 0;
   }
 
+  /** A received message's visibility from now (SQS ChangeMessageVisibility); false for a stale receipt. */
+  async changeVisibility(receiptHandle: string, visibleInMs: number): Promise<boolean> {
+    const rows = await rowsOf<{ message_id: string }>(
+      this.database.db.execute(sql`
+        update ${this.table} set visible_at = now() + ${ms(visibleInMs)}
+        where receipt_handle = ${receiptHandle}::uuid returning message_id`),
+    );
+    return rows.length > 0;
+  }
+
   /** Makes received messages visible again at once (SQS ChangeMessageVisibility to 0). */
   async release(receiptHandles: readonly string[]): Promise<number> {
     if (receiptHandles.length === 0) return 0;

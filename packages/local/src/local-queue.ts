@@ -67,6 +67,11 @@ export class LocalQueue {
     return deleted;
   }
 
+  /** A received message stays invisible for `ms` from now (ChangeMessageVisibility): a retry's backoff. */
+  async changeVisibility(receiptHandle: string, ms: number): Promise<boolean> {
+    return this.options.store.changeVisibility(receiptHandle, ms);
+  }
+
   /** Hands received messages back at once (ChangeMessageVisibility to 0): a stopping consumer's. */
   async release(receiptHandles: readonly string[]): Promise<number> {
     const released = await this.options.store.release(receiptHandles);

@@ -6,6 +6,7 @@ import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import type { Database } from '@genledger/db/connect';
 import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
@@ -13,6 +14,7 @@ import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { outputStoreOf } from './outputs.ts';
 import { type Stores, storesOf } from './stores.ts';
+import { webhookApiDeps } from './webhooks.ts';
 
 export interface HttpDepsOptions {
   queue: Queue;
@@ -28,6 +30,12 @@ export interface HttpDepsOptions {
   console?: boolean;
   /** How long a health result gates requests before it is probed again (tests shorten it). */
   healthTtlMs?: AppDeps['healthTtlMs'];
+  /** WEBHOOK_* settings (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where test pings and retried webhook deliveries go (deployed: the linked WebhookQueue). */
+  webhookQueue?: WebhookQueue;
+  /** `npm start` and the sim: private webhook targets allowed unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=false. */
+  allowPrivateWebhooks?: boolean;
 }
 
 /**
@@ -50,6 +58,10 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
+    webhooks: webhookApiDeps(database, options.env ?? process.env, {
+      queue: options.webhookQueue,
+      allowPrivateByDefault: options.allowPrivateWebhooks ?? false,
+    }),
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
   };
   if (options.console === false) return deps;

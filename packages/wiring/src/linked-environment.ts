@@ -18,6 +18,7 @@ const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 
     ['CURSOR_SECRET', 'CursorSecret', 'value'],
     ['QUEUE_URL', 'Queue', 'url'],
     ['DLQ_URL', 'DeadLetterQueue', 'url'],
+    ['WEBHOOK_QUEUE_URL', 'WebhookQueue', 'url'],
     ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
   ],
   // Migrations take an advisory lock and DDL locks: they use the direct (non-pooler) endpoint.

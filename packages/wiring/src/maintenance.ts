@@ -5,6 +5,7 @@ import { memo } from '@genledger/core/memo';
 import { systemClock } from '@genledger/core/ports/clock';
 import { logLevelFrom } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import {
   continueRetryBatchesStep,
   retentionStep,
@@ -15,6 +16,7 @@ import {
   type MaintenanceSummary,
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
+import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
 import type { Database } from '@genledger/db/connect';
 import type { EventStore } from '@genledger/db/event-store';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
@@ -26,6 +28,7 @@ import { linkedEnvironment } from './linked-environment.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { configuredQueue } from './queue-selection.ts';
 import { storesOf } from './stores.ts';
+import { configuredWebhookQueue } from './webhooks.ts';
 
 const MaintenanceEnv = z.object({
   /** Events older than this many days move to events_archive (heads too, since 0006; 0: off). */
@@ -45,6 +48,7 @@ export function recoverabilitySteps(
   queue: Queue | undefined,
   budgetMs: number,
   metrics: MetricsSink,
+  webhookQueue?: WebhookQueue,
 ): MaintenanceStep[] {
   const { settings, failedMessages: store, retryBatches } = storesOf(database);
   const steps = [
@@ -58,12 +62,30 @@ export function recoverabilitySteps(
       continueRetryBatchesStep(async () => ({
         batches: meteredRetryBatches(retryBatches, metrics),
         queue,
+        ...(webhookQueue ? { webhooks: webhookQueue } : {}),
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
         deadline: Date.now() + budgetMs,
       })),
     );
   }
   return steps;
+}
+
+/**
+ * Webhook deliveries that never reached the queue (a failed send, a sender that died between its
+ * commit and its send), older than `graceMs` so a live sender's are left to it.
+ */
+export function webhookResendStep(database: Database, queue: WebhookQueue, graceMs: number): MaintenanceStep {
+  const deliveries = storesOf(database).webhookDeliveries;
+  return {
+    name: 'webhook-resend',
+    run: async () => ({
+      resent: await sendWebhookDeliveries(
+        { deliveries, queue },
+        { createdBefore: new Date(Date.now() - graceMs) },
+      ),
+    }),
+  };
 }
 
 /**
@@ -89,6 +111,8 @@ export function maintenanceDeps(
     steps?: MaintenanceStep[];
     retryBudgetMs?: number;
     metrics?: MetricsSink;
+    /** Where unsent webhook deliveries and retried ones go; without it they wait. */
+    webhookQueue?: WebhookQueue;
   },
 ): MaintenanceDeps {
   const stores = storesOf(database);
@@ -108,7 +132,11 @@ export function maintenanceDeps(
         options.queue,
         options.retryBudgetMs ?? 30_000,
         options.metrics ?? loggedMetrics(logger),
+        options.webhookQueue,
       ),
+      ...(options.webhookQueue
+        ? [webhookResendStep(database, options.webhookQueue, (env.MAINTENANCE_RESEND_AFTER_S ?? 60) * 1000)]
+        : []),
       ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0
         ? [archiveStep(events, env.EVENT_ARCHIVE_AFTER_DAYS, env.EVENT_ARCHIVE_RUN_CHUNKS)]
         : []),
@@ -136,6 +164,7 @@ export function createMaintenanceHandler(
       queue: configuredQueue(env)?.queue,
       env,
       metrics: emfSink(),
+      ...(configuredWebhookQueue(env) ? { webhookQueue: configuredWebhookQueue(env)!.queue } : {}),
     });
   });
   return async (): Promise<MaintenanceSummary> => runMaintenance(await deps());

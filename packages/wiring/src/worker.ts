@@ -21,6 +21,7 @@ import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
 import { outputsDirectory } from './outputs.ts';
 import { storesOf } from './stores.ts';
+import { configuredWebhookQueue, webhookDispatch } from './webhooks.ts';
 
 export function workerDeps(
   database: Database,
@@ -53,15 +54,32 @@ export const toIncoming = (record: SQSRecord): IncomingMessage => ({
   queue: record.eventSourceARN,
 });
 
+/** The generation a record names, read without validating the rest (the use case does that). */
+function generationIdOf(record: SQSRecord): string | undefined {
+  try {
+    const id = (JSON.parse(record.body) as { generationId?: unknown }).generationId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** After a batch: sends the webhook deliveries its generations' events wrote. */
+type AfterBatch = (generationIds: readonly string[]) => Promise<void>;
+
 /** An SQS batch through the worker use case; what to retry comes back as partial batch failures. */
 export function createWorkerHandler(
-  options: { deps?: () => Promise<ProcessMessageDeps>; logger?: Logger } = {},
+  options: { deps?: () => Promise<ProcessMessageDeps>; logger?: Logger; afterBatch?: AfterBatch } = {},
 ) {
+  let afterBatch = options.afterBatch;
   const deps = memo(
     options.deps ??
       (async () => {
         const env = linkedEnvironment();
-        return workerDeps(await containerDatabase(), env, {}, emfSink());
+        const database = await containerDatabase();
+        const built = workerDeps(database, env, {}, emfSink());
+        afterBatch ??= webhookDispatch(database, configuredWebhookQueue(env), built.logger);
+        return built;
       }),
   );
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -76,11 +94,16 @@ export function createWorkerHandler(
       );
       return failWholeBatch(event.Records);
     }
-    return settleBatch(
+    const settled = await settleBatch(
       event.Records,
       (r) => processGenerationMessage(ready, toIncoming(r)),
       (record, error) =>
         ready.logger.warn('message returned to the queue', { messageId: record.messageId, error }),
     );
+    if (afterBatch) {
+      const ids = event.Records.map(generationIdOf).filter((id): id is string => id !== undefined);
+      await afterBatch(ids);
+    }
+    return settled;
   };
 }

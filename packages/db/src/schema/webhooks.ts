@@ -5,7 +5,17 @@ import {
   WEBHOOK_DISABLED_REASONS,
 } from '@genledger/core/contracts/webhooks';
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, type PgSchema, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  type PgSchema,
+  text,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 import { inList, ts } from './columns.ts';
 import type { keyTables } from './keys.ts';
 import { STATUS_LENGTH } from './limits.ts';
@@ -15,7 +25,10 @@ export const MAX_STORED_RESPONSE_BYTES = 1024;
 const EVENT_TYPE_LENGTH = 64;
 
 /** Webhook endpoints (subscriptions) and their deliveries. */
-export function webhookTables(s: PgSchema, { apiKeys }: { apiKeys: ReturnType<typeof keyTables>['apiKeys'] }) {
+export function webhookTables(
+  s: PgSchema,
+  { apiKeys }: { apiKeys: ReturnType<typeof keyTables>['apiKeys'] },
+) {
   const webhookEndpoints = s.table(
     'webhook_endpoints',
     {
@@ -56,7 +69,9 @@ export function webhookTables(s: PgSchema, { apiKeys }: { apiKeys: ReturnType<ty
       eventSequence: bigint('event_sequence', { mode: 'number' }),
       generationId: uuid('generation_id'),
       occurredAt: ts('occurred_at').notNull().defaultNow(),
-      status: varchar('status', { length: STATUS_LENGTH, enum: DELIVERY_STATUSES }).notNull().default('pending'),
+      status: varchar('status', { length: STATUS_LENGTH, enum: DELIVERY_STATUSES })
+        .notNull()
+        .default('pending'),
       attempts: integer('attempts').notNull().default(0),
       // null until the message reached the webhook queue; maintenance re-sends what stays null.
       enqueuedAt: ts('enqueued_at'),
