@@ -98,6 +98,7 @@ export class ApiClient {
   get = (path: string, options?: CallOptions) => this.call('GET', path, options);
   post = (path: string, options?: CallOptions) => this.call('POST', path, options);
   put = (path: string, options?: CallOptions) => this.call('PUT', path, options);
+  patch = (path: string, options?: CallOptions) => this.call('PATCH', path, options);
   delete = (path: string, options?: CallOptions) => this.call('DELETE', path, options);
 }
 

@@ -14,6 +14,7 @@ import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
+import { localWebhookBinding } from './local-webhooks.ts';
 import { runtimeChecks } from './runtime-checks.ts';
 
 export interface LocalServerOptions {
@@ -117,6 +118,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         checks: runtimeChecks(env, queueDescription, pipeline),
         outputs: outputStoreOf(env),
         healthTtlMs: options.healthTtlMs,
+        env,
+        allowPrivateWebhooks: true,
+        ...(pipeline ? { webhookQueue: localWebhookBinding(pipeline.webhooks).queue } : {}),
       }),
     );
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
