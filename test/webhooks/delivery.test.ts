@@ -192,4 +192,36 @@ describe('webhooks under npm start', () => {
     expect((await api.delete(`/webhook-endpoints/${endpoint.id}`, { key })).status).toBe(200);
     expectProblem(await api.get(`/webhook-endpoints/${endpoint.id}`, { key }), 404);
   });
+
+  it("a generation's own webhook, filtered to its events, signed with the key's default secret", async () => {
+    const secret = await api.get('/webhooks/default/secret', { key });
+    expect(secret.body.key).toMatch(/^whsec_/);
+    expect((await api.get('/webhooks/default/secret', { key })).body.key).toBe(secret.body.key);
+    const g = await api.post('/generations', {
+      key,
+      body: {
+        prompt: 'tell me when done',
+        webhook: receiver.url('/own'),
+        webhookEvents: ['started', 'completed'],
+      },
+    });
+    expect(g.status, g.text).toBe(202);
+    expect(g.body).toMatchObject({ webhook: receiver.url('/own'), webhookEvents: ['started', 'completed'] });
+    await receiver.waitFor(() => at('/own').length === 2);
+    expect(
+      at('/own')
+        .map((r) => r.json.type)
+        .sort(),
+    ).toEqual(['generation.completed', 'generation.started']);
+    for (const r of at('/own')) expect(verify(secret.body.key, r)).toMatchObject({ data: { id: g.body.id } });
+
+    // Without a filter: the terminal events only, nothing of its start.
+    const quiet = await api.post('/generations', {
+      key,
+      body: { prompt: 'x', webhook: receiver.url('/terminal') },
+    });
+    expect(quiet.body.webhookEvents).toEqual(['completed', 'failed', 'cancelled']);
+    await receiver.waitFor(() => at('/terminal').length === 1);
+    expect(at('/terminal')[0]!.json.type).toBe('generation.completed');
+  });
 });

@@ -13,8 +13,8 @@ import { outputStoreOf } from '@genledger/wiring/outputs';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
-import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 import { localWebhookBinding } from './local-webhooks.ts';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 import { runtimeChecks } from './runtime-checks.ts';
 
 export interface LocalServerOptions {

@@ -38,11 +38,18 @@ export const endpointBody = (e: EndpointRecord): z.infer<typeof WebhookEndpoint>
   updatedAt: e.updatedAt.toISOString(),
 });
 
-/** A URL refused by the SSRF rules is a 400 naming the reason, before anything is written. */
+/** Why a webhook URL is refused by the SSRF rules (a 400 naming the reason), or undefined. */
+export async function refusedWebhookUrl(deps: AppDeps, url: string, field = 'url') {
+  const refused = await webhooksOf(deps).checkUrl(url);
+  return refused
+    ? validationError(`${field} is refused: ${refused}`, [{ field, message: refused }])
+    : undefined;
+}
+
 async function checkUrl(deps: AppDeps, url: string | undefined) {
   if (url === undefined) return;
-  const refused = await webhooksOf(deps).checkUrl(url);
-  if (refused) throw validationError(`url is refused: ${refused}`, [{ field: 'url', message: refused }]);
+  const refused = await refusedWebhookUrl(deps, url);
+  if (refused) throw refused;
 }
 
 const uuidOr404 = (id: string) => {
