@@ -8,6 +8,8 @@ import {
   deploySettings,
   functionDefaults,
   MAX_RECEIVE_COUNT,
+  WEBHOOK_MAX_RECEIVE_COUNT,
+  WEBHOOK_TIMEOUT_S,
   WORKER_TIMEOUT_S,
   workerMaxConcurrency,
 } from './settings';
@@ -28,7 +30,7 @@ function migrationsHash(dir = 'migrations'): string {
  */
 export function functions(
   db: ReturnType<typeof database>,
-  { queue, deadLetterQueue }: ReturnType<typeof queues>,
+  { queue, deadLetterQueue, webhookQueue, webhookDeadLetterQueue }: ReturnType<typeof queues>,
 ) {
   const common = functionDefaults(process.env.DB_SCHEMA ?? 'genledger');
 
@@ -57,7 +59,7 @@ export function functions(
     {
       ...common,
       handler: 'functions/api.handler',
-      link: [db.databaseUrl, db.cursorSecret, queue],
+      link: [db.databaseUrl, db.cursorSecret, queue, webhookQueue],
       // The console serves htmx from its npm package file; the bundle carries the file beside it.
       copyFiles: [{ from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' }],
       timeout: '29 seconds',
@@ -73,7 +75,7 @@ export function functions(
     {
       ...common,
       handler: 'functions/worker.handler',
-      link: [db.databaseUrl, queue],
+      link: [db.databaseUrl, queue, webhookQueue],
       environment: { ...common.environment, ...deploySettings('worker') },
       timeout: `${WORKER_TIMEOUT_S} seconds`,
       memory: '1024 MB',
@@ -100,12 +102,14 @@ export function functions(
     afterMigration,
   );
 
+  webhooks(db, common, { webhookQueue, webhookDeadLetterQueue }, afterMigration);
+
   new sst.aws.CronV2('Maintenance', {
     schedule: 'rate(1 minute)',
     function: {
       ...common,
       handler: 'functions/maintenance.handler',
-      link: [db.databaseUrl, queue],
+      link: [db.databaseUrl, queue, webhookQueue],
       environment: { ...common.environment, ...deploySettings('maintenance') },
       timeout: '55 seconds',
       memory: '512 MB',
@@ -113,4 +117,47 @@ export function functions(
   });
 
   return { gateway, worker };
+}
+
+/**
+ * The webhook queue → the delivery function (each record one signed POST; a retry changes its
+ * visibility and fails), and its DLQ → the handler that records dead-lettered deliveries among
+ * failed messages. Both read signing secrets, sealed under a key derived from CursorSecret.
+ */
+function webhooks(
+  db: ReturnType<typeof database>,
+  common: ReturnType<typeof functionDefaults>,
+  {
+    webhookQueue,
+    webhookDeadLetterQueue,
+  }: Pick<ReturnType<typeof queues>, 'webhookQueue' | 'webhookDeadLetterQueue'>,
+  afterMigration: { dependsOn?: aws.lambda.Invocation[] },
+) {
+  webhookQueue.subscribe(
+    {
+      ...common,
+      handler: 'functions/webhooks.handler',
+      link: [db.databaseUrl, db.cursorSecret, webhookQueue],
+      timeout: `${WEBHOOK_TIMEOUT_S} seconds`,
+      memory: '512 MB',
+    },
+    {
+      batch: { size: 10, partialResponses: true },
+      // Bounds the database connections deliveries open, as the worker's mapping does.
+      transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: 5 } } },
+    },
+    afterMigration,
+  );
+  webhookDeadLetterQueue.subscribe(
+    {
+      ...common,
+      handler: 'functions/webhook-dead-letter.handler',
+      link: [db.databaseUrl, webhookQueue, webhookDeadLetterQueue],
+      environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(WEBHOOK_MAX_RECEIVE_COUNT) },
+      timeout: `${DEAD_LETTER_TIMEOUT_S} seconds`,
+      memory: '512 MB',
+    },
+    { batch: { size: 10, partialResponses: true } },
+    afterMigration,
+  );
 }

@@ -3,6 +3,7 @@ import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { sqsWebhookQueue } from '@genledger/adapters/webhooks/webhook-queue';
 import { checkWebhookUrl, webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
 import type { AppDeps } from '@genledger/api/deps';
+import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import { resolveWebhookConfig, type WebhookConfig } from '@genledger/core/config/webhook-config';
 import { WEBHOOK_MESSAGE_TYPE, WebhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
 import { errorFields, safeMessage } from '@genledger/core/error-summary';
@@ -221,11 +222,15 @@ export function createWebhookDeadLetterHandler(
 ) {
   const deps = memo(
     options.deps ??
-      (async () => ({
-        database: await containerDatabase(),
-        maxReceiveCount: WEBHOOK_MAX_ATTEMPTS,
-        logger: jsonLogger(logLevelFrom(process.env), { fn: 'webhook-dead-letter' }),
-      })),
+      (async () => {
+        const env = linkedEnvironment();
+        return {
+          database: await containerDatabase(),
+          // The webhook queue's redrive maximum, as the stack sets it (QUEUE_MAX_RECEIVE_COUNT).
+          maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount ?? WEBHOOK_MAX_ATTEMPTS,
+          logger: jsonLogger(logLevelFrom(env), { fn: 'webhook-dead-letter' }),
+        };
+      }),
   );
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     let ready: Awaited<ReturnType<typeof deps>>;
