@@ -71,7 +71,12 @@ describe('webhook deliveries at least once', () => {
     expect(await deliveries.unsent({ generationIds: [generationId], limit: 10 })).toEqual([row]);
 
     const sent: string[] = [];
-    const queue = { send: async (ids: readonly string[]) => (sent.push(...ids), { failed: [] }) };
+    const queue = {
+      send: async (ids: readonly string[]) => {
+        sent.push(...ids);
+        return { failed: [] };
+      },
+    };
     // A grace keeps a live sender's rows to it; at 0 everything unsent goes.
     expect(await webhookResendStep(database, queue, 60_000).run()).toEqual({ resent: 0 });
     expect(await webhookResendStep(database, queue, 0).run()).toMatchObject({ resent: expect.any(Number) });

@@ -27,7 +27,7 @@ function webhooksOf(deps: AppDeps): NonNullable<AppDeps['webhooks']> {
   return deps.webhooks;
 }
 
-export const endpointBody = (e: EndpointRecord): z.infer<typeof WebhookEndpoint> => ({
+const endpointBody = (e: EndpointRecord): z.infer<typeof WebhookEndpoint> => ({
   id: e.id,
   url: e.url,
   events: e.events,
