@@ -224,4 +224,44 @@ describe('webhooks under npm start', () => {
     await receiver.waitFor(() => at('/terminal').length === 1);
     expect(at('/terminal')[0]!.json.type).toBe('generation.completed');
   });
+
+  it('the delivery log pages newest first, and a redelivery sends again under the same webhook-id', async () => {
+    const endpoint = await subscribe('/logged');
+    await api.post('/generations', { key, body: { prompt: 'logged' } });
+    await receiver.waitFor(() => at('/logged').length === 2);
+    await expect
+      .poll(async () =>
+        (await api.get(`/webhook-endpoints/${endpoint.id}/deliveries`, { key })).body.items.map(
+          (d: { status: string }) => d.status,
+        ),
+      )
+      .toEqual(['delivered', 'delivered']);
+    const first = await api.get(`/webhook-endpoints/${endpoint.id}/deliveries?limit=1`, { key });
+    expect(first.body.items[0]).toMatchObject({
+      eventType: 'generation.completed',
+      attempts: 1,
+      lastStatusCode: 200,
+    });
+    expect(first.body.items[0].lastLatencyMs).toEqual(expect.any(Number));
+    const second = await api.get(
+      `/webhook-endpoints/${endpoint.id}/deliveries?limit=1&cursor=${first.body.nextCursor}`,
+      { key },
+    );
+    expect(second.body.items[0].eventType).toBe('generation.started');
+    expect(second.body.nextCursor).toBeNull();
+
+    const redo = await api.post(`/webhook-deliveries/${first.body.items[0].id}/redeliver`, { key });
+    expect(redo.status, redo.text).toBe(202);
+    await receiver.waitFor(() => at('/logged').length === 3);
+    expect(at('/logged')[2]!.headers['webhook-id']).toBe(first.body.items[0].id);
+    const stranger = await api.post('/api-keys', { key: ADMIN_KEY, body: { name: 'log stranger' } });
+    expectProblem(
+      await api.get(`/webhook-endpoints/${endpoint.id}/deliveries`, { key: stranger.body.key }),
+      404,
+    );
+    expectProblem(
+      await api.post(`/webhook-deliveries/${first.body.items[0].id}/redeliver`, { key: stranger.body.key }),
+      404,
+    );
+  });
 });

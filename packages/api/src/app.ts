@@ -15,6 +15,7 @@ import { type RouteDoc, type RouteSpec, routerPath } from './routes/define.ts';
 import { failedMessageRoutes } from './routes/failed-messages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoute, openApiRoute, serveHealth, serveOpenApi } from './routes/meta.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { cachedHealth } from './schema-gate.ts';
 
@@ -35,6 +36,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...adminRoutes,
   ...failedMessageRoutes,
   ...webhookRoutes,
+  ...webhookDeliveryRoutes,
 ];
 
 /** Every documented route, in the order they are documented. */

@@ -9,6 +9,7 @@ import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
 import type {
   WebhookDeliveries,
+  WebhookDeliveryLog,
   WebhookEndpoints,
   WebhookQueue,
   WebhookUrlCheck,
@@ -42,6 +43,7 @@ export interface AppDeps {
   webhooks?: {
     endpoints: WebhookEndpoints;
     deliveries: WebhookDeliveries;
+    log: WebhookDeliveryLog;
     checkUrl: WebhookUrlCheck;
     secrets: SecretBox;
     /** Where a test ping and a retried dead-lettered delivery go; without it, maintenance sends them. */

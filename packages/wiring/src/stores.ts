@@ -11,6 +11,7 @@ import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
 import { WebhookDeliveryStore } from '@genledger/db/webhook-store/deliveries';
 import { WebhookEndpointStore } from '@genledger/db/webhook-store/endpoints';
+import { WebhookLogStore } from '@genledger/db/webhook-store/log';
 
 /**
  * Every store over one database, the only place they are constructed. Each is made on first use
@@ -57,6 +58,9 @@ export class Stores {
   }
   get webhookEndpoints() {
     return this.#once('webhookEndpoints', () => new WebhookEndpointStore(this.database));
+  }
+  get webhookLog() {
+    return this.#once('webhookLog', () => new WebhookLogStore(this.database));
   }
   get webhookDeliveries() {
     return this.#once('webhookDeliveries', () => new WebhookDeliveryStore(this.database));

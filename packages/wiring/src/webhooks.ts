@@ -98,6 +98,7 @@ export function webhookApiDeps(
   return {
     endpoints: stores.webhookEndpoints,
     deliveries: stores.webhookDeliveries,
+    log: stores.webhookLog,
     secrets: new SecretBox(config.secretsKeyMaterial),
     checkUrl: (url: string) => checkWebhookUrl(url, config.allowPrivateNetworks),
     ...(options.queue ? { queue: options.queue } : {}),

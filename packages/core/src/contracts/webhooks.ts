@@ -88,3 +88,22 @@ export const webhookDeliveryMessage = (deliveryId: string): WebhookDeliveryMessa
   version: 1,
   deliveryId,
 });
+
+/** One delivery in an endpoint's log: its latest attempt, and when the next one is due. */
+export const WebhookDelivery = z.object({
+  id: z.uuid(),
+  endpointId: z.uuid().nullable(),
+  eventType: z.string(),
+  generationId: z.uuid().nullable(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.int(),
+  lastStatusCode: z.int().nullable(),
+  lastLatencyMs: z.int().nullable(),
+  lastError: z.string().nullable(),
+  lastResponse: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  lastAttemptAt: z.iso.datetime().nullable(),
+  nextAttemptAt: z.iso.datetime().nullable(),
+  deliveredAt: z.iso.datetime().nullable(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;

@@ -1,5 +1,5 @@
 import type { GenerationRecord } from '../contracts/generation.ts';
-import type { DeliveryStatus, WebhookEventType } from '../contracts/webhooks.ts';
+import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../contracts/webhooks.ts';
 import type { Owner } from './principal.ts';
 
 /** An endpoint as stored: its secrets are sealed (webhooks/secret-box.ts), never plaintext. */
@@ -95,6 +95,18 @@ export interface WebhookDeliveries {
   ): Promise<{ endpointId: string | null; statusCode: number | null; error: string | null } | undefined>;
   /** Disables the endpoint (a 410 said it is gone). */
   disableEndpoint(endpointId: string, reason: 'gone'): Promise<void>;
+}
+
+/** An endpoint's delivery log, newest first, and a redelivery, each scoped to an owner. */
+export interface WebhookDeliveryLog {
+  /** Undefined when the owner may not see the endpoint. `after`: the last row's created_at (text) and id. */
+  page(
+    endpointId: string,
+    owner: Owner,
+    options: { limit: number; after?: { value: string; id: string } },
+  ): Promise<{ items: WebhookDelivery[]; next: { value: string; id: string } | null } | undefined>;
+  /** Makes the delivery pending and unsent again (same webhook-id); false when the owner may not see it. */
+  redeliver(id: string, owner: Owner): Promise<boolean>;
 }
 
 /** Where delivery ids go: the webhook queue (SQS deployed, the local queue under `npm start`). */
