@@ -41,9 +41,12 @@ export class OpenApiValidator {
 
   check(method: string, path: string, res: ApiResponse) {
     const pathname = new URL(path, 'http://x').pathname;
+    // A literal segment wins over a parameter (`/failed-messages/retry` over `/failed-messages/{id}`),
+    // as the router matches them.
+    const params = (t: string) => t.split('{').length;
     const match = this.templates
-      .filter((t) => t.pattern.test(pathname))
-      .sort((a, b) => a.template.localeCompare(b.template))[0];
+      .filter((t) => t.pattern.test(pathname) && this.doc.paths[t.template][method.toLowerCase()])
+      .sort((a, b) => params(a.template) - params(b.template) || a.template.localeCompare(b.template))[0];
     const op = match && this.doc.paths[match.template][method.toLowerCase()];
     if (!op) {
       // Not an API route: only the 404 problem is acceptable.

@@ -6,7 +6,7 @@ import { type LocalServer, startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, expectProblem } from '../support/api-client.ts';
+import { ApiClient, expectProblem, OpenApiValidator } from '../support/api-client.ts';
 import { useDatabases } from '../support/databases.ts';
 import { startReceiver } from '../support/webhook-receiver.ts';
 
@@ -36,7 +36,9 @@ describe('webhooks under npm start', () => {
       },
       pipeline: { webhooks: { maxReceiveCount: MAX_RECEIVES } },
     });
-    api = new ApiClient(server.url);
+    // Every response is checked against the document the server serves.
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    api = new ApiClient(server.url, new OpenApiValidator(doc));
     const created = await api.post('/api-keys', { key: ADMIN_KEY, body: { name: 'webhook client' } });
     key = created.body.key;
   });

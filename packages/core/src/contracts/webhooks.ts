@@ -67,9 +67,9 @@ export const WebhookEndpoint = z.object({
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 
 /** The signing secret, Standard Webhooks' `whsec_` + base64 form. */
-export const WebhookSecret = z.strictObject({ key: z.string().startsWith('whsec_') });
+export const WebhookSecret = z.strictObject({ key: z.string().regex(/^whsec_/) });
 
-export const WebhookEndpointWithSecret = WebhookEndpoint.extend({ secret: z.string().startsWith('whsec_') });
+export const WebhookEndpointWithSecret = WebhookEndpoint.extend({ secret: z.string().regex(/^whsec_/) });
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'retrying', 'failed', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
