@@ -51,13 +51,19 @@ export async function deliverWebhook(
     await deps.deliveries.recordAttempt(target.id, skipped('the generation is gone'));
     return { done: true, result: 'skipped' };
   }
+  const secrets = await secretsOf(deps, target);
+  if (secrets.length === 0) {
+    // A queue producer's generation has no key, and so no default secret: nothing can sign it.
+    await deps.deliveries.recordAttempt(target.id, skipped('no signing secret: the generation has no API key'));
+    return { done: true, result: 'skipped' };
+  }
   const body = JSON.stringify({ type: target.eventType, timestamp: target.occurredAt.toISOString(), data });
   const response = await deps.sender.send({
     url: target.url,
     id: target.id,
     timestamp: deps.clock.now(),
     body,
-    secrets: await secretsOf(deps, target),
+    secrets,
   });
   const common = { latencyMs: response.latencyMs };
   if (response.ok && response.status >= 200 && response.status < 300) {
