@@ -15,6 +15,7 @@ import { benchDatabase } from './support/bench-database.ts';
 
 const GENERATIONS = Number(process.env.BENCH_WEBHOOK_GENERATIONS ?? 200);
 const DELIVERIES = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 1000);
+const SIM_GENERATIONS = Number(process.env.BENCH_WEBHOOK_SIM_GENERATIONS ?? 30);
 const ADMIN = `bench-admin-key-${'b'.repeat(32)}`;
 
 const quantile = (sorted: number[], q: number) =>
@@ -138,6 +139,39 @@ async function handlerThroughput() {
   }
 }
 
+/** The same lag on the deployed shape (`npm run sim`): API, worker and delivery function as Lambdas over SQS. */
+async function simCompletionToArrival() {
+  const { startTestSimulation } = await import('../test/support/sim.ts');
+  const receiver = await startReceiver();
+  const arrived = new Map<string, number>();
+  receiver.answerWith((r) => {
+    arrived.set(r.json.data.id, Date.now());
+    return 204;
+  });
+  const t = await startTestSimulation({ SIM_INSTANCE_IDLE_S: '600' });
+  try {
+    await t.call('POST', '/webhook-endpoints', { url: receiver.url(), events: ['generation.completed'] });
+    const lags: number[] = [];
+    for (let i = 0; i < SIM_GENERATIONS; i += 5) {
+      const wave = await Promise.all(
+        Array.from({ length: 5 }, (_, j) =>
+          t.call('POST', '/generations', { prompt: `sim ${i + j}`, width: 256, height: 256 }),
+        ),
+      );
+      await receiver.waitFor(() => wave.every((g) => arrived.has(g.body.id)), 120_000);
+      for (const g of wave) {
+        const done = await t.call('GET', `/generations/${g.body.id}`);
+        lags.push(arrived.get(g.body.id)! - Date.parse(done.body.completedAt));
+      }
+    }
+    lags.sort((a, b) => a - b);
+    return { generations: lags.length, p50Ms: quantile(lags, 0.5), p99Ms: quantile(lags, 0.99) };
+  } finally {
+    await t.stop();
+    await receiver.close();
+  }
+}
+
 export default async function webhooksBench() {
   const latency = await completionToArrival();
   console.log(
@@ -147,5 +181,9 @@ export default async function webhooksBench() {
   console.log(
     `one delivery handler instance: ${throughput.perSecond} deliveries/s; bare POSTs ${throughput.barePostsPerSecond}/s (${throughput.ratio}× the handler)`,
   );
-  return { npmStart: latency, handler: throughput };
+  const sim = await simCompletionToArrival();
+  console.log(
+    `completion → webhook under npm run sim: p50 ${sim.p50Ms.toFixed(0)} ms, p99 ${sim.p99Ms.toFixed(0)} ms (${sim.generations} generations)`,
+  );
+  return { npmStart: latency, handler: throughput, sim };
 }
