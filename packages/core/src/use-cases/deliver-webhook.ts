@@ -54,7 +54,10 @@ export async function deliverWebhook(
   const secrets = await secretsOf(deps, target);
   if (secrets.length === 0) {
     // A queue producer's generation has no key, and so no default secret: nothing can sign it.
-    await deps.deliveries.recordAttempt(target.id, skipped('no signing secret: the generation has no API key'));
+    await deps.deliveries.recordAttempt(
+      target.id,
+      skipped('no signing secret: the generation has no API key'),
+    );
     return { done: true, result: 'skipped' };
   }
   const body = JSON.stringify({ type: target.eventType, timestamp: target.occurredAt.toISOString(), data });
