@@ -2,12 +2,12 @@ import type { queues } from './queues';
 import { alarmEmail } from './settings';
 
 /**
- * What an operator must hear about on day one: anything in the dead-letter queue, and worker
+ * What an operator must hear about on day one: anything in either dead-letter queue, and worker
  * invocations that fail as a whole (a partial batch failure is not a Lambda error; a crash,
  * timeout or start-up failure is). Sent to an SNS topic, e-mailed to ALARM_EMAIL when set.
  */
 export function alarms(
-  { deadLetterQueue }: ReturnType<typeof queues>,
+  { deadLetterQueue, webhookDeadLetterQueue }: ReturnType<typeof queues>,
   workerFunctionName: $util.Input<string>,
 ) {
   const topic = new aws.sns.Topic('Alarms');
@@ -29,6 +29,15 @@ export function alarms(
     namespace: 'AWS/SQS',
     metricName: 'ApproximateNumberOfMessagesVisible',
     dimensions: { QueueName: deadLetterQueue.nodes.queue.name },
+    statistic: 'Maximum',
+  });
+  new aws.cloudwatch.MetricAlarm('WebhookDeadLetterQueueDepth', {
+    ...common,
+    alarmDescription:
+      'Webhook deliveries gave up after about a day: see GET /failed-messages (type webhook.delivery)',
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    dimensions: { QueueName: webhookDeadLetterQueue.nodes.queue.name },
     statistic: 'Maximum',
   });
   new aws.cloudwatch.MetricAlarm('WorkerErrors', {

@@ -10,6 +10,8 @@ import {
   deploySettings,
   functionDefaults,
   MAX_RECEIVE_COUNT,
+  WEBHOOK_MAX_RECEIVE_COUNT,
+  WEBHOOK_TIMEOUT_S,
   WORKER_TIMEOUT_S,
   workerMaxConcurrency,
 } from './settings';
@@ -32,7 +34,7 @@ function migrationsHash(dir = 'migrations'): string {
  */
 export function functions(
   db: ReturnType<typeof database>,
-  { queue, deadLetterQueue }: ReturnType<typeof queues>,
+  { queue, deadLetterQueue, webhookQueue, webhookDeadLetterQueue }: ReturnType<typeof queues>,
   bucket: ReturnType<typeof outputs>,
 ) {
   const common = functionDefaults(process.env.DB_SCHEMA ?? 'genledger');
@@ -63,7 +65,7 @@ export function functions(
     {
       ...common,
       handler: 'functions/api.handler',
-      link: [db.databaseUrl, db.cursorSecret, queue, bucket, ...generator.links],
+      link: [db.databaseUrl, db.cursorSecret, queue, webhookQueue, bucket, ...generator.links],
       environment: { ...common.environment, ...deploySettings('api'), ...generator.environment },
       // The console serves htmx from its npm package file; the bundle carries the file beside it.
       copyFiles: [
@@ -84,7 +86,7 @@ export function functions(
       ...common,
       handler: 'functions/worker.handler',
       // The API's URL is where asynchronous backends call back (PUBLIC_URL overrides it).
-      link: [db.databaseUrl, queue, bucket, gateway, ...generator.links],
+      link: [db.databaseUrl, queue, webhookQueue, bucket, gateway, ...generator.links],
       environment: { ...common.environment, ...deploySettings('worker'), ...generator.environment },
       copyFiles: generator.copyFiles,
       timeout: `${WORKER_TIMEOUT_S} seconds`,
@@ -112,12 +114,14 @@ export function functions(
     afterMigration,
   );
 
+  webhooks(db, common, { webhookQueue, webhookDeadLetterQueue }, bucket, afterMigration);
+
   new sst.aws.CronV2('Maintenance', {
     schedule: 'rate(1 minute)',
     function: {
       ...common,
       handler: 'functions/maintenance.handler',
-      link: [db.databaseUrl, queue, bucket],
+      link: [db.databaseUrl, queue, webhookQueue, bucket],
       environment: { ...common.environment, ...deploySettings('maintenance') },
       timeout: '55 seconds',
       memory: '512 MB',
@@ -125,4 +129,49 @@ export function functions(
   });
 
   return { gateway, worker };
+}
+
+/**
+ * The webhook queue → the delivery function (each record one signed POST; a retry changes its
+ * visibility and fails), and its DLQ → the handler that records dead-lettered deliveries among
+ * failed messages. Both read signing secrets, sealed under a key derived from CursorSecret.
+ */
+function webhooks(
+  db: ReturnType<typeof database>,
+  common: ReturnType<typeof functionDefaults>,
+  {
+    webhookQueue,
+    webhookDeadLetterQueue,
+  }: Pick<ReturnType<typeof queues>, 'webhookQueue' | 'webhookDeadLetterQueue'>,
+  // A delivery's body is the generation as the API answers it: its outputs as presigned links.
+  bucket: ReturnType<typeof outputs>,
+  afterMigration: { dependsOn?: aws.lambda.Invocation[] },
+) {
+  webhookQueue.subscribe(
+    {
+      ...common,
+      handler: 'functions/webhooks.handler',
+      link: [db.databaseUrl, db.cursorSecret, webhookQueue, bucket],
+      timeout: `${WEBHOOK_TIMEOUT_S} seconds`,
+      memory: '512 MB',
+    },
+    {
+      batch: { size: 10, partialResponses: true },
+      // Bounds the database connections deliveries open, as the worker's mapping does.
+      transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: 5 } } },
+    },
+    afterMigration,
+  );
+  webhookDeadLetterQueue.subscribe(
+    {
+      ...common,
+      handler: 'functions/webhook-dead-letter.handler',
+      link: [db.databaseUrl, webhookQueue, webhookDeadLetterQueue],
+      environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(WEBHOOK_MAX_RECEIVE_COUNT) },
+      timeout: `${DEAD_LETTER_TIMEOUT_S} seconds`,
+      memory: '512 MB',
+    },
+    { batch: { size: 10, partialResponses: true } },
+    afterMigration,
+  );
 }

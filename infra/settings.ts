@@ -8,6 +8,14 @@ export const DEAD_LETTER_TIMEOUT_S = 60;
 /** Receives before a message moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 3;
 export const PRODUCTION = 'production';
+/** Seconds the webhook delivery function may run: a batch of 10 sent at once, each within 10 s. */
+export const WEBHOOK_TIMEOUT_S = 60;
+/**
+ * Receives of a webhook delivery before its DLQ: with the backoff doubling from 30 s (capped at
+ * 12 h) the last one comes about 29 h after the first. The same number as core's
+ * WEBHOOK_MAX_ATTEMPTS (test/sim/infra.test.ts checks they agree).
+ */
+export const WEBHOOK_MAX_RECEIVE_COUNT = 13;
 
 /**
  * Worker instances SQS may run at once (WORKER_MAX_CONCURRENCY, default 10, SQS allows 2–1000).

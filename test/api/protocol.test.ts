@@ -57,6 +57,13 @@ describe.each(HTTP_TARGETS)('HTTP API: health, document, ids, bodies on %s', (ta
         '/retry-batches',
         '/settings',
         '/settings/{key}',
+        '/webhook-deliveries/{id}/redeliver',
+        '/webhook-endpoints',
+        '/webhook-endpoints/{id}',
+        '/webhook-endpoints/{id}/deliveries',
+        '/webhook-endpoints/{id}/rotate-secret',
+        '/webhook-endpoints/{id}/test',
+        '/webhooks/default/secret',
       ].sort(),
     );
     expect(http.server.adminKey).toMatchObject({ created: true, usable: true });

@@ -42,6 +42,8 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
       'generations',
       'retry_batches',
       'settings',
+      'webhook_deliveries',
+      'webhook_endpoints',
     ]);
     const state = await appliedMigrationState(database);
     expect(state).toEqual({ latestCreatedAt: LATEST_MIGRATION.createdAt, count: LATEST_MIGRATION.count });

@@ -1,6 +1,7 @@
 // Evaluates sst.config.ts with SST's globals replaced by recorders: the wiring is checked here,
 // without AWS. `npm run typecheck:infra` checks the same file against SST's real types.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { WEBHOOK_MAX_ATTEMPTS } from '@genledger/core/webhooks/retry-schedule';
 import { evaluateSstConfig, loadSstConfig, type SstConfig } from '@genledger/sim/config-recorder';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -37,6 +38,8 @@ describe('sst.config.ts', () => {
       'functions/dead-letter.handler',
       'functions/maintenance.handler',
       'functions/migrate.handler',
+      'functions/webhook-dead-letter.handler',
+      'functions/webhooks.handler',
       'functions/worker.handler',
     ]);
     for (const h of handlers) {
@@ -83,6 +86,36 @@ describe('sst.config.ts', () => {
     expect(dead!.args.subscriber.environment.DB_SCHEMA).toBeDefined();
   });
 
+  it('wires the webhook queue with its DLQ: the delivery function with partial responses, the DLQ handler told the redrive count', async () => {
+    const { find } = await evaluate();
+    const [hooks] = find('Queue', 'WebhookQueue');
+    const [hooksDlq] = find('Queue', 'WebhookDeadLetterQueue');
+    expect(hooks!.args.dlq).toEqual({ queue: 'WebhookDeadLetterQueue.arn', retry: WEBHOOK_MAX_ATTEMPTS });
+    const [deliver] = find('Subscription', 'WebhookQueue');
+    expect(deliver!.args.subscriber.handler).toBe('functions/webhooks.handler');
+    expect(deliver!.args.batch).toMatchObject({ size: 10, partialResponses: true });
+    expect(Number.parseInt(hooks!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(
+      6 * Number.parseInt(deliver!.args.subscriber.timeout, 10),
+    );
+    // A delivery's retries span about 29 h: the queue keeps a message longer than that.
+    expect(hooks!.args.transform.queue.messageRetentionSeconds).toBeGreaterThan(29 * 3600);
+    const linked = (link: { name: string }[]) =>
+      link.map((l) => l.name.replace(/\.(name|url|arn)$/, '')).sort();
+    expect(linked(deliver!.args.subscriber.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'WebhookQueue']);
+    const [dead] = find('Subscription', 'WebhookDeadLetterQueue');
+    expect(dead!.args.subscriber.handler).toBe('functions/webhook-dead-letter.handler');
+    expect(dead!.args.batch.partialResponses).toBe(true);
+    expect(dead!.args.subscriber.environment.QUEUE_MAX_RECEIVE_COUNT).toBe(String(WEBHOOK_MAX_ATTEMPTS));
+    expect(Number.parseInt(hooksDlq!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(
+      Number.parseInt(dead!.args.subscriber.timeout, 10),
+    );
+    // The worker, the API and maintenance send deliveries: each is linked to the queue.
+    expect(linked(find('Subscription', 'Queue')[0]!.args.subscriber.link)).toContain('WebhookQueue');
+    expect(linked(find('CronV2')[0]!.args.function.link)).toContain('WebhookQueue');
+    const [alarm] = find('cloudwatch.MetricAlarm', 'WebhookDeadLetterQueueDepth');
+    expect(alarm!.args.dimensions).toEqual({ QueueName: 'WebhookDeadLetterQueue.queueName' });
+  });
+
   it('links secrets, not hand-set strings: pooled URL for functions, direct URL for the migrator', async () => {
     const { find } = await evaluate();
     expect(
@@ -103,7 +136,13 @@ describe('sst.config.ts', () => {
     expect(api!.args.copyFiles).toEqual([
       { from: 'node_modules/htmx.org/dist/htmx.min.js', to: 'htmx.min.js' },
     ]);
-    expect(secretNames(api!.args.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'Outputs', 'Queue']);
+    expect(secretNames(api!.args.link)).toEqual([
+      'CursorSecret',
+      'DatabaseUrl',
+      'Outputs',
+      'Queue',
+      'WebhookQueue',
+    ]);
     for (const f of find('Function'))
       expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);
     expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);

@@ -5,8 +5,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from '@genledger/adapters/generators/builtin-generator';
 import { GenerationRequest } from '@genledger/core/contracts/generation';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSimulation } from '../support/sim.ts';
+import { startReceiver } from '../support/webhook-receiver.ts';
 
 let t: Awaited<ReturnType<typeof startTestSimulation>>;
 
@@ -25,7 +27,19 @@ describe('npm run sim', () => {
   it('derives the stack from sst.config.ts and migrates before traffic', () => {
     const { deployment, queues } = t.sim;
     expect(deployment.api.handler).toBe('functions/api.handler');
-    expect([...queues.keys()].sort()).toEqual(['DeadLetterQueue', 'Queue']);
+    expect([...queues.keys()].sort()).toEqual([
+      'DeadLetterQueue',
+      'Queue',
+      'WebhookDeadLetterQueue',
+      'WebhookQueue',
+    ]);
+    expect(deployment.subscriptions.find((s) => s.queue === 'WebhookQueue')).toMatchObject({
+      batchSize: 10,
+      partialResponses: true,
+    });
+    expect(deployment.subscriptions.find((s) => s.queue === 'WebhookDeadLetterQueue')?.fn.handler).toBe(
+      'functions/webhook-dead-letter.handler',
+    );
     expect(deployment.subscriptions.find((s) => s.queue === 'Queue')).toMatchObject({
       batchSize: 10,
       windowS: 5,
@@ -64,6 +78,29 @@ describe('npm run sim', () => {
     expect(output).toMatchObject({ contentType: 'image/png', bytes: bytes.length });
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(output!.sha256);
     expect(done.outputPath).toBe(output!.url);
+  });
+
+  it('delivers a signed webhook through the webhook queue and the delivery function', async () => {
+    const receiver = await startReceiver();
+    try {
+      const endpoint = await t.call('POST', '/webhook-endpoints', {
+        url: receiver.url('/sim'),
+        events: ['generation.completed'],
+      });
+      expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
+      const created = await t.call('POST', '/generations', { prompt: 'tell the receiver' });
+      const [hit] = await receiver.waitFor((all) => all.length === 1, 60_000);
+      expect(
+        new Webhook(endpoint.body.secret).verify(hit!.body, {
+          'webhook-id': hit!.headers['webhook-id'] as string,
+          'webhook-timestamp': hit!.headers['webhook-timestamp'] as string,
+          'webhook-signature': hit!.headers['webhook-signature'] as string,
+        }),
+      ).toMatchObject({ type: 'generation.completed', data: { id: created.body.id, status: 'completed' } });
+      expect(t.sim.runtimes.get('WebhookQueueSubscriber')!.invocations).toBeGreaterThan(0);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('re-sends through maintenance what the API could not send to SQS', async () => {

@@ -25,8 +25,6 @@ const pointer = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
  * Validates every response against the OpenAPI document the server itself serves: the status must
  * be documented for the route, and the body must match its schema (problem+json for errors).
  */
-/** How many path parameters a route template has. */
-const params = (template: string) => template.split('{').length - 1;
 
 export class OpenApiValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -44,9 +42,11 @@ export class OpenApiValidator {
 
   check(method: string, path: string, res: ApiResponse) {
     const pathname = new URL(path, 'http://x').pathname;
+    // A literal segment wins over a parameter (`/failed-messages/retry` over `/failed-messages/{id}`),
+    // as the router matches them.
+    const params = (t: string) => t.split('{').length;
     const match = this.templates
-      .filter((t) => t.pattern.test(pathname))
-      // A literal segment wins over a parameter (`/failed-messages/retry` over `/failed-messages/{id}`).
+      .filter((t) => t.pattern.test(pathname) && this.doc.paths[t.template][method.toLowerCase()])
       .sort((a, b) => params(a.template) - params(b.template) || a.template.localeCompare(b.template))[0];
     const op = match && this.doc.paths[match.template][method.toLowerCase()];
     if (!op) {
@@ -102,6 +102,7 @@ export class ApiClient {
   get = (path: string, options?: CallOptions) => this.call('GET', path, options);
   post = (path: string, options?: CallOptions) => this.call('POST', path, options);
   put = (path: string, options?: CallOptions) => this.call('PUT', path, options);
+  patch = (path: string, options?: CallOptions) => this.call('PATCH', path, options);
   delete = (path: string, options?: CallOptions) => this.call('DELETE', path, options);
 }
 

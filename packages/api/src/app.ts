@@ -18,6 +18,8 @@ import { type RouteDoc, type RouteSpec, routerPath } from './routes/define.ts';
 import { failedMessageRoutes } from './routes/failed-messages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoute, openApiRoute, serveHealth, serveOpenApi } from './routes/meta.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { cachedHealth } from './schema-gate.ts';
 
 /**
@@ -32,7 +34,13 @@ import { cachedHealth } from './schema-gate.ts';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The JSON API: every one goes through the middleware chain below to its handler. */
-export const API_ROUTES: readonly RouteSpec[] = [...generationRoutes, ...adminRoutes, ...failedMessageRoutes];
+export const API_ROUTES: readonly RouteSpec[] = [
+  ...generationRoutes,
+  ...adminRoutes,
+  ...failedMessageRoutes,
+  ...webhookRoutes,
+  ...webhookDeliveryRoutes,
+];
 
 /** Every documented route, in the order they are documented. */
 export const ROUTES: readonly RouteDoc[] = [healthRoute, openApiRoute, ...API_ROUTES, callbackRoute];

@@ -9,6 +9,14 @@ import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type {
+  WebhookDeliveries,
+  WebhookDeliveryLog,
+  WebhookEndpoints,
+  WebhookQueue,
+  WebhookUrlCheck,
+} from '@genledger/core/ports/webhooks';
+import type { SecretBox } from '@genledger/core/webhooks/secret-box';
 import type { KeyConcurrency } from './middleware/key-lanes.ts';
 import type { AcceptCallback } from './routes/callbacks.ts';
 
@@ -37,6 +45,16 @@ export interface AppDeps {
   cursors: CursorCodec;
   /** Signs the links a generation's outputs are answered with. */
   outputs: Pick<OutputStore, 'signedUrl'>;
+  /** Webhook endpoints and the default secret; without it their routes answer 503. */
+  webhooks?: {
+    endpoints: WebhookEndpoints;
+    deliveries: WebhookDeliveries;
+    log: WebhookDeliveryLog;
+    checkUrl: WebhookUrlCheck;
+    secrets: SecretBox;
+    /** Where a test ping and a retried dead-lettered delivery go; without it, maintenance sends them. */
+    queue?: WebhookQueue;
+  };
   /**
    * Apps mounted beside the API by path prefix, each loaded on its first request so that cold
    * starts serving the JSON API never load them.

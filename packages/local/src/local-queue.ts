@@ -90,8 +90,20 @@ export class LocalQueue {
     return (await this.stats()).total;
   }
 
-  /** Resolves on the next change made in this process (send, delete, redrive) or after `ms`. */
-  waitForChange(ms: number): Promise<void> {
+  /** Counts the changes made in this process: a consumer that read it before polling misses none. */
+  private changes = 0;
+
+  get changeCount() {
+    return this.changes;
+  }
+
+  /**
+   * Resolves on the next change made in this process (send, delete, redrive) or after `ms`; at once
+   * when one was made since `seen` (a `changeCount` read before the poll that found nothing), so a
+   * send between that poll and this wait is never slept through.
+   */
+  waitForChange(ms: number, seen?: number): Promise<void> {
+    if (seen !== undefined && seen !== this.changes) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -104,6 +116,7 @@ export class LocalQueue {
   }
 
   wake() {
+    this.changes++;
     for (const w of [...this.waiters]) w();
   }
 
@@ -200,6 +213,7 @@ export class LocalConsumer {
     while (this.running) {
       let records: SQSRecord[];
       try {
+        const seen = this.queue.changeCount;
         records = await this.queue.receive(this.options.batchSize ?? 10);
         if (records.length === 0) {
           const { nextVisibleInMs } = await this.queue.stats();
@@ -207,6 +221,7 @@ export class LocalConsumer {
           // At least a few ms: a message visible by the clock but not yet receivable must not spin the loop.
           await this.queue.waitForChange(
             Math.max(Math.min(nextVisibleInMs ?? idlePollMs, idlePollMs), 5) + 1,
+            seen,
           );
           continue;
         }

@@ -1,4 +1,5 @@
 // `npm start`: the local stack on one command. Bad configuration → one line naming the variable, exit 1.
+import { resolveWebhookConfig } from '@genledger/core/config/webhook-config';
 import { isAppError } from '@genledger/core/errors';
 import { startLocalServer } from './server.ts';
 
@@ -22,6 +23,11 @@ try {
         : `warning: ADMIN_API_KEY (${server.adminKey.prefix}) exists but is revoked, expired or not admin; it was left as is`,
     );
   }
+  lines.push(
+    resolveWebhookConfig(process.env, { allowPrivateByDefault: true }).allowPrivateNetworks
+      ? 'webhooks: private and loopback targets allowed (local development; WEBHOOK_ALLOW_PRIVATE_NETWORKS=false refuses them)'
+      : 'webhooks: private and loopback targets refused (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
+  );
   lines.push(`console: ${server.url}/console/ (sign in with an API key)`);
   lines.push(`try: curl ${server.url}/health`);
   console.log(lines.join('\n'));

@@ -1,3 +1,4 @@
+import { jsonLogger } from '@genledger/adapters/json-logger';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
@@ -12,10 +13,12 @@ import type { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
+import { webhookDispatch } from '@genledger/wiring/webhooks';
 import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { localAttemptQueue } from './local-attempt-queue.ts';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';
 import { localQueuePort } from './local-queue-port.ts';
+import { type LocalWebhookOptions, startLocalWebhooks } from './local-webhooks.ts';
 import { resolveLocalQueueConfig } from './queue-config.ts';
 import { resendUnqueued } from './resend-unqueued.ts';
 
@@ -39,6 +42,8 @@ export interface LocalPipelineOptions {
   /** Where an asynchronous backend calls back: the local server, once it listens. */
   publicUrl?: () => string;
   maintenanceSteps?: MaintenanceStep[];
+  /** The webhook queue's redrive and the delivery handler's overrides (tests: a clock, a smaller count). */
+  webhooks?: LocalWebhookOptions;
 }
 
 export interface LocalPipeline {
@@ -46,6 +51,9 @@ export interface LocalPipeline {
   queue: Queue;
   main: LocalQueue;
   deadLetter: LocalQueue;
+  /** The webhook queue and its dead-letter queue. */
+  webhooks: LocalQueue;
+  webhookDeadLetter: LocalQueue;
   runMaintenance(): Promise<MaintenanceSummary>;
   /** Start-up recovery finished: what was re-sent because no message would ever deliver it. */
   recovered: Promise<number>;
@@ -69,7 +77,17 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     maxReceiveCount,
   });
   const queue = localQueuePort(main);
-  const consumers = startConsumers(options, env, { main, deadLetter, maxReceiveCount });
+  const hooks = startLocalWebhooks(options.database, stores.localQueue, env, {
+    ...options.webhooks,
+    idlePollMs: options.database.embedded ? 60_000 : 1_000,
+  });
+  const consumers = startConsumers(options, env, {
+    main,
+    deadLetter,
+    maxReceiveCount,
+    afterBatch: webhookDispatch(options.database, hooks.binding, jsonLogger('warn', { fn: 'worker' })),
+  });
+  consumers.all.push(...hooks.consumers);
 
   // What no stored message will deliver is sent again: at start (the embedded database is this
   // process's alone, so nothing is between its commit and its send) and on every maintenance run
@@ -89,6 +107,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       maintenanceDeps(options.maintenanceDatabase ?? options.database, {
         queue,
         env,
+        webhookQueue: hooks.binding.queue,
         steps: [
           { name: 'local-queue-resend', run: async () => ({ resent: await resend(UNQUEUED_GRACE_MS) }) },
           ...(options.maintenanceSteps ?? []),
@@ -101,6 +120,8 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     queue,
     main,
     deadLetter,
+    webhooks: hooks.queue,
+    webhookDeadLetter: hooks.deadLetter,
     recovered,
     runMaintenance: maintenance,
     async drain(timeoutMs = 30_000) {
@@ -109,7 +130,9 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
       for (;;) {
         const mainLeft = await main.size();
         const dlqLeft = consumers.deadLetter ? await deadLetter.size() : 0;
-        if (mainLeft === 0 && dlqLeft === 0 && consumers.all.every((c) => c.idle)) return;
+        // Webhooks waiting out a backoff are not work in hand: only what is visible now counts.
+        const hooksLeft = (await hooks.queue.stats()).visible + (await hooks.deadLetter.stats()).visible;
+        if (mainLeft === 0 && dlqLeft === 0 && hooksLeft === 0 && consumers.all.every((c) => c.idle)) return;
         if (Date.now() > until) {
           throw new Error(
             `local queue not drained within ${timeoutMs} ms: ${JSON.stringify(await main.stats())}`,
@@ -151,9 +174,15 @@ function localQueues(
 function startConsumers(
   options: LocalPipelineOptions,
   env: NodeJS.ProcessEnv,
-  queues: { main: LocalQueue; deadLetter: LocalQueue; maxReceiveCount: number },
+  queues: {
+    main: LocalQueue;
+    deadLetter: LocalQueue;
+    maxReceiveCount: number;
+    afterBatch: (generationIds: readonly string[]) => Promise<void>;
+  },
 ) {
   const worker = createWorkerHandler({
+    afterBatch: queues.afterBatch,
     deps: async () =>
       workerDeps(
         options.database,

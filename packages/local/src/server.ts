@@ -15,6 +15,7 @@ import { configuredQueue } from '@genledger/wiring/queue-selection';
 import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { localAttemptQueue } from './local-attempt-queue.ts';
+import { localWebhookBinding } from './local-webhooks.ts';
 import { outputRoute } from './output-route.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 import { runtimeChecks } from './runtime-checks.ts';
@@ -90,32 +91,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
 
     let listening = '';
-    let pipeline: LocalPipeline | undefined;
-    let queue: Queue;
-    let queueDescription: string;
-    const configured = configuredQueue(env);
-    if (options.queue) {
-      queue = options.queue;
-      queueDescription = 'injected queue';
-    } else if (configured) {
-      ({ queue, description: queueDescription } = configured);
-    } else {
-      // API, worker and maintenance each draw on a pool of their own: a burst of requests or a
-      // stuck lock on one side cannot leave the others without a connection.
-      const workerDatabase = await openSiblingPool(database, {});
-      siblings.push(workerDatabase);
-      const maintenanceDatabase = await openSiblingPool(database, { max: MAINTENANCE_POOL_MAX });
-      siblings.push(maintenanceDatabase);
-      pipeline = startLocalPipeline({
-        database: workerDatabase,
-        maintenanceDatabase,
-        env,
-        publicUrl: () => listening,
-        ...options.pipeline,
-      });
-      queue = pipeline.queue;
-      queueDescription = 'local queue (worker and maintenance in this process)';
-    }
+    const { pipeline, queue, queueDescription } = await localQueueOf(options, database, env, {
+      siblings,
+      publicUrl: () => listening,
+    });
     const outputs = configuredOutputs(env, { baseUrl: () => listening });
     const serveOutput = outputs.links ? outputRoute(outputs.store, outputs.links) : undefined;
     const app = createApp(
@@ -129,19 +108,16 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         backend: backendAttemptDeps(database, env, logger, {
           ...(pipeline ? { attemptQueue: localAttemptQueue(pipeline.main) } : {}),
         }),
+        env,
+        allowPrivateWebhooks: true,
+        ...(pipeline ? { webhookQueue: localWebhookBinding(pipeline.webhooks).queue } : {}),
       }),
     );
-    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve(
-        {
-          fetch: async (req) => (await serveOutput?.(req)) ?? app.fetch(req),
-          port: options.port ?? local.PORT,
-          hostname: options.host ?? local.HOST,
-        },
-        () => resolve(s),
-      );
-      s.once('error', reject);
-    });
+    const server = await listen(
+      async (req) => (await serveOutput?.(req)) ?? app.fetch(req),
+      options.port ?? local.PORT,
+      options.host ?? local.HOST,
+    );
     const { port } = server.address() as AddressInfo;
     const host = options.host ?? local.HOST;
     let closing: Promise<void> | undefined;
@@ -171,4 +147,44 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     if (owned) await database.close().catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Where accepted generations go: the injected queue, SQS when QUEUE_URL is set, or the local
+ * pipeline (worker, maintenance and their queues in this process, each on a pool of its own: a
+ * burst of requests or a stuck lock on one side cannot leave the others without a connection).
+ */
+async function localQueueOf(
+  options: LocalServerOptions,
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  context: { siblings: Database[]; publicUrl: () => string },
+): Promise<{ pipeline: LocalPipeline | undefined; queue: Queue; queueDescription: string }> {
+  if (options.queue) return { pipeline: undefined, queue: options.queue, queueDescription: 'injected queue' };
+  const configured = configuredQueue(env);
+  if (configured)
+    return { pipeline: undefined, queue: configured.queue, queueDescription: configured.description };
+  const workerDatabase = await openSiblingPool(database, {});
+  context.siblings.push(workerDatabase);
+  const maintenanceDatabase = await openSiblingPool(database, { max: MAINTENANCE_POOL_MAX });
+  context.siblings.push(maintenanceDatabase);
+  const pipeline = startLocalPipeline({
+    database: workerDatabase,
+    maintenanceDatabase,
+    env,
+    publicUrl: context.publicUrl,
+    ...options.pipeline,
+  });
+  return {
+    pipeline,
+    queue: pipeline.queue,
+    queueDescription: 'local queue (worker and maintenance in this process)',
+  };
+}
+
+function listen(fetch: (req: Request) => Promise<Response>, port: number, hostname: string) {
+  return new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch, port, hostname }, () => resolve(s));
+    s.once('error', reject);
+  });
 }

@@ -98,6 +98,7 @@ function functionEnvironment(
       ? { OUTPUT_S3_ENDPOINT: options.s3Endpoint }
       : {}),
     ...(knobs.GENERATOR_URL ? { GENERATOR_URL: knobs.GENERATOR_URL } : {}),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: knobs.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     // A function told the redrive count (the DLQ handler) hears the overridden one.
     ...(knobs.QUEUE_MAX_RECEIVE_COUNT !== undefined && 'QUEUE_MAX_RECEIVE_COUNT' in fn.environment
       ? { QUEUE_MAX_RECEIVE_COUNT: String(knobs.QUEUE_MAX_RECEIVE_COUNT) }

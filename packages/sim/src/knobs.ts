@@ -16,6 +16,8 @@ const SimEnv = z.object({
   QUEUE_VISIBILITY_TIMEOUT: z.coerce.number().int().min(0).max(43_200).optional(),
   QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
   MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
+  /** Local development, as under `npm start`: webhooks may reach loopback and private targets. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('true'),
   /** How long an idle function instance stays warm (Lambda: minutes, undocumented). */
   SIM_INSTANCE_IDLE_S: z.coerce.number().min(0.1).max(3600).default(300),
   /**

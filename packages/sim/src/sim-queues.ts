@@ -53,6 +53,11 @@ export function overrideNotices(
     );
   if (knobs.GENERATOR_URL) notices.push(`GENERATOR_URL=${knobs.GENERATOR_URL} set on every function`);
   if (knobs.ADMIN_API_KEY) notices.push('ADMIN_API_KEY is the AdminApiKey secret');
+  notices.push(
+    knobs.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true'
+      ? 'webhooks: private and loopback targets allowed (local development; WEBHOOK_ALLOW_PRIVATE_NETWORKS=false refuses them)'
+      : 'webhooks: private and loopback targets refused (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
+  );
   if (extraEnvironment && Object.keys(extraEnvironment).length)
     notices.push(`added to every function's environment: ${Object.keys(extraEnvironment).join(', ')}`);
   return notices;

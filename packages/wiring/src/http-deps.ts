@@ -7,6 +7,7 @@ import type { RuntimeChecks } from '@genledger/core/ports/health';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import { acceptCallback } from '@genledger/core/use-cases/backend/accept-callback';
 import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
 import { stopAtBackend } from '@genledger/core/use-cases/backend/stop-at-backend';
@@ -17,6 +18,7 @@ import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { outputStoreOf } from './outputs.ts';
 import { type Stores, storesOf } from './stores.ts';
+import { webhookApiDeps } from './webhooks.ts';
 
 export interface HttpDepsOptions {
   queue: Queue;
@@ -36,6 +38,12 @@ export interface HttpDepsOptions {
   healthTtlMs?: AppDeps['healthTtlMs'];
   /** An asynchronous backend's attempts, whose callbacks the API settles. */
   backend?: BackendAttemptDeps | undefined;
+  /** WEBHOOK_* settings (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where test pings and retried webhook deliveries go (deployed: the linked WebhookQueue). */
+  webhookQueue?: WebhookQueue;
+  /** `npm start` and the sim: private webhook targets allowed unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=false. */
+  allowPrivateWebhooks?: boolean;
 }
 
 /**
@@ -61,6 +69,10 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     cursors: new CursorCodec(options.cursorSecret),
     outputs,
     keyConcurrency: keyConcurrencyOf(database),
+    webhooks: webhookApiDeps(database, options.env ?? process.env, {
+      queue: options.webhookQueue,
+      allowPrivateByDefault: options.allowPrivateWebhooks ?? false,
+    }),
     ...(options.healthTtlMs ? { healthTtlMs: options.healthTtlMs } : {}),
     ...(options.backend ? backendRoutesOf(options.backend) : {}),
   };

@@ -22,6 +22,7 @@ const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 
       ['CURSOR_SECRET', 'CursorSecret', 'value'],
       ['QUEUE_URL', 'Queue', 'url'],
       ['DLQ_URL', 'DeadLetterQueue', 'url'],
+      ['WEBHOOK_QUEUE_URL', 'WebhookQueue', 'url'],
       ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
       ['OUTPUT_BUCKET', 'Outputs', 'name'],
       // Where asynchronous backends call back: the API Gateway linked to the worker.

@@ -7,6 +7,7 @@ import type { GenerationLifecyclePort } from '@genledger/core/ports/generation-l
 import { type Logger, logLevelFrom } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import { closeExpiredAttempts } from '@genledger/core/use-cases/backend/close-expired-attempts';
 import {
   continueRetryBatchesStep,
@@ -19,6 +20,7 @@ import {
   type MaintenanceSummary,
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
+import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
 import type { Database } from '@genledger/db/connect';
 import type { EventStore } from '@genledger/db/event-store';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
@@ -31,6 +33,7 @@ import { meteredRetryBatches } from './metered.ts';
 import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 import { storesOf } from './stores.ts';
+import { configuredWebhookQueue } from './webhooks.ts';
 
 const MaintenanceEnv = z.object({
   /** Events older than this many days move to events_archive (heads too, since 0006; 0: off). */
@@ -55,6 +58,7 @@ export function recoverabilitySteps(
   queue: Queue | undefined,
   budgetMs: number,
   metrics: MetricsSink,
+  webhookQueue?: WebhookQueue,
 ): MaintenanceStep[] {
   const { settings, failedMessages: store, retryBatches } = storesOf(database);
   const steps = [
@@ -68,12 +72,30 @@ export function recoverabilitySteps(
       continueRetryBatchesStep(async () => ({
         batches: meteredRetryBatches(retryBatches, metrics),
         queue,
+        ...(webhookQueue ? { webhooks: webhookQueue } : {}),
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
         deadline: Date.now() + budgetMs,
       })),
     );
   }
   return steps;
+}
+
+/**
+ * Webhook deliveries that never reached the queue (a failed send, a sender that died between its
+ * commit and its send), older than `graceMs` so a live sender's are left to it.
+ */
+export function webhookResendStep(database: Database, queue: WebhookQueue, graceMs: number): MaintenanceStep {
+  const deliveries = storesOf(database).webhookDeliveries;
+  return {
+    name: 'webhook-resend',
+    run: async () => ({
+      resent: await sendWebhookDeliveries(
+        { deliveries, queue },
+        { createdBefore: new Date(Date.now() - graceMs) },
+      ),
+    }),
+  };
 }
 
 /**
@@ -113,6 +135,8 @@ export function maintenanceDeps(
     metrics?: MetricsSink;
     /** Where the retention sweep deletes outputs; default: the environment's store. */
     outputs?: OutputStore;
+    /** Where unsent webhook deliveries and retried ones go; without it they wait. */
+    webhookQueue?: WebhookQueue;
   },
 ): MaintenanceDeps {
   const stores = storesOf(database);
@@ -133,6 +157,7 @@ export function maintenanceDeps(
         options.queue,
         options.retryBudgetMs ?? 30_000,
         options.metrics ?? loggedMetrics(logger),
+        options.webhookQueue,
       ),
       generationRetentionStep({
         retentionDays: () => stores.settings.get('retention.generationDays'),
@@ -140,6 +165,9 @@ export function maintenanceDeps(
         outputs: options.outputs ?? outputStoreOf(options.env ?? process.env),
         now: () => new Date(),
       }),
+      ...(options.webhookQueue
+        ? [webhookResendStep(database, options.webhookQueue, (env.MAINTENANCE_RESEND_AFTER_S ?? 60) * 1000)]
+        : []),
       ...(env.EVENT_ARCHIVE_AFTER_DAYS > 0
         ? [
             archiveStep(
@@ -174,6 +202,7 @@ export function createMaintenanceHandler(
       queue: configuredQueue(env)?.queue,
       env,
       metrics: emfSink(),
+      ...(configuredWebhookQueue(env) ? { webhookQueue: configuredWebhookQueue(env)!.queue } : {}),
     });
   });
   return async (): Promise<MaintenanceSummary> => runMaintenance(await deps());

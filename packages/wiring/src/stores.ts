@@ -9,6 +9,9 @@ import { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { RetryBatchStore } from '@genledger/db/retry-batch-store';
 import { SettingsStore } from '@genledger/db/settings-store';
+import { WebhookDeliveryStore } from '@genledger/db/webhook-store/deliveries';
+import { WebhookEndpointStore } from '@genledger/db/webhook-store/endpoints';
+import { WebhookLogStore } from '@genledger/db/webhook-store/log';
 
 /**
  * Every store over one database, the only place they are constructed. Each is made on first use
@@ -52,6 +55,15 @@ export class Stores {
   /** The operator console's read model; its event reads go through `events`, upcast alike. */
   get consoleReads() {
     return this.#once('consoleReads', () => new ConsoleReads(this.database, this.events));
+  }
+  get webhookEndpoints() {
+    return this.#once('webhookEndpoints', () => new WebhookEndpointStore(this.database));
+  }
+  get webhookLog() {
+    return this.#once('webhookLog', () => new WebhookLogStore(this.database));
+  }
+  get webhookDeliveries() {
+    return this.#once('webhookDeliveries', () => new WebhookDeliveryStore(this.database));
   }
   /** The durable local queue's messages (`npm start` only: SQS holds them when deployed). */
   get localQueue() {

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 
 type Access = 'public' | 'key' | 'admin';
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 interface Reply {
   status: number;

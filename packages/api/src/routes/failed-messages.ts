@@ -120,6 +120,7 @@ async function startRetry(deps: AppDeps, batchId: string | null) {
     {
       batches: deps.retryBatches,
       queue: deps.queue,
+      ...(deps.webhooks?.queue ? { webhooks: deps.webhooks.queue } : {}),
       messagesPerSecond: await deps.settings.get('retry.messagesPerSecond'),
       deadline: Date.now() + INLINE_RETRY_BUDGET_MS,
     },

@@ -1,10 +1,12 @@
 import { streams } from '@genledger/core/contracts/events';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '@genledger/core/contracts/limits';
 import { text } from '@genledger/core/contracts/storable';
+import { errorFields } from '@genledger/core/error-summary';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
 import type { GenerationFilter } from '@genledger/core/ports/generations';
 import { cancelGeneration as cancel } from '@genledger/core/use-cases/cancel-generation';
+import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
 import { submitGeneration } from '@genledger/core/use-cases/submit-generation';
 import * as z from 'zod';
 import {
@@ -16,9 +18,11 @@ import {
   IdParam,
   ListGenerationsQuery,
 } from '../contracts.ts';
+import type { AppDeps } from '../deps.ts';
 import { keysetPaging } from '../paging.ts';
 import { route } from './define.ts';
 import { eventBody, generationBody, runBody } from './serialize.ts';
+import { refusedWebhookUrl } from './webhooks.ts';
 
 const isUuid = (s: string) => z.uuid().safeParse(s).success;
 /** An id that is not a UUID cannot exist: 404, like any id the caller may not see. */
@@ -28,6 +32,16 @@ function generationId(id: string): string {
 }
 
 const IdempotencyKey = text().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH);
+
+/** The cancel's webhook deliveries on their way now; if that fails, maintenance sends them. */
+async function sendCancelledWebhooks(deps: AppDeps, generationId: string) {
+  const hooks = deps.webhooks;
+  if (!hooks?.queue) return;
+  await sendWebhookDeliveries(
+    { deliveries: hooks.deliveries, queue: hooks.queue },
+    { generationIds: [generationId] },
+  ).catch((e: unknown) => deps.logger.warn('webhook deliveries not sent; maintenance will', errorFields(e)));
+}
 
 const createGeneration = route({
   method: 'post',
@@ -54,6 +68,14 @@ const createGeneration = route({
   },
   async handler(ctx) {
     const key = ctx.key!;
+    const refused = ctx.body.webhook
+      ? await refusedWebhookUrl(ctx.deps, ctx.body.webhook, 'webhook')
+      : undefined;
+    if (refused) {
+      // As for any bad input: 401, 429 and 403 come before the 400.
+      await key.authenticate();
+      throw refused;
+    }
     // The use case's repository, for this caller: its insert carries the key check (one round trip).
     const generations = {
       create: async (input: NewGeneration) => {
@@ -128,6 +150,7 @@ const cancelGeneration = route({
       owner: ctx.owner,
       metadata: ctx.metadata,
     });
+    await sendCancelledWebhooks(ctx.deps, g.id);
     return { status: 200, body: await generationBody(g, ctx.deps.outputs) };
   },
 });

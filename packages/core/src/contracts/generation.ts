@@ -8,6 +8,12 @@ import {
 } from './limits.ts';
 import { KeptOutput } from './outputs.ts';
 import { real, text } from './storable.ts';
+import { WebhookUrl } from './webhooks.ts';
+
+/** A request's own webhook events (Replicate's `webhook_events_filter`): `started` or a terminal one. */
+export const GENERATION_WEBHOOK_FILTER = ['started', 'completed', 'failed', 'cancelled'] as const;
+/** What `webhook` alone subscribes to: every terminal event. */
+export const DEFAULT_WEBHOOK_FILTER = ['completed', 'failed', 'cancelled'] as const;
 
 export const GENERATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 /** A processing attempt in the run journal. */
@@ -43,6 +49,9 @@ export const GenerationRequest = z.strictObject({
   steps: z.int().min(1).max(200).default(GENERATION_DEFAULTS.steps),
   guidance: real().min(0).max(50).default(GENERATION_DEFAULTS.guidance),
   seed: z.int().min(-2147483648).max(2147483647).optional(),
+  /** An https URL told of this generation's events, signed with the key's default secret. */
+  webhook: WebhookUrl.optional(),
+  webhookEvents: z.array(z.enum(GENERATION_WEBHOOK_FILTER)).min(1).max(4).optional(),
 });
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
@@ -75,6 +84,8 @@ export const GenerationRecord = z.object({
   startedAt: z.iso.datetime().nullable(),
   completedAt: z.iso.datetime().nullable(),
   durationMs: z.int().nullable(),
+  webhook: z.string().nullable(),
+  webhookEvents: z.array(z.enum(GENERATION_WEBHOOK_FILTER)).nullable(),
 });
 export type GenerationRecord = z.infer<typeof GenerationRecord>;
 
@@ -105,5 +116,16 @@ export function requestOf(g: GenerationRecord): GenerationRequest {
     steps: g.steps,
     guidance: g.guidance,
     seed: g.seed ?? undefined,
+    ...(g.webhook ? { webhook: g.webhook, webhookEvents: g.webhookEvents ?? undefined } : {}),
   };
+}
+
+/** The webhook columns of a request: the URL and its events as the delivery trigger matches them. */
+export function webhookColumns(r: GenerationRequest): {
+  webhookUrl: string | null;
+  webhookEvents: string | null;
+} {
+  if (!r.webhook) return { webhookUrl: null, webhookEvents: null };
+  const events = r.webhookEvents ?? DEFAULT_WEBHOOK_FILTER;
+  return { webhookUrl: r.webhook, webhookEvents: JSON.stringify(events.map((e) => `generation.${e}`)) };
 }

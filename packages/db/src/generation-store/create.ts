@@ -1,4 +1,5 @@
 import { streams } from '@genledger/core/contracts/events';
+import { webhookColumns } from '@genledger/core/contracts/generation';
 import type { KeyGate } from '@genledger/core/ports/api-keys';
 import type { CreateOutcome, NewGeneration } from '@genledger/core/ports/generation-repository';
 import type { Principal } from '@genledger/core/ports/principal';
@@ -8,6 +9,10 @@ import { type EventStore, fromRow, type JoinedEvent } from '../event-store.ts';
 import { type Executor, executePrepared, rowsOf } from '../executor.ts';
 import type { GenerationTables } from './context.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './row.ts';
+
+/** A JSON array text (or null) as text[]. */
+const textArrayOf = (json: unknown) =>
+  sql`(select array_agg(x) from jsonb_array_elements_text(${json}::jsonb) x)`;
 
 /** What `createAs` binds per request: the key check, the generation's fields, its event's JSON. */
 type CreateAsValues = {
@@ -26,6 +31,9 @@ type CreateAsValues = {
   idempotencyKey: string | null;
   requestHash: string | null;
   enqueued: boolean;
+  webhookUrl: string | null;
+  /** JSON array text: a parameter every driver binds alike. */
+  webhookEvents: string | null;
   payload: string;
   metadata: string;
   stream: string;
@@ -54,6 +62,7 @@ export class GenerationCreate {
    */
   async create(input: NewGeneration, tx: Executor = this.db): Promise<CreateOutcome> {
     const r = input.request;
+    const hooks = webhookColumns(r);
     const event = {
       streamId: streams.generation(input.id),
       event: {
@@ -72,10 +81,11 @@ export class GenerationCreate {
       sql`
         with g as (
           insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
-                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at, webhook_url, webhook_events)
           values (${input.id}, ${input.apiKeyId}, ${r.name}, ${r.prompt}, ${r.negativePrompt ?? null}, ${r.model},
                   ${r.width}, ${r.height}, ${r.steps}, ${r.guidance}, ${r.seed ?? null}, ${input.idempotencyKey},
-                  ${input.requestHash}, ${input.enqueued ? sql`now()` : sql`null`})
+                  ${input.requestHash}, ${input.enqueued ? sql`now()` : sql`null`}, ${hooks.webhookUrl}::text,
+                  ${textArrayOf(hooks.webhookEvents)})
           on conflict do nothing
           returning ${GENERATION_COLUMNS}
         ), e as (${this.events.appendWhen('g', [event])})
@@ -137,11 +147,13 @@ export class GenerationCreate {
       (ctes, v) => sql`
         with ${ctes}, g as (
           insert into ${this.table} (id, api_key_id, name, prompt, negative_prompt, model, width, height, steps,
-                                     guidance, seed, idempotency_key, request_hash, enqueued_at)
+                                     guidance, seed, idempotency_key, request_hash, enqueued_at, webhook_url,
+                                     webhook_events)
           select ${v.id}::uuid, caller.id, ${v.name}::text, ${v.prompt}::text, ${v.negativePrompt}::text,
                  ${v.model}::text, ${v.width}::int, ${v.height}::int, ${v.steps}::int, ${v.guidance}::real,
                  ${v.seed}::int, ${v.idempotencyKey}::text, ${v.requestHash}::text,
-                 case when ${v.enqueued}::boolean then now() end
+                 case when ${v.enqueued}::boolean then now() end, ${v.webhookUrl}::text,
+                 ${textArrayOf(v.webhookEvents)}
           from caller
           on conflict do nothing
           returning ${GENERATION_COLUMNS}
@@ -164,6 +176,7 @@ export class GenerationCreate {
       idempotencyKey: input.idempotencyKey,
       requestHash: input.requestHash,
       enqueued: input.enqueued,
+      ...webhookColumns(r),
       payload: values.payload,
       metadata: values.metadata,
       stream: values.stream,

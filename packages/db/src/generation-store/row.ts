@@ -32,6 +32,8 @@ export const GENERATION_COLUMNS = sql.raw(
     'completed_at',
     'duration_ms',
     'enqueued_at',
+    'webhook_url',
+    'webhook_events',
   ].join(', '),
 );
 
@@ -70,5 +72,9 @@ export function toGenerationRecord(raw: GenerationRow): GenerationRecord {
     startedAt: isoOrNull(g.startedAt),
     completedAt: isoOrNull(g.completedAt),
     durationMs: g.durationMs,
+    webhook: g.webhookUrl,
+    webhookEvents: g.webhookEvents
+      ? (g.webhookEvents.map((e) => e.replace(/^generation\./, '')) as GenerationRecord['webhookEvents'])
+      : null,
   };
 }

@@ -17,4 +17,6 @@ export const {
   failureGroupMembers,
   failureGroupDays,
   retryBatches,
+  webhookEndpoints,
+  webhookDeliveries,
 } = defineTables('genledger');

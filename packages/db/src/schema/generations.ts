@@ -10,6 +10,7 @@ import {
   MAX_PROMPT_LENGTH,
 } from '@genledger/core/contracts/limits';
 import type { KeptOutput } from '@genledger/core/contracts/outputs';
+import { MAX_WEBHOOK_URL_LENGTH } from '@genledger/core/contracts/webhooks';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -75,6 +76,9 @@ export function generationTables(
       attempts: integer('attempts').notNull().default(0),
       // null until the message reached the queue; the maintenance job re-sends what stays null.
       enqueuedAt: ts('enqueued_at'),
+      // The request's own webhook (the Replicate way), signed with its key's default secret.
+      webhookUrl: varchar('webhook_url', { length: MAX_WEBHOOK_URL_LENGTH }),
+      webhookEvents: text('webhook_events').array(),
       search: tsvector('search')
         .notNull()
         .generatedAlwaysAs(

@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   type PgSchema,
+  text,
   uniqueIndex,
   uuid,
   varchar,
@@ -32,6 +33,8 @@ export function keyTables(s: PgSchema) {
       revokedAt: ts('revoked_at'),
       rateWindowStart: ts('rate_window_start'),
       rateWindowCount: integer('rate_window_count').notNull().default(0),
+      // The key's default webhook signing secret (encrypted like an endpoint's), made on first use.
+      webhookSecret: text('webhook_secret'),
     },
     (t) => [
       uniqueIndex('api_keys_key_hash_uq').on(t.keyHash),

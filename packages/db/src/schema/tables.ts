@@ -3,6 +3,7 @@ import { eventTables } from './events.ts';
 import { failedMessageTables } from './failed-messages.ts';
 import { generationTables } from './generations.ts';
 import { keyTables } from './keys.ts';
+import { webhookTables } from './webhooks.ts';
 
 /** The schema name drizzle-kit generates with; the migrator rewrites it to the configured one. */
 export const GENERATED_SCHEMA = 'genledger';
@@ -21,6 +22,7 @@ export function defineTables(schemaName: string) {
     ...generationTables(s, keys),
     ...eventTables(s),
     ...failedMessageTables(s),
+    ...webhookTables(s, keys),
   };
 }
 

@@ -16,6 +16,8 @@ export interface DeadLetterRecord {
   model: string | null;
   /** Set when the body never parsed: it would fail every retry. */
   invalidReason: string | null;
+  /** Why it failed, when the handler knows (a webhook delivery's last answer); else read from the generation. */
+  cause?: DeadLetterCause;
 }
 
 /**
@@ -67,11 +69,12 @@ export interface DeadLetterCause {
  * got to record one) is `NoRecordedError`.
  */
 export function deadLetterCause(
-  record: Pick<DeadLetterRecord, 'invalidReason' | 'generationId'>,
+  record: Pick<DeadLetterRecord, 'invalidReason' | 'generationId' | 'cause'>,
   lastFailedRun:
     | { errorType: string | null; errorMessage: string | null; errorStack: string | null }
     | undefined,
 ): DeadLetterCause {
+  if (record.cause) return record.cause;
   if (record.invalidReason !== null || !record.generationId)
     return { type: 'InvalidMessage', message: record.invalidReason ?? '', stack: null };
   if (lastFailedRun?.errorType)

@@ -1,5 +1,7 @@
 import { GenerationRequestedMessage } from '../../contracts/queue-message.ts';
+import { WebhookDeliveryMessage } from '../../contracts/webhooks.ts';
 import type { Queue } from '../../ports/queue.ts';
+import type { WebhookQueue } from '../../ports/webhooks.ts';
 
 export interface RetryBatchPort {
   openBatches(): Promise<string[]>;
@@ -16,6 +18,8 @@ export interface RetryBatchPort {
 export interface RetryDeps {
   batches: RetryBatchPort;
   queue: Queue;
+  /** Where a dead-lettered webhook delivery goes back to; without it, such messages wait. */
+  webhooks?: WebhookQueue;
   /** The 'retry.messagesPerSecond' setting: a group of 100,000 must not flood the backend. */
   messagesPerSecond: number;
   /** Stop starting new chunks after this time (epoch ms); what is left waits for the next run. */
@@ -46,14 +50,8 @@ export async function processRetryBatch(deps: RetryDeps, batchId: string): Promi
       progress.completed = true;
       return progress;
     }
-    const byGeneration = new Map<string, string>();
-    const messages = unsent.map((u) => {
-      const m = GenerationRequestedMessage.parse(JSON.parse(u.body));
-      byGeneration.set(m.generationId, u.id);
-      return m;
-    });
-    const result = await deps.queue.send(messages);
-    const failedIds = new Set(result.failed.map((f) => byGeneration.get(f.generationId)));
+    const result = await sendChunk(deps, unsent);
+    const failedIds = new Set(result.failed.map((f) => f.id));
     const sent = unsent.filter((u) => !failedIds.has(u.id)).map((u) => u.id);
     await deps.batches.recordProgress(batchId, sent, result.failed.length, result.failed[0]?.error ?? null);
     progress.sent += sent.length;
@@ -64,6 +62,40 @@ export async function processRetryBatch(deps: RetryDeps, batchId: string): Promi
     if (wait > 0) await sleep(wait);
   }
   return progress;
+}
+
+/** A chunk to its queues: generation messages to the main queue, webhook deliveries to theirs. */
+async function sendChunk(
+  deps: RetryDeps,
+  unsent: { id: string; body: string }[],
+): Promise<{ failed: { id: string; error: string }[] }> {
+  const byGeneration = new Map<string, string>();
+  const byDelivery = new Map<string, string>();
+  const messages = [];
+  for (const u of unsent) {
+    const json: unknown = JSON.parse(u.body);
+    const hook = WebhookDeliveryMessage.safeParse(json);
+    if (hook.success) {
+      byDelivery.set(hook.data.deliveryId, u.id);
+      continue;
+    }
+    const m = GenerationRequestedMessage.parse(json);
+    byGeneration.set(m.generationId, u.id);
+    messages.push(m);
+  }
+  const failed: { id: string; error: string }[] = [];
+  if (messages.length) {
+    const sent = await deps.queue.send(messages);
+    for (const f of sent.failed) failed.push({ id: byGeneration.get(f.generationId)!, error: f.error });
+  }
+  if (byDelivery.size) {
+    const hooks = deps.webhooks
+      ? await deps.webhooks.send([...byDelivery.keys()])
+      : { failed: [...byDelivery.keys()] };
+    for (const id of hooks.failed)
+      failed.push({ id: byDelivery.get(id)!, error: 'the webhook queue refused it' });
+  }
+  return { failed };
 }
 
 /** The maintenance step: continues every open batch within the time budget. */

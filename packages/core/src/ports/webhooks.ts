@@ -1,0 +1,141 @@
+import type { GenerationRecord } from '../contracts/generation.ts';
+import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../contracts/webhooks.ts';
+import type { Owner } from './principal.ts';
+
+/** An endpoint as stored: its secrets are sealed (webhooks/secret-box.ts), never plaintext. */
+export interface EndpointRecord {
+  id: string;
+  apiKeyId: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string;
+  disabledAt: Date | null;
+  disabledReason: 'operator' | 'gone' | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EndpointChanges {
+  url?: string;
+  events?: WebhookEventType[];
+  description?: string;
+  enabled?: boolean;
+}
+
+/** Subscriptions, as the HTTP edge manages them; every call is scoped to an owner. */
+export interface WebhookEndpoints {
+  /** Undefined when the key has reached MAX_WEBHOOK_ENDPOINTS_PER_KEY. */
+  create(input: {
+    apiKeyId: string;
+    url: string;
+    events: WebhookEventType[];
+    description: string;
+    sealedSecret: string;
+  }): Promise<EndpointRecord | undefined>;
+  list(owner: Owner): Promise<EndpointRecord[]>;
+  get(id: string, owner: Owner): Promise<EndpointRecord | undefined>;
+  update(id: string, owner: Owner, changes: EndpointChanges): Promise<EndpointRecord | undefined>;
+  delete(id: string, owner: Owner): Promise<boolean>;
+  /** A new secret; the current one keeps signing beside it until `overlapUntil`. */
+  rotate(
+    id: string,
+    owner: Owner,
+    sealedSecret: string,
+    overlapUntil: Date,
+  ): Promise<EndpointRecord | undefined>;
+  /** A `webhook.ping` delivery to the endpoint, written unsent; its id, or undefined (no such endpoint). */
+  ping(id: string, owner: Owner): Promise<string | undefined>;
+  /** The key's default signing secret (sealed), made from `sealedIfMissing` the first time. */
+  defaultSecret(apiKeyId: string, sealedIfMissing: string): Promise<string>;
+}
+
+/** Everything one delivery attempt needs, read in one statement. */
+export interface DeliveryTarget {
+  id: string;
+  endpointId: string | null;
+  status: DeliveryStatus;
+  eventType: string;
+  occurredAt: Date;
+  generationId: string | null;
+  /** The endpoint's URL, or the generation's own webhook; null when neither is there any more. */
+  url: string | null;
+  /** False when the endpoint is disabled (or gone): the delivery is skipped. */
+  active: boolean;
+  /** Sealed secrets that sign: the current one first, the previous one during a rotation's overlap. */
+  sealedSecrets: string[];
+  /** The key whose default secret signs a generation's own webhook, when it has none yet. */
+  apiKeyId: string | null;
+}
+
+export interface AttemptRecord {
+  status: DeliveryStatus;
+  statusCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  /** The first bytes of the answer only (MAX_STORED_RESPONSE_BYTES). */
+  response: string | null;
+  nextAttemptAt: Date | null;
+}
+
+/** The delivery rows: what the queue carries ids of, and each attempt's outcome. */
+export interface WebhookDeliveries {
+  /** Deliveries not yet on the queue: for some generations, or all created before a time. */
+  unsent(filter: {
+    generationIds?: readonly string[];
+    ids?: readonly string[];
+    createdBefore?: Date;
+    limit: number;
+  }): Promise<string[]>;
+  markEnqueued(ids: readonly string[]): Promise<void>;
+  target(id: string): Promise<DeliveryTarget | undefined>;
+  recordAttempt(id: string, attempt: AttemptRecord): Promise<void>;
+  /** Marks a dead-lettered delivery failed; what its last attempt got, or undefined (no such delivery). */
+  markDeadLettered(
+    id: string,
+  ): Promise<{ endpointId: string | null; statusCode: number | null; error: string | null } | undefined>;
+  /** Disables the endpoint (a 410 said it is gone). */
+  disableEndpoint(endpointId: string, reason: 'gone'): Promise<void>;
+}
+
+/** An endpoint's delivery log, newest first, and a redelivery, each scoped to an owner. */
+export interface WebhookDeliveryLog {
+  /** Undefined when the owner may not see the endpoint. `after`: the last row's created_at (text) and id. */
+  page(
+    endpointId: string,
+    owner: Owner,
+    options: { limit: number; after?: { value: string; id: string } },
+  ): Promise<{ items: WebhookDelivery[]; next: { value: string; id: string } | null } | undefined>;
+  /** Makes the delivery pending and unsent again (same webhook-id); false when the owner may not see it. */
+  redeliver(id: string, owner: Owner): Promise<boolean>;
+}
+
+/** Where delivery ids go: the webhook queue (SQS deployed, the local queue under `npm start`). */
+export interface WebhookQueue {
+  /** Ids that could not be sent stay unsent; maintenance re-sends them. */
+  send(deliveryIds: readonly string[]): Promise<{ failed: string[] }>;
+}
+
+export interface WebhookRequest {
+  url: string;
+  /** `webhook-id`: the delivery's id, the same for every attempt. */
+  id: string;
+  timestamp: Date;
+  body: string;
+  /** Plaintext signing secrets (`whsec_…`); the request carries a signature for each. */
+  secrets: string[];
+}
+
+export type WebhookResponse =
+  | { ok: true; status: number; latencyMs: number; body: string }
+  | { ok: false; error: string; latencyMs: number; refused?: boolean };
+
+/** POSTs one signed request; never follows a redirect, never reaches a refused address. */
+export interface WebhookSender {
+  send(request: WebhookRequest): Promise<WebhookResponse>;
+}
+
+/** Why a URL may not be subscribed (a private address, say), or undefined when it may. */
+export type WebhookUrlCheck = (url: string) => Promise<string | undefined>;
+
+/** A generation as the API returns it (outputs with fresh URLs once they exist). */
+export type RenderGeneration = (generation: GenerationRecord) => Promise<unknown> | unknown;

@@ -1,0 +1,130 @@
+import { toStorableString } from '@genledger/core/contracts/storable';
+import { type DeliveryStatus, webhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
+import { failedMessageId } from '@genledger/core/failure-classification';
+import type { AttemptRecord, DeliveryTarget, WebhookDeliveries } from '@genledger/core/ports/webhooks';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../connect.ts';
+import { rowsOf, toDate } from '../executor.ts';
+import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
+import { uuidArray } from '../sql-arrays.ts';
+import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
+
+interface TargetRow {
+  id: string;
+  endpoint_id: string | null;
+  status: DeliveryStatus;
+  event_type: string;
+  occurred_at: unknown;
+  generation_id: string | null;
+  url: string | null;
+  active: boolean;
+  secret: string | null;
+  previous_secret: string | null;
+  api_key_id: string | null;
+}
+
+/** The delivery rows the trigger of migration 0011 writes, and what each attempt made of them. */
+export class WebhookDeliveryStore implements WebhookDeliveries {
+  constructor(private readonly database: Pick<Database, 'db' | 'tables'>) {}
+
+  async unsent(filter: {
+    generationIds?: readonly string[];
+    ids?: readonly string[];
+    createdBefore?: Date;
+    limit: number;
+  }) {
+    const d = this.database.tables.webhookDeliveries;
+    const conditions = [sql`enqueued_at is null`];
+    if (filter.generationIds) conditions.push(sql`generation_id = any(${uuidArray(filter.generationIds)})`);
+    if (filter.ids) conditions.push(sql`id = any(${uuidArray(filter.ids)})`);
+    if (filter.createdBefore)
+      conditions.push(sql`created_at < ${filter.createdBefore.toISOString()}::timestamptz`);
+    const rows = await rowsOf<{ id: string }>(
+      this.database.db.execute(sql`
+        select id from ${d} where ${sql.join(conditions, sql` and `)}
+        order by created_at, id limit ${filter.limit}`),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async markEnqueued(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const d = this.database.tables.webhookDeliveries;
+    await this.database.db.execute(
+      sql`update ${d} set enqueued_at = now() where id = any(${uuidArray(ids)}) and enqueued_at is null`,
+    );
+  }
+
+  async target(id: string): Promise<DeliveryTarget | undefined> {
+    const { webhookDeliveries: d, webhookEndpoints: w, generations: g, apiKeys: k } = this.database.tables;
+    const [r] = await rowsOf<TargetRow>(
+      this.database.db.execute(sql`
+        select d.id, d.endpoint_id, d.status, d.event_type, d.occurred_at, d.generation_id,
+               coalesce(w.url, case when d.endpoint_id is null then g.webhook_url end) as url,
+               case when d.endpoint_id is null then g.webhook_url is not null
+                    else w.id is not null and w.disabled_at is null end as active,
+               coalesce(w.secret, k.webhook_secret) as secret,
+               case when w.previous_secret_expires_at > now() then w.previous_secret end as previous_secret,
+               g.api_key_id
+        from ${d} d
+        left join ${w} w on w.id = d.endpoint_id
+        left join ${g} g on g.id = d.generation_id
+        left join ${k} k on k.id = g.api_key_id and d.endpoint_id is null
+        where d.id = ${id}`),
+    );
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      endpointId: r.endpoint_id,
+      status: r.status,
+      eventType: r.event_type,
+      occurredAt: toDate(r.occurred_at),
+      generationId: r.generation_id,
+      url: r.url,
+      active: r.active,
+      sealedSecrets: [r.secret, r.previous_secret].filter((s): s is string => !!s),
+      apiKeyId: r.api_key_id,
+    };
+  }
+
+  async recordAttempt(id: string, a: AttemptRecord): Promise<void> {
+    const d = this.database.tables.webhookDeliveries;
+    const response =
+      a.response === null ? null : truncateUtf8(toStorableString(a.response), MAX_STORED_RESPONSE_BYTES).body;
+    // A delivered row stays delivered: a duplicate receive that raced it changes nothing. A delivery
+    // an operator retried from the failed messages resolves its failed message when it gets through.
+    const failedMessage = failedMessageId(null, JSON.stringify(webhookDeliveryMessage(id)));
+    await this.database.db.execute(sql`
+      with resolved as (
+        update ${this.database.tables.failedMessages} set status = 'resolved', status_changed_at = now()
+        where ${a.status === 'delivered'} and id = ${failedMessage} and status = 'retry_issued'
+      )
+      update ${d} set status = ${a.status}, attempts = attempts + ${a.status === 'skipped' ? 0 : 1},
+             last_attempt_at = now(), last_status_code = ${a.statusCode}, last_latency_ms = ${a.latencyMs},
+             last_error = ${a.error === null ? null : storedErrorMessage(a.error)}, last_response = ${response},
+             next_attempt_at = ${a.nextAttemptAt?.toISOString() ?? null}::timestamptz,
+             delivered_at = case when ${a.status} = 'delivered' then now() else delivered_at end
+      where id = ${id} and status <> 'delivered'`);
+  }
+
+  async markDeadLettered(id: string) {
+    const d = this.database.tables.webhookDeliveries;
+    const [r] = await rowsOf<{
+      endpoint_id: string | null;
+      last_status_code: number | null;
+      last_error: string | null;
+    }>(
+      this.database.db.execute(sql`
+        update ${d} set status = case when status = 'delivered' then status else 'failed' end, next_attempt_at = null
+        where id = ${id} returning endpoint_id, last_status_code, last_error`),
+    );
+    return r && { endpointId: r.endpoint_id, statusCode: r.last_status_code, error: r.last_error };
+  }
+
+  async disableEndpoint(endpointId: string, reason: 'gone'): Promise<void> {
+    const w = this.database.tables.webhookEndpoints;
+    await this.database.db.execute(sql`
+      update ${w} set disabled_at = now(), disabled_reason = ${reason}, updated_at = now()
+      where id = ${endpointId} and disabled_at is null`);
+  }
+}

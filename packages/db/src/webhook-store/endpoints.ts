@@ -1,0 +1,128 @@
+import {
+  MAX_WEBHOOK_ENDPOINTS_PER_KEY,
+  PING_EVENT,
+  type WebhookEventType,
+} from '@genledger/core/contracts/webhooks';
+import type { Owner } from '@genledger/core/ports/principal';
+import type { EndpointChanges, EndpointRecord, WebhookEndpoints } from '@genledger/core/ports/webhooks';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../connect.ts';
+import { rowsOf } from '../executor.ts';
+
+type Row = Database['tables']['webhookEndpoints']['$inferSelect'];
+
+const toRecord = (r: Row): EndpointRecord => ({
+  id: r.id,
+  apiKeyId: r.apiKeyId,
+  url: r.url,
+  events: r.events as WebhookEventType[],
+  description: r.description,
+  disabledAt: r.disabledAt,
+  disabledReason: r.disabledReason ?? null,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+/** Endpoints, each call scoped to what the owner may see: an admin every key's, a key its own. */
+export class WebhookEndpointStore implements WebhookEndpoints {
+  constructor(private readonly database: Pick<Database, 'db' | 'tables'>) {}
+
+  private get t() {
+    return this.database.tables.webhookEndpoints;
+  }
+
+  private scoped(id: string, owner: Owner): SQL {
+    return owner.admin ? eq(this.t.id, id) : and(eq(this.t.id, id), eq(this.t.apiKeyId, owner.apiKeyId))!;
+  }
+
+  async create(input: Parameters<WebhookEndpoints['create']>[0]): Promise<EndpointRecord | undefined> {
+    const t = this.t;
+    // One statement: the count and the insert see the same rows, so two racing creates cannot both pass the limit.
+    const rows = await rowsOf<{ id: string }>(
+      this.database.db.execute(sql`
+        insert into ${t} (id, api_key_id, url, events, description, secret)
+        select gen_random_uuid(), ${input.apiKeyId}, ${input.url}, ${sql.param(input.events)}::text[],
+               ${input.description}, ${input.sealedSecret}
+        where (select count(*) from ${t} where api_key_id = ${input.apiKeyId}) < ${MAX_WEBHOOK_ENDPOINTS_PER_KEY}
+        returning id`),
+    );
+    return rows[0] ? this.get(rows[0].id, { admin: true }) : undefined;
+  }
+
+  async list(owner: Owner): Promise<EndpointRecord[]> {
+    const t = this.t;
+    const rows = await this.database.db
+      .select()
+      .from(t)
+      .where(owner.admin ? undefined : eq(t.apiKeyId, owner.apiKeyId))
+      .orderBy(asc(t.createdAt), asc(t.id));
+    return rows.map(toRecord);
+  }
+
+  async get(id: string, owner: Owner): Promise<EndpointRecord | undefined> {
+    const [row] = await this.database.db.select().from(this.t).where(this.scoped(id, owner));
+    return row ? toRecord(row) : undefined;
+  }
+
+  async update(id: string, owner: Owner, changes: EndpointChanges): Promise<EndpointRecord | undefined> {
+    const set: Partial<Row> & { updatedAt: Date } = { updatedAt: new Date() };
+    if (changes.url !== undefined) set.url = changes.url;
+    if (changes.events !== undefined) set.events = changes.events;
+    if (changes.description !== undefined) set.description = changes.description;
+    if (changes.enabled === true) Object.assign(set, { disabledAt: null, disabledReason: null });
+    if (changes.enabled === false) Object.assign(set, { disabledAt: new Date(), disabledReason: 'operator' });
+    const [row] = await this.database.db.update(this.t).set(set).where(this.scoped(id, owner)).returning();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async delete(id: string, owner: Owner): Promise<boolean> {
+    const rows = await this.database.db
+      .delete(this.t)
+      .where(this.scoped(id, owner))
+      .returning({ id: this.t.id });
+    return rows.length > 0;
+  }
+
+  async rotate(
+    id: string,
+    owner: Owner,
+    sealedSecret: string,
+    overlapUntil: Date,
+  ): Promise<EndpointRecord | undefined> {
+    const t = this.t;
+    const [row] = await this.database.db
+      .update(t)
+      .set({
+        previousSecret: sql`${t.secret}`,
+        previousSecretExpiresAt: overlapUntil,
+        secret: sealedSecret,
+        updatedAt: new Date(),
+      })
+      .where(this.scoped(id, owner))
+      .returning();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async ping(id: string, owner: Owner): Promise<string | undefined> {
+    const t = this.t;
+    const d = this.database.tables.webhookDeliveries;
+    const rows = await rowsOf<{ id: string }>(
+      this.database.db.execute(sql`
+        insert into ${d} (endpoint_id, event_type)
+        select id, ${PING_EVENT} from ${t} where ${this.scoped(id, owner)}
+        returning id`),
+    );
+    return rows[0]?.id;
+  }
+
+  async defaultSecret(apiKeyId: string, sealedIfMissing: string): Promise<string> {
+    const k = this.database.tables.apiKeys;
+    const [row] = await this.database.db
+      .update(k)
+      .set({ webhookSecret: sql`coalesce(${k.webhookSecret}, ${sealedIfMissing})` })
+      .where(eq(k.id, apiKeyId))
+      .returning({ secret: k.webhookSecret });
+    if (!row?.secret) throw new Error(`no API key ${apiKeyId}`);
+    return row.secret;
+  }
+}

@@ -1,0 +1,259 @@
+import { jsonLogger } from '@genledger/adapters/json-logger';
+import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
+import { sqsWebhookQueue } from '@genledger/adapters/webhooks/webhook-queue';
+import { checkWebhookUrl, webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
+import type { AppDeps } from '@genledger/api/deps';
+import { generationBody } from '@genledger/api/serialize';
+import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
+import { resolveWebhookConfig, type WebhookConfig } from '@genledger/core/config/webhook-config';
+import { WEBHOOK_MESSAGE_TYPE, WebhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
+import { errorFields, safeMessage } from '@genledger/core/error-summary';
+import { memo } from '@genledger/core/memo';
+import { systemClock } from '@genledger/core/ports/clock';
+import type { Logger } from '@genledger/core/ports/logger';
+import { logLevelFrom } from '@genledger/core/ports/logger';
+import type {
+  RenderGeneration,
+  WebhookDeliveries,
+  WebhookQueue,
+  WebhookSender,
+} from '@genledger/core/ports/webhooks';
+import { type DeliverWebhookDeps, deliverWebhook } from '@genledger/core/use-cases/deliver-webhook';
+import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
+import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
+import { WEBHOOK_MAX_ATTEMPTS } from '@genledger/core/webhooks/retry-schedule';
+import { newSigningSecret, SecretBox } from '@genledger/core/webhooks/secret-box';
+import type { Database } from '@genledger/db/connect';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { recordOf } from './dead-letter.ts';
+import { containerDatabase } from './lambda-database.ts';
+import { linkedEnvironment } from './linked-environment.ts';
+import { outputStoreOf } from './outputs.ts';
+import { storesOf } from './stores.ts';
+
+/** The webhook queue: delivery ids out, and a received message handed back for its backoff. */
+export interface WebhookQueueBinding {
+  queue: WebhookQueue;
+  retryLater(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** SQS when WEBHOOK_QUEUE_URL is known (deployed: the linked `WebhookQueue`); otherwise none. */
+export function configuredWebhookQueue(env: NodeJS.ProcessEnv): WebhookQueueBinding | undefined {
+  return env.WEBHOOK_QUEUE_URL ? sqsWebhookQueue(env.WEBHOOK_QUEUE_URL) : undefined;
+}
+
+export interface WebhookDeps extends DeliverWebhookDeps {
+  binding: WebhookQueueBinding;
+  logger: Logger;
+}
+
+export interface WebhookDepsOptions {
+  binding: WebhookQueueBinding;
+  /** `npm start` and the sim: private targets allowed unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=false. */
+  allowPrivateByDefault?: boolean;
+  /** The rendering of a generation (the body's `data`); default: the API's, outputs as fresh signed links. */
+  render?: RenderGeneration;
+  sender?: WebhookSender;
+  clock?: DeliverWebhookDeps['clock'];
+}
+
+/** The secret box and the default-secret maker every webhook path shares. */
+export function webhookSecrets(database: Database, config: WebhookConfig) {
+  const secrets = new SecretBox(config.secretsKeyMaterial);
+  const endpoints = storesOf(database).webhookEndpoints;
+  return {
+    secrets,
+    defaultSecret: (apiKeyId: string) => endpoints.defaultSecret(apiKeyId, secrets.seal(newSigningSecret())),
+  };
+}
+
+export function webhookDeps(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  options: WebhookDepsOptions,
+): WebhookDeps {
+  const config = resolveWebhookConfig(env, { allowPrivateByDefault: options.allowPrivateByDefault ?? false });
+  const stores = storesOf(database);
+  return {
+    ...webhookSecrets(database, config),
+    binding: options.binding,
+    deliveries: stores.webhookDeliveries,
+    generations: stores.generations,
+    sender:
+      options.sender ??
+      webhookSender({ timeoutMs: config.timeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
+    render: options.render ?? ((g) => generationBody(g, outputStoreOf(env))),
+    clock: options.clock ?? systemClock,
+    retryBaseS: config.retryBaseS,
+    logger: jsonLogger(logLevelFrom(env), { fn: 'webhooks' }),
+  };
+}
+
+/** What the HTTP app's webhook routes need: the stores, the secret box, the URL check as the sender checks. */
+export function webhookApiDeps(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  options: { queue: WebhookQueue | undefined; allowPrivateByDefault: boolean },
+): NonNullable<AppDeps['webhooks']> {
+  const config = resolveWebhookConfig(env, { allowPrivateByDefault: options.allowPrivateByDefault });
+  const stores = storesOf(database);
+  return {
+    endpoints: stores.webhookEndpoints,
+    deliveries: stores.webhookDeliveries,
+    log: stores.webhookLog,
+    secrets: new SecretBox(config.secretsKeyMaterial),
+    checkUrl: (url: string) => checkWebhookUrl(url, config.allowPrivateNetworks),
+    ...(options.queue ? { queue: options.queue } : {}),
+  };
+}
+
+const receivesOf = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? '1') || 1;
+
+/** One record: delivered, skipped or gone are acknowledged; a retry changes its visibility and fails. */
+async function deliverRecord(deps: WebhookDeps, record: SQSRecord): Promise<boolean> {
+  let message: WebhookDeliveryMessage;
+  try {
+    message = WebhookDeliveryMessage.parse(JSON.parse(record.body));
+  } catch {
+    // It would fail every retry: let the redrive carry it to the DLQ, where it is recorded.
+    deps.logger.warn('webhook message does not parse', { messageId: record.messageId });
+    return false;
+  }
+  const outcome = await deliverWebhook(deps, { deliveryId: message.deliveryId, attempt: receivesOf(record) });
+  if (outcome.done) return true;
+  await deps.binding.retryLater(record.receiptHandle, outcome.delaySeconds);
+  deps.logger.info('webhook delivery retried later', {
+    deliveryId: message.deliveryId,
+    delaySeconds: outcome.delaySeconds,
+    reason: outcome.reason,
+  });
+  return false;
+}
+
+/** The delivery function: each record one attempt; failures come back as partial batch failures. */
+export function createWebhookHandler(options: { deps?: () => Promise<WebhookDeps> } = {}) {
+  const deps = memo(
+    options.deps ??
+      (async () => {
+        const env = linkedEnvironment();
+        const binding = configuredWebhookQueue(env);
+        if (!binding) throw new Error('WEBHOOK_QUEUE_URL is not set (link the WebhookQueue)');
+        return webhookDeps(await containerDatabase(), env, { binding });
+      }),
+  );
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: WebhookDeps;
+    try {
+      ready = await deps();
+    } catch (e) {
+      jsonLogger(logLevelFrom(process.env), { fn: 'webhooks' }).error(
+        'webhook start-up failed',
+        errorFields(e),
+      );
+      return failWholeBatch(event.Records);
+    }
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    await Promise.all(
+      event.Records.map(async (r) => {
+        const ok = await deliverRecord(ready, r).catch((e) => {
+          ready.logger.warn('webhook delivery failed', { messageId: r.messageId, error: safeMessage(e) });
+          return false;
+        });
+        if (!ok) failures.push({ itemIdentifier: r.messageId });
+      }),
+    );
+    return { batchItemFailures: failures };
+  };
+}
+
+/** Puts the unsent deliveries of these generations on the webhook queue (after a worker's batch). */
+export function webhookDispatch(
+  database: Database,
+  binding: WebhookQueueBinding | undefined,
+  logger: Logger,
+) {
+  if (!binding) return async () => {};
+  const deliveries = storesOf(database).webhookDeliveries;
+  return async (generationIds: readonly string[]) => {
+    try {
+      await sendWebhookDeliveries({ deliveries, queue: binding.queue }, { generationIds });
+    } catch (e) {
+      // Nothing is lost: the rows stay unsent and maintenance sends them.
+      logger.warn('webhook deliveries not sent; maintenance will', errorFields(e));
+    }
+  };
+}
+
+/**
+ * What a dead-lettered delivery is recorded as among failed messages: type `webhook.delivery`, its
+ * error named by the last answer (`WebhookStatus500`, `WebhookUnreachable`) with the endpoint as its
+ * stack frame, so failure groups gather a delivery's failures by endpoint and status.
+ */
+export async function webhookDeadLetterRecord(
+  deliveries: WebhookDeliveries,
+  record: SQSRecord,
+  maxReceiveCount: number | undefined,
+): Promise<DeadLetterRecord> {
+  const base = recordOf(record, maxReceiveCount);
+  const parsed = WebhookDeliveryMessage.safeParse(safeJson(record.body));
+  if (!parsed.success) return { ...base, messageType: WEBHOOK_MESSAGE_TYPE };
+  const last = await deliveries.markDeadLettered(parsed.data.deliveryId);
+  const type = last?.statusCode ? `WebhookStatus${last.statusCode}` : 'WebhookUnreachable';
+  return {
+    ...base,
+    messageType: WEBHOOK_MESSAGE_TYPE,
+    invalidReason: null,
+    cause: {
+      type,
+      message: last?.error ?? 'the delivery was dead-lettered',
+      stack: `${type}\n    at endpoint (${last?.endpointId ?? 'generation webhook'})`,
+    },
+  };
+}
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The webhook DLQ's handler: each dead-lettered delivery marked failed and recorded as a failed message. */
+export function createWebhookDeadLetterHandler(
+  options: { deps?: () => Promise<{ database: Database; maxReceiveCount?: number; logger: Logger }> } = {},
+) {
+  const deps = memo(
+    options.deps ??
+      (async () => {
+        const env = linkedEnvironment();
+        return {
+          database: await containerDatabase(),
+          // The webhook queue's redrive maximum, as the stack sets it (QUEUE_MAX_RECEIVE_COUNT).
+          maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount ?? WEBHOOK_MAX_ATTEMPTS,
+          logger: jsonLogger(logLevelFrom(env), { fn: 'webhook-dead-letter' }),
+        };
+      }),
+  );
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    let ready: Awaited<ReturnType<typeof deps>>;
+    try {
+      ready = await deps();
+    } catch {
+      return failWholeBatch(event.Records);
+    }
+    const stores = storesOf(ready.database);
+    return settleBatch(
+      event.Records,
+      async (r) =>
+        stores.failedMessages.ingest(
+          await webhookDeadLetterRecord(stores.webhookDeliveries, r, ready.maxReceiveCount),
+        ),
+      (record, error) =>
+        ready.logger.error('could not store a dead-lettered webhook delivery', {
+          messageId: record.messageId,
+          error,
+        }),
+    );
+  };
+}
