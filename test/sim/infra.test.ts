@@ -101,7 +101,12 @@ describe('sst.config.ts', () => {
     expect(hooks!.args.transform.queue.messageRetentionSeconds).toBeGreaterThan(29 * 3600);
     const linked = (link: { name: string }[]) =>
       link.map((l) => l.name.replace(/\.(name|url|arn)$/, '')).sort();
-    expect(linked(deliver!.args.subscriber.link)).toEqual(['CursorSecret', 'DatabaseUrl', 'WebhookQueue']);
+    expect(linked(deliver!.args.subscriber.link)).toEqual([
+      'CursorSecret',
+      'DatabaseUrl',
+      'Outputs',
+      'WebhookQueue',
+    ]);
     const [dead] = find('Subscription', 'WebhookDeadLetterQueue');
     expect(dead!.args.subscriber.handler).toBe('functions/webhook-dead-letter.handler');
     expect(dead!.args.batch.partialResponses).toBe(true);

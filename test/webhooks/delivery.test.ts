@@ -81,7 +81,17 @@ describe('webhooks under npm start', () => {
     expect(verify(endpoint.secret, completed)).toMatchObject({ type: 'generation.completed' });
     // The body is {type, timestamp, data}; data is the generation as GET /generations/{id} returns it.
     const read = await api.get(`/generations/${g.body.id}`, { key });
-    expect(completed.json.data).toEqual(read.body);
+    // Its output links are signed afresh for each answer: the same outputs, each a working link.
+    const unsigned = (g: any) => ({
+      ...g,
+      outputPath: null,
+      outputs: g.outputs.map(({ url: _url, ...o }: { url: string }) => o),
+    });
+    expect(unsigned(completed.json.data)).toEqual(unsigned(read.body));
+    expect(completed.json.data.outputs).toHaveLength(1);
+    const delivered = await fetch(completed.json.data.outputs[0].url);
+    expect(delivered.status).toBe(200);
+    expect(Buffer.from(await delivered.arrayBuffer()).length).toBe(read.body.outputs[0].bytes);
     expect(completed.json.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
 
     const tampered = `${completed.body.slice(0, 10)}${completed.body[10] === 'a' ? 'b' : 'a'}${completed.body.slice(11)}`;

@@ -2,9 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
+import { generationBody } from '@genledger/api/serialize';
 import { parseEnv } from '@genledger/core/config/parse-env';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { RenderGeneration } from '@genledger/core/ports/webhooks';
 import { type Database, openDatabase, openSiblingPool } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
@@ -91,11 +93,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
 
     let listening = '';
+    const outputs = configuredOutputs(env, { baseUrl: () => listening });
     const { pipeline, queue, queueDescription } = await localQueueOf(options, database, env, {
       siblings,
       publicUrl: () => listening,
+      // Webhook bodies are generations as this server answers them: links to this server's outputs.
+      render: (g) => generationBody(g, outputs.store),
     });
-    const outputs = configuredOutputs(env, { baseUrl: () => listening });
     const serveOutput = outputs.links ? outputRoute(outputs.store, outputs.links) : undefined;
     const app = createApp(
       httpDeps(database, {
@@ -158,7 +162,7 @@ async function localQueueOf(
   options: LocalServerOptions,
   database: Database,
   env: NodeJS.ProcessEnv,
-  context: { siblings: Database[]; publicUrl: () => string },
+  context: { siblings: Database[]; publicUrl: () => string; render: RenderGeneration },
 ): Promise<{ pipeline: LocalPipeline | undefined; queue: Queue; queueDescription: string }> {
   if (options.queue) return { pipeline: undefined, queue: options.queue, queueDescription: 'injected queue' };
   const configured = configuredQueue(env);
@@ -174,6 +178,10 @@ async function localQueueOf(
     env,
     publicUrl: context.publicUrl,
     ...options.pipeline,
+    webhooks: {
+      ...options.pipeline?.webhooks,
+      overrides: { render: context.render, ...options.pipeline?.webhooks?.overrides },
+    },
   });
   return {
     pipeline,
