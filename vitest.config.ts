@@ -21,7 +21,6 @@ const E2E = [
   'test/sim/recovery.test.ts',
   'test/sim/runtime.test.ts',
   'test/sim/sim.test.ts',
-  'test/sim/async-backend.test.ts',
   'test/console/console-browser.test.ts',
   'test/api/database-faults.test.ts',
 ];

@@ -10,10 +10,12 @@ import { json, PNG_1x1, pngDataUrl, startHttpFake } from './http-fake.ts';
  */
 export async function startCogFake() {
   const predictions = new Map<string, { input: unknown; webhook: string; events: string[] }>();
-  const state = { busy: false, health: 'READY', cancelled: [] as string[] };
+  /** `unavailable`: every submission answers 503, as a container that is down behind its proxy. */
+  const state = { busy: false, unavailable: false, health: 'READY', cancelled: [] as string[] };
   const fake = await startHttpFake({
     'PUT /predictions/': (req, res) => {
       const id = decodeURIComponent(req.path.slice('/predictions/'.length));
+      if (state.unavailable) return json(res, 503, { detail: 'backend overloaded' });
       if (req.headers.prefer !== 'respond-async') return json(res, 400, { detail: 'sync not used here' });
       if (state.busy && !predictions.has(id))
         return json(res, 409, { detail: 'Already running a prediction' });
