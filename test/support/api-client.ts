@@ -1,4 +1,4 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 
@@ -30,6 +30,7 @@ export class OpenApiValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
   private readonly templates: { template: string; pattern: RegExp }[];
   validated = 0;
+  private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(readonly doc: any) {
     addFormats(this.ajv);
@@ -65,8 +66,15 @@ export class OpenApiValidator {
     const type = types[0]!;
     expect(res.headers.get('content-type') ?? '').toContain(type);
     const ref = `doc#/paths/${pointer(match!.template)}/${method.toLowerCase()}/responses/${res.status}/content/${pointer(type)}/schema`;
-    const ok = this.ajv.validate({ $ref: ref }, res.body);
-    expect(ok, `${method} ${path} ${res.status}: ${this.ajv.errorsText()}`).toBe(true);
+    // Compiled once per response schema: ajv caches by schema object, and a fresh `{ $ref }` each
+    // time would compile again on every response.
+    let validate = this.compiled.get(ref);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: ref });
+      this.compiled.set(ref, validate);
+    }
+    const ok = validate(res.body);
+    expect(ok, `${method} ${path} ${res.status}: ${this.ajv.errorsText(validate.errors)}`).toBe(true);
     this.validated++;
   }
 }
