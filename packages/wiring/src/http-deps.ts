@@ -102,13 +102,15 @@ const backendRoutesOf = (backend: BackendAttemptDeps): Pick<AppDeps, 'callbacks'
 
 /**
  * A quarter of the pool per key (at least one): a key whose row is locked holds that many
- * connections while its other requests wait without one, for as long as a statement would wait
- * for the lock. A key's rate limit (100 a minute by default) needs far less than that.
+ * connections while its other requests wait without one. A locked key's waiters get their 503 when
+ * the request ahead of them gives up at the lock timeout (KeyLanes refuses them together); the
+ * wait itself is bounded only by the statement timeout, so a key's own burst on a slow machine
+ * queues rather than being refused as if its row were locked.
  */
 function keyConcurrencyOf(database: Database): NonNullable<AppDeps['keyConcurrency']> {
   return {
     perKey: Math.max(1, Math.floor(database.config.pool.max / 4)),
-    waitMs: database.config.pool.lockTimeoutMs,
+    waitMs: database.config.pool.statementTimeoutMs,
   };
 }
 

@@ -4,7 +4,7 @@ import { AppError } from '@genledger/core/errors';
 /** How many of one key's requests may use the database at once in this process, and how long the rest wait. */
 export interface KeyConcurrency {
   perKey: number;
-  /** How long a request waits for its key's turn (0: as long as it takes), as `lock_timeout` does. */
+  /** The longest a request waits for its key's turn (0: as long as it takes): a backstop, not the lock's bound. */
   waitMs: number;
 }
 
