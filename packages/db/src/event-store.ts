@@ -11,7 +11,7 @@ import {
 import { type ArchiveOptions, archiveEvents } from './event-store/archive.ts';
 import type { EventRow, EventTables } from './event-store/event-row.ts';
 import { positionOf, START, visibleHead } from './event-store/positions.ts';
-import { feedRows, feedUpTo } from './event-store/read-feed.ts';
+import { chunkEnd, feedBetween, feedRows } from './event-store/read-feed.ts';
 import { readStream } from './event-store/read-stream.ts';
 import { replayFrom } from './event-store/replay.ts';
 import type { Position, StoredEvent } from './event-store/stored-event.ts';
@@ -142,9 +142,19 @@ export class EventStore {
     return visibleHead(options.tx ?? this.database.db, this.tables);
   }
 
-  /** Every event up to `head` as a relation, for a fold that runs in the database (no upcasting). */
-  feedUpTo(head: Position): SQL {
-    return feedUpTo(this.tables, head);
+  /** Events after `after` up to `upTo` as a relation, for a fold in the database (no upcasting). */
+  feedBetween(after: Position, upTo: Position): SQL {
+    return feedBetween(this.tables, after, upTo);
+  }
+
+  /** Where the next `limit` events after `after` (none past `upTo`) end; undefined when none is left. */
+  chunkEnd(
+    after: Position,
+    upTo: Position,
+    limit: number,
+    options: { tx?: Executor } = {},
+  ): Promise<Position | undefined> {
+    return chunkEnd(options.tx ?? this.database.db, this.tables, after, upTo, limit);
   }
 
   /** A row a read model selected (`EVENT_ROW_COLUMNS`) as a StoredEvent, upcast as every read is. */

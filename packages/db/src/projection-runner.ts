@@ -12,8 +12,9 @@ export interface Projection {
   reset(tx: Executor): Promise<void>;
   /**
    * Optional: the same fold as `apply`, over every event at once, in the database (one
-   * INSERT … SELECT over `feed`, a relation of event_type, event_version, payload, stored_at), for
-   * a rebuild that would otherwise carry every event to Node. Used only while the store reads these
+   * INSERT … SELECT over `feed`, a relation of event_type, event_version, payload, stored_at, that
+   * adds to the model as `apply` does), for a rebuild that would otherwise carry every event to
+   * Node; called once per chunk of the feed. Used only while the store reads these
    * event types at these versions unchanged (no upcasting). Returns how many events it read.
    */
   foldInDatabase?: {
@@ -38,13 +39,22 @@ export class ProjectionRunner {
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
     private readonly events: EventStore,
-    private readonly options: { batchSize?: number } = {},
+    private readonly options: {
+      batchSize?: number;
+      /** Events per statement (and transaction) of a rebuild folded in the database. */
+      rebuildChunk?: number;
+    } = {},
   ) {
     this.checkpoints = tablesFor(database.schema).checkpoints;
   }
 
   private get batchSize() {
     return this.options.batchSize ?? 1000;
+  }
+
+  // About 2.5 s a chunk at the bench machine's rate: far inside DB_STATEMENT_TIMEOUT_MS (30 s).
+  private get rebuildChunk() {
+    return this.options.rebuildChunk ?? 1_000_000;
   }
 
   async checkpoint(name: string, tx: Executor = this.database.db): Promise<Position> {
@@ -98,25 +108,102 @@ export class ProjectionRunner {
   }
 
   /**
+   * Empties the read model and folds every event again. A projection with a fold in SQL (and
+   * event types read as stored) is rebuilt in chunks, each its own transaction (see
+   * `rebuildInChunks`); any other replays event by event in one transaction, during which readers
+   * see the old model.
+   */
+  async rebuild(projection: Projection): Promise<ProjectionProgress> {
+    const fold = projection.foldInDatabase;
+    if (fold && this.events.storesAsRead(fold.versions)) return this.rebuildInChunks(projection, fold);
+    return this.replayRebuild(projection);
+  }
+
+  /**
+   * The rebuild folded in the database, `rebuildChunk` events per statement. The first transaction
+   * empties the model, sets the checkpoint to the start and records the target (the feed's
+   * visible head then) in a marker checkpoint `rebuild:<name>`; each chunk then folds the next
+   * events up to the target and advances the checkpoint in one transaction under the projection's
+   * lock, so the model always equals the fold up to its checkpoint and no statement grows with the
+   * table. A rebuild that finds the marker resumes from the checkpoint instead of starting over
+   * (an interrupted one, or one running beside it); the last chunk deletes the marker.
+   */
+  private async rebuildInChunks(
+    projection: Projection,
+    fold: NonNullable<Projection['foldInDatabase']>,
+  ): Promise<ProjectionProgress> {
+    await this.startRebuild(projection);
+    let processed = 0;
+    for (;;) {
+      const chunk = await this.foldChunk(projection, fold);
+      processed += chunk.processed;
+      if (chunk.done) break;
+    }
+    return {
+      projection: projection.name,
+      processed,
+      position: await this.checkpoint(projection.name),
+      ran: true,
+    };
+  }
+
+  /** Resets the model and records the target, unless a rebuild is under way (it resumes). */
+  private startRebuild(projection: Projection): Promise<void> {
+    return this.database.db.transaction(async (tx) => {
+      await this.lock(tx, projection);
+      if (await this.marker(tx, projection)) return;
+      await projection.reset(tx);
+      await this.saveCheckpoint(tx, projection.name, START);
+      const head = await this.events.visibleHead({ tx });
+      if (head) await this.saveCheckpoint(tx, markerName(projection), head);
+    });
+  }
+
+  /** One chunk: fold the next `rebuildChunk` events up to the target and advance the checkpoint. */
+  private foldChunk(
+    projection: Projection,
+    fold: NonNullable<Projection['foldInDatabase']>,
+  ): Promise<{ processed: number; done: boolean }> {
+    return this.database.db.transaction(async (tx) => {
+      await this.lock(tx, projection);
+      // No marker: an empty feed, or another rebuild beside this one finished it.
+      const target = await this.marker(tx, projection);
+      if (!target) return { processed: 0, done: true };
+      const from = await this.checkpoint(projection.name, tx);
+      const end = await this.events.chunkEnd(from, target, this.rebuildChunk, { tx });
+      const processed = end ? await fold.apply(tx, this.events.feedBetween(from, end)) : 0;
+      if (end) await this.saveCheckpoint(tx, projection.name, end);
+      const done = !end || (end.txId === target.txId && end.sequence === target.sequence);
+      if (done) await tx.execute(sql`delete from ${this.checkpoints} where name = ${markerName(projection)}`);
+      return { processed, done };
+    });
+  }
+
+  private async marker(tx: Executor, projection: Projection): Promise<Position | undefined> {
+    const [row] = await rowsOf<{ tx_id: string; sequence: unknown }>(
+      tx.execute(
+        sql`select tx_id::text as tx_id, sequence from ${this.checkpoints} where name = ${markerName(projection)}`,
+      ),
+    );
+    return row ? { txId: row.tx_id, sequence: toNumber(row.sequence) } : undefined;
+  }
+
+  private async lock(tx: Executor, projection: Projection) {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${`${this.database.schema}.${projection.name}`}))`,
+    );
+  }
+
+  /**
    * Truncate and replay from zero in one transaction under the projection's lock: a second
    * rebuild waits, a concurrent `runOnce` skips, readers see the old model until commit.
    */
-  async rebuild(projection: Projection): Promise<ProjectionProgress> {
+  private async replayRebuild(projection: Projection): Promise<ProjectionProgress> {
     return this.database.db.transaction(async (tx) => {
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${`${this.database.schema}.${projection.name}`}))`,
-      );
+      await this.lock(tx, projection);
       await projection.reset(tx);
-      const fold = projection.foldInDatabase;
-      if (fold && this.events.storesAsRead(fold.versions)) {
-        // One statement up to the feed's head, fixed first: what a page-by-page replay would
-        // reach, without reading a million events into this process (bench: event-store).
-        const head = await this.events.visibleHead({ tx });
-        const processed = head ? await fold.apply(tx, this.events.feedUpTo(head)) : 0;
-        const position = head ?? START;
-        await this.saveCheckpoint(tx, projection.name, position);
-        return { projection: projection.name, processed, position, ran: true };
-      }
+      // A chunked rebuild left unfinished is superseded by this one.
+      await tx.execute(sql`delete from ${this.checkpoints} where name = ${markerName(projection)}`);
       let position = START;
       let processed = 0;
       for (;;) {
@@ -131,4 +218,9 @@ export class ProjectionRunner {
       return { projection: projection.name, processed, position, ran: true };
     });
   }
+}
+
+/** The checkpoint row that marks a chunked rebuild under way and holds its target position. */
+function markerName(projection: Projection): string {
+  return `rebuild:${projection.name}`;
 }

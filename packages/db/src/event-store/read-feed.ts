@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Executor, executePrepared } from '../executor.ts';
+import { type Executor, executePrepared, rowsOf, toNumber } from '../executor.ts';
 import { COLUMNS, type EventRow, type EventTables, FEED_COLUMNS } from './event-row.ts';
 import type { Position } from './stored-event.ts';
 
@@ -50,13 +50,45 @@ export function feedRows(
 }
 
 /**
- * Every event up to `head` as a relation of (event_type, event_version, payload, stored_at), for
- * a fold that runs in the database — only for event types whose stored payloads are what a
- * reader gets (see `EventDecoder.storesAsRead`): nothing here upcasts.
+ * Every event after `after` up to `upTo` as a relation of (event_type, event_version, payload,
+ * stored_at), for a fold that runs in the database — only for event types whose stored payloads
+ * are what a reader gets (see `EventDecoder.storesAsRead`): nothing here upcasts.
  */
-export function feedUpTo(t: Pick<EventTables, 'events' | 'archive'>, head: Position): SQL {
-  const upTo = sql`(tx_id, sequence) <= (${head.txId}::xid8, ${head.sequence}::bigint)`;
-  return sql`(select event_type, event_version, payload, stored_at from ${t.archive} where ${upTo}
+export function feedBetween(
+  t: Pick<EventTables, 'events' | 'archive'>,
+  after: Position,
+  upTo: Position,
+): SQL {
+  const range = sql`(tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
+    and (tx_id, sequence) <= (${upTo.txId}::xid8, ${upTo.sequence}::bigint)`;
+  return sql`(select event_type, event_version, payload, stored_at from ${t.archive} where ${range}
                 union all
-                select event_type, event_version, payload, stored_at from ${t.events} where ${upTo})`;
+                select event_type, event_version, payload, stored_at from ${t.events} where ${range})`;
+}
+
+/**
+ * The position of the `limit`-th event after `after` that is at or before `upTo` (the last one when
+ * fewer remain), or undefined when none does: the end of a rebuild's next chunk. Reads positions
+ * from the (tx_id, sequence) indexes only, at most `limit` entries of each table.
+ */
+export async function chunkEnd(
+  db: Executor,
+  t: Pick<EventTables, 'events' | 'archive'>,
+  after: Position,
+  upTo: Position,
+  limit: number,
+): Promise<Position | undefined> {
+  const range = sql`(tx_id, sequence) > (${after.txId}::xid8, ${after.sequence}::bigint)
+    and (tx_id, sequence) <= (${upTo.txId}::xid8, ${upTo.sequence}::bigint)`;
+  const [row] = await rowsOf<{ tx_text: string; sequence: unknown }>(
+    db.execute(sql`
+      select tx_id::text as tx_text, sequence from (
+        select tx_id, sequence from (
+          (select tx_id, sequence from ${t.archive} where ${range} order by tx_id, sequence limit ${limit})
+          union all
+          (select tx_id, sequence from ${t.events} where ${range} order by tx_id, sequence limit ${limit})
+        ) both_tables order by tx_id, sequence limit ${limit}
+      ) chunk order by tx_id desc, sequence desc limit 1`),
+  );
+  return row ? { txId: row.tx_text, sequence: toNumber(row.sequence) } : undefined;
 }
