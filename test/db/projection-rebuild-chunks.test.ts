@@ -141,4 +141,21 @@ describe.each(['pglite', 'postgres'] as const)('chunked projection rebuild on %s
     const rows = await stats.read(database.db);
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(24);
   });
+
+  it('ticks finish an interrupted rebuild event by event; the next rebuild only clears its marker', async () => {
+    const database = await dbs.open(target);
+    const events = new EventStore(database);
+    const stats = dailyGenerationStats(database.schema);
+    await events.appendAll(generations(6));
+    const runner = new ProjectionRunner(database, events, { batchSize: 5, rebuildChunk: 4 });
+    await runner.catchUp(stats);
+    const expected = await stats.read(database.db);
+    await expect(runner.rebuild(counted(stats, 2).projection)).rejects.toThrow();
+    expect((await runner.catchUp(stats)).processed).toBe(12 - 4);
+    expect(await stats.read(database.db)).toEqual(expected);
+    const rebuilt = await runner.rebuild(stats);
+    expect(rebuilt.processed).toBe(0);
+    expect(await stats.read(database.db)).toEqual(expected);
+    expect(await checkpointNames(database)).toEqual([stats.name]);
+  });
 });
