@@ -16,6 +16,7 @@ import { Filters } from './filters.tsx';
 import { GenerationsPage } from './list-page.tsx';
 import { endOfDay, fingerprint, listQueryOf } from './list-query.ts';
 import { readOutput } from './output.ts';
+import { registerRerun } from './rerun.tsx';
 
 const PAGE_SIZE = 25;
 const SECTION = '/console/generations';
@@ -88,6 +89,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   });
 
   registerCancel(app, s);
+  registerRerun(app, s);
 
   app.get('/generations/:id/outputs/:index', async (c) => {
     const id = canonicalId(c.req.param('id'));
