@@ -254,6 +254,21 @@ describe('console for on-call (HTML level)', () => {
       [...html.matchAll(/<tr data-row="true"><td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     let html = await page('/console/events');
     expect(html).toContain('hx-trigger="every 2s, console:visible"');
+    // Each row's payload expands in full, with the metadata that names who did it; the client
+    // script holds the refresh while one is open, so the poll does not fold it away.
+    const expanded =
+      /<details><summary><code>[^<]*<\/code><\/summary><pre tabindex="0" data-testid="payload">([^<]*)<\/pre><\/details>/.exec(
+        html,
+      )?.[1];
+    const payload = JSON.parse(expanded!.replaceAll('&quot;', '"')) as {
+      payload: { request: { prompt: string } };
+      metadata: { apiKeyId?: string; requestId?: string };
+    };
+    expect(payload.payload.request.prompt).toBe('event 59');
+    expect(payload.metadata.requestId).toBeTruthy();
+    expect(
+      await (await app.request(`${BASE}${/src="(\/console\/assets\/console[^"]+)"/.exec(html)![1]}`)).text(),
+    ).toContain("elt.querySelector('details[open]')");
     const seen: number[] = [];
     for (let pages = 0; pages < 20; pages++) {
       seen.push(...sequences(html));
