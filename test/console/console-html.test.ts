@@ -486,6 +486,29 @@ describe('console (HTML level)', () => {
     );
     expect(told.flash).not.toContain(id);
     expect((await store.get(id))!.status).toBe('resolved');
+    // Resolved by mistake: it reopens (resolved → unresolved), recorded with the key that did it;
+    // only a resolved message can be reopened.
+    expect(await (await req(back, { cookie })).text()).toContain('value="reopen"');
+    const reopened = await follow(
+      await post('/console/failed/action', cookie, { op: 'reopen', id, back, _csrf: token }),
+      cookie,
+    );
+    expect(reopened.flash).toBe('1 reopened');
+    expect((await store.get(id))!.status).toBe('unresolved');
+    const [change] = (await new EventStore(database).readStream(`failed-message-${id}`)).slice(-1);
+    expect(change!.event).toMatchObject({
+      type: 'FailedMessageStatusChanged',
+      from: 'resolved',
+      to: 'unresolved',
+    });
+    expect(change!.metadata).toMatchObject({ source: 'console' });
+    expect(await (await req(back, { cookie })).text()).not.toContain('value="reopen"');
+    const again = await follow(
+      await post('/console/failed/action', cookie, { op: 'reopen', id, back, _csrf: token }),
+      cookie,
+    );
+    expect(again.flash).toMatch(/^Nothing was changed: 1 of 1 selected cannot be reopened\./);
+    expect((await store.get(id))!.status).toBe('unresolved');
   });
 
   it('offers the next run of a group operation that left messages, and goes on from its cursor', async () => {

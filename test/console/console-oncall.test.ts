@@ -8,6 +8,7 @@ import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { FailedMessageStore } from '@genledger/db/failed-message-store';
+import { ConsoleReads } from '@genledger/db/read-models/console-read-model';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ let app: ReturnType<typeof createApp>;
 let cookie: string;
 let backend: BackendHealthReport | undefined;
 let adminKey: string;
+let reads: ConsoleReads;
 
 const req = (path: string, init: RequestInit = {}) =>
   app.request(`${BASE}${path}`, {
@@ -66,12 +68,17 @@ async function settings(key: string, value: string) {
   expect(res.status).toBe(303);
 }
 
+/** The generations list's total, as its caption shows it. */
+const totalOf = (html: string) =>
+  /<span data-total[^>]*>(.*?) matching<\/span>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '');
+
 const card = (html: string, name: string) =>
   new RegExp(`<div class="card state-(\\w+)" data-check="${name}">`).exec(html)?.[1];
 
 beforeAll(async () => {
   database = await dbs.open('pglite', { schema: 'console_oncall' });
   const keys = new ApiKeyStore(database, new EventStore(database));
+  reads = new ConsoleReads(database, new EventStore(database));
   adminKey = (await keys.create({ name: 'on call', isAdmin: true })).key;
   app = createApp(
     httpDeps(database, {
@@ -208,6 +215,27 @@ describe('console for on-call (HTML level)', () => {
     expect(await page('/console/generations?model=cancel-model')).toContain('GeneratorRejected: NSFW prompt');
   });
 
+  it('counts every generation the search matches, on every page, up to the cap', async () => {
+    for (let i = 0; i < 27; i++) await generationWithRuns('count-model', i < 26 ? 'completed' : 'failed', []);
+    const first = await page('/console/generations?model=count-model');
+    expect(totalOf(first)).toBe('27');
+    const next = /<a href="([^"]+)" rel="next">/.exec(first)![1]!.replaceAll('&amp;', '&');
+    expect(totalOf(await page(next))).toBe('27');
+    expect(totalOf(await page('/console/generations?model=count-model&status=failed'))).toBe('1');
+    expect(totalOf(await page('/console/generations?model=nobody'))).toBe('0');
+    // Past the cap the count stops: it walks at most cap + 1 rows of the same search.
+    expect(await reads.countGenerations({ admin: true }, { model: 'count-model' }, 20)).toEqual({
+      n: 20,
+      more: true,
+    });
+    expect(
+      await reads.countGenerations({ admin: true }, { model: 'count-model', statuses: ['failed'] }, 20),
+    ).toEqual({
+      n: 1,
+      more: false,
+    });
+  });
+
   it('pages back through the event log, the archive included, with who did each change', async () => {
     for (let i = 0; i < 60; i++)
       await app.request(`${BASE}/generations`, {
@@ -226,6 +254,21 @@ describe('console for on-call (HTML level)', () => {
       [...html.matchAll(/<tr data-row="true"><td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     let html = await page('/console/events');
     expect(html).toContain('hx-trigger="every 2s, console:visible"');
+    // Each row's payload expands in full, with the metadata that names who did it; the client
+    // script holds the refresh while one is open, so the poll does not fold it away.
+    const expanded =
+      /<details><summary><code>[^<]*<\/code><\/summary><pre tabindex="0" data-testid="payload">([^<]*)<\/pre><\/details>/.exec(
+        html,
+      )?.[1];
+    const payload = JSON.parse(expanded!.replaceAll('&quot;', '"')) as {
+      payload: { request: { prompt: string } };
+      metadata: { apiKeyId?: string; requestId?: string };
+    };
+    expect(payload.payload.request.prompt).toBe('event 59');
+    expect(payload.metadata.requestId).toBeTruthy();
+    expect(
+      await (await app.request(`${BASE}${/src="(\/console\/assets\/console[^"]+)"/.exec(html)![1]}`)).text(),
+    ).toContain("elt.querySelector('details[open]')");
     const seen: number[] = [];
     for (let pages = 0; pages < 20; pages++) {
       seen.push(...sequences(html));

@@ -12,6 +12,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import { executePrepared, rowsOf } from './executor.ts';
+import { generationFilterSql } from './generation-filter.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
@@ -42,28 +43,6 @@ export class GenerationQueries implements GenerationReads {
     this.runsTable = tablesFor(database.schema).generationRuns;
   }
 
-  private ownerFilter(owner: Owner): SQL {
-    return owner.admin ? sql`true` : sql`api_key_id = ${owner.apiKeyId}::uuid`;
-  }
-
-  private filters(owner: Owner, f: GenerationFilter): SQL {
-    const parts: SQL[] = [this.ownerFilter(owner)];
-    if (f.statuses && f.statuses.length > 0) {
-      parts.push(
-        sql`status in (${sql.join(
-          f.statuses.map((s) => sql`${s}`),
-          sql`, `,
-        )})`,
-      );
-    }
-    if (f.model !== undefined) parts.push(sql`model = ${f.model}`);
-    if (f.from) parts.push(sql`created_at >= ${f.from.toISOString()}::timestamptz`);
-    if (f.to) parts.push(sql`created_at < ${f.to.toISOString()}::timestamptz`);
-    // websearch_to_tsquery never fails on user input ("a OR -b", unbalanced quotes), unlike to_tsquery.
-    if (f.q !== undefined) parts.push(sql`search @@ websearch_to_tsquery('english', ${f.q})`);
-    return sql.join(parts, sql` and `);
-  }
-
   /**
    * One page in one statement. Keyset paging: the page starts right after the previous page's
    * (sort value, id), found by an index seek on (column, id), so page 1,000 costs what page 1
@@ -85,7 +64,7 @@ export class GenerationQueries implements GenerationReads {
     const cast = sql.raw(
       spec.kind === 'timestamp' ? 'timestamptz' : spec.kind === 'integer' ? 'integer' : 'text',
     );
-    const where = this.filters(owner, filter);
+    const where = generationFilterSql(owner, filter);
     const take = limit + 1;
     // The sort value as text that casts back exactly (timestamps in UTC with microseconds).
     const keyText =
@@ -143,7 +122,7 @@ export class GenerationQueries implements GenerationReads {
                r.backend_id, r.deadline_at, r.submitted_at, r.reported_at, r.backend_metrics
         from ${this.generations} g
         left join ${this.runsTable} r on r.generation_id = g.id
-        where g.id = ${id}::uuid and ${this.ownerFilter(owner)}
+        where g.id = ${id}::uuid and ${generationFilterSql(owner, {})}
         order by r.attempt`),
     );
     if (rows.length === 0) return undefined;

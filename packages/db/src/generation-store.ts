@@ -5,7 +5,7 @@ import type {
   GenerationRepository,
   NewGeneration,
 } from '@genledger/core/ports/generation-repository';
-import type { CancelOutcome, Generations } from '@genledger/core/ports/generations';
+import type { CancelOutcome, Generations, RequeueOutcome } from '@genledger/core/ports/generations';
 import type { Owner, Principal } from '@genledger/core/ports/principal';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
@@ -16,6 +16,7 @@ import type { GenerationTables } from './generation-store/context.ts';
 import { GenerationCreate } from './generation-store/create.ts';
 import { deleteExpired, findExpired } from './generation-store/expired.ts';
 import { getAsStatement, getGeneration, getGenerationAs, getGenerations } from './generation-store/get.ts';
+import { requeue } from './generation-store/requeue.ts';
 import { findUnsent, markEnqueued, markNotEnqueued } from './generation-store/unsent.ts';
 import { tablesFor } from './schema/tables.ts';
 
@@ -83,6 +84,11 @@ export class GenerationStore implements GenerationRepository, Generations {
     metadata: Record<string, unknown> = {},
   ): Promise<CancelOutcome> {
     return cancel(this.database.db, this.t, this.events, id, owner, from, metadata);
+  }
+
+  /** Failed → pending with its event, for a re-run; otherwise what is there (generation-store/requeue.ts). */
+  requeue(id: string, owner: Owner, metadata: Record<string, unknown> = {}): Promise<RequeueOutcome> {
+    return requeue(this.database.db, this.t, this.events, id, owner, metadata);
   }
 
   /** A send failed: the maintenance job re-sends what is pending and not enqueued. */

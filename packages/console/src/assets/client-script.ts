@@ -7,10 +7,11 @@ export const CLIENT_SCRIPT = `(() => {
   'use strict';
   const $$ = (s, r = document) => Array.from(r.querySelectorAll(s));
 
-  // Polling pauses while the tab is hidden and catches up when it shows again.
+  // Polling pauses while the tab is hidden and catches up when it shows again. A list with an
+  // expanded payload (<details open>) holds still too: its refresh would fold the payload away.
   document.addEventListener('htmx:beforeRequest', (e) => {
     const elt = e.detail && e.detail.elt;
-    if (document.hidden && elt && elt.hasAttribute('data-poll')) e.preventDefault();
+    if (elt && elt.hasAttribute('data-poll') && (document.hidden || elt.querySelector('details[open]'))) e.preventDefault();
   });
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && window.htmx) for (const el of $$('[data-poll]')) window.htmx.trigger(el, 'console:visible');

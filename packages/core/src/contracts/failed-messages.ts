@@ -109,7 +109,8 @@ export const BulkOutcome = z.object({
   }),
 });
 
-export type FailedMessageOperation = 'archive' | 'unarchive' | 'resolve' | 'retry';
+/** `reopen` takes a resolved message back to unresolved: resolved by mistake, or failing again. */
+export type FailedMessageOperation = 'archive' | 'unarchive' | 'resolve' | 'reopen' | 'retry';
 
 /** Which statuses each operation moves a message from; anything else is a conflict (ids) or skipped (group). */
 export const OPERATION_FROM: Record<FailedMessageOperation, readonly FailedMessageStatus[]> = {
@@ -117,10 +118,12 @@ export const OPERATION_FROM: Record<FailedMessageOperation, readonly FailedMessa
   archive: ['unresolved'],
   unarchive: ['archived'],
   resolve: ['unresolved', 'retry_issued', 'archived'],
+  reopen: ['resolved'],
 };
 export const OPERATION_TO: Record<FailedMessageOperation, FailedMessageStatus> = {
   retry: 'retry_issued',
   archive: 'archived',
   unarchive: 'unresolved',
   resolve: 'resolved',
+  reopen: 'unresolved',
 };

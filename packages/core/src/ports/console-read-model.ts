@@ -1,5 +1,6 @@
 import type { FailedMessageOperation, FailedMessageStatus } from '../contracts/failed-messages.ts';
 import type { StoredEvent } from './event-reader.ts';
+import type { GenerationFilter } from './generations.ts';
 import type { AttemptOutcomeReads } from './generator-health.ts';
 import type { Owner } from './principal.ts';
 
@@ -166,6 +167,8 @@ export interface OverviewReads extends AttemptOutcomeReads {
   generationCounts(owner: Owner, cap?: number): Promise<Record<string, CappedCount>>;
   /** Failed messages per status, each exact up to `cap` (default COUNT_CAP). */
   failedCounts(cap?: number): Promise<Record<string, CappedCount>>;
+  /** How many generations the owner's search matches (the generations list's total), exact up to `cap`. */
+  countGenerations(owner: Owner, filter: GenerationFilter, cap?: number): Promise<CappedCount>;
 }
 
 export interface IncidentReads {

@@ -30,7 +30,18 @@ export interface Generations {
     from: readonly GenerationStatus[],
     metadata?: Record<string, unknown>,
   ): Promise<CancelOutcome>;
+  /**
+   * One statement that moves the generation back to pending if the owner may see it and it has
+   * failed, with its GenerationRequeued event (marked enqueued: the caller sends its message
+   * next), and otherwise reports what is there now, so the re-run use case can say why not.
+   */
+  requeue(id: string, owner: Owner, metadata?: Record<string, unknown>): Promise<RequeueOutcome>;
 }
+
+/** A re-run that was recorded, or what the generation is now (undefined: none the owner may see). */
+export type RequeueOutcome =
+  | { requeued: GenerationRecord }
+  | { requeued: undefined; current: GenerationRecord | undefined };
 
 /** A cancel that happened, or what the generation is now (undefined: none the owner may see). */
 export type CancelOutcome =

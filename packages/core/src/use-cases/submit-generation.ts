@@ -1,14 +1,13 @@
 import { type GenerationRecord, GenerationRequest } from '../contracts/generation.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../contracts/limits.ts';
-import { generationRequested } from '../contracts/queue-message.ts';
 import { isStorableString } from '../contracts/storable.ts';
-import { errorFields } from '../error-summary.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { requestHash } from '../request-hash.ts';
 import { recordGeneration } from './record-generation.ts';
+import { sendGenerationMessage } from './send-generation-message.ts';
 
 export interface SubmitGenerationDeps {
   generations: GenerationRepository;
@@ -70,30 +69,6 @@ export async function submitGeneration(
   });
   if (!created) return { generation, created, enqueued: true };
 
-  let enqueued = true;
-  try {
-    const result = await deps.queue.send([generationRequested(generation)]);
-    enqueued = result.failed.length === 0;
-    if (!enqueued)
-      deps.logger.warn('queue refused the message', {
-        generationId: generation.id,
-        error: result.failed[0]?.error,
-      });
-  } catch (e) {
-    enqueued = false;
-    deps.logger.warn('queue send failed', {
-      generationId: generation.id,
-      ...errorFields(e),
-    });
-  }
-  if (!enqueued) {
-    await deps.generations.markNotEnqueued([generation.id]).catch((e: unknown) => {
-      // Still safe: the stale-pending sweep re-sends it later.
-      deps.logger.error('could not mark generation as not enqueued', {
-        generationId: generation.id,
-        ...errorFields(e),
-      });
-    });
-  }
+  const enqueued = await sendGenerationMessage(deps, generation);
   return { generation, created, enqueued };
 }

@@ -5,6 +5,7 @@ import type {
   FailedFilter,
   Selection,
 } from '@genledger/core/ports/console-read-model';
+import type { GenerationFilter } from '@genledger/core/ports/generations';
 import type { Owner } from '@genledger/core/ports/principal';
 import type { Database } from '../connect.ts';
 import type { EventStore } from '../event-store.ts';
@@ -46,6 +47,9 @@ export class ConsoleReads implements ConsoleReadModel {
   }
   generationCounts(owner: Owner, cap?: number) {
     return this.#overview.generationCounts(owner, cap);
+  }
+  countGenerations(owner: Owner, filter: GenerationFilter, cap?: number) {
+    return this.#overview.countGenerations(owner, filter, cap);
   }
   failedCounts(cap?: number) {
     return this.#overview.failedCounts(cap);

@@ -1,11 +1,13 @@
 import { FAILED_MESSAGE_STATUSES } from '@genledger/core/contracts/failed-messages';
 import { GENERATION_STATUSES } from '@genledger/core/contracts/generation';
 import { type CappedCount, COUNT_CAP, type OverviewReads } from '@genledger/core/ports/console-read-model';
+import type { GenerationFilter } from '@genledger/core/ports/generations';
 import type { AttemptOutcomes } from '@genledger/core/ports/generator-health';
 import type { Owner } from '@genledger/core/ports/principal';
 import { sql } from 'drizzle-orm';
 import { toDate, toNumber } from '../executor.ts';
-import { cappedCounts } from './capped-count.ts';
+import { generationFilterSql } from '../generation-filter.ts';
+import { capped, cappedCounts, countUpTo } from './capped-count.ts';
 import type { ReadScope } from './read-scope.ts';
 
 /** The overview's numbers: generations and failed messages per status, and the daily stats. */
@@ -30,6 +32,16 @@ export class OverviewQueries implements OverviewReads {
       cap,
       owner.admin ? 'generations' : undefined,
     );
+  }
+
+  /**
+   * The generations list's total, counted up to `cap` rows of the same search the list pages
+   * through (one bounded walk, as each status count above): the list polls every 5 s.
+   */
+  async countGenerations(owner: Owner, filter: GenerationFilter, cap = COUNT_CAP): Promise<CappedCount> {
+    const rows = sql`select 1 from ${this.scope.tables.generations} where ${generationFilterSql(owner, filter)}`;
+    const [r] = await this.scope.rows(sql`select ${countUpTo(rows, cap)} as n`);
+    return capped(toNumber(r?.n ?? 0), cap);
   }
 
   /** Failed messages per status, as `generationCounts` (index `(status, last_failed_at, id)`). */

@@ -52,14 +52,22 @@ function EventRow(props: { e: StoredEvent; names: Map<string, string> }) {
         {actorOf(e.metadata, props.names)}
       </td>
       <td class="hide-narrow small">
-        <code>{JSON.stringify(payload).slice(0, 160)}</code>
+        <details>
+          <summary>
+            <code>{JSON.stringify(payload).slice(0, 160)}</code>
+          </summary>
+          <pre tabindex={0} data-testid="payload">
+            {JSON.stringify({ payload, metadata: e.metadata }, null, 2)}
+          </pre>
+        </details>
       </td>
     </tr>
   );
 }
 
 /**
- * The event log's table: the newest events, refreshed every 2 s while the tab is visible; or, with
+ * The event log's table: the newest events, refreshed every 2 s while the tab is visible and no
+ * payload is expanded (the client script holds the refresh while one is open); or, with
  * `before`, a page of history (the archive included), which does not change and is not polled.
  */
 export async function EventFeed(props: { s: ConsoleServices; filter: EventLogFilter }) {

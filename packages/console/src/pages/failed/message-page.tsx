@@ -41,6 +41,7 @@ function Actions(props: { ctx: PageContext; m: FailedMessageDetail }) {
       {act('archive', 'Archive', m.status === 'unresolved')}
       {act('unarchive', 'Unarchive', m.status === 'archived')}
       {act('resolve', 'Resolve', m.status !== 'resolved')}
+      {act('reopen', 'Reopen', m.status === 'resolved')}
     </div>
   );
 }

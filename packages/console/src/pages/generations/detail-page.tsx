@@ -8,6 +8,7 @@ import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { CancelForm } from './cancel.tsx';
 import { isInlineImage, outputHref } from './output.ts';
+import { RerunForm } from './rerun.tsx';
 
 function RequestCard(props: { g: GenerationRecord; failedId: string | undefined }) {
   const { g, failedId } = props;
@@ -182,6 +183,7 @@ export function GenerationPage(props: {
         {g.name || 'Generation'} <Status s={g.status} />
       </h1>
       <CancelForm ctx={props.ctx} g={g} />
+      <RerunForm ctx={props.ctx} g={g} admin={props.admin} />
       <div class="grid2">
         <RequestCard g={g} failedId={props.failedId} />
         <OutputCard g={g} />

@@ -1,11 +1,13 @@
 /** @jsxImportSource hono/jsx */
 import type { GenerationRecord } from '@genledger/core/contracts/generation';
+import type { CappedCount } from '@genledger/core/ports/console-read-model';
 import { EmptyRow } from '../../ui/empty-row.tsx';
 import { Flash } from '../../ui/flash.tsx';
 import { href } from '../../ui/href.ts';
 import { Live } from '../../ui/live.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
+import { Count } from '../overview/count.tsx';
 import { Filters } from './filters.tsx';
 import type { ListQuery } from './list-query.ts';
 
@@ -42,6 +44,8 @@ function GenerationRow(props: { g: GenerationRecord }) {
 export function GenerationsPage(props: {
   q: ListQuery;
   items: GenerationRecord[];
+  /** How many generations the search matches, on every page. */
+  total: CappedCount;
   /** This is a later page (a cursor was followed). */
   later: boolean;
   next?: string;
@@ -59,7 +63,10 @@ export function GenerationsPage(props: {
       <Live id="live-generations" url={props.here}>
         <table>
           <caption class="muted small">
-            {items.length} shown{props.later ? ' (a later page)' : ''} · keys: j/k move, Enter opens
+            <span data-total>
+              <Count c={props.total} /> matching
+            </span>{' '}
+            · {items.length} shown{props.later ? ' (a later page)' : ''} · keys: j/k move, Enter opens
           </caption>
           <thead>
             <tr>

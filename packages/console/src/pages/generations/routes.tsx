@@ -16,6 +16,7 @@ import { Filters } from './filters.tsx';
 import { GenerationsPage } from './list-page.tsx';
 import { endOfDay, fingerprint, listQueryOf } from './list-query.ts';
 import { readOutput } from './output.ts';
+import { registerRerun } from './rerun.tsx';
 
 const PAGE_SIZE = 25;
 const SECTION = '/console/generations';
@@ -33,19 +34,17 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
     const { after, error } = readPageCursor(deps.cursors, q.cursor, f, cursorSchema, 'search');
     const descending = q.sort.startsWith('-');
     const field = (descending ? q.sort.slice(1) : q.sort) as GenerationSortField;
-    const page = await deps.generationReads.list(
-      ownerOf(c),
-      {
-        statuses: q.status.length ? (q.status as GenerationStatus[]) : undefined,
-        model: q.model,
-        from: q.from ? new Date(`${q.from}T00:00:00Z`) : undefined,
-        to: q.to ? endOfDay(q.to) : undefined,
-        q: q.q,
-      },
-      { field, descending },
-      PAGE_SIZE,
-      after,
-    );
+    const filter = {
+      statuses: q.status.length ? (q.status as GenerationStatus[]) : undefined,
+      model: q.model,
+      from: q.from ? new Date(`${q.from}T00:00:00Z`) : undefined,
+      to: q.to ? endOfDay(q.to) : undefined,
+      q: q.q,
+    };
+    const [page, total] = await Promise.all([
+      deps.generationReads.list(ownerOf(c), filter, { field, descending }, PAGE_SIZE, after),
+      deps.readModel.countGenerations(ownerOf(c), filter),
+    ]);
     const next = nextPageCursor(deps.cursors, f, page.next);
     return render(
       c,
@@ -53,6 +52,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
       <GenerationsPage
         q={q}
         items={page.items}
+        total={total}
         later={Boolean(after)}
         next={next}
         error={error}
@@ -89,6 +89,7 @@ export function registerGenerationPages(app: Hono<ConsoleEnv>, s: ConsoleService
   });
 
   registerCancel(app, s);
+  registerRerun(app, s);
 
   app.get('/generations/:id/outputs/:index', async (c) => {
     const id = canonicalId(c.req.param('id'));
