@@ -476,6 +476,10 @@ describe('console (HTML level)', () => {
     expect(after.location).toBe(back);
     expect(after.flash).toBe('1 resolved');
     expect((await store.get(id))!.status).toBe('resolved');
+    // The resolve can be taken back from its notice: the undo form reopens the same message.
+    expect(after.html).toContain('<input type="hidden" name="op" value="reopen"/>');
+    expect(after.html).toContain(`<input type="hidden" name="id" value="${id}"/>`);
+    expect(after.html).toContain('data-testid="undo"');
     // All or nothing by id: archiving a resolved message is refused with the reason, nothing
     // changes, the selection is kept, and the message is named, not given as its hash.
     const refused = await post('/console/failed/action', cookie, { op: 'archive', id, back, _csrf: token });

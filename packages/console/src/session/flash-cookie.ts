@@ -18,8 +18,8 @@ export interface FlashMessage {
   text: string;
   /** A new API key, shown once. */
   created?: { name: string; key: string };
-  /** An archive that can still be undone while the notice is up: the operation that undoes it. */
-  undo?: { op: 'unarchive'; ids: string[]; back: string };
+  /** An archive or a resolve that can still be undone while the notice is up: the operation that undoes it. */
+  undo?: { op: 'unarchive' | 'reopen'; ids: string[]; back: string };
 }
 
 const keyOf = (secret: string) => createHash('sha256').update(`genledger-console-flash\0${secret}`).digest();

@@ -19,6 +19,8 @@ import { describeSelection, groupCursorOf, selectionOf } from './selection.ts';
 
 /** An undo travels in the flash cookie (4 KB in all): up to this many ids fit. */
 const MAX_UNDO = 25;
+/** The operations an operator can take back from their notice, and what takes each back. */
+const UNDO_OF: Partial<Record<string, 'unarchive' | 'reopen'>> = { archive: 'unarchive', resolve: 'reopen' };
 
 /** Applies archive / unarchive / resolve; retries go through the staged preview instead. */
 async function applyOperation(
@@ -85,7 +87,7 @@ function withSelection(backTo: string, sel: Selection | undefined) {
 /**
  * A bulk form's operation on its selection: a retry shows its preview; the others are applied and
  * the form's page (`back`) says how it went, through the one-time flash (never text in the URL).
- * An archive can be undone from that notice. A group with more left than one run takes comes back
+ * An archive or a resolve can be undone from that notice (unarchive, reopen). A group with more left than one run takes comes back
  * to the groups page with the next run offered, going on from this one's end.
  */
 export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
@@ -110,10 +112,10 @@ export async function bulkAction(c: ConsoleContext, s: ConsoleServices) {
     const text = emptied
       ? 'nothing left in this group'
       : `${outcome.changed} ${DONE_VERB[op]}${skipped}${cap}`;
-    const undoable =
-      op === 'archive' && 'ids' in outcome && outcome.changed > 0 && outcome.ids.length <= MAX_UNDO;
+    const undoOp = UNDO_OF[op];
+    const undoable = undoOp && 'ids' in outcome && outcome.changed > 0 && outcome.ids.length <= MAX_UNDO;
     const done: FlashMessage = undoable
-      ? { kind: 'ok', text, undo: { op: 'unarchive', ids: outcome.ids, back: backTo } }
+      ? { kind: 'ok', text, undo: { op: undoOp, ids: outcome.ids, back: backTo } }
       : { kind: 'ok', text };
     if ('groupId' in sel && outcome.more && 'next' in outcome)
       return flash(
