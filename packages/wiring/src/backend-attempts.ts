@@ -1,5 +1,5 @@
 import { sqsAttemptQueue } from '@genledger/adapters/sqs-attempt-queue';
-import { resolveBackendConfig } from '@genledger/core/config/backend-config';
+import { type BackendConfig, resolveBackendConfig } from '@genledger/core/config/backend-config';
 import { AppError } from '@genledger/core/errors';
 import type { AttemptQueue } from '@genledger/core/ports/attempt-queue';
 import { systemClock } from '@genledger/core/ports/clock';
@@ -31,7 +31,36 @@ export function backendAttemptDeps(
   logger: Logger,
   wiring: BackendWiring = {},
 ): BackendAttemptDeps | undefined {
+  return attemptDepsOf(database, env, resolveBackendConfig(env), logger, wiring);
+}
+
+/** The worker's: the same, with the public URL callbacks are posted under (required). */
+export function submitDeps(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  wiring: BackendWiring = {},
+): SubmitDeps | undefined {
   const config = resolveBackendConfig(env);
+  const deps = attemptDepsOf(database, env, config, logger, wiring);
+  if (!deps) return undefined;
+  const configured = 'publicUrl' in config ? config.publicUrl : undefined;
+  const fallback = wiring.publicUrl;
+  if (!configured && !fallback)
+    throw new AppError(
+      'configuration',
+      `PUBLIC_URL: required for the ${deps.backend.name} backend's callbacks`,
+    );
+  return { ...deps, publicUrl: () => configured ?? fallback?.() ?? '' };
+}
+
+function attemptDepsOf(
+  database: Database,
+  env: NodeJS.ProcessEnv,
+  config: BackendConfig,
+  logger: Logger,
+  wiring: BackendWiring,
+): BackendAttemptDeps | undefined {
   const backend = asyncBackendOf(config);
   if (!backend) return undefined;
   const queue = wiring.attemptQueue ?? (env.QUEUE_URL ? sqsAttemptQueue(env.QUEUE_URL) : undefined);
@@ -45,24 +74,4 @@ export function backendAttemptDeps(
     clock: systemClock,
     logger,
   };
-}
-
-/** The worker's: the same, with the public URL callbacks are posted under (required). */
-export function submitDeps(
-  database: Database,
-  env: NodeJS.ProcessEnv,
-  logger: Logger,
-  wiring: BackendWiring = {},
-): SubmitDeps | undefined {
-  const deps = backendAttemptDeps(database, env, logger, wiring);
-  if (!deps) return undefined;
-  const config = resolveBackendConfig(env);
-  const configured = 'publicUrl' in config ? config.publicUrl : undefined;
-  const fallback = wiring.publicUrl;
-  if (!configured && !fallback)
-    throw new AppError(
-      'configuration',
-      `PUBLIC_URL: required for the ${deps.backend.name} backend's callbacks`,
-    );
-  return { ...deps, publicUrl: () => configured ?? fallback?.() ?? '' };
 }

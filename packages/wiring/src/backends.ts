@@ -30,14 +30,14 @@ function readJson<S extends z.ZodType>(path: string, schema: S, variable: string
 /** `workflow.json` → `workflow.bindings.json`: the bindings are declared beside the workflow. */
 const bindingsPathOf = (workflowPath: string) => workflowPath.replace(/(\.json)?$/i, '.bindings.json');
 
+/** The deadline, and the first poll's delay when configured (each adapter has its own default). */
+const timingOf = (config: { deadlineS: number; pollAfterS: number | undefined }) => ({
+  deadlineS: config.deadlineS,
+  ...(config.pollAfterS === undefined ? {} : { pollAfterS: config.pollAfterS }),
+});
+
 /** The asynchronous backend a configuration names, or undefined for the synchronous ones. */
 export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined {
-  const timing = {
-    deadlineS: config.kind === 'builtin' || config.kind === 'http' ? 0 : config.deadlineS,
-    ...(config.kind !== 'builtin' && config.kind !== 'http' && config.pollAfterS !== undefined
-      ? { pollAfterS: config.pollAfterS }
-      : {}),
-  };
   switch (config.kind) {
     case 'cog':
       return cogBackend({ baseUrl: config.baseUrl, deadlineS: config.deadlineS });
@@ -46,7 +46,7 @@ export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined 
       const bindings = readJson(bindingsPathOf(config.workflowPath), WorkflowBindings, 'COMFYUI_WORKFLOW');
       const mistakes = checkBindings(workflow, bindings);
       if (mistakes.length) throw configuration(`COMFYUI_WORKFLOW: ${mistakes[0]}`);
-      return comfyUiBackend({ baseUrl: config.baseUrl, workflow, bindings, ...timing });
+      return comfyUiBackend({ baseUrl: config.baseUrl, workflow, bindings, ...timingOf(config) });
     }
     case 'replicate':
       return replicateBackend({
@@ -54,7 +54,7 @@ export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined 
         apiToken: config.apiToken,
         webhookSecret: config.webhookSecret,
         ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-        ...timing,
+        ...timingOf(config),
       });
     default:
       return undefined;

@@ -87,6 +87,8 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
   };
 }
 
+const optionalHealth = (probe: BackendHealthProbe | undefined) => (probe ? { backendHealth: probe } : {});
+
 /** The backend's own health endpoint: the one given, or the asynchronous backend's (Cog's /health-check). */
 function backendHealthOf(options: HttpDepsOptions): BackendHealthProbe | undefined {
   if (options.backendHealth) return options.backendHealth;
@@ -123,7 +125,7 @@ function consoleDepsOf(
   return {
     health: deps.health,
     ...(options.checks ? { checks: options.checks } : {}),
-    ...(backendHealthOf(options) ? { backendHealth: backendHealthOf(options)! } : {}),
+    ...optionalHealth(backendHealthOf(options)),
     isUnavailable: deps.isUnavailable,
     apiKeys: deps.apiKeys,
     generations: deps.generations,
