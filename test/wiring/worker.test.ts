@@ -123,6 +123,39 @@ describe.each(ALL_TARGETS)('worker on %s', (target) => {
     });
   });
 
+  it('an invalid message for a running generation fails it and closes its running attempt', async () => {
+    const database = await dbs.open(target);
+    const { handler, deps, generations } = setup(database, flakyGenerator(1).generator, {
+      onInvalidMessage: async () => {},
+    });
+    const m = message();
+    expect((await handler(sqsEvent(sqsRecord(m)))).batchItemFailures).toHaveLength(1);
+    // Attempt 2 taken by a worker that is still at it when the broken copy arrives.
+    const start = await deps.lifecycle.start({
+      generationId: m.generationId,
+      messageId: 'still-running',
+      receiveCount: 2,
+      staleAfterMs: 60_000,
+    });
+    expect(start.outcome).toBe('started');
+    const broken = sqsRecord(JSON.stringify({ ...m, request: { prompt: '' } }));
+    expect(await handler(sqsEvent(broken))).toEqual({ batchItemFailures: [] });
+    expect(await generations.get(m.generationId)).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(await journal(database, m.generationId)).toMatchObject({
+      runs: [
+        { attempt: 1, status: 'failed', error_type: 'GeneratorUnavailable' },
+        { attempt: 2, status: 'failed', error_type: 'InvalidMessage' },
+      ],
+      types: [
+        'GenerationRequested',
+        'GenerationStarted',
+        'GenerationAttemptFailed',
+        'GenerationStarted',
+        'GenerationFailed',
+      ],
+    });
+  });
+
   it('fails a generation at once on a permanent error and acknowledges the message', async () => {
     const database = await dbs.open(target);
     const { handler, generations } = setup(database, flakyGenerator(1, { permanent: true }).generator);

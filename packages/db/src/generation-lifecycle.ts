@@ -225,7 +225,9 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
 
   /**
    * A message that can never succeed (it does not parse): the generation, when the id could be
-   * read and it is not finished, fails at once with GenerationFailed reason invalid-message.
+   * read and it is not finished, fails at once with GenerationFailed reason invalid-message. An
+   * attempt still running is closed with it, as a cancel closes one: no run stays open on a
+   * failed generation.
    */
   async failInvalid(input: {
     generationId: string;
@@ -240,7 +242,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
           id: input.generationId,
           errorMessage: input.reason,
           returning: sql`id, model, attempts`,
-        })}), e as (${this.events.appendForEach('g', {
+        })}), run as (${closeRunningAttempts(
+          this.runs,
+          { status: 'failed', durationMs: 'elapsed', error: ATTEMPT_CLOSED_BY.invalid },
+          { from: 'g', where: sql`r.generation_id = g.id` },
+        )}), e as (${this.events.appendForEach('g', {
           stream: streams.generation(input.generationId),
           event: {
             type: 'GenerationFailed',

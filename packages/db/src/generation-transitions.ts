@@ -14,6 +14,7 @@ export const ATTEMPT_CLOSED_BY = {
   cancel: { type: 'Cancelled', message: 'the generation was cancelled while this attempt ran' },
   takeover: { type: 'WorkerLost', message: 'the attempt was taken over after its worker stopped answering' },
   deadLetter: { type: 'DeadLettered', message: 'the message was dead-lettered while this attempt ran' },
+  invalid: { type: 'InvalidMessage', message: 'a message for this generation could never be processed' },
 } as const;
 
 /**
