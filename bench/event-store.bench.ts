@@ -149,7 +149,8 @@ async function contention(store: EventStore) {
 async function bulkLoad(database: Database, generations: number) {
   // Two events per generation (requested, completed), written by SQL for speed.
   const table = sql.raw(`"${database.schema}".events`);
-  const chunk = 100_000;
+  // Small enough to stay inside the statement timeout with the webhook trigger on a busy machine.
+  const chunk = 20_000;
   for (let from = 0; from < generations; from += chunk) {
     const to = Math.min(generations, from + chunk) - 1;
     await database.db.execute(sql`
