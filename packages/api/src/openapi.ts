@@ -1,10 +1,12 @@
 import * as z from 'zod';
-import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
-import type { RouteDoc } from './routes/define.ts';
+import { COMMON_HEADERS, commonHeadersOf, NAMED_SCHEMAS } from './openapi-components.ts';
+import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+import type { ResponseSpec, RouteDoc } from './routes/define.ts';
 
 type JsonSchema = Record<string, unknown>;
 type Render = (schema: z.ZodType, io: 'input' | 'output') => JsonSchema;
 type ProblemResponse = (description: string) => Record<string, unknown>;
+type Headers = Record<string, unknown>;
 
 /**
  * OpenAPI 3.1 from the routes' own zod schemas (zod v4's `z.toJSONSchema`, draft 2020-12, which
@@ -13,14 +15,14 @@ type ProblemResponse = (description: string) => Record<string, unknown>;
  */
 export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string; version?: string } = {}) {
   const components: Record<string, JsonSchema> = {};
-  const render = schemaRenderer(components);
-  components.Problem = render(Problem, 'output');
+  const render = namedSchemas(schemaRenderer(components), components);
   const problem: ProblemResponse = (description) => ({
     description,
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
   });
 
   const paths: Record<string, Record<string, unknown>> = {};
+  const usedHeaders = new Set<string>();
   for (const r of routes) {
     const parameters = operationParameters(r, render);
     paths[r.path] ??= {};
@@ -38,7 +40,7 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string
             },
           }
         : {}),
-      responses: operationResponses(r, render, problem),
+      responses: operationResponses(r, render, problem, usedHeaders),
     };
   }
 
@@ -54,6 +56,7 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string
     paths,
     components: {
       schemas: components,
+      headers: headerComponents(render, usedHeaders),
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer gl_<prefix>_<secret>' },
       },
@@ -95,6 +98,72 @@ function schemaRenderer(components: Record<string, JsonSchema>): Render {
   };
 }
 
+/**
+ * Names the resources of NAMED_SCHEMAS under `components.schemas`: each is rendered once, and
+ * wherever a rendered schema contains one (the same JSON Schema, rendered the same way) it becomes
+ * a `$ref` to it.
+ */
+function namedSchemas(render: Render, components: Record<string, JsonSchema>): Render {
+  const names = { input: new Map<string, string>(), output: new Map<string, string>() };
+  // Only a node of the same outline as a named schema is compared in full (serialising every node
+  // would double the document's rendering time).
+  const outline = (n: JsonSchema) =>
+    `${Object.keys((n.properties as object | undefined) ?? {}).join()}|${(n.oneOf as unknown[] | undefined)?.length ?? ''}`;
+  const outlines = new Set<string>();
+  const rendered = NAMED_SCHEMAS.map((n) => ({ ...n, json: render(n.schema, n.io) }));
+  for (const n of rendered) {
+    names[n.io].set(JSON.stringify(n.json), n.name);
+    outlines.add(outline(n.json));
+  }
+  const refer = (node: unknown, io: 'input' | 'output', root: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((v) => refer(v, io, false));
+    if (!node || typeof node !== 'object') return node;
+    const o = node as JsonSchema;
+    const name = !root && outlines.has(outline(o)) ? names[io].get(JSON.stringify(o)) : undefined;
+    if (name) return { $ref: `#/components/schemas/${name}` };
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, refer(v, io, false)]));
+  };
+  for (const n of rendered) components[n.name] = refer(n.json, n.io, true) as JsonSchema;
+  return (schema, io) => refer(render(schema, io), io, false) as JsonSchema;
+}
+
+/**
+ * The common headers the responses refer to: `<name>` where a status always carries one,
+ * `<name>.sometimes` where it may (a header reference cannot change `required`).
+ */
+function headerComponents(render: Render, used: ReadonlySet<string>): Headers {
+  const headers: Headers = {};
+  for (const [name, h] of Object.entries(COMMON_HEADERS)) {
+    const header = { description: h.description, schema: render(h.schema, 'output') };
+    if (used.has(name)) headers[name] = { ...header, required: true };
+    if (used.has(`${name}.sometimes`)) headers[`${name}.sometimes`] = { ...header, required: false };
+  }
+  return headers;
+}
+
+/** A response's headers: the common ones its route and status carry, and the route's own. */
+function responseHeaders(
+  r: RouteDoc,
+  status: number,
+  own: ResponseSpec['headers'],
+  render: Render,
+  used: Set<string>,
+) {
+  const headers: Headers = {};
+  for (const h of commonHeadersOf(r.access, status)) {
+    const component = `${h.name}${h.required ? '' : '.sometimes'}`;
+    used.add(component);
+    headers[h.name] = { $ref: `#/components/headers/${component}` };
+  }
+  for (const [name, h] of Object.entries(own ?? {}))
+    headers[name] = {
+      description: h.description,
+      required: h.required ?? true,
+      schema: render(h.schema, 'output'),
+    };
+  return headers;
+}
+
 /** Path and query parameters, one per property of their schemas, and the request headers. */
 function operationParameters(r: RouteDoc, render: Render): unknown[] {
   const parameters: unknown[] = [];
@@ -111,7 +180,9 @@ function operationParameters(r: RouteDoc, render: Render): unknown[] {
         required: where === 'path' || required.has(name),
         ...(description ? { description } : {}),
         schema: rest,
-        ...(rest.type === 'array' ? { style: 'form', explode: true } : {}),
+        // Comma-separated (`status=pending,running`), as validate-inputs reads it; repeating the
+        // parameter is accepted too, which OpenAPI cannot say beside it.
+        ...(rest.type === 'array' ? { style: 'form', explode: false } : {}),
       });
     }
   };
@@ -130,11 +201,11 @@ function operationParameters(r: RouteDoc, render: Render): unknown[] {
 }
 
 /** The route's own responses, and the problems its access, inputs and gating can answer with. */
-function operationResponses(r: RouteDoc, render: Render, problem: ProblemResponse) {
-  const responses: Record<string, unknown> = {};
+function operationResponses(r: RouteDoc, render: Render, problem: ProblemResponse, usedHeaders: Set<string>) {
+  const responses: Record<string, Record<string, unknown>> = {};
   for (const [status, spec] of Object.entries(r.responses)) {
     responses[status] =
-      Number(status) >= 400
+      Number(status) >= 400 && !spec.schema
         ? problem(spec.description)
         : spec.schema
           ? {
@@ -159,5 +230,9 @@ function operationResponses(r: RouteDoc, render: Render, problem: ProblemRespons
       'Database unreachable, restarting or timing out, a row lock held too long, or a schema upgrade in progress; see Retry-After',
     );
   responses['500'] ??= problem('Unexpected error; quote the X-Request-Id');
+  for (const [status, response] of Object.entries(responses)) {
+    const own = r.responses[Number(status)]?.headers;
+    response.headers = responseHeaders(r, Number(status), own, render, usedHeaders);
+  }
   return responses;
 }
