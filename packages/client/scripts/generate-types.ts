@@ -24,6 +24,8 @@ export async function typesOf(document: object): Promise<string> {
     rootTypes: true,
     rootTypesNoSchemaPrefix: true,
     alphabetize: false,
+    // A default makes a request field optional, not required (the API fills it in).
+    defaultNonNullable: false,
   });
   return HEADER + astToString(ast);
 }

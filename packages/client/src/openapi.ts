@@ -621,17 +621,17 @@ export interface components {
             prompt: string;
             negativePrompt?: string;
             /** @default  */
-            name: string;
+            name?: string;
             /** @default sdxl */
-            model: string;
+            model?: string;
             /** @default 1024 */
-            width: number;
+            width?: number;
             /** @default 1024 */
-            height: number;
+            height?: number;
             /** @default 20 */
-            steps: number;
+            steps?: number;
             /** @default 7.5 */
-            guidance: number;
+            guidance?: number;
             seed?: number;
             webhook?: string;
             webhookEvents?: ("started" | "completed" | "failed" | "cancelled")[];
@@ -998,8 +998,6 @@ export interface components {
     headers: {
         /** @description The request's id: the client's own when it sent a sane one; in every log line and problem */
         "X-Request-Id": string;
-        /** @description The request's id: the client's own when it sent a sane one; in every log line and problem */
-        "X-Request-Id.sometimes": string;
         /** @description The key's requests per minute */
         "RateLimit-Limit": number;
         /** @description The key's requests per minute */
@@ -1022,8 +1020,6 @@ export interface components {
         "Retry-After.sometimes": number;
         /** @description `Bearer realm="genledger"` */
         "WWW-Authenticate": string;
-        /** @description `Bearer realm="genledger"` */
-        "WWW-Authenticate.sometimes": string;
     };
     pathItems: never;
 }
@@ -1046,7 +1042,6 @@ export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
-export type HeaderXRequestIdSometimes = components['headers']['X-Request-Id.sometimes'];
 export type HeaderRateLimitLimit = components['headers']['RateLimit-Limit'];
 export type HeaderRateLimitLimitSometimes = components['headers']['RateLimit-Limit.sometimes'];
 export type HeaderRateLimitRemaining = components['headers']['RateLimit-Remaining'];
@@ -1058,7 +1053,6 @@ export type HeaderRateLimitPolicySometimes = components['headers']['RateLimit-Po
 export type HeaderRetryAfter = components['headers']['Retry-After'];
 export type HeaderRetryAfterSometimes = components['headers']['Retry-After.sometimes'];
 export type HeaderWwwAuthenticate = components['headers']['WWW-Authenticate'];
-export type HeaderWwwAuthenticateSometimes = components['headers']['WWW-Authenticate.sometimes'];
 export type $defs = Record<string, never>;
 export interface operations {
     health: {
