@@ -51,7 +51,7 @@ export interface ResponseSpec {
   headers?: Record<string, ResponseHeaderSpec>;
 }
 
-export interface ResponseHeaderSpec {
+interface ResponseHeaderSpec {
   description: string;
   schema: z.ZodType;
   /** Sent with every response of this status (default), or only sometimes. */
