@@ -15,7 +15,7 @@ type Headers = Record<string, unknown>;
  */
 export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string; version?: string } = {}) {
   const components: Record<string, JsonSchema> = {};
-  const render = namedSchemas(schemaRenderer(components), components);
+  const render = schemaRenderer(components);
   const problem: ProblemResponse = (description) => ({
     description,
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -44,6 +44,9 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string
     };
   }
 
+  // The named resources no route's schema brought in (Problem, which responses refer to by name).
+  for (const n of NAMED_SCHEMAS) if (!components[n.name]) render(n.schema, n.io);
+
   return {
     openapi: '3.1.0',
     info: {
@@ -65,19 +68,28 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: { title?: string
 }
 
 /**
- * Renders zod schemas into JSON Schema. `$defs` that zod emits (recursive JSON values) move to
- * `components`, because a `#/...` reference inside an OpenAPI document points at the document's root.
+ * Renders zod schemas into JSON Schema. `$defs` that zod emits move to `components`, because a
+ * `#/...` reference inside an OpenAPI document points at the document's root. The resources of
+ * NAMED_SCHEMAS are among them under their own names (zod extracts a schema whose metadata has an
+ * `id`); the others (recursive JSON values) are numbered.
  */
 function schemaRenderer(components: Record<string, JsonSchema>): Render {
   let defCounter = 0;
+  const metadata = { input: namedMetadata('input'), output: namedMetadata('output') };
+  const named = new Set(NAMED_SCHEMAS.map((n) => n.name));
   return (schema, io) => {
-    const out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+    const out = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+      metadata: metadata[io],
+    }) as JsonSchema;
     delete out.$schema;
     const defs = out.$defs as Record<string, JsonSchema> | undefined;
     delete out.$defs;
     if (!defs) return out;
     const renames = new Map<string, string>();
-    for (const name of Object.keys(defs)) renames.set(name, `Def${defCounter++}`);
+    for (const name of Object.keys(defs)) renames.set(name, named.has(name) ? name : `Def${defCounter++}`);
     const rewrite = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(rewrite);
       if (v && typeof v === 'object') {
@@ -99,32 +111,19 @@ function schemaRenderer(components: Record<string, JsonSchema>): Render {
 }
 
 /**
- * Names the resources of NAMED_SCHEMAS under `components.schemas`: each is rendered once, and
- * wherever a rendered schema contains one (the same JSON Schema, rendered the same way) it becomes
- * a `$ref` to it.
+ * zod's metadata (descriptions, deprecations) with an `id` for each named schema rendered in this
+ * direction. Only `get` is read by `z.toJSONSchema`; the named schemas' own metadata stays as is.
  */
-function namedSchemas(render: Render, components: Record<string, JsonSchema>): Render {
-  const names = { input: new Map<string, string>(), output: new Map<string, string>() };
-  // Only a node of the same outline as a named schema is compared in full (serialising every node
-  // would double the document's rendering time).
-  const outline = (n: JsonSchema) =>
-    `${Object.keys((n.properties as object | undefined) ?? {}).join()}|${(n.oneOf as unknown[] | undefined)?.length ?? ''}`;
-  const outlines = new Set<string>();
-  const rendered = NAMED_SCHEMAS.map((n) => ({ ...n, json: render(n.schema, n.io) }));
-  for (const n of rendered) {
-    names[n.io].set(JSON.stringify(n.json), n.name);
-    outlines.add(outline(n.json));
-  }
-  const refer = (node: unknown, io: 'input' | 'output', root: boolean): unknown => {
-    if (Array.isArray(node)) return node.map((v) => refer(v, io, false));
-    if (!node || typeof node !== 'object') return node;
-    const o = node as JsonSchema;
-    const name = !root && outlines.has(outline(o)) ? names[io].get(JSON.stringify(o)) : undefined;
-    if (name) return { $ref: `#/components/schemas/${name}` };
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, refer(v, io, false)]));
+function namedMetadata(io: 'input' | 'output'): z.core.$ZodRegistry<z.core.GlobalMeta> {
+  const ids = new Map<unknown, string>(
+    NAMED_SCHEMAS.filter((n) => n.io === io).map((n) => [n.schema, n.name]),
+  );
+  const get = (schema: z.core.$ZodType) => {
+    const id = ids.get(schema);
+    const meta = z.globalRegistry.get(schema);
+    return id ? { ...meta, id } : meta;
   };
-  for (const n of rendered) components[n.name] = refer(n.json, n.io, true) as JsonSchema;
-  return (schema, io) => refer(render(schema, io), io, false) as JsonSchema;
+  return { get } as unknown as z.core.$ZodRegistry<z.core.GlobalMeta>;
 }
 
 /**

@@ -539,18 +539,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail: string;
-            instance?: string;
-            requestId?: string;
-            errors?: {
-                field: string;
-                message: string;
-            }[];
-        };
         HealthReport: {
             /** @enum {string} */
             status: "Healthy" | "Degraded" | "Unhealthy";
@@ -568,6 +556,25 @@ export interface components {
                     durationMs?: number;
                 };
             };
+        };
+        GenerationRequest: {
+            prompt: string;
+            negativePrompt?: string;
+            /** @default  */
+            name?: string;
+            /** @default sdxl */
+            model?: string;
+            /** @default 1024 */
+            width?: number;
+            /** @default 1024 */
+            height?: number;
+            /** @default 20 */
+            steps?: number;
+            /** @default 7.5 */
+            guidance?: number;
+            seed?: number;
+            webhook?: string;
+            webhookEvents?: ("started" | "completed" | "failed" | "cancelled")[];
         };
         Generation: {
             /** Format: uuid */
@@ -616,25 +623,6 @@ export interface components {
             durationMs: number | null;
             webhook: string | null;
             webhookEvents: ("started" | "completed" | "failed" | "cancelled")[] | null;
-        };
-        GenerationRequest: {
-            prompt: string;
-            negativePrompt?: string;
-            /** @default  */
-            name?: string;
-            /** @default sdxl */
-            model?: string;
-            /** @default 1024 */
-            width?: number;
-            /** @default 1024 */
-            height?: number;
-            /** @default 20 */
-            steps?: number;
-            /** @default 7.5 */
-            guidance?: number;
-            seed?: number;
-            webhook?: string;
-            webhookEvents?: ("started" | "completed" | "failed" | "cancelled")[];
         };
         GenerationRun: {
             id: number;
@@ -805,19 +793,6 @@ export interface components {
             key: string;
             value: unknown;
         };
-        ApiKey: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            prefix: string;
-            isAdmin: boolean;
-            rateLimit: number;
-            /** Format: date-time */
-            createdAt: string;
-            lastUsedAt: string | null;
-            expiresAt: string | null;
-            revokedAt: string | null;
-        };
         CreatedApiKey: {
             /** Format: uuid */
             id: string;
@@ -832,6 +807,19 @@ export interface components {
             revokedAt: string | null;
             /** @description the plaintext key: shown once, never stored */
             key: string;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            prefix: string;
+            isAdmin: boolean;
+            rateLimit: number;
+            /** Format: date-time */
+            createdAt: string;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+            revokedAt: string | null;
         };
         Setting: {
             key: string;
@@ -906,18 +894,6 @@ export interface components {
                 errorStack: string | null;
             }[];
         };
-        FailureGroup: {
-            id: string;
-            classifier: string;
-            title: string;
-            count: number;
-            unresolved: number;
-            retryIssued: number;
-            /** Format: date-time */
-            firstFailedAt: string;
-            /** Format: date-time */
-            lastFailedAt: string;
-        };
         RetryBatch: {
             /** Format: uuid */
             id: string;
@@ -945,18 +921,17 @@ export interface components {
             /** @description For a group: pass it as `after` to the next run, which goes on from there (null: from the start) */
             next: string | null;
         };
-        WebhookEndpoint: {
-            /** Format: uuid */
+        FailureGroup: {
             id: string;
-            url: string;
-            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
-            description: string;
-            enabled: boolean;
-            disabledReason: ("operator" | "gone") | null;
+            classifier: string;
+            title: string;
+            count: number;
+            unresolved: number;
+            retryIssued: number;
             /** Format: date-time */
-            createdAt: string;
+            firstFailedAt: string;
             /** Format: date-time */
-            updatedAt: string;
+            lastFailedAt: string;
         };
         WebhookEndpointWithSecret: {
             /** Format: uuid */
@@ -971,6 +946,19 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             secret: string;
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
+            description: string;
+            enabled: boolean;
+            disabledReason: ("operator" | "gone") | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         WebhookDelivery: {
             /** Format: uuid */
@@ -990,6 +978,18 @@ export interface components {
             lastAttemptAt: string | null;
             nextAttemptAt: string | null;
             deliveredAt: string | null;
+        };
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            instance?: string;
+            requestId?: string;
+            errors?: {
+                field: string;
+                message: string;
+            }[];
         };
     };
     responses: never;
@@ -1023,24 +1023,24 @@ export interface components {
     };
     pathItems: never;
 }
-export type Problem = components['schemas']['Problem'];
 export type HealthReport = components['schemas']['HealthReport'];
-export type Generation = components['schemas']['Generation'];
 export type GenerationRequest = components['schemas']['GenerationRequest'];
+export type Generation = components['schemas']['Generation'];
 export type GenerationRun = components['schemas']['GenerationRun'];
 export type Event = components['schemas']['Event'];
 export type DomainEvent = components['schemas']['DomainEvent'];
-export type ApiKey = components['schemas']['ApiKey'];
 export type CreatedApiKey = components['schemas']['CreatedApiKey'];
+export type ApiKey = components['schemas']['ApiKey'];
 export type Setting = components['schemas']['Setting'];
 export type FailedMessage = components['schemas']['FailedMessage'];
 export type FailedMessageDetail = components['schemas']['FailedMessageDetail'];
-export type FailureGroup = components['schemas']['FailureGroup'];
 export type RetryBatch = components['schemas']['RetryBatch'];
 export type BulkOutcome = components['schemas']['BulkOutcome'];
-export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
+export type FailureGroup = components['schemas']['FailureGroup'];
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
+export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
+export type Problem = components['schemas']['Problem'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRateLimitLimit = components['headers']['RateLimit-Limit'];
 export type HeaderRateLimitLimitSometimes = components['headers']['RateLimit-Limit.sometimes'];
