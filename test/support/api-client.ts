@@ -45,6 +45,8 @@ export class OpenApiValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
   private readonly templates: { template: string; pattern: RegExp }[];
   validated = 0;
+  /** Every operation a response was checked for, as `get /generations/{id}`. */
+  readonly operations = new Set<string>();
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(readonly doc: any) {
@@ -71,6 +73,7 @@ export class OpenApiValidator {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       return;
     }
+    this.operations.add(`${method.toLowerCase()} ${match!.template}`);
     const response = op.responses[String(res.status)];
     expect(
       response,

@@ -59,7 +59,7 @@ export const openApiRoute: RouteDoc = {
 
 /**
  * Rendered on the first request for it, from a chunk loaded then: a cold start that serves
- * anything else skips turning every route's schemas into JSON Schema (≈ 30 ms).
+ * anything else skips turning every route's schemas into JSON Schema (≈ 60 ms).
  */
 export function serveOpenApi(routes: readonly RouteDoc[]): Handler<ApiEnv> {
   let document: Promise<string> | undefined;
