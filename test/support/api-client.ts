@@ -21,15 +21,32 @@ export interface CallOptions {
 
 const pointer = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
 
+/** The headers the API itself sends: a response may carry one only where the document declares it. */
+const API_HEADERS = [
+  'x-request-id',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'ratelimit-policy',
+  'retry-after',
+  'www-authenticate',
+  'idempotent-replayed',
+  'location',
+];
+
 /**
  * Validates every response against the OpenAPI document the server itself serves: the status must
- * be documented for the route, and the body must match its schema (problem+json for errors).
+ * be documented for the route, the body must match its schema (problem+json for errors), every
+ * header declared required must be there and match its schema, and none of the API's own headers
+ * may be sent where the document does not declare it.
  */
 
 export class OpenApiValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
   private readonly templates: { template: string; pattern: RegExp }[];
   validated = 0;
+  /** Every operation a response was checked for, as `get /generations/{id}`. */
+  readonly operations = new Set<string>();
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(readonly doc: any) {
@@ -56,11 +73,13 @@ export class OpenApiValidator {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       return;
     }
+    this.operations.add(`${method.toLowerCase()} ${match!.template}`);
     const response = op.responses[String(res.status)];
     expect(
       response,
       `${method} ${path} answered ${res.status}, which the document does not list`,
     ).toBeDefined();
+    this.checkHeaders(`${method} ${path} ${res.status}`, response.headers ?? {}, res.headers);
     const types = Object.keys(response.content ?? {});
     if (types.length === 0) return;
     const type = types[0]!;
@@ -76,6 +95,32 @@ export class OpenApiValidator {
     const ok = validate(res.body);
     expect(ok, `${method} ${path} ${res.status}: ${this.ajv.errorsText(validate.errors)}`).toBe(true);
     this.validated++;
+  }
+
+  private checkHeaders(what: string, declared: Record<string, any>, sent: Headers) {
+    const names = new Set(Object.keys(declared).map((n) => n.toLowerCase()));
+    for (const name of API_HEADERS) {
+      if (sent.has(name))
+        expect(names.has(name), `${what} sent ${name}, which the document does not declare`).toBe(true);
+    }
+    for (const [name, spec] of Object.entries(declared)) {
+      const header = spec.$ref ? this.doc.components.headers[String(spec.$ref).split('/').at(-1)!] : spec;
+      const value = sent.get(name);
+      if (value === null) {
+        expect(header.required, `${what} lacks ${name}, which the document says is always sent`).not.toBe(
+          true,
+        );
+        continue;
+      }
+      // A header is text on the wire; an integer schema describes its digits.
+      const numeric = header.schema.type === 'integer' || header.schema.type === 'number';
+      const parsed = numeric && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+      const validate = this.ajv.compile(header.schema);
+      expect(
+        validate(parsed),
+        `${what} ${name}: ${JSON.stringify(value)} ${this.ajv.errorsText(validate.errors)}`,
+      ).toBe(true);
+    }
   }
 }
 

@@ -45,7 +45,13 @@ const createApiKey = route({
   tag: 'api-keys',
   access: 'admin',
   body: CreateApiKeyBody,
-  responses: { 201: { description: 'Created', schema: CreatedApiKey } },
+  responses: {
+    201: {
+      description: 'Created',
+      schema: CreatedApiKey,
+      headers: { Location: { description: "The key's URL", schema: z.string() } },
+    },
+  },
   async handler(ctx) {
     const b = ctx.body;
     const expiresAt = b.expiresAt ? new Date(b.expiresAt) : null;

@@ -36,6 +36,7 @@ export const callbackRoute: RouteDoc = {
     },
     401: { description: 'The signature does not verify' },
     404: { description: 'No attempt has this callback URL' },
+    413: { description: 'Body larger than 6 MB' },
     503: { description: 'The outputs could not be fetched now; call back again' },
   },
 };

@@ -42,7 +42,20 @@ export interface KeyContext {
 
 export interface ResponseSpec {
   description: string;
+  /** The body; a status of 400 or more without one is problem+json. */
   schema?: z.ZodType;
+  /**
+   * Headers this route itself sends with the status (Location, Idempotent-Replayed); the ones every
+   * route sends (X-Request-Id, RateLimit-*, Retry-After, WWW-Authenticate) are added by the document.
+   */
+  headers?: Record<string, ResponseHeaderSpec>;
+}
+
+interface ResponseHeaderSpec {
+  description: string;
+  schema: z.ZodType;
+  /** Sent with every response of this status (default), or only sometimes. */
+  required?: boolean;
 }
 
 interface HeaderSpec {

@@ -105,7 +105,10 @@ const getFailedMessage = route({
   tag: 'failed-messages',
   access: 'admin',
   params: IdParam,
-  responses: { 200: { description: 'The message', schema: FailedMessageDetail } },
+  responses: {
+    200: { description: 'The message', schema: FailedMessageDetail },
+    404: { description: 'Not found' },
+  },
   async handler(ctx) {
     const m = await ctx.deps.failedMessages.get(ctx.params.id);
     if (!m) throw notFound(`failed message ${ctx.params.id} not found`);
@@ -137,6 +140,16 @@ function operationResponses(op: FailedMessageOperation): Record<number, Response
     : { 200: { description: 'Changed', schema: BulkOutcome } };
 }
 
+/** By ids, all or nothing: an unknown id is a 404, an ineligible one a 409 naming why. */
+const BULK_PROBLEMS: Record<number, ResponseSpec> = {
+  404: { description: 'An id names no failed message; nothing changed' },
+  409: { description: 'A message is not eligible for this operation (the detail says why); nothing changed' },
+};
+/** By group, ineligible members are skipped and counted, so only a group that does not exist refuses. */
+const GROUP_PROBLEMS: Record<number, ResponseSpec> = {
+  404: { description: 'No such failure group' },
+};
+
 /** Runs one operation over a selection; a retry also starts sending its batch. */
 async function applyOperation(
   ctx: RouteContext<unknown, unknown, unknown>,
@@ -163,7 +176,7 @@ function bulkRoute(op: FailedMessageOperation): RouteSpec {
     tag: 'failed-messages',
     access: 'admin',
     body: BulkIdsBody,
-    responses: operationResponses(op),
+    responses: { ...operationResponses(op), ...BULK_PROBLEMS },
     handler: (ctx) => applyOperation(ctx, op, { ids: ctx.body.ids }),
   }) as RouteSpec;
 }
@@ -178,7 +191,7 @@ function groupRoute(op: 'retry' | 'archive' | 'unarchive'): RouteSpec {
     access: 'admin',
     params: IdParam,
     query: GroupOperationQuery,
-    responses: operationResponses(op),
+    responses: { ...operationResponses(op), ...GROUP_PROBLEMS },
     handler: (ctx) => applyOperation(ctx, op, { groupId: ctx.params.id }, ctx.query.after),
   }) as RouteSpec;
 }

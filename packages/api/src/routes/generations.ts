@@ -63,6 +63,14 @@ const createGeneration = route({
     202: {
       description: 'Accepted: the generation, pending (or the original one for a repeated Idempotency-Key)',
       schema: GenerationBody,
+      headers: {
+        Location: { description: "The generation's URL", schema: z.string() },
+        'Idempotent-Replayed': {
+          description: 'The original generation of a repeated Idempotency-Key, not a new one',
+          schema: z.literal('true'),
+          required: false,
+        },
+      },
     },
     409: { description: 'Idempotency-Key already used with another body' },
   },

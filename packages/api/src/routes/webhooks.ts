@@ -74,7 +74,11 @@ const createEndpoint = route({
   access: 'key',
   body: CreateWebhookEndpointBody,
   responses: {
-    201: { description: 'Created', schema: WebhookEndpointWithSecret },
+    201: {
+      description: 'Created',
+      schema: WebhookEndpointWithSecret,
+      headers: { Location: { description: "The endpoint's URL", schema: z.string() } },
+    },
     409: { description: 'The key has as many endpoints as it may' },
   },
   async handler(ctx) {
