@@ -58,6 +58,7 @@ svg.chart text { fill:var(--muted); font-size:11px; } svg.chart .grid { stroke:v
 svg.spark { vertical-align:middle; } svg.spark path { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .progress { height:10px; background:var(--code); border-radius:5px; overflow:hidden; } .progress > div { height:100%; background:var(--ok); }
 img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); border-radius:6px; background:var(--code); }
+textarea.code { font:13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; width:100%; box-sizing:border-box; }
 .signin { max-width:420px; margin:10vh auto; } form.stack { display:flex; flex-direction:column; gap:10px; margin-top:12px; }
 .plain { border:0; padding:0; margin:0; }
 form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }

@@ -1,0 +1,1 @@
+ALTER TABLE "genledger"."failed_messages" ADD COLUMN "edited_body" text;
