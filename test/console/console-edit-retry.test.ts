@@ -138,7 +138,11 @@ describe('edit and retry a failed message from the console', () => {
 
     const before = await snapshot(id, generationId);
     const invalid = [
-      { body: edited((m) => (m.request.width = 5)), reason: 'smaller', shows: ['request.width', '"width": 5'] },
+      {
+        body: edited((m) => (m.request.width = 5)),
+        reason: 'smaller',
+        shows: ['request.width', '"width": 5'],
+      },
       { body: '{"type": "generation.requested", oops', reason: 'typo', shows: ['not valid JSON', 'oops'] },
       { body: edited((m) => (m.request.model = 'sdxl')), reason: '   ', shows: ['reason', 'say why'] },
       {
@@ -183,7 +187,12 @@ describe('edit and retry a failed message from the console', () => {
     expect(message?.retryBatchId).toBe(batchId);
     // The generation took the edit; the message sent is the edited one.
     const pending = await generations.get(generationId);
-    expect(pending).toMatchObject({ status: 'pending', model: 'sdxl', width: 512, prompt: 'a lighthouse at dusk' });
+    expect(pending).toMatchObject({
+      status: 'pending',
+      model: 'sdxl',
+      width: 512,
+      prompt: 'a lighthouse at dusk',
+    });
     expect(records).toHaveLength(before.sent + 1);
     expect(JSON.parse(records.at(-1)!.body).request).toMatchObject({ model: 'sdxl', width: 512 });
 
@@ -216,7 +225,10 @@ describe('edit and retry a failed message from the console', () => {
     expect(receipt).toMatch(/<code>request\.model<\/code><\/td><td[^>]*>sdxl-old<\/td><td[^>]*>sdxl<\/td>/);
 
     // A second submit while the retry is under way changes nothing.
-    const twice = await submit(edited((m) => (m.request.model = 'sdxl')), 'again');
+    const twice = await submit(
+      edited((m) => (m.request.model = 'sdxl')),
+      'again',
+    );
     expect(twice.status).toBe(409);
     expect(await twice.text()).toContain('a retry of it is under way');
 
@@ -229,7 +241,14 @@ describe('edit and retry a failed message from the console', () => {
     expect(page).toContain('Edits (1)');
     expect(page).toContain('“sdxl-old was retired”');
     expect(page).not.toContain(`/console/failed/messages/${id}/edit"`);
-    expect((await submit(edited((m) => (m.request.model = 'sdxl')), 'later')).status).toBe(409);
+    expect(
+      (
+        await submit(
+          edited((m) => (m.request.model = 'sdxl')),
+          'later',
+        )
+      ).status,
+    ).toBe(409);
   });
 
   it('fixes a malformed message whose generation never existed: the edited body creates and completes it', async () => {
@@ -268,7 +287,11 @@ describe('edit and retry a failed message from the console', () => {
   });
 
   it('refuses messages without an editable request, with nothing written', async () => {
-    const delivery = JSON.stringify({ type: 'webhook.delivery', version: 1, deliveryId: crypto.randomUUID() });
+    const delivery = JSON.stringify({
+      type: 'webhook.delivery',
+      version: 1,
+      deliveryId: crypto.randomUUID(),
+    });
     const { id } = await deadLetter(failed, {
       body: delivery,
       generationId: null,

@@ -5,6 +5,7 @@ import type {
   EditedGeneration,
   EditPlan,
 } from '@genledger/core/use-cases/failed-messages/edit-and-retry';
+import { conflict } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from '../executor.ts';
 import { moveStatus } from './change-status.ts';
@@ -17,8 +18,9 @@ export interface EditOptions {
 }
 
 /**
- * An edit and its retry in one transaction. Locks the message, then the generation (the order a
- * retry and an ingest take them in: message first), lets `plan` decide, then writes: a retry
+ * An edit and its retry in one transaction. Locks the message, reads its generation, lets `plan`
+ * decide, then writes in the order every writer locks (the message, its groups through their
+ * counters, then the generation: test/db/lock-order.test.ts): a retry
  * batch of this one message whose selector carries the edit, the edited body as what retries
  * send (`edited_body`; `body` stays as the message failed), the message to retry_issued, the
  * edited request onto a failed generation back to pending, and the events of each.
@@ -39,7 +41,7 @@ export function editForRetry(
     const [generation] = await rowsOf<EditedGeneration>(
       tx.execute(sql`
         select id, status, idempotency_key as "idempotencyKey"
-        from ${ctx.t.generations} where id = ${generationId} for update`),
+        from ${ctx.t.generations} where id = ${generationId}`),
     );
     const decided = plan(candidate, generation);
     const retryBatchId = crypto.randomUUID();
@@ -52,7 +54,10 @@ export function editForRetry(
              generation_id = coalesce(generation_id, ${decided.generationId})
       where id = ${edit.id}`);
     await moveStatus(tx, ctx, [edit.id], 'retry_issued', retryBatchId, options.metadata);
-    if (generation) await requeueEdited(tx, ctx, decided, retryBatchId, options.metadata);
+    // Read unlocked, so the generation is taken after the groups: one that left `failed` since
+    // (a re-run from its page) rolls the whole edit back.
+    if (generation && !(await requeueEdited(tx, ctx, decided, retryBatchId, options.metadata)))
+      throw conflict(`generation ${generation.id} changed while editing; try again`);
     await ctx.events.appendAll(
       [
         {
@@ -81,10 +86,11 @@ async function requeueEdited(
   decided: EditPlan,
   retryBatchId: string,
   metadata: Record<string, unknown> | undefined,
-): Promise<void> {
+): Promise<boolean> {
   const r = decided.message.request;
   const hooks = webhookColumns(r);
-  await tx.execute(sql`
+  const rows = await rowsOf<{ id: string }>(
+    tx.execute(sql`
     with g as (
       update ${ctx.t.generations} set
         name = ${r.name}, prompt = ${r.prompt}, negative_prompt = ${r.negativePrompt ?? null},
@@ -95,8 +101,7 @@ async function requeueEdited(
         status = 'pending', completed_at = null, error_message = null, updated_at = now()
       where id = ${decided.generationId} and status = 'failed'
       returning id, model
-    )
-    ${ctx.events.appendForEach('g', {
+    ), e as (${ctx.events.appendForEach('g', {
       stream: streams.generation(decided.generationId),
       event: {
         type: 'GenerationRequeued',
@@ -105,5 +110,8 @@ async function requeueEdited(
         retryBatchId,
       },
       metadata,
-    })}`);
+    })})
+    select id from g`),
+  );
+  return rows.length > 0;
 }
