@@ -59,7 +59,7 @@ async function signIn(key: string) {
 }
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-const unescape = (html: string) =>
+const unescapeHtml = (html: string) =>
   html.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>');
 
 beforeAll(async () => {
@@ -160,7 +160,7 @@ describe('edit and retry a failed message from the console', () => {
     for (const attempt of invalid) {
       const res = await submit(attempt.body, attempt.reason);
       expect(res.status).toBe(400);
-      const html = unescape(await res.text());
+      const html = unescapeHtml(await res.text());
       expect(html).toContain('Nothing was sent');
       for (const s of attempt.shows) expect(html).toContain(s);
       // What the operator typed stays in the form.
@@ -218,7 +218,7 @@ describe('edit and retry a failed message from the console', () => {
     expect(requeued.position.txId).toBe(edit.position.txId);
 
     // The receipt carries the edit, who made it and why.
-    const receipt = unescape(await (await admin.req(receiptUrl)).text());
+    const receipt = unescapeHtml(await (await admin.req(receiptUrl)).text());
     expect(receipt).toContain('1 message, edited and retried');
     expect(receipt).toContain('on call');
     expect(receipt).toContain('sdxl-old was retired');
@@ -237,7 +237,7 @@ describe('edit and retry a failed message from the console', () => {
     expect(backend.calls.at(-1)!.request).toMatchObject({ model: 'sdxl', width: 512 });
     expect((await generations.get(generationId))?.status).toBe('completed');
     expect((await failed.get(id))?.status).toBe('resolved');
-    const page = unescape(await (await admin.req(`/console/failed/messages/${id}`)).text());
+    const page = unescapeHtml(await (await admin.req(`/console/failed/messages/${id}`)).text());
     expect(page).toContain('Edits (1)');
     expect(page).toContain('“sdxl-old was retired”');
     expect(page).not.toContain(`/console/failed/messages/${id}/edit"`);

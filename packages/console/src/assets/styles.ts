@@ -29,8 +29,8 @@ tr.selected td { background:var(--sel); } tr.current td { background:var(--cur);
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .muted { color:var(--muted); } .small { font-size:13px; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:12px; border:1px solid currentColor; white-space:nowrap; }
-.s-completed, .s-resolved, .s-Healthy { color:var(--ok); } .s-failed, .s-unresolved, .s-Unhealthy { color:var(--bad); }
-.s-running, .s-retry_issued, .s-in_progress, .s-pending, .s-Degraded { color:var(--warn); } .s-archived, .s-cancelled { color:var(--muted); }
+.s-completed, .s-resolved, .s-Healthy, .s-delivered, .s-enabled { color:var(--ok); } .s-failed, .s-unresolved, .s-Unhealthy { color:var(--bad); }
+.s-running, .s-retry_issued, .s-in_progress, .s-pending, .s-retrying, .s-Degraded { color:var(--warn); } .s-archived, .s-cancelled, .s-skipped, .s-disabled { color:var(--muted); }
 form.filters { display:flex; flex-wrap:wrap; gap:8px; align-items:flex-end; margin:0 0 12px; }
 form.filters label, form.stack label { display:flex; flex-direction:column; font-size:13px; color:var(--muted); gap:2px; }
 input, select, button, textarea { font:inherit; color:inherit; }

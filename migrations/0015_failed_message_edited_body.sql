@@ -1,1 +1,0 @@
-ALTER TABLE "genledger"."failed_messages" ADD COLUMN "edited_body" text;
