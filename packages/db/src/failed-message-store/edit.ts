@@ -1,11 +1,11 @@
 import { streams } from '@genledger/core/contracts/events';
 import { webhookColumns } from '@genledger/core/contracts/generation';
+import { conflict } from '@genledger/core/errors';
 import type {
   EditCandidate,
   EditedGeneration,
   EditPlan,
 } from '@genledger/core/use-cases/failed-messages/edit-and-retry';
-import { conflict } from '@genledger/core/errors';
 import { sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from '../executor.ts';
 import { moveStatus } from './change-status.ts';

@@ -40,7 +40,7 @@ interface Typed {
 }
 
 /** The edit form: the message as JSON and a required reason, checked by the message's own schema. */
-export function EditPage(props: { ctx: PageContext; m: FailedMessageDetail; typed?: Typed }) {
+function EditPage(props: { ctx: PageContext; m: FailedMessageDetail; typed?: Typed }) {
   const { m, typed } = props;
   const back = `/console/failed/messages/${m.id}`;
   return (

@@ -11,7 +11,7 @@ import { Time } from '../../ui/time.tsx';
  * Delivered among the deliveries that were tried (delivered, failed, or retrying); null when none
  * was. Pending and skipped ones (a disabled endpoint) say nothing about the receiver.
  */
-export function successRate(recent: EndpointOverview['recent']): number | null {
+function successRate(recent: EndpointOverview['recent']): number | null {
   const tried = recent.delivered + recent.failed + recent.retrying;
   return tried === 0 ? null : recent.delivered / tried;
 }
