@@ -124,6 +124,7 @@ describe('edit and retry a failed message from the console', () => {
     expect(detail).toContain(`href="/console/failed/messages/${id}/edit"`);
     const form = await (await admin.req(`/console/failed/messages/${id}/edit`)).text();
     expect(form).toContain('a lighthouse at dusk');
+    expect(form).toMatch(/data-testid="last-error"><strong>Last error:<\/strong> [A-Za-z]+: /);
     const csrf = csrfOf(form);
     const submit = (body: string, reason: string) =>
       admin.req(`/console/failed/messages/${id}/edit`, {

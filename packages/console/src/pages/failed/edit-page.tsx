@@ -57,6 +57,9 @@ function EditPage(props: { ctx: PageContext; m: FailedMessageDetail; typed?: Typ
         and in the event log. The generation id, an existing generation's idempotency key and the webhook stay
         as they are.
       </p>
+      <p data-testid="last-error">
+        <strong>Last error:</strong> {m.lastError.type ?? 'unknown'}: {m.lastError.message ?? '—'}
+      </p>
       {typed && (
         <div class="flash error" role="alert" id="edit-errors">
           <p>Nothing was sent: {typed.detail}</p>
