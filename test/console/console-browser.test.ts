@@ -75,7 +75,7 @@ async function api(path: string, body: unknown) {
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  expect(res.status).toBe(202);
+  expect(res.status).toBe(path === '/webhook-endpoints' ? 201 : 202);
   return (await res.json()) as { id: string };
 }
 
@@ -332,6 +332,42 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     visited.push(page.url(), `${page.url()}/compare?attempt=2`);
   });
 
+  it('edits a failed message and retries it: processed as edited, the edit on its receipt', async () => {
+    await page.goto(`${server.url}/console/failed/messages`);
+    await page.locator('tr[data-row] a').first().click();
+    await page.waitForURL(/\/console\/failed\/messages\/[0-9a-f]{64}$/);
+    await page.getByRole('link', { name: 'Edit and retry…' }).click();
+    await page.waitForURL(/\/edit$/);
+    const body = page.getByLabel('Message (JSON)');
+    const message = JSON.parse(await body.inputValue());
+    const before = message.request.prompt;
+    message.request.prompt = 'an edited comet';
+    message.request.steps = 12;
+    await body.fill(JSON.stringify(message, null, 2));
+    await page.getByLabel(/^Reason/).fill('prompt reworded for the new model');
+    await shot(page, 'edit-retry');
+    await page.getByRole('button', { name: 'Send as a new attempt' }).click();
+    await page.waitForURL(/\/console\/retries\/[0-9a-f-]{36}$/);
+    await page.locator('#receipt-live[data-settled="true"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('1');
+    // The message is named by its generation, which now has the edited prompt.
+    expect(await page.locator('tr[data-message] td').first().textContent()).toBe('“an edited comet” (sdxl)');
+    expect(await page.locator('dl.kv').textContent()).toContain('prompt reworded for the new model');
+    expect(await page.locator('dl.kv').textContent()).toContain('1 message, edited and retried');
+    const change = page.locator('tr[data-change="request.prompt"] td');
+    expect(await change.allTextContents()).toEqual(['request.prompt', before, 'an edited comet']);
+    expect(await page.locator('tr[data-change="request.steps"] td').allTextContents()).toEqual([
+      'request.steps',
+      '20',
+      '12',
+    ]);
+    await shot(page, 'edit-retry-receipt');
+    visited.push(page.url());
+    // Another message's edit page, for the accessibility check (this one is resolved now).
+    await page.goto(`${server.url}/console/failed/messages`);
+    visited.push(`${server.url}${await page.locator('tr[data-row] a').first().getAttribute('href')}/edit`);
+  });
+
   it('shows the overview, event log, keys and settings; on a phone too', async () => {
     await server.pipeline!.runMaintenance(); // brings the daily stats projection up to date
     await page.goto(`${server.url}/console/`);
@@ -381,7 +417,8 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
         .count(),
     ).toBeGreaterThan(0);
     await page.goto(`${server.url}/console/retries`);
-    expect(await page.locator('tr[data-row]').count()).toBe(1);
+    // The group's retry, and the edit's.
+    expect(await page.locator('tr[data-row]').count()).toBe(2);
     await page.goto(`${server.url}/console/keys`);
     expect(await page.locator('tbody tr').count()).toBe(2);
     await shot(page, 'api-keys');
@@ -415,8 +452,21 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await phone.close();
   });
 
-  it('has no axe-core violations on any page, light or dark', async () => {
+  // Every page twice (light, dark): the longest step, and the one a shared machine stretches most.
+  it('has no axe-core violations on any page, light or dark', { timeout: 150_000 }, async () => {
+    // A webhook endpoint with one delivery, for the webhook pages (nothing listens on port 9).
+    const endpoint = await api('/webhook-endpoints', {
+      url: 'http://127.0.0.1:9/hooks',
+      description: 'orders',
+    });
+    const ping = await fetch(`${server.url}/webhook-endpoints/${endpoint.id}/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const { deliveryId } = (await ping.json()) as { deliveryId: string };
     const pages = [
+      '/console/webhooks',
+      `/console/webhooks/deliveries/${deliveryId}`,
       '/console/',
       '/console/generations',
       '/console/failed',

@@ -43,6 +43,7 @@ describe.each(ALL_TARGETS)('migrations on %s', (target) => {
       'retry_batches',
       'settings',
       'webhook_deliveries',
+      'webhook_delivery_attempts',
       'webhook_endpoints',
     ]);
     const state = await appliedMigrationState(database);

@@ -12,6 +12,7 @@ import { registerKeyPages } from './pages/keys/routes.tsx';
 import { registerOverview } from './pages/overview/routes.tsx';
 import { registerRetryPages } from './pages/retries/routes.tsx';
 import { registerSettingsPages } from './pages/settings/routes.tsx';
+import { registerWebhookPages } from './pages/webhooks/routes.tsx';
 import { authenticated } from './session/authenticate.tsx';
 import { registerSignIn, registerSignOut } from './session/sign-in.tsx';
 
@@ -40,6 +41,7 @@ export function createConsole(deps: ConsoleDeps, options: ConsoleOptions = {}) {
   registerFailedPages(app, services);
   registerRetryPages(app, services);
   registerEventPages(app, services);
+  registerWebhookPages(app, services);
   registerKeyPages(app, services);
   registerSettingsPages(app, services);
   return app;

@@ -10,6 +10,7 @@ import type { Logger } from '@genledger/core/ports/logger';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { Settings } from '@genledger/core/ports/settings';
+import type { WebhookDeliveries, WebhookDeliveryLog, WebhookQueue } from '@genledger/core/ports/webhooks';
 
 /**
  * What the operator console talks to, typed by core's ports and built by the composition root
@@ -35,6 +36,13 @@ export interface ConsoleDeps {
   readModel: ConsoleReadModel;
   outputs: OutputStore;
   logger: Logger;
+  /** Redelivery from the webhook pages; without it their redeliver button is off. */
+  webhooks?: {
+    log: Pick<WebhookDeliveryLog, 'redeliver'>;
+    deliveries: WebhookDeliveries;
+    /** Where a redelivery goes at once; without it, maintenance sends it. */
+    queue?: WebhookQueue;
+  };
   /** Signs the list pages' "next page" links. */
   cursors: CursorCodec;
   /** Signs session cookies and CSRF tokens; never the cursors' key. */

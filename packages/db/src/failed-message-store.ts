@@ -16,6 +16,11 @@ import type {
   StatusChangePlan,
   StoredStatusChange,
 } from '@genledger/core/use-cases/failed-messages/change-status';
+import type {
+  EditCandidate,
+  EditedGeneration,
+  EditPlan,
+} from '@genledger/core/use-cases/failed-messages/edit-and-retry';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
@@ -23,6 +28,7 @@ import type { Executor } from './executor.ts';
 import { changeStatus, type StatusChangeOptions } from './failed-message-store/change-status.ts';
 import { type FailedMessageContext, failedMessageTables } from './failed-message-store/context.ts';
 import { getFailedMessage } from './failed-message-store/detail.ts';
+import { type EditOptions, editForRetry } from './failed-message-store/edit.ts';
 import { listGroups } from './failed-message-store/groups.ts';
 import { type IngestResult, ingest } from './failed-message-store/ingest.ts';
 import { listFailedMessages } from './failed-message-store/list.ts';
@@ -80,6 +86,18 @@ export class FailedMessageStore implements FailedMessages {
     options: StatusChangeOptions,
   ): Promise<StoredStatusChange> {
     return changeStatus(this.ctx, change, selector, plan, options);
+  }
+
+  /**
+   * An edit of one message sent as a retry batch of one, with its events, in one transaction
+   * (failed-message-store/edit.ts).
+   */
+  editForRetry(
+    edit: { id: string; generationId: string },
+    plan: (candidate: EditCandidate | undefined, generation: EditedGeneration | undefined) => EditPlan,
+    options: EditOptions,
+  ): Promise<{ retryBatchId: string; plan: EditPlan }> {
+    return editForRetry(this.ctx, edit, plan, options);
   }
 
   /**

@@ -65,11 +65,14 @@ export class RetryBatchStore implements RetryBatches {
     return rows.map((r) => r.id);
   }
 
-  /** Messages of the batch still waiting to be re-sent (a message that failed again has left it). */
+  /**
+   * Messages of the batch still waiting to be re-sent (a message that failed again has left it),
+   * each with what a retry sends: an operator's edit when there is one, else the body as it failed.
+   */
   async nextUnsent(batchId: string, limit: number): Promise<{ id: string; body: string }[]> {
     return rowsOf<{ id: string; body: string }>(
       this.database.db.execute(sql`
-        select id, body from ${this.messages}
+        select id, coalesce(edited_body, body) as body from ${this.messages}
         where retry_batch_id = ${batchId} and retry_sent_at is null and status = 'retry_issued'
         order by id limit ${limit}`),
     );

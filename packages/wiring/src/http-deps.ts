@@ -136,6 +136,7 @@ function consoleDepsOf(
     retryBatches: deps.retryBatches,
     queue: deps.queue,
     readModel: stores.consoleReads,
+    ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
     outputs: options.outputs,
     logger: deps.logger,
     cursors: deps.cursors,

@@ -29,8 +29,8 @@ tr.selected td { background:var(--sel); } tr.current td { background:var(--cur);
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .muted { color:var(--muted); } .small { font-size:13px; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:12px; border:1px solid currentColor; white-space:nowrap; }
-.s-completed, .s-resolved, .s-Healthy { color:var(--ok); } .s-failed, .s-unresolved, .s-Unhealthy { color:var(--bad); }
-.s-running, .s-retry_issued, .s-in_progress, .s-pending, .s-Degraded { color:var(--warn); } .s-archived, .s-cancelled { color:var(--muted); }
+.s-completed, .s-resolved, .s-Healthy, .s-delivered, .s-enabled { color:var(--ok); } .s-failed, .s-unresolved, .s-Unhealthy { color:var(--bad); }
+.s-running, .s-retry_issued, .s-in_progress, .s-pending, .s-retrying, .s-Degraded { color:var(--warn); } .s-archived, .s-cancelled, .s-skipped, .s-disabled { color:var(--muted); }
 form.filters { display:flex; flex-wrap:wrap; gap:8px; align-items:flex-end; margin:0 0 12px; }
 form.filters label, form.stack label { display:flex; flex-direction:column; font-size:13px; color:var(--muted); gap:2px; }
 input, select, button, textarea { font:inherit; color:inherit; }
@@ -58,6 +58,7 @@ svg.chart text { fill:var(--muted); font-size:11px; } svg.chart .grid { stroke:v
 svg.spark { vertical-align:middle; } svg.spark path { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .progress { height:10px; background:var(--code); border-radius:5px; overflow:hidden; } .progress > div { height:100%; background:var(--ok); }
 img.preview { max-width:100%; max-height:420px; border:1px solid var(--line); border-radius:6px; background:var(--code); }
+textarea.code { font:13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; width:100%; box-sizing:border-box; }
 .signin { max-width:420px; margin:10vh auto; } form.stack { display:flex; flex-direction:column; gap:10px; margin-top:12px; }
 .plain { border:0; padding:0; margin:0; }
 form.filters .checks label { flex-direction:row; align-items:center; gap:4px; color:var(--fg); }

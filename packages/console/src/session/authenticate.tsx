@@ -9,7 +9,7 @@ import { csrfToken, csrfValid, sameOrigin } from './csrf.ts';
 import { takeFlash } from './flash-cookie.ts';
 import { SESSION_COOKIE, sessionCookie, verifySession } from './session-cookie.ts';
 
-const ADMIN_PATHS = /^\/console\/(failed|retries|retry|events|keys|settings)(\/|$)/;
+const ADMIN_PATHS = /^\/console\/(failed|retries|retry|events|webhooks|keys|settings)(\/|$)/;
 
 /**
  * Everything behind sign-in: a valid session of a key still usable (re-read on every request),

@@ -18,6 +18,7 @@ const ADMIN_NAV: [string, string][] = [
   ['/console/failed', 'Failed messages'],
   ['/console/retries', 'Retries'],
   ['/console/events', 'Event log'],
+  ['/console/webhooks', 'Webhooks'],
   ['/console/keys', 'API keys'],
   ['/console/settings', 'Settings'],
 ];

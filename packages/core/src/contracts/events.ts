@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
+import { MessageFieldChange } from './message-edit.ts';
 import { KeptOutput } from './outputs.ts';
 
 const uuid = z.uuid();
@@ -90,6 +91,18 @@ export const FailedMessageStatusChanged = z.object({
   to: z.string(),
   retryBatchId: z.uuid().nullable().optional(),
 });
+/**
+ * An operator edited a failed message and sent it as a new attempt (retry batch `retryBatchId`):
+ * what changed, and why; who is the event's metadata. The stored body stays as it failed.
+ */
+export const FailedMessageEdited = z.object({
+  type: z.literal('FailedMessageEdited'),
+  failedMessageId: z.string(),
+  generationId: uuid,
+  retryBatchId: uuid,
+  reason: z.string(),
+  changes: z.array(MessageFieldChange),
+});
 export const SettingChanged = z.object({
   type: z.literal('SettingChanged'),
   key: z.string(),
@@ -108,6 +121,7 @@ export const DomainEvent = z.discriminatedUnion('type', [
   ApiKeyRevoked,
   MessageDeadLettered,
   FailedMessageStatusChanged,
+  FailedMessageEdited,
   SettingChanged,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
@@ -130,6 +144,7 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
   ApiKeyRevoked: 1,
   MessageDeadLettered: 1,
   FailedMessageStatusChanged: 1,
+  FailedMessageEdited: 1,
   SettingChanged: 1,
 };
 

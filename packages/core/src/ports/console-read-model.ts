@@ -3,6 +3,7 @@ import type { StoredEvent } from './event-reader.ts';
 import type { GenerationFilter } from './generations.ts';
 import type { AttemptOutcomeReads } from './generator-health.ts';
 import type { Owner } from './principal.ts';
+import type { WebhookConsoleReads } from './webhook-console-reads.ts';
 
 /**
  * The operator console's reads that the JSON API has no route for: the signed-in key, counts for
@@ -16,7 +17,8 @@ export interface ConsoleReadModel
     IncidentReads,
     FailedSelectionReads,
     RetryReceiptReads,
-    EventLogReads {}
+    EventLogReads,
+    WebhookConsoleReads {}
 
 /** Counts on the overview are exact up to here: an exact count of a status walks every row of it. */
 export const COUNT_CAP = 10_000;

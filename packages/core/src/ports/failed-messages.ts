@@ -6,6 +6,7 @@ import type {
   RetryBatch,
 } from '../contracts/failed-messages.ts';
 import type { FailedMessageStatusChanges } from '../use-cases/failed-messages/change-status.ts';
+import type { FailedMessageEdits } from '../use-cases/failed-messages/edit-and-retry.ts';
 import type { RetryBatchPort } from '../use-cases/failed-messages/process-retry-batch.ts';
 
 export interface FailedMessageFilter {
@@ -27,8 +28,8 @@ export interface FailedMessageSort {
   descending: boolean;
 }
 
-/** The failed-message store as operators use it: lists, detail, groups and status changes. */
-export interface FailedMessages extends FailedMessageStatusChanges {
+/** The failed-message store as operators use it: lists, detail, groups, status changes and edits. */
+export interface FailedMessages extends FailedMessageStatusChanges, FailedMessageEdits {
   list(
     filter: FailedMessageFilter,
     sort: FailedMessageSort,

@@ -182,7 +182,7 @@ async function memberCounts(
 }
 
 /** Moves the messages `ids` to `to`, each with its FailedMessageStatusChanged event. */
-async function moveStatus(
+export async function moveStatus(
   tx: Executor,
   ctx: FailedMessageContext,
   ids: readonly string[],

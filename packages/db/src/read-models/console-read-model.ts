@@ -16,6 +16,7 @@ import { IncidentQueries } from './incident.ts';
 import { OverviewQueries } from './overview.ts';
 import { ReadScope } from './read-scope.ts';
 import { RetryReceiptQueries } from './retry-receipt.ts';
+import { WebhookReadQueries } from './webhook-reads.ts';
 
 /**
  * The console's read model over one database: each area's queries in a file of its own, events
@@ -28,6 +29,7 @@ export class ConsoleReads implements ConsoleReadModel {
   readonly #failed: FailedSelectionQueries;
   readonly #receipts: RetryReceiptQueries;
   readonly #eventLog: EventLogQueries;
+  readonly #webhooks: WebhookReadQueries;
 
   constructor(database: Pick<Database, 'db' | 'schema'>, events: EventStore) {
     const scope = new ReadScope(database);
@@ -37,6 +39,7 @@ export class ConsoleReads implements ConsoleReadModel {
     this.#failed = new FailedSelectionQueries(scope);
     this.#receipts = new RetryReceiptQueries(scope, events);
     this.#eventLog = new EventLogQueries(scope, events);
+    this.#webhooks = new WebhookReadQueries(scope);
   }
 
   activeKey(id: string) {
@@ -92,5 +95,14 @@ export class ConsoleReads implements ConsoleReadModel {
   }
   recentEvents(filter: EventLogFilter, limit: number, window?: number) {
     return this.#eventLog.recentEvents(filter, limit, window);
+  }
+  webhookEndpoints() {
+    return this.#webhooks.webhookEndpoints();
+  }
+  endpointDeliveries(endpointId: string, limit: number) {
+    return this.#webhooks.endpointDeliveries(endpointId, limit);
+  }
+  webhookDelivery(id: string) {
+    return this.#webhooks.webhookDelivery(id);
   }
 }

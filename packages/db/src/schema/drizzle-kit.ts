@@ -19,4 +19,5 @@ export const {
   retryBatches,
   webhookEndpoints,
   webhookDeliveries,
+  webhookDeliveryAttempts,
 } = defineTables('genledger');

@@ -59,6 +59,11 @@ export function failedMessageTables(s: PgSchema) {
       lastErrorStack: text('last_error_stack'),
       retryBatchId: uuid('retry_batch_id'),
       retrySentAt: ts('retry_sent_at'),
+      /**
+       * The body an operator's last edit-and-retry sent (a valid generation message), which every
+       * later retry sends too; `body` stays as the message failed.
+       */
+      editedBody: text('edited_body'),
       search: tsvector('search')
         .notNull()
         .generatedAlwaysAs(

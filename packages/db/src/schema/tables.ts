@@ -3,6 +3,7 @@ import { eventTables } from './events.ts';
 import { failedMessageTables } from './failed-messages.ts';
 import { generationTables } from './generations.ts';
 import { keyTables } from './keys.ts';
+import { webhookAttemptTables } from './webhook-attempts.ts';
 import { webhookTables } from './webhooks.ts';
 
 /** The schema name drizzle-kit generates with; the migrator rewrites it to the configured one. */
@@ -16,13 +17,15 @@ export const GENERATED_SCHEMA = 'genledger';
 export function defineTables(schemaName: string) {
   const s = pgSchema(schemaName);
   const keys = keyTables(s);
+  const webhooks = webhookTables(s, keys);
   return {
     schema: s,
     ...keys,
     ...generationTables(s, keys),
     ...eventTables(s),
     ...failedMessageTables(s),
-    ...webhookTables(s, keys),
+    ...webhooks,
+    ...webhookAttemptTables(s, webhooks),
   };
 }
 

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { FailedMessageDetail, FailedMessageOperation } from '@genledger/core/contracts/failed-messages';
+import { whyNotEditable } from '@genledger/core/use-cases/failed-messages/edit-and-retry';
 import { Csrf } from '../../ui/csrf-field.tsx';
 import type { PageContext } from '../../ui/layout.tsx';
 import { milliseconds } from '../../ui/milliseconds.ts';
@@ -38,6 +39,11 @@ function Actions(props: { ctx: PageContext; m: FailedMessageDetail }) {
   return (
     <div class="actions">
       {act('retry', 'Retry…', !m.invalid && (m.status === 'unresolved' || m.status === 'archived'))}
+      {!whyNotEditable(m) && (
+        <a class="button" href={`/console/failed/messages/${m.id}/edit`}>
+          Edit and retry…
+        </a>
+      )}
       {act('archive', 'Archive', m.status === 'unresolved')}
       {act('unarchive', 'Unarchive', m.status === 'archived')}
       {act('resolve', 'Resolve', m.status !== 'resolved')}
@@ -140,6 +146,24 @@ function Attempts(props: { found: MessageDetail }) {
   );
 }
 
+/** Each edit-and-retry of the message: when, why, which fields, and its receipt. */
+function Edits(props: { edits: MessageDetail['edits'] }) {
+  if (props.edits.length === 0) return null;
+  return (
+    <>
+      <h2>Edits ({props.edits.length})</h2>
+      <ul>
+        {props.edits.map(({ at, edit }) => (
+          <li>
+            <Time at={at} />: {edit.changes.map((ch) => ch.path).join(', ')}, “{edit.reason}”{' '}
+            <a href={`/console/retries/${edit.retryBatchId}`}>receipt</a>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
 /** One failed message: what can be done with it, its body, its last error and every attempt. */
 export function MessagePage(props: { ctx: PageContext; found: MessageDetail }) {
   const m = props.found.detail;
@@ -161,6 +185,7 @@ export function MessagePage(props: { ctx: PageContext; found: MessageDetail }) {
           <pre tabindex={0}>{JSON.stringify(m.attributes, null, 2)}</pre>
         </section>
       </div>
+      <Edits edits={props.found.edits} />
       <h2>Attempts ({m.attempts.length})</h2>
       <Attempts found={props.found} />
     </>

@@ -10,6 +10,7 @@ import { nextPageCursor, readPageCursor } from '../../ui/page-cursor.ts';
 import { render } from '../../ui/render.tsx';
 import { AttemptCompare } from './attempt-compare.tsx';
 import { bulkAction } from './bulk-action.tsx';
+import { registerEditPage } from './edit-page.tsx';
 import { GroupsPage } from './groups-page.tsx';
 import { markGroupsSeen } from './groups-seen.ts';
 import { filterOf, fingerprint, listFilterOf, parseList } from './list-query.ts';
@@ -71,6 +72,8 @@ export function registerFailedPages(app: Hono<ConsoleEnv>, s: ConsoleServices) {
       { section: SECTION },
     );
   });
+
+  registerEditPage(app, s);
 
   app.get('/failed/messages/:id/compare', async (c) => {
     const found = await messageDetail(deps, canonicalId(c.req.param('id')));

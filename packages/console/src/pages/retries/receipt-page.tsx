@@ -3,6 +3,7 @@ import { MAX_PER_OPERATION, type RetryBatch } from '@genledger/core/contracts/fa
 import type { ConsoleServices } from '../../env.ts';
 import { Flash } from '../../ui/flash.tsx';
 import { Time } from '../../ui/time.tsx';
+import { ReceiptEdit } from './receipt-edit.tsx';
 import { ReceiptLive } from './receipt-live.tsx';
 import { selectorText } from './selector-text.ts';
 
@@ -92,6 +93,7 @@ export function ReceiptPage(props: {
       <h1>Retry receipt</h1>
       <ReceiptFacts batch={props.batch} names={props.names} groupTitles={props.groupTitles} />
       {props.more && <MoreLeft batch={props.batch} restAfter={props.restAfter} />}
+      <ReceiptEdit batch={props.batch} />
       <h2>Progress</h2>
       <ReceiptLive s={props.s} batch={props.batch} />
     </>
