@@ -789,6 +789,20 @@ export interface components {
             retryBatchId?: string | null;
         } | {
             /** @constant */
+            type: "FailedMessageEdited";
+            failedMessageId: string;
+            /** Format: uuid */
+            generationId: string;
+            /** Format: uuid */
+            retryBatchId: string;
+            reason: string;
+            changes: {
+                path: string;
+                before?: unknown;
+                after?: unknown;
+            }[];
+        } | {
+            /** @constant */
             type: "SettingChanged";
             key: string;
             value: unknown;
