@@ -123,6 +123,22 @@ describe.each(ALL_TARGETS)('worker on %s', (target) => {
     });
   });
 
+  it('gives a producer’s request without a model the default model; a named one is kept', async () => {
+    const database = await dbs.open(target);
+    const { handler, generations } = setup(database, undefined, { defaultModel: async () => 'flux-dev' });
+    const unnamed = message();
+    const named = message({ request: { prompt: 'named', model: 'sdxl-turbo' } });
+    expect(await handler(sqsEvent(sqsRecord(unnamed), sqsRecord(named)))).toEqual({ batchItemFailures: [] });
+    expect(await generations.get(unnamed.generationId)).toMatchObject({
+      status: 'completed',
+      model: 'flux-dev',
+    });
+    expect(await generations.get(named.generationId)).toMatchObject({
+      status: 'completed',
+      model: 'sdxl-turbo',
+    });
+  });
+
   it('an invalid message for a running generation fails it and closes its running attempt', async () => {
     const database = await dbs.open(target);
     const { handler, deps, generations } = setup(database, flakyGenerator(1).generator, {

@@ -4,6 +4,7 @@ import {
   GENERATION_STATUSES,
   GenerationRecord,
   GenerationRequest,
+  GenerationRequestBody,
   RUN_STATUSES,
 } from '@genledger/core/contracts/generation';
 import { MAX_API_KEY_NAME_LENGTH, MAX_MODEL_LENGTH } from '@genledger/core/contracts/limits';
@@ -161,4 +162,4 @@ export const HealthBody = z.object({
   checks: z.object({ database: HealthCheck, schema: HealthCheck }),
 });
 
-export { GenerationRequest };
+export { GenerationRequest, GenerationRequestBody };

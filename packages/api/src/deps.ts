@@ -16,6 +16,7 @@ import type {
   WebhookQueue,
   WebhookUrlCheck,
 } from '@genledger/core/ports/webhooks';
+import type { DefaultModel } from '@genledger/core/use-cases/default-model';
 import type { SecretBox } from '@genledger/core/webhooks/secret-box';
 import type { KeyConcurrency } from './middleware/key-lanes.ts';
 import type { AcceptCallback } from './routes/callbacks.ts';
@@ -38,6 +39,8 @@ export interface AppDeps {
   queries: GenerationReads;
   events: EventReader;
   settings: Settings;
+  /** The model of a request that names none (the `generation.defaultModel` setting, cached). */
+  defaultModel?: DefaultModel;
   failedMessages: FailedMessages;
   retryBatches: RetryBatches;
   queue: Queue;

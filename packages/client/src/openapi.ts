@@ -562,7 +562,7 @@ export interface components {
             negativePrompt?: string;
             /** @default  */
             name?: string;
-            /** @default sdxl */
+            /** @description The model; when absent, the `generation.defaultModel` setting (sdxl unless changed) */
             model?: string;
             /** @default 1024 */
             width?: number;

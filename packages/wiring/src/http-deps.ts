@@ -17,6 +17,7 @@ import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { outputStoreOf } from './outputs.ts';
+import { settingReader } from './setting-reader.ts';
 import { type Stores, storesOf } from './stores.ts';
 import { webhookApiDeps } from './webhooks.ts';
 
@@ -62,6 +63,7 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     queries: stores.generationReads,
     events: stores.events,
     settings: stores.settings,
+    defaultModel: settingReader(stores.settings, 'generation.defaultModel'),
     failedMessages: stores.failedMessages,
     retryBatches: meteredRetryBatches(stores.retryBatches, options.metrics ?? loggedMetrics(options.logger)),
     queue: options.queue,

@@ -1,4 +1,5 @@
 import type { Settings } from '@genledger/core/ports/settings';
+import { settingReader } from './setting-reader.ts';
 
 /**
  * Metric dimensions from a bounded set only. Each distinct dimension value is a CloudWatch metric
@@ -15,21 +16,16 @@ export interface Dimensions {
   operation?: 'retry';
 }
 
-/** How long a container trusts the setting it read: an admin's change counts within this. */
-const MODELS_TTL_MS = 60_000;
-
 /** A model's dimension, from the setting read at most once per TTL; a failed read counts it as other. */
 export function modelDimensions(
   settings: Pick<Settings, 'get'>,
   options: { ttlMs?: number; now?: () => number } = {},
 ): (model: string | null | undefined) => Promise<ModelDimension> {
-  const ttlMs = options.ttlMs ?? MODELS_TTL_MS;
-  const now = options.now ?? Date.now;
-  let known: { models: ReadonlySet<string>; until: number } | undefined;
+  const listed = settingReader(settings, 'metrics.models', options);
+  let known: { listed: readonly string[]; models: ReadonlySet<string> } | undefined;
   const models = async () => {
-    if (!known || now() >= known.until) {
-      known = { models: new Set(await settings.get('metrics.models')), until: now() + ttlMs };
-    }
+    const current = await listed();
+    if (known?.listed !== current) known = { listed: current, models: new Set(current) };
     return known.models;
   };
   return async (model) => {

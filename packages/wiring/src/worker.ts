@@ -22,6 +22,7 @@ import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
 import { modelDimensions } from './metric-dimensions.ts';
 import { keepOutputsDeps } from './outputs.ts';
+import { settingReader } from './setting-reader.ts';
 import { storesOf } from './stores.ts';
 import { configuredWebhookQueue, webhookDispatch } from './webhooks.ts';
 
@@ -49,6 +50,7 @@ export function workerDeps(
     outputs: keepOutputsDeps(env),
     logger,
     staleAfterMs: config.staleAfterMs,
+    defaultModel: settingReader(stores.settings, 'generation.defaultModel'),
     ...overrides,
   };
   if (!metrics) return deps;

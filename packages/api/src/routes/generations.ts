@@ -13,7 +13,7 @@ import {
   EventList,
   GenerationBody,
   GenerationPage,
-  GenerationRequest,
+  GenerationRequestBody,
   GenerationRuns,
   IdParam,
   ListGenerationsQuery,
@@ -51,7 +51,7 @@ const createGeneration = route({
   tag: 'generations',
   access: 'key',
   keyInStatement: true,
-  body: GenerationRequest,
+  body: GenerationRequestBody,
   requestHeaders: [
     {
       name: 'Idempotency-Key',
@@ -94,7 +94,7 @@ const createGeneration = route({
       markNotEnqueued: (ids: readonly string[]) => ctx.deps.generations.markNotEnqueued(ids),
     };
     const { generation, created } = await submitGeneration(
-      { generations, queue: ctx.deps.queue, logger: ctx.deps.logger },
+      { generations, queue: ctx.deps.queue, logger: ctx.deps.logger, defaultModel: ctx.deps.defaultModel },
       {
         body: ctx.body,
         apiKeyId: null, // the statement takes the owner from the key it checks

@@ -53,6 +53,17 @@ export const GenerationRequest = z.strictObject({
   webhook: WebhookUrl.optional(),
   webhookEvents: z.array(z.enum(GENERATION_WEBHOOK_FILTER)).min(1).max(4).optional(),
 });
+/**
+ * `POST /generations`'s body: a request whose model, when it names none, is the
+ * `generation.defaultModel` setting's rather than the contract's own default (submit-generation).
+ */
+export const GenerationRequestBody = GenerationRequest.extend({
+  model: text()
+    .min(1)
+    .max(MAX_MODEL_LENGTH)
+    .optional()
+    .describe('The model; when absent, the `generation.defaultModel` setting (sdxl unless changed)'),
+});
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
 

@@ -12,6 +12,7 @@ import type { Logger } from '../ports/logger.ts';
 import { requestHash } from '../request-hash.ts';
 import { pollAttempt } from './backend/poll-attempt.ts';
 import { isBackpressure, type SubmitDeps, submitAttempt } from './backend/submit-attempt.ts';
+import { type DefaultModel, withDefaultModel } from './default-model.ts';
 import { type KeepOutputsDeps, keepOutputs } from './keep-outputs.ts';
 import { recordGeneration } from './record-generation.ts';
 
@@ -48,6 +49,8 @@ export interface ProcessMessageDeps {
   backend?: SubmitDeps;
   /** Seconds a generation waits after the backend answered busy (backpressure). */
   backpressureDelayS?: number;
+  /** The model of a producer's request that names none (the `generation.defaultModel` setting). */
+  defaultModel?: DefaultModel;
 }
 
 export type ProcessOutcome =
@@ -198,7 +201,7 @@ async function startAttempt(
   if (start.outcome !== 'missing') return start;
   const { generation } = await recordGeneration(deps.generations, {
     id: generationId,
-    request: message.request,
+    request: await withDefaultModel(message.request, sentRequest(incoming.body), deps.defaultModel),
     apiKeyId: null,
     idempotencyKey: message.idempotencyKey ?? null,
     requestHash: message.idempotencyKey ? requestHash(message.request) : null,
@@ -215,6 +218,9 @@ async function startAttempt(
   }
   return deps.lifecycle.start(startInput);
 }
+
+/** The request as the producer wrote it (the body parsed before, so it is JSON). */
+const sentRequest = (body: string): unknown => (JSON.parse(body) as { request?: unknown }).request;
 
 /** One attempt at the backend, and its outcome recorded: completed, failed for good, or to retry. */
 async function runAttempt(

@@ -6,6 +6,7 @@ import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { requestHash } from '../request-hash.ts';
+import { type DefaultModel, withDefaultModel } from './default-model.ts';
 import { recordGeneration } from './record-generation.ts';
 import { sendGenerationMessage } from './send-generation-message.ts';
 
@@ -14,6 +15,8 @@ export interface SubmitGenerationDeps {
   queue: Queue;
   logger: Logger;
   newId?: () => string;
+  /** The model of a request that names none (the `generation.defaultModel` setting). */
+  defaultModel?: DefaultModel;
 }
 
 export interface SubmitGenerationInput {
@@ -56,13 +59,14 @@ export async function submitGeneration(
       },
     ]);
   }
-  const request = parsed.data;
+  const request = await withDefaultModel(parsed.data, input.body, deps.defaultModel);
   const { generation, created } = await recordGeneration(deps.generations, {
     id: deps.newId ? deps.newId() : crypto.randomUUID(),
     request,
     apiKeyId: input.apiKeyId,
     idempotencyKey: input.idempotencyKey,
-    requestHash: input.idempotencyKey ? requestHash(request) : null,
+    // The request as sent: a replay of it is the same request whatever the setting says by then.
+    requestHash: input.idempotencyKey ? requestHash(parsed.data) : null,
     source: 'http',
     enqueued: true,
     metadata: input.metadata,
