@@ -16,6 +16,7 @@ import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
+import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { type Stores, storesOf } from './stores.ts';
 import { webhookApiDeps } from './webhooks.ts';
@@ -63,7 +64,10 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     events: stores.events,
     settings: stores.settings,
     failedMessages: stores.failedMessages,
-    retryBatches: meteredRetryBatches(stores.retryBatches, options.metrics ?? loggedMetrics(options.logger)),
+    retryBatches: announcedRetryBatches(
+      meteredRetryBatches(stores.retryBatches, options.metrics ?? loggedMetrics(options.logger)),
+      announcer(database, options.webhookQueue, options.logger),
+    ),
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),
