@@ -12,7 +12,11 @@ import { newSigningSecret, SecretBox } from '@genledger/core/webhooks/secret-box
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { announcedRetryBatches, announcer } from '@genledger/wiring/operational-webhooks';
 import { storesOf } from '@genledger/wiring/stores';
-import { createWebhookHandler, webhookDeps } from '@genledger/wiring/webhooks';
+import {
+  createWebhookDeadLetterHandler,
+  createWebhookHandler,
+  webhookDeps,
+} from '@genledger/wiring/webhooks';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
@@ -343,5 +347,34 @@ describe('operational webhook events', () => {
     expect(verified(ops.secret, told[0]!).data).toEqual(off);
     const [event] = await stores().events.readStream(streams.webhookEndpoint(gone.id));
     expect(event?.event).toMatchObject({ type: 'WebhookEndpointDisabled', reason: 'gone' });
+  });
+
+  it('a dead-lettered delivery raises failed_message.created, unless it carried an operational event (no loop)', async () => {
+    const ops = await endpoint(adminKeyId, '/loop', ['failed_message.created']);
+    const target = await endpoint(plainKeyId, '/loop-target', ['generation.completed']);
+    const dlq = createWebhookDeadLetterHandler({
+      deps: async () => ({ database: http.database, maxReceiveCount: 13, logger: silent, queue }),
+    });
+    const deadLettered = (deliveryId: string) =>
+      dlq(sqsEvent(sqsRecord(JSON.stringify(webhookDeliveryMessage(deliveryId)), { receiveCount: 14 })));
+    // A ping that never got through, dead-lettered: the operators hear of it.
+    const pingId = await stores().webhookEndpoints.ping(target.id, { admin: true });
+    expect(await deadLettered(pingId!)).toEqual({ batchItemFailures: [] });
+    await pump();
+    const told = at('/loop', 'failed_message.created');
+    expect(told).toHaveLength(1);
+    expect(verified(ops.secret, told[0]!).data).toMatchObject({ messageType: 'webhook.delivery' });
+    // That announcement dead-lettered in turn (the admin endpoint was down): recorded, not announced.
+    const announcement = told[0]!.headers['webhook-id'] as string;
+    expect(await deadLettered(announcement)).toEqual({ batchItemFailures: [] });
+    await pump();
+    expect(at('/loop', 'failed_message.created')).toHaveLength(1);
+    const { items } = await stores().failedMessages.list(
+      { statuses: ['unresolved'], q: announcement },
+      { field: 'lastFailedAt', descending: true },
+      10,
+    );
+    expect(items.map((m) => m.messageType)).toEqual(['webhook.delivery']);
+    await stores().webhookEndpoints.delete(ops.id, { admin: true });
   });
 });
