@@ -31,7 +31,7 @@ interface TargetRow {
   api_key_id: string | null;
 }
 
-/** The delivery rows the trigger of migration 0011 writes, and what each attempt made of them. */
+/** The delivery rows the trigger of migrations 0014 and 0015 writes, and what each attempt made of them. */
 export class WebhookDeliveryStore implements WebhookDeliveries {
   constructor(
     private readonly database: Pick<Database, 'db' | 'tables'>,
@@ -110,6 +110,7 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     const failedMessage = failedMessageId(null, JSON.stringify(webhookDeliveryMessage(id)));
     const delivered = a.status === 'delivered';
     // The endpoint's failure streak: a success ends it; a failure starts it unless one is running.
+    // Written only when it changes: a healthy endpoint's row is not rewritten by every delivery.
     const streak =
       a.status === 'skipped'
         ? sql`w.failing_since`
@@ -131,10 +132,11 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
           returning endpoint_id
         ), streak as (
           update ${w} w set failing_since = ${streak}
-          from attempted where w.id = attempted.endpoint_id
+          from attempted where w.id = attempted.endpoint_id and w.failing_since is distinct from ${streak}
           returning w.id, w.failing_since
         )
-        select a.endpoint_id, s.failing_since from attempted a left join streak s on s.id = a.endpoint_id`),
+        select a.endpoint_id, case when s.id is null then w.failing_since else s.failing_since end as failing_since
+        from attempted a left join streak s on s.id = a.endpoint_id left join ${w} w on w.id = a.endpoint_id`),
     );
     if (!row?.endpoint_id) return undefined;
     return { failingSince: row.failing_since === null ? null : toDate(row.failing_since) };
