@@ -104,7 +104,8 @@ export function functions(
     {
       ...common,
       handler: 'functions/dead-letter.handler',
-      link: [db.databaseUrl, queue, deadLetterQueue],
+      // The webhook queue: the failed_message.created and failure_group.* deliveries an ingest writes.
+      link: [db.databaseUrl, queue, deadLetterQueue, webhookQueue],
       // Receives in the DLQ add to a message's count; the handler reports the main queue's.
       environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
       timeout: `${DEAD_LETTER_TIMEOUT_S} seconds`,

@@ -76,8 +76,8 @@ describe('webhook pages of the console', () => {
       expect((await api(`/webhook-endpoints/${endpointId}/test`, {})).status).toBe(202);
     const [first, second, third] = [...queued];
     queued.length = 0;
-    const deliveries = new WebhookDeliveryStore(database);
-    const attempt = { latencyMs: 12, error: null, nextAttemptAt: null };
+    const deliveries = new WebhookDeliveryStore(database, new EventStore(database));
+    const attempt = { latencyMs: 12, error: null, nextAttemptAt: null, at: new Date() };
     await deliveries.recordAttempt(first!, {
       ...attempt,
       status: 'retrying',

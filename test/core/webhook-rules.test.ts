@@ -1,5 +1,8 @@
-// The webhook rules that decide without I/O: which addresses are refused, the retry schedule, and
-// the sealing of signing secrets.
+// The webhook rules that decide without I/O: which addresses are refused, the retry schedule, the
+// sealing of signing secrets, a failure group's spike and an endpoint's auto-disable.
+
+import { failingTooLong } from '@genledger/core/use-cases/deliver-webhook';
+import { spikeChange } from '@genledger/core/use-cases/failed-messages/failure-spike';
 import { refusedAddress } from '@genledger/core/webhooks/address-policy';
 import {
   MAX_VISIBILITY_S,
@@ -65,5 +68,30 @@ describe('sealed signing secrets', () => {
     expect(() => new SecretBox('j'.repeat(40)).open(sealed)).toThrow();
     const flipped = `${sealed.slice(0, -3)}${sealed.at(-3) === 'A' ? 'B' : 'A'}${sealed.slice(-2)}`;
     expect(() => box.open(flipped)).toThrow();
+  });
+});
+
+describe('a failure group spike', () => {
+  const rule = { threshold: 10, windowMinutes: 15 };
+  it('is raised when the window reaches the threshold, once: a spiking group raises nothing more', () => {
+    expect(spikeChange(false, 9, rule)).toBe('none');
+    expect(spikeChange(false, 10, rule)).toBe('raise');
+    expect(spikeChange(true, 10, rule)).toBe('none');
+    expect(spikeChange(true, 6, rule)).toBe('none');
+  });
+  it('ends when the window falls to half the threshold, so a rate hovering at it raises once', () => {
+    expect(spikeChange(true, 5, rule)).toBe('end');
+    expect(spikeChange(true, 0, rule)).toBe('end');
+    expect(spikeChange(false, 5, rule)).toBe('none');
+  });
+});
+
+describe('auto-disable after failing', () => {
+  const since = new Date('2026-12-01T00:00:00Z');
+  const fiveDays = 5 * 86_400;
+  it('counts from the first failure of the streak; no streak, no disable', () => {
+    expect(failingTooLong(since, new Date(since.getTime() + fiveDays * 1000 - 1), fiveDays)).toBe(false);
+    expect(failingTooLong(since, new Date(since.getTime() + fiveDays * 1000), fiveDays)).toBe(true);
+    expect(failingTooLong(null, new Date(since.getTime() + 100 * fiveDays * 1000), fiveDays)).toBe(false);
   });
 });

@@ -203,7 +203,7 @@ describe.each(ALL_TARGETS)('failed-message store on %s', (target) => {
     expect(after[ids[1]!]).toBe('resolved');
     expect(Object.values(after).filter((s) => s === 'retry_issued')).toHaveLength(5);
     // Three batches of 2, 2 and 1, each of its own chunk's messages.
-    const batches = new RetryBatchStore(database);
+    const batches = new RetryBatchStore(database, new EventStore(database));
     for (const [outcome, n] of [
       [first, 2],
       [second, 2],
@@ -272,7 +272,7 @@ describe('retries on a real server', () => {
   it('re-sends a group in rate-limited chunks, resumes after an interruption, and sends nothing twice', async () => {
     const database = await dbs.open('postgres');
     const store = new FailedMessageStore(database, new EventStore(database));
-    const batches = new RetryBatchStore(database);
+    const batches = new RetryBatchStore(database, new EventStore(database));
     for (let i = 0; i < 25; i++) await deadLetter(store);
     const group = (await store.groups()).find((g) => g.classifier === 'message-type')!;
     const { retryBatchId, changed } = await changeFailedMessageStatus(

@@ -114,8 +114,12 @@ describe('sst.config.ts', () => {
     expect(Number.parseInt(hooksDlq!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(
       Number.parseInt(dead!.args.subscriber.timeout, 10),
     );
-    // The worker, the API and maintenance send deliveries: each is linked to the queue.
+    // The worker, the API, maintenance and the dead-letter handler (the operational deliveries its
+    // ingests write) send deliveries: each is linked to the queue.
     expect(linked(find('Subscription', 'Queue')[0]!.args.subscriber.link)).toContain('WebhookQueue');
+    expect(linked(find('Subscription', 'DeadLetterQueue')[0]!.args.subscriber.link)).toContain(
+      'WebhookQueue',
+    );
     expect(linked(find('CronV2')[0]!.args.function.link)).toContain('WebhookQueue');
     const [alarm] = find('cloudwatch.MetricAlarm', 'WebhookDeadLetterQueueDepth');
     expect(alarm!.args.dimensions).toEqual({ QueueName: 'WebhookDeadLetterQueue.queueName' });

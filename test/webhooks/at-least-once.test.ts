@@ -97,8 +97,10 @@ describe('webhook deliveries at least once', () => {
       generations: storesOf(database).generations,
       secrets: box,
       render: (g: unknown) => g,
+      renderResource: async () => undefined,
       clock,
       retryBaseS: 30,
+      disableAfterFailingS: 432_000,
       defaultSecret: async () => box.seal(secret),
       sender: {
         send: async (r: WebhookRequest) => {

@@ -803,6 +803,38 @@ export interface components {
             }[];
         } | {
             /** @constant */
+            type: "FailureGroupCreated";
+            groupId: string;
+            classifier: string;
+            title: string;
+        } | {
+            /** @constant */
+            type: "FailureGroupSpiking";
+            groupId: string;
+            failures: number;
+            windowMinutes: number;
+            threshold: number;
+        } | {
+            /** @constant */
+            type: "RetryBatchCompleted";
+            /** Format: uuid */
+            retryBatchId: string;
+            total: number;
+            sent: number;
+            failed: number;
+            skipped: number;
+        } | {
+            /** @constant */
+            type: "WebhookEndpointDisabled";
+            /** Format: uuid */
+            endpointId: string;
+            /** Format: uuid */
+            apiKeyId: string;
+            /** @enum {string} */
+            reason: "gone" | "failing";
+            failingSince: string | null;
+        } | {
+            /** @constant */
             type: "SettingChanged";
             key: string;
             value: unknown;
@@ -951,10 +983,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             url: string;
-            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
+            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
             description: string;
             enabled: boolean;
-            disabledReason: ("operator" | "gone") | null;
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            disabledAt: string | null;
+            failingSince: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -965,10 +999,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             url: string;
-            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
+            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
             description: string;
             enabled: boolean;
-            disabledReason: ("operator" | "gone") | null;
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            disabledAt: string | null;
+            failingSince: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -4229,7 +4265,7 @@ export interface operations {
                      *       "generation.cancelled"
                      *     ]
                      */
-                    events?: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
+                    events?: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
                     /** @default  */
                     description?: string;
                 };
@@ -4602,7 +4638,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    events?: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled")[];
+                    events?: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
                     description?: string;
                     enabled?: boolean;
                 };

@@ -75,6 +75,11 @@ export class FailedMessageStore implements FailedMessages {
     return listGroups(this.ctx.db, this.ctx.t);
   }
 
+  /** One group as `groups()` lists it (what a failure_group.* webhook carries), or undefined. */
+  async group(id: string): Promise<FailureGroup | undefined> {
+    return (await listGroups(this.ctx.db, this.ctx.t, id))[0];
+  }
+
   /**
    * Locks the selected messages, lets `plan` pick the ones that change, and moves those to
    * `change.to` with their events, in one transaction (failed-message-store/change-status.ts).

@@ -1,8 +1,10 @@
+import { streams } from '@genledger/core/contracts/events';
 import type { RetryBatch } from '@genledger/core/contracts/failed-messages';
 import type { RetryBatches } from '@genledger/core/ports/failed-messages';
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
+import type { EventStore } from './event-store.ts';
 import { rowsOf } from './executor.ts';
 import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
 import { textArray } from './sql-arrays.ts';
@@ -35,7 +37,10 @@ export class RetryBatchStore implements RetryBatches {
   private readonly batches: PgTable;
   private readonly messages: PgTable;
 
-  constructor(private readonly database: Pick<Database, 'db' | 'schema'>) {
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'schema'>,
+    private readonly events: EventStore,
+  ) {
     this.batches = tablesFor(database.schema).retryBatches;
     this.messages = tablesFor(database.schema).failedMessages;
   }
@@ -98,10 +103,35 @@ export class RetryBatchStore implements RetryBatches {
     });
   }
 
+  /** Completes the batch with its RetryBatchCompleted event (once: a completed batch stays as it is). */
   async complete(batchId: string): Promise<void> {
-    await this.database.db.execute(sql`
-      update ${this.batches} set status = 'completed', completed_at = now(), updated_at = now(),
-             started_at = coalesce(started_at, now())
-      where id = ${batchId} and status in ('pending', 'in_progress')`);
+    await this.database.db.transaction(async (tx) => {
+      const [row] = await rowsOf<Row>(
+        tx.execute(sql`
+          update ${this.batches} set status = 'completed', completed_at = now(), updated_at = now(),
+                 started_at = coalesce(started_at, now())
+          where id = ${batchId} and status in ('pending', 'in_progress')
+          returning *`),
+      );
+      if (!row) return;
+      const b = toBatch(row);
+      // The event's trigger writes the deliveries that tell admin endpoints (migration 0016).
+      await this.events.appendAll(
+        [
+          {
+            streamId: streams.retryBatch(b.id),
+            event: {
+              type: 'RetryBatchCompleted',
+              retryBatchId: b.id,
+              total: b.total,
+              sent: b.sent,
+              failed: b.failed,
+              skipped: b.skipped,
+            },
+          },
+        ],
+        { tx },
+      );
+    });
   }
 }

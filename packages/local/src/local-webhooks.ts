@@ -77,6 +77,7 @@ export function startLocalWebhooks(
       database,
       maxReceiveCount,
       logger: jsonLogger('warn', { fn: 'webhook-dead-letter' }),
+      queue: binding.queue,
     }),
   });
   const consumerOptions = { idlePollMs: options.idlePollMs };

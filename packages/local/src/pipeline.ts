@@ -2,6 +2,7 @@ import { jsonLogger } from '@genledger/adapters/json-logger';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import type { ProcessMessageDeps } from '@genledger/core/use-cases/process-generation-message';
 import {
   type MaintenanceStep,
@@ -86,6 +87,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     deadLetter,
     maxReceiveCount,
     afterBatch: webhookDispatch(options.database, hooks.binding, jsonLogger('warn', { fn: 'worker' })),
+    webhookQueue: hooks.binding.queue,
   });
   consumers.all.push(...hooks.consumers);
 
@@ -179,6 +181,7 @@ function startConsumers(
     deadLetter: LocalQueue;
     maxReceiveCount: number;
     afterBatch: (generationIds: readonly string[]) => Promise<void>;
+    webhookQueue: WebhookQueue;
   },
 ) {
   const worker = createWorkerHandler({
@@ -205,7 +208,7 @@ function startConsumers(
       : (options.deadLetterHandler ??
         createDeadLetterHandler({
           deps: async () => ({
-            ...deadLetterDeps(options.database, env),
+            ...deadLetterDeps(options.database, env, undefined, queues.webhookQueue),
             maxReceiveCount: queues.maxReceiveCount,
           }),
         }));

@@ -1,9 +1,11 @@
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
+import { sqsWebhookQueue } from '@genledger/adapters/webhooks/webhook-queue';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import { memo } from '@genledger/core/memo';
 import type { Logger } from '@genledger/core/ports/logger';
 import { logLevelFrom } from '@genledger/core/ports/logger';
+import type { WebhookQueue } from '@genledger/core/ports/webhooks';
 import {
   deadLetterRecord,
   isPollReminder,
@@ -16,6 +18,7 @@ import { emfSink, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { type ModelDimension, modelDimensions } from './metric-dimensions.ts';
+import { type Announce, announcer } from './operational-webhooks.ts';
 import { storesOf } from './stores.ts';
 
 export interface DeadLetterDeps {
@@ -23,6 +26,8 @@ export interface DeadLetterDeps {
   logger: Logger;
   /** The source queue's redrive maximum: receives in the DLQ itself are not the message's failures. */
   maxReceiveCount?: number;
+  /** Sends the operational deliveries a dead-lettering wrote (failed_message.created, failure_group.*). */
+  announce?: Announce;
   /** One metric line per dead-lettering stored, by model (a listed one, or other). */
   metrics?: { sink: MetricsSink; modelDimension: (model: string | null) => Promise<ModelDimension> };
 }
@@ -31,11 +36,19 @@ export const deadLetterDeps = (
   database: Database,
   env: NodeJS.ProcessEnv = process.env,
   metrics?: MetricsSink,
+  /** Where operational deliveries go; default: the linked WebhookQueue (WEBHOOK_QUEUE_URL), if any. */
+  webhookQueue?: WebhookQueue,
 ): DeadLetterDeps => {
   const stores = storesOf(database);
+  const logger = jsonLogger(logLevelFrom(env), { fn: 'dead-letter' });
   return {
     store: stores.failedMessages,
-    logger: jsonLogger(logLevelFrom(env), { fn: 'dead-letter' }),
+    logger,
+    announce: announcer(
+      database,
+      webhookQueue ?? (env.WEBHOOK_QUEUE_URL ? sqsWebhookQueue(env.WEBHOOK_QUEUE_URL).queue : undefined),
+      logger,
+    ),
     maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount,
     ...(metrics ? { metrics: { sink: metrics, modelDimension: modelDimensions(stores.settings) } } : {}),
   };
@@ -81,7 +94,8 @@ export function createDeadLetterHandler(options: { deps?: () => Promise<DeadLett
           ready.logger.info('dropped a dead-lettered poll reminder', { messageId: record.messageId });
           return;
         }
-        await ready.store.ingest(record);
+        const stored = await ready.store.ingest(record);
+        if (stored.newAttempt) await ready.announce?.([stored.id, ...stored.groupIds]);
         if (!ready.metrics) return;
         ready.metrics.sink({
           dimensions: { model: await ready.metrics.modelDimension(record.model) },

@@ -16,6 +16,7 @@ import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable } from '@genledger/db/pg-errors';
 import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
+import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { settingReader } from './setting-reader.ts';
 import { type Stores, storesOf } from './stores.ts';
@@ -65,7 +66,10 @@ export function httpDeps(database: Database, options: HttpDepsOptions): AppDeps 
     settings: stores.settings,
     defaultModel: settingReader(stores.settings, 'generation.defaultModel'),
     failedMessages: stores.failedMessages,
-    retryBatches: meteredRetryBatches(stores.retryBatches, options.metrics ?? loggedMetrics(options.logger)),
+    retryBatches: announcedRetryBatches(
+      meteredRetryBatches(stores.retryBatches, options.metrics ?? loggedMetrics(options.logger)),
+      announcer(database, options.webhookQueue, options.logger),
+    ),
     queue: options.queue,
     logger: options.logger,
     cursors: new CursorCodec(options.cursorSecret),

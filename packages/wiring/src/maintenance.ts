@@ -30,6 +30,7 @@ import { emfSink, loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredRetryBatches } from './metered.ts';
+import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 import { storesOf } from './stores.ts';
@@ -59,6 +60,7 @@ export function recoverabilitySteps(
   budgetMs: number,
   metrics: MetricsSink,
   webhookQueue?: WebhookQueue,
+  logger: Logger = jsonLogger('warn', { fn: 'maintenance' }),
 ): MaintenanceStep[] {
   const { settings, failedMessages: store, retryBatches } = storesOf(database);
   const steps = [
@@ -70,7 +72,10 @@ export function recoverabilitySteps(
   if (queue) {
     steps.push(
       continueRetryBatchesStep(async () => ({
-        batches: meteredRetryBatches(retryBatches, metrics),
+        batches: announcedRetryBatches(
+          meteredRetryBatches(retryBatches, metrics),
+          announcer(database, webhookQueue, logger),
+        ),
         queue,
         ...(webhookQueue ? { webhooks: webhookQueue } : {}),
         messagesPerSecond: await settings.get('retry.messagesPerSecond'),
@@ -158,6 +163,7 @@ export function maintenanceDeps(
         options.retryBudgetMs ?? 30_000,
         options.metrics ?? loggedMetrics(logger),
         options.webhookQueue,
+        logger,
       ),
       generationRetentionStep({
         retentionDays: () => stores.settings.get('retention.generationDays'),

@@ -50,7 +50,7 @@ export class Stores {
     return this.#once('failedMessages', () => new FailedMessageStore(this.database, this.events));
   }
   get retryBatches() {
-    return this.#once('retryBatches', () => new RetryBatchStore(this.database));
+    return this.#once('retryBatches', () => new RetryBatchStore(this.database, this.events));
   }
   /** The operator console's read model; its event reads go through `events`, upcast alike. */
   get consoleReads() {
@@ -63,7 +63,7 @@ export class Stores {
     return this.#once('webhookLog', () => new WebhookLogStore(this.database));
   }
   get webhookDeliveries() {
-    return this.#once('webhookDeliveries', () => new WebhookDeliveryStore(this.database));
+    return this.#once('webhookDeliveries', () => new WebhookDeliveryStore(this.database, this.events));
   }
   /** The durable local queue's messages (`npm start` only: SQS holds them when deployed). */
   get localQueue() {

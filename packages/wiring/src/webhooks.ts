@@ -28,6 +28,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { recordOf } from './dead-letter.ts';
 import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
+import { type Announce, announcer, resourceRenderer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
@@ -45,6 +46,8 @@ export function configuredWebhookQueue(env: NodeJS.ProcessEnv): WebhookQueueBind
 export interface WebhookDeps extends DeliverWebhookDeps {
   binding: WebhookQueueBinding;
   logger: Logger;
+  /** Sends the webhook_endpoint.disabled deliveries an attempt that disabled its endpoint wrote. */
+  announce: Announce;
 }
 
 export interface WebhookDepsOptions {
@@ -74,6 +77,7 @@ export function webhookDeps(
 ): WebhookDeps {
   const config = resolveWebhookConfig(env, { allowPrivateByDefault: options.allowPrivateByDefault ?? false });
   const stores = storesOf(database);
+  const logger = jsonLogger(logLevelFrom(env), { fn: 'webhooks' });
   return {
     ...webhookSecrets(database, config),
     binding: options.binding,
@@ -83,9 +87,12 @@ export function webhookDeps(
       options.sender ??
       webhookSender({ timeoutMs: config.timeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
     render: options.render ?? ((g) => generationBody(g, outputStoreOf(env))),
+    renderResource: resourceRenderer(database),
     clock: options.clock ?? systemClock,
     retryBaseS: config.retryBaseS,
-    logger: jsonLogger(logLevelFrom(env), { fn: 'webhooks' }),
+    disableAfterFailingS: config.disableAfterFailingS,
+    logger,
+    announce: announcer(database, options.binding.queue, logger),
   };
 }
 
@@ -120,6 +127,7 @@ async function deliverRecord(deps: WebhookDeps, record: SQSRecord): Promise<bool
     return false;
   }
   const outcome = await deliverWebhook(deps, { deliveryId: message.deliveryId, attempt: receivesOf(record) });
+  if (outcome.disabledEndpoint) await deps.announce([outcome.disabledEndpoint]);
   if (outcome.done) return true;
   await deps.binding.retryLater(record.receiptHandle, outcome.delaySeconds);
   deps.logger.info('webhook delivery retried later', {
@@ -221,7 +229,15 @@ function safeJson(body: string): unknown {
 
 /** The webhook DLQ's handler: each dead-lettered delivery marked failed and recorded as a failed message. */
 export function createWebhookDeadLetterHandler(
-  options: { deps?: () => Promise<{ database: Database; maxReceiveCount?: number; logger: Logger }> } = {},
+  options: {
+    deps?: () => Promise<{
+      database: Database;
+      maxReceiveCount?: number;
+      logger: Logger;
+      /** Where the operational deliveries an ingest wrote go (failed_message.created, failure_group.*). */
+      queue?: WebhookQueue;
+    }>;
+  } = {},
 ) {
   const deps = memo(
     options.deps ??
@@ -232,6 +248,7 @@ export function createWebhookDeadLetterHandler(
           // The webhook queue's redrive maximum, as the stack sets it (QUEUE_MAX_RECEIVE_COUNT).
           maxReceiveCount: resolveDeadLetterConfig(env).maxReceiveCount ?? WEBHOOK_MAX_ATTEMPTS,
           logger: jsonLogger(logLevelFrom(env), { fn: 'webhook-dead-letter' }),
+          ...(configuredWebhookQueue(env) ? { queue: configuredWebhookQueue(env)!.queue } : {}),
         };
       }),
   );
@@ -245,10 +262,13 @@ export function createWebhookDeadLetterHandler(
     const stores = storesOf(ready.database);
     return settleBatch(
       event.Records,
-      async (r) =>
-        stores.failedMessages.ingest(
+      async (r) => {
+        const stored = await stores.failedMessages.ingest(
           await webhookDeadLetterRecord(stores.webhookDeliveries, r, ready.maxReceiveCount),
-        ),
+        );
+        if (stored.newAttempt)
+          await announcer(ready.database, ready.queue, ready.logger)([stored.id, ...stored.groupIds]);
+      },
       (record, error) =>
         ready.logger.error('could not store a dead-lettered webhook delivery', {
           messageId: record.messageId,

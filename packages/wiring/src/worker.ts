@@ -21,6 +21,7 @@ import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { meteredGenerator } from './metered.ts';
 import { modelDimensions } from './metric-dimensions.ts';
+import { announcer } from './operational-webhooks.ts';
 import { keepOutputsDeps } from './outputs.ts';
 import { settingReader } from './setting-reader.ts';
 import { storesOf } from './stores.ts';
@@ -37,11 +38,16 @@ export function workerDeps(
   const stores = storesOf(database);
   const failedMessages = stores.failedMessages;
   const logger = jsonLogger(logLevelFrom(env), { fn: 'worker' });
+  const announce = announcer(database, configuredWebhookQueue(env)?.queue, logger);
   const backend = submitDeps(database, env, logger, wiring);
   const deps: ProcessMessageDeps = {
     ...(backend ? { backend } : {}),
-    // A message that can never parse is recorded as failed at once, not retried into the DLQ.
-    onInvalidMessage: async ({ message }) => void (await failedMessages.ingest(deadLetterRecord(message))),
+    // A message that can never parse is recorded as failed at once, not retried into the DLQ, and
+    // the operational deliveries that wrote are sent (without a webhook queue, maintenance sends them).
+    onInvalidMessage: async ({ message }) => {
+      const stored = await failedMessages.ingest(deadLetterRecord(message));
+      if (stored.newAttempt) await announce([stored.id, ...stored.groupIds]);
+    },
     lifecycle: stores.lifecycle,
     generations: stores.generations,
     generator: config.generatorUrl

@@ -1,9 +1,11 @@
 import type { GenerationRecord } from '@genledger/core/contracts/generation';
+import type { WebhookEndpoint } from '@genledger/core/contracts/webhooks';
 import type { ApiKeySummary } from '@genledger/core/ports/api-keys';
 import type { StoredEvent } from '@genledger/core/ports/event-reader';
 import type { GenerationRun } from '@genledger/core/ports/generations';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { SettingEntry } from '@genledger/core/ports/settings';
+import type { EndpointRecord } from '@genledger/core/ports/webhooks';
 import type { z } from 'zod';
 import type {
   ApiKeyBody,
@@ -26,6 +28,20 @@ export const apiKeyBody = (k: ApiKeySummary): z.infer<typeof ApiKeyBody> => ({
   lastUsedAt: iso(k.lastUsedAt),
   expiresAt: iso(k.expiresAt),
   revokedAt: iso(k.revokedAt),
+});
+
+/** An endpoint as GET returns it (and a webhook_endpoint.disabled event carries it): never its secret. */
+export const webhookEndpointBody = (e: EndpointRecord): z.infer<typeof WebhookEndpoint> => ({
+  id: e.id,
+  url: e.url,
+  events: e.events,
+  description: e.description,
+  enabled: e.disabledAt === null,
+  disabledReason: e.disabledReason,
+  disabledAt: iso(e.disabledAt),
+  failingSince: iso(e.failingSince),
+  createdAt: e.createdAt.toISOString(),
+  updatedAt: e.updatedAt.toISOString(),
 });
 
 export const eventBody = (e: StoredEvent): z.infer<typeof StoredEventBody> => ({

@@ -1,19 +1,21 @@
 import {
   CreateWebhookEndpointBody,
+  isOperationalEvent,
   UpdateWebhookEndpointBody,
   WebhookEndpoint,
   WebhookEndpointWithSecret,
+  type WebhookEventType,
   WebhookSecret,
 } from '@genledger/core/contracts/webhooks';
 import { AppError, notFound, validationError } from '@genledger/core/errors';
 import type { Owner } from '@genledger/core/ports/principal';
-import type { EndpointRecord } from '@genledger/core/ports/webhooks';
 import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
 import { newSigningSecret } from '@genledger/core/webhooks/secret-box';
 import * as z from 'zod';
 import { IdParam } from '../contracts.ts';
 import type { AppDeps } from '../deps.ts';
 import { route } from './define.ts';
+import { webhookEndpointBody } from './serialize.ts';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -27,17 +29,6 @@ function webhooksOf(deps: AppDeps): NonNullable<AppDeps['webhooks']> {
   return deps.webhooks;
 }
 
-const endpointBody = (e: EndpointRecord): z.infer<typeof WebhookEndpoint> => ({
-  id: e.id,
-  url: e.url,
-  events: e.events,
-  description: e.description,
-  enabled: e.disabledAt === null,
-  disabledReason: e.disabledReason,
-  createdAt: e.createdAt.toISOString(),
-  updatedAt: e.updatedAt.toISOString(),
-});
-
 /** Why a webhook URL is refused by the SSRF rules (a 400 naming the reason), or undefined. */
 export async function refusedWebhookUrl(deps: AppDeps, url: string, field = 'url') {
   const refused = await webhooksOf(deps).checkUrl(url);
@@ -50,6 +41,27 @@ async function checkUrl(deps: AppDeps, url: string | undefined) {
   if (url === undefined) return;
   const refused = await refusedWebhookUrl(deps, url);
   if (refused) throw refused;
+}
+
+/**
+ * Operational events concern every key's failures, so only an admin key's endpoint may hear them: a
+ * 400 naming them for any other key, nothing written.
+ */
+function checkEventsAllowed(
+  events: readonly WebhookEventType[] | undefined,
+  principal: { apiKeyId: string; isAdmin: boolean },
+  endpointKey: string = principal.apiKeyId,
+) {
+  const operational = (events ?? []).filter(isOperationalEvent);
+  if (operational.length === 0) return;
+  const why = !principal.isAdmin
+    ? 'need an admin key'
+    : endpointKey !== principal.apiKeyId
+      ? "go to an admin key's own endpoints only"
+      : undefined;
+  if (!why) return;
+  const message = `${operational.join(', ')} ${why}`;
+  throw validationError(`events: ${message}`, [{ field: 'events', message }]);
 }
 
 const uuidOr404 = (id: string) => {
@@ -83,6 +95,7 @@ const createEndpoint = route({
   },
   async handler(ctx) {
     const hooks = webhooksOf(ctx.deps);
+    checkEventsAllowed(ctx.body.events, ctx.principal!);
     await checkUrl(ctx.deps, ctx.body.url);
     const secret = newSigningSecret();
     const created = await hooks.endpoints.create({
@@ -95,7 +108,7 @@ const createEndpoint = route({
     if (!created) throw new AppError('conflict', 'this key has as many webhook endpoints as it may');
     return {
       status: 201,
-      body: { ...endpointBody(created), secret },
+      body: { ...webhookEndpointBody(created), secret },
       headers: { Location: `/webhook-endpoints/${created.id}`, 'Cache-Control': 'no-store' },
     };
   },
@@ -111,7 +124,7 @@ const listEndpoints = route({
   responses: { 200: { description: 'Endpoints in creation order', schema: WebhookEndpointList } },
   async handler(ctx) {
     const items = await webhooksOf(ctx.deps).endpoints.list(ctx.owner);
-    return { status: 200, body: { items: items.map(endpointBody) } };
+    return { status: 200, body: { items: items.map(webhookEndpointBody) } };
   },
 });
 
@@ -130,7 +143,7 @@ const getEndpoint = route({
   async handler(ctx) {
     const id = uuidOr404(ctx.params.id);
     const e = await found(id, webhooksOf(ctx.deps).endpoints.get(id, ctx.owner));
-    return { status: 200, body: endpointBody(e) };
+    return { status: 200, body: webhookEndpointBody(e) };
   },
 });
 
@@ -149,9 +162,14 @@ const updateEndpoint = route({
   },
   async handler(ctx) {
     const id = uuidOr404(ctx.params.id);
+    const endpoints = webhooksOf(ctx.deps).endpoints;
+    if (ctx.body.events?.some(isOperationalEvent)) {
+      const current = await found(id, endpoints.get(id, ctx.owner));
+      checkEventsAllowed(ctx.body.events, ctx.principal!, current.apiKeyId);
+    }
     await checkUrl(ctx.deps, ctx.body.url);
-    const e = await found(id, webhooksOf(ctx.deps).endpoints.update(id, ctx.owner, ctx.body));
-    return { status: 200, body: endpointBody(e) };
+    const e = await found(id, endpoints.update(id, ctx.owner, ctx.body));
+    return { status: 200, body: webhookEndpointBody(e) };
   },
 });
 
@@ -193,7 +211,11 @@ const rotateSecret = route({
       id,
       hooks.endpoints.rotate(id, ctx.owner, hooks.secrets.seal(secret), overlapUntil),
     );
-    return { status: 200, body: { ...endpointBody(e), secret }, headers: { 'Cache-Control': 'no-store' } };
+    return {
+      status: 200,
+      body: { ...webhookEndpointBody(e), secret },
+      headers: { 'Cache-Control': 'no-store' },
+    };
   },
 });
 

@@ -4,6 +4,8 @@ import { parseEnv } from './parse-env.ts';
 
 const WebhookEnv = z.object({
   WEBHOOK_RETRY_BASE_S: z.coerce.number().min(0).max(3600).default(30),
+  // Five days; at least a minute, at most a year.
+  WEBHOOK_DISABLE_AFTER_FAILING_S: z.coerce.number().int().min(60).max(31_536_000).default(432_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).optional(),
   WEBHOOK_SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -15,6 +17,8 @@ const WebhookEnv = z.object({
 export interface WebhookConfig {
   retryBaseS: number;
   timeoutMs: number;
+  /** An endpoint whose attempts have all failed for this long is disabled (reason `failing`). */
+  disableAfterFailingS: number;
   allowPrivateNetworks: boolean;
   /** What signing secrets are encrypted under (secret-box.ts); never logged. */
   secretsKeyMaterial: string;
@@ -38,6 +42,7 @@ export function resolveWebhookConfig(
   return {
     retryBaseS: e.WEBHOOK_RETRY_BASE_S,
     timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    disableAfterFailingS: e.WEBHOOK_DISABLE_AFTER_FAILING_S,
     allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS
       ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true'
       : (options.allowPrivateByDefault ?? false),

@@ -103,6 +103,42 @@ export const FailedMessageEdited = z.object({
   reason: z.string(),
   changes: z.array(MessageFieldChange),
 });
+/** A dead-lettering classified a failure no group held before. */
+export const FailureGroupCreated = z.object({
+  type: z.literal('FailureGroupCreated'),
+  groupId: z.string(),
+  classifier: z.string(),
+  title: z.string(),
+});
+/**
+ * A group's dead-letterings within the spike window reached the threshold while it was not spiking
+ * (failure-spikes.ts): raised once per spike.
+ */
+export const FailureGroupSpiking = z.object({
+  type: z.literal('FailureGroupSpiking'),
+  groupId: z.string(),
+  failures: z.int().min(0),
+  windowMinutes: z.number().positive(),
+  threshold: z.int().min(1),
+});
+/** A retry batch re-sent everything it could: its final counts. */
+export const RetryBatchCompleted = z.object({
+  type: z.literal('RetryBatchCompleted'),
+  retryBatchId: uuid,
+  total: z.int().min(0),
+  sent: z.int().min(0),
+  failed: z.int().min(0),
+  skipped: z.int().min(0),
+});
+/** An endpoint was disabled by what its deliveries met: a 410 Gone, or failures for too long. */
+export const WebhookEndpointDisabled = z.object({
+  type: z.literal('WebhookEndpointDisabled'),
+  endpointId: uuid,
+  apiKeyId: uuid,
+  reason: z.enum(['gone', 'failing']),
+  /** The first failed attempt of the streak that disabled it (null for a 410 after a success). */
+  failingSince: z.iso.datetime().nullable(),
+});
 export const SettingChanged = z.object({
   type: z.literal('SettingChanged'),
   key: z.string(),
@@ -122,6 +158,10 @@ export const DomainEvent = z.discriminatedUnion('type', [
   MessageDeadLettered,
   FailedMessageStatusChanged,
   FailedMessageEdited,
+  FailureGroupCreated,
+  FailureGroupSpiking,
+  RetryBatchCompleted,
+  WebhookEndpointDisabled,
   SettingChanged,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
@@ -145,6 +185,10 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
   MessageDeadLettered: 1,
   FailedMessageStatusChanged: 1,
   FailedMessageEdited: 1,
+  FailureGroupCreated: 1,
+  FailureGroupSpiking: 1,
+  RetryBatchCompleted: 1,
+  WebhookEndpointDisabled: 1,
   SettingChanged: 1,
 };
 
@@ -153,6 +197,9 @@ export const STREAM_PREFIXES = {
   generation: 'generation-',
   apiKey: 'api-key-',
   failedMessage: 'failed-message-',
+  failureGroup: 'failure-group-',
+  retryBatch: 'retry-batch-',
+  webhookEndpoint: 'webhook-endpoint-',
 } as const;
 export type StreamKind = keyof typeof STREAM_PREFIXES;
 
@@ -160,5 +207,8 @@ export const streams = {
   generation: (id: string) => `${STREAM_PREFIXES.generation}${id}`,
   apiKey: (id: string) => `${STREAM_PREFIXES.apiKey}${id}`,
   failedMessage: (id: string) => `${STREAM_PREFIXES.failedMessage}${id}`,
+  failureGroup: (id: string) => `${STREAM_PREFIXES.failureGroup}${id}`,
+  retryBatch: (id: string) => `${STREAM_PREFIXES.retryBatch}${id}`,
+  webhookEndpoint: (id: string) => `${STREAM_PREFIXES.webhookEndpoint}${id}`,
   settings: () => 'settings',
 };

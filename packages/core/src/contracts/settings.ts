@@ -35,6 +35,17 @@ export const SETTINGS = {
     description:
       'Generator failures per minute (over the last 5 minutes) at which the console shows the backend amber',
   },
+  'alerts.groupSpikeFailures': {
+    schema: z.int().min(2).max(100_000),
+    default: 20,
+    description:
+      'Dead-letterings of one failure group within the spike window at which it raises failure_group.spiking (once per spike)',
+  },
+  'alerts.groupSpikeWindowMinutes': {
+    schema: z.int().min(1).max(1440),
+    default: 15,
+    description: 'The window, in minutes, over which a failure group counts its dead-letterings for a spike',
+  },
   'generation.defaultModel': {
     schema: text().min(1).max(MAX_MODEL_LENGTH),
     default: 'sdxl',

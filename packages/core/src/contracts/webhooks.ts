@@ -8,15 +8,40 @@ export const GENERATION_WEBHOOK_EVENTS = [
   'generation.failed',
   'generation.cancelled',
 ] as const;
-export const WebhookEventType = z.enum(GENERATION_WEBHOOK_EVENTS);
+/**
+ * What only an admin key's endpoints can subscribe to: the failed-message store's and the webhooks'
+ * own incidents, whoever's generations they concern.
+ */
+export const OPERATIONAL_WEBHOOK_EVENTS = [
+  'failed_message.created',
+  'failure_group.created',
+  'failure_group.spiking',
+  'retry_batch.completed',
+  'webhook_endpoint.disabled',
+] as const;
+const WEBHOOK_EVENTS = [...GENERATION_WEBHOOK_EVENTS, ...OPERATIONAL_WEBHOOK_EVENTS] as const;
+export const WebhookEventType = z.enum(WEBHOOK_EVENTS);
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
+export type OperationalWebhookEvent = (typeof OPERATIONAL_WEBHOOK_EVENTS)[number];
 
-/** The domain event each webhook event is raised by (the trigger of migration 0011 maps the same). */
+export const isOperationalEvent = (e: string): e is OperationalWebhookEvent =>
+  (OPERATIONAL_WEBHOOK_EVENTS as readonly string[]).includes(e);
+
+/**
+ * The domain event each webhook event is raised by; the trigger of migration 0016 maps the same.
+ * `failed_message.created` is a message's first dead-lettering: a MessageDeadLettered whose message
+ * has one attempt.
+ */
 export const WEBHOOK_EVENT_OF: Record<WebhookEventType, string> = {
   'generation.started': 'GenerationStarted',
   'generation.completed': 'GenerationCompleted',
   'generation.failed': 'GenerationFailed',
   'generation.cancelled': 'GenerationCancelled',
+  'failed_message.created': 'MessageDeadLettered',
+  'failure_group.created': 'FailureGroupCreated',
+  'failure_group.spiking': 'FailureGroupSpiking',
+  'retry_batch.completed': 'RetryBatchCompleted',
+  'webhook_endpoint.disabled': 'WebhookEndpointDisabled',
 };
 
 /** Sent by `POST /webhook-endpoints/{id}/test` only; no subscription is needed for it. */
@@ -31,7 +56,7 @@ export const WebhookUrl = text()
   .max(MAX_WEBHOOK_URL_LENGTH)
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 
-const Events = z.array(WebhookEventType).min(1).max(GENERATION_WEBHOOK_EVENTS.length);
+const Events = z.array(WebhookEventType).min(1).max(WEBHOOK_EVENTS.length);
 
 export const CreateWebhookEndpointBody = z.strictObject({
   url: WebhookUrl,
@@ -51,7 +76,12 @@ export const UpdateWebhookEndpointBody = z
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export type UpdateWebhookEndpointBody = z.output<typeof UpdateWebhookEndpointBody>;
 
-export const WEBHOOK_DISABLED_REASONS = ['operator', 'gone'] as const;
+/**
+ * Why an endpoint is disabled: an operator said so, the receiver answered 410 Gone, or its
+ * deliveries failed without a success for the auto-disable period (WEBHOOK_DISABLE_AFTER_FAILING_S).
+ */
+export const WEBHOOK_DISABLED_REASONS = ['operator', 'gone', 'failing'] as const;
+export type WebhookDisabledReason = (typeof WEBHOOK_DISABLED_REASONS)[number];
 
 /** An endpoint as the API returns it: never its secret (shown once, at creation and rotation). */
 export const WebhookEndpoint = z.object({
@@ -61,6 +91,9 @@ export const WebhookEndpoint = z.object({
   description: z.string(),
   enabled: z.boolean(),
   disabledReason: z.enum(WEBHOOK_DISABLED_REASONS).nullable(),
+  disabledAt: z.iso.datetime().nullable(),
+  /** The first failed attempt since the last success; null while its last attempt succeeded. */
+  failingSince: z.iso.datetime().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

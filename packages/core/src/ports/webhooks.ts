@@ -1,5 +1,11 @@
 import type { GenerationRecord } from '../contracts/generation.ts';
-import type { DeliveryStatus, WebhookDelivery, WebhookEventType } from '../contracts/webhooks.ts';
+import type {
+  DeliveryStatus,
+  OperationalWebhookEvent,
+  WebhookDelivery,
+  WebhookDisabledReason,
+  WebhookEventType,
+} from '../contracts/webhooks.ts';
 import type { Owner } from './principal.ts';
 
 /** An endpoint as stored: its secrets are sealed (webhooks/secret-box.ts), never plaintext. */
@@ -10,7 +16,9 @@ export interface EndpointRecord {
   events: WebhookEventType[];
   description: string;
   disabledAt: Date | null;
-  disabledReason: 'operator' | 'gone' | null;
+  disabledReason: WebhookDisabledReason | null;
+  /** The first failed attempt since the last success (null: its last attempt succeeded). */
+  failingSince: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -57,6 +65,8 @@ export interface DeliveryTarget {
   eventType: string;
   occurredAt: Date;
   generationId: string | null;
+  /** What an operational event is about (a failed message, group, retry batch or endpoint id). */
+  subjectId: string | null;
   /** The endpoint's URL, or the generation's own webhook; null when neither is there any more. */
   url: string | null;
   /** False when the endpoint is disabled (or gone): the delivery is skipped. */
@@ -75,26 +85,45 @@ export interface AttemptRecord {
   /** The first bytes of the answer only (MAX_STORED_RESPONSE_BYTES). */
   response: string | null;
   nextAttemptAt: Date | null;
+  /** When the attempt was made (the injected clock): a failure streak starts from it. */
+  at: Date;
+}
+
+/** Why an endpoint is disabled by its deliveries, and since when they had been failing. */
+export interface AutoDisable {
+  reason: 'gone' | 'failing';
+  /** For `failing`, the streak it was judged on: a success since then leaves the endpoint enabled. */
+  failingSince: Date | null;
 }
 
 /** The delivery rows: what the queue carries ids of, and each attempt's outcome. */
 export interface WebhookDeliveries {
-  /** Deliveries not yet on the queue: for some generations, or all created before a time. */
+  /** Deliveries not yet on the queue: for some generations or subjects, or all created before a time. */
   unsent(filter: {
     generationIds?: readonly string[];
+    subjectIds?: readonly string[];
     ids?: readonly string[];
     createdBefore?: Date;
     limit: number;
   }): Promise<string[]>;
   markEnqueued(ids: readonly string[]): Promise<void>;
   target(id: string): Promise<DeliveryTarget | undefined>;
-  recordAttempt(id: string, attempt: AttemptRecord): Promise<void>;
+  /**
+   * Records the attempt, and on its endpoint the failure streak: a success ends it, a failure
+   * starts it if none is running. The endpoint's streak after it (undefined: no endpoint, or the
+   * delivery was delivered already).
+   */
+  recordAttempt(id: string, attempt: AttemptRecord): Promise<{ failingSince: Date | null } | undefined>;
   /** Marks a dead-lettered delivery failed; what its last attempt got, or undefined (no such delivery). */
   markDeadLettered(
     id: string,
   ): Promise<{ endpointId: string | null; statusCode: number | null; error: string | null } | undefined>;
-  /** Disables the endpoint (a 410 said it is gone). */
-  disableEndpoint(endpointId: string, reason: 'gone'): Promise<void>;
+  /**
+   * Disables the endpoint with its WebhookEndpointDisabled event, in one transaction (which writes
+   * the deliveries that announce it); false when it was disabled already, or, for `failing`, when
+   * its streak is not the one judged any more.
+   */
+  disableEndpoint(endpointId: string, why: AutoDisable): Promise<boolean>;
 }
 
 /** An endpoint's delivery log, newest first, and a redelivery, each scoped to an owner. */
@@ -136,6 +165,12 @@ export interface WebhookSender {
 
 /** Why a URL may not be subscribed (a private address, say), or undefined when it may. */
 export type WebhookUrlCheck = (url: string) => Promise<string | undefined>;
+
+/**
+ * What an operational event's body carries as `data`: the failed message, failure group, retry
+ * batch or endpoint as the API returns it now; undefined when it is gone.
+ */
+export type RenderResource = (event: OperationalWebhookEvent, subjectId: string) => Promise<unknown>;
 
 /** A generation as the API returns it (outputs with fresh URLs once they exist). */
 export type RenderGeneration = (generation: GenerationRecord) => Promise<unknown> | unknown;

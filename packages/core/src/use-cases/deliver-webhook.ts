@@ -1,9 +1,11 @@
-import { PING_EVENT } from '../contracts/webhooks.ts';
+import { isOperationalEvent, PING_EVENT } from '../contracts/webhooks.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Generations } from '../ports/generations.ts';
 import type {
+  AttemptRecord,
   DeliveryTarget,
   RenderGeneration,
+  RenderResource,
   WebhookDeliveries,
   WebhookSender,
 } from '../ports/webhooks.ts';
@@ -16,16 +18,25 @@ export interface DeliverWebhookDeps {
   sender: WebhookSender;
   secrets: SecretBox;
   render: RenderGeneration;
+  /** The resource an operational event is about, as the API returns it. */
+  renderResource: RenderResource;
   clock: Clock;
   retryBaseS: number;
+  /** An endpoint whose attempts have all failed for this long is disabled (WEBHOOK_DISABLE_AFTER_FAILING_S). */
+  disableAfterFailingS: number;
   /** The default secret of a key whose generation's own webhook is sent before it asked for one. */
   defaultSecret(apiKeyId: string): Promise<string>;
 }
 
-/** What the queue edge does with the message: acknowledge it, or hand it back for `delaySeconds`. */
-export type DeliveryOutcome =
+/**
+ * What the queue edge does with the message: acknowledge it, or hand it back for `delaySeconds`.
+ * `disabledEndpoint`: this attempt disabled its endpoint, whose WebhookEndpointDisabled deliveries
+ * are waiting to be sent.
+ */
+export type DeliveryOutcome = (
   | { done: true; result: 'delivered' | 'gone' | 'skipped' | 'missing' | 'duplicate' }
-  | { done: false; delaySeconds: number; reason: string };
+  | { done: false; delaySeconds: number; reason: string }
+) & { disabledEndpoint?: string };
 
 const MAX_ERROR = 2000;
 
@@ -33,7 +44,8 @@ const MAX_ERROR = 2000;
  * One attempt at one delivery: the body is `{type, timestamp, data}`, where data is the resource as
  * the API returns it now; every attempt carries the same `webhook-id`. 2xx delivered; 410 disables
  * the endpoint; anything else is tried again after the retry schedule's delay, until the queue's
- * redrive hands it to the dead-letter queue.
+ * redrive hands it to the dead-letter queue, and disables the endpoint once its attempts have all
+ * failed for `disableAfterFailingS`.
  */
 export async function deliverWebhook(
   deps: DeliverWebhookDeps,
@@ -42,33 +54,20 @@ export async function deliverWebhook(
   const target = await deps.deliveries.target(input.deliveryId);
   if (!target) return { done: true, result: 'missing' };
   if (target.status === 'delivered') return { done: true, result: 'duplicate' };
-  if (!target.active || !target.url) {
-    await deps.deliveries.recordAttempt(target.id, skipped('the endpoint is disabled or gone'));
+  const at = deps.clock.now();
+  const skip = async (error: string): Promise<DeliveryOutcome> => {
+    await deps.deliveries.recordAttempt(target.id, { ...NOTHING_SENT, error, at });
     return { done: true, result: 'skipped' };
-  }
+  };
+  if (!target.active || !target.url) return skip('the endpoint is disabled or gone');
   const data = await dataOf(deps, target);
-  if (data === undefined) {
-    await deps.deliveries.recordAttempt(target.id, skipped('the generation is gone'));
-    return { done: true, result: 'skipped' };
-  }
+  if (data === undefined) return skip(`the ${target.generationId ? 'generation' : 'subject'} is gone`);
   const secrets = await secretsOf(deps, target);
-  if (secrets.length === 0) {
-    // A queue producer's generation has no key, and so no default secret: nothing can sign it.
-    await deps.deliveries.recordAttempt(
-      target.id,
-      skipped('no signing secret: the generation has no API key'),
-    );
-    return { done: true, result: 'skipped' };
-  }
+  // A queue producer's generation has no key, and so no default secret: nothing can sign it.
+  if (secrets.length === 0) return skip('no signing secret: the generation has no API key');
   const body = JSON.stringify({ type: target.eventType, timestamp: target.occurredAt.toISOString(), data });
-  const response = await deps.sender.send({
-    url: target.url,
-    id: target.id,
-    timestamp: deps.clock.now(),
-    body,
-    secrets,
-  });
-  const common = { latencyMs: response.latencyMs };
+  const response = await deps.sender.send({ url: target.url, id: target.id, timestamp: at, body, secrets });
+  const common = { latencyMs: response.latencyMs, at };
   if (response.ok && response.status >= 200 && response.status < 300) {
     await deps.deliveries.recordAttempt(target.id, {
       ...common,
@@ -81,7 +80,7 @@ export async function deliverWebhook(
     return { done: true, result: 'delivered' };
   }
   if (response.ok && response.status === 410) {
-    await deps.deliveries.recordAttempt(target.id, {
+    const streak = await deps.deliveries.recordAttempt(target.id, {
       ...common,
       status: 'failed',
       statusCode: 410,
@@ -89,33 +88,56 @@ export async function deliverWebhook(
       response: response.body,
       nextAttemptAt: null,
     });
-    if (target.endpointId) await deps.deliveries.disableEndpoint(target.endpointId, 'gone');
-    return { done: true, result: 'gone' };
+    const disabled = await disable(deps, target, {
+      reason: 'gone',
+      failingSince: streak?.failingSince ?? null,
+    });
+    return { done: true, result: 'gone', ...disabled };
   }
   const delaySeconds = retryDelaySeconds(input.attempt, deps.retryBaseS);
   const reason = response.ok ? `the receiver answered ${response.status}` : response.error;
-  await deps.deliveries.recordAttempt(target.id, {
+  const streak = await deps.deliveries.recordAttempt(target.id, {
     ...common,
     status: 'retrying',
     statusCode: response.ok ? response.status : null,
     error: reason.slice(0, MAX_ERROR),
     response: response.ok ? response.body : null,
-    nextAttemptAt: new Date(deps.clock.now().getTime() + delaySeconds * 1000),
+    nextAttemptAt: new Date(at.getTime() + delaySeconds * 1000),
   });
-  return { done: false, delaySeconds, reason };
+  const failingSince = streak?.failingSince ?? null;
+  const disabled = failingTooLong(failingSince, at, deps.disableAfterFailingS)
+    ? await disable(deps, target, { reason: 'failing', failingSince })
+    : {};
+  return { done: false, delaySeconds, reason, ...disabled };
 }
 
-const skipped = (error: string) => ({
-  status: 'skipped' as const,
+const NOTHING_SENT: Omit<AttemptRecord, 'error' | 'at'> = {
+  status: 'skipped',
   statusCode: null,
   latencyMs: null,
-  error,
   response: null,
   nextAttemptAt: null,
-});
+};
+
+/** True once every attempt since `failingSince` has failed for at least `afterS` seconds. */
+export const failingTooLong = (failingSince: Date | null, now: Date, afterS: number): boolean =>
+  failingSince !== null && now.getTime() - failingSince.getTime() >= afterS * 1000;
+
+async function disable(
+  deps: DeliverWebhookDeps,
+  target: DeliveryTarget,
+  why: Parameters<WebhookDeliveries['disableEndpoint']>[1],
+): Promise<{ disabledEndpoint?: string }> {
+  if (!target.endpointId) return {};
+  return (await deps.deliveries.disableEndpoint(target.endpointId, why))
+    ? { disabledEndpoint: target.endpointId }
+    : {};
+}
 
 async function dataOf(deps: DeliverWebhookDeps, target: DeliveryTarget): Promise<unknown> {
   if (target.eventType === PING_EVENT) return { endpointId: target.endpointId };
+  if (isOperationalEvent(target.eventType))
+    return target.subjectId ? await deps.renderResource(target.eventType, target.subjectId) : undefined;
   if (!target.generationId) return undefined;
   const generation = await deps.generations.get(target.generationId);
   return generation ? await deps.render(generation) : undefined;

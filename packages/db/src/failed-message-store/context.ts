@@ -5,7 +5,7 @@ import { tablesFor } from '../schema/tables.ts';
 
 /** The tables the failed-message store writes and reads, bound to its schema. */
 export type FailedMessageTables = Record<
-  'messages' | 'attempts' | 'groups' | 'members' | 'days' | 'runs' | 'generations' | 'batches',
+  'messages' | 'attempts' | 'groups' | 'members' | 'days' | 'runs' | 'generations' | 'batches' | 'settings',
   PgTable
 >;
 
@@ -27,5 +27,6 @@ export function failedMessageTables(schema: string): FailedMessageTables {
     runs: t.generationRuns,
     generations: t.generations,
     batches: t.retryBatches,
+    settings: t.settings,
   };
 }

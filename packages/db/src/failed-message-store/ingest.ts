@@ -16,12 +16,15 @@ import { textArray } from '../sql-arrays.ts';
 import { storedError, truncateUtf8 } from '../stored-text.ts';
 import type { FailedMessageContext, FailedMessageTables } from './context.ts';
 import { lockGroups } from './lock-groups.ts';
+import { groupSpikes } from './spikes.ts';
 
 export interface IngestResult {
   id: string;
   newAttempt: boolean;
   status: FailedMessageStatus;
   generationFailed: boolean;
+  /** The groups the message is in now (empty for a duplicate delivery): what operational events name. */
+  groupIds: string[];
 }
 
 type NewEvent = { streamId: string; event: DomainEvent };
@@ -68,10 +71,10 @@ export async function ingest(ctx: FailedMessageContext, input: DeadLetterRecord)
       const [current] = await rowsOf<{ status: FailedMessageStatus }>(
         tx.execute(sql`select status from ${ctx.t.messages} where id = ${id}`),
       );
-      return { id, newAttempt: false, status: current!.status, generationFailed: false };
+      return { id, newAttempt: false, status: current!.status, generationFailed: false, groupIds: [] };
     }
     const updated = await reopenMessage(tx, ctx.t, delivery);
-    await regroup(tx, ctx.t, delivery);
+    const groups = await regroup(tx, ctx.t, delivery);
     const events: NewEvent[] = [
       {
         streamId: streams.failedMessage(id),
@@ -98,8 +101,15 @@ export async function ingest(ctx: FailedMessageContext, input: DeadLetterRecord)
         },
       });
     }
+    events.push(...groups.created, ...(await groupSpikes(tx, ctx.t, groups.ids, delivery.failedAt)));
     await ctx.events.appendAll(events, { tx });
-    return { id, newAttempt: true, status: updated.status, generationFailed: failed !== undefined };
+    return {
+      id,
+      newAttempt: true,
+      status: updated.status,
+      generationFailed: failed !== undefined,
+      groupIds: groups.ids,
+    };
   });
 }
 
@@ -185,8 +195,15 @@ async function reopenMessage(
   return updated!;
 }
 
-/** Moves the message to the groups its failure classifies it in, creating groups it is the first of. */
-async function regroup(tx: Executor, t: FailedMessageTables, d: Delivery): Promise<void> {
+/**
+ * Moves the message to the groups its failure classifies it in, creating groups it is the first of:
+ * its groups' ids, and a FailureGroupCreated event for each group created.
+ */
+async function regroup(
+  tx: Executor,
+  t: FailedMessageTables,
+  d: Delivery,
+): Promise<{ ids: string[]; created: NewEvent[] }> {
   const groups = classify({
     errorType: d.error.type,
     stack: d.error.stack,
@@ -214,18 +231,32 @@ async function regroup(tx: Executor, t: FailedMessageTables, d: Delivery): Promi
   await tx.execute(sql`
     delete from ${t.members}
     where failed_message_id = ${d.id} and group_id <> all(${textArray(groupRows.map((g) => g.id))})`);
-  await tx.execute(sql`
-    insert into ${t.groups} (id, classifier, title, first_failed_at, last_failed_at)
-    select x.id, x.classifier, x.title, ${d.failedAt}::timestamptz, ${d.failedAt}::timestamptz
-    from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text, classifier text, title text)
-    order by x.id
-    on conflict (id) do update set
-      first_failed_at = least(${t.groups}.first_failed_at, excluded.first_failed_at),
-      last_failed_at = greatest(${t.groups}.last_failed_at, excluded.last_failed_at)`);
+  // xmax = 0 on a row the insert wrote, not one the conflict updated: the groups created here.
+  const upserted = await rowsOf<{ id: string; created: boolean }>(
+    tx.execute(sql`
+      insert into ${t.groups} (id, classifier, title, first_failed_at, last_failed_at)
+      select x.id, x.classifier, x.title, ${d.failedAt}::timestamptz, ${d.failedAt}::timestamptz
+      from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text, classifier text, title text)
+      order by x.id
+      on conflict (id) do update set
+        first_failed_at = least(${t.groups}.first_failed_at, excluded.first_failed_at),
+        last_failed_at = greatest(${t.groups}.last_failed_at, excluded.last_failed_at)
+      returning id, (xmax = 0) as created`),
+  );
   await tx.execute(sql`
     insert into ${t.members} (group_id, failed_message_id)
     select x.id, ${d.id} from jsonb_to_recordset(${JSON.stringify(groupRows)}::jsonb) as x(id text)
     on conflict do nothing`);
+  const created = new Set(upserted.filter((r) => r.created).map((r) => r.id));
+  return {
+    ids: groupRows.map((g) => g.id),
+    created: groupRows
+      .filter((g) => created.has(g.id))
+      .map((g) => ({
+        streamId: streams.failureGroup(g.id),
+        event: { type: 'FailureGroupCreated', groupId: g.id, classifier: g.classifier, title: g.title },
+      })),
+  };
 }
 
 /**

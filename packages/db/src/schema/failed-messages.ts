@@ -120,6 +120,9 @@ export function failedMessageTables(s: PgSchema) {
     retryIssuedCount: integer('retry_issued_count').notNull().default(0),
     resolvedCount: integer('resolved_count').notNull().default(0),
     archivedCount: integer('archived_count').notNull().default(0),
+    // Set when the group raised failure_group.spiking, cleared when its spike is over
+    // (use-cases/failed-messages/failure-spike.ts): a spike is announced once.
+    spikingSince: ts('spiking_since'),
   });
   const failureGroupMembers = s.table(
     'failure_group_members',

@@ -23,6 +23,7 @@ import { STATUS_LENGTH } from './limits.ts';
 /** The first bytes of a receiver's answer kept with a delivery; the rest is never stored. */
 export const MAX_STORED_RESPONSE_BYTES = 1024;
 const EVENT_TYPE_LENGTH = 64;
+const SUBJECT_ID_LENGTH = 64;
 
 /** Webhook endpoints (subscriptions) and their deliveries. */
 export function webhookTables(
@@ -45,6 +46,8 @@ export function webhookTables(
       previousSecret: text('previous_secret'),
       previousSecretExpiresAt: ts('previous_secret_expires_at'),
       disabledAt: ts('disabled_at'),
+      // The first failed attempt since the last success; the auto-disable period counts from it.
+      failingSince: ts('failing_since'),
       disabledReason: varchar('disabled_reason', { length: STATUS_LENGTH, enum: WEBHOOK_DISABLED_REASONS }),
       createdAt: ts('created_at').notNull().defaultNow(),
       updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -68,6 +71,9 @@ export function webhookTables(
       // The event that raised it (null for a test ping): at most one delivery per event and endpoint.
       eventSequence: bigint('event_sequence', { mode: 'number' }),
       generationId: uuid('generation_id'),
+      // What an operational event is about (a failed message, failure group, retry batch or
+      // endpoint id): the body's `data` is that resource as the API returns it at the attempt.
+      subjectId: varchar('subject_id', { length: SUBJECT_ID_LENGTH }),
       occurredAt: ts('occurred_at').notNull().defaultNow(),
       status: varchar('status', { length: STATUS_LENGTH, enum: DELIVERY_STATUSES })
         .notNull()

@@ -1,12 +1,19 @@
+import { streams } from '@genledger/core/contracts/events';
 import { toStorableString } from '@genledger/core/contracts/storable';
 import { type DeliveryStatus, webhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
 import { failedMessageId } from '@genledger/core/failure-classification';
-import type { AttemptRecord, DeliveryTarget, WebhookDeliveries } from '@genledger/core/ports/webhooks';
+import type {
+  AttemptRecord,
+  AutoDisable,
+  DeliveryTarget,
+  WebhookDeliveries,
+} from '@genledger/core/ports/webhooks';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../connect.ts';
+import type { EventStore } from '../event-store.ts';
 import { rowsOf, toDate } from '../executor.ts';
 import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
-import { uuidArray } from '../sql-arrays.ts';
+import { textArray, uuidArray } from '../sql-arrays.ts';
 import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
 
 interface TargetRow {
@@ -16,6 +23,7 @@ interface TargetRow {
   event_type: string;
   occurred_at: unknown;
   generation_id: string | null;
+  subject_id: string | null;
   url: string | null;
   active: boolean;
   secret: string | null;
@@ -23,12 +31,16 @@ interface TargetRow {
   api_key_id: string | null;
 }
 
-/** The delivery rows the trigger of migration 0011 writes, and what each attempt made of them. */
+/** The delivery rows the trigger of migrations 0014 and 0015 writes, and what each attempt made of them. */
 export class WebhookDeliveryStore implements WebhookDeliveries {
-  constructor(private readonly database: Pick<Database, 'db' | 'tables'>) {}
+  constructor(
+    private readonly database: Pick<Database, 'db' | 'tables'>,
+    private readonly events: EventStore,
+  ) {}
 
   async unsent(filter: {
     generationIds?: readonly string[];
+    subjectIds?: readonly string[];
     ids?: readonly string[];
     createdBefore?: Date;
     limit: number;
@@ -36,6 +48,7 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     const d = this.database.tables.webhookDeliveries;
     const conditions = [sql`enqueued_at is null`];
     if (filter.generationIds) conditions.push(sql`generation_id = any(${uuidArray(filter.generationIds)})`);
+    if (filter.subjectIds) conditions.push(sql`subject_id = any(${textArray(filter.subjectIds)})`);
     if (filter.ids) conditions.push(sql`id = any(${uuidArray(filter.ids)})`);
     if (filter.createdBefore)
       conditions.push(sql`created_at < ${filter.createdBefore.toISOString()}::timestamptz`);
@@ -59,7 +72,7 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     const { webhookDeliveries: d, webhookEndpoints: w, generations: g, apiKeys: k } = this.database.tables;
     const [r] = await rowsOf<TargetRow>(
       this.database.db.execute(sql`
-        select d.id, d.endpoint_id, d.status, d.event_type, d.occurred_at, d.generation_id,
+        select d.id, d.endpoint_id, d.status, d.event_type, d.occurred_at, d.generation_id, d.subject_id,
                coalesce(w.url, case when d.endpoint_id is null then g.webhook_url end) as url,
                case when d.endpoint_id is null then g.webhook_url is not null
                     else w.id is not null and w.disabled_at is null end as active,
@@ -80,6 +93,7 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
       eventType: r.event_type,
       occurredAt: toDate(r.occurred_at),
       generationId: r.generation_id,
+      subjectId: r.subject_id,
       url: r.url,
       active: r.active,
       sealedSecrets: [r.secret, r.previous_secret].filter((s): s is string => !!s),
@@ -87,24 +101,45 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     };
   }
 
-  async recordAttempt(id: string, a: AttemptRecord): Promise<void> {
-    const d = this.database.tables.webhookDeliveries;
+  async recordAttempt(id: string, a: AttemptRecord) {
+    const { webhookDeliveries: d, webhookEndpoints: w } = this.database.tables;
     const response =
       a.response === null ? null : truncateUtf8(toStorableString(a.response), MAX_STORED_RESPONSE_BYTES).body;
     // A delivered row stays delivered: a duplicate receive that raced it changes nothing. A delivery
     // an operator retried from the failed messages resolves its failed message when it gets through.
     const failedMessage = failedMessageId(null, JSON.stringify(webhookDeliveryMessage(id)));
-    await this.database.db.execute(sql`
-      with resolved as (
-        update ${this.database.tables.failedMessages} set status = 'resolved', status_changed_at = now()
-        where ${a.status === 'delivered'} and id = ${failedMessage} and status = 'retry_issued'
-      )
-      update ${d} set status = ${a.status}, attempts = attempts + ${a.status === 'skipped' ? 0 : 1},
-             last_attempt_at = now(), last_status_code = ${a.statusCode}, last_latency_ms = ${a.latencyMs},
-             last_error = ${a.error === null ? null : storedErrorMessage(a.error)}, last_response = ${response},
-             next_attempt_at = ${a.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-             delivered_at = case when ${a.status} = 'delivered' then now() else delivered_at end
-      where id = ${id} and status <> 'delivered'`);
+    const delivered = a.status === 'delivered';
+    // The endpoint's failure streak: a success ends it; a failure starts it unless one is running.
+    // Written only when it changes: a healthy endpoint's row is not rewritten by every delivery.
+    const streak =
+      a.status === 'skipped'
+        ? sql`w.failing_since`
+        : delivered
+          ? sql`null`
+          : sql`coalesce(w.failing_since, ${a.at.toISOString()}::timestamptz)`;
+    const [row] = await rowsOf<{ endpoint_id: string | null; failing_since: unknown }>(
+      this.database.db.execute(sql`
+        with resolved as (
+          update ${this.database.tables.failedMessages} set status = 'resolved', status_changed_at = now()
+          where ${delivered} and id = ${failedMessage} and status = 'retry_issued'
+        ), attempted as (
+          update ${d} set status = ${a.status}, attempts = attempts + ${a.status === 'skipped' ? 0 : 1},
+                 last_attempt_at = now(), last_status_code = ${a.statusCode}, last_latency_ms = ${a.latencyMs},
+                 last_error = ${a.error === null ? null : storedErrorMessage(a.error)}, last_response = ${response},
+                 next_attempt_at = ${a.nextAttemptAt?.toISOString() ?? null}::timestamptz,
+                 delivered_at = case when ${a.status} = 'delivered' then now() else delivered_at end
+          where id = ${id} and status <> 'delivered'
+          returning endpoint_id
+        ), streak as (
+          update ${w} w set failing_since = ${streak}
+          from attempted where w.id = attempted.endpoint_id and w.failing_since is distinct from ${streak}
+          returning w.id, w.failing_since
+        )
+        select a.endpoint_id, case when s.id is null then w.failing_since else s.failing_since end as failing_since
+        from attempted a left join streak s on s.id = a.endpoint_id left join ${w} w on w.id = a.endpoint_id`),
+    );
+    if (!row?.endpoint_id) return undefined;
+    return { failingSince: row.failing_since === null ? null : toDate(row.failing_since) };
   }
 
   async markDeadLettered(id: string) {
@@ -121,10 +156,37 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     return r && { endpointId: r.endpoint_id, statusCode: r.last_status_code, error: r.last_error };
   }
 
-  async disableEndpoint(endpointId: string, reason: 'gone'): Promise<void> {
+  async disableEndpoint(endpointId: string, why: AutoDisable): Promise<boolean> {
     const w = this.database.tables.webhookEndpoints;
-    await this.database.db.execute(sql`
-      update ${w} set disabled_at = now(), disabled_reason = ${reason}, updated_at = now()
-      where id = ${endpointId} and disabled_at is null`);
+    const streak =
+      why.reason === 'failing' && why.failingSince
+        ? sql`and failing_since = ${why.failingSince.toISOString()}::timestamptz`
+        : sql``;
+    return this.database.db.transaction(async (tx) => {
+      const [row] = await rowsOf<{ api_key_id: string; failing_since: unknown }>(
+        tx.execute(sql`
+          update ${w} set disabled_at = now(), disabled_reason = ${why.reason}, updated_at = now()
+          where id = ${endpointId} and disabled_at is null ${streak}
+          returning api_key_id, failing_since`),
+      );
+      if (!row) return false;
+      // The event's trigger writes the deliveries that tell admin endpoints (migration 0016).
+      await this.events.appendAll(
+        [
+          {
+            streamId: streams.webhookEndpoint(endpointId),
+            event: {
+              type: 'WebhookEndpointDisabled',
+              endpointId,
+              apiKeyId: row.api_key_id,
+              reason: why.reason,
+              failingSince: row.failing_since === null ? null : toDate(row.failing_since).toISOString(),
+            },
+          },
+        ],
+        { tx },
+      );
+      return true;
+    });
   }
 }

@@ -19,6 +19,7 @@ const toRecord = (r: Row): EndpointRecord => ({
   description: r.description,
   disabledAt: r.disabledAt,
   disabledReason: r.disabledReason ?? null,
+  failingSince: r.failingSince,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -69,7 +70,9 @@ export class WebhookEndpointStore implements WebhookEndpoints {
     if (changes.url !== undefined) set.url = changes.url;
     if (changes.events !== undefined) set.events = changes.events;
     if (changes.description !== undefined) set.description = changes.description;
-    if (changes.enabled === true) Object.assign(set, { disabledAt: null, disabledReason: null });
+    // Enabled again, it starts with a clean record: an old streak would disable it at its first failure.
+    if (changes.enabled === true)
+      Object.assign(set, { disabledAt: null, disabledReason: null, failingSince: null });
     if (changes.enabled === false) Object.assign(set, { disabledAt: new Date(), disabledReason: 'operator' });
     const [row] = await this.database.db.update(this.t).set(set).where(this.scoped(id, owner)).returning();
     return row ? toRecord(row) : undefined;
