@@ -1,3 +1,4 @@
+import { type Database, rowsOf } from '@genledger/db';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +12,8 @@ const dbs = useDatabases();
  * needs no new connection. A connection the server ended is still replaced.
  */
 describe('the pg pool after a failed statement', () => {
-  const pidOf = async (db: Awaited<ReturnType<typeof dbs.open>>['db']) =>
-    ((await db.execute(sql`select pg_backend_pid() as pid`)).rows[0] as { pid: number }).pid;
+  const pidOf = async (db: Database['db']) =>
+    (await rowsOf<{ pid: number }>(db.execute(sql`select pg_backend_pid() as pid`)))[0]!.pid;
 
   it('keeps the session after a refused statement, a lock timeout included', async () => {
     const database = await dbs.open('postgres', { pool: { max: 1, lockTimeoutMs: 200 } });
