@@ -1,7 +1,7 @@
 // One key's row locked (a long transaction holding it) while 16 of that key's requests keep
 // waiting on it: another key's latency and throughput against the same key unlocked, and when the
-// locked key's 503s come against DB_LOCK_TIMEOUT_MS. The mechanism is tested in
-// test/api/key-lock.test.ts; the ratio is here because a test never asserts on time.
+// locked key's 503s come against DB_LOCK_TIMEOUT_MS (each of its 16 clients sends again as soon as
+// it has its answer). The mechanism is tested in test/api/key-lock.test.ts; the ratios are here.
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { openDatabase } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';

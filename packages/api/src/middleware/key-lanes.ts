@@ -27,8 +27,10 @@ const MAX_WAITING_PER_KEY = 256;
  * stuck console operation) then holds at most `perKey` connections, however many of that key's
  * requests arrive, and every other key keeps the rest of the pool. When a request of the lane
  * answers 503 (its statement gave up on a lock or the database), the ones waiting behind it get
- * the same answer at once rather than each waiting its own turn and then its own lock timeout:
- * so the key's 503s come at `DB_LOCK_TIMEOUT_MS`, not at a multiple of it.
+ * the same answer at once rather than each waiting its own turn and then its own lock timeout.
+ * With `perKey` 1 (wiring's choice) that makes the key's 503s come one lock wait after the request
+ * in the database got its connection: a second one in the database would wait on the row twice
+ * (the first waiter's tuple lock, then the holder's transaction).
  *
  * Lanes are keyed by the presented key's sha-256, so a request cannot take another key's lane by
  * sending its prefix. In Lambda a container serves one request at a time and a lane never queues.
