@@ -104,15 +104,16 @@ const backendRoutesOf = (backend: BackendAttemptDeps): Pick<AppDeps, 'callbacks'
 });
 
 /**
- * One of a key's requests in the database at a time per process; the others wait in its lane
- * without a connection. Every request updates its key's row, so a key's requests pass that row one
- * at a time anyway; a second one in the database would only wait on the row, and when the row is
- * locked it waits twice: for the first waiter's tuple lock until that one gives up, then for the
- * holder's transaction, each wait bounded by `lock_timeout` on its own (measured: 1.85 s at a
- * 1 s timeout, and 2.2× the timeout in the bench). With one at a time, the locked key's waiters get
- * their 503 together when the one ahead gives up, a single lock timeout after it got its
- * connection. The wait in the lane is bounded only by the statement timeout, so a key's own burst
- * on a slow machine queues rather than being refused as if its row were locked.
+ * One of a key's requests checking its key at a time per process (each leaves the lane when that
+ * statement returns); the others wait in its lane without a connection. Every request updates its
+ * key's row, so a key's requests pass that row one at a time anyway; a second one in the database
+ * would only wait on the row, and when the row is locked it waits twice: for the first waiter's
+ * tuple lock until that one gives up, then for the holder's transaction, each wait bounded by
+ * `lock_timeout` on its own (measured: 1.85 s at a 1 s timeout, and 2.2× the timeout in the
+ * bench). With one at a time, the locked key's waiters get their 503 together when the one ahead
+ * gives up, a single lock timeout after it got its connection. The wait in the lane is bounded
+ * only by the statement timeout, so a key's own burst on a slow machine queues rather than being
+ * refused as if its row were locked.
  */
 function keyConcurrencyOf(database: Database): NonNullable<AppDeps['keyConcurrency']> {
   return { perKey: 1, waitMs: database.config.pool.statementTimeoutMs };
