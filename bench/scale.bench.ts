@@ -1,7 +1,8 @@
 // `npm run bench -- scale`: the hot queries at a small size and at a large one, same schema, same
 // run. Tables are grown server-side with generate_series (bench/support/scale-data.ts: statuses,
 // models and keys mixed, rows created in time order over 90 days, 1–19 events per generation, 20
-// failure groups), each query is timed (median of 9 after a warm-up) at both sizes, and a query
+// failure groups, an endpoint per key with a delivery per finished generation, one or two kept
+// outputs per completed generation), each query is timed (median of 9 after a warm-up) at both sizes, and a query
 // that grows by more than 1.5× gets its EXPLAIN ANALYZE printed. SCALE_MAX_EVENTS sets the large
 // size (events; the generations and failed messages are a tenth of it each); the default is the
 // issue's 10,000,000, about five minutes on two cores. Besides time, each query's last statement
@@ -19,57 +20,13 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { archivePhase } from './support/archive-phase.ts';
 import { benchDatabase } from './support/bench-database.ts';
+import { deliveryAndOutputQueries, sampleDeliveryAndOutput } from './support/delivery-output-queries.ts';
+import { recordStatements } from './support/recorded-statements.ts';
 import { growScaleData, seedScaleData } from './support/scale-data.ts';
 
 const SMALL = 100_000;
 const LARGE = Number(process.env.SCALE_MAX_EVENTS ?? 10_000_000);
 const TARGET = 1.5;
-
-/** Records the statements pg runs, so a slow query can be explained as it was sent. */
-function recordStatements() {
-  const original = pg.Client.prototype.query;
-  let last: { text: string; values: unknown[] } | undefined;
-  /** Milliseconds each archive statement (one chunk: its own transaction, its locks) took. */
-  const archiveStatements: number[] = [];
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const [a, b] = args as [unknown, unknown];
-    let text = '';
-    if (typeof a === 'string') {
-      text = a;
-      last = { text: a, values: Array.isArray(b) ? b : [] };
-    } else if (a && typeof a === 'object' && 'text' in a) {
-      const config = a as { text: string; values?: unknown[] };
-      text = config.text;
-      last = { text: config.text, values: config.values ?? (Array.isArray(b) ? b : []) };
-    }
-    if (!(text.includes('delete from') && text.includes('events_archive'))) {
-      return (original as (...x: unknown[]) => unknown).apply(this, args);
-    }
-    const t0 = performance.now();
-    const done = () => archiveStatements.push(performance.now() - t0);
-    const callback = args.findIndex((x) => typeof x === 'function');
-    if (callback >= 0) {
-      const cb = args[callback] as (...r: unknown[]) => void;
-      args[callback] = (...r: unknown[]) => {
-        done();
-        cb(...r);
-      };
-    }
-    const result = (original as (...x: unknown[]) => unknown).apply(this, args);
-    if (callback < 0 && result && typeof (result as Promise<unknown>).then === 'function')
-      (result as Promise<unknown>).then(done, () => {});
-    return result;
-  } as typeof pg.Client.prototype.query;
-  return {
-    archiveStatements,
-    get last() {
-      return last;
-    },
-    restore: () => {
-      pg.Client.prototype.query = original;
-    },
-  };
-}
 
 export default function scaleBench() {
   return runScale({ archive: false });
@@ -153,7 +110,9 @@ export async function runScale(options: { archive: boolean }) {
       // (migration 0010); at the large size the last 14 days hold ≈ 15 % of 2M attempts.
       groupSparklines: () =>
         consoleQueries.groupTrends(new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10)),
+      ...deliveryAndOutputQueries(database, store, someKey!.id, () => sample),
     };
+    let sample = { deliveryId: '', generationId: '', endpointId: '' };
     let receipt = { id: '', createdAt: '' };
     /** A retry of three unresolved messages through the use case, as an operator issues one. */
     const issueRetry = async () => {
@@ -252,6 +211,7 @@ export async function runScale(options: { archive: boolean }) {
     // The projection starts at the end of what was loaded: catch-up is timed on fresh events only.
     await setCheckpointToEnd(database, s);
     await issueRetry();
+    sample = await sampleDeliveryAndOutput(database, someKey!.id, generations);
     const small = await timeAll();
     // The large growth loads without the big tables' secondary indexes and builds them after.
     const largeLoad = await grow(LARGE, true);
@@ -261,6 +221,7 @@ export async function runScale(options: { archive: boolean }) {
     );
     await setCheckpointToEnd(database, s);
     await issueRetry();
+    sample = await sampleDeliveryAndOutput(database, someKey!.id, generations);
     const large = await timeAll();
 
     const rows: Record<

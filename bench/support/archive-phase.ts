@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { Database, EventStore } from '@genledger/db';
 import type pg from 'pg';
+import { countHotRows, hotRowsLines } from './hot-rows.ts';
 
 const ARCHIVE_AFTER_DAYS = 30;
 const TARGET = 1.5;
@@ -99,6 +100,7 @@ export async function archivePhase(input: {
 
   const olderThan = new Date(Date.now() - ARCHIVE_AFTER_DAYS * 86_400_000);
   const before = await sizes();
+  const hotBefore = await countHotRows(raw, s, olderThan);
   log(
     `archive: events ${before.hotRows} rows, ${mb(before.eventsBytes)} MB (table + indexes); older than ${ARCHIVE_AFTER_DAYS} days from now on`,
   );
@@ -136,6 +138,7 @@ export async function archivePhase(input: {
   const statementMs = [...input.archiveStatements];
   const loadAfterDrain = loadavg().map((l) => Number(l.toFixed(2)));
   const after = await sizes();
+  const hotAfter = await countHotRows(raw, s, olderThan);
   const walBytes = Number(
     (await raw.query(`select pg_wal_lsn_diff($1, $2)::bigint as d`, [after.lsn, before.lsn])).rows[0].d,
   );
@@ -161,6 +164,7 @@ export async function archivePhase(input: {
     `  single-event appends: p50 ${ms(pct(baseline, 50))} → ${ms(pct(during, 50))} ms, p99 ${ms(pct(baseline, 99))} → ${ms(pct(during, 99))} ms (${baseline.length} without the archive, ${during.length} during it); lock waits seen in ${locks.waiting} of ${locks.samples} samples`,
   );
   log(`  a run with nothing to move: ${ms(idleMs)} ms (moved ${idle.moved})`);
+  for (const line of hotRowsLines(hotBefore, hotAfter)) log(line);
 
   // The queries that read `events`, after the drain: the tail of the feed, a page from the middle
   // of the archived history, a stream whose history is archived and a recent one.
@@ -245,7 +249,7 @@ export async function archivePhase(input: {
       afterDrain: after.eventsBytes,
       afterVacuum: vacuumed.eventsBytes,
     },
-    hotRows: { before: before.hotRows, after: after.hotRows },
+    hotRows: { before: hotBefore, after: hotAfter },
     archiveBytes: after.archiveBytes,
     walBytes,
     appendsMs: {

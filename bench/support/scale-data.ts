@@ -8,6 +8,7 @@
 // on two cores). Constraint indexes (primary keys) stay.
 import { type Database, rowsOf } from '@genledger/db';
 import { sql } from 'drizzle-orm';
+import { growDeliveries, seedEndpoints } from './scale-deliveries.ts';
 
 const BIG_TABLES = [
   'generations',
@@ -15,6 +16,7 @@ const BIG_TABLES = [
   'failed_messages',
   'failure_group_members',
   'failed_message_attempts',
+  'webhook_deliveries',
 ];
 const CHUNK = 100_000;
 
@@ -40,6 +42,7 @@ export async function seedScaleData(database: Pick<Database, 'db' | 'schema'>): 
   // than every running transaction, and these are the oldest there are), so the statistics are
   // told instead: without it the planner expects a transaction to hold half the table and reads a
   // retry receipt's three events with a sequential scan (4,059 pages at 100k events).
+  await seedEndpoints(database);
   for (const table of ['events', 'events_archive'])
     await database.db.execute(sql`alter table ${t(table)} alter column tx_id set (n_distinct = -0.5)`);
   return { events: 0, generations: 0, failed: 0 };
@@ -66,7 +69,7 @@ export async function growScaleData(
     const to = Math.min(G, from + CHUNK - 1);
     await database.db.execute(sql`
       insert into ${t('generations')} (id, api_key_id, name, prompt, model, status, created_at, updated_at,
-                                      started_at, completed_at, duration_ms, attempts, enqueued_at, output_path)
+                                      started_at, completed_at, duration_ms, attempts, enqueued_at, output_path, outputs)
       -- A key's rows mix every status and model (a key by g % 100 would give each key one status).
       select md5('g' || g)::uuid, (select array_agg(id order by id) from ${t('api_keys')})[1 + (hashint4(g::int + 1) & 65535) % 100],
              'job ' || (g % 1000),
@@ -77,7 +80,12 @@ export async function growScaleData(
              case when st in ('completed', 'failed', 'cancelled') then c + make_interval(secs => 2 + d / 1000.0) end,
              case when st in ('completed', 'failed') then d end,
              case when st = 'pending' then 0 else 1 end, c,
-             case when st = 'completed' then 'outputs/' || g || '.png' end
+             case when st = 'completed' then 'generations/' || md5('g' || g)::uuid || '/0.png' end,
+             -- What the worker keeps (migration 0011): one output, every fourth generation two.
+             case when st <> 'completed' then '[]'::jsonb
+                  else (select jsonb_agg(jsonb_build_object('key', 'generations/' || md5('g' || g)::uuid || '/' || i || '.png',
+                          'contentType', 'image/png', 'bytes', 200000 + (hashint4(g::int + i) & 65535), 'sha256', md5('o' || g || i) || md5('p' || g || i)))
+                        from generate_series(0, case when g % 4 = 0 then 1 else 0 end) i) end
       from (select g, now() - interval '90 days' + make_interval(secs => g * ${step}::float8) as c,
                    case when g % 100 < 80 then 'completed' when g % 100 < 90 then 'failed' when g % 100 < 95 then 'pending'
                         when g % 100 < 98 then 'running' else 'cancelled' end as st,
@@ -85,6 +93,9 @@ export async function growScaleData(
             from generate_series(${from}::bigint, ${to}::bigint) g) x`);
   }
   log(`  generations loaded (${seconds(started)} s)`);
+  // The deliveries are loaded on their own below (one per finished generation): the trigger of
+  // migration 0014 would add one per completion event the loader writes (9 on average per stream).
+  await database.db.execute(sql`alter table ${t('events')} disable trigger webhook_deliveries_for_event`);
   // 1–19 events per generation stream (10 on average): requested, then progress and completion,
   // stored a second apart from the generation's creation on (the archive phase moves by age).
   for (let from = state.generations + 1; from <= G; from += CHUNK) {
@@ -102,7 +113,10 @@ export async function growScaleData(
       cross join lateral generate_series(1, 1 + (g % 19)::int) v
       order by g, v`);
   }
+  await database.db.execute(sql`alter table ${t('events')} enable trigger webhook_deliveries_for_event`);
   log(`  events loaded (${seconds(started)} s)`);
+  await growDeliveries(database, state.generations + 1, G);
+  log(`  webhook deliveries loaded (${seconds(started)} s)`);
   const F = target / 10;
   for (let from = state.failed + 1; from <= F; from += CHUNK) {
     const to = Math.min(F, from + CHUNK - 1);

@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps) {
       health,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
       isUnavailable: deps.isUnavailable,
+      ...(deps.isLockTimeout ? { isLockTimeout: deps.isLockTimeout } : {}),
     }),
   );
   app.notFound(problemNotFound);

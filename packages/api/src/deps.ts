@@ -34,6 +34,11 @@ export interface AppDeps {
   health: HealthProbe;
   /** Whether an error means the database is away (503 + Retry-After) rather than a bug. */
   isUnavailable(error: unknown): boolean;
+  /**
+   * Whether such an error is a lock held too long on one row, which says nothing of the database's
+   * health: it answers 503 without making the next request wait for a fresh health probe.
+   */
+  isLockTimeout?(error: unknown): boolean;
   apiKeys: ApiKeys;
   generations: Generations;
   queries: GenerationReads;

@@ -73,6 +73,12 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return false;
 }
 
+/**
+ * A statement that waited `lock_timeout` for one row (55P03): the row's holder is slow, the
+ * database is not away, so it needs no fresh health probe.
+ */
+export const isLockTimeout = (e: unknown) => pgError(e)?.code === '55P03';
+
 export const isUniqueViolation = (e: unknown, constraint?: string) => {
   const info = pgError(e);
   return info?.code === '23505' && (constraint === undefined || info.constraint === constraint);

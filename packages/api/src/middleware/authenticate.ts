@@ -49,15 +49,17 @@ export function authenticate(
 ): MiddlewareHandler<ApiEnv> {
   const { lanes, isUnavailable = () => false } = options;
   const keyed = keyedBy(apiKeys, options);
-  if (!lanes) return keyed;
-  // The key's check and the route's work run in the key's lane; a 503 means the database gave up.
+  const unlaned: MiddlewareHandler<ApiEnv> = (c, next) => keyed(c, next, () => {});
+  if (!lanes) return unlaned;
+  // The key's check runs in the key's lane, and the route's work until it has checked the key; a
+  // 503 means the database gave up.
   return async (c, next) => {
     const token = bearerKey(c.req.header('authorization'));
-    if (!token) return keyed(c, next);
+    if (!token) return unlaned(c, next);
     let thrown: { error: unknown } | undefined;
-    await lanes.run(token, async () => {
+    await lanes.run(token, async (leave) => {
       try {
-        await keyed(c, next);
+        await keyed(c, next, leave);
       } catch (error) {
         thrown = { error };
         return (error instanceof AppError && error.kind === 'unavailable') || isUnavailable(error);
@@ -68,24 +70,32 @@ export function authenticate(
   };
 }
 
+/**
+ * The key check of a request, then the rest of its chain; `checked` is called as soon as the
+ * statement that checked the key returned (the key's lane lets the next request go then).
+ */
 function keyedBy(
   apiKeys: AppDeps['apiKeys'],
   options: { admin: boolean; inStatement?: boolean },
-): MiddlewareHandler<ApiEnv> {
+): (c: Context<ApiEnv>, next: () => Promise<void>, checked: () => void) => Promise<void> {
   const { admin } = options;
-  return async function authenticate(c, next) {
+  return async function authenticate(c, next, checked) {
     const token = bearerKey(c.req.header('authorization'));
     if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    const judge = (p: Principal) => {
+      checked();
+      accept(c, p, admin);
+    };
     if (!options.inStatement) {
-      accept(c, await apiKeys.authenticate(token), admin);
+      judge(await apiKeys.authenticate(token));
       return next();
     }
     c.set('key', {
       gate: apiKeys.gate(token, admin),
-      accept: (p) => accept(c, p, admin),
+      accept: judge,
       authenticate: async () => {
         const p = await apiKeys.authenticate(token);
-        accept(c, p, admin);
+        judge(p);
         return p;
       },
     });

@@ -27,8 +27,12 @@ const MAX_WAITING_PER_KEY = 256;
  * stuck console operation) then holds at most `perKey` connections, however many of that key's
  * requests arrive, and every other key keeps the rest of the pool. When a request of the lane
  * answers 503 (its statement gave up on a lock or the database), the ones waiting behind it get
- * the same answer at once rather than each waiting its own turn and then its own lock timeout:
- * so the key's 503s come at `DB_LOCK_TIMEOUT_MS`, not at a multiple of it.
+ * the same answer at once rather than each waiting its own turn and then its own lock timeout.
+ * With `perKey` 1 (wiring's choice) that makes the key's 503s come one lock wait after the request
+ * in the database got its connection: a second one in the database would wait on the row twice
+ * (the first waiter's tuple lock, then the holder's transaction). A request leaves its lane as soon
+ * as the statement that checked its key returned, so the lane holds a key's requests one after
+ * another only where its row would anyway.
  *
  * Lanes are keyed by the presented key's sha-256, so a request cannot take another key's lane by
  * sending its prefix. In Lambda a container serves one request at a time and a lane never queues.
@@ -41,8 +45,12 @@ export class KeyLanes {
     private readonly retryAfterSeconds: number,
   ) {}
 
-  /** Runs `work` in the key's lane; it answers whether the database gave up on it (a 503). */
-  async run(token: string, work: () => Promise<boolean>): Promise<void> {
+  /**
+   * Runs `work` in the key's lane; it answers whether the database gave up on it (a 503). `work`
+   * calls `leave` once its key's row is behind it (the statement that checked the key returned):
+   * what follows does not touch that row, so the next of the key's requests may go ahead.
+   */
+  async run(token: string, work: (leave: () => void) => Promise<boolean>): Promise<void> {
     const id = createHash('sha256').update(token).digest('hex');
     let lane = this.#lanes.get(id);
     if (!lane) {
@@ -51,11 +59,17 @@ export class KeyLanes {
     }
     if (lane.active < this.limits.perKey) lane.active++;
     else await this.#turn(lane);
+    let left = false;
+    const leave = (gaveUp: boolean) => {
+      if (left) return;
+      left = true;
+      this.#release(id, lane, gaveUp);
+    };
     let gaveUp = true;
     try {
-      gaveUp = await work();
+      gaveUp = await work(() => leave(false));
     } finally {
-      this.#release(id, lane, gaveUp);
+      leave(gaveUp);
     }
   }
 

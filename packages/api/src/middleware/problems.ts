@@ -28,6 +28,7 @@ export function problemOnError(options: {
   health: CachedHealth;
   retryAfterSeconds: number;
   isUnavailable: (e: unknown) => boolean;
+  isLockTimeout?: (e: unknown) => boolean;
 }): ErrorHandler<ApiEnv> {
   const { logger: log, health } = options;
   return (thrown, c) => {
@@ -35,8 +36,10 @@ export function problemOnError(options: {
     const err = asAppError(thrown, options.isUnavailable, options.retryAfterSeconds);
     if (err && err !== thrown) {
       // The database is away (asAppError made the error): down, restarting, timing out, out of connections or a lock held too long: not the
-      // client's fault and not a bug. The next health probe runs now rather than after its TTL.
-      health.invalidate();
+      // client's fault and not a bug. The next health probe runs now rather than after its TTL,
+      // unless one row's lock was held too long: a probe would find the database well, and every
+      // request (the locked key's next one too) would wait for it first.
+      if (!options.isLockTimeout?.(thrown)) health.invalidate();
       log.warn('database unavailable', { requestId: c.get('requestId'), ...errorFields(thrown) });
     }
     if (err) {

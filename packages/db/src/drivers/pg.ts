@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { DbConfig } from '../config.ts';
+import { keepSessionsOnRefusal } from './pg-keeping-pool.ts';
 import type { Db, OpenedDriver } from './types.ts';
 
 export async function openPg(config: DbConfig): Promise<OpenedDriver> {
@@ -20,6 +21,7 @@ export async function openPg(config: DbConfig): Promise<OpenedDriver> {
   // A backend killed mid-query also emits 'error' on its client; the query's promise already
   // carries it, so the event must not become an uncaught exception that kills the process.
   pool.on('connect', (client) => client.on('error', () => {}));
+  keepSessionsOnRefusal(pool);
   const db = drizzle({ client: pool }) as unknown as Db;
   return { db, close: () => pool.end() };
 }
