@@ -21,7 +21,7 @@ export function deliveryAndOutputQueries(
   sample: () => { deliveryId: string; generationId: string; endpointId: string },
 ): Record<string, () => Promise<unknown>> {
   const log = new WebhookLogStore(database);
-  const deliveries = new WebhookDeliveryStore(database);
+  const deliveries = new WebhookDeliveryStore(database, events);
   const generations = new GenerationStore(database, events);
   const owner = { admin: false as const, apiKeyId };
   return {
