@@ -27,7 +27,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function startCpuServer(env: Record<string, string>) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'support', 'cpu-server.ts')],
+    [...PROFILE, '--import', 'tsx', join(import.meta.dirname, 'support', 'cpu-server.ts')],
     {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'inherit'],
