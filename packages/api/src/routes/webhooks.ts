@@ -14,6 +14,7 @@ import * as z from 'zod';
 import { IdParam } from '../contracts.ts';
 import type { AppDeps } from '../deps.ts';
 import { route } from './define.ts';
+import { isUuid } from './is-uuid.ts';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -53,7 +54,7 @@ async function checkUrl(deps: AppDeps, url: string | undefined) {
 }
 
 const uuidOr404 = (id: string) => {
-  if (!z.uuid().safeParse(id).success) throw notFound(`webhook endpoint ${id} not found`);
+  if (!isUuid(id)) throw notFound(`webhook endpoint ${id} not found`);
   return id;
 };
 
