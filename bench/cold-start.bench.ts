@@ -42,13 +42,15 @@ async function coldStart(node: string, file: string, event: unknown, env: Record
     import { readFileSync } from 'node:fs';
     const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));
     const f0 = process.resourceUsage().minorPageFault;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const m = await import(${JSON.stringify(file)});
     const t1 = performance.now();
     const r = await m.handler(event);
     const t2 = performance.now();
     const faults = process.resourceUsage().minorPageFault - f0;
-    console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, faults, status: r.statusCode ?? (r.batchItemFailures.length ? 500 : 200) }));
+    const c = process.cpuUsage(c0);
+    console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, cpuMs: (c.user + c.system) / 1000, faults, status: r.statusCode ?? (r.batchItemFailures.length ? 500 : 200) }));
     process.exit(0);`;
   const out = await new Promise<string>((resolve, reject) =>
     execFile(
@@ -61,6 +63,8 @@ async function coldStart(node: string, file: string, event: unknown, env: Record
   return JSON.parse(out.trim().split('\n').at(-1)!) as {
     importMs: number;
     invokeMs: number;
+    /** CPU time of import and invocation, every thread of the process (GC helpers included). */
+    cpuMs: number;
     /** Minor page faults during import and invocation: ≈ 17 µs each on this VM (docs/benchmarks.md). */
     faults: number;
     status: number;
@@ -96,13 +100,17 @@ async function measure(name: string, node: BenchNode, c: Case) {
     floorFirstInvocationMs: round(median(floor.map((r) => r.invokeMs))),
     floorTotalMs: round(total(floor)),
     ratio: Number((total(app) / total(floor)).toFixed(2)),
+    // CPU time moves less than wall time with the shared machine's load.
+    cpuMs: round(median(app.map((r) => r.cpuMs))),
+    floorCpuMs: round(median(floor.map((r) => r.cpuMs))),
+    cpuRatio: Number((median(app.map((r) => r.cpuMs)) / median(floor.map((r) => r.cpuMs))).toFixed(2)),
     floorStatuses: [...new Set(floor.map((r) => r.status))],
     pageFaults: median(app.map((r) => r.faults)),
     floorPageFaults: median(floor.map((r) => r.faults)),
   };
   const driver = name === 'apiPostNeon' ? 'Neon driver' : 'pg';
   console.log(
-    `${node.version.padEnd(9)} ${name.padEnd(16)} import ${f.importMs} + first invocation ${f.firstInvocationMs} = ${f.totalMs} ms; floor (${driver}, one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms → ratio ${f.ratio} (target ≤ 1.5); statuses ${f.statuses.join(',')} / ${f.floorStatuses.join(',')}; page faults ${f.pageFaults} (floor ${f.floorPageFaults})`,
+    `${node.version.padEnd(9)} ${name.padEnd(16)} import ${f.importMs} + first invocation ${f.firstInvocationMs} = ${f.totalMs} ms; floor (${driver}, one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms → ratio ${f.ratio} (target ≤ 1.5); CPU ${f.cpuMs} vs ${f.floorCpuMs} ms → ${f.cpuRatio}; statuses ${f.statuses.join(',')} / ${f.floorStatuses.join(',')}; page faults ${f.pageFaults} (floor ${f.floorPageFaults})`,
   );
   return f;
 }
