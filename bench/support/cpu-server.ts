@@ -1,18 +1,18 @@
 // The API process of the request-cpu bench, in a process of its own so that its CPU time is the
-// server's alone (the load generator runs in the bench's process): the app as the local server and
-// Lambda build it (httpDeps, the info log line written to /dev/null, an SQS stand-in that accepts
-// every message), served by @hono/node-server, and beside it on the same process, pool size and
+// server's alone (the load generator runs in the bench's process): the local server (the app Lambda
+// runs, served by @hono/node-server; the info log line written to /dev/null, an SQS stand-in that
+// accepts every message), and beside it on the same process, pool size and
 // PostgreSQL server the floor: a bare node:http handler doing one raw INSERT or SELECT by id.
 // `GET /cpu` on the bare server answers this process's `process.cpuUsage()`. Prints its two URLs
 // as one JSON line. Env: DATABASE_URL, DB_SCHEMA.
-import { openSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jsonLogger } from '@genledger/adapters/json-logger';
-import { createApp } from '@genledger/api/app';
 import { openDatabase } from '@genledger/db/connect';
-import { httpDeps } from '@genledger/wiring/http-deps';
-import { serve } from '@hono/node-server';
+import { startLocalServer } from '@genledger/local/server';
 import pg from 'pg';
 
 const POOL = 4;
@@ -20,16 +20,12 @@ const url = process.env.DATABASE_URL!;
 const schema = process.env.DB_SCHEMA!;
 const database = await openDatabase({ driver: 'pg', url, schema, pool: { max: POOL } }, {});
 const devNull = openSync('/dev/null', 'w');
-const app = createApp(
-  httpDeps(database, {
-    queue: { send: async () => ({ failed: [] }) },
-    logger: jsonLogger('info', { fn: 'api' }, (line) => writeSync(devNull, `${line}\n`)),
-    cursorSecret: 'c'.repeat(40),
-    console: false,
-  }),
-);
-const appServer = await new Promise<ReturnType<typeof serve>>((resolve) => {
-  const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+const app = await startLocalServer({
+  database,
+  port: 0,
+  env: { CURSOR_SECRET: 'c'.repeat(40), DATA_DIR: mkdtempSync(join(tmpdir(), 'gl-cpu-')) },
+  queue: { send: async () => ({ failed: [] }) },
+  logger: jsonLogger('info', { fn: 'api' }, (line) => writeSync(devNull, `${line}\n`)),
 });
 
 const pool = new pg.Pool({ connectionString: url, max: POOL });
@@ -66,11 +62,6 @@ const bare = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
 const base = (a: AddressInfo) => `http://127.0.0.1:${a.port}`;
-console.log(
-  JSON.stringify({
-    app: base(appServer.address() as AddressInfo),
-    bare: base(bare.address() as AddressInfo),
-  }),
-);
+console.log(JSON.stringify({ app: app.url, bare: base(bare.address() as AddressInfo) }));
 // The bench ends this process by closing its standard input.
 process.stdin.on('end', () => process.exit(0)).resume();
