@@ -19,6 +19,8 @@ declare module 'autocannon' {
     body?: string;
     connections?: number;
     duration?: number;
+    /** Requests in all, instead of a duration. */
+    amount?: number;
     setupClient?: (client: { setHeaders(h: Record<string, string>): void }) => void;
   }
   export default function autocannon(options: Options): Promise<Result>;

@@ -63,6 +63,9 @@ describe('the simulated Lambda runtime', () => {
     const r = runtime(dir, tmp);
     const first = await r.invoke({});
     expect(first).toMatchObject({ ok: true, coldStart: true });
+    // The cold start's import of the handler module, as Lambda reports "Init Duration".
+    expect(first.initMs).toBeGreaterThan(0);
+    expect(first.initMs).toBeLessThanOrEqual(first.durationMs + 1);
     const result = first.result as { pid: number; cwd: string; codeWritable: boolean; tmp: string };
     expect(result.pid).not.toBe(process.pid);
     expect(result.cwd).toBe(dir);
@@ -71,6 +74,7 @@ describe('the simulated Lambda runtime', () => {
     // Warm: the same process again.
     const second = await r.invoke({});
     expect(second.coldStart).toBe(false);
+    expect(second.initMs).toBeUndefined();
     expect((second.result as { pid: number }).pid).toBe(result.pid);
   });
 

@@ -133,6 +133,11 @@ describe('npm run sim', () => {
     expect(health.status).toBe(200);
     expect(api.coldStarts).toBe(warmStarts + 1);
     expect(new Set(api.pids).size).toBe(api.coldStarts);
+    // The cold start's import of the bundle is reported apart, as Lambda's "Init Duration" is;
+    // the warm invocation before it has none.
+    const apiCalls = t.sim.invocations.filter((i) => i.fn === 'ApiFunction');
+    expect(apiCalls.at(-1)!.initMs).toBeGreaterThan(0);
+    expect(apiCalls.at(-2)!.initMs).toBeUndefined();
   });
 
   it('serves the console from the API function: its own package in the bundle, htmx copied beside it', async () => {

@@ -46,13 +46,17 @@ process.on('message', async (m) => {
     callbackWaitsForEmptyEventLoop: true,
   };
   try {
+    // Lambda's REPORT line has the cold start's "Init Duration": the handler module's import.
+    let initMs;
     if (!handler) {
+      const started = performance.now();
       const mod = await import(pathToFileURL(file).href);
       handler = mod[exportName];
       if (typeof handler !== 'function') throw new Error(`${handlerSpec} is not a function`);
+      initMs = performance.now() - started;
     }
     const result = await handler(m.event, context);
-    process.send({ type: 'result', id: m.id, result: result === undefined ? null : result });
+    process.send({ type: 'result', id: m.id, result: result === undefined ? null : result, initMs });
   } catch (e) {
     const error = errorOf(e);
     process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'Invoke Error', ...error })}\n`);

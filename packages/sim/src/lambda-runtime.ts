@@ -11,6 +11,8 @@ export interface InvokeResult {
   error?: { errorType: string; errorMessage: string };
   coldStart: boolean;
   durationMs: number;
+  /** On a cold start, the handler module's import (Lambda's "Init Duration"), included in durationMs. */
+  initMs?: number;
 }
 
 export interface RuntimeOptions {
@@ -31,6 +33,13 @@ export interface RuntimeOptions {
 /** Root may write anywhere whatever the mode bits say: function processes then run as nobody. */
 const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 
+interface Reply {
+  type: string;
+  result?: unknown;
+  error?: InvokeResult['error'];
+  initMs?: number;
+}
+
 interface Instance {
   id: number;
   child: ChildProcess;
@@ -38,7 +47,7 @@ interface Instance {
   busy: boolean;
   dead: boolean;
   idleTimer: NodeJS.Timeout | undefined;
-  pending: Map<string, (m: { type: string; result?: unknown; error?: InvokeResult['error'] }) => void>;
+  pending: Map<string, (m: Reply) => void>;
   tmp: string;
 }
 
@@ -69,29 +78,28 @@ export class FunctionRuntime {
       await instance.ready;
       const id = `${this.options.name}-${++this.requests}`;
       const deadline = Date.now() + this.options.timeoutMs;
-      const reply = await new Promise<{ type: string; result?: unknown; error?: InvokeResult['error'] }>(
-        (resolve) => {
-          const timer = setTimeout(() => {
-            this.timeouts++;
-            this.options.log(
-              this.options.name,
-              `Task timed out after ${this.options.timeoutMs / 1000} seconds`,
-            );
-            this.kill(instance!);
-            resolve({
-              type: 'error',
-              error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' },
-            });
-          }, this.options.timeoutMs);
-          instance!.pending.set(id, (m) => {
-            clearTimeout(timer);
-            resolve(m);
+      const reply = await new Promise<Reply>((resolve) => {
+        const timer = setTimeout(() => {
+          this.timeouts++;
+          this.options.log(
+            this.options.name,
+            `Task timed out after ${this.options.timeoutMs / 1000} seconds`,
+          );
+          this.kill(instance!);
+          resolve({
+            type: 'error',
+            error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' },
           });
-          instance!.child.send({ type: 'invoke', id, requestId: crypto.randomUUID(), event, deadline });
-        },
-      );
+        }, this.options.timeoutMs);
+        instance!.pending.set(id, (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+        instance!.child.send({ type: 'invoke', id, requestId: crypto.randomUUID(), event, deadline });
+      });
+      const init = reply.initMs === undefined ? {} : { initMs: Math.round(reply.initMs * 10) / 10 };
       return reply.type === 'result'
-        ? { ok: true, result: reply.result, coldStart, durationMs: Date.now() - started }
+        ? { ok: true, result: reply.result, coldStart, durationMs: Date.now() - started, ...init }
         : { ok: false, error: reply.error, coldStart, durationMs: Date.now() - started };
     } catch (e) {
       this.kill(instance);

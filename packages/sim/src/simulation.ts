@@ -32,6 +32,8 @@ export interface Invocation {
   fn: string;
   startedAt: Date;
   durationMs: number;
+  /** A cold start's import of the handler module (Lambda's "Init Duration"). */
+  initMs?: number;
   ok: boolean;
 }
 
@@ -113,7 +115,13 @@ export async function startSimulation(options: SimOptions = {}): Promise<Simulat
       if (!runtime) throw new Error(`no function ${name}`);
       const startedAt = new Date();
       const result = await runtime.invoke(event);
-      invocations.push({ fn: name, startedAt, durationMs: result.durationMs, ok: result.ok });
+      invocations.push({
+        fn: name,
+        startedAt,
+        durationMs: result.durationMs,
+        ...(result.initMs === undefined ? {} : { initMs: result.initMs }),
+        ok: result.ok,
+      });
       return result;
     };
 

@@ -15,6 +15,7 @@ import {
   SettingList,
 } from '../contracts.ts';
 import { route } from './define.ts';
+import { isUuid } from './is-uuid.ts';
 import { apiKeyBody, eventBody, settingBody } from './serialize.ts';
 
 const eventFeed = route({
@@ -101,7 +102,7 @@ const revokeApiKey = route({
   },
   async handler(ctx) {
     const { id } = ctx.params;
-    if (!z.uuid().safeParse(id).success) throw notFound(`API key ${id} not found`);
+    if (!isUuid(id)) throw notFound(`API key ${id} not found`);
     return { status: 200, body: apiKeyBody(await ctx.deps.apiKeys.revoke(id, ctx.metadata)) };
   },
 });

@@ -21,10 +21,10 @@ import {
 import type { AppDeps } from '../deps.ts';
 import { keysetPaging } from '../paging.ts';
 import { route } from './define.ts';
+import { isUuid } from './is-uuid.ts';
 import { eventBody, generationBody, runBody } from './serialize.ts';
 import { refusedWebhookUrl } from './webhooks.ts';
 
-const isUuid = (s: string) => z.uuid().safeParse(s).success;
 /** An id that is not a UUID cannot exist: 404, like any id the caller may not see. */
 function generationId(id: string): string {
   if (!isUuid(id)) throw notFound(`generation ${id} not found`);

@@ -6,6 +6,7 @@ import { IdParam } from '../contracts.ts';
 import type { AppDeps } from '../deps.ts';
 import { keysetPaging, pageCursor, pageLimit } from '../paging.ts';
 import { route } from './define.ts';
+import { isUuid } from './is-uuid.ts';
 
 const DeliveryPage = z.object({ items: z.array(WebhookDelivery), nextCursor: z.string().nullable() });
 const DeliveryQuery = z.object({ limit: pageLimit, cursor: pageCursor.optional() });
@@ -17,8 +18,6 @@ function hooksOf(deps: AppDeps): NonNullable<AppDeps['webhooks']> {
   if (!deps.webhooks) throw new AppError('unavailable', 'webhooks are not configured on this server');
   return deps.webhooks;
 }
-
-const isUuid = (id: string) => z.uuid().safeParse(id).success;
 
 const listDeliveries = route({
   method: 'get',

@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { IdParam } from '../contracts.ts';
 import type { AppDeps } from '../deps.ts';
 import { route } from './define.ts';
+import { isUuid } from './is-uuid.ts';
 import { webhookEndpointBody } from './serialize.ts';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
@@ -65,7 +66,7 @@ function checkEventsAllowed(
 }
 
 const uuidOr404 = (id: string) => {
-  if (!z.uuid().safeParse(id).success) throw notFound(`webhook endpoint ${id} not found`);
+  if (!isUuid(id)) throw notFound(`webhook endpoint ${id} not found`);
   return id;
 };
 

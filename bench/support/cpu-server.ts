@@ -1,0 +1,67 @@
+// The API process of the request-cpu bench, in a process of its own so that its CPU time is the
+// server's alone (the load generator runs in the bench's process): the local server (the app Lambda
+// runs, served by @hono/node-server; the info log line written to /dev/null, an SQS stand-in that
+// accepts every message), and beside it on the same process, pool size and
+// PostgreSQL server the floor: a bare node:http handler doing one raw INSERT or SELECT by id.
+// `GET /cpu` on the bare server answers this process's `process.cpuUsage()`. Prints its two URLs
+// as one JSON line. Env: DATABASE_URL, DB_SCHEMA.
+import { mkdtempSync, openSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jsonLogger } from '@genledger/adapters/json-logger';
+import { openDatabase } from '@genledger/db/connect';
+import { startLocalServer } from '@genledger/local/server';
+import pg from 'pg';
+
+const POOL = 4;
+const url = process.env.DATABASE_URL!;
+const schema = process.env.DB_SCHEMA!;
+const database = await openDatabase({ driver: 'pg', url, schema, pool: { max: POOL } }, {});
+const devNull = openSync('/dev/null', 'w');
+const app = await startLocalServer({
+  database,
+  port: 0,
+  env: { CURSOR_SECRET: 'c'.repeat(40), DATA_DIR: mkdtempSync(join(tmpdir(), 'gl-cpu-')) },
+  queue: { send: async () => ({ failed: [] }) },
+  logger: jsonLogger('info', { fn: 'api' }, (line) => writeSync(devNull, `${line}\n`)),
+});
+
+const pool = new pg.Pool({ connectionString: url, max: POOL });
+const table = `"${schema}".generations`;
+const bare = createServer((req, res) => {
+  const reply = (status: number, text: string) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(text);
+  };
+  if (req.url === '/cpu') return reply(200, JSON.stringify(process.cpuUsage()));
+  if (req.method === 'POST') {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const b = JSON.parse(Buffer.concat(chunks).toString()) as {
+        prompt: string;
+        model: string;
+        steps: number;
+      };
+      pool
+        .query(`insert into ${table} (id, prompt, model, steps) values ($1, $2, $3, $4) returning *`, [
+          crypto.randomUUID(),
+          b.prompt,
+          b.model,
+          b.steps,
+        ])
+        .then((r) => reply(202, JSON.stringify(r.rows[0])));
+    });
+    return;
+  }
+  pool
+    .query(`select * from ${table} where id = $1`, [req.url?.slice('/generations/'.length)])
+    .then((r) => reply(200, JSON.stringify(r.rows[0])));
+});
+await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+const base = (a: AddressInfo) => `http://127.0.0.1:${a.port}`;
+console.log(JSON.stringify({ app: app.url, bare: base(bare.address() as AddressInfo) }));
+// The bench ends this process by closing its standard input.
+process.stdin.on('end', () => process.exit(0)).resume();
