@@ -13,10 +13,6 @@ export interface FeedPages {
  * Every event after a position (or after an event's sequence number), a page at a time: memory stays
  * flat. Written as an iterator rather than an async generator, whose every yield is one more
  * await: over a million events that alone is a third of a second.
- *
- * A full page asks for the next one as it arrives: the server finds and sends page n+1 while the
- * reader decodes and handles page n, instead of each waiting for the other (bench: event-store,
- * replay against a plain keyset SELECT, which waits). At most two pages are held.
  */
 export function replayFrom(
   feed: FeedPages,
@@ -32,24 +28,17 @@ export function replayFrom(
   let page: EventRow[] = [];
   let index = 0;
   let finished = false;
-  let ahead: Promise<EventRow[]> | undefined;
   const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
   const nextPage = async (): Promise<IteratorResult<StoredEvent, undefined>> => {
     if (finished) return done;
     page = [];
     position ??= await feed.positionOf(after as number);
-    page = await (ahead ?? feed.feedRows(position, pageSize));
-    ahead = undefined;
+    page = await feed.feedRows(position, pageSize);
     index = 0;
     finished = page.length < pageSize;
     if (page.length === 0) return done;
     const last = page[page.length - 1]!;
     position = { txId: last.tx_text, sequence: toNumber(last.sequence) };
-    if (!finished) {
-      ahead = feed.feedRows(position, pageSize);
-      // A reader that stops early never awaits it: its failure is not an unhandled rejection.
-      ahead.catch(() => {});
-    }
     return { value: decoder.toStored(page[index++]!), done: false };
   };
   const iterator: AsyncIterableIterator<StoredEvent> = {
@@ -61,7 +50,6 @@ export function replayFrom(
     return: async () => {
       finished = true;
       page = [];
-      ahead = undefined;
       return done;
     },
     [Symbol.asyncIterator]: () => iterator,
