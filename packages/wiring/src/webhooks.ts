@@ -1,5 +1,6 @@
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
+import { limitPerTarget } from '@genledger/adapters/webhooks/per-target-limit';
 import { sqsWebhookQueue } from '@genledger/adapters/webhooks/webhook-queue';
 import { checkWebhookUrl, webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
 import type { AppDeps } from '@genledger/api/deps';
@@ -85,7 +86,10 @@ export function webhookDeps(
     generations: stores.generations,
     sender:
       options.sender ??
-      webhookSender({ timeoutMs: config.timeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
+      limitPerTarget(
+        webhookSender({ timeoutMs: config.timeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
+        config.concurrencyPerTarget,
+      ),
     render: options.render ?? ((g) => generationBody(g, outputStoreOf(env))),
     renderResource: resourceRenderer(database),
     clock: options.clock ?? systemClock,

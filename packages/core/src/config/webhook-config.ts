@@ -7,6 +7,7 @@ const WebhookEnv = z.object({
   // Five days; at least a minute, at most a year.
   WEBHOOK_DISABLE_AFTER_FAILING_S: z.coerce.number().int().min(60).max(31_536_000).default(432_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
+  WEBHOOK_CONCURRENCY_PER_TARGET: z.coerce.number().int().min(1).max(10).default(5),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).optional(),
   WEBHOOK_SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   CURSOR_SECRET: z.string().optional(),
@@ -17,6 +18,8 @@ const WebhookEnv = z.object({
 export interface WebhookConfig {
   retryBaseS: number;
   timeoutMs: number;
+  /** Requests in flight to one target from one process (a delivery function instance). */
+  concurrencyPerTarget: number;
   /** An endpoint whose attempts have all failed for this long is disabled (reason `failing`). */
   disableAfterFailingS: number;
   allowPrivateNetworks: boolean;
@@ -42,6 +45,7 @@ export function resolveWebhookConfig(
   return {
     retryBaseS: e.WEBHOOK_RETRY_BASE_S,
     timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    concurrencyPerTarget: e.WEBHOOK_CONCURRENCY_PER_TARGET,
     disableAfterFailingS: e.WEBHOOK_DISABLE_AFTER_FAILING_S,
     allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS
       ? e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true'
