@@ -323,6 +323,8 @@ describe('npm start after a crash or a stop', () => {
       await receiver.waitFor(() => held !== undefined, 60_000).catch(explain(first));
       first.child.kill('SIGKILL');
       await first.exited;
+      // A visibility shorter than the send's timeout is what this test wants, and start-up said so.
+      expect(first.output()).toContain("warning: the webhook queue's visibility timeout");
       const beforeRestart = receiver.received.length;
 
       const second = await startLocal(env);

@@ -1,4 +1,5 @@
 import { parseEnv } from '@genledger/core/config/parse-env';
+import { resolveWebhookConfig } from '@genledger/core/config/webhook-config';
 import * as z from 'zod';
 
 const QueueEnv = z.object({
@@ -24,4 +25,12 @@ export function resolveLocalQueueConfig(env: NodeJS.ProcessEnv) {
     maxReceiveCount: data.QUEUE_MAX_RECEIVE_COUNT,
     maintenanceIntervalMs: data.MAINTENANCE_INTERVAL_S * 1000,
   };
+}
+
+/** A start-up line when a delivery still being sent could come back and be sent a second time meanwhile. */
+export function webhookVisibilityWarning(env: NodeJS.ProcessEnv): string | undefined {
+  const visibilityMs = resolveLocalQueueConfig(env).webhookVisibilityTimeoutMs;
+  const { timeoutMs } = resolveWebhookConfig(env, { allowPrivateByDefault: true });
+  if (visibilityMs > timeoutMs) return undefined;
+  return `warning: the webhook queue's visibility timeout (QUEUE_VISIBILITY_TIMEOUT, ${visibilityMs / 1000} s) is not above WEBHOOK_TIMEOUT_MS (${timeoutMs} ms): a slow delivery can be sent again while it is being sent (same webhook-id)`;
 }
