@@ -1,5 +1,6 @@
 // `npm start` killed for real (kill -9, and a clean SIGTERM) while it processes accepted work, then
-// started again on the same DATA_DIR: every generation completes once, without anyone acting.
+// started again on the same DATA_DIR: every generation completes once, without anyone acting; a
+// webhook the killed process was sending arrives again under the same webhook-id.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -9,8 +10,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../support/postgres-server.ts';
+import { type Received, startReceiver } from '../support/webhook-receiver.ts';
 
 const ADMIN = `crash-admin-key-${'c'.repeat(32)}`;
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -287,5 +290,73 @@ describe('npm start after a crash or a stop', () => {
     expect(taken).toBeGreaterThan(0);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  }, 240_000);
+
+  it('kill -9 while a webhook is in flight: after a restart it arrives again, same webhook-id, signed', async () => {
+    const dataDir = freshDataDir('gl-hook-kill-');
+    backend.calls.length = 0;
+    backend.state.delayMs = 50;
+    const receiver = await startReceiver();
+    // The first delivery is never answered: the process is killed while it waits on it.
+    let held: string | undefined;
+    receiver.answerWith((r) => {
+      if (held !== undefined) return 200;
+      held = String(r.headers['webhook-id']);
+      return 'hold';
+    });
+    // 2 s: the held delivery is received again soon after the restart. The send's timeout is the
+    // longest there is, so the first process cannot have given up on the held request before the kill.
+    const env = envFor(dataDir, { QUEUE_VISIBILITY_TIMEOUT: '2', WEBHOOK_TIMEOUT_MS: '30000' });
+    try {
+      const first = await startLocal(env);
+      children.push(first.child);
+      await useOwnKey(first.url);
+      const { key: secret } = await api<{ key: string }>(first.url, '/webhooks/default/secret');
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const g = await api<Generation>(first.url, '/generations', {
+          method: 'POST',
+          body: JSON.stringify({ prompt: `webhook kill ${i}`, webhook: receiver.url() }),
+        });
+        ids.push(g.id);
+      }
+      await receiver.waitFor(() => held !== undefined, 60_000).catch(explain(first));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      // A visibility shorter than the send's timeout is what this test wants, and start-up said so.
+      expect(first.output()).toContain("warning: the webhook queue's visibility timeout");
+      const beforeRestart = receiver.received.length;
+
+      const second = await startLocal(env);
+      children.push(second.child);
+      const completions = (all: Received[]) =>
+        all.filter((r) => r.json.type === 'generation.completed' && ids.includes(r.json.data.id));
+      await receiver
+        .waitFor(
+          (all) =>
+            all.slice(beforeRestart).some((r) => r.headers['webhook-id'] === held) &&
+            new Set(completions(all).map((r) => r.json.data.id)).size === ids.length,
+          60_000,
+        )
+        .catch(explain(second));
+
+      // Every request was signed with the key's default secret (a missing signature throws too).
+      const webhook = new Webhook(secret);
+      for (const r of receiver.received)
+        expect(() => webhook.verify(r.body, r.headers as Record<string, string>)).not.toThrow();
+      // The held delivery was the completion of one of them; each completion kept one id throughout.
+      const heldRequests = receiver.received.filter((r) => r.headers['webhook-id'] === held);
+      expect(heldRequests.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(heldRequests.map((r) => `${r.json.type} ${r.json.data.id}`)).size).toBe(1);
+      expect(ids).toContain(heldRequests[0]!.json.data.id);
+      for (const id of ids) {
+        const hooks = completions(receiver.received).filter((r) => r.json.data.id === id);
+        expect(new Set(hooks.map((r) => r.headers['webhook-id'])).size, `webhook-ids of ${id}`).toBe(1);
+      }
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await receiver.close();
+    }
   }, 240_000);
 });

@@ -10,13 +10,13 @@ export interface Received {
 
 /**
  * A webhook receiver on loopback: records every request as it arrived (raw body, headers) and
- * answers with what `answer` says (200 by default). `waitFor` resolves once a condition on the
+ * answers with what `answer` says (200 by default; `'hold'` never answers, as a hung receiver). `waitFor` resolves once a condition on the
  * requests holds, woken by each request: no polling, no sleeps.
  */
 export async function startReceiver() {
   const received: Received[] = [];
   const waiters = new Set<() => void>();
-  let answer: (r: Received, n: number) => number = () => 200;
+  let answer: (r: Received, n: number) => number | 'hold' = () => 200;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -24,7 +24,12 @@ export async function startReceiver() {
       const body = Buffer.concat(chunks).toString('utf8');
       const r: Received = { path: req.url ?? '/', headers: req.headers, body, json: JSON.parse(body) };
       received.push(r);
-      res.statusCode = answer(r, received.length);
+      const status = answer(r, received.length);
+      if (status === 'hold') {
+        for (const w of [...waiters]) w();
+        return;
+      }
+      res.statusCode = status;
       res.end(res.statusCode >= 300 ? `answer ${res.statusCode} ${'x'.repeat(3000)}` : 'ok');
       for (const w of [...waiters]) w();
     });
@@ -35,7 +40,7 @@ export async function startReceiver() {
     url: (path = '/hook') => `http://127.0.0.1:${port}${path}`,
     port,
     received,
-    answerWith(f: (r: Received, n: number) => number) {
+    answerWith(f: (r: Received, n: number) => number | 'hold') {
       answer = f;
     },
     waitFor(condition: (all: Received[]) => boolean, timeoutMs = 20_000): Promise<Received[]> {
@@ -58,6 +63,11 @@ export async function startReceiver() {
         check();
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Held requests keep their sockets open: close them, or close() waits for ever.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -12,9 +12,6 @@ import {
 } from '@genledger/wiring/webhooks';
 import { LocalConsumer, LocalQueue } from './local-queue.ts';
 
-/** A delivery is given this long before it is received again when its handler dies mid-send. */
-const WEBHOOK_VISIBILITY_TIMEOUT_MS = 60_000;
-
 export interface LocalWebhookOptions {
   /** Receives before the webhook DLQ (default WEBHOOK_MAX_ATTEMPTS: about a day at the default base). */
   maxReceiveCount?: number;
@@ -52,18 +49,20 @@ export function startLocalWebhooks(
   database: Database,
   store: LocalQueueStore,
   env: NodeJS.ProcessEnv,
-  options: LocalWebhookOptions & { idlePollMs: number },
+  // visibilityTimeoutMs: what a handler that died mid-send held is received again after it.
+  options: LocalWebhookOptions & { idlePollMs: number; visibilityTimeoutMs: number },
 ) {
   const maxReceiveCount = options.maxReceiveCount ?? WEBHOOK_MAX_ATTEMPTS;
+  const { visibilityTimeoutMs } = options;
   const deadLetter = new LocalQueue({
     name: 'genledger-local-webhooks-dlq',
     store,
-    visibilityTimeoutMs: WEBHOOK_VISIBILITY_TIMEOUT_MS,
+    visibilityTimeoutMs,
   });
   const queue = new LocalQueue({
     name: 'genledger-local-webhooks',
     store,
-    visibilityTimeoutMs: WEBHOOK_VISIBILITY_TIMEOUT_MS,
+    visibilityTimeoutMs,
     maxReceiveCount,
     deadLetter,
   });

@@ -1,6 +1,7 @@
 // `npm start`: the local stack on one command. Bad configuration → one line naming the variable, exit 1.
 import { resolveWebhookConfig } from '@genledger/core/config/webhook-config';
 import { isAppError } from '@genledger/core/errors';
+import { webhookVisibilityWarning } from './queue-config.ts';
 import { startLocalServer } from './server.ts';
 
 /** A stop lets the batch in hand finish this long; the rest goes back to the queue for the next start. */
@@ -28,6 +29,8 @@ try {
       ? 'webhooks: private and loopback targets allowed (local development; WEBHOOK_ALLOW_PRIVATE_NETWORKS=false refuses them)'
       : 'webhooks: private and loopback targets refused (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
   );
+  const slowDeliveryWarning = server.pipeline ? webhookVisibilityWarning(process.env) : undefined;
+  if (slowDeliveryWarning) lines.push(slowDeliveryWarning);
   lines.push(`console: ${server.url}/console/ (sign in with an API key)`);
   lines.push(`try: curl ${server.url}/health`);
   console.log(lines.join('\n'));

@@ -79,6 +79,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   });
   const queue = localQueuePort(main);
   const hooks = startLocalWebhooks(options.database, stores.localQueue, env, {
+    visibilityTimeoutMs: config.webhookVisibilityTimeoutMs,
     ...options.webhooks,
     idlePollMs: options.database.embedded ? 60_000 : 1_000,
   });
