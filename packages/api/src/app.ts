@@ -1,8 +1,8 @@
 import { RETRY_AFTER_SECONDS } from '@genledger/core/errors';
 import { type Context, type Handler, Hono, type MiddlewareHandler } from 'hono';
-import { compress } from 'hono/compress';
 import type { AppDeps, MountedApp } from './deps.ts';
 import { authenticate } from './middleware/authenticate.ts';
+import { compression } from './middleware/compression.ts';
 import type { ApiEnv } from './middleware/env.ts';
 import { KeyLanes } from './middleware/key-lanes.ts';
 import { limitBody } from './middleware/limit-body.ts';
@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps) {
   // Text answers (JSON, HTML, scripts, styles) go gzip or deflate as the client's Accept-Encoding
   // asks, for the API and the console alike; images (already compressed) and small answers as they
   // are. Behind API Gateway the encoded body travels base64 (lambda-adapter.ts).
-  app.use('*', compress(), requestLog(deps.logger), requestId());
+  app.use('*', compression(), requestLog(deps.logger), requestId());
   app.onError(
     problemOnError({
       logger: deps.logger,

@@ -67,8 +67,8 @@ export class ApiKeyStore implements ApiKeys {
    * constant time, which is the authoritative check. (The database's own equality on the hash
    * cannot leak the secret: an attacker controls only the preimage, not the hash bytes.)
    */
-  async authenticate(key: string): Promise<Principal> {
-    const check = this.check(key);
+  async authenticate(key: string | KeyCheck): Promise<Principal> {
+    const check = typeof key === 'string' ? this.check(key) : key;
     const rows = await this.authenticateStatement<KeyAuthRow>(this.database.db, check);
     return principalOf(rows[0], check);
   }
@@ -79,8 +79,8 @@ export class ApiKeyStore implements ApiKeys {
   );
 
   /** The CTEs of `gateSql` for one bearer key, for a store to start its statement with. */
-  gate(key: string, adminOnly: boolean): SqlKeyGate {
-    const check = this.check(key);
+  gate(key: string | KeyCheck, adminOnly: boolean): SqlKeyGate {
+    const check = typeof key === 'string' ? this.check(key) : key;
     return { check, adminOnly, ctes: (slots) => this.gateSql(slots, adminOnly) };
   }
 

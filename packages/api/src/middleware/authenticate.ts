@@ -1,4 +1,5 @@
 import { AppError } from '@genledger/core/errors';
+import type { KeyCheck } from '@genledger/core/ports/api-keys';
 import type { Principal } from '@genledger/core/ports/principal';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../deps.ts';
@@ -49,17 +50,22 @@ export function authenticate(
 ): MiddlewareHandler<ApiEnv> {
   const { lanes, isUnavailable = () => false } = options;
   const keyed = keyedBy(apiKeys, options);
-  const unlaned: MiddlewareHandler<ApiEnv> = (c, next) => keyed(c, next, () => {});
-  if (!lanes) return unlaned;
+  // The key is hashed once per request: its lane and its check (in the route's statement or its
+  // own) take the same hash.
+  const keyCheck = (c: Context<ApiEnv>) => {
+    const token = bearerKey(c.req.header('authorization'));
+    if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    return apiKeys.check(token);
+  };
+  if (!lanes) return (c, next) => keyed(c, next, keyCheck(c), () => {});
   // The key's check runs in the key's lane, and the route's work until it has checked the key; a
   // 503 means the database gave up.
   return async (c, next) => {
-    const token = bearerKey(c.req.header('authorization'));
-    if (!token) return unlaned(c, next);
+    const check = keyCheck(c);
     let thrown: { error: unknown } | undefined;
-    await lanes.run(token, async (leave) => {
+    await lanes.run(check.hash, async (leave) => {
       try {
-        await keyed(c, next, leave);
+        await keyed(c, next, check, leave);
       } catch (error) {
         thrown = { error };
         return (error instanceof AppError && error.kind === 'unavailable') || isUnavailable(error);
@@ -77,24 +83,22 @@ export function authenticate(
 function keyedBy(
   apiKeys: AppDeps['apiKeys'],
   options: { admin: boolean; inStatement?: boolean },
-): (c: Context<ApiEnv>, next: () => Promise<void>, checked: () => void) => Promise<void> {
+): (c: Context<ApiEnv>, next: () => Promise<void>, check: KeyCheck, checked: () => void) => Promise<void> {
   const { admin } = options;
-  return async function authenticate(c, next, checked) {
-    const token = bearerKey(c.req.header('authorization'));
-    if (!token) throw new AppError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+  return async function authenticate(c, next, check, checked) {
     const judge = (p: Principal) => {
       checked();
       accept(c, p, admin);
     };
     if (!options.inStatement) {
-      judge(await apiKeys.authenticate(token));
+      judge(await apiKeys.authenticate(check));
       return next();
     }
     c.set('key', {
-      gate: apiKeys.gate(token, admin),
+      gate: apiKeys.gate(check, admin),
       accept: judge,
       authenticate: async () => {
-        const p = await apiKeys.authenticate(token);
+        const p = await apiKeys.authenticate(check);
         judge(p);
         return p;
       },

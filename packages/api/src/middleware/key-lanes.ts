@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { AppError } from '@genledger/core/errors';
 
 /** How many of one key's requests may use the database at once in this process, and how long the rest wait. */
@@ -50,8 +49,7 @@ export class KeyLanes {
    * calls `leave` once its key's row is behind it (the statement that checked the key returned):
    * what follows does not touch that row, so the next of the key's requests may go ahead.
    */
-  async run(token: string, work: (leave: () => void) => Promise<boolean>): Promise<void> {
-    const id = createHash('sha256').update(token).digest('hex');
+  async run(id: string, work: (leave: () => void) => Promise<boolean>): Promise<void> {
     let lane = this.#lanes.get(id);
     if (!lane) {
       lane = { active: 0, waiting: [] };
@@ -74,8 +72,8 @@ export class KeyLanes {
   }
 
   /** Requests of one key waiting for their turn now (tests and the bench). */
-  waiting(token: string): number {
-    return this.#lanes.get(createHash('sha256').update(token).digest('hex'))?.waiting.length ?? 0;
+  waiting(id: string): number {
+    return this.#lanes.get(id)?.waiting.length ?? 0;
   }
 
   #turn(lane: Lane): Promise<void> {

@@ -96,7 +96,7 @@ const createGeneration = route({
     const { generation, created } = await submitGeneration(
       { generations, queue: ctx.deps.queue, logger: ctx.deps.logger, defaultModel: ctx.deps.defaultModel },
       {
-        body: ctx.body,
+        validBody: ctx.body,
         apiKeyId: null, // the statement takes the owner from the key it checks
         idempotencyKey: ctx.header('idempotency-key') ?? null,
         metadata: ctx.metadata,

@@ -64,6 +64,8 @@ export const GenerationRequestBody = GenerationRequest.extend({
     .optional()
     .describe('The model; when absent, the `generation.defaultModel` setting (sdxl unless changed)'),
 });
+/** A body `GenerationRequestBody` has validated: the request, its model absent when none was sent. */
+export type GenerationRequestBody = z.output<typeof GenerationRequestBody>;
 export type GenerationRequestInput = z.input<typeof GenerationRequest>;
 export type GenerationRequest = z.output<typeof GenerationRequest>;
 

@@ -38,8 +38,13 @@ export interface KeyGate {
 /** API keys: authentication with its rate limit, and the admin routes' operations. */
 export interface ApiKeys {
   /** The key's principal, counted against its rate limit; 401 (AppError) when not usable. */
-  authenticate(key: string): Promise<Principal>;
-  gate(key: string, adminOnly: boolean): KeyGate;
+  authenticate(key: string | KeyCheck): Promise<Principal>;
+  gate(key: string | KeyCheck, adminOnly: boolean): KeyGate;
+  /**
+   * The key's prefix and SHA-256, or 401 (AppError) for a key no stored key can match. A request
+   * hashes its key once: the check is what `authenticate`, `gate` and the key's lane take.
+   */
+  check(key: string): KeyCheck;
   /** Creates a key; the plaintext is returned once and stored only as its SHA-256. */
   create(
     input: NewApiKey,

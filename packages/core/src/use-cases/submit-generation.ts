@@ -1,4 +1,9 @@
-import { type GenerationRecord, GenerationRequest } from '../contracts/generation.ts';
+import {
+  GENERATION_DEFAULTS,
+  type GenerationRecord,
+  GenerationRequest,
+  type GenerationRequestBody,
+} from '../contracts/generation.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../contracts/limits.ts';
 import { isStorableString } from '../contracts/storable.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
@@ -19,8 +24,14 @@ export interface SubmitGenerationDeps {
   defaultModel?: DefaultModel;
 }
 
-export interface SubmitGenerationInput {
-  body: unknown;
+export type SubmitGenerationInput = SubmitGenerationCommon &
+  (
+    | { body: unknown }
+    /** Already validated against `GenerationRequestBody` (the API's route): not parsed again. */
+    | { validBody: GenerationRequestBody }
+  );
+
+interface SubmitGenerationCommon {
   apiKeyId: string | null;
   idempotencyKey: string | null;
   metadata?: Record<string, unknown>;
@@ -43,9 +54,7 @@ export async function submitGeneration(
   deps: SubmitGenerationDeps,
   input: SubmitGenerationInput,
 ): Promise<SubmitGenerationResult> {
-  const parsed = GenerationRequest.safeParse(input.body);
-  if (!parsed.success)
-    throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
+  const { request: asSent, sent } = validRequest(input);
   if (
     input.idempotencyKey !== null &&
     (input.idempotencyKey.length === 0 ||
@@ -59,14 +68,14 @@ export async function submitGeneration(
       },
     ]);
   }
-  const request = await withDefaultModel(parsed.data, input.body, deps.defaultModel);
+  const request = await withDefaultModel(asSent, sent, deps.defaultModel);
   const { generation, created } = await recordGeneration(deps.generations, {
     id: deps.newId ? deps.newId() : crypto.randomUUID(),
     request,
     apiKeyId: input.apiKeyId,
     idempotencyKey: input.idempotencyKey,
     // The request as sent: a replay of it is the same request whatever the setting says by then.
-    requestHash: input.idempotencyKey ? requestHash(parsed.data) : null,
+    requestHash: input.idempotencyKey ? requestHash(asSent) : null,
     source: 'http',
     enqueued: true,
     metadata: input.metadata,
@@ -75,4 +84,16 @@ export async function submitGeneration(
 
   const enqueued = await sendGenerationMessage(deps, generation);
   return { generation, created, enqueued };
+}
+
+/** The request with the contract's defaults, and the body as sent (which says whether it named a model). */
+function validRequest(input: SubmitGenerationInput): { request: GenerationRequest; sent: unknown } {
+  if ('validBody' in input) {
+    const sent = input.validBody;
+    return { request: { ...sent, model: sent.model ?? GENERATION_DEFAULTS.model }, sent };
+  }
+  const parsed = GenerationRequest.safeParse(input.body);
+  if (!parsed.success)
+    throw validationError('the generation request is invalid', fieldErrorsFromZod(parsed.error.issues));
+  return { request: parsed.data, sent: input.body };
 }
