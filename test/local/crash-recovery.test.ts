@@ -262,15 +262,17 @@ describe('npm start after a crash or a stop', () => {
   it('a clean SIGTERM hands unfinished work back: the next start completes all of it once, at once', async () => {
     const dataDir = freshDataDir('gl-stop-');
     backend.calls.length = 0;
-    // Three times the 1 s shutdown grace set here: the batch in hand cannot finish before the
-    // process exits (the default 5 s grace would only make the stop take longer).
-    backend.state.delayMs = 3000;
+    // Far longer than the 1 s shutdown grace set here (the default 5 s would only make the stop
+    // take longer): the batch in hand cannot finish before the process exits, even when a loaded
+    // machine delays the signal's handling by seconds. The delay itself costs nothing: the
+    // process is gone before the backend answers.
+    backend.state.delayMs = 8000;
     const first = await startLocal(envFor(dataDir, { SHUTDOWN_GRACE_S: '1' }));
     children.push(first.child);
     await useOwnKey(first.url);
     const ids = await submit(first.url, 30);
     // Stopped as soon as a batch is in the backend's hands (waiting for ten calls waited out that
-    // first batch's 3 s, since the next batch is received only after it).
+    // first batch's 8 s, since the next batch is received only after it).
     const until = Date.now() + 60_000;
     while (backend.calls.length === 0 && Date.now() < until) await sleep(20);
     first.child.kill('SIGTERM');
