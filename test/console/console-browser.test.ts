@@ -396,18 +396,27 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     page.on('request', (r) => {
       if (r.url().includes('/console/events/live')) polls.push(r.url());
     });
+    // The page notes each poll htmx is about to send from a live list, and whether the console
+    // held it back (its listener runs first): waiting for a held-back poll waits for one interval
+    // (2 s), not a guess at it.
+    await page.evaluate(
+      `window.duePolls = []; document.addEventListener('htmx:beforeRequest', (e) => { if (e.detail.elt.hasAttribute('data-poll')) window.duePolls.push(e.defaultPrevented) })`,
+    );
     const setHidden = (hidden: boolean) =>
       page.evaluate(
-        `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`,
+        `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); window.duePolls = []; document.dispatchEvent(new Event('visibilitychange'))`,
       );
     await setHidden(true);
     await page.waitForTimeout(300); // a poll already in flight may still finish
     polls.length = 0;
-    await page.waitForTimeout(4_500);
+    await expect
+      .poll(() => page.evaluate('window.duePolls.length'), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(1);
+    expect(await page.evaluate('window.duePolls')).not.toContain(false);
     expect(polls).toEqual([]);
     await setHidden(false);
-    await page.waitForTimeout(500);
-    expect(polls.length).toBeGreaterThanOrEqual(1);
+    // Before the 2 s interval's next turn could be what sent it.
+    await expect.poll(() => polls.length, { timeout: 1_900 }).toBeGreaterThanOrEqual(1);
     // Who did it: the archive and unarchive above were this key, from the console.
     await page.goto(`${server.url}/console/events?type=FailedMessageStatusChanged`);
     expect(

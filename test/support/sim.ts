@@ -16,6 +16,8 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
       PORT: '0',
       DATA_DIR: dataDir,
       ...(process.env.SIM_NODE ? { SIM_NODE: process.env.SIM_NODE } : {}),
+      // The sim files share bundles: the second one to start copies what the first one built.
+      SIM_BUILD_CACHE: join(tmpdir(), 'genledger-sim-builds'),
       ...env,
     },
     log: (fn, line) => logs.push({ fn, line }),

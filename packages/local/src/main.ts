@@ -2,12 +2,11 @@
 import { resolveWebhookConfig } from '@genledger/core/config/webhook-config';
 import { isAppError } from '@genledger/core/errors';
 import { webhookVisibilityWarning } from './queue-config.ts';
-import { startLocalServer } from './server.ts';
-
-/** A stop lets the batch in hand finish this long; the rest goes back to the queue for the next start. */
-const SHUTDOWN_GRACE_MS = 5_000;
+import { resolveLocalEnv, startLocalServer } from './server.ts';
 
 try {
+  // A stop lets the batch in hand finish this long; the rest goes back to the queue for the next start.
+  const shutdownGraceMs = resolveLocalEnv(process.env).SHUTDOWN_GRACE_S * 1000;
   const server = await startLocalServer();
   const lines = [
     `genledger listening on ${server.url}`,
@@ -40,7 +39,7 @@ try {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
-    server.close({ graceMs: SHUTDOWN_GRACE_MS }).then(
+    server.close({ graceMs: shutdownGraceMs }).then(
       () => process.exit(0),
       (e: unknown) => {
         console.error(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -67,6 +67,8 @@ const MAINTENANCE_POOL_MAX = 2;
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // How long a stop (SIGTERM, SIGINT) lets the batch in hand finish before handing it back.
+  SHUTDOWN_GRACE_S: z.coerce.number().int().min(0).max(900).default(5),
 });
 
 export function resolveLocalEnv(env: NodeJS.ProcessEnv) {

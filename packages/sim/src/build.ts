@@ -5,6 +5,7 @@
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { cacheEntry, restoreBuild, storeBuild } from './build-cache.ts';
 import type { FunctionSpec } from './deployment.ts';
 
 const SST_BANNER = [
@@ -21,14 +22,25 @@ export function handlerParts(handler: string): { file: string; exportName: strin
   return { file: handler.slice(0, i), exportName: handler.slice(i + 1) };
 }
 
-export async function buildFunction(fn: FunctionSpec, root: string, outDir: string): Promise<string> {
+/**
+ * Builds `fn` into `outDir`; with `cacheDir`, a bundle built earlier from the same inputs (same
+ * content) is copied instead.
+ */
+export async function buildFunction(
+  fn: FunctionSpec,
+  root: string,
+  outDir: string,
+  cacheDir?: string,
+): Promise<string> {
   const { file } = handlerParts(fn.handler);
   const entry = ['.ts', '.mts', '.js', '.mjs'].map((x) => join(root, file + x)).find((p) => exists(p));
   if (!entry) throw new Error(`${fn.name}: handler file ${file}.ts not found`);
   makeWritable(outDir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  await build({
+  const cached = cacheDir && cacheEntry(cacheDir, { entry, nodejs: fn.nodejs, copyFiles: fn.copyFiles });
+  if (cached && restoreBuild(cached, root, outDir)) return outDir;
+  const result = await build({
     entryPoints: { [file]: entry },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
@@ -45,6 +57,7 @@ export async function buildFunction(fn: FunctionSpec, root: string, outDir: stri
     external: fn.nodejs.esbuild?.external ?? [],
     banner: { js: SST_BANNER },
     logLevel: 'silent',
+    metafile: true,
   });
   // SST builds source maps but leaves them out of the deployed bundle unless `nodejs.sourcemap`
   // asks for them (it uploads them for its console instead): without them, stacks name the bundle's
@@ -54,6 +67,11 @@ export async function buildFunction(fn: FunctionSpec, root: string, outDir: stri
       if (f.endsWith('.map')) rmSync(join(outDir, f));
   for (const copy of fn.copyFiles)
     cpSync(resolve(root, copy.from), join(outDir, copy.to ?? copy.from), { recursive: true });
+  if (cached)
+    storeBuild(cached, root, outDir, [
+      ...Object.keys(result.metafile.inputs),
+      ...fn.copyFiles.map((c) => c.from),
+    ]);
   return outDir;
 }
 

@@ -39,7 +39,7 @@ export async function startFunctions(options: FunctionsOptions): Promise<Map<str
   const built = await Promise.all(
     deployment.functions.map(async (fn: FunctionSpec) => ({
       fn,
-      dir: await buildFunction(fn, options.root, join(buildRoot, fn.name)),
+      dir: await buildFunction(fn, options.root, join(buildRoot, fn.name), options.knobs.SIM_BUILD_CACHE),
     })),
   );
   const runtimes = new Map<string, FunctionRuntime>();

@@ -26,6 +26,11 @@ const SimEnv = z.object({
    * on it, undici's WebSocket under the Neon driver included.
    */
   SIM_NODE: z.string().min(1).optional(),
+  /**
+   * A directory where function bundles are kept by their inputs' content: a start whose sources
+   * did not change copies them instead of building (unset: every start builds).
+   */
+  SIM_BUILD_CACHE: z.string().min(1).optional(),
 });
 export type SimKnobs = z.output<typeof SimEnv>;
 
