@@ -3,7 +3,6 @@
 
 import { createApp } from '@genledger/api/app';
 import { silentLogger } from '@genledger/core/ports/logger';
-import type { Queue } from '@genledger/core/ports/queue';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
@@ -11,24 +10,15 @@ import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { createWorkerHandler } from '@genledger/wiring/worker';
-import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BASE, consoleSession, csrfOf, recordingQueue } from '../support/console-session.ts';
 import { useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
 import { tempKeepOutputs } from '../support/outputs.ts';
-import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
+import { sqsEvent } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
-const BASE = 'http://localhost';
-
-/** The Queue port recording what it sends as the SQS records a worker would receive. */
-const records: SQSRecord[] = [];
-const queue: Queue = {
-  async send(messages) {
-    for (const m of messages) records.push(sqsRecord(m));
-    return { failed: [] };
-  },
-};
+const { queue, records } = recordingQueue();
 
 let database: Database;
 let app: ReturnType<typeof createApp>;
@@ -36,19 +26,7 @@ let adminKey: string;
 let adminId: string;
 let userKey: string;
 
-async function signIn(key: string) {
-  const res = await app.request(`${BASE}/console/signin`, {
-    method: 'POST',
-    body: new URLSearchParams({ key }),
-    headers: { origin: BASE },
-  });
-  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
-  const req = (path: string, init: RequestInit = {}) =>
-    app.request(`${BASE}${path}`, { ...init, headers: { cookie, origin: BASE }, redirect: 'manual' });
-  return { cookie, req };
-}
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+const signIn = (key: string) => consoleSession(app, key);
 
 beforeAll(async () => {
   database = await dbs.open('pglite', { schema: 'console_rerun' });

@@ -10,10 +10,10 @@ import { EventStore } from '@genledger/db/event-store';
 import { WebhookDeliveryStore } from '@genledger/db/webhook-store/deliveries';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BASE, consoleSession } from '../support/console-session.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
-const BASE = 'http://localhost';
 
 /** The webhook queue port, recording the delivery ids it is handed. */
 const queued: string[] = [];
@@ -23,16 +23,7 @@ let app: ReturnType<typeof createApp>;
 let adminKey: string;
 let shopKey: string;
 
-async function signIn(key: string) {
-  const res = await app.request(`${BASE}/console/signin`, {
-    method: 'POST',
-    body: new URLSearchParams({ key }),
-    headers: { origin: BASE },
-  });
-  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
-  return (path: string, init: RequestInit = {}) =>
-    app.request(`${BASE}${path}`, { ...init, headers: { cookie, origin: BASE }, redirect: 'manual' });
-}
+const signIn = async (key: string) => (await consoleSession(app, key)).req;
 
 const api = (path: string, body: unknown) =>
   app.request(`${BASE}${path}`, {
