@@ -1,6 +1,7 @@
 // `npm start` killed for real (kill -9, and a clean SIGTERM) while it processes accepted work, then
 // started again on the same DATA_DIR: every generation completes once, without anyone acting; a
-// webhook the killed process was sending arrives again under the same webhook-id.
+// webhook the killed process was sending arrives again under the same webhook-id. The process runs
+// main.ts bundled once for the file (test/support/local-bundle.ts): six starts, each without tsx.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleLocalMain } from '../support/local-bundle.ts';
 import { freePort } from '../support/postgres-server.ts';
 import { type Received, startReceiver } from '../support/webhook-receiver.ts';
 
@@ -50,7 +52,7 @@ interface Started {
 
 async function startLocal(env: Record<string, string>): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/main.ts'], {
+  const child = spawn(process.execPath, [localMain!.file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,6 +78,7 @@ async function startLocal(env: Record<string, string>): Promise<Started> {
 
 /** The key requests are made with: a non-admin key of its own with a rate limit out of the way. */
 let key = ADMIN;
+let localMain: Awaited<ReturnType<typeof bundleLocalMain>> | undefined;
 const api = async <T>(
   url: string,
   path: string,
@@ -200,6 +203,7 @@ describe('npm start after a crash or a stop', () => {
   };
 
   beforeAll(async () => {
+    localMain = await bundleLocalMain();
     dirs.push(template);
     // The data directory the run's global setup initialised (initdb is most of a PGlite's start),
     // written out under DATA_DIR where `npm start` keeps it, then migrated.
@@ -221,6 +225,7 @@ describe('npm start after a crash or a stop', () => {
     backend.server.closeAllConnections();
     await new Promise((r) => backend.server.close(r));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    localMain?.remove();
   });
 
   const envFor = (dataDir: string, more: Record<string, string> = {}) => ({
