@@ -11,11 +11,11 @@ import { GenerationStore } from '@genledger/db/generation-store';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { createWorkerHandler } from '@genledger/wiring/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BASE, consoleSession, csrfOf, recordingQueue } from '../support/console-session.ts';
+import { BASE, consoleSession, csrfOf } from '../support/console-session.ts';
 import { useDatabases } from '../support/databases.ts';
 import { flakyGenerator } from '../support/generators.ts';
 import { tempKeepOutputs } from '../support/outputs.ts';
-import { sqsEvent } from '../support/sqs-events.ts';
+import { recordingQueue, sqsEvent } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 const { queue, records } = recordingQueue();

@@ -1,8 +1,5 @@
-// What the console's HTML tests share: a signed-in session against an app in process, the form's
-// CSRF token, and a Queue port that records what the console and the API send.
-import type { Queue } from '@genledger/core/ports/queue';
-import type { SQSRecord } from 'aws-lambda';
-import { sqsRecord } from './sqs-events.ts';
+// What the console's HTML tests share: a signed-in session against an app in process, and the
+// form's CSRF token.
 
 export const BASE = 'http://localhost';
 
@@ -25,15 +22,3 @@ export async function consoleSession(app: InProcessApp, key: string) {
 
 /** The CSRF token of the first form on a page. */
 export const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-
-/** The Queue port recording what it sends as the SQS records a worker would receive. */
-export function recordingQueue(): { queue: Queue; records: SQSRecord[] } {
-  const records: SQSRecord[] = [];
-  const queue: Queue = {
-    async send(messages) {
-      for (const m of messages) records.push(sqsRecord(m));
-      return { failed: [] };
-    },
-  };
-  return { queue, records };
-}

@@ -1,4 +1,5 @@
 import type { GenerationRequestedMessageInput } from '@genledger/core/contracts/queue-message';
+import type { Queue } from '@genledger/core/ports/queue';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A record as SQS hands it to Lambda, every attribute present. */
@@ -44,3 +45,15 @@ export const message = (
   request: { prompt: 'a harbour at dawn', width: 512, height: 384, seed: 7 },
   ...overrides,
 });
+
+/** The Queue port recording what it sends as the SQS records a worker would receive. */
+export function recordingQueue(): { queue: Queue; records: SQSRecord[] } {
+  const records: SQSRecord[] = [];
+  const queue: Queue = {
+    async send(messages) {
+      for (const m of messages) records.push(sqsRecord(m));
+      return { failed: [] };
+    },
+  };
+  return { queue, records };
+}
