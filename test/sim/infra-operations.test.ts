@@ -13,8 +13,6 @@ beforeAll(async () => {
 
 const evaluate = (dev = false, stage = 'production') => evaluateSstConfig(config, { dev, stage });
 
-const _handlerFile = (handler: string) => `${handler.replace(/\.handler$/, '')}.ts`;
-
 describe('operability', () => {
   const DEPLOY_TIME = [
     'OUTPUT_MAX_BYTES',
