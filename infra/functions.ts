@@ -105,7 +105,7 @@ export function functions(
       ...common,
       handler: 'functions/dead-letter.handler',
       // The webhook queue: the failed_message.created and failure_group.* deliveries an ingest writes.
-      link: [db.databaseUrl, queue, deadLetterQueue, webhookQueue],
+      link: [db.databaseUrl, queue, webhookQueue],
       // Receives in the DLQ add to a message's count; the handler reports the main queue's.
       environment: { ...common.environment, QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
       timeout: `${DEAD_LETTER_TIMEOUT_S} seconds`,

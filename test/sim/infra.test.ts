@@ -84,6 +84,11 @@ describe('sst.config.ts', () => {
     // The DLQ handler reports the main queue's receives: it knows the redrive maximum.
     expect(dead!.args.subscriber.environment.QUEUE_MAX_RECEIVE_COUNT).toBe(String(queue!.args.dlq.retry));
     expect(dead!.args.subscriber.environment.DB_SCHEMA).toBeDefined();
+    // Its own queue reaches it through the mapping; nothing it runs sends to or reads from it.
+    const links = (dead!.args.subscriber.link as { name: string }[]).map((l) =>
+      l.name.replace(/\.(name|url)$/, ''),
+    );
+    expect(links.sort()).toEqual(['DatabaseUrl', 'Queue', 'WebhookQueue']);
   });
 
   it('wires the webhook queue with its DLQ: the delivery function with partial responses, the DLQ handler told the redrive count', async () => {

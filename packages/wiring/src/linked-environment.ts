@@ -21,7 +21,6 @@ const SOURCES: Record<FunctionRole, [variable: string, resource: string, field: 
       ['DATABASE_URL', 'DatabaseUrl', 'value'],
       ['CURSOR_SECRET', 'CursorSecret', 'value'],
       ['QUEUE_URL', 'Queue', 'url'],
-      ['DLQ_URL', 'DeadLetterQueue', 'url'],
       ['WEBHOOK_QUEUE_URL', 'WebhookQueue', 'url'],
       ['ADMIN_API_KEY', 'AdminApiKey', 'value'],
       ['OUTPUT_BUCKET', 'Outputs', 'name'],
