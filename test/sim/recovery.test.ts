@@ -79,11 +79,17 @@ describe('npm run sim: a failing asynchronous backend', () => {
     );
     expect((await t.call('GET', `/generations/${id}`)).body.status).toBe('running');
     const whileRunning = workerInvocations();
-    expect(whileRunning.every((i) => i.ok), JSON.stringify(whileRunning)).toBe(true);
+    expect(
+      whileRunning.every((i) => i.ok),
+      JSON.stringify(whileRunning),
+    ).toBe(true);
     // The retry's invocations returned at submission. Bounded for those (a warm instance, ≈ 0.2 s
     // here), not for the first one, whose cold start a loaded machine stretched past 5 s.
     const retried = whileRunning.slice(beforeRetry);
-    expect(retried.every((i) => i.durationMs < 5_000), JSON.stringify(retried)).toBe(true);
+    expect(
+      retried.every((i) => i.durationMs < 5_000),
+      JSON.stringify(retried),
+    ).toBe(true);
 
     // Cog posts the outcome to the attempt's callback URL: the API Gateway URL linked to the worker.
     const callback = await cog.finish(prediction, {
