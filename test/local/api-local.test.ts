@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalServer } from '@genledger/local/server';
 import { sql } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useDatabases } from '../support/databases.ts';
+import { bundleLocalMain } from '../support/local-bundle.ts';
 import { freePort } from '../support/postgres-server.ts';
 
 const dbs = useDatabases();
@@ -17,8 +18,18 @@ afterEach(() => {
   children.clear();
 });
 
-function runMain(env: Record<string, string>, until?: RegExp) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/main.ts'], {
+// The first start is `npm start` as the README gives it (tsx over the sources); the others run
+// main.ts bundled once for the file (test/support/local-bundle.ts): the same code without tsx's
+// transforms of every source file in each process (four at once in the bad-configuration test).
+let bundle: Awaited<ReturnType<typeof bundleLocalMain>> | undefined;
+beforeAll(async () => {
+  bundle = await bundleLocalMain();
+});
+afterAll(() => bundle?.remove());
+
+function runMain(env: Record<string, string>, until?: RegExp, via: 'tsx' | 'bundle' = 'bundle') {
+  const args = via === 'tsx' ? ['--import', 'tsx', 'packages/local/src/main.ts'] : [bundle!.file];
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,7 +54,7 @@ describe('npm start (packages/local/src/main.ts)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gl-local-'));
     try {
       const port = await freePort();
-      const first = runMain({ DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'silent' }, /try: curl/);
+      const first = runMain({ DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'silent' }, /try: curl/, 'tsx');
       await first.seen;
       const { out } = first.output();
       expect(out).toContain(`http://127.0.0.1:${port}`);
@@ -75,7 +86,7 @@ describe('npm start (packages/local/src/main.ts)', () => {
   }, 120_000);
 
   it('stops on bad configuration with one line naming the variable', async () => {
-    // Four processes at once: each spends its time starting up, not refusing.
+    // Four processes at once: each spends its time loading the code, not refusing.
     const cases = [
       [{ PORT: 'eighty' }, 'PORT'],
       [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],

@@ -1,7 +1,7 @@
 // `npm start`'s entry (packages/local/src/main.ts) bundled with esbuild for the tests that start
 // and kill it again and again: our packages in the bundle, every other package left to node_modules
 // as tsx leaves it. A start then skips tsx's loader and per-file transforms (≈ 1.5 s against 4–8 s
-// here). The same source runs; test/local/api-local.test.ts still starts it through tsx, as
+// here). The same source runs; test/local/api-local.test.ts starts it once through tsx, as
 // `npm start` does.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

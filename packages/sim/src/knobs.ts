@@ -16,6 +16,11 @@ const SimEnv = z.object({
   QUEUE_VISIBILITY_TIMEOUT: z.coerce.number().int().min(0).max(43_200).optional(),
   QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).optional(),
   MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
+  /**
+   * Overrides every subscription's batching window (Lambda's MaximumBatchingWindowInSeconds, 0–300):
+   * the worker's 5 s is a wait before each batch that is not full.
+   */
+  SIM_BATCH_WINDOW_S: z.coerce.number().int().min(0).max(300).optional(),
   /** Local development, as under `npm start`: webhooks may reach loopback and private targets. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('true'),
   /** How long an idle function instance stays warm (Lambda: minutes, undocumented). */

@@ -29,9 +29,10 @@ export function visibilityWarnings(deployment: Deployment, knobs: SimKnobs): str
   for (const s of deployment.subscriptions) {
     const q = deployment.queues.find((x) => x.name === s.queue);
     const visibility = knobs.QUEUE_VISIBILITY_TIMEOUT ?? q?.visibilityTimeoutS ?? 30;
-    if (visibility < s.fn.timeoutS + s.windowS)
+    const windowS = knobs.SIM_BATCH_WINDOW_S ?? s.windowS;
+    if (visibility < s.fn.timeoutS + windowS)
       warnings.push(
-        `warning: ${s.queue}'s visibility timeout (${visibility}s) is shorter than its subscriber's timeout + batching window (${s.fn.timeoutS + s.windowS}s): AWS refuses that mapping; here a slow batch is received twice`,
+        `warning: ${s.queue}'s visibility timeout (${visibility}s) is shorter than its subscriber's timeout + batching window (${s.fn.timeoutS + windowS}s): AWS refuses that mapping; here a slow batch is received twice`,
       );
   }
   return warnings;
@@ -51,6 +52,8 @@ export function overrideNotices(
     notices.push(
       `QUEUE_MAX_RECEIVE_COUNT=${knobs.QUEUE_MAX_RECEIVE_COUNT} overrides the config's redrive count`,
     );
+  if (knobs.SIM_BATCH_WINDOW_S !== undefined)
+    notices.push(`SIM_BATCH_WINDOW_S=${knobs.SIM_BATCH_WINDOW_S}s overrides the config's batching windows`);
   if (knobs.GENERATOR_URL) notices.push(`GENERATOR_URL=${knobs.GENERATOR_URL} set on every function`);
   if (knobs.ADMIN_API_KEY) notices.push('ADMIN_API_KEY is the AdminApiKey secret');
   notices.push(

@@ -228,7 +228,9 @@ function startTriggers(options: {
     credentials: { accessKeyId: 'sim', secretAccessKey: 'sim' },
   });
   announcements.push(...visibilityWarnings(deployment, knobs));
-  options.stops.push(startMappings({ deployment, client: sqsClient, queues, invoke, log }));
+  options.stops.push(
+    startMappings({ deployment, windowS: knobs.SIM_BATCH_WINDOW_S, client: sqsClient, queues, invoke, log }),
+  );
   const schedules = startSchedules({ deployment, knobs, invoke, announce: (l) => announcements.push(l) });
   options.stops.push(schedules.stop);
   return { sqsClient, tick: schedules.tick };

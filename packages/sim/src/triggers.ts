@@ -9,9 +9,13 @@ import { REGION } from './sqs.ts';
 
 type Invoke = (fn: string, event: unknown) => Promise<InvokeResult>;
 
-/** One poller set per subscription, with its batch size, window, partial responses and concurrency. */
+/**
+ * One poller set per subscription, with its batch size, window (`windowS` overrides the config's),
+ * partial responses and concurrency.
+ */
 export function startMappings(options: {
   deployment: Deployment;
+  windowS: number | undefined;
   client: SQSClient;
   queues: ReadonlyMap<string, { url: string; arn: string }>;
   invoke: Invoke;
@@ -25,7 +29,7 @@ export function startMappings(options: {
       queueArn: queue.arn,
       region: REGION,
       batchSize: s.batchSize,
-      windowS: s.windowS,
+      windowS: options.windowS ?? s.windowS,
       partialResponses: s.partialResponses,
       // Unbounded on AWS when unset (up to the account's concurrency); a few pollers here.
       concurrency: s.maxConcurrency ?? 5,
