@@ -83,13 +83,10 @@ describe('npm run sim: a failing asynchronous backend', () => {
       whileRunning.every((i) => i.ok),
       JSON.stringify(whileRunning),
     ).toBe(true);
-    // The retry's invocations returned at submission. Bounded for those (a warm instance, ≈ 0.2 s
-    // here), not for the first one, whose cold start a loaded machine stretched past 5 s.
-    const retried = whileRunning.slice(beforeRetry);
-    expect(
-      retried.every((i) => i.durationMs < 5_000),
-      JSON.stringify(retried),
-    ).toBe(true);
+    // The retry's invocation ended before Cog finished the prediction (the test finishes it only
+    // below), with the generation still running: the worker returned at submission. That order is
+    // the proof; a duration bound was not, as a loaded machine stretches any invocation.
+    expect(whileRunning.length).toBeGreaterThan(beforeRetry);
 
     // Cog posts the outcome to the attempt's callback URL: the API Gateway URL linked to the worker.
     const callback = await cog.finish(prediction, {
