@@ -122,8 +122,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     // The JSON API's requests go straight to the app: no URL parsed, no extra await per request.
     const server = await listen(
       serveOutput
-        ? (req) =>
-            mayBeOutput(req.url) ? serveOutput(req).then((r) => r ?? app.fetch(req)) : app.fetch(req)
+        ? (req) => (mayBeOutput(req.url) ? serveOutput(req).then((r) => r ?? app.fetch(req)) : app.fetch(req))
         : app.fetch,
       options.port ?? local.PORT,
       options.host ?? local.HOST,
