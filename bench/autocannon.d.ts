@@ -21,6 +21,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Requests in all, instead of a duration. */
     amount?: number;
+    /** Cycled through, one per request; `setupRequest` may change each one (its path, say). */
+    requests?: { setupRequest?: (request: object) => object }[];
     setupClient?: (client: { setHeaders(h: Record<string, string>): void }) => void;
   }
   export default function autocannon(options: Options): Promise<Result>;

@@ -2,9 +2,13 @@
 // server's alone (the load generator runs in the bench's process): the local server (the app Lambda
 // runs, served by @hono/node-server; the info log line written to /dev/null, an SQS stand-in that
 // accepts every message), and beside it on the same process, pool size and
-// PostgreSQL server the floor: a bare node:http handler doing one raw INSERT or SELECT by id.
-// `GET /cpu` on the bare server answers this process's `process.cpuUsage()`. Prints its two URLs
-// as one JSON line. Env: DATABASE_URL, DB_SCHEMA.
+// PostgreSQL server the floor: a bare node:http handler doing one raw INSERT or SELECT by id, or,
+// for a backend's callback, the one UPDATE that marks the run of the token's hash completed. The
+// app takes callbacks from a Cog backend (`GENERATOR_URL`, never called: a callback only reads the
+// body) and keeps their outputs under a temporary DATA_DIR. `GET /cpu` on the bare server answers
+// this process's `process.cpuUsage()`. Prints its two URLs as one JSON line. Env: DATABASE_URL,
+// DB_SCHEMA.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, openSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,19 +27,41 @@ const devNull = openSync('/dev/null', 'w');
 const app = await startLocalServer({
   database,
   port: 0,
-  env: { CURSOR_SECRET: 'c'.repeat(40), DATA_DIR: mkdtempSync(join(tmpdir(), 'gl-cpu-')) },
+  env: {
+    CURSOR_SECRET: 'c'.repeat(40),
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'gl-cpu-')),
+    GENERATOR_URL: 'cog+http://127.0.0.1:9/',
+    // The attempt queue of an asynchronous backend; a completing callback sends nothing to it.
+    QUEUE_URL: 'http://127.0.0.1:9/000000000000/cpu',
+  },
   queue: { send: async () => ({ failed: [] }) },
   logger: jsonLogger('info', { fn: 'api' }, (line) => writeSync(devNull, `${line}\n`)),
 });
 
 const pool = new pg.Pool({ connectionString: url, max: POOL });
 const table = `"${schema}".generations`;
+const runs = `"${schema}".generation_runs`;
 const bare = createServer((req, res) => {
   const reply = (status: number, text: string) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(text);
   };
   if (req.url === '/cpu') return reply(200, JSON.stringify(process.cpuUsage()));
+  if (req.method === 'POST' && req.url?.startsWith('/callbacks/')) {
+    const token = req.url.slice('/callbacks/'.length);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const { status } = JSON.parse(Buffer.concat(chunks).toString()) as { status: string };
+      pool
+        .query(
+          `update ${runs} set status = 'completed', completed_at = now() where callback_token_hash = $1 and status = 'running' and $2 = 'succeeded' returning generation_id`,
+          [createHash('sha256').update(token).digest('hex'), status],
+        )
+        .then((r) => reply(200, JSON.stringify({ settled: r.rowCount ? 'completed' : 'ignored' })));
+    });
+    return;
+  }
   if (req.method === 'POST') {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

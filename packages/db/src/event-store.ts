@@ -62,8 +62,17 @@ export class EventStore {
    * row: a store's state change and its events in one statement, validated like `appendAll`.
    */
   appendWhen(when: string, events: readonly NewEvent[]): SQL {
-    return this.appender.rows(JSON.stringify(this.appender.prepare(events)), { when });
+    return this.appender.rows(this.when.values(events), { when });
   }
+
+  /**
+   * `appendWhen` for a statement compiled once (`fixedStatement`): `sqlFor` writes the CTE body with
+   * a placeholder where the events go, `values` validates them and gives what it binds.
+   */
+  readonly when = {
+    sqlFor: (when: string, events: Placeholder | string): SQL => this.appender.rows(events, { when }),
+    values: (events: readonly NewEvent[]): string => JSON.stringify(this.appender.prepare(events)),
+  };
 
   /**
    * A CTE body appending one event for every row of the CTE `from` (bulk status changes, or an

@@ -7,6 +7,20 @@ const problem = (status: number, title: string, detail: string) =>
     headers: { 'content-type': 'application/problem+json' },
   });
 
+/** Anything in a path that `new URL` may rewrite (dot segments, backslashes, escapes, whitespace). */
+const REWRITABLE = /[\\%\t\r\n]|\/\./;
+
+/**
+ * Whether a request may be for an output, judged on the URL's text: the JSON API's requests skip
+ * parsing a URL each (the route below parses it). Only a path that starts with the outputs' prefix,
+ * or one that `new URL` could rewrite into it, answers true.
+ */
+export function mayBeOutput(url: string): boolean {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return false;
+  return url.startsWith(LOCAL_OUTPUTS_PATH, start) || REWRITABLE.test(url.slice(start));
+}
+
 /**
  * Serves the file store's signed links under `/outputs/` for `npm start`, as S3 serves presigned
  * GETs deployed: the link's signature and expiry are the only credential; a tampered or expired

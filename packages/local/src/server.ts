@@ -18,7 +18,7 @@ import { serve } from '@hono/node-server';
 import * as z from 'zod';
 import { localAttemptQueue } from './local-attempt-queue.ts';
 import { localWebhookBinding } from './local-webhooks.ts';
-import { outputRoute } from './output-route.ts';
+import { mayBeOutput, outputRoute } from './output-route.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from './pipeline.ts';
 import { runtimeChecks } from './runtime-checks.ts';
 
@@ -119,8 +119,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ...(pipeline ? { webhookQueue: localWebhookBinding(pipeline.webhooks).queue } : {}),
       }),
     );
+    // The JSON API's requests go straight to the app: no URL parsed, no extra await per request.
     const server = await listen(
-      async (req) => (await serveOutput?.(req)) ?? app.fetch(req),
+      serveOutput
+        ? (req) => (mayBeOutput(req.url) ? serveOutput(req).then((r) => r ?? app.fetch(req)) : app.fetch(req))
+        : app.fetch,
       options.port ?? local.PORT,
       options.host ?? local.HOST,
     );
@@ -192,7 +195,7 @@ async function localQueueOf(
   };
 }
 
-function listen(fetch: (req: Request) => Promise<Response>, port: number, hostname: string) {
+function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string) {
   return new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch, port, hostname }, () => resolve(s));
     s.once('error', reject);
