@@ -17,7 +17,10 @@ export function rowDecoder<T extends PgTable>(
   if (typeof table === 'function') {
     const tableOf = table as () => T;
     let decode: ((raw: Record<string, unknown>) => T['$inferSelect']) | undefined;
-    return (raw) => (decode ??= rowDecoder(tableOf()))(raw);
+    return (raw) => {
+      if (!decode) decode = rowDecoder(tableOf());
+      return decode(raw);
+    };
   }
   const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({
     key,
