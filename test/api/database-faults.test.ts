@@ -277,7 +277,7 @@ describe('session bounds', () => {
 describe('input Postgres cannot store, arriving on the queue', () => {
   it('is recorded invalid at once, not retried into the dead-letter queue', async () => {
     const database = await open();
-    const deps = workerDeps(database, { LOG_LEVEL: 'silent' }, { logger: capturingLogger().logger });
+    const deps = await workerDeps(database, { LOG_LEVEL: 'silent' }, { logger: capturingLogger().logger });
     const bodies = [
       { prompt: 'nul \u0000 inside' },
       { prompt: 'lone \ud800 surrogate' },

@@ -21,7 +21,7 @@ import {
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import { fixedStatement, rowsOf } from './executor.ts';
-import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { columnTables, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
 /** An api_keys row as a statement returns it (SQL names, driver values). */
@@ -30,7 +30,7 @@ type SummaryRow = Record<string, unknown>;
 const SUMMARY_COLUMNS = sql.raw(
   'id, name, key_prefix, is_admin, rate_limit, created_at, last_used_at, expires_at, revoked_at',
 );
-const decodeKey = rowDecoder(tablesFor(GENERATED_SCHEMA).apiKeys);
+const decodeKey = rowDecoder(() => columnTables().apiKeys);
 
 function toSummary(raw: SummaryRow): ApiKeySummary {
   const k = decodeKey(raw);

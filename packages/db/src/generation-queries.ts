@@ -14,7 +14,7 @@ import type { Database } from './connect.ts';
 import { executePrepared, rowsOf } from './executor.ts';
 import { generationFilterSql } from './generation-filter.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
-import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { columnTables, tablesFor } from './schema/tables.ts';
 import { rowDecoder } from './table-rows.ts';
 
 /** Sortable fields → column, and whether the column can be null (nulls always sort last). */
@@ -25,7 +25,7 @@ const SORT_COLUMNS: Record<GenerationSortField, { column: string; nullable: bool
   name: { column: 'name', nullable: false, kind: 'text' },
 };
 
-const decodeRun = rowDecoder(tablesFor(GENERATED_SCHEMA).generationRuns);
+const decodeRun = rowDecoder(() => columnTables().generationRuns);
 
 /**
  * Read side of generations for the API: filtered lists with keyset paging and the run journal,

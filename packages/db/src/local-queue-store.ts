@@ -23,7 +23,7 @@ export interface StoredQueueMessage {
 
 type Row = Record<string, unknown>;
 
-const decode = rowDecoder(localQueueTable(GENERATED_SCHEMA));
+const decode = rowDecoder(() => localQueueTable(GENERATED_SCHEMA));
 
 function toMessage(raw: Row): StoredQueueMessage {
   const m = decode(raw);

@@ -6,13 +6,13 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './connect.ts';
 import type { EventStore } from './event-store.ts';
 import { rowsOf } from './executor.ts';
-import { GENERATED_SCHEMA, tablesFor } from './schema/tables.ts';
+import { columnTables, tablesFor } from './schema/tables.ts';
 import { textArray } from './sql-arrays.ts';
 import { storedErrorMessage } from './stored-text.ts';
 import { rowDecoder } from './table-rows.ts';
 
 type Row = Record<string, unknown>;
-const decodeBatch = rowDecoder(tablesFor(GENERATED_SCHEMA).retryBatches);
+const decodeBatch = rowDecoder(() => columnTables().retryBatches);
 
 function toBatch(raw: Row): RetryBatch {
   const b = decodeBatch(raw);

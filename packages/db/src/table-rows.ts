@@ -9,7 +9,19 @@ import type { PgTable } from 'drizzle-orm/pg-core';
  * column knows how to read both. Columns the statement did not return stay undefined, so select
  * what the caller reads.
  */
-export function rowDecoder<T extends PgTable>(table: T): (raw: Record<string, unknown>) => T['$inferSelect'] {
+export function rowDecoder<T extends PgTable>(
+  table: T | (() => T),
+): (raw: Record<string, unknown>) => T['$inferSelect'] {
+  // Given a thunk, the decoder is generated on its first row: module-level decoders then cost
+  // nothing at import (a cold start builds no table for them; docs/cold-start.md).
+  if (typeof table === 'function') {
+    const tableOf = table as () => T;
+    let decode: ((raw: Record<string, unknown>) => T['$inferSelect']) | undefined;
+    return (raw) => {
+      if (!decode) decode = rowDecoder(tableOf());
+      return decode(raw);
+    };
+  }
   const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({
     key,
     name: column.name,

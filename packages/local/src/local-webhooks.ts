@@ -3,11 +3,11 @@ import { webhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
 import { WEBHOOK_MAX_ATTEMPTS } from '@genledger/core/webhooks/retry-schedule';
 import type { Database } from '@genledger/db/connect';
 import type { LocalQueueStore } from '@genledger/db/local-queue-store';
+import type { WebhookQueueBinding } from '@genledger/wiring/webhook-api';
 import {
   createWebhookDeadLetterHandler,
   createWebhookHandler,
   type WebhookDepsOptions,
-  type WebhookQueueBinding,
   webhookDeps,
 } from '@genledger/wiring/webhooks';
 import { LocalConsumer, LocalQueue } from './local-queue.ts';

@@ -14,7 +14,7 @@ import type { LocalQueueStore } from '@genledger/db/local-queue-store';
 import { createDeadLetterHandler, deadLetterDeps } from '@genledger/wiring/dead-letter';
 import { maintenanceDeps } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
-import { webhookDispatch } from '@genledger/wiring/webhooks';
+import { webhookDispatch } from '@genledger/wiring/webhook-api';
 import { createWorkerHandler, workerDeps } from '@genledger/wiring/worker';
 import { localAttemptQueue } from './local-attempt-queue.ts';
 import { type BatchHandler, LocalConsumer, LocalQueue } from './local-queue.ts';

@@ -111,7 +111,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         checks: runtimeChecks(queueDescription, pipeline),
         outputs: outputs.store,
         healthTtlMs: options.healthTtlMs,
-        backend: backendAttemptDeps(database, env, logger, {
+        backend: await backendAttemptDeps(database, env, logger, {
           ...(pipeline ? { attemptQueue: localAttemptQueue(pipeline.main) } : {}),
         }),
         env,

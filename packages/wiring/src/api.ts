@@ -18,7 +18,7 @@ import { containerDatabase } from './lambda-database.ts';
 import { linkedEnvironment } from './linked-environment.ts';
 import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
-import { configuredWebhookQueue } from './webhooks.ts';
+import { configuredWebhookQueue } from './webhook-api.ts';
 
 /** The API's queue: the configured one, or none (accepted generations stay pending until maintenance sends them). */
 export function apiQueue(env: NodeJS.ProcessEnv, logger: Logger): Queue {
@@ -73,7 +73,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
         cursorSecret: config.cursorSecret,
         metrics: options.metrics ?? emfSink(),
         outputs: outputStoreOf(env),
-        backend: backendAttemptDeps(db, env, logger),
+        backend: await backendAttemptDeps(db, env, logger),
         env,
         ...(configuredWebhookQueue(env) ? { webhookQueue: configuredWebhookQueue(env)!.queue } : {}),
       }),

@@ -30,19 +30,19 @@ export function backendAttemptDeps(
   env: NodeJS.ProcessEnv,
   logger: Logger,
   wiring: BackendWiring = {},
-): BackendAttemptDeps | undefined {
+): Promise<BackendAttemptDeps | undefined> {
   return attemptDepsOf(database, env, resolveBackendConfig(env), logger, wiring);
 }
 
 /** The worker's: the same, with the public URL callbacks are posted under (required). */
-export function submitDeps(
+export async function submitDeps(
   database: Database,
   env: NodeJS.ProcessEnv,
   logger: Logger,
   wiring: BackendWiring = {},
-): SubmitDeps | undefined {
+): Promise<SubmitDeps | undefined> {
   const config = resolveBackendConfig(env);
-  const deps = attemptDepsOf(database, env, config, logger, wiring);
+  const deps = await attemptDepsOf(database, env, config, logger, wiring);
   if (!deps) return undefined;
   const configured = 'publicUrl' in config ? config.publicUrl : undefined;
   const fallback = wiring.publicUrl;
@@ -54,14 +54,14 @@ export function submitDeps(
   return { ...deps, publicUrl: () => configured ?? fallback?.() ?? '' };
 }
 
-function attemptDepsOf(
+async function attemptDepsOf(
   database: Database,
   env: NodeJS.ProcessEnv,
   config: BackendConfig,
   logger: Logger,
   wiring: BackendWiring,
-): BackendAttemptDeps | undefined {
-  const backend = asyncBackendOf(config);
+): Promise<BackendAttemptDeps | undefined> {
+  const backend = await asyncBackendOf(config);
   if (!backend) return undefined;
   const queue = wiring.attemptQueue ?? (env.QUEUE_URL ? sqsAttemptQueue(env.QUEUE_URL) : undefined);
   if (!queue) throw new AppError('configuration', `QUEUE_URL: required for the ${backend.name} backend`);

@@ -1,8 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { cogBackend } from '@genledger/adapters/backends/cog';
-import { comfyUiBackend } from '@genledger/adapters/backends/comfyui';
-import { ApiWorkflow, checkBindings, WorkflowBindings } from '@genledger/adapters/backends/comfyui-workflow';
-import { replicateBackend } from '@genledger/adapters/backends/replicate';
 import type { BackendConfig } from '@genledger/core/config/backend-config';
 import { AppError } from '@genledger/core/errors';
 import type { AsyncBackend } from '@genledger/core/ports/backend';
@@ -36,19 +32,30 @@ const timingOf = (config: { deadlineS: number; pollAfterS: number | undefined })
   ...(config.pollAfterS === undefined ? {} : { pollAfterS: config.pollAfterS }),
 });
 
-/** The asynchronous backend a configuration names, or undefined for the synchronous ones. */
-export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined {
+/**
+ * The asynchronous backend a configuration names, or undefined for the synchronous ones. Each
+ * adapter is loaded only when configured: a cold start with a synchronous backend loads none of
+ * them (their modules, zod schemas and the Standard Webhooks verifier; docs/cold-start.md).
+ */
+export async function asyncBackendOf(config: BackendConfig): Promise<AsyncBackend | undefined> {
   switch (config.kind) {
-    case 'cog':
+    case 'cog': {
+      const { cogBackend } = await import('@genledger/adapters/backends/cog');
       return cogBackend({ baseUrl: config.baseUrl, deadlineS: config.deadlineS });
+    }
     case 'comfyui': {
+      const [{ comfyUiBackend }, { ApiWorkflow, checkBindings, WorkflowBindings }] = await Promise.all([
+        import('@genledger/adapters/backends/comfyui'),
+        import('@genledger/adapters/backends/comfyui-workflow'),
+      ]);
       const workflow = readJson(config.workflowPath, ApiWorkflow, 'COMFYUI_WORKFLOW');
       const bindings = readJson(bindingsPathOf(config.workflowPath), WorkflowBindings, 'COMFYUI_WORKFLOW');
       const mistakes = checkBindings(workflow, bindings);
       if (mistakes.length) throw configuration(`COMFYUI_WORKFLOW: ${mistakes[0]}`);
       return comfyUiBackend({ baseUrl: config.baseUrl, workflow, bindings, ...timingOf(config) });
     }
-    case 'replicate':
+    case 'replicate': {
+      const { replicateBackend } = await import('@genledger/adapters/backends/replicate');
       return replicateBackend({
         model: config.model,
         apiToken: config.apiToken,
@@ -56,6 +63,7 @@ export function asyncBackendOf(config: BackendConfig): AsyncBackend | undefined 
         ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
         ...timingOf(config),
       });
+    }
     default:
       return undefined;
   }

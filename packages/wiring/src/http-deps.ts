@@ -20,7 +20,7 @@ import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { settingReader } from './setting-reader.ts';
 import { type Stores, storesOf } from './stores.ts';
-import { webhookApiDeps } from './webhooks.ts';
+import { webhookApiDeps } from './webhook-api.ts';
 
 export interface HttpDepsOptions {
   queue: Queue;

@@ -34,7 +34,7 @@ import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { configuredQueue } from './queue-selection.ts';
 import { storesOf } from './stores.ts';
-import { configuredWebhookQueue } from './webhooks.ts';
+import { configuredWebhookQueue } from './webhook-api.ts';
 
 const MaintenanceEnv = z.object({
   /** Events older than this many days move to events_archive (heads too, since 0006; 0: off). */

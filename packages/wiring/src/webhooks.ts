@@ -1,9 +1,7 @@
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { failWholeBatch, settleBatch } from '@genledger/adapters/sqs-batch';
 import { limitPerTarget } from '@genledger/adapters/webhooks/per-target-limit';
-import { sqsWebhookQueue } from '@genledger/adapters/webhooks/webhook-queue';
-import { checkWebhookUrl, webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
-import type { AppDeps } from '@genledger/api/deps';
+import { webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
 import { generationBody } from '@genledger/api/serialize';
 import { resolveDeadLetterConfig } from '@genledger/core/config/dead-letter-config';
 import { resolveWebhookConfig, type WebhookConfig } from '@genledger/core/config/webhook-config';
@@ -21,7 +19,6 @@ import type {
 } from '@genledger/core/ports/webhooks';
 import { type DeliverWebhookDeps, deliverWebhook } from '@genledger/core/use-cases/deliver-webhook';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
-import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
 import { WEBHOOK_MAX_ATTEMPTS } from '@genledger/core/webhooks/retry-schedule';
 import { newSigningSecret, SecretBox } from '@genledger/core/webhooks/secret-box';
 import type { Database } from '@genledger/db/connect';
@@ -32,17 +29,7 @@ import { linkedEnvironment } from './linked-environment.ts';
 import { type Announce, announcer, resourceRenderer } from './operational-webhooks.ts';
 import { outputStoreOf } from './outputs.ts';
 import { storesOf } from './stores.ts';
-
-/** The webhook queue: delivery ids out, and a received message handed back for its backoff. */
-export interface WebhookQueueBinding {
-  queue: WebhookQueue;
-  retryLater(receiptHandle: string, seconds: number): Promise<void>;
-}
-
-/** SQS when WEBHOOK_QUEUE_URL is known (deployed: the linked `WebhookQueue`); otherwise none. */
-export function configuredWebhookQueue(env: NodeJS.ProcessEnv): WebhookQueueBinding | undefined {
-  return env.WEBHOOK_QUEUE_URL ? sqsWebhookQueue(env.WEBHOOK_QUEUE_URL) : undefined;
-}
+import { configuredWebhookQueue, type WebhookQueueBinding } from './webhook-api.ts';
 
 export interface WebhookDeps extends DeliverWebhookDeps {
   binding: WebhookQueueBinding;
@@ -97,24 +84,6 @@ export function webhookDeps(
     disableAfterFailingS: config.disableAfterFailingS,
     logger,
     announce: announcer(database, options.binding.queue, logger),
-  };
-}
-
-/** What the HTTP app's webhook routes need: the stores, the secret box, the URL check as the sender checks. */
-export function webhookApiDeps(
-  database: Database,
-  env: NodeJS.ProcessEnv,
-  options: { queue: WebhookQueue | undefined; allowPrivateByDefault: boolean },
-): NonNullable<AppDeps['webhooks']> {
-  const config = resolveWebhookConfig(env, { allowPrivateByDefault: options.allowPrivateByDefault });
-  const stores = storesOf(database);
-  return {
-    endpoints: stores.webhookEndpoints,
-    deliveries: stores.webhookDeliveries,
-    log: stores.webhookLog,
-    secrets: new SecretBox(config.secretsKeyMaterial),
-    checkUrl: (url: string) => checkWebhookUrl(url, config.allowPrivateNetworks),
-    ...(options.queue ? { queue: options.queue } : {}),
   };
 }
 
@@ -175,24 +144,6 @@ export function createWebhookHandler(options: { deps?: () => Promise<WebhookDeps
       }),
     );
     return { batchItemFailures: failures };
-  };
-}
-
-/** Puts the unsent deliveries of these generations on the webhook queue (after a worker's batch). */
-export function webhookDispatch(
-  database: Database,
-  binding: WebhookQueueBinding | undefined,
-  logger: Logger,
-) {
-  if (!binding) return async () => {};
-  const deliveries = storesOf(database).webhookDeliveries;
-  return async (generationIds: readonly string[]) => {
-    try {
-      await sendWebhookDeliveries({ deliveries, queue: binding.queue }, { generationIds });
-    } catch (e) {
-      // Nothing is lost: the rows stay unsent and maintenance sends them.
-      logger.warn('webhook deliveries not sent; maintenance will', errorFields(e));
-    }
   };
 }
 

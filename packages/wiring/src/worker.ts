@@ -25,21 +25,21 @@ import { announcer } from './operational-webhooks.ts';
 import { keepOutputsDeps } from './outputs.ts';
 import { settingReader } from './setting-reader.ts';
 import { storesOf } from './stores.ts';
-import { configuredWebhookQueue, webhookDispatch } from './webhooks.ts';
+import { configuredWebhookQueue, webhookDispatch } from './webhook-api.ts';
 
-export function workerDeps(
+export async function workerDeps(
   database: Database,
   env: NodeJS.ProcessEnv,
   overrides: Partial<ProcessMessageDeps> = {},
   metrics?: MetricsSink,
   wiring: BackendWiring = {},
-): ProcessMessageDeps {
+): Promise<ProcessMessageDeps> {
   const config = resolveWorkerConfig(env);
   const stores = storesOf(database);
   const failedMessages = stores.failedMessages;
   const logger = jsonLogger(logLevelFrom(env), { fn: 'worker' });
   const announce = announcer(database, configuredWebhookQueue(env)?.queue, logger);
-  const backend = submitDeps(database, env, logger, wiring);
+  const backend = await submitDeps(database, env, logger, wiring);
   const deps: ProcessMessageDeps = {
     ...(backend ? { backend } : {}),
     // A message that can never parse is recorded as failed at once, not retried into the DLQ, and
@@ -94,7 +94,7 @@ export function createWorkerHandler(
       (async () => {
         const env = linkedEnvironment();
         const database = await containerDatabase();
-        const built = workerDeps(database, env, {}, emfSink());
+        const built = await workerDeps(database, env, {}, emfSink());
         afterBatch ??= webhookDispatch(database, configuredWebhookQueue(env), built.logger);
         return built;
       }),

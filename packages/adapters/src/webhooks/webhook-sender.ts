@@ -1,10 +1,10 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import type { WebhookRequest, WebhookResponse, WebhookSender } from '@genledger/core/ports/webhooks';
 import { refusedAddress } from '@genledger/core/webhooks/address-policy';
 import { Webhook } from 'standardwebhooks';
+import { checkedLookup, RefusedAddressError } from './webhook-url-check.ts';
 
 export interface SenderOptions {
   timeoutMs: number;
@@ -14,57 +14,6 @@ export interface SenderOptions {
 
 /** The answer's first bytes kept with a delivery (the schema's column holds no more). */
 const KEPT_RESPONSE_BYTES = 1024;
-
-export class RefusedAddressError extends Error {
-  constructor(reason: string) {
-    super(`refused webhook target: ${reason}`);
-    this.name = 'RefusedAddressError';
-  }
-}
-
-/**
- * A DNS lookup that refuses private addresses. The request connects to the very address checked
- * here (Node hands this lookup's answer to the socket), so a name that resolves to a public address
- * for the check and a private one for the connection (DNS rebinding) cannot get through.
- */
-export function checkedLookup(allowPrivateNetworks: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, '', 0);
-      const refused = allowPrivateNetworks
-        ? undefined
-        : addresses.map((a) => refusedAddress(a.address)).find((r) => r !== undefined);
-      if (refused) return callback(new RefusedAddressError(refused), '', 0);
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0];
-      if (!first) return callback(new Error(`${hostname} has no address`), '', 0);
-      callback(null, first.address, first.family);
-    });
-  };
-}
-
-/** Why `url` may not be a target, checked as a send would (literal address, or every resolved one). */
-export async function checkWebhookUrl(
-  url: string,
-  allowPrivateNetworks: boolean,
-): Promise<string | undefined> {
-  const u = new URL(url);
-  if (u.protocol !== 'https:' && !(allowPrivateNetworks && u.protocol === 'http:'))
-    return 'must be an https URL (plain http only where private networks are allowed)';
-  if (u.username || u.password) return 'must not carry credentials';
-  if (allowPrivateNetworks) return undefined;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return refusedAddress(host);
-  if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback name`;
-  return new Promise((resolve) => {
-    checkedLookup(false)(host, { all: true }, (error) => {
-      if (error instanceof RefusedAddressError)
-        resolve(error.message.replace('refused webhook target: ', ''));
-      else if (error) resolve(`${host} does not resolve`);
-      else resolve(undefined);
-    });
-  });
-}
 
 function readStart(res: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 import type { FailedMessageSummary } from '@genledger/core/contracts/failed-messages';
 import { sql } from 'drizzle-orm';
-import { GENERATED_SCHEMA, tablesFor } from '../schema/tables.ts';
+import { columnTables } from '../schema/tables.ts';
 import { rowDecoder } from '../table-rows.ts';
 
 /** A row as a statement returns it: SQL column names, values as the driver hands them. */
@@ -11,10 +11,9 @@ export const SUMMARY_COLUMNS = sql.raw(
   'id, status, message_type, message_id, generation_id, model, invalid, body_truncated, attempt_count, first_failed_at, last_failed_at, status_changed_at, last_error_type, last_error_message, retry_batch_id',
 );
 
-const tables = tablesFor(GENERATED_SCHEMA);
-export const decodeMessage = rowDecoder(tables.failedMessages);
-export const decodeAttempt = rowDecoder(tables.failedMessageAttempts);
-export const decodeGroup = rowDecoder(tables.failureGroups);
+export const decodeMessage = rowDecoder(() => columnTables().failedMessages);
+export const decodeAttempt = rowDecoder(() => columnTables().failedMessageAttempts);
+export const decodeGroup = rowDecoder(() => columnTables().failureGroups);
 
 export function toSummary(raw: Row): FailedMessageSummary {
   const m = decodeMessage(raw);

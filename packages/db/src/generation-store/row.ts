@@ -1,6 +1,6 @@
 import type { GenerationRecord } from '@genledger/core/contracts/generation';
 import { sql } from 'drizzle-orm';
-import { GENERATED_SCHEMA, tablesFor } from '../schema/tables.ts';
+import { columnTables } from '../schema/tables.ts';
 import { rowDecoder } from '../table-rows.ts';
 
 /** Columns a generation is read with (never the search vector). */
@@ -41,7 +41,7 @@ export const GENERATION_COLUMNS = sql.raw(
 export type GenerationRow = Record<string, unknown> & { id: string };
 
 /** Rows as drizzle types them (`$inferSelect`), decoded by the generations table's own columns. */
-const decodeGeneration = rowDecoder(tablesFor(GENERATED_SCHEMA).generations);
+const decodeGeneration = rowDecoder(() => columnTables().generations);
 
 const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 

@@ -7,17 +7,16 @@ import {
 } from '@genledger/core/ports/webhook-console-reads';
 import { type SQL, sql } from 'drizzle-orm';
 import { toNumber } from '../executor.ts';
-import { GENERATED_SCHEMA, tablesFor } from '../schema/tables.ts';
+import { columnTables } from '../schema/tables.ts';
 import { rowDecoder } from '../table-rows.ts';
 import type { ReadScope } from './read-scope.ts';
 
 /** A delivery page lists at most this many attempts, the newest. */
 const ATTEMPT_LIMIT = 100;
 
-const generated = tablesFor(GENERATED_SCHEMA);
-const decodeEndpoint = rowDecoder(generated.webhookEndpoints);
-const decodeDelivery = rowDecoder(generated.webhookDeliveries);
-const decodeAttempt = rowDecoder(generated.webhookDeliveryAttempts);
+const decodeEndpoint = rowDecoder(() => columnTables().webhookEndpoints);
+const decodeDelivery = rowDecoder(() => columnTables().webhookDeliveries);
+const decodeAttempt = rowDecoder(() => columnTables().webhookDeliveryAttempts);
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 

@@ -40,3 +40,13 @@ export function tablesFor(schemaName: string): Tables {
   }
   return t;
 }
+
+/**
+ * Some schema's tables, for what depends on the columns alone (the row decoders): the first schema
+ * this process bound, so decoding builds no second set of tables beside the configured schema's
+ * (every schema has the same columns), or the generated one's when none is bound yet.
+ */
+export function columnTables(): Tables {
+  for (const bound of cache.values()) return bound;
+  return tablesFor(GENERATED_SCHEMA);
+}
