@@ -14,6 +14,7 @@ const UNIT = [
   'test/db/config.test.ts',
   'test/adapters/queue-producer.test.ts',
   'test/sim/infra.test.ts',
+  'test/sim/infra-operations.test.ts',
 ];
 const E2E = [
   'test/local/api-local.test.ts',
@@ -23,6 +24,7 @@ const E2E = [
   'test/sim/sim.test.ts',
   'test/console/console-browser.test.ts',
   'test/api/database-faults.test.ts',
+  'test/api/database-restart.test.ts',
 ];
 // Int files about a Lambda container's module-scope state (SST's Resource, parsed once per
 // process; the handler a function module opens once; the per-configuration database cache): they
