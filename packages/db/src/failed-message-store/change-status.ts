@@ -123,7 +123,7 @@ async function lockGroupWalk(
   // Counted once the walk holds its members: a statement after it sees what every writer it
   // waited for committed. Counted before, a concurrent operator's change of the same members
   // left this one no candidate and counters saying nothing was skipped: "not found or
-  // empty" for a group that had members (test/db/failure-group-counts.test.ts).
+  // empty" for a group that had members (test/db/failure-group-concurrency.test.ts).
   const counts = await memberCounts(tx, t, groupId, change.eligible);
   let next: string | null = null;
   if (candidates.length > change.limit) {

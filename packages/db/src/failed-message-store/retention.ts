@@ -13,7 +13,7 @@ import { lockGroups } from './lock-groups.ts';
  * then their groups in id order, then deletes (the delete trigger moves counters on groups it
  * already holds). Deleting straight away locked a message, then its groups, then the next
  * message: against a status change holding those messages and waiting for the same groups,
- * Postgres broke the deadlock by failing one of the two (test/db/failure-group-counts.test.ts).
+ * Postgres broke the deadlock by failing one of the two (test/db/failure-group-concurrency.test.ts).
  */
 export async function deleteExpired(
   db: Executor,
@@ -69,7 +69,7 @@ async function deleteEmptyDays(db: Executor, t: Pick<FailedMessageTables, 'days'
  * (an ingest locks a group before it adds a member); then deleted by a second statement, whose
  * snapshot, taken once the locks are held, sees a member any writer committed before them.
  * Deleting a group being joined would cascade its new member away
- * (test/db/failure-group-counts.test.ts).
+ * (test/db/failure-group-concurrency.test.ts).
  */
 function deleteEmptyGroups(
   db: Executor,
