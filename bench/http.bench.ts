@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { countRoundTrips } from '../test/support/round-trips.ts';
+import { insertGeneration, readJson } from './support/bare-generations.ts';
 import { startBenchServer } from './support/bench-server.ts';
 
 /** Installed for the duration of the bench, restored at its end. */
@@ -111,21 +112,9 @@ export default async function httpBench() {
       res.end(text);
     };
     if (req.method === 'POST') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const b = JSON.parse(Buffer.concat(chunks).toString()) as {
-          prompt: string;
-          model: string;
-          steps: number;
-        };
-        rawPool
-          .query(
-            'insert into bench_http.generations (id, prompt, model, steps) values ($1, $2, $3, $4) returning *',
-            [crypto.randomUUID(), b.prompt, b.model, b.steps],
-          )
-          .then((r) => done(JSON.stringify(r.rows[0])));
-      });
+      readJson<Parameters<typeof insertGeneration>[2]>(req, (b) =>
+        insertGeneration(rawPool, 'bench_http.generations', b).then((r) => done(JSON.stringify(r.rows[0]))),
+      );
     } else if (req.url?.startsWith('/generations/')) {
       rawPool
         .query('select * from bench_http.generations where id = $1', [req.url.slice('/generations/'.length)])

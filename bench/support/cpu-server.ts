@@ -18,6 +18,7 @@ import { jsonLogger } from '@genledger/adapters/json-logger';
 import { openDatabase } from '@genledger/db/connect';
 import { startLocalServer } from '@genledger/local/server';
 import pg from 'pg';
+import { insertGeneration, readJson } from './bare-generations.ts';
 
 const POOL = 4;
 const url = process.env.DATABASE_URL!;
@@ -49,37 +50,20 @@ const bare = createServer((req, res) => {
   if (req.url === '/cpu') return reply(200, JSON.stringify(process.cpuUsage()));
   if (req.method === 'POST' && req.url?.startsWith('/callbacks/')) {
     const token = req.url.slice('/callbacks/'.length);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const { status } = JSON.parse(Buffer.concat(chunks).toString()) as { status: string };
+    readJson<{ status: string }>(req, ({ status }) =>
       pool
         .query(
           `update ${runs} set status = 'completed', completed_at = now() where callback_token_hash = $1 and status = 'running' and $2 = 'succeeded' returning generation_id`,
           [createHash('sha256').update(token).digest('hex'), status],
         )
-        .then((r) => reply(200, JSON.stringify({ settled: r.rowCount ? 'completed' : 'ignored' })));
-    });
+        .then((r) => reply(200, JSON.stringify({ settled: r.rowCount ? 'completed' : 'ignored' }))),
+    );
     return;
   }
   if (req.method === 'POST') {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const b = JSON.parse(Buffer.concat(chunks).toString()) as {
-        prompt: string;
-        model: string;
-        steps: number;
-      };
-      pool
-        .query(`insert into ${table} (id, prompt, model, steps) values ($1, $2, $3, $4) returning *`, [
-          crypto.randomUUID(),
-          b.prompt,
-          b.model,
-          b.steps,
-        ])
-        .then((r) => reply(202, JSON.stringify(r.rows[0])));
-    });
+    readJson<Parameters<typeof insertGeneration>[2]>(req, (b) =>
+      insertGeneration(pool, table, b).then((r) => reply(202, JSON.stringify(r.rows[0]))),
+    );
     return;
   }
   pool
