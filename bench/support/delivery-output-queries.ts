@@ -1,8 +1,9 @@
 // The scale bench's hot queries over webhook deliveries and kept outputs, each through the store
 // method the product runs: the delivery log's first page (the API and the console), a delivery's
 // target as the delivery function reads it before each send, maintenance's re-send of deliveries
-// that never reached the webhook queue, a generation read with its outputs, and the generation
-// retention sweep's seek (it deletes the outputs of what it finds).
+// that never reached the webhook queue, a generation read with its outputs, the generation
+// retention sweep's seek (it deletes the outputs of what it finds), and the delivery retention's
+// seek (explained as a SELECT: explaining its DELETE would run it).
 import type { Database, EventStore } from '@genledger/db';
 import { rowsOf } from '@genledger/db';
 import { GenerationStore } from '@genledger/db/generation-store';
@@ -31,6 +32,13 @@ export function deliveryAndOutputQueries(
     generationOutputs: () => generations.get(sample().generationId, owner),
     outputsRetentionSeek: () =>
       generations.findExpired(new Date(Date.now() - RETENTION_DAYS * 86_400_000), 200),
+    // webhook-store/retention.ts's chunk without its delete.
+    deliveriesRetentionSeek: () =>
+      database.db.execute(sql`
+        select id from ${database.tables.webhookDeliveries}
+        where created_at < ${new Date(Date.now() - RETENTION_DAYS * 86_400_000).toISOString()}::timestamptz
+          and status in ('delivered', 'failed', 'skipped')
+        order by created_at limit 1000`),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   runMaintenance,
 } from '@genledger/core/use-cases/run-maintenance';
 import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
+import { webhookDeliveryRetentionStep } from '@genledger/core/use-cases/webhook-delivery-retention';
 import type { Database } from '@genledger/db/connect';
 import type { EventStore } from '@genledger/db/event-store';
 import { ProjectionRunner } from '@genledger/db/projection-runner';
@@ -169,6 +170,11 @@ export function maintenanceDeps(
         retentionDays: () => stores.settings.get('retention.generationDays'),
         generations: stores.generations,
         outputs: options.outputs ?? outputStoreOf(options.env ?? process.env),
+        now: () => new Date(),
+      }),
+      webhookDeliveryRetentionStep({
+        retentionDays: () => stores.settings.get('retention.webhookDeliveryDays'),
+        deleteFinished: (before, limit) => stores.webhookDeliveries.deleteFinished(before, limit),
         now: () => new Date(),
       }),
       ...(options.webhookQueue

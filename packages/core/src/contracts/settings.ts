@@ -24,6 +24,12 @@ export const SETTINGS = {
     description:
       'Days a finished generation is kept, with its outputs, before the maintenance job deletes both (0: kept forever)',
   },
+  'retention.webhookDeliveryDays': {
+    schema: z.int().min(1).max(365),
+    default: 30,
+    description:
+      'Days a finished webhook delivery (delivered, failed or skipped) is kept, with its attempts, before the maintenance job deletes it',
+  },
   'retry.messagesPerSecond': {
     schema: z.int().min(1).max(1000),
     default: 50,

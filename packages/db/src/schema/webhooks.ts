@@ -97,6 +97,8 @@ export function webhookTables(
         .on(t.generationId, t.eventSequence)
         .where(sql`${t.endpointId} is null`),
       index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt, t.id),
+      // The retention sweep's order (webhook-store/retention.ts).
+      index('webhook_deliveries_created_idx').on(t.createdAt),
       index('webhook_deliveries_not_enqueued_idx').on(t.createdAt).where(sql`${t.enqueuedAt} is null`),
     ],
   );

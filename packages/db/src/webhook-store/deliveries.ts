@@ -15,6 +15,7 @@ import { rowsOf, toDate } from '../executor.ts';
 import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
 import { textArray, uuidArray } from '../sql-arrays.ts';
 import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
+import { deleteFinishedDeliveries } from './retention.ts';
 
 interface TargetRow {
   id: string;
@@ -154,6 +155,11 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
         where id = ${id} returning endpoint_id, last_status_code, last_error`),
     );
     return r && { endpointId: r.endpoint_id, statusCode: r.last_status_code, error: r.last_error };
+  }
+
+  /** The retention sweep's chunk (webhook-store/retention.ts). */
+  deleteFinished(before: Date, limit: number): Promise<number> {
+    return deleteFinishedDeliveries(this.database.db, this.database.tables.webhookDeliveries, before, limit);
   }
 
   async disableEndpoint(endpointId: string, why: AutoDisable): Promise<boolean> {
