@@ -835,6 +835,43 @@ export interface components {
             failingSince: string | null;
         } | {
             /** @constant */
+            type: "WebhookEndpointCreated";
+            /** Format: uuid */
+            endpointId: string;
+            /** Format: uuid */
+            apiKeyId: string;
+            target: string;
+            events: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
+        } | {
+            /** @constant */
+            type: "WebhookEndpointChanged";
+            /** Format: uuid */
+            endpointId: string;
+            /** Format: uuid */
+            apiKeyId: string;
+            target?: string;
+            events?: ("generation.started" | "generation.completed" | "generation.failed" | "generation.cancelled" | "failed_message.created" | "failure_group.created" | "failure_group.spiking" | "retry_batch.completed" | "webhook_endpoint.disabled")[];
+            /** @constant */
+            descriptionChanged?: true;
+            enabled?: boolean;
+        } | {
+            /** @constant */
+            type: "WebhookEndpointSecretRotated";
+            /** Format: uuid */
+            endpointId: string;
+            /** Format: uuid */
+            apiKeyId: string;
+            /** Format: date-time */
+            overlapUntil: string;
+        } | {
+            /** @constant */
+            type: "WebhookEndpointDeleted";
+            /** Format: uuid */
+            endpointId: string;
+            /** Format: uuid */
+            apiKeyId: string;
+        } | {
+            /** @constant */
             type: "SettingChanged";
             key: string;
             value: unknown;

@@ -57,7 +57,7 @@ export class Stores {
     return this.#once('consoleReads', () => new ConsoleReads(this.database, this.events));
   }
   get webhookEndpoints() {
-    return this.#once('webhookEndpoints', () => new WebhookEndpointStore(this.database));
+    return this.#once('webhookEndpoints', () => new WebhookEndpointStore(this.database, this.events));
   }
   get webhookLog() {
     return this.#once('webhookLog', () => new WebhookLogStore(this.database));

@@ -99,13 +99,16 @@ const createEndpoint = route({
     checkEventsAllowed(ctx.body.events, ctx.principal!);
     await checkUrl(ctx.deps, ctx.body.url);
     const secret = newSigningSecret();
-    const created = await hooks.endpoints.create({
-      apiKeyId: ownerKey(ctx.owner, ctx.principal!.apiKeyId),
-      url: ctx.body.url,
-      events: ctx.body.events,
-      description: ctx.body.description,
-      sealedSecret: hooks.secrets.seal(secret),
-    });
+    const created = await hooks.endpoints.create(
+      {
+        apiKeyId: ownerKey(ctx.owner, ctx.principal!.apiKeyId),
+        url: ctx.body.url,
+        events: ctx.body.events,
+        description: ctx.body.description,
+        sealedSecret: hooks.secrets.seal(secret),
+      },
+      ctx.metadata,
+    );
     if (!created) throw new AppError('conflict', 'this key has as many webhook endpoints as it may');
     return {
       status: 201,
@@ -169,7 +172,7 @@ const updateEndpoint = route({
       checkEventsAllowed(ctx.body.events, ctx.principal!, current.apiKeyId);
     }
     await checkUrl(ctx.deps, ctx.body.url);
-    const e = await found(id, endpoints.update(id, ctx.owner, ctx.body));
+    const e = await found(id, endpoints.update(id, ctx.owner, ctx.body, ctx.metadata));
     return { status: 200, body: webhookEndpointBody(e) };
   },
 });
@@ -185,7 +188,7 @@ const deleteEndpoint = route({
   responses: { 200: { description: 'Deleted', schema: Deleted }, 404: { description: 'Not found' } },
   async handler(ctx) {
     const id = uuidOr404(ctx.params.id);
-    if (!(await webhooksOf(ctx.deps).endpoints.delete(id, ctx.owner)))
+    if (!(await webhooksOf(ctx.deps).endpoints.delete(id, ctx.owner, ctx.metadata)))
       throw notFound(`webhook endpoint ${id} not found`);
     return { status: 200, body: { id, deleted: true as const } };
   },
@@ -210,7 +213,7 @@ const rotateSecret = route({
     const overlapUntil = new Date(Date.now() + ROTATION_OVERLAP_MS);
     const e = await found(
       id,
-      hooks.endpoints.rotate(id, ctx.owner, hooks.secrets.seal(secret), overlapUntil),
+      hooks.endpoints.rotate(id, ctx.owner, hooks.secrets.seal(secret), overlapUntil, ctx.metadata),
     );
     return {
       status: 200,

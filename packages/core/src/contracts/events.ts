@@ -3,6 +3,7 @@ import { GenerationRequest } from './generation.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
 import { MessageFieldChange } from './message-edit.ts';
 import { KeptOutput } from './outputs.ts';
+import { WebhookEventType } from './webhooks.ts';
 
 const uuid = z.uuid();
 const ErrorInfo = z.object({
@@ -139,6 +140,42 @@ export const WebhookEndpointDisabled = z.object({
   /** The first failed attempt of the streak that disabled it (null for a 410 after a success). */
   failingSince: z.iso.datetime().nullable(),
 });
+/**
+ * Where an endpoint sends, as an audit trail keeps it: origin and path, without the query or
+ * fragment, which may carry a receiver's credentials.
+ */
+const WebhookTarget = z.string();
+/** An endpoint was subscribed (`POST /webhook-endpoints`); `metadata.actor` says by which key. */
+export const WebhookEndpointCreated = z.object({
+  type: z.literal('WebhookEndpointCreated'),
+  endpointId: uuid,
+  apiKeyId: uuid,
+  target: WebhookTarget,
+  events: z.array(WebhookEventType),
+});
+/** An endpoint was changed by a key (`PATCH`): only what the change named. */
+export const WebhookEndpointChanged = z.object({
+  type: z.literal('WebhookEndpointChanged'),
+  endpointId: uuid,
+  apiKeyId: uuid,
+  target: WebhookTarget.optional(),
+  events: z.array(WebhookEventType).optional(),
+  descriptionChanged: z.literal(true).optional(),
+  enabled: z.boolean().optional(),
+});
+/** A new signing secret; the old one signs beside it until `overlapUntil`. */
+export const WebhookEndpointSecretRotated = z.object({
+  type: z.literal('WebhookEndpointSecretRotated'),
+  endpointId: uuid,
+  apiKeyId: uuid,
+  overlapUntil: z.iso.datetime(),
+});
+/** An endpoint was deleted with its delivery log. */
+export const WebhookEndpointDeleted = z.object({
+  type: z.literal('WebhookEndpointDeleted'),
+  endpointId: uuid,
+  apiKeyId: uuid,
+});
 export const SettingChanged = z.object({
   type: z.literal('SettingChanged'),
   key: z.string(),
@@ -162,6 +199,10 @@ export const DomainEvent = z.discriminatedUnion('type', [
   FailureGroupSpiking,
   RetryBatchCompleted,
   WebhookEndpointDisabled,
+  WebhookEndpointCreated,
+  WebhookEndpointChanged,
+  WebhookEndpointSecretRotated,
+  WebhookEndpointDeleted,
   SettingChanged,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
@@ -189,6 +230,10 @@ export const EVENT_VERSIONS: Record<EventType, number> = {
   FailureGroupSpiking: 1,
   RetryBatchCompleted: 1,
   WebhookEndpointDisabled: 1,
+  WebhookEndpointCreated: 1,
+  WebhookEndpointChanged: 1,
+  WebhookEndpointSecretRotated: 1,
+  WebhookEndpointDeleted: 1,
   SettingChanged: 1,
 };
 

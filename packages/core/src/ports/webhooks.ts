@@ -33,23 +33,33 @@ export interface EndpointChanges {
 /** Subscriptions, as the HTTP edge manages them; every call is scoped to an owner. */
 export interface WebhookEndpoints {
   /** Undefined when the key has reached MAX_WEBHOOK_ENDPOINTS_PER_KEY. */
-  create(input: {
-    apiKeyId: string;
-    url: string;
-    events: WebhookEventType[];
-    description: string;
-    sealedSecret: string;
-  }): Promise<EndpointRecord | undefined>;
+  create(
+    input: {
+      apiKeyId: string;
+      url: string;
+      events: WebhookEventType[];
+      description: string;
+      sealedSecret: string;
+    },
+    metadata?: Record<string, unknown>,
+  ): Promise<EndpointRecord | undefined>;
   list(owner: Owner): Promise<EndpointRecord[]>;
   get(id: string, owner: Owner): Promise<EndpointRecord | undefined>;
-  update(id: string, owner: Owner, changes: EndpointChanges): Promise<EndpointRecord | undefined>;
-  delete(id: string, owner: Owner): Promise<boolean>;
+  /** Each change below commits with its audit event (WebhookEndpointChanged, …), `metadata` on it. */
+  update(
+    id: string,
+    owner: Owner,
+    changes: EndpointChanges,
+    metadata?: Record<string, unknown>,
+  ): Promise<EndpointRecord | undefined>;
+  delete(id: string, owner: Owner, metadata?: Record<string, unknown>): Promise<boolean>;
   /** A new secret; the current one keeps signing beside it until `overlapUntil`. */
   rotate(
     id: string,
     owner: Owner,
     sealedSecret: string,
     overlapUntil: Date,
+    metadata?: Record<string, unknown>,
   ): Promise<EndpointRecord | undefined>;
   /** A `webhook.ping` delivery to the endpoint, written unsent; its id, or undefined (no such endpoint). */
   ping(id: string, owner: Owner): Promise<string | undefined>;
