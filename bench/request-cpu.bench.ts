@@ -15,10 +15,10 @@ import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
+import { callbackTokensOf } from '@genledger/wiring/callback-tokens';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../packages/db/src/executor.ts';
-import { callbackTokensOf } from '@genledger/wiring/callback-tokens';
 import { pngDataUrl } from '../test/support/backends/http-fake.ts';
 import { benchDatabase } from './support/bench-database.ts';
 

@@ -76,9 +76,19 @@ describe('keepOutputs', () => {
       { kind: 'bytes', body: mp4, contentType: 'image/png' }, // what a backend claims is not trusted
     ]);
     expect(kept).toEqual([
-      { key: outputKey(id, 1, 0, 'image/png'), contentType: 'image/png', bytes: png.length, sha256: sha(png) },
+      {
+        key: outputKey(id, 1, 0, 'image/png'),
+        contentType: 'image/png',
+        bytes: png.length,
+        sha256: sha(png),
+      },
       { key: `generations/${id}/1/1.webp`, contentType: 'image/webp', bytes: webp.length, sha256: sha(webp) },
-      { key: `generations/${id}/1/2.pdf`, contentType: 'application/pdf', bytes: pdf.length, sha256: sha(pdf) },
+      {
+        key: `generations/${id}/1/2.pdf`,
+        contentType: 'application/pdf',
+        bytes: pdf.length,
+        sha256: sha(pdf),
+      },
       { key: `generations/${id}/1/3.jpg`, contentType: 'image/jpeg', bytes: jpeg.length, sha256: sha(jpeg) },
       { key: `generations/${id}/1/4.gif`, contentType: 'image/gif', bytes: gif.length, sha256: sha(gif) },
       { key: `generations/${id}/1/5.mp4`, contentType: 'video/mp4', bytes: mp4.length, sha256: sha(mp4) },

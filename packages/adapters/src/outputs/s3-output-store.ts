@@ -93,7 +93,9 @@ export function s3OutputStore(options: {
       if (!objects.length) return;
       const { sdk, client } = await loaded();
       // At most MAX_OUTPUTS_PER_GENERATION keys: within DeleteObjects' 1,000 per request.
-      await client.send(new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+      await client.send(
+        new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
     },
   };
 }

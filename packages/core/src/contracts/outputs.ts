@@ -36,8 +36,12 @@ export const generationOutputPrefix = (generationId: string) => `generations/${g
  * writes under its own prefix, so a late report of one attempt never overwrites what another kept
  * (records written before keep their keys without the attempt: keys are data).
  */
-export const outputKey = (generationId: string, attempt: number, index: number, contentType: OutputMediaType) =>
-  `${generationOutputPrefix(generationId)}${attempt}/${index}.${OUTPUT_EXTENSIONS[contentType]}`;
+export const outputKey = (
+  generationId: string,
+  attempt: number,
+  index: number,
+  contentType: OutputMediaType,
+) => `${generationOutputPrefix(generationId)}${attempt}/${index}.${OUTPUT_EXTENSIONS[contentType]}`;
 
 /**
  * An output as a backend hands it over, before genledger keeps it: bytes in hand (the builtin

@@ -26,7 +26,8 @@ const uuidOf = (hex: string) =>
 
 /** Tokens signed with `key` (wiring derives it from the deployment's secret). */
 export function callbackTokenCodec(key: Uint8Array): CallbackTokens {
-  const mac = (signed: Uint8Array) => createHmac('sha256', key).update(signed).digest().subarray(0, MAC_BYTES);
+  const mac = (signed: Uint8Array) =>
+    createHmac('sha256', key).update(signed).digest().subarray(0, MAC_BYTES);
   return {
     mint(generationId, attempt) {
       if (!UUID.test(generationId) || !Number.isInteger(attempt) || attempt < 0 || attempt > 0xffffffff)
