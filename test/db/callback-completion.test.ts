@@ -6,6 +6,7 @@ import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { useDatabases } from '../support/databases.ts';
@@ -135,5 +136,40 @@ describe.each(['pglite', 'postgres'] as const)('completeByCallback on %s', (targ
     expect(await t.complete(1)).toEqual({ outcome: 'ended', recordedKeys: [] });
     expect(await t.state()).toEqual(after);
     expect(after.g).toMatchObject({ attempts: 2, outputs: [output(t.id, 2)] });
+  });
+});
+
+describe('completeByCallback on postgres, racing', () => {
+  it('a repeated callback racing the one that completes finds its outputs recorded: nothing for it to delete', async () => {
+    const database = await dbs.open('postgres');
+    const t = await setUp(database);
+    await t.awaiting(1);
+    // Both statements start while another transaction holds the generation's row, so both take
+    // their snapshots before either completes; the second then waits for the first.
+    const holder = new pg.Client({ connectionString: database.config.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select 1 from "${database.schema}".generations where id = $1 for update`, [t.id]);
+      const racing = [t.complete(1), t.complete(1)];
+      for (;;) {
+        // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+        await holder.query('select pg_stat_clear_snapshot()');
+        const { rows } = await holder.query(
+          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%r0 as%'`,
+        );
+        if (rows[0].n === 2) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      await holder.query('commit');
+      const outcomes = await Promise.all(racing);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['completed', 'ended']);
+      expect(outcomes.find((o) => o.outcome === 'ended')).toEqual({
+        outcome: 'ended',
+        recordedKeys: [output(t.id, 1).key],
+      });
+    } finally {
+      await holder.end();
+    }
   });
 });

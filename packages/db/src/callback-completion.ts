@@ -45,8 +45,11 @@ const completedEvent = (input: CallbackCompletionInput, outputPath: string | nul
  * run of (generation, attempt) whose token hash is the callback's; the generation completes as
  * `gl_complete` completes it, only while that run is running, the generation is running at that
  * attempt, and the job the report names (if any) is the run's. The prompt id is the run's job id;
- * the duration runs from the run's start to now. The last select says which case it was; its
- * read of the generation sees the statement's snapshot, the generation as it was before.
+ * the duration runs from the run's start to now. The last select says which case it was. Its read
+ * of the generation locks the row (`for share`), so it sees the latest committed version, not the
+ * statement's snapshot: a repeated callback racing the one that completed the attempt waits for it
+ * and finds its outputs recorded, and they are not deleted as an ended attempt's would be (the
+ * conditions sit in the select list, not the WHERE, so the row is locked whatever it held before).
  */
 export function callbackCompletion(t: CompletionTables, events: EventStore) {
   const sameJob = (reported: unknown) =>
@@ -76,8 +79,8 @@ export function callbackCompletion(t: CompletionTables, events: EventStore) {
                   when not (select ${sameJob(v.reportedBackendId)} from r0) then 'other-job'
                   else 'ended' end as outcome,
              (select g.duration_ms from g) as duration_ms,
-             (select g1.outputs from ${t.generations} g1
-              where g1.id = ${v.generationId} and g1.status = 'completed' and g1.attempts = ${v.attempt}) as recorded`,
+             (select case when g1.status = 'completed' and g1.attempts = ${v.attempt} then g1.outputs end
+              from ${t.generations} g1 where g1.id = ${v.generationId} for share) as recorded`,
   );
   return async (db: Executor, input: CallbackCompletionInput): Promise<CallbackCompletion> => {
     // output_path stays for one release, as `complete` writes it: the first output's key.
