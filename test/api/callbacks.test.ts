@@ -31,7 +31,10 @@ describe('backend callbacks on a real server', () => {
   let trips: ReturnType<typeof countRoundTrips>;
   let lifecycle: GenerationLifecycle;
   let store: ReturnType<typeof configuredOutputs>['store'];
-  /** The backend's output URLs (a Cog prediction's output may be a URL): every fetch recorded. */
+  /**
+   * The backend's output URLs: a Cog prediction's `output` may list URLs (Cog's HTTP API docs,
+   * "Webhooks" and "Predictions"), fetched with a plain GET that answers the file; every fetch recorded.
+   */
   let outputsFake: Awaited<ReturnType<typeof startHttpFake>>;
   const served = new Map<string, Uint8Array>();
 
