@@ -50,6 +50,8 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
   private readonly generations: PgTable;
   private readonly runs: PgTable;
   private readonly failedMessages: PgTable;
+  /** `completeByCallback`'s statement, built on first use. */
+  private byCallback: ReturnType<typeof callbackCompletion> | undefined;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
@@ -184,8 +186,6 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
     this.byCallback ??= callbackCompletion(this.completionTables(), this.events);
     return this.byCallback(this.database.db, input);
   }
-
-  private byCallback: ReturnType<typeof callbackCompletion> | undefined;
 
   /**
    * Records a failed attempt. Transient: back to pending, so SQS's redelivery runs the next attempt.
