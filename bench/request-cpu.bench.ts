@@ -11,11 +11,11 @@
 // and what bounds throughput per core; unlike throughput, waiting on the shared cores costs none.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { newCallbackToken } from '@genledger/core/use-cases/backend/callback-token';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
+import { callbackTokensOf } from '@genledger/wiring/callback-tokens';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../packages/db/src/executor.ts';
@@ -36,6 +36,8 @@ const PROFILE = process.env.BENCH_CPU_PROFILE
   ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE]
   : [];
 const CONNECTIONS = 8;
+/** Signed with support/cpu-server.ts's cursor secret: v2 tokens, as the worker mints them. */
+const callbackTokens = callbackTokensOf('c'.repeat(40));
 const BODY = JSON.stringify({ prompt: 'a lighthouse at dusk, oil painting', model: 'sdxl', steps: 30 });
 
 /** What autocannon is given for one side of a case. */
@@ -72,7 +74,7 @@ async function awaitingAttempts(database: Database, n: number): Promise<string[]
       receiveCount: 1,
       staleAfterMs: 3_600_000,
     });
-    const { token, hash } = newCallbackToken();
+    const { token, hash } = callbackTokens.mint(generationId, 1);
     await lifecycle.awaitBackend({
       generationId,
       attempt: 1,

@@ -85,8 +85,9 @@ export function functions(
     {
       ...common,
       handler: 'functions/worker.handler',
-      // The API's URL is where asynchronous backends call back (PUBLIC_URL overrides it).
-      link: [db.databaseUrl, queue, webhookQueue, bucket, gateway, ...generator.links],
+      // The API's URL is where asynchronous backends call back (PUBLIC_URL overrides it); the
+      // callback tokens it mints are signed with a key derived from CursorSecret, which the API checks.
+      link: [db.databaseUrl, db.cursorSecret, queue, webhookQueue, bucket, gateway, ...generator.links],
       environment: { ...common.environment, ...deploySettings('worker'), ...generator.environment },
       copyFiles: generator.copyFiles,
       timeout: `${WORKER_TIMEOUT_S} seconds`,

@@ -64,7 +64,7 @@ describe('keepOutputs', () => {
     const { file, deps: d } = deps();
     const id = crypto.randomUUID();
     const png = pngBytes(1, 2, 3);
-    const kept = await keepOutputs(d, id, [
+    const kept = await keepOutputs(d, id, 1, [
       { kind: 'bytes', body: png },
       { kind: 'url', url: `data:image/webp;base64,${Buffer.from(webp).toString('base64')}` },
       {
@@ -76,31 +76,44 @@ describe('keepOutputs', () => {
       { kind: 'bytes', body: mp4, contentType: 'image/png' }, // what a backend claims is not trusted
     ]);
     expect(kept).toEqual([
-      { key: outputKey(id, 0, 'image/png'), contentType: 'image/png', bytes: png.length, sha256: sha(png) },
-      { key: `generations/${id}/1.webp`, contentType: 'image/webp', bytes: webp.length, sha256: sha(webp) },
-      { key: `generations/${id}/2.pdf`, contentType: 'application/pdf', bytes: pdf.length, sha256: sha(pdf) },
-      { key: `generations/${id}/3.jpg`, contentType: 'image/jpeg', bytes: jpeg.length, sha256: sha(jpeg) },
-      { key: `generations/${id}/4.gif`, contentType: 'image/gif', bytes: gif.length, sha256: sha(gif) },
-      { key: `generations/${id}/5.mp4`, contentType: 'video/mp4', bytes: mp4.length, sha256: sha(mp4) },
+      {
+        key: outputKey(id, 1, 0, 'image/png'),
+        contentType: 'image/png',
+        bytes: png.length,
+        sha256: sha(png),
+      },
+      { key: `generations/${id}/1/1.webp`, contentType: 'image/webp', bytes: webp.length, sha256: sha(webp) },
+      {
+        key: `generations/${id}/1/2.pdf`,
+        contentType: 'application/pdf',
+        bytes: pdf.length,
+        sha256: sha(pdf),
+      },
+      { key: `generations/${id}/1/3.jpg`, contentType: 'image/jpeg', bytes: jpeg.length, sha256: sha(jpeg) },
+      { key: `generations/${id}/1/4.gif`, contentType: 'image/gif', bytes: gif.length, sha256: sha(gif) },
+      { key: `generations/${id}/1/5.mp4`, contentType: 'video/mp4', bytes: mp4.length, sha256: sha(mp4) },
     ]);
     expect(seenHeaders.at(-1)).toEqual({ authorization: 'Bearer r8_token' });
     for (const [i, bytes] of [png, webp, pdf, jpeg, gif, mp4].entries())
       expect((await file.store.read(kept[i]!.key))?.body).toEqual(new Uint8Array(bytes));
   });
 
-  it('keeping the same outputs again (a redelivery) writes the same keys over', async () => {
+  it("keeping an attempt's outputs again (a redelivery) writes the same keys over; another attempt's keys are its own", async () => {
     const { file, deps: d } = deps();
     const id = crypto.randomUUID();
-    const first = await keepOutputs(d, id, [{ kind: 'bytes', body: pngBytes(1) }]);
-    const second = await keepOutputs(d, id, [{ kind: 'bytes', body: pngBytes(2) }]);
+    const first = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(1) }]);
+    const second = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(2) }]);
     expect(second.map((o) => o.key)).toEqual(first.map((o) => o.key));
+    expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(2));
+    const next = await keepOutputs(d, id, 2, [{ kind: 'bytes', body: pngBytes(3) }]);
+    expect(next[0]!.key).toBe(`generations/${id}/2/0.png`);
     expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(2));
   });
 
   it('rejects for good: too large (bytes, data URL, declared, chunked), unknown type, no output, a scheme it cannot fetch', async () => {
     const { deps: d } = deps(1000);
     const id = crypto.randomUUID();
-    const cases: [string, Parameters<typeof keepOutputs>[2]][] = [
+    const cases: [string, Parameters<typeof keepOutputs>[3]][] = [
       ['bytes too large', [{ kind: 'bytes', body: big }]],
       ['data URL too large', [{ kind: 'url', url: `data:;base64,${Buffer.from(big).toString('base64')}` }]],
       ['declared too large', [{ kind: 'url', url: `${base}/big-declared.png` }]],
@@ -120,7 +133,7 @@ describe('keepOutputs', () => {
       ['malformed data URL', [{ kind: 'url', url: 'data:image/png;base64' }]],
     ];
     for (const [name, sources] of cases) {
-      const e = await failure(keepOutputs(d, id, sources));
+      const e = await failure(keepOutputs(d, id, 1, sources));
       expect(e, name).toBeInstanceOf(GeneratorError);
       expect(e, name).toMatchObject({ errorType: 'OutputRejected', transient: false });
     }
@@ -129,7 +142,7 @@ describe('keepOutputs', () => {
   it('a fetch that fails (an error status, a refused connection) is transient: the message is retried', async () => {
     const { deps: d } = deps();
     for (const url of [`${base}/gone`, `${base}/busy`, 'http://127.0.0.1:1/out.png']) {
-      const e = await failure(keepOutputs(d, crypto.randomUUID(), [{ kind: 'url', url }]));
+      const e = await failure(keepOutputs(d, crypto.randomUUID(), 1, [{ kind: 'url', url }]));
       expect(e, url).toMatchObject({ errorType: 'OutputUnavailable', transient: true });
       expect(e?.message, url).not.toContain('127.0.0.1'); // links may carry credentials
     }

@@ -62,22 +62,22 @@ describe.each(stores)('%s', (_name, make) => {
     const other = crypto.randomUUID();
     const png = pngBytes(...Array.from({ length: 300 }, (_, i) => i % 256));
     const pdf = new TextEncoder().encode('%PDF-1.7\n%…\n');
-    await store.put(outputKey(id, 0, 'image/png'), png, 'image/png');
-    await store.put(outputKey(id, 1, 'application/pdf'), pdf, 'application/pdf');
-    await store.put(outputKey(other, 0, 'image/png'), png, 'image/png');
+    await store.put(outputKey(id, 1, 0, 'image/png'), png, 'image/png');
+    await store.put(outputKey(id, 1, 1, 'application/pdf'), pdf, 'application/pdf');
+    await store.put(outputKey(other, 1, 0, 'image/png'), png, 'image/png');
 
-    expect(await store.read(outputKey(id, 0, 'image/png'))).toEqual({
+    expect(await store.read(outputKey(id, 1, 0, 'image/png'))).toEqual({
       body: new Uint8Array(png),
       contentType: 'image/png',
     });
     // A redelivered message keeps the same outputs again: the same key, overwritten.
     const again = pngBytes(1, 2, 3);
-    await store.put(outputKey(id, 0, 'image/png'), again, 'image/png');
-    expect((await store.read(outputKey(id, 0, 'image/png')))?.body).toEqual(new Uint8Array(again));
+    await store.put(outputKey(id, 1, 0, 'image/png'), again, 'image/png');
+    expect((await store.read(outputKey(id, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(again));
 
     for (const [key, bytes, type] of [
-      [outputKey(id, 0, 'image/png'), again, 'image/png'],
-      [outputKey(id, 1, 'application/pdf'), pdf, 'application/pdf'],
+      [outputKey(id, 1, 0, 'image/png'), again, 'image/png'],
+      [outputKey(id, 1, 1, 'application/pdf'), pdf, 'application/pdf'],
     ] as const) {
       const response = await fetch(await store.signedUrl(key));
       expect(response.status).toBe(200);
@@ -86,10 +86,28 @@ describe.each(stores)('%s', (_name, make) => {
     }
 
     await store.deleteGeneration(id);
-    expect(await store.read(outputKey(id, 0, 'image/png'))).toBeUndefined();
-    expect(await store.read(outputKey(id, 1, 'application/pdf'))).toBeUndefined();
-    expect((await store.read(outputKey(other, 0, 'image/png')))?.body).toEqual(new Uint8Array(png));
+    expect(await store.read(outputKey(id, 1, 0, 'image/png'))).toBeUndefined();
+    expect(await store.read(outputKey(id, 1, 1, 'application/pdf'))).toBeUndefined();
+    expect((await store.read(outputKey(other, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(png));
     await store.deleteGeneration(id); // nothing left: not an error
+  });
+
+  it('reads keys kept before outputs were kept per attempt, and deletes given keys only', async () => {
+    const store = _name === 'file store' ? file.store : make();
+    const id = crypto.randomUUID();
+    const legacy = `generations/${id}/0.png`;
+    await store.put(legacy, pngBytes(4), 'image/png');
+    expect((await store.read(legacy))?.body).toEqual(new Uint8Array(pngBytes(4)));
+    const [first, second] = [outputKey(id, 1, 0, 'image/png'), outputKey(id, 2, 0, 'image/png')];
+    await store.put(first, pngBytes(5), 'image/png');
+    await store.put(second, pngBytes(6), 'image/png');
+    await store.delete([second, outputKey(id, 3, 0, 'image/png'), '../escape.png']);
+    expect(await store.read(second)).toBeUndefined();
+    expect((await store.read(first))?.body).toEqual(new Uint8Array(pngBytes(5)));
+    expect((await store.read(legacy))?.body).toEqual(new Uint8Array(pngBytes(4)));
+    await store.deleteGeneration(id);
+    expect(await store.read(first)).toBeUndefined();
+    expect(await store.read(legacy)).toBeUndefined();
   });
 
   it('holds only well-formed keys: anything else reads as absent and is never written', async () => {
@@ -101,11 +119,13 @@ describe.each(stores)('%s', (_name, make) => {
       'a.png',
       '',
       'generations/x/0.png',
+      `generations/${crypto.randomUUID()}/1/../0.png`,
+      `generations/${crypto.randomUUID()}/x/0.png`,
     ])
       expect(await store.read(key)).toBeUndefined();
     await expect(store.put('../escape.png', pngBytes(), 'image/png')).rejects.toThrow('not an output key');
     await expect(store.signedUrl('../escape.png')).rejects.toThrow('not an output key');
-    expect(await store.read(outputKey(crypto.randomUUID(), 0, 'image/png'))).toBeUndefined();
+    expect(await store.read(outputKey(crypto.randomUUID(), 1, 0, 'image/png'))).toBeUndefined();
   });
 });
 
@@ -117,7 +137,7 @@ describe('S3 presigned GETs', () => {
       sessionToken: 'session/token+=',
     };
     const signingDate = new Date('2026-12-07T10:00:00Z');
-    const key = outputKey('00000000-0000-4000-8000-000000000001', 3, 'video/mp4');
+    const key = outputKey('00000000-0000-4000-8000-000000000001', 1, 3, 'video/mp4');
     for (const [region, endpoint] of [
       ['eu-central-1', undefined],
       ['us-east-1', undefined],
@@ -150,7 +170,7 @@ describe('S3 presigned GETs', () => {
 describe('file store links', () => {
   it('refuses a tampered, a foreign or an expired signature with 403, and serves nothing', async () => {
     const id = crypto.randomUUID();
-    const key = outputKey(id, 0, 'image/png');
+    const key = outputKey(id, 1, 0, 'image/png');
     await file.store.put(key, pngBytes(7), 'image/png');
     const link = new URL(await file.store.signedUrl(key));
     expect((await fetch(link)).status).toBe(200);
@@ -182,8 +202,8 @@ describe('file store links', () => {
     const id = crypto.randomUUID();
     const outside = join(file.directory, '..', `secret-${id}.png`);
     writeFileSync(outside, pngBytes(9));
-    mkdirSync(join(file.directory, 'generations', id), { recursive: true });
-    symlinkSync(outside, join(file.directory, 'generations', id, '0.png'));
-    expect(await file.store.read(outputKey(id, 0, 'image/png'))).toBeUndefined();
+    mkdirSync(join(file.directory, 'generations', id, '1'), { recursive: true });
+    symlinkSync(outside, join(file.directory, 'generations', id, '1', '0.png'));
+    expect(await file.store.read(outputKey(id, 1, 0, 'image/png'))).toBeUndefined();
   });
 });

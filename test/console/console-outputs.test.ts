@@ -55,6 +55,7 @@ describe('outputs in the console and the API', () => {
     const outputs = await keepOutputs(
       { store: file.store, fetcher: httpOutputFetcher({ timeoutMs: 1000 }), maxBytes: 1024 },
       id,
+      1,
       [
         { kind: 'bytes', body: png },
         { kind: 'url', url: `data:application/pdf;base64,${Buffer.from(pdf).toString('base64')}` },
@@ -133,9 +134,9 @@ describe('outputs in the console and the API', () => {
       ['image/gif', gif.length],
     ]);
     expect(g.outputs.map((o) => new URL(o.url).pathname)).toEqual([
-      `/outputs/generations/${id}/0.png`,
-      `/outputs/generations/${id}/1.pdf`,
-      `/outputs/generations/${id}/2.gif`,
+      `/outputs/generations/${id}/1/0.png`,
+      `/outputs/generations/${id}/1/1.pdf`,
+      `/outputs/generations/${id}/1/2.gif`,
     ]);
     expect(
       g.outputs.every(

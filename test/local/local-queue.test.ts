@@ -281,7 +281,7 @@ describe('local pipeline', () => {
       expect(output).toMatchObject({
         contentType: 'image/png',
         url: expect.stringMatching(
-          `^${server.url}/outputs/generations/${id}/0.png\\?expires=\\d+&signature=`,
+          `^${server.url}/outputs/generations/${id}/1/0.png\\?expires=\\d+&signature=`,
         ),
       });
       // The signed link needs no API key, and serves the very bytes the generation recorded.
@@ -290,7 +290,9 @@ describe('local pipeline', () => {
       const bytes = Buffer.from(await served.arrayBuffer());
       expect(bytes.length).toBe(output!.bytes);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(output!.sha256);
-      expect(bytes.equals(readFileSync(join(dataDir, 'outputs', 'generations', id, '0.png')))).toBe(true);
+      expect(bytes.equals(readFileSync(join(dataDir, 'outputs', 'generations', id, '1', '0.png')))).toBe(
+        true,
+      );
       expect(pngSize(bytes)).toEqual({ width: 256, height: 171 });
       // Deprecated for one release: outputPath is the first output's link, no thumbnail.
       expect(g.outputPath).toBe(output!.url);

@@ -157,6 +157,16 @@ describe('sst.config.ts', () => {
       'Queue',
       'WebhookQueue',
     ]);
+    // The worker mints callback tokens the API opens: both derive their key from CursorSecret.
+    const [worker] = find('Subscription', 'Queue');
+    expect(secretNames(worker!.args.subscriber.link).map((n: string) => n.replace('.url', ''))).toEqual([
+      'Api',
+      'CursorSecret',
+      'DatabaseUrl',
+      'Outputs',
+      'Queue',
+      'WebhookQueue',
+    ]);
     for (const f of find('Function'))
       expect(JSON.stringify(f.args.environment ?? {})).not.toMatch(/postgres:\/\//);
     expect(find('Route')).toEqual([{ kind: 'Route', name: '$default', args: { target: 'ApiFunction.arn' } }]);

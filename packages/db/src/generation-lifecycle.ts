@@ -2,6 +2,8 @@ import type { DomainEvent } from '@genledger/core/contracts/events';
 import { streams } from '@genledger/core/contracts/events';
 import type {
   AwaitBackendInput,
+  CallbackCompletion,
+  CallbackCompletionInput,
   CompleteInput,
   FailAttemptInput,
   GenerationLifecyclePort,
@@ -11,9 +13,11 @@ import type {
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import * as backendAttempts from './backend-attempts.ts';
+import { callbackCompletion } from './callback-completion.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared, fixedStatement } from './executor.ts';
+import { completionCtes } from './generation-completion.ts';
 import { GENERATION_COLUMNS, type GenerationRow, toGenerationRecord } from './generation-store/row.ts';
 import {
   ATTEMPT_CLOSED_BY,
@@ -46,6 +50,8 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
   private readonly generations: PgTable;
   private readonly runs: PgTable;
   private readonly failedMessages: PgTable;
+  /** `completeByCallback`'s statement, built on first use. */
+  private byCallback: ReturnType<typeof callbackCompletion> | undefined;
 
   constructor(
     private readonly database: Pick<Database, 'db' | 'schema'>,
@@ -156,39 +162,30 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
 
   /**
    * `complete`'s statement, compiled once: compiling it per call was 7 % of a backend callback's
-   * CPU. The failed messages first, then the generation: the order an ingest and a retry take them
-   * in (message, its groups, then the generation). `waiting` is an InitPlan of g's condition, so it
-   * locks them before g's update locks the generation; the other way round, a completion and a
-   * dead-lettering of the same generation could each hold what the other waits for
-   * (test/db/generations-store.test.ts). The run is closed as `closeRunningAttempts` closes one,
-   * its backend's figures (when given) with the time they arrived.
+   * CPU. Its CTEs (and their locking order) are `completionCtes`, shared with `completeByCallback`.
    */
   private readonly completeStatement = fixedStatement<CompleteValues>(
     'gl_complete',
     (v) => sql`
-      with waiting as (
-        select id from ${this.failedMessages}
-        where generation_id = ${v.generationId} and status = 'retry_issued'
-        order by id for update
-      ), g as (
-        update ${this.generations} set status = 'completed', output_path = ${v.outputPath},
-               thumbnail_path = null, outputs = ${v.outputs}::jsonb, prompt_id = ${v.promptId}, completed_at = now(),
-               duration_ms = ${v.durationMs}, updated_at = now(), error_message = null
-        where id = ${v.generationId} and status = 'running' and attempts = ${v.attempt}
-          and (select count(*) from waiting) >= 0
-        returning id
-      ), run as (
-        update ${this.runs} r set status = 'completed', completed_at = now(), duration_ms = ${v.durationMs},
-               backend_metrics = coalesce(${v.backendMetrics}::jsonb, r.backend_metrics),
-               reported_at = case when ${v.backendMetrics}::jsonb is null then r.reported_at else now() end
-        where r.generation_id = ${v.generationId} and r.attempt = ${v.attempt} and exists (select 1 from g)
-          and r.status = 'running'
-      ), resolved as (
-        update ${this.failedMessages} set status = 'resolved', status_changed_at = now()
-        where id in (select id from waiting) and exists (select 1 from g)
-      ), e as (${this.events.when.sqlFor('g', v.events)})
+      with ${completionCtes(this.completionTables(), {
+        generationId: v.generationId,
+        attempt: v.attempt,
+        outputPath: v.outputPath,
+        outputs: v.outputs,
+        promptId: v.promptId,
+        durationMs: v.durationMs,
+        runDurationMs: v.durationMs,
+        backendMetrics: v.backendMetrics,
+        returning: sql`g0.id`,
+      })}, e as (${this.events.when.sqlFor('g', v.events)})
       select id from g`,
   );
+
+  /** A callback's token check, completion and event in one statement (callback-completion.ts). */
+  completeByCallback(input: CallbackCompletionInput): Promise<CallbackCompletion> {
+    this.byCallback ??= callbackCompletion(this.completionTables(), this.events);
+    return this.byCallback(this.database.db, input);
+  }
 
   /**
    * Records a failed attempt. Transient: back to pending, so SQS's redelivery runs the next attempt.
@@ -315,6 +312,10 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
 
   private tables() {
     return { generations: this.generations, runs: this.runs };
+  }
+
+  private completionTables() {
+    return { generations: this.generations, runs: this.runs, failedMessages: this.failedMessages };
   }
 
   /** The run of `input.attempt`, once the statement's CTE `g` moved its generation. */

@@ -1,5 +1,6 @@
 import { jsonLogger } from '@genledger/adapters/json-logger';
 import { resolveWorkerConfig } from '@genledger/core/config/worker-config';
+import type { CallbackTokens } from '@genledger/core/ports/callback-tokens';
 import type { Generator } from '@genledger/core/ports/generator';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { WebhookQueue } from '@genledger/core/ports/webhooks';
@@ -42,6 +43,8 @@ export interface LocalPipelineOptions {
   workerOverrides?: Partial<ProcessMessageDeps>;
   /** Where an asynchronous backend calls back: the local server, once it listens. */
   publicUrl?: () => string;
+  /** The callback tokens the local server opens (its cursor secret may be random per process). */
+  callbackTokens?: CallbackTokens;
   maintenanceSteps?: MaintenanceStep[];
   /** The webhook queue's redrive and the delivery handler's overrides (tests: a clock, a smaller count). */
   webhooks?: LocalWebhookOptions;
@@ -196,6 +199,7 @@ function startConsumers(
         {
           attemptQueue: localAttemptQueue(queues.main),
           ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+          ...(options.callbackTokens ? { callbackTokens: options.callbackTokens } : {}),
         },
       ),
   });

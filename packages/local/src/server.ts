@@ -4,6 +4,7 @@ import { createApp } from '@genledger/api/app';
 import { resolveApiConfig } from '@genledger/api/config';
 import { generationBody } from '@genledger/api/serialize';
 import { parseEnv } from '@genledger/core/config/parse-env';
+import type { CallbackTokens } from '@genledger/core/ports/callback-tokens';
 import type { Logger } from '@genledger/core/ports/logger';
 import type { Queue } from '@genledger/core/ports/queue';
 import type { RenderGeneration } from '@genledger/core/ports/webhooks';
@@ -11,6 +12,7 @@ import { type Database, openDatabase, openSiblingPool } from '@genledger/db/conn
 import { migrate } from '@genledger/db/migrator';
 import { ensureAdminKey } from '@genledger/wiring/admin-key';
 import { backendAttemptDeps } from '@genledger/wiring/backend-attempts';
+import { callbackTokensOf } from '@genledger/wiring/callback-tokens';
 import { httpDeps } from '@genledger/wiring/http-deps';
 import { configuredOutputs } from '@genledger/wiring/outputs';
 import { configuredQueue } from '@genledger/wiring/queue-selection';
@@ -96,8 +98,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
     let listening = '';
     const outputs = configuredOutputs(env, { baseUrl: () => listening });
+    // One key for the worker that mints callback tokens and the route that opens them.
+    const callbackTokens = callbackTokensOf(config.cursorSecret);
     const { pipeline, queue, queueDescription } = await localQueueOf(options, database, env, {
       siblings,
+      callbackTokens,
       publicUrl: () => listening,
       // Webhook bodies are generations as this server answers them: links to this server's outputs.
       render: (g) => generationBody(g, outputs.store),
@@ -112,6 +117,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         outputs: outputs.store,
         healthTtlMs: options.healthTtlMs,
         backend: await backendAttemptDeps(database, env, logger, {
+          callbackTokens,
           ...(pipeline ? { attemptQueue: localAttemptQueue(pipeline.main) } : {}),
         }),
         env,
@@ -167,7 +173,12 @@ async function localQueueOf(
   options: LocalServerOptions,
   database: Database,
   env: NodeJS.ProcessEnv,
-  context: { siblings: Database[]; publicUrl: () => string; render: RenderGeneration },
+  context: {
+    siblings: Database[];
+    publicUrl: () => string;
+    callbackTokens: CallbackTokens;
+    render: RenderGeneration;
+  },
 ): Promise<{ pipeline: LocalPipeline | undefined; queue: Queue; queueDescription: string }> {
   if (options.queue) return { pipeline: undefined, queue: options.queue, queueDescription: 'injected queue' };
   const configured = configuredQueue(env);
@@ -182,6 +193,7 @@ async function localQueueOf(
     maintenanceDatabase,
     env,
     publicUrl: context.publicUrl,
+    callbackTokens: context.callbackTokens,
     ...options.pipeline,
     webhooks: {
       ...options.pipeline?.webhooks,

@@ -1,14 +1,18 @@
 import { sqsAttemptQueue } from '@genledger/adapters/sqs-attempt-queue';
+import { resolveApiConfig } from '@genledger/api/config';
 import { type BackendConfig, resolveBackendConfig } from '@genledger/core/config/backend-config';
 import { AppError } from '@genledger/core/errors';
 import type { AttemptQueue } from '@genledger/core/ports/attempt-queue';
+import type { CallbackTokens } from '@genledger/core/ports/callback-tokens';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Logger } from '@genledger/core/ports/logger';
+import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
 import type { SubmitDeps } from '@genledger/core/use-cases/backend/submit-attempt';
 import { type KeepOutputsDeps, keepOutputs } from '@genledger/core/use-cases/keep-outputs';
 import type { Database } from '@genledger/db/connect';
 import { asyncBackendOf } from './backends.ts';
+import { callbackTokensOf } from './callback-tokens.ts';
 import { keepOutputsDeps } from './outputs.ts';
 import { storesOf } from './stores.ts';
 
@@ -16,7 +20,12 @@ export interface BackendWiring {
   /** The queue operations of asynchronous attempts: the local queue's under `npm start`; SQS otherwise. */
   attemptQueue?: AttemptQueue;
   /** Where outputs are kept; default: keepOutputs over the output store the environment configures. */
-  keepOutputs?: KeepOutputsDeps;
+  keepOutputs?: KeepOutputsDeps & { store: Pick<OutputStore, 'put' | 'delete'> };
+  /**
+   * Callback tokens; default: signed with the cursor secret the environment configures. `npm start`
+   * hands the server's to its worker: without CURSOR_SECRET or DATABASE_URL that secret is random.
+   */
+  callbackTokens?: CallbackTokens;
   /** Where backends call back when PUBLIC_URL is unset (the local server under `npm start`). */
   publicUrl?: () => string;
 }
@@ -70,7 +79,9 @@ async function attemptDepsOf(
     backend,
     lifecycle: storesOf(database).lifecycle,
     queue,
-    keepOutputs: (generationId, sources) => keepOutputs(keep, generationId, sources),
+    keepOutputs: (generationId, attempt, sources) => keepOutputs(keep, generationId, attempt, sources),
+    deleteOutputs: (keys) => keep.store.delete(keys),
+    callbackTokens: wiring.callbackTokens ?? callbackTokensOf(resolveApiConfig(env).cursorSecret),
     clock: systemClock,
     logger,
   };

@@ -61,7 +61,7 @@ export const outputStoreOf = (env: NodeJS.ProcessEnv): OutputStore => configured
 export function keepOutputsDeps(
   env: NodeJS.ProcessEnv,
   store: OutputStore = outputStoreOf(env),
-): KeepOutputsDeps {
+): KeepOutputsDeps & { store: OutputStore } {
   const config = resolveOutputConfig(env);
   return {
     store,

@@ -58,5 +58,8 @@ export function fileOutputStore(directory: string, links: LocalOutputLinks): Out
       if (!UUID.test(generationId)) return;
       await rm(join(root, generationOutputPrefix(generationId)), { recursive: true, force: true });
     },
+    async delete(keys) {
+      for (const key of keys) if (mediaTypeOfKey(key)) await rm(join(root, key), { force: true });
+    },
   };
 }

@@ -88,5 +88,14 @@ export function s3OutputStore(options: {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     },
+    async delete(keys) {
+      const objects = keys.filter((k) => mediaTypeOfKey(k)).map((Key) => ({ Key }));
+      if (!objects.length) return;
+      const { sdk, client } = await loaded();
+      // At most MAX_OUTPUTS_PER_GENERATION keys: within DeleteObjects' 1,000 per request.
+      await client.send(
+        new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
+    },
   };
 }

@@ -15,7 +15,7 @@ export const OUTPUT_MEDIA_TYPES = [
 export const OutputMediaType = z.enum(OUTPUT_MEDIA_TYPES);
 export type OutputMediaType = z.infer<typeof OutputMediaType>;
 
-/** The file extension each kept media type is stored under (`generations/{id}/{index}.{ext}`). */
+/** The file extension each kept media type is stored under (`generations/{id}/{attempt}/{index}.{ext}`). */
 export const OUTPUT_EXTENSIONS: Record<OutputMediaType, string> = {
   'image/png': 'png',
   'image/jpeg': 'jpg',
@@ -31,9 +31,17 @@ export const MAX_OUTPUTS_PER_GENERATION = 32;
 /** Where a generation's outputs live in the store: every key of one generation starts with this. */
 export const generationOutputPrefix = (generationId: string) => `generations/${generationId}/`;
 
-/** The store key of a generation's `index`-th output (0-based), by its media type. */
-export const outputKey = (generationId: string, index: number, contentType: OutputMediaType) =>
-  `${generationOutputPrefix(generationId)}${index}.${OUTPUT_EXTENSIONS[contentType]}`;
+/**
+ * The store key of the `index`-th output (0-based) an attempt kept, by its media type. Each attempt
+ * writes under its own prefix, so a late report of one attempt never overwrites what another kept
+ * (records written before keep their keys without the attempt: keys are data).
+ */
+export const outputKey = (
+  generationId: string,
+  attempt: number,
+  index: number,
+  contentType: OutputMediaType,
+) => `${generationOutputPrefix(generationId)}${attempt}/${index}.${OUTPUT_EXTENSIONS[contentType]}`;
 
 /**
  * An output as a backend hands it over, before genledger keeps it: bytes in hand (the builtin
@@ -46,7 +54,7 @@ export type OutputSource =
 
 /** An output once kept in the output store: what the generation record holds. */
 export const KeptOutput = z.object({
-  /** The store's key, `generations/{generationId}/{index}.{ext}`. */
+  /** The store's key, `generations/{generationId}/{attempt}/{index}.{ext}` (before: without the attempt). */
   key: z.string().max(200),
   contentType: OutputMediaType,
   bytes: z.int().nonnegative(),

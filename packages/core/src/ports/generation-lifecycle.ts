@@ -36,6 +36,32 @@ export interface CompleteInput {
   metadata?: Record<string, unknown>;
 }
 
+/** A backend's report of success on a callback with a v2 token, its outputs already kept. */
+export interface CallbackCompletionInput {
+  generationId: string;
+  attempt: number;
+  /** SHA-256 (hex) of the callback's token: it must be the attempt's current one. */
+  tokenHash: string;
+  /** The job the report names, when it names one: it must be the job the attempt submitted. */
+  reportedBackendId: string | null;
+  outputs: KeptOutput[];
+  backendMetrics?: BackendMetrics;
+  metadata?: Record<string, unknown>;
+}
+
+/** What `completeByCallback` found, and did only in the first case. */
+export type CallbackCompletion =
+  | { outcome: 'completed'; durationMs: number }
+  /** No run of this attempt has this token: not found. */
+  | { outcome: 'unknown' }
+  /** The report names another job than the attempt submitted. */
+  | { outcome: 'other-job' }
+  /**
+   * The attempt had ended (finished, cancelled or superseded). `recordedKeys`: the generation's
+   * outputs when it completed at this very attempt (a repeated callback), else none.
+   */
+  | { outcome: 'ended'; recordedKeys: string[] };
+
 export interface FailAttemptInput {
   generationId: string;
   attempt: number;
@@ -84,6 +110,11 @@ export interface ExpiredAttempt {
 export interface GenerationLifecyclePort {
   start(input: StartInput): Promise<StartOutcome>;
   complete(input: CompleteInput): Promise<boolean>;
+  /**
+   * The callback's token check, the completion (as `complete`, model, prompt id and duration read
+   * from the run) and its event in one statement; which case it was comes back with it.
+   */
+  completeByCallback(input: CallbackCompletionInput): Promise<CallbackCompletion>;
   failAttempt(input: FailAttemptInput): Promise<boolean>;
   /** Marks the attempt as awaiting a backend: its deadline, callback token hash and held delivery. */
   awaitBackend(input: AwaitBackendInput): Promise<boolean>;

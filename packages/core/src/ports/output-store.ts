@@ -6,7 +6,7 @@ export interface StoredOutput {
 
 /**
  * Where generation outputs are kept: files under `DATA_DIR/outputs` locally, an S3 bucket
- * deployed and in the sim. Keys are `generations/{generationId}/{index}.{ext}` (core's
+ * deployed and in the sim. Keys are `generations/{generationId}/{attempt}/{index}.{ext}` (core's
  * `outputKey`); a key is data, never a path to trust: `read` answers undefined for anything the
  * store does not hold, a key that would leave the store included.
  */
@@ -18,6 +18,11 @@ export interface OutputStore {
   signedUrl(key: string): Promise<string>;
   /** Removes every output of a generation; nothing to remove is not an error. */
   deleteGeneration(generationId: string): Promise<void>;
+  /**
+   * Removes these outputs (what a callback kept for an attempt that had ended); a key the store
+   * does not hold, or that is not an output key, is skipped.
+   */
+  delete(keys: readonly string[]): Promise<void>;
 }
 
 /**

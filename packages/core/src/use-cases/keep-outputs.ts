@@ -22,15 +22,16 @@ const rejected = (message: string) => new GeneratorError('OutputRejected', messa
 
 /**
  * Copies what a backend handed over into the output store, in order, under
- * `generations/{generationId}/{index}.{ext}`: bytes as they are, a `data:` URL decoded, an http(s)
+ * `generations/{generationId}/{attempt}/{index}.{ext}`: bytes as they are, a `data:` URL decoded, an http(s)
  * URL fetched. Each output is checked against the size limit and sniffed by its leading bytes;
  * too large, of an unknown type, or no output at all is a permanent `OutputRejected`, a fetch that
- * fails a transient `OutputUnavailable`. Keeping the same outputs again (a redelivered message)
- * writes the same keys over.
+ * fails a transient `OutputUnavailable`. Keeping the same attempt's outputs again (a redelivered
+ * message, a repeated callback) writes the same keys over; another attempt's keys are never touched.
  */
 export async function keepOutputs(
   deps: KeepOutputsDeps,
   generationId: string,
+  attempt: number,
   sources: readonly OutputSource[],
 ): Promise<KeptOutput[]> {
   if (sources.length === 0) throw rejected('the backend returned no output');
@@ -47,7 +48,7 @@ export async function keepOutputs(
     const contentType = sniffMediaType(body);
     if (!contentType)
       throw rejected(`output ${index} is not a PNG, JPEG, WebP, GIF, MP4 or PDF (by its leading bytes)`);
-    const key = outputKey(generationId, index, contentType);
+    const key = outputKey(generationId, attempt, index, contentType);
     await deps.store.put(key, body, contentType);
     kept.push(
       KeptOutput.parse({

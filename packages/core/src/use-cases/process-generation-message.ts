@@ -233,7 +233,7 @@ async function runAttempt(
   const began = performance.now();
   try {
     const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
-    const outputs = await keepOutputs(deps.outputs, generationId, output.outputs);
+    const outputs = await keepOutputs(deps.outputs, generationId, attempt, output.outputs);
     const durationMs = Math.round(performance.now() - began);
     const done = await deps.lifecycle.complete({
       generationId,

@@ -1,24 +1,104 @@
+import type { KeptOutput } from '../../contracts/outputs.ts';
 import { AppError, notFound } from '../../errors.ts';
-import type { IncomingCallback } from '../../ports/backend.ts';
+import type { CallbackReport, IncomingCallback } from '../../ports/backend.ts';
+import { GeneratorError } from '../../ports/generator.ts';
 import { callbackTokenHash } from './callback-token.ts';
 import { type BackendAttemptDeps, type SettleResult, settleBackendOutcome } from './settle-outcome.ts';
 
+const unknownToken = () => notFound('no attempt has this callback URL');
+const otherJob = () =>
+  new AppError('validation', 'the callback names another job than this attempt submitted');
+
 /**
- * A backend's callback on `/callbacks/{token}`. An unknown token is not found and writes nothing;
- * a body whose signature does not verify (Replicate signs with Standard Webhooks) is refused; a
- * callback for an attempt that has ended is acknowledged and ignored, so the backend stops
- * repeating it. Answers fast: the outputs are copied here, everything else is one guarded write.
+ * A backend's callback on `/callbacks/{token}`. An unknown or forged token is not found and writes
+ * nothing; a body whose signature does not verify (Replicate signs with Standard Webhooks) is
+ * refused; a callback for an attempt that has ended is acknowledged and ignored, so the backend
+ * stops repeating it. A success with a v2 token (its MAC verified here) copies the outputs under
+ * the attempt's own keys and then settles in one statement; everything else finds the attempt
+ * first, then settles it (docs/backends.md#callbacks).
  */
 export async function acceptCallback(
   deps: BackendAttemptDeps,
   token: string,
   callback: IncomingCallback,
 ): Promise<SettleResult> {
-  const attempt = await deps.lifecycle.findByCallbackToken(callbackTokenHash(token));
-  if (!attempt) throw notFound('no attempt has this callback URL');
+  const opened = deps.callbackTokens.open(token);
+  if (opened.version === 'forged') throw unknownToken();
+  const hash = callbackTokenHash(token);
+  if (opened.version === 1) return acceptByLookup(deps, hash, callback);
   const report = await deps.backend.readCallback(callback);
   if (!report) throw new AppError('unauthorized', 'the callback signature does not verify');
+  const { outcome } = report;
+  if (outcome.status !== 'succeeded') return acceptByLookup(deps, hash, report);
+  const ref = { generationId: opened.generationId, attempt: opened.attempt };
+  let kept: KeptOutput[];
+  try {
+    kept = await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs);
+  } catch (e) {
+    // Outputs genledger never keeps fail the attempt, on the path that finds it first.
+    if (e instanceof GeneratorError && !e.transient)
+      return acceptByLookup(deps, hash, {
+        ...report,
+        outcome: {
+          status: 'failed',
+          errorType: e.errorType,
+          message: e.message,
+          transient: false,
+          metrics: outcome.metrics,
+        },
+      });
+    throw e;
+  }
+  const done = await deps.lifecycle.completeByCallback({
+    ...ref,
+    tokenHash: hash,
+    reportedBackendId: report.backendId ?? null,
+    outputs: kept,
+    backendMetrics: outcome.metrics,
+  });
+  if (done.outcome === 'completed') {
+    deps.logger.info('generation completed', {
+      ...ref,
+      durationMs: done.durationMs,
+      generator: deps.backend.name,
+    });
+    return { settled: 'completed', ...ref };
+  }
+  // What was just written is no attempt's record (a repeated callback rewrote its own keys).
+  await discardOutputs(deps, ref, kept, done.outcome === 'ended' ? done.recordedKeys : []);
+  if (done.outcome === 'unknown') throw unknownToken();
+  if (done.outcome === 'other-job') throw otherJob();
+  return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
+}
+
+/** The attempt found by its token's hash, then settled: legacy tokens, and every report but success. */
+async function acceptByLookup(
+  deps: BackendAttemptDeps,
+  hash: string,
+  callback: IncomingCallback | CallbackReport,
+): Promise<SettleResult> {
+  const attempt = await deps.lifecycle.findByCallbackToken(hash);
+  if (!attempt) throw unknownToken();
+  const report = 'outcome' in callback ? callback : await deps.backend.readCallback(callback);
+  if (!report) throw new AppError('unauthorized', 'the callback signature does not verify');
   if (report.backendId !== undefined && attempt.backendId !== null && report.backendId !== attempt.backendId)
-    throw new AppError('validation', 'the callback names another job than this attempt submitted');
+    throw otherJob();
   return settleBackendOutcome(deps, attempt, report.outcome);
+}
+
+async function discardOutputs(
+  deps: BackendAttemptDeps,
+  ref: { generationId: string; attempt: number },
+  kept: readonly KeptOutput[],
+  recordedKeys: readonly string[],
+) {
+  const stale = kept.map((o) => o.key).filter((k) => !recordedKeys.includes(k));
+  if (!stale.length) return;
+  await deps.deleteOutputs(stale).catch((e: unknown) =>
+    deps.logger.warn('could not delete the outputs of an ended attempt; retention removes them', {
+      ...ref,
+      keys: stale.length,
+      error: e instanceof Error ? e.message : String(e),
+    }),
+  );
 }

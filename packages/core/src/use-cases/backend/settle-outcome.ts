@@ -1,6 +1,7 @@
 import type { KeptOutput, OutputSource } from '../../contracts/outputs.ts';
 import type { AttemptQueue } from '../../ports/attempt-queue.ts';
 import type { AsyncBackend, BackendMetrics, BackendOutcome } from '../../ports/backend.ts';
+import type { CallbackTokens } from '../../ports/callback-tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AwaitedAttempt, GenerationLifecyclePort } from '../../ports/generation-lifecycle.ts';
 import { GeneratorError } from '../../ports/generator.ts';
@@ -11,8 +12,12 @@ export interface BackendAttemptDeps {
   backend: AsyncBackend;
   lifecycle: GenerationLifecyclePort;
   queue: AttemptQueue;
-  /** Copies a backend's outputs into the output store (keepOutputs over the configured store). */
-  keepOutputs(generationId: string, sources: readonly OutputSource[]): Promise<KeptOutput[]>;
+  /** Copies an attempt's outputs into the output store (keepOutputs over the configured store). */
+  keepOutputs(generationId: string, attempt: number, sources: readonly OutputSource[]): Promise<KeptOutput[]>;
+  /** Removes outputs kept for an attempt that turned out to have ended (best effort). */
+  deleteOutputs(keys: readonly string[]): Promise<void>;
+  /** Mints the worker's callback tokens and opens the callback route's (signed with the deployment's key). */
+  callbackTokens: CallbackTokens;
   clock: Clock;
   logger: Logger;
 }
@@ -65,7 +70,7 @@ async function complete(
   const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
   let kept: KeptOutput[];
   try {
-    kept = await deps.keepOutputs(attempt.generationId, outcome.outputs);
+    kept = await deps.keepOutputs(attempt.generationId, attempt.attempt, outcome.outputs);
   } catch (e) {
     // An output of a type or size genledger never keeps fails the generation; a fetch that failed
     // is retried by the backend's next callback or the next poll.

@@ -2,7 +2,7 @@ import type { GenerationRecord } from '../../contracts/generation.ts';
 import { requestOf } from '../../contracts/generation.ts';
 import { MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS } from '../../ports/attempt-queue.ts';
 import { GeneratorError } from '../../ports/generator.ts';
-import { callbackPath, newCallbackToken } from './callback-token.ts';
+import { callbackPath } from './callback-token.ts';
 import { nextPollDelay } from './poll-attempt.ts';
 import type { BackendAttemptDeps } from './settle-outcome.ts';
 
@@ -34,7 +34,7 @@ export async function submitAttempt(
   receiptHandle: string | undefined,
 ): Promise<SubmitResult> {
   const generationId = generation.id;
-  const { token, hash } = newCallbackToken();
+  const { token, hash } = deps.callbackTokens.mint(generationId, attempt);
   const deadlineAt = new Date(deps.clock.now().getTime() + deps.backend.deadlineS * 1000);
   // Recorded before the backend is called: a fast backend may call back before submit returns.
   const owned = await deps.lifecycle.awaitBackend({
