@@ -69,6 +69,9 @@ export interface PreparedEvent {
   metadata: Record<string, unknown>;
 }
 
+/** A field or metadata key a statement may merge in by name. */
+const PLAIN_NAME = /^[A-Za-z]+$/;
+
 const COLUMNS = sql.raw('(stream_id, stream_version, event_type, event_version, payload, metadata)');
 
 type EventSchema = z.ZodObject<z.ZodRawShape>;
@@ -80,16 +83,24 @@ const schemas = new Map<string, EventSchema>(
 );
 
 /**
- * The event's schema without the fields bound to row columns, built once per combination: zod
- * compiles a fast path for every new object schema, so an `omit` per append cost ≈ 100 µs.
+ * The event's schema without `type` (it chose the schema) and the fields bound to row columns,
+ * built once per combination: zod compiles a fast path for every new object schema, so an `omit`
+ * per append cost ≈ 100 µs. Keyed by schema, then by the bound fields' names (usually none or one).
  */
-const partials = new Map<string, EventSchema>();
-function partialSchema(type: string, schema: EventSchema, bound: readonly [string, SQL][]): EventSchema {
-  const cacheKey = `${type}|${bound.map(([k]) => k).join(',')}`;
-  let partial = partials.get(cacheKey);
+const partials = new WeakMap<EventSchema, Map<string, EventSchema>>();
+function partialSchema(schema: EventSchema, bound: readonly [string, SQL][]): EventSchema {
+  let byBound = partials.get(schema);
+  if (!byBound) {
+    byBound = new Map();
+    partials.set(schema, byBound);
+  }
+  const cacheKey = bound.length === 0 ? '' : bound.length === 1 ? bound[0]![0] : bound.map(([k]) => k).join(',');
+  let partial = byBound.get(cacheKey);
   if (!partial) {
-    partial = schema.omit(Object.fromEntries(bound.map(([k]) => [k, true as const]))) as EventSchema;
-    partials.set(cacheKey, partial);
+    const omitted: Record<string, true> = { type: true };
+    for (const [k] of bound) omitted[k] = true;
+    partial = schema.omit(omitted) as EventSchema;
+    byBound.set(cacheKey, partial);
   }
   return partial;
 }
@@ -214,23 +225,32 @@ export class EventAppender {
       order by x.ord`;
   }
 
-  /** What of a joined event is bound to row columns: the part of it a statement's text depends on. */
+  /**
+   * What of a joined event is bound to row columns: the part of it a statement's text depends on.
+   * `known` leaves out `type`, which chose the schema. Plain loops: this runs on every request that
+   * appends a joined event.
+   */
   private split(e: JoinedEvent) {
     const { type } = e.event;
     const schema = schemas.get(type);
     if (!schema) throw new AppError('validation', `event 0 (${String(type)}) is not a known event`);
+    const event = e.event as Record<string, unknown>;
     const known: Record<string, unknown> = {};
     const bound: [string, SQL][] = [];
-    for (const [key, value] of Object.entries(e.event)) {
+    for (const key in event) {
+      const value = event[key];
+      if (key === 'type') continue;
       if (!(value instanceof RowValue)) known[key] = value;
-      else if (key in schema.shape && /^[A-Za-z]+$/.test(key)) bound.push([key, value.expression]);
+      else if (key in schema.shape && PLAIN_NAME.test(key)) bound.push([key, value.expression]);
       else throw new AppError('validation', `event 0 (${type}): ${key} is not a field of it`);
     }
     const metadataKnown: Record<string, unknown> = {};
     const metadataBound: [string, SQL][] = [];
-    for (const [key, value] of Object.entries(e.metadata ?? {})) {
+    const metadata = e.metadata ?? {};
+    for (const key in metadata) {
+      const value = metadata[key];
       if (!(value instanceof RowValue)) metadataKnown[key] = value;
-      else if (/^[A-Za-z]+$/.test(key)) metadataBound.push([key, value.expression]);
+      else if (PLAIN_NAME.test(key)) metadataBound.push([key, value.expression]);
       else throw new AppError('validation', `event 0 (${type}): metadata key ${key} is not a plain name`);
     }
     return { type, schema, known, bound, metadataKnown, metadataBound };
@@ -242,12 +262,12 @@ export class EventAppender {
    */
   joinedValues(e: JoinedEvent): JoinedValues {
     const { type, schema, known, bound, metadataKnown } = this.split(e);
-    const parsed = partialSchema(type, schema, bound).safeParse(known);
+    const parsed = partialSchema(schema, bound).safeParse(known);
     if (!parsed.success) throw invalid(0, type, parsed.error.issues);
-    const { type: _type, ...payload } = parsed.data as Record<string, unknown>;
     if (typeof e.stream === 'string') checkStream(e.stream, 0);
     return {
-      payload: JSON.stringify(payload),
+      // Without `type`, as the events table stores a payload: zod's copy is written as it is.
+      payload: JSON.stringify(parsed.data),
       metadata: JSON.stringify(metadataKnown),
       stream: typeof e.stream === 'string' ? e.stream : '',
     };
