@@ -94,7 +94,8 @@ function partialSchema(schema: EventSchema, bound: readonly [string, SQL][]): Ev
     byBound = new Map();
     partials.set(schema, byBound);
   }
-  const cacheKey = bound.length === 0 ? '' : bound.length === 1 ? bound[0]![0] : bound.map(([k]) => k).join(',');
+  const cacheKey =
+    bound.length === 0 ? '' : bound.length === 1 ? bound[0]![0] : bound.map(([k]) => k).join(',');
   let partial = byBound.get(cacheKey);
   if (!partial) {
     const omitted: Record<string, true> = { type: true };
