@@ -3,6 +3,9 @@ import type { EventRow } from './event-row.ts';
 import type { Position, StoredEvent } from './stored-event.ts';
 import type { EventDecoder } from './upcasting.ts';
 
+/** One turn of the event loop: whatever the driver queued for a later tick has been written. */
+const sent = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** What a replay reads with: a page of the feed, and the position of a sequence number. */
 export interface FeedPages {
   feedRows(after: Position, limit: number): Promise<EventRow[]>;
@@ -54,7 +57,14 @@ export function replayFrom(
     if (rows.length === 0) return done;
     const last = rows[rows.length - 1]!;
     position = { txId: last.tx_text, sequence: toNumber(last.sequence) };
-    if (!finished) ahead = read(position);
+    if (!finished) {
+      ahead = read(position);
+      // The pool hands the read its connection on a later tick (pg-pool: process.nextTick). A
+      // reader taking the page without I/O of its own runs through all of it in microtasks, so
+      // unless the read leaves now it would be sent only after the page, as if never sent ahead.
+      await sent();
+      if (finished) return done;
+    }
     page = rows;
     return { value: decoder.toStored(page[index++]!), done: false };
   };
