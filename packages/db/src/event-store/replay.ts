@@ -30,9 +30,9 @@ export function replayFrom(
 ): AsyncIterableIterator<StoredEvent> {
   let position: Position | undefined = typeof after === 'number' ? undefined : after;
   // The page stays as the driver's rows; each becomes a StoredEvent only as it is handed out, and
-  // the events die young. What a page holds lives through the next page's read, long enough for
-  // V8 to promote it to the old generation: rows alone are half of what rows and events were
-  // (bench: event-store, replay).
+  // the events die young. A page held while the next one's rows come in (a reader that awaits I/O
+  // per event) lives long enough for V8 to promote it to the old generation: rows alone are half
+  // of what rows and events were (bench: event-store, replay). It is let go before the wait.
   let page: EventRow[] = [];
   let index = 0;
   let finished = false;
