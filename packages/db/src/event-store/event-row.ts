@@ -24,10 +24,16 @@ export interface EventRow {
 /**
  * stored_at as epoch milliseconds: a number becomes a Date without parsing text (0.3 s per million
  * rows on replay). `date_part` answers a float8 where `extract` computes a numeric (a tenth of a
- * replay's time against a plain SELECT); truncated to the millisecond first, the float lies within
- * rounding of a whole number, which `toStored` rounds to.
+ * replay's time against a plain SELECT). Between 1970 and 2038 the float of epoch seconds times a
+ * million lies within a quarter of the whole microseconds (seconds below 2^31: one rounding of at
+ * most 2^-23 s, the product's of at most 0.125 µs), so rounding it and flooring the milliseconds is
+ * exact, and spares `date_trunc`'s calendar and time zone: a page of 1,000 in the feed 1.87 → 1.79 ms
+ * of Postgres time (EXPLAIN with SERIALIZE, median of 41). Outside those years, `date_trunc` to the
+ * millisecond, whose float lies within rounding of a whole number, which `toStored` rounds to.
  */
-export const STORED_AT_MS = "date_part('epoch', date_trunc('milliseconds', stored_at)) * 1000 as stored_at";
+export const STORED_AT_MS = `case when stored_at >= '1970-01-01 00:00:00+00' and stored_at < '2038-01-01 00:00:00+00'
+    then floor(round(date_part('epoch', stored_at) * 1000000) / 1000)
+    else date_part('epoch', date_trunc('milliseconds', stored_at)) * 1000 end as stored_at`;
 export const COLUMNS = sql.raw(
   `sequence, stream_id, stream_version, event_type, event_version, payload, metadata, tx_id::text as tx_text, ${STORED_AT_MS}`,
 );
