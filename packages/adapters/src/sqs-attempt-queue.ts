@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { memo } from '@genledger/core/memo';
 import type { AttemptQueue } from '@genledger/core/ports/attempt-queue';
+import { sqsMessageBody } from './sqs-message-body.ts';
 
 /**
  * The AttemptQueue port on SQS: ChangeMessageVisibility holds or releases the delivery that started
@@ -27,7 +28,7 @@ export function sqsAttemptQueue(queueUrl: string, options: { client?: SQSClient 
       await client.send(
         new sqs.SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: sqsMessageBody(message),
           DelaySeconds: Math.round(delaySeconds),
           MessageAttributes: {
             type: { DataType: 'String', StringValue: message.type },

@@ -9,6 +9,7 @@ import {
   MESSAGE_TYPE,
 } from '@genledger/core/contracts/queue-message';
 import { fieldErrorsFromZod, validationError } from '@genledger/core/errors';
+import { sqsMessageBody } from './sqs-message-body.ts';
 
 /** SQS limits: 10 entries and 256 KiB (the sum of every body and attribute) per batch. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -61,7 +62,7 @@ export class GenerationProducer {
       const m = parsed.data;
       const entry: SendMessageBatchRequestEntry = {
         Id: `m${i}`,
-        MessageBody: JSON.stringify(m),
+        MessageBody: sqsMessageBody(m),
         MessageAttributes: {
           type: { DataType: 'String', StringValue: MESSAGE_TYPE },
           generationId: { DataType: 'String', StringValue: m.generationId },
