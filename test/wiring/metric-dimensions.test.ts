@@ -82,4 +82,16 @@ describe('metric dimensions', () => {
     await expect(settings.set('metrics.models', many)).rejects.toMatchObject({ kind: 'validation' });
     expect(await settings.get('metrics.models')).toEqual(['sdxl']);
   });
+
+  it('refuses a model CloudWatch cannot take as a dimension value, keeping the old setting', async () => {
+    const database = await dbs.open('pglite', { schema: 'metric_dimensions_ascii' });
+    const settings = new SettingsStore(database, new EventStore(database));
+    for (const bad of [['画像'], ['sdxl', 'flux\u0007'], ['   '], ['café'], ['🌅']])
+      await expect(settings.set('metrics.models', bad), JSON.stringify(bad)).rejects.toMatchObject({
+        kind: 'validation',
+      });
+    expect(await settings.get('metrics.models')).toEqual(['sdxl']);
+    await settings.set('metrics.models', ['sdxl', 'flux-dev:1.1 (fp8)']);
+    expect(await settings.get('metrics.models')).toEqual(['sdxl', 'flux-dev:1.1 (fp8)']);
+  });
 });

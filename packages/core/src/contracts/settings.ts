@@ -9,6 +9,20 @@ import { text } from './storable.ts';
 const MAX_METRIC_MODELS = 50;
 
 /**
+ * A model named in `metrics.models` becomes a CloudWatch dimension value, which must be ASCII
+ * without control characters and hold a non-space character
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html): a value
+ * outside that would have CloudWatch drop the metrics of every line that carries it.
+ */
+const MetricModel = text()
+  .min(1)
+  .max(MAX_MODEL_LENGTH)
+  .regex(
+    /^[ -~]*[!-~][ -~]*$/,
+    'must be printable ASCII with a non-space character (a CloudWatch dimension value)',
+  );
+
+/**
  * Runtime settings an admin may change (`PUT /settings/:key`). Each key has its own schema and a
  * default used until it is set.
  */
@@ -58,9 +72,9 @@ export const SETTINGS = {
     description: 'Model used when a request names none',
   },
   'metrics.models': {
-    schema: z.array(text().min(1).max(MAX_MODEL_LENGTH)).max(MAX_METRIC_MODELS),
+    schema: z.array(MetricModel).max(MAX_METRIC_MODELS),
     default: ['sdxl'],
-    description: `Models that get a metric dimension of their own (at most ${MAX_METRIC_MODELS}); every other model counts as "other"`,
+    description: `Models that get a metric dimension of their own (at most ${MAX_METRIC_MODELS}); every other model counts as "other". Printable ASCII only (CloudWatch dimension values)`,
   },
 } as const;
 
