@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { CallbackTokens } from '@genledger/core/ports/callback-tokens';
 import { callbackTokenCodec } from '@genledger/core/use-cases/backend/callback-token';
+import { derivedKey } from './derived-key.ts';
 
 /**
  * Callback tokens signed with a key derived from the cursor secret, as the console's session key
@@ -8,4 +8,4 @@ import { callbackTokenCodec } from '@genledger/core/use-cases/backend/callback-t
  * (CursorSecret is linked to both), and nothing else can mint one.
  */
 export const callbackTokensOf = (cursorSecret: string): CallbackTokens =>
-  callbackTokenCodec(createHmac('sha256', cursorSecret).update('genledger-callback-tokens').digest());
+  callbackTokenCodec(derivedKey(cursorSecret, 'callback-tokens'));

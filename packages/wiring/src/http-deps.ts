@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { AppDeps } from '@genledger/api/deps';
 import type { ConsoleDeps } from '@genledger/console';
 import { CursorCodec } from '@genledger/core/cursor-codec';
@@ -14,6 +13,7 @@ import { stopAtBackend } from '@genledger/core/use-cases/backend/stop-at-backend
 import type { Database } from '@genledger/db/connect';
 import { checkHealth } from '@genledger/db/health';
 import { isDatabaseUnavailable, isLockTimeout } from '@genledger/db/pg-errors';
+import { derivedKey } from './derived-key.ts';
 import { loggedMetrics, type MetricsSink } from './emf-metrics.ts';
 import { meteredRetryBatches } from './metered.ts';
 import { announcedRetryBatches, announcer } from './operational-webhooks.ts';
@@ -153,10 +153,6 @@ function consoleDepsOf(
   };
 }
 
-/**
- * The console's signing key, derived from the cursor secret (CURSOR_SECRET, or what is derived
- * from DATABASE_URL): every instance of a deployment agrees on it with no extra secret to manage,
- * and a session cookie can never be replayed as a cursor or the other way round.
- */
+/** The console's signing key (derived-key.ts). */
 export const consoleSessionSecret = (cursorSecret: string) =>
-  createHmac('sha256', cursorSecret).update('genledger-console-session').digest('hex');
+  derivedKey(cursorSecret, 'console-session').toString('hex');

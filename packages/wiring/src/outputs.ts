@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { fileOutputStore } from '@genledger/adapters/outputs/file-output-store';
 import { httpOutputFetcher } from '@genledger/adapters/outputs/http-output-fetcher';
 import { type LocalOutputLinks, localOutputLinks } from '@genledger/adapters/outputs/local-output-links';
@@ -7,6 +6,7 @@ import { resolveApiConfig } from '@genledger/api/config';
 import { resolveOutputConfig } from '@genledger/core/config/output-config';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { KeepOutputsDeps } from '@genledger/core/use-cases/keep-outputs';
+import { derivedKey } from './derived-key.ts';
 
 export interface ConfiguredOutputs {
   store: OutputStore;
@@ -40,8 +40,7 @@ export function configuredOutputs(
     };
   }
   const secret =
-    config.urlSecret ??
-    createHmac('sha256', resolveApiConfig(env).cursorSecret).update('genledger-output-links').digest('hex');
+    config.urlSecret ?? derivedKey(resolveApiConfig(env).cursorSecret, 'output-links').toString('hex');
   const links = localOutputLinks({
     secret,
     baseUrl: env.PUBLIC_URL ? () => config.publicUrl : (options.baseUrl ?? (() => config.publicUrl)),
