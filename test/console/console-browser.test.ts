@@ -89,6 +89,13 @@ async function signIn(context: BrowserContext, key: string) {
 }
 
 beforeAll(async () => {
+  // Chromium starts (on a fresh clone @sparticuz/chromium unpacks it first) while the app does.
+  const [launched, started] = await Promise.allSettled([launchBrowser(), startApp()]);
+  if (launched.status === 'fulfilled') browser = launched.value;
+  for (const r of [launched, started]) if (r.status === 'rejected') throw r.reason;
+});
+
+async function startApp() {
   dir = mkdtempSync(join(tmpdir(), 'gl-console-'));
   database = await dbs.open('pglite', { schema: 'console_browser' });
   clientKey = (await new ApiKeyStore(database, new EventStore(database)).create({ name: 'frontend' })).key;
@@ -109,7 +116,10 @@ beforeAll(async () => {
   });
   // The console's module loads on its first request: load it here, not inside the first flow.
   expect((await fetch(`${server.url}/console/signin`)).status).toBe(200);
-  browser = await playwright.launch({
+}
+
+async function launchBrowser() {
+  return playwright.launch({
     executablePath: process.env.CHROMIUM_PATH || (await chromium.executablePath()),
     args: [
       '--headless',
@@ -120,7 +130,7 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   });
-});
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -135,6 +145,10 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
 
   it('signs in with an API key', async () => {
     admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The pages' clock is the test's (time still flows): a live list's next poll is brought forward
+    // with `fastForward(interval)` instead of waited for. Each poll fires on its own timer, as it
+    // would: moving the clock by one interval proves it comes within one interval.
+    await admin.clock.install();
     page = watch(await signIn(admin, ADMIN_KEY));
     await page.waitForURL(/\/console\/$/);
     await expect(page.getByRole('heading', { name: 'Overview' })).toBeTruthy();
@@ -185,6 +199,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await api('/generations', { prompt: 'a failing meteor', name: 'meteor' });
     await server.pipeline!.drain();
     // No reload: the overview's next poll (every 5 s) turns the generator and the page red.
+    await admin.clock.fastForward(5_000);
     await page.locator('[data-check="generator"].state-Unhealthy').waitFor({ timeout: 7_000 });
     expect(await page.locator('[data-check="overall"]').getAttribute('class')).toContain('state-Unhealthy');
     expect(await page.locator('[data-check="generator"]').textContent()).toContain('4 of 6 attempts failed');
@@ -211,7 +226,9 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel(/Reason/).fill('backend back after maintenance');
     await page.getByRole('button', { name: 'Send 2 messages' }).click();
     await page.waitForURL(/\/console\/retries\/[0-9a-f-]{36}$/);
-    // Live progress: htmx polls the receipt until the message has settled.
+    // Live progress: htmx polls the receipt (every second) until the message has settled.
+    await server.pipeline!.drain();
+    await admin.clock.fastForward(1_000);
     await page.locator('#receipt-live[data-settled="true"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('2');
     expect(await page.locator('[data-count="failed-again"]').textContent()).toBe('0');
@@ -319,6 +336,8 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await api('/generations', { prompt: 'failing five', name: 'five' });
     await server.pipeline!.drain();
     failing = false;
+    // The list's next poll (every 5 s).
+    await admin.clock.fastForward(5_000);
     await expect.poll(() => page.locator('input.sel').count(), { timeout: 8_000 }).toBe(before + 1);
     expect(await page.locator(`input.sel[value="${keptId}"]`).isChecked()).toBe(true);
     expect(await page.locator('#selection-count').textContent()).toBe('1 selected');
@@ -348,6 +367,8 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await shot(page, 'edit-retry');
     await page.getByRole('button', { name: 'Send as a new attempt' }).click();
     await page.waitForURL(/\/console\/retries\/[0-9a-f-]{36}$/);
+    await server.pipeline!.drain();
+    await admin.clock.fastForward(1_000);
     await page.locator('#receipt-live[data-settled="true"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-count="succeeded"]').textContent()).toBe('1');
     // The message is named by its generation, which now has the edited prompt.
@@ -388,6 +409,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await shot(page, 'events');
     // Live tail: a new event shows up without a reload.
     await api('/generations', { prompt: 'a tail of a comet', name: 'tail' });
+    await admin.clock.fastForward(2_000); // the feed's next poll
     await expect
       .poll(() => page.locator('#event-feed tbody tr').count(), { timeout: 10_000 })
       .toBeGreaterThan(types.length);
@@ -397,8 +419,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
       if (r.url().includes('/console/events/live')) polls.push(r.url());
     });
     // The page notes each poll htmx is about to send from a live list, and whether the console
-    // held it back (its listener runs first): waiting for a held-back poll waits for one interval
-    // (2 s), not a guess at it.
+    // held it back (its listener runs first).
     await page.evaluate(
       `window.duePolls = []; document.addEventListener('htmx:beforeRequest', (e) => { if (e.detail.elt.hasAttribute('data-poll')) window.duePolls.push(e.defaultPrevented) })`,
     );
@@ -407,16 +428,24 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
         `Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); window.duePolls = []; document.dispatchEvent(new Event('visibilitychange'))`,
       );
     await setHidden(true);
-    await page.waitForTimeout(300); // a poll already in flight may still finish
-    polls.length = 0;
+    // A poll sent before the tab was hidden may still be in flight: htmx marks its element until
+    // it has answered, and the browser reported the request before that.
     await expect
-      .poll(() => page.evaluate('window.duePolls.length'), { timeout: 10_000 })
-      .toBeGreaterThanOrEqual(1);
+      .poll(() => page.evaluate("document.querySelector('[data-poll].htmx-request') === null"))
+      .toBe(true);
+    polls.length = 0;
+    // The interval's next turn, while hidden: due, and held back.
+    await admin.clock.fastForward(2_000);
+    await expect.poll(() => page.evaluate('window.duePolls.length')).toBeGreaterThanOrEqual(1);
     expect(await page.evaluate('window.duePolls')).not.toContain(false);
     expect(polls).toEqual([]);
+    // Time stops (a little ahead, still hidden): from here no interval can send a poll, so the
+    // one that comes is the tab showing again.
+    await admin.clock.pauseAt((await page.evaluate('Date.now()')) + 5_000);
+    expect(polls).toEqual([]);
     await setHidden(false);
-    // Before the 2 s interval's next turn could be what sent it.
-    await expect.poll(() => polls.length, { timeout: 1_900 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => polls.length).toBeGreaterThanOrEqual(1);
+    await admin.clock.resume();
     // Who did it: the archive and unarchive above were this key, from the console.
     await page.goto(`${server.url}/console/events?type=FailedMessageStatusChanged`);
     expect(
