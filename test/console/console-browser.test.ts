@@ -441,7 +441,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     expect(polls).toEqual([]);
     // Time stops (a little ahead, still hidden): from here no interval can send a poll, so the
     // one that comes is the tab showing again.
-    await admin.clock.pauseAt((await page.evaluate('Date.now()')) + 5_000);
+    await admin.clock.pauseAt(Number(await page.evaluate('Date.now()')) + 5_000);
     expect(polls).toEqual([]);
     await setHidden(false);
     await expect.poll(() => polls.length).toBeGreaterThanOrEqual(1);

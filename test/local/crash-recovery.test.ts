@@ -3,7 +3,7 @@
 // webhook the killed process was sending arrives again under the same webhook-id. The process runs
 // main.ts bundled once for the file (test/support/local-bundle.ts): six starts, each without tsx.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from '@genledger/db/connect';
 import { migrate } from '@genledger/db/migrator';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleLocalMain } from '../support/local-bundle.ts';
+import { pgliteDataDir } from '../support/pglite-data-dir.ts';
 import { freePort } from '../support/postgres-server.ts';
 import { type Received, startReceiver } from '../support/webhook-receiver.ts';
 
@@ -208,7 +209,7 @@ describe('npm start after a crash or a stop', () => {
     // The data directory the run's global setup initialised (initdb is most of a PGlite's start),
     // written out under DATA_DIR where `npm start` keeps it, then migrated.
     const pglite = await PGlite.create(join(template, 'pglite'), {
-      loadDataDir: new Blob([readFileSync(inject('pgliteDataDir'))]),
+      loadDataDir: await pgliteDataDir(),
     });
     try {
       const database = await openDatabase({ dataDir: template, pglite }, {});

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { type Database, type DbOptions, migrate, openDatabase } from '@genledger/db';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { TEMPLATE_SCHEMA } from './global-setup.ts';
+import { pgliteDataDir } from './pglite-data-dir.ts';
 import { startWsRelay } from './ws-relay.ts';
 
 export type TargetName = 'pglite' | 'postgres' | 'neon';
@@ -21,9 +21,7 @@ let databaseCounter = 0;
  */
 let workerPglite: Promise<PGlite> | undefined;
 const pgliteOfWorker = () =>
-  (workerPglite ??= PGlite.create('memory://', {
-    loadDataDir: new Blob([readFileSync(inject('pgliteDataDir'))]),
-  }));
+  (workerPglite ??= pgliteDataDir().then((loadDataDir) => PGlite.create('memory://', { loadDataDir })));
 
 /** The session lock a test file holds on its server while it runs: "genl" and "test". */
 const SERVER_TURN = 0x67656e6c_74657374n.toString();

@@ -1,6 +1,8 @@
 // Once per test run (vitest globalSetup, in the main process): the PostgreSQL the test files use,
 // a database on it migrated once as the template each test database is cloned from, and a PGlite
 // data directory initialised once, which each worker's PGlite is loaded from instead of initdb.
+// The run waits for the PostgreSQL servers only: the PGlite data directory is written meanwhile by
+// a process of its own, and the files that load it wait for it (pglite-data-dir.ts).
 //
 // One embedded cluster per worker slot (VITEST_POOL_ID), not one for all: the event feed reads up
 // to `pg_snapshot_xmin(pg_current_snapshot())`, and a snapshot's xmin counts every write
@@ -9,10 +11,10 @@
 // failure-group-counts.test.ts ran beside it). A slot runs one file at a time, so each file has
 // its cluster to itself, as it had when it started its own; two start per run, not 26.
 // TEST_DATABASE_URL is one server for every slot: there the files take turns (databases.ts).
+import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { migrate, openDatabase } from '@genledger/db';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -34,7 +36,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** One per worker slot: a file uses `[(VITEST_POOL_ID - 1) % length]`. */
     sharedPostgres: SharedPostgres[];
-    /** A PGlite data directory after initdb (a tar file, from `dumpDataDir`). */
+    /** Where a PGlite data directory after initdb (a tar file, from `dumpDataDir`) is being written. */
     pgliteDataDir: string;
   }
 }
@@ -66,14 +68,15 @@ async function start(slots: number): Promise<Shared> {
   const run = `gl_${process.pid}_${Date.now().toString(36)}`;
   const count = process.env.TEST_DATABASE_URL ? 1 : slots;
   const pgliteDataDir = join(tmpdir(), `${run}-pglite.tar`);
-  const started = await Promise.allSettled([
-    initialisedPglite(pgliteDataDir),
-    ...Array.from({ length: count }, (_, i) => sharedServer(`${run}_${i + 1}`)),
-  ]);
-  const servers = started.flatMap((s, i) => (i > 0 && s.status === 'fulfilled' ? [s.value as Server] : []));
+  const pglite = initialisePglite(pgliteDataDir);
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) => sharedServer(`${run}_${i + 1}`)),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const teardown = async () => {
     await Promise.all(servers.map((s) => s.teardown()));
-    rmSync(pgliteDataDir, { force: true });
+    await pglite;
+    for (const f of [pgliteDataDir, `${pgliteDataDir}.failed`]) rmSync(f, { force: true });
   };
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -135,14 +138,35 @@ async function sharedServer(prefix: string): Promise<Server> {
   }
 }
 
-/** initdb once: PGlite spends most of its start there (≈ 3 of 4 s here); loading the result skips it. */
-async function initialisedPglite(file: string): Promise<string> {
-  const pglite = await PGlite.create('memory://');
-  try {
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * initdb once: PGlite spends most of its start there (≈ 3 of 4 s here, several times that on a
+ * loaded machine). In a process of its own: its wasm holds the event loop for seconds, and in this
+ * process it held back the PostgreSQL starts beside it (and vitest's own work). Written aside and
+ * renamed, so a reader never sees half of it; a failure leaves `<file>.failed` with the reason.
+ */
+function initialisePglite(file: string): Promise<void> {
+  const script = `
+    import { renameSync, writeFileSync } from 'node:fs';
+    import { PGlite } from '@electric-sql/pglite';
+    const [file] = process.argv.slice(1);
+    const pglite = await PGlite.create('memory://');
     const dump = await pglite.dumpDataDir('none');
-    writeFileSync(file, new Uint8Array(await dump.arrayBuffer()));
-    return file;
-  } finally {
     await pglite.close();
-  }
+    writeFileSync(file + '.part', new Uint8Array(await dump.arrayBuffer()));
+    renameSync(file + '.part', file);
+  `;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, file],
+      { cwd: ROOT },
+      (error, _out, err) => {
+        if (error) writeFileSync(`${file}.failed`, `${error.message}\n${err}`);
+        rmSync(`${file}.part`, { force: true });
+        resolve();
+      },
+    );
+  });
 }
