@@ -1,4 +1,6 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Three tiers, each runnable alone (`npm run test:unit`, `test:int`, `test:e2e`); `npm test` runs
@@ -34,6 +36,34 @@ const INT_ISOLATED = [
   'test/wiring/api-lambda.test.ts',
   'test/wiring/deploy-runtime.test.ts',
 ];
+// The longest files, longest first (measured, 2 cores). Two workers finish together when the long
+// files start first: on a fresh clone vitest has no durations to order by and takes projects by
+// name, then files by size, which left api-lambda (≈ 15 s, in `int-isolated`, after `int`) to run
+// last, alone. The rest keep vitest's order (the int files one after another, so a worker keeps
+// its modules from one to the next).
+const SLOWEST = [
+  'test/local/crash-recovery.test.ts',
+  'test/console/console-browser.test.ts',
+  'test/sim/sim.test.ts',
+  'test/local/api-local.test.ts',
+  'test/sim/recovery.test.ts',
+  'test/wiring/api-lambda.test.ts',
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = SLOWEST.indexOf(relative(f.project.config.root, f.moduleId));
+      return i === -1 ? SLOWEST.length : i;
+    };
+    const sorted = await super.sort(files);
+    return sorted
+      .map((file, i) => ({ file, i }))
+      .sort((a, b) => rank(a.file) - rank(b.file) || a.i - b.i)
+      .map(({ file }) => file);
+  }
+}
+
 // The run's PostgreSQL and the migrated template (every project with a database names it; it starts once).
 const globalSetup = ['test/support/global-setup.ts'];
 
@@ -43,6 +73,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The run's one PostgreSQL takes a share of the CPU beside the workers: two fit 2 cores.
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirst },
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
