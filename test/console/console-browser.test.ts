@@ -431,12 +431,16 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     // A poll sent before the tab was hidden may still be in flight: htmx marks its element until
     // it has answered, and the browser reported the request before that.
     await expect
-      .poll(() => page.evaluate("document.querySelector('[data-poll].htmx-request') === null"))
+      .poll(() => page.evaluate("document.querySelector('[data-poll].htmx-request') === null"), {
+        timeout: 10_000,
+      })
       .toBe(true);
     polls.length = 0;
     // The interval's next turn, while hidden: due, and held back.
     await admin.clock.fastForward(2_000);
-    await expect.poll(() => page.evaluate('window.duePolls.length')).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => page.evaluate('window.duePolls.length'), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(1);
     expect(await page.evaluate('window.duePolls')).not.toContain(false);
     expect(polls).toEqual([]);
     // Time stops (a little ahead, still hidden): from here no interval can send a poll, so the
@@ -444,7 +448,7 @@ describe('operator console in Chromium', { timeout: 90_000 }, () => {
     await admin.clock.pauseAt(Number(await page.evaluate('Date.now()')) + 5_000);
     expect(polls).toEqual([]);
     await setHidden(false);
-    await expect.poll(() => polls.length).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => polls.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     await admin.clock.resume();
     // Who did it: the archive and unarchive above were this key, from the console.
     await page.goto(`${server.url}/console/events?type=FailedMessageStatusChanged`);
