@@ -42,7 +42,7 @@ describe('npm run sim', () => {
     );
     expect(deployment.subscriptions.find((s) => s.queue === 'Queue')).toMatchObject({
       batchSize: 10,
-      windowS: 5,
+      windowS: 0,
       partialResponses: true,
       maxConcurrency: 10,
     });
