@@ -43,7 +43,9 @@ export function workerBatchWindowS(env: NodeJS.ProcessEnv = process.env): number
   if (!raw) return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 300)
-    throw new Error(`WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds, got ${JSON.stringify(raw)}`);
+    throw new Error(
+      `WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds, got ${JSON.stringify(raw)}`,
+    );
   return n;
 }
 

@@ -135,7 +135,9 @@ describe('operability', () => {
     expect((await batch()).window).toBeUndefined();
     for (const bad of ['301', '-1', '2.5', 'five']) {
       process.env.WORKER_BATCH_WINDOW_S = bad;
-      await expect(evaluate()).rejects.toThrow(/^WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds/);
+      await expect(evaluate()).rejects.toThrow(
+        /^WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds/,
+      );
     }
   });
 
