@@ -15,7 +15,7 @@ const otherJob = () =>
  * refused; a callback for an attempt that has ended is acknowledged and ignored, so the backend
  * stops repeating it. A success with a v2 token (its MAC verified here) copies the outputs under
  * the attempt's own keys and then settles in one statement; everything else finds the attempt
- * first, then settles it (docs/backends.md#callbacks).
+ * first, then settles it (docs/backends/README.md#callbacks-in-one-round-trip).
  */
 export async function acceptCallback(
   deps: BackendAttemptDeps,
@@ -25,7 +25,9 @@ export async function acceptCallback(
   const opened = deps.callbackTokens.open(token);
   if (opened.version === 'forged') throw unknownToken();
   const hash = callbackTokenHash(token);
-  if (opened.version === 1) return acceptByLookup(deps, hash, callback);
+  // Not verified under the current key (a legacy token, or one minted before the key rotated):
+  // only its hash can prove it, and a forged one finds no run there, so nothing is fetched or written.
+  if (opened.version !== 2) return acceptByLookup(deps, hash, callback);
   const report = await deps.backend.readCallback(callback);
   if (!report) throw new AppError('unauthorized', 'the callback signature does not verify');
   const { outcome } = report;
