@@ -308,7 +308,18 @@ describe('backend callbacks on a real server', () => {
     expect(await eventTypes(id)).toEqual(['GenerationStarted', 'GenerationCompleted']);
   });
 
-  it('a v2 failure report takes the two-step path: found, then failed', async () => {
+  const runOf = async (id: string) => {
+    const [run] = await rowsOf<Record<string, unknown>>(
+      database.db.execute(
+        sql.raw(
+          `select status, duration_ms, error_type, error_message, backend_metrics, reported_at from "${database.schema}".generation_runs where generation_id = '${id}'`,
+        ),
+      ),
+    );
+    return run!;
+  };
+
+  it('a v2 failure report is one round trip: the attempt fails and is retried, as failAttempt records it', async () => {
     const id = await newGeneration();
     const token = await awaiting(id, 1, tokens.mint(id, 1));
     trips.reset();
@@ -319,7 +330,97 @@ describe('backend callbacks on a real server', () => {
       output: null,
     });
     expect(await res.json()).toEqual({ settled: 'retrying' });
-    expect(trips.count).toBe(2);
+    expect(trips.count).toBe(1);
+    expect(await generation(id)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(await runOf(id)).toMatchObject({
+      status: 'failed',
+      error_type: 'GeneratorFailed',
+      error_message: 'CUDA out of memory',
+    });
+    const events = await new EventStore(database).readStream(`generation-${id}`);
+    expect(events.map((e) => e.event)).toEqual([
+      expect.objectContaining({ type: 'GenerationStarted' }),
+      {
+        type: 'GenerationAttemptFailed',
+        generationId: id,
+        model: 'sdxl',
+        attempt: 1,
+        error: { type: 'GeneratorFailed', message: 'CUDA out of memory' },
+        retriable: true,
+      },
+    ]);
+  });
+
+  it('a v2 cancel report is one round trip (retried), and a repeated one is ignored', async () => {
+    const id = await newGeneration();
+    const token = await awaiting(id, 1, tokens.mint(id, 1));
+    const canceled = { id: `${id}-1`, status: 'canceled', output: null };
+    trips.reset();
+    expect(await (await post(token, canceled)).json()).toEqual({ settled: 'retrying' });
+    expect(trips.count).toBe(1);
+    expect(await runOf(id)).toMatchObject({ status: 'failed', error_type: 'BackendCanceled' });
+    const before = await generation(id);
+    trips.reset();
+    expect(await (await post(token, canceled)).json()).toEqual({ settled: 'ignored' });
+    expect(trips.count).toBe(1);
+    expect(await generation(id)).toEqual(before);
     expect(await eventTypes(id)).toEqual(['GenerationStarted', 'GenerationAttemptFailed']);
+  });
+
+  it('outputs genledger never keeps fail the generation for good in one round trip: both events, in order', async () => {
+    const id = await newGeneration();
+    const token = await awaiting(id, 1, tokens.mint(id, 1));
+    served.set(`${id}-text`, new TextEncoder().encode('not an image at all'));
+    trips.reset();
+    const res = await post(token, {
+      id: `${id}-1`,
+      status: 'succeeded',
+      output: [`${outputsFake.url}/out/${id}-text`],
+    });
+    expect(await res.json()).toEqual({ settled: 'failed' });
+    expect(trips.count).toBe(1);
+    const g = await generation(id);
+    expect(g).toMatchObject({ status: 'failed', outputs: [] });
+    const run = await runOf(id);
+    expect(run).toMatchObject({ status: 'failed', error_type: 'OutputRejected' });
+    const events = await new EventStore(database).readStream(`generation-${id}`);
+    expect(events.map((e) => e.type)).toEqual([
+      'GenerationStarted',
+      'GenerationAttemptFailed',
+      'GenerationFailed',
+    ]);
+    expect(events[2]!.sequence).toBeGreaterThan(events[1]!.sequence);
+    expect(events[2]!.event).toEqual({
+      type: 'GenerationFailed',
+      generationId: id,
+      model: 'sdxl',
+      attempts: 1,
+      reason: 'permanent-error',
+      error: { type: 'OutputRejected', message: expect.stringContaining('is not a PNG') },
+      durationMs: run.duration_ms,
+    });
+  });
+
+  it('a failure naming another job is refused, an unknown attempt is 404: nothing written', async () => {
+    const id = await newGeneration();
+    const token = await awaiting(id, 1, tokens.mint(id, 1));
+    const other = await post(token, { id: 'someone-else', status: 'failed', error: 'x', output: null });
+    expect(other.status).toBe(400);
+    const unknown = await post(tokens.mint(id, 2).token, { id: `${id}-1`, status: 'failed', error: 'x' });
+    expect(unknown.status).toBe(404);
+    expect((await generation(id)).status).toBe('running');
+    expect(await eventTypes(id)).toEqual(['GenerationStarted']);
+  });
+
+  it('a running report writes nothing and is one round trip (the lookup)', async () => {
+    const id = await newGeneration();
+    const token = await awaiting(id, 1, tokens.mint(id, 1));
+    trips.reset();
+    expect(await (await post(token, { id: `${id}-1`, status: 'processing', output: null })).json()).toEqual({
+      settled: 'running',
+    });
+    expect(trips.count).toBe(1);
+    expect((await generation(id)).status).toBe('running');
+    expect(await eventTypes(id)).toEqual(['GenerationStarted']);
   });
 });
