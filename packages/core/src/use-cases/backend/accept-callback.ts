@@ -22,7 +22,8 @@ const otherJob = () =>
  * refused; a callback for an attempt that has ended is acknowledged and ignored, so the backend
  * stops repeating it. With a v2 token (its MAC verified here), a success copies the outputs under
  * the attempt's own keys and then settles in one statement, and a failure or cancel settles in one
- * statement; everything else finds the attempt first, then settles it (docs/backends/README.md#callbacks-in-one-round-trip).
+ * statement; everything else finds the attempt first, then settles it
+ * (docs/backends/README.md#callbacks-in-one-round-trip).
  */
 export async function acceptCallback(
   deps: BackendAttemptDeps,
@@ -70,7 +71,8 @@ export async function acceptCallback(
     });
     return { settled: 'completed', ...ref };
   }
-  // What was just written is no attempt's record (a repeated callback rewrote its own keys).
+  // What was just written is no attempt's record, except the keys a repeat of the recorded bytes
+  // wrote again (keys name their bytes: other bytes wrote other keys, deleted here).
   await discardOutputs(deps, ref, kept, done.outcome === 'ended' ? done.recordedKeys : []);
   if (done.outcome === 'unknown') throw unknownToken();
   if (done.outcome === 'other-job') throw otherJob();
