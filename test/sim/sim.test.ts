@@ -62,7 +62,9 @@ describe('npm run sim', () => {
     expect(done.outputs).toHaveLength(1);
     const [output] = done.outputs as { url: string; contentType: string; bytes: number; sha256: string }[];
     const url = new URL(output!.url);
-    expect(url.pathname).toBe(`/genledger-sim-outputs/generations/${created.body.id}/1/0.png`);
+    expect(url.pathname).toBe(
+      `/genledger-sim-outputs/generations/${created.body.id}/1/0-${output!.sha256.slice(0, 32)}.png`,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBe(3600);
     const served = await fetch(url);
