@@ -47,7 +47,6 @@ describe('npm run sim', () => {
       maxConcurrency: 10,
     });
     expect(t.sim.announcements.some((a) => a.startsWith('migration: '))).toBe(true);
-    expect(t.sim.announcements).toContain("SIM_BATCH_WINDOW_S=1s overrides the config's batching windows");
   });
 
   it('creates a generation that completes with the builtin generator under a read-only code directory', async () => {
