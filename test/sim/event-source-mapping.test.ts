@@ -50,7 +50,8 @@ function mapping(name: string, batchSize: number, windowS: number) {
   });
   mappings.push(m);
   m.start();
-  const send = (body: string) => client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
+  const send = (body: string) =>
+    client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
   const invoked = (count: number) =>
     new Promise<void>((resolve) => {
       wake = () => batches.length >= count && resolve();
