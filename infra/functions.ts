@@ -13,6 +13,7 @@ import {
   WEBHOOK_MAX_RECEIVE_COUNT,
   WEBHOOK_TIMEOUT_S,
   WORKER_TIMEOUT_S,
+  workerBatchWindowS,
   workerMaxConcurrency,
 } from './settings';
 
@@ -94,7 +95,12 @@ export function functions(
       memory: '1024 MB',
     },
     {
-      batch: { size: 10, window: '5 seconds', partialResponses: true },
+      batch: {
+        size: 10,
+        // No window unless WORKER_BATCH_WINDOW_S asks for one: a lone generation starts at once.
+        ...(workerBatchWindowS() > 0 ? { window: `${workerBatchWindowS()} seconds` as const } : {}),
+        partialResponses: true,
+      },
       // Bounds Lambda's fan-out, and so the database connections it can open (docs/deploy.md).
       transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: workerMaxConcurrency() } } },
     },

@@ -1,10 +1,10 @@
 import { outputRetentionDays } from './settings';
 
 /**
- * The private bucket generation outputs are kept in (`generations/{id}/{index}.{ext}`), read only
- * through presigned GETs the API signs. With OUTPUT_RETENTION_DAYS set, S3 itself expires outputs
- * that old: a backstop behind the maintenance sweep (`retention.generationDays`), which deletes a
- * generation's outputs with its row.
+ * The private bucket generation outputs are kept in (`generations/{id}/{attempt}/{index}-{hash}.{ext}`,
+ * docs/outputs.md), read only through presigned GETs the API signs. With OUTPUT_RETENTION_DAYS set,
+ * S3 itself expires outputs that old: a backstop behind the maintenance sweep
+ * (`retention.generationDays`), which deletes a generation's outputs with its row.
  */
 export function outputs() {
   const days = outputRetentionDays();

@@ -32,6 +32,24 @@ export function workerMaxConcurrency(env: NodeJS.ProcessEnv = process.env): numb
 }
 
 /**
+ * Seconds the worker's event source mapping may wait to fill a batch (WORKER_BATCH_WINDOW_S,
+ * Lambda's MaximumBatchingWindowInSeconds, 0–300; default 0). With a window, a message that finds
+ * no neighbours waits it out before its generation starts; without one, a poll that returns any
+ * message invokes the worker at once with up to 10. Raise it only where invocations cost more
+ * than the wait (steady, high throughput of short jobs).
+ */
+export function workerBatchWindowS(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.WORKER_BATCH_WINDOW_S?.trim();
+  if (!raw) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 300)
+    throw new Error(
+      `WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds, got ${JSON.stringify(raw)}`,
+    );
+  return n;
+}
+
+/**
  * Days after which S3 expires an output (OUTPUT_RETENTION_DAYS; default 0: never). Keep it at or
  * above the `retention.generationDays` setting, or links of kept generations start answering 404.
  */

@@ -77,37 +77,60 @@ describe('keepOutputs', () => {
     ]);
     expect(kept).toEqual([
       {
-        key: outputKey(id, 1, 0, 'image/png'),
+        key: outputKey(id, 1, 0, 'image/png', sha(png)),
         contentType: 'image/png',
         bytes: png.length,
         sha256: sha(png),
       },
-      { key: `generations/${id}/1/1.webp`, contentType: 'image/webp', bytes: webp.length, sha256: sha(webp) },
       {
-        key: `generations/${id}/1/2.pdf`,
+        key: `generations/${id}/1/1-${sha(webp).slice(0, 32)}.webp`,
+        contentType: 'image/webp',
+        bytes: webp.length,
+        sha256: sha(webp),
+      },
+      {
+        key: `generations/${id}/1/2-${sha(pdf).slice(0, 32)}.pdf`,
         contentType: 'application/pdf',
         bytes: pdf.length,
         sha256: sha(pdf),
       },
-      { key: `generations/${id}/1/3.jpg`, contentType: 'image/jpeg', bytes: jpeg.length, sha256: sha(jpeg) },
-      { key: `generations/${id}/1/4.gif`, contentType: 'image/gif', bytes: gif.length, sha256: sha(gif) },
-      { key: `generations/${id}/1/5.mp4`, contentType: 'video/mp4', bytes: mp4.length, sha256: sha(mp4) },
+      {
+        key: `generations/${id}/1/3-${sha(jpeg).slice(0, 32)}.jpg`,
+        contentType: 'image/jpeg',
+        bytes: jpeg.length,
+        sha256: sha(jpeg),
+      },
+      {
+        key: `generations/${id}/1/4-${sha(gif).slice(0, 32)}.gif`,
+        contentType: 'image/gif',
+        bytes: gif.length,
+        sha256: sha(gif),
+      },
+      {
+        key: `generations/${id}/1/5-${sha(mp4).slice(0, 32)}.mp4`,
+        contentType: 'video/mp4',
+        bytes: mp4.length,
+        sha256: sha(mp4),
+      },
     ]);
     expect(seenHeaders.at(-1)).toEqual({ authorization: 'Bearer r8_token' });
     for (const [i, bytes] of [png, webp, pdf, jpeg, gif, mp4].entries())
       expect((await file.store.read(kept[i]!.key))?.body).toEqual(new Uint8Array(bytes));
   });
 
-  it("keeping an attempt's outputs again (a redelivery) writes the same keys over; another attempt's keys are its own", async () => {
+  it("keeping an attempt's outputs again writes the same bytes over the same keys and other bytes under other keys; another attempt's keys are its own", async () => {
     const { file, deps: d } = deps();
     const id = crypto.randomUUID();
     const first = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(1) }]);
-    const second = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(2) }]);
-    expect(second.map((o) => o.key)).toEqual(first.map((o) => o.key));
-    expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(2));
-    const next = await keepOutputs(d, id, 2, [{ kind: 'bytes', body: pngBytes(3) }]);
-    expect(next[0]!.key).toBe(`generations/${id}/2/0.png`);
-    expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(2));
+    const same = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(1) }]);
+    expect(same).toEqual(first);
+    const other = await keepOutputs(d, id, 1, [{ kind: 'bytes', body: pngBytes(2) }]);
+    expect(other[0]!.key).not.toBe(first[0]!.key);
+    expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(1));
+    expect((await file.store.read(other[0]!.key))?.body).toEqual(pngBytes(2));
+    const next = await keepOutputs(d, id, 2, [{ kind: 'bytes', body: pngBytes(1) }]);
+    expect(next[0]!.key).toBe(`generations/${id}/2/0-${sha(pngBytes(1)).slice(0, 32)}.png`);
+    expect((await file.store.read(first[0]!.key))?.body).toEqual(pngBytes(1));
   });
 
   it('rejects for good: too large (bytes, data URL, declared, chunked), unknown type, no output, a scheme it cannot fetch', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3OutputStore } from '@genledger/adapters/outputs/s3-output-store';
-import { outputKey } from '@genledger/core/contracts/outputs';
+import { type OutputMediaType, outputKey } from '@genledger/core/contracts/outputs';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import { outputRoute } from '@genledger/local/output-route';
 import { type SimSqs, startSqs } from '@genledger/sim/sqs';
@@ -19,6 +19,9 @@ let fauxqs: SimSqs;
 let server: Server;
 let baseUrl = '';
 const file = tempFileStore({ baseUrl: () => baseUrl });
+/** A key as keepOutputs makes them; the store takes the content hash in it as it is. */
+const keyOf = (id: string, attempt: number, index: number, type: OutputMediaType) =>
+  outputKey(id, attempt, index, type, 'ab'.repeat(32));
 
 beforeAll(async () => {
   fauxqs = await startSqs();
@@ -62,22 +65,22 @@ describe.each(stores)('%s', (_name, make) => {
     const other = crypto.randomUUID();
     const png = pngBytes(...Array.from({ length: 300 }, (_, i) => i % 256));
     const pdf = new TextEncoder().encode('%PDF-1.7\n%…\n');
-    await store.put(outputKey(id, 1, 0, 'image/png'), png, 'image/png');
-    await store.put(outputKey(id, 1, 1, 'application/pdf'), pdf, 'application/pdf');
-    await store.put(outputKey(other, 1, 0, 'image/png'), png, 'image/png');
+    await store.put(keyOf(id, 1, 0, 'image/png'), png, 'image/png');
+    await store.put(keyOf(id, 1, 1, 'application/pdf'), pdf, 'application/pdf');
+    await store.put(keyOf(other, 1, 0, 'image/png'), png, 'image/png');
 
-    expect(await store.read(outputKey(id, 1, 0, 'image/png'))).toEqual({
+    expect(await store.read(keyOf(id, 1, 0, 'image/png'))).toEqual({
       body: new Uint8Array(png),
       contentType: 'image/png',
     });
-    // A redelivered message keeps the same outputs again: the same key, overwritten.
+    // A put over a key overwrites it.
     const again = pngBytes(1, 2, 3);
-    await store.put(outputKey(id, 1, 0, 'image/png'), again, 'image/png');
-    expect((await store.read(outputKey(id, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(again));
+    await store.put(keyOf(id, 1, 0, 'image/png'), again, 'image/png');
+    expect((await store.read(keyOf(id, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(again));
 
     for (const [key, bytes, type] of [
-      [outputKey(id, 1, 0, 'image/png'), again, 'image/png'],
-      [outputKey(id, 1, 1, 'application/pdf'), pdf, 'application/pdf'],
+      [keyOf(id, 1, 0, 'image/png'), again, 'image/png'],
+      [keyOf(id, 1, 1, 'application/pdf'), pdf, 'application/pdf'],
     ] as const) {
       const response = await fetch(await store.signedUrl(key));
       expect(response.status).toBe(200);
@@ -86,28 +89,33 @@ describe.each(stores)('%s', (_name, make) => {
     }
 
     await store.deleteGeneration(id);
-    expect(await store.read(outputKey(id, 1, 0, 'image/png'))).toBeUndefined();
-    expect(await store.read(outputKey(id, 1, 1, 'application/pdf'))).toBeUndefined();
-    expect((await store.read(outputKey(other, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(png));
+    expect(await store.read(keyOf(id, 1, 0, 'image/png'))).toBeUndefined();
+    expect(await store.read(keyOf(id, 1, 1, 'application/pdf'))).toBeUndefined();
+    expect((await store.read(keyOf(other, 1, 0, 'image/png')))?.body).toEqual(new Uint8Array(png));
     await store.deleteGeneration(id); // nothing left: not an error
   });
 
-  it('reads keys kept before outputs were kept per attempt, and deletes given keys only', async () => {
+  it('reads keys kept before outputs were kept per attempt or named their content, and deletes given keys only', async () => {
     const store = _name === 'file store' ? file.store : make();
     const id = crypto.randomUUID();
     const legacy = `generations/${id}/0.png`;
+    const perAttempt = `generations/${id}/1/0.png`;
     await store.put(legacy, pngBytes(4), 'image/png');
+    await store.put(perAttempt, pngBytes(3), 'image/png');
     expect((await store.read(legacy))?.body).toEqual(new Uint8Array(pngBytes(4)));
-    const [first, second] = [outputKey(id, 1, 0, 'image/png'), outputKey(id, 2, 0, 'image/png')];
+    expect((await store.read(perAttempt))?.body).toEqual(new Uint8Array(pngBytes(3)));
+    expect((await fetch(await store.signedUrl(perAttempt))).status).toBe(200);
+    const [first, second] = [keyOf(id, 1, 0, 'image/png'), keyOf(id, 2, 0, 'image/png')];
     await store.put(first, pngBytes(5), 'image/png');
     await store.put(second, pngBytes(6), 'image/png');
-    await store.delete([second, outputKey(id, 3, 0, 'image/png'), '../escape.png']);
+    await store.delete([second, keyOf(id, 3, 0, 'image/png'), '../escape.png']);
     expect(await store.read(second)).toBeUndefined();
     expect((await store.read(first))?.body).toEqual(new Uint8Array(pngBytes(5)));
     expect((await store.read(legacy))?.body).toEqual(new Uint8Array(pngBytes(4)));
     await store.deleteGeneration(id);
     expect(await store.read(first)).toBeUndefined();
     expect(await store.read(legacy)).toBeUndefined();
+    expect(await store.read(perAttempt)).toBeUndefined();
   });
 
   it('holds only well-formed keys: anything else reads as absent and is never written', async () => {
@@ -121,11 +129,13 @@ describe.each(stores)('%s', (_name, make) => {
       'generations/x/0.png',
       `generations/${crypto.randomUUID()}/1/../0.png`,
       `generations/${crypto.randomUUID()}/x/0.png`,
+      `generations/${crypto.randomUUID()}/1/0-abc.png`,
+      `generations/${crypto.randomUUID()}/0-${'ab'.repeat(16)}.png`,
     ])
       expect(await store.read(key)).toBeUndefined();
     await expect(store.put('../escape.png', pngBytes(), 'image/png')).rejects.toThrow('not an output key');
     await expect(store.signedUrl('../escape.png')).rejects.toThrow('not an output key');
-    expect(await store.read(outputKey(crypto.randomUUID(), 1, 0, 'image/png'))).toBeUndefined();
+    expect(await store.read(keyOf(crypto.randomUUID(), 1, 0, 'image/png'))).toBeUndefined();
   });
 });
 
@@ -137,7 +147,7 @@ describe('S3 presigned GETs', () => {
       sessionToken: 'session/token+=',
     };
     const signingDate = new Date('2026-12-07T10:00:00Z');
-    const key = outputKey('00000000-0000-4000-8000-000000000001', 1, 3, 'video/mp4');
+    const key = keyOf('00000000-0000-4000-8000-000000000001', 1, 3, 'video/mp4');
     for (const [region, endpoint] of [
       ['eu-central-1', undefined],
       ['us-east-1', undefined],
@@ -170,7 +180,7 @@ describe('S3 presigned GETs', () => {
 describe('file store links', () => {
   it('refuses a tampered, a foreign or an expired signature with 403, and serves nothing', async () => {
     const id = crypto.randomUUID();
-    const key = outputKey(id, 1, 0, 'image/png');
+    const key = keyOf(id, 1, 0, 'image/png');
     await file.store.put(key, pngBytes(7), 'image/png');
     const link = new URL(await file.store.signedUrl(key));
     expect((await fetch(link)).status).toBe(200);
@@ -178,7 +188,7 @@ describe('file store links', () => {
     const tampered = new URL(link);
     tampered.searchParams.set('expires', String(Number(link.searchParams.get('expires')) + 3600));
     const otherKey = new URL(link);
-    otherKey.pathname = otherKey.pathname.replace('/0.png', '/1.png');
+    otherKey.pathname = otherKey.pathname.replace('/0-', '/1-');
     const unsigned = new URL(link);
     unsigned.search = '';
     for (const url of [tampered, otherKey, unsigned]) {
@@ -203,7 +213,7 @@ describe('file store links', () => {
     const outside = join(file.directory, '..', `secret-${id}.png`);
     writeFileSync(outside, pngBytes(9));
     mkdirSync(join(file.directory, 'generations', id, '1'), { recursive: true });
-    symlinkSync(outside, join(file.directory, 'generations', id, '1', '0.png'));
-    expect(await file.store.read(outputKey(id, 1, 0, 'image/png'))).toBeUndefined();
+    symlinkSync(outside, join(file.directory, keyOf(id, 1, 0, 'image/png')));
+    expect(await file.store.read(keyOf(id, 1, 0, 'image/png'))).toBeUndefined();
   });
 });

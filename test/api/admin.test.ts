@@ -69,6 +69,10 @@ describe.each(HTTP_TARGETS)('HTTP API: keys, event feed, settings on %s', (targe
     const end = await api.get(`/events?after=${rest.body.next}`, { key: ADMIN_KEY });
     expect(end.body).toEqual({ items: [], next: rest.body.next });
     expectProblem(await api.get('/events?after=-1', { key: ADMIN_KEY }), 400, ['after']);
+    // Past 2^53 a sequence could not be told from its neighbour: one clear error, not two for one bound.
+    const huge = await api.get('/events?after=99999999999999999999', { key: ADMIN_KEY });
+    expectProblem(huge, 400, ['after']);
+    expect(huge.body.errors).toHaveLength(1);
     expectProblem(await api.get('/events?limit=abc', { key: ADMIN_KEY }), 400, ['limit']);
   });
 

@@ -133,10 +133,11 @@ describe('outputs in the console and the API', () => {
       ['application/pdf', pdf.length],
       ['image/gif', gif.length],
     ]);
-    expect(g.outputs.map((o) => new URL(o.url).pathname)).toEqual([
-      `/outputs/generations/${id}/1/0.png`,
-      `/outputs/generations/${id}/1/1.pdf`,
-      `/outputs/generations/${id}/1/2.gif`,
+    expect(g.outputs.map((o) => new URL(o.url).pathname)).toEqual(outputs.map((o) => `/outputs/${o.key}`));
+    expect(outputs.map((o) => o.key)).toEqual([
+      expect.stringMatching(new RegExp(`^generations/${id}/1/0-[0-9a-f]{32}\\.png$`)),
+      expect.stringMatching(new RegExp(`^generations/${id}/1/1-[0-9a-f]{32}\\.pdf$`)),
+      expect.stringMatching(new RegExp(`^generations/${id}/1/2-[0-9a-f]{32}\\.gif$`)),
     ]);
     expect(
       g.outputs.every(

@@ -38,8 +38,8 @@ describe('sniffMediaType', () => {
         const type = sniffMediaType(b);
         if (type === undefined) return;
         expect(Object.keys(OUTPUT_EXTENSIONS)).toContain(type);
-        expect(outputKey('00000000-0000-4000-8000-000000000000', 2, 3, type)).toMatch(
-          /^generations\/00000000-0000-4000-8000-000000000000\/2\/3\.(png|jpg|webp|gif|mp4|pdf)$/,
+        expect(outputKey('00000000-0000-4000-8000-000000000000', 2, 3, type, 'c'.repeat(64))).toMatch(
+          /^generations\/00000000-0000-4000-8000-000000000000\/2\/3-c{32}\.(png|jpg|webp|gif|mp4|pdf)$/,
         );
       }),
     );

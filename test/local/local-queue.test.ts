@@ -281,7 +281,7 @@ describe('local pipeline', () => {
       expect(output).toMatchObject({
         contentType: 'image/png',
         url: expect.stringMatching(
-          `^${server.url}/outputs/generations/${id}/1/0.png\\?expires=\\d+&signature=`,
+          `^${server.url}/outputs/generations/${id}/1/0-[0-9a-f]{32}\\.png\\?expires=\\d+&signature=`,
         ),
       });
       // The signed link needs no API key, and serves the very bytes the generation recorded.
@@ -290,14 +290,13 @@ describe('local pipeline', () => {
       const bytes = Buffer.from(await served.arrayBuffer());
       expect(bytes.length).toBe(output!.bytes);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(output!.sha256);
-      expect(bytes.equals(readFileSync(join(dataDir, 'outputs', 'generations', id, '1', '0.png')))).toBe(
-        true,
-      );
+      const stored = `0-${output!.sha256.slice(0, 32)}.png`;
+      expect(bytes.equals(readFileSync(join(dataDir, 'outputs', 'generations', id, '1', stored)))).toBe(true);
       expect(pngSize(bytes)).toEqual({ width: 256, height: 171 });
       // Deprecated for one release: outputPath is the first output's link, no thumbnail.
       expect(g.outputPath).toBe(output!.url);
       expect(g.thumbnailPath).toBeNull();
-      const tampered = output!.url.replace('/0.png', '/1.png');
+      const tampered = output!.url.replace('/0-', '/1-');
       expect((await fetch(tampered)).status).toBe(403);
       const runs = (await (
         await fetch(`${server.url}/generations/${id}/runs`, { headers: { authorization: `Bearer ${admin}` } })

@@ -18,6 +18,7 @@ describe('operability', () => {
     'OUTPUT_MAX_BYTES',
     'OUTPUT_URL_TTL_S',
     'WORKER_MAX_CONCURRENCY',
+    'WORKER_BATCH_WINDOW_S',
     'ALARM_EMAIL',
     'GENERATOR_URL',
     'GENERATOR_TIMEOUT_MS',
@@ -123,6 +124,21 @@ describe('operability', () => {
     expect(concurrency((await evaluate()).find)).toBe(25);
     process.env.WORKER_MAX_CONCURRENCY = '1';
     await expect(evaluate()).rejects.toThrow(/WORKER_MAX_CONCURRENCY: must be an integer from 2 to 1000/);
+  });
+
+  it('gives the worker mapping a batching window only when WORKER_BATCH_WINDOW_S asks for one', async () => {
+    const batch = async () => (await evaluate()).find('Subscription', 'Queue')[0]!.args.batch;
+    expect((await batch()).window).toBeUndefined();
+    process.env.WORKER_BATCH_WINDOW_S = '5';
+    expect(await batch()).toMatchObject({ size: 10, window: '5 seconds', partialResponses: true });
+    process.env.WORKER_BATCH_WINDOW_S = '0';
+    expect((await batch()).window).toBeUndefined();
+    for (const bad of ['301', '-1', '2.5', 'five']) {
+      process.env.WORKER_BATCH_WINDOW_S = bad;
+      await expect(evaluate()).rejects.toThrow(
+        /^WORKER_BATCH_WINDOW_S: must be an integer from 0 to 300 seconds/,
+      );
+    }
   });
 
   it('alarms on any dead-lettered message and on worker errors, e-mailed only when ALARM_EMAIL is set', async () => {

@@ -73,7 +73,8 @@ describe('sst.config.ts', () => {
       queue!.args.transform.queue.messageRetentionSeconds,
     );
     expect(worker!.args.batch).toMatchObject({ size: 10, partialResponses: true });
-    expect(worker!.args.batch.window).toBeDefined();
+    // No batching window by default: a lone generation is not held back to fill a batch.
+    expect(worker!.args.batch.window).toBeUndefined();
     const [dead] = find('Subscription', 'DeadLetterQueue');
     // Lambda refuses a mapping whose queue is visible again before the function's timeout.
     expect(Number.parseInt(dlq!.args.visibilityTimeout, 10)).toBeGreaterThanOrEqual(

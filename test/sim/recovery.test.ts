@@ -17,8 +17,7 @@ beforeAll(async () => {
   cog.state.unavailable = true;
   t = await startTestSimulation({
     GENERATOR_URL: `cog+${cog.url}`,
-    // Longer than the worker's batching window (1 s, test/support/sim.ts) and a batch's run, or
-    // messages would reappear mid-batch.
+    // Longer than a batch's run, or messages would reappear mid-batch.
     QUEUE_VISIBILITY_TIMEOUT: '6',
     QUEUE_MAX_RECEIVE_COUNT: '2',
   });

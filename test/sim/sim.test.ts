@@ -42,12 +42,11 @@ describe('npm run sim', () => {
     );
     expect(deployment.subscriptions.find((s) => s.queue === 'Queue')).toMatchObject({
       batchSize: 10,
-      windowS: 5,
+      windowS: 0,
       partialResponses: true,
       maxConcurrency: 10,
     });
     expect(t.sim.announcements.some((a) => a.startsWith('migration: '))).toBe(true);
-    expect(t.sim.announcements).toContain("SIM_BATCH_WINDOW_S=1s overrides the config's batching windows");
   });
 
   it('creates a generation that completes with the builtin generator under a read-only code directory', async () => {
@@ -62,7 +61,9 @@ describe('npm run sim', () => {
     expect(done.outputs).toHaveLength(1);
     const [output] = done.outputs as { url: string; contentType: string; bytes: number; sha256: string }[];
     const url = new URL(output!.url);
-    expect(url.pathname).toBe(`/genledger-sim-outputs/generations/${created.body.id}/1/0.png`);
+    expect(url.pathname).toBe(
+      `/genledger-sim-outputs/generations/${created.body.id}/1/0-${output!.sha256.slice(0, 32)}.png`,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBe(3600);
     const served = await fetch(url);

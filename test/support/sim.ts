@@ -18,9 +18,6 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
       ...(process.env.SIM_NODE ? { SIM_NODE: process.env.SIM_NODE } : {}),
       // The sim files share bundles: the second one to start copies what the first one built.
       SIM_BUILD_CACHE: join(tmpdir(), 'genledger-sim-builds'),
-      // A batch that is not full waits 1 s, not the worker's 5 s: every generation passes it, and
-      // the windowed receive still runs.
-      SIM_BATCH_WINDOW_S: '1',
       ...env,
     },
     log: (fn, line) => logs.push({ fn, line }),

@@ -67,8 +67,14 @@ describe.each(ALL_TARGETS)('worker on %s', (target) => {
     expect(g).toMatchObject({
       status: 'completed',
       attempts: 1,
-      outputPath: `generations/${m.generationId}/1/0.png`,
-      outputs: [{ key: `generations/${m.generationId}/1/0.png`, contentType: 'image/png', bytes: 9 }],
+      outputPath: expect.stringMatching(new RegExp(`^generations/${m.generationId}/1/0-[0-9a-f]{32}\\.png$`)),
+      outputs: [
+        {
+          key: expect.stringMatching(new RegExp(`^generations/${m.generationId}/1/0-[0-9a-f]{32}\\.png$`)),
+          contentType: 'image/png',
+          bytes: 9,
+        },
+      ],
       width: 512,
       idempotencyKey: 'order-1',
     });

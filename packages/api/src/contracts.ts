@@ -108,7 +108,6 @@ export const EventFeedQuery = z.strictObject({
     .number()
     .int()
     .min(0)
-    .max(Number.MAX_SAFE_INTEGER)
     .default(0)
     .describe("an event's sequence number, such as a `next` this feed returned; 0 from the start"),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

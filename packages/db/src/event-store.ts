@@ -82,6 +82,14 @@ export class EventStore {
     return this.appender.joinedSql(from, event, this.appender.joinedValues(event));
   }
 
+  /** `appendForEach` for several events of the one row of `from`, appended in their order. */
+  appendSeriesFor(from: string, events: readonly JoinedEvent[]): SQL {
+    return this.appender.joinedSeriesSql(
+      from,
+      events.map((event) => ({ event, values: this.appender.joinedValues(event) })),
+    );
+  }
+
   /**
    * `appendForEach` for a statement compiled once (`fixedStatement`): `sqlFor` writes the CTE body
    * for an event's `shape` with placeholders where the values go, and `values` validates the known

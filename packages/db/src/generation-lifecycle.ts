@@ -4,6 +4,7 @@ import type {
   AwaitBackendInput,
   CallbackCompletion,
   CallbackCompletionInput,
+  CallbackFailureInput,
   CompleteInput,
   FailAttemptInput,
   GenerationLifecyclePort,
@@ -14,6 +15,7 @@ import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import * as backendAttempts from './backend-attempts.ts';
 import { callbackCompletion } from './callback-completion.ts';
+import { failByCallback } from './callback-failure.ts';
 import type { Database } from './connect.ts';
 import { type EventStore, fromRow, type NewEvent } from './event-store.ts';
 import { executePrepared, fixedStatement } from './executor.ts';
@@ -247,6 +249,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         select id from g`,
     );
     return rows.length > 0;
+  }
+
+  /** A callback's token check, failed attempt and events in one statement (callback-failure.ts). */
+  failByCallback(input: CallbackFailureInput) {
+    return failByCallback(this.database.db, this.tables(), this.events, input);
   }
 
   /**

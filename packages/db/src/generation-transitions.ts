@@ -84,21 +84,30 @@ export function failOpenGeneration(
 }
 
 /**
- * Ends the generation `id` after its attempt `attempt` failed, only while that attempt still owns
- * it (running, and its latest): failed for good, or with `retry` back to pending, for SQS's
- * redelivery to run the next attempt.
+ * Ends the generation `id` (`g0`) after its attempt `attempt` failed, only while that attempt still
+ * owns it (running, and its latest): failed for good, or with `retry` back to pending, for SQS's
+ * redelivery to run the next attempt. `from`: a CTE of the statement the update joins, and `guard`
+ * a further condition over it.
  */
 export function endFailedAttempt(
   generations: PgTable,
-  input: { id: string; attempt: number; errorMessage: string; retry: boolean; returning: SQL },
+  input: {
+    id: string;
+    attempt: number;
+    errorMessage: string;
+    retry: boolean;
+    returning: SQL;
+    from?: string;
+    guard?: SQL;
+  },
 ): SQL {
   return sql`
-    update ${generations} set
+    update ${generations} g0 set
       status = ${sql.raw(input.retry ? `'pending'` : `'failed'`)},
       completed_at = ${input.retry ? sql`null` : sql`now()`},
       error_message = ${storedErrorMessage(input.errorMessage)}, updated_at = now()
-    where id = ${input.id} and status = 'running' and attempts = ${input.attempt}
-    returning ${input.returning}`;
+    ${input.from ? sql.raw(`from ${input.from} `) : sql``}where g0.id = ${input.id} and g0.status = 'running' and g0.attempts = ${input.attempt}
+      ${input.guard ? sql`and ${input.guard} ` : sql``}returning ${input.returning}`;
 }
 
 /**

@@ -15,7 +15,7 @@ export const OUTPUT_MEDIA_TYPES = [
 export const OutputMediaType = z.enum(OUTPUT_MEDIA_TYPES);
 export type OutputMediaType = z.infer<typeof OutputMediaType>;
 
-/** The file extension each kept media type is stored under (`generations/{id}/{attempt}/{index}.{ext}`). */
+/** The file extension each kept media type is stored under (`generations/{id}/{attempt}/{index}-{hash}.{ext}`). */
 export const OUTPUT_EXTENSIONS: Record<OutputMediaType, string> = {
   'image/png': 'png',
   'image/jpeg': 'jpg',
@@ -31,17 +31,25 @@ export const MAX_OUTPUTS_PER_GENERATION = 32;
 /** Where a generation's outputs live in the store: every key of one generation starts with this. */
 export const generationOutputPrefix = (generationId: string) => `generations/${generationId}/`;
 
+/** Hex digits of an output's SHA-256 its key carries: 128 bits, beyond a birthday search (2^64). */
+const KEY_HASH_HEX = 32;
+
 /**
- * The store key of the `index`-th output (0-based) an attempt kept, by its media type. Each attempt
- * writes under its own prefix, so a late report of one attempt never overwrites what another kept
- * (records written before keep their keys without the attempt: keys are data).
+ * The store key of the `index`-th output (0-based) an attempt kept, by its media type and content:
+ * `generations/{id}/{attempt}/{index}-{sha256, first 32 hex}.{ext}`. Each attempt writes under its
+ * own prefix, so a late report of one attempt never overwrites what another kept; and the same
+ * attempt's report repeated with other bytes writes other keys, so the bytes at a recorded key are
+ * always the ones whose hash was recorded (docs/outputs.md#keys). Records written before keep their
+ * keys (`{attempt}/{index}.{ext}`, and before that `{index}.{ext}`): keys are data.
  */
 export const outputKey = (
   generationId: string,
   attempt: number,
   index: number,
   contentType: OutputMediaType,
-) => `${generationOutputPrefix(generationId)}${attempt}/${index}.${OUTPUT_EXTENSIONS[contentType]}`;
+  sha256: string,
+) =>
+  `${generationOutputPrefix(generationId)}${attempt}/${index}-${sha256.slice(0, KEY_HASH_HEX)}.${OUTPUT_EXTENSIONS[contentType]}`;
 
 /**
  * An output as a backend hands it over, before genledger keeps it: bytes in hand (the builtin
@@ -54,7 +62,7 @@ export type OutputSource =
 
 /** An output once kept in the output store: what the generation record holds. */
 export const KeptOutput = z.object({
-  /** The store's key, `generations/{generationId}/{attempt}/{index}.{ext}` (before: without the attempt). */
+  /** The store's key, `outputKey`'s (records kept before hold `{attempt}/{index}.{ext}` or `{index}.{ext}`). */
   key: z.string().max(200),
   contentType: OutputMediaType,
   bytes: z.int().nonnegative(),

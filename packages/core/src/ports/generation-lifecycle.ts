@@ -62,6 +62,30 @@ export type CallbackCompletion =
    */
   | { outcome: 'ended'; recordedKeys: string[] };
 
+/** A backend's report of failure (or cancel) on a callback with a v2 token. */
+export interface CallbackFailureInput {
+  generationId: string;
+  attempt: number;
+  /** SHA-256 (hex) of the callback's token: it must be the attempt's current one. */
+  tokenHash: string;
+  /** The job the report names, when it names one: it must be the job the attempt submitted. */
+  reportedBackendId: string | null;
+  error: AttemptError;
+  /** As `failAttempt`'s: back to pending for the next attempt, or failed for good. */
+  retriable: boolean;
+  backendMetrics?: BackendMetrics;
+  metadata?: Record<string, unknown>;
+}
+
+/** What `failByCallback` found, and did only in the first case. */
+export type CallbackFailure =
+  /** Recorded as `failAttempt` records it; `receiptHandle`: the delivery the attempt held, if any. */
+  | { outcome: 'failed'; receiptHandle: string | null }
+  | { outcome: 'unknown' }
+  | { outcome: 'other-job' }
+  /** The attempt had ended (finished, cancelled or superseded): nothing written. */
+  | { outcome: 'ended' };
+
 export interface FailAttemptInput {
   generationId: string;
   attempt: number;
@@ -116,6 +140,11 @@ export interface GenerationLifecyclePort {
    */
   completeByCallback(input: CallbackCompletionInput): Promise<CallbackCompletion>;
   failAttempt(input: FailAttemptInput): Promise<boolean>;
+  /**
+   * The callback's token check and `failAttempt` (model and duration read from the rows) in one
+   * statement; which case it was comes back with it.
+   */
+  failByCallback(input: CallbackFailureInput): Promise<CallbackFailure>;
   /** Marks the attempt as awaiting a backend: its deadline, callback token hash and held delivery. */
   awaitBackend(input: AwaitBackendInput): Promise<boolean>;
   /** Records the backend's job id once it accepted the job. */

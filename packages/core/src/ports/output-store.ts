@@ -6,12 +6,13 @@ export interface StoredOutput {
 
 /**
  * Where generation outputs are kept: files under `DATA_DIR/outputs` locally, an S3 bucket
- * deployed and in the sim. Keys are `generations/{generationId}/{attempt}/{index}.{ext}` (core's
- * `outputKey`); a key is data, never a path to trust: `read` answers undefined for anything the
- * store does not hold, a key that would leave the store included.
+ * deployed and in the sim. Keys are `generations/{generationId}/{attempt}/{index}-{hash}.{ext}`
+ * (core's `outputKey`; records kept before hold older shapes); a key is data, never a path to
+ * trust: `read` answers undefined for anything the store does not hold, a key that would leave the
+ * store included.
  */
 export interface OutputStore {
-  /** Writes (or overwrites: a redelivered message keeps the same outputs again) one output. */
+  /** Writes one output (over the same bytes, when a repeated report keeps them again). */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   read(key: string): Promise<StoredOutput | undefined>;
   /** A link anyone holding it may GET the output with, until it expires. */

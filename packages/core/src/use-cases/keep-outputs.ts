@@ -22,11 +22,13 @@ const rejected = (message: string) => new GeneratorError('OutputRejected', messa
 
 /**
  * Copies what a backend handed over into the output store, in order, under
- * `generations/{generationId}/{attempt}/{index}.{ext}`: bytes as they are, a `data:` URL decoded, an http(s)
- * URL fetched. Each output is checked against the size limit and sniffed by its leading bytes;
- * too large, of an unknown type, or no output at all is a permanent `OutputRejected`, a fetch that
- * fails a transient `OutputUnavailable`. Keeping the same attempt's outputs again (a redelivered
- * message, a repeated callback) writes the same keys over; another attempt's keys are never touched.
+ * `generations/{generationId}/{attempt}/{index}-{hash}.{ext}` (`outputKey`): bytes as they are, a
+ * `data:` URL decoded, an http(s) URL fetched. Each output is checked against the size limit and
+ * sniffed by its leading bytes; too large, of an unknown type, or no output at all is a permanent
+ * `OutputRejected`, a fetch that fails a transient `OutputUnavailable`. Keeping the same attempt's
+ * outputs again (a repeated callback) writes the same bytes over the same keys, and other bytes
+ * under other keys (what is not recorded is the caller's to delete); another attempt's keys are
+ * never touched.
  */
 export async function keepOutputs(
   deps: KeepOutputsDeps,
@@ -48,16 +50,10 @@ export async function keepOutputs(
     const contentType = sniffMediaType(body);
     if (!contentType)
       throw rejected(`output ${index} is not a PNG, JPEG, WebP, GIF, MP4 or PDF (by its leading bytes)`);
-    const key = outputKey(generationId, attempt, index, contentType);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const key = outputKey(generationId, attempt, index, contentType, sha256);
     await deps.store.put(key, body, contentType);
-    kept.push(
-      KeptOutput.parse({
-        key,
-        contentType,
-        bytes: body.length,
-        sha256: createHash('sha256').update(body).digest('hex'),
-      }),
-    );
+    kept.push(KeptOutput.parse({ key, contentType, bytes: body.length, sha256 }));
   }
   return kept;
 }

@@ -293,12 +293,37 @@ export class EventAppender {
    * `joinedValues`, or placeholders for them), with the fields bound to the row's columns merged in
    * SQL.
    */
+  /**
+   * Several events for the one row of the CTE `from`, in their order: consecutive versions and
+   * sequences, each event's payload and metadata written as `joinedSql` writes one. For a change
+   * that records more than one event at once (an attempt failed, and with it its generation).
+   */
+  joinedSeriesSql(from: string, events: readonly { event: JoinedEvent; values: JoinedValues }[]): SQL {
+    const rows = events.map(({ event, values }, ord) => {
+      const { type, bound, metadataBound } = this.split(event);
+      return sql`select ${sql.raw(String(ord))} as ord, ${this.streamOf(event, values.stream)} as stream_id,
+               ${type}::text as event_type, ${this.versions[type] ?? 1}::int as event_version,
+               ${mergeRow(values.payload, bound)} as payload, ${mergeRow(values.metadata, metadataBound)} as metadata
+             from ${sql.raw(from)}`;
+    });
+    return sql`
+      insert into ${this.table} ${COLUMNS}
+      select s.stream_id, ${this.head(sql`s.stream_id`)} + row_number() over (partition by s.stream_id order by s.ord),
+             s.event_type, s.event_version, s.payload, s.metadata
+      from (${sql.join(rows, sql` union all `)}) s
+      order by s.ord`;
+  }
+
+  /** The stream of a joined event: its literal id (bound), or its kind's prefix and the row's id. */
+  private streamOf(e: JoinedEvent, literal: string | Placeholder): SQL {
+    return typeof e.stream === 'string'
+      ? sql`${literal}::text`
+      : sql`${STREAM_PREFIXES[e.stream.kind]}::text || (${e.stream.id.expression})::text`;
+  }
+
   joinedSql(from: string, e: JoinedEvent, values: { [K in keyof JoinedValues]: string | Placeholder }): SQL {
     const { type, bound, metadataBound } = this.split(e);
-    const stream =
-      typeof e.stream === 'string'
-        ? sql`${values.stream}::text`
-        : sql`${STREAM_PREFIXES[e.stream.kind]}::text || (${e.stream.id.expression})::text`;
+    const stream = this.streamOf(e, values.stream);
     return sql`
       insert into ${this.table} ${COLUMNS}
       select s.stream_id, ${this.head(sql`s.stream_id`)} + row_number() over (partition by s.stream_id),

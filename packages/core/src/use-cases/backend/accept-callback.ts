@@ -3,7 +3,14 @@ import { AppError, notFound } from '../../errors.ts';
 import type { CallbackReport, IncomingCallback } from '../../ports/backend.ts';
 import { GeneratorError } from '../../ports/generator.ts';
 import { callbackTokenHash } from './callback-token.ts';
-import { type BackendAttemptDeps, type SettleResult, settleBackendOutcome } from './settle-outcome.ts';
+import {
+  type BackendAttemptDeps,
+  type BackendFailure,
+  failureOf,
+  failureRecorded,
+  type SettleResult,
+  settleBackendOutcome,
+} from './settle-outcome.ts';
 
 const unknownToken = () => notFound('no attempt has this callback URL');
 const otherJob = () =>
@@ -13,9 +20,10 @@ const otherJob = () =>
  * A backend's callback on `/callbacks/{token}`. An unknown or forged token is not found and writes
  * nothing; a body whose signature does not verify (Replicate signs with Standard Webhooks) is
  * refused; a callback for an attempt that has ended is acknowledged and ignored, so the backend
- * stops repeating it. A success with a v2 token (its MAC verified here) copies the outputs under
- * the attempt's own keys and then settles in one statement; everything else finds the attempt
- * first, then settles it (docs/backends.md#callbacks).
+ * stops repeating it. With a v2 token (its MAC verified here), a success copies the outputs under
+ * the attempt's own keys and then settles in one statement, and a failure or cancel settles in one
+ * statement; everything else finds the attempt first, then settles it
+ * (docs/backends/README.md#callbacks-in-one-round-trip).
  */
 export async function acceptCallback(
   deps: BackendAttemptDeps,
@@ -25,34 +33,33 @@ export async function acceptCallback(
   const opened = deps.callbackTokens.open(token);
   if (opened.version === 'forged') throw unknownToken();
   const hash = callbackTokenHash(token);
-  if (opened.version === 1) return acceptByLookup(deps, hash, callback);
+  // Not verified under the current key (a legacy token, or one minted before the key rotated):
+  // only its hash can prove it, and a forged one finds no run there, so nothing is fetched or written.
+  if (opened.version !== 2) return acceptByLookup(deps, hash, callback);
   const report = await deps.backend.readCallback(callback);
   if (!report) throw new AppError('unauthorized', 'the callback signature does not verify');
   const { outcome } = report;
-  if (outcome.status !== 'succeeded') return acceptByLookup(deps, hash, report);
+  // A running report writes nothing: the lookup that finds its attempt is its one round trip.
+  if (outcome.status === 'running') return acceptByLookup(deps, hash, report);
   const ref = { generationId: opened.generationId, attempt: opened.attempt };
+  const reported = { ...ref, tokenHash: hash, reportedBackendId: report.backendId ?? null };
+  if (outcome.status !== 'succeeded') return failByCallback(deps, reported, failureOf(outcome));
   let kept: KeptOutput[];
   try {
     kept = await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs);
   } catch (e) {
-    // Outputs genledger never keeps fail the attempt, on the path that finds it first.
+    // Outputs genledger never keeps fail the attempt for good.
     if (e instanceof GeneratorError && !e.transient)
-      return acceptByLookup(deps, hash, {
-        ...report,
-        outcome: {
-          status: 'failed',
-          errorType: e.errorType,
-          message: e.message,
-          transient: false,
-          metrics: outcome.metrics,
-        },
+      return failByCallback(deps, reported, {
+        errorType: e.errorType,
+        message: e.message,
+        transient: false,
+        metrics: outcome.metrics,
       });
     throw e;
   }
   const done = await deps.lifecycle.completeByCallback({
-    ...ref,
-    tokenHash: hash,
-    reportedBackendId: report.backendId ?? null,
+    ...reported,
     outputs: kept,
     backendMetrics: outcome.metrics,
   });
@@ -64,14 +71,39 @@ export async function acceptCallback(
     });
     return { settled: 'completed', ...ref };
   }
-  // What was just written is no attempt's record (a repeated callback rewrote its own keys).
+  // What was just written is no attempt's record, except the keys a repeat of the recorded bytes
+  // wrote again (keys name their bytes: other bytes wrote other keys, deleted here).
   await discardOutputs(deps, ref, kept, done.outcome === 'ended' ? done.recordedKeys : []);
   if (done.outcome === 'unknown') throw unknownToken();
   if (done.outcome === 'other-job') throw otherJob();
   return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
 }
 
-/** The attempt found by its token's hash, then settled: legacy tokens, and every report but success. */
+/** A failure (or cancel) of a v2 token's attempt, settled in one statement as `failAttempt` would. */
+async function failByCallback(
+  deps: BackendAttemptDeps,
+  reported: { generationId: string; attempt: number; tokenHash: string; reportedBackendId: string | null },
+  failure: BackendFailure,
+): Promise<SettleResult> {
+  const ref = { generationId: reported.generationId, attempt: reported.attempt };
+  const done = await deps.lifecycle.failByCallback({
+    ...reported,
+    error: { type: failure.errorType, message: failure.message },
+    retriable: failure.transient,
+    backendMetrics: failure.metrics,
+  });
+  if (done.outcome === 'unknown') throw unknownToken();
+  if (done.outcome === 'other-job') throw otherJob();
+  if (done.outcome === 'ended')
+    return {
+      settled: 'ignored',
+      ...ref,
+      reason: 'the attempt has ended (finished, cancelled or superseded)',
+    };
+  return failureRecorded(deps, ref, failure, done.receiptHandle);
+}
+
+/** The attempt found by its token's hash, then settled: tokens not verified here, and running reports. */
 async function acceptByLookup(
   deps: BackendAttemptDeps,
   hash: string,

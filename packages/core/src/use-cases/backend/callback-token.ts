@@ -4,10 +4,11 @@ import type { CallbackTokens, OpenedCallbackToken } from '../../ports/callback-t
 /**
  * An attempt's callback URL carries a token of its own, stored only as its SHA-256, like API keys.
  * A v2 token is `base64url(generation id (16 bytes) | attempt (uint32 BE) | nonce (16 random bytes)
- * | HMAC-SHA256(key, the first 36 bytes) truncated to 16 bytes)`: 52 bytes, 70 characters. Its MAC
- * proves it was minted here before the database is asked, so a forged one is turned away with
- * nothing read or fetched, and a genuine one names the attempt the one completing statement looks
- * up (with the hash, which proves it is still the attempt's token).
+ * | HMAC-SHA256(key, the first 36 bytes) truncated to 16 bytes)`: 52 bytes, 70 characters. A MAC
+ * that verifies proves it was minted under the current key before the database is asked, so it
+ * names the attempt the one completing statement looks up (with the hash, which proves it is still
+ * the attempt's token). One that does not is looked up by its hash, as a legacy token is: a token
+ * minted under the previous key still settles after the key rotates (docs/backends/README.md#callback-tokens).
  */
 const ID_BYTES = 16;
 const SIGNED_BYTES = ID_BYTES + 4 + 16;
@@ -46,7 +47,7 @@ export function callbackTokenCodec(key: Uint8Array): CallbackTokens {
       if (bytes.length !== SIGNED_BYTES + MAC_BYTES || bytes.toString('base64url') !== token)
         return { version: 'forged' };
       const signed = bytes.subarray(0, SIGNED_BYTES);
-      if (!timingSafeEqual(mac(signed), bytes.subarray(SIGNED_BYTES))) return { version: 'forged' };
+      if (!timingSafeEqual(mac(signed), bytes.subarray(SIGNED_BYTES))) return { version: 'unverified' };
       return {
         version: 2,
         generationId: uuidOf(signed.subarray(0, ID_BYTES).toString('hex')),

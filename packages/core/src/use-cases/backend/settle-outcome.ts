@@ -49,17 +49,24 @@ export async function settleBackendOutcome(
   if (outcome.status === 'running') return { settled: 'running', ...ref };
   const durationMs = Math.max(0, deps.clock.now().getTime() - attempt.startedAt.getTime());
   if (outcome.status === 'succeeded') return complete(deps, attempt, outcome, durationMs);
-  const failure =
-    outcome.status === 'canceled'
-      ? {
-          errorType: 'BackendCanceled',
-          message: 'the backend cancelled the job',
-          transient: true,
-          metrics: {},
-        }
-      : outcome;
-  return fail(deps, attempt, failure, durationMs);
+  return fail(deps, attempt, failureOf(outcome), durationMs);
 }
+
+/** A backend's failure, however it reported it. */
+export interface BackendFailure {
+  errorType: string;
+  message: string;
+  transient: boolean;
+  metrics: BackendMetrics;
+}
+
+/** How a failed or cancelled job is recorded: a cancel the backend made is retried. */
+export const failureOf = (
+  outcome: Extract<BackendOutcome, { status: 'failed' | 'canceled' }>,
+): BackendFailure =>
+  outcome.status === 'canceled'
+    ? { errorType: 'BackendCanceled', message: 'the backend cancelled the job', transient: true, metrics: {} }
+    : outcome;
 
 async function complete(
   deps: BackendAttemptDeps,
@@ -99,7 +106,7 @@ async function complete(
 async function fail(
   deps: BackendAttemptDeps,
   attempt: AwaitedAttempt,
-  failure: { errorType: string; message: string; transient: boolean; metrics: BackendMetrics },
+  failure: BackendFailure,
   durationMs: number,
 ): Promise<SettleResult> {
   const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
@@ -112,6 +119,16 @@ async function fail(
     backendMetrics: failure.metrics,
   });
   if (!recorded) return { settled: 'ignored', ...ref, reason: 'the attempt ended meanwhile' };
+  return failureRecorded(deps, ref, failure, attempt.receiptHandle);
+}
+
+/** After a failure was recorded, on either path: logged, and a retry's held delivery released. */
+export async function failureRecorded(
+  deps: BackendAttemptDeps,
+  ref: { generationId: string; attempt: number },
+  failure: BackendFailure,
+  receiptHandle: string | null,
+): Promise<SettleResult> {
   deps.logger.warn('generation attempt failed', {
     ...ref,
     retriable: failure.transient,
@@ -120,8 +137,8 @@ async function fail(
   });
   if (!failure.transient) return { settled: 'failed', ...ref };
   // The delivery held until the deadline comes back now: the next attempt need not wait it out.
-  if (attempt.receiptHandle)
-    await deps.queue.release(attempt.receiptHandle).catch((e: unknown) =>
+  if (receiptHandle)
+    await deps.queue.release(receiptHandle).catch((e: unknown) =>
       deps.logger.warn('could not release the held delivery; it returns at the deadline', {
         ...ref,
         error: e instanceof Error ? e.message : String(e),
