@@ -204,19 +204,26 @@ describe('npm start after a crash or a stop', () => {
   };
 
   beforeAll(async () => {
-    localMain = await bundleLocalMain();
     dirs.push(template);
-    // The data directory the run's global setup initialised (initdb is most of a PGlite's start),
-    // written out under DATA_DIR where `npm start` keeps it, then migrated.
-    const pglite = await PGlite.create(join(template, 'pglite'), {
-      loadDataDir: await pgliteDataDir(),
+    // esbuild bundles in its own process while the template is migrated here.
+    const bundling = bundleLocalMain().then((b) => {
+      localMain = b;
     });
     try {
-      const database = await openDatabase({ dataDir: template, pglite }, {});
-      await migrate(database);
-      await database.close();
+      // The data directory the run's global setup initialised (initdb is most of a PGlite's
+      // start), written out under DATA_DIR where `npm start` keeps it, then migrated.
+      const pglite = await PGlite.create(join(template, 'pglite'), {
+        loadDataDir: await pgliteDataDir(),
+      });
+      try {
+        const database = await openDatabase({ dataDir: template, pglite }, {});
+        await migrate(database);
+        await database.close();
+      } finally {
+        await pglite.close();
+      }
     } finally {
-      await pglite.close();
+      await bundling;
     }
     await new Promise<void>((r) => backend.server.listen(0, '127.0.0.1', () => r()));
     generatorUrl = `http://127.0.0.1:${(backend.server.address() as AddressInfo).port}/generate`;
