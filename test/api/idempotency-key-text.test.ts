@@ -22,7 +22,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Answer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, unknown>;
   body: any;
 }
 
