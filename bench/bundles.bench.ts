@@ -1,4 +1,4 @@
-// Lambda cold start: each function bundled the way sst builds it (esbuild, ESM, node24, minified,
+// Lambda cold start: each function bundled the way sst builds it (esbuild, ESM, node22, minified,
 // PGlite external), its size and the time Node takes to import it in a fresh process, against a
 // naive bundle of the API (not minified, nothing external) measured in the same run.
 import { execFileSync } from 'node:child_process';

@@ -7,10 +7,10 @@
 // serverless driver over a WebSocket, through the local relay that stands in for Neon's proxy (as
 // `npm run sim` does), beside a bare handler on the same driver (support/bare-neon-handler.ts).
 // The relay runs in this process, so the fresh processes are awaited, never run synchronously.
-// Every case runs on Lambda's Node, the major version the config's runtime names (nodejs24.x;
-// support/lambda-node.ts: the registry's build, or COLD_START_NODE), on Node 22 (the previous LTS)
-// and on this process's Node beside them, the three alternating: on Node 20 `pg` alone loads undici
-// at import (docs/benchmarks.md), which moves the floor.
+// Every case runs on Lambda's Node, the major version the config's runtime names (nodejs22.x;
+// support/lambda-node.ts: the registry's build, or COLD_START_NODE), on the other of Node 22 and 24
+// (the current LTS) and on this process's Node beside them, the three alternating: on Node 20 `pg`
+// alone loads undici at import (docs/benchmarks.md), which moves the floor.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,10 +127,10 @@ async function measure(name: string, nodes: BenchNode[], c: Case) {
 
 export default async function coldStartBench() {
   const schema = 'bench_cold';
-  // Lambda's runtime first, Node 22 beside it, then this process's Node when it is another major
-  // version.
+  // Lambda's runtime first, Node 24 and 22 beside it, then this process's Node when it is another
+  // major version.
   const lambdaMajor = Number(/^nodejs(\d+)\.x$/.exec(functionDefaults(schema).runtime)![1]);
-  const nodes = [lambdaNode(lambdaMajor), registryNode(22), ownNode()].filter(
+  const nodes = [lambdaNode(lambdaMajor), registryNode(24), registryNode(22), ownNode()].filter(
     (n, i, all) => all.findIndex((m) => m.version === n.version) === i,
   );
   console.log(`fresh processes run Node ${nodes.map((n) => n.version).join(' and ')}`);

@@ -49,7 +49,7 @@ export const alarmEmail = (env: NodeJS.ProcessEnv = process.env): string | undef
 
 /** What every function shares. */
 export const functionDefaults = (schema: string) => ({
-  runtime: 'nodejs24.x' as const,
+  runtime: 'nodejs22.x' as const,
   architecture: 'arm64' as const,
   logging: { retention: '1 month' as const, format: 'json' as const },
   environment: {

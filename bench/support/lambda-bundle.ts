@@ -4,7 +4,7 @@ const REQUIRE_SHIM =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
 /**
- * A function bundled the way SST builds it (esbuild, ESM, node24, split chunks, names kept,
+ * A function bundled the way SST builds it (esbuild, ESM, node22, split chunks, names kept,
  * PGlite external, minified), or the naive baseline of the benches (not minified, nothing
  * external). Returns the metafile's outputs and the entry's output file (relative to the working
  * directory).
@@ -18,7 +18,7 @@ export async function lambdaBundle(entry: string, outdir: string, naive: boolean
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node24',
+    target: 'node22',
     minify: !naive,
     keepNames: true,
     external: naive ? [] : ['@electric-sql/pglite'],

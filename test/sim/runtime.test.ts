@@ -132,14 +132,11 @@ describe('the simulated Lambda runtime', () => {
     );
 
     const own = { path: process.execPath, version: 'v20.20.2' };
-    expect(functionNodeNotice(own, ['nodejs24.x', 'nodejs24.x', undefined])).toBe(
-      "functions run on Node v20.20.2 (this process's), Lambda on nodejs24.x: set SIM_NODE to such a binary to match",
+    expect(functionNodeNotice(own, ['nodejs22.x', 'nodejs22.x', undefined])).toBe(
+      "functions run on Node v20.20.2 (this process's), Lambda on nodejs22.x: set SIM_NODE to such a binary to match",
     );
-    expect(functionNodeNotice({ path: wrapper, version: 'v22.23.5' }, ['nodejs24.x'])).toBe(
-      'functions run on Node v22.23.5 (SIM_NODE), Lambda on nodejs24.x: set SIM_NODE to such a binary to match',
-    );
-    expect(functionNodeNotice({ path: wrapper, version: 'v24.22.3' }, ['nodejs24.x'])).toBe(
-      'functions run on Node v24.22.3 (SIM_NODE), as their runtime names',
+    expect(functionNodeNotice({ path: wrapper, version: 'v22.23.5' }, ['nodejs22.x'])).toBe(
+      'functions run on Node v22.23.5 (SIM_NODE), as their runtime names',
     );
   });
 });

@@ -11,7 +11,7 @@ export async function startTestSimulation(env: Record<string, string> = {}, opti
   const logs: { fn: string; line: string }[] = [];
   const sim: Simulation = await startSimulation({
     root: process.cwd(),
-    // SIM_NODE passes through: `SIM_NODE=<a Node 24> npm test` runs these on Lambda's Node.
+    // SIM_NODE passes through: `SIM_NODE=<a Node 22> npm test` runs these on Lambda's Node.
     env: {
       PORT: '0',
       DATA_DIR: dataDir,

@@ -48,7 +48,7 @@ export async function buildFunction(
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node24',
+    target: 'node22',
     mainFields: ['module', 'main'],
     keepNames: true,
     sourcemap: true,

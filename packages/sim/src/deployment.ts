@@ -14,7 +14,7 @@ export interface FunctionSpec {
   timeoutS: number;
   memoryMb: number;
   nodejs: { esbuild?: { external?: string[] }; minify?: boolean; splitting?: boolean; sourcemap?: boolean };
-  /** Lambda's runtime identifier (`nodejs24.x`), when the config names one. */
+  /** Lambda's runtime identifier (`nodejs22.x`), when the config names one. */
   runtime: string | undefined;
 }
 

@@ -27,7 +27,7 @@ export function functionNode(simNode: string | undefined): FunctionNode {
 }
 
 /**
- * What to say about the functions' Node beside the runtimes the config names (`nodejs24.x`):
+ * What to say about the functions' Node beside the runtimes the config names (`nodejs22.x`):
  * which Node they run on, and when its major version is not Lambda's, how to match it.
  */
 export function functionNodeNotice(node: FunctionNode, runtimes: readonly (string | undefined)[]): string {

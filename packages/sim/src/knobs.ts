@@ -27,7 +27,7 @@ const SimEnv = z.object({
   SIM_INSTANCE_IDLE_S: z.coerce.number().min(0.1).max(3600).default(300),
   /**
    * The Node binary the functions run on (default: this process's). Lambda runs the major version
-   * the config's `runtime` names (nodejs24.x): pointing this at such a binary runs the functions
+   * the config's `runtime` names (nodejs22.x): pointing this at such a binary runs the functions
    * on it, undici's WebSocket under the Neon driver included.
    */
   SIM_NODE: z.string().min(1).optional(),
