@@ -12,7 +12,7 @@
 // (the current LTS) and on this process's Node beside them, the three alternating: on Node 20 `pg`
 // alone loads undici at import (docs/benchmarks.md), which moves the floor.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
@@ -61,7 +61,7 @@ async function coldStart(node: string, file: string, event: unknown, env: Record
       { env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
     ),
-  );
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
   return JSON.parse(out.trim().split('\n').at(-1)!) as {
     importMs: number;
     invokeMs: number;
@@ -135,6 +135,7 @@ export default async function coldStartBench() {
   );
   console.log(`fresh processes run Node ${nodes.map((n) => n.version).join(' and ')}`);
   const { server, database, stop } = await benchDatabase(schema, 2);
+  const bundles = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
   const relay = await startWsRelay();
   try {
     const events = new EventStore(database);
@@ -144,7 +145,7 @@ export default async function coldStartBench() {
     });
     const generations = new GenerationStore(database, events);
     const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
-    const dir = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
+    const dir = bundles;
     const bare = await bundle('bench/support/bare-handler.ts', join(dir, 'bare'));
     const bareNeon = await bundle('bench/support/bare-neon-handler.ts', join(dir, 'bare-neon'));
     const neonEnv = {
@@ -228,6 +229,7 @@ export default async function coldStartBench() {
       ),
     };
   } finally {
+    rmSync(bundles, { recursive: true, force: true });
     await relay.close();
     await stop();
   }
