@@ -7,22 +7,24 @@
 // serverless driver over a WebSocket, through the local relay that stands in for Neon's proxy (as
 // `npm run sim` does), beside a bare handler on the same driver (support/bare-neon-handler.ts).
 // The relay runs in this process, so the fresh processes are awaited, never run synchronously.
-// Every case runs on Lambda's Node 22 (support/lambda-node.ts: the registry's build, or
-// COLD_START_NODE) and on this process's Node beside it: on Node 20 `pg` alone loads undici at
-// import (docs/benchmarks.md), which moves the floor.
+// Every case runs on Lambda's Node, the major version the config's runtime names (nodejs22.x;
+// support/lambda-node.ts: the registry's build, or COLD_START_NODE), on the other of Node 22 and 24
+// (the current LTS) and on this process's Node beside them, the three alternating: on Node 20 `pg`
+// alone loads undici at import (docs/benchmarks.md), which moves the floor.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyStore } from '@genledger/db/api-key-store';
 import { EventStore } from '@genledger/db/event-store';
 import { GenerationStore } from '@genledger/db/generation-store';
+import { functionDefaults } from '../infra/settings.ts';
 import { apiGatewayEvent } from '../test/support/apigw-event.ts';
 import { sqsEvent, sqsRecord } from '../test/support/sqs-events.ts';
 import { startWsRelay } from '../test/support/ws-relay.ts';
 import { benchDatabase } from './support/bench-database.ts';
 import { lambdaBundle } from './support/lambda-bundle.ts';
-import { type BenchNode, lambdaNode, ownNode } from './support/lambda-node.ts';
+import { type BenchNode, lambdaNode, ownNode, registryNode } from './support/lambda-node.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 /** BENCH_COLD_PROFILE=<dir>: every fresh process writes a V8 CPU profile there (1 ms means nothing at 100 µs sampling). */
@@ -59,7 +61,7 @@ async function coldStart(node: string, file: string, event: unknown, env: Record
       { env: { PATH: process.env.PATH ?? '', ...env, DATA_DIR: dir, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
     ),
-  );
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
   return JSON.parse(out.trim().split('\n').at(-1)!) as {
     importMs: number;
     invokeMs: number;
@@ -82,14 +84,8 @@ interface Case {
   event: () => Promise<unknown>;
 }
 
-/** One case on one Node: the app and its floor alternating, RUNS each; medians and the ratio. */
-async function measure(name: string, node: BenchNode, c: Case) {
-  const app: Run[] = [];
-  const floor: Run[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    app.push(await coldStart(node.path, c.app, await c.event(), c.env));
-    floor.push(await coldStart(node.path, c.floor, await c.event(), c.env));
-  }
+/** Medians and ratios of one case on one Node. */
+function figures(name: string, node: BenchNode, app: Run[], floor: Run[]) {
   const total = (rs: Run[]) => median(rs.map((r) => r.importMs + r.invokeMs));
   const f = {
     statuses: [...new Set(app.map((r) => r.status))],
@@ -115,14 +111,31 @@ async function measure(name: string, node: BenchNode, c: Case) {
   return f;
 }
 
+/**
+ * One case on every Node: app and floor alternating, and the Nodes alternating within each run
+ * (24, 22, 20, 24, …), so that a change of the shared machine's load falls on all of them alike.
+ */
+async function measure(name: string, nodes: BenchNode[], c: Case) {
+  const runs = nodes.map(() => ({ app: [] as Run[], floor: [] as Run[] }));
+  for (let run = 0; run < RUNS; run++)
+    for (const [i, node] of nodes.entries()) {
+      runs[i]!.app.push(await coldStart(node.path, c.app, await c.event(), c.env));
+      runs[i]!.floor.push(await coldStart(node.path, c.floor, await c.event(), c.env));
+    }
+  return nodes.map((node, i) => figures(name, node, runs[i]!.app, runs[i]!.floor));
+}
+
 export default async function coldStartBench() {
   const schema = 'bench_cold';
-  // Lambda's runtime first; this process's Node beside it when it is another major version.
-  const nodes = [lambdaNode(22), ownNode()].filter(
+  // Lambda's runtime first, Node 24 and 22 beside it, then this process's Node when it is another
+  // major version.
+  const lambdaMajor = Number(/^nodejs(\d+)\.x$/.exec(functionDefaults(schema).runtime)![1]);
+  const nodes = [lambdaNode(lambdaMajor), registryNode(24), registryNode(22), ownNode()].filter(
     (n, i, all) => all.findIndex((m) => m.version === n.version) === i,
   );
   console.log(`fresh processes run Node ${nodes.map((n) => n.version).join(' and ')}`);
   const { server, database, stop } = await benchDatabase(schema, 2);
+  const bundles = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
   const relay = await startWsRelay();
   try {
     const events = new EventStore(database);
@@ -132,7 +145,7 @@ export default async function coldStartBench() {
     });
     const generations = new GenerationStore(database, events);
     const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
-    const dir = mkdtempSync(join(tmpdir(), 'gl-cold-bundles-'));
+    const dir = bundles;
     const bare = await bundle('bench/support/bare-handler.ts', join(dir, 'bare'));
     const bareNeon = await bundle('bench/support/bare-neon-handler.ts', join(dir, 'bare-neon'));
     const neonEnv = {
@@ -206,14 +219,17 @@ export default async function coldStartBench() {
         },
       },
     };
-    const figures: Record<string, Record<string, unknown>> = {};
-    for (const node of nodes) {
-      const perNode: Record<string, unknown> = { version: node.version };
-      for (const [name, c] of Object.entries(cases)) perNode[name] = await measure(name, node, c);
-      figures[`node${node.version.slice(1).split('.')[0]}`] = perNode;
-    }
-    return { runs: RUNS, ...figures };
+    const perNode: Record<string, unknown>[] = nodes.map((node) => ({ version: node.version }));
+    for (const [name, c] of Object.entries(cases))
+      for (const [i, f] of (await measure(name, nodes, c)).entries()) perNode[i]![name] = f;
+    return {
+      runs: RUNS,
+      ...Object.fromEntries(
+        nodes.map((node, i) => [`node${node.version.slice(1).split('.')[0]}`, perNode[i]]),
+      ),
+    };
   } finally {
+    rmSync(bundles, { recursive: true, force: true });
     await relay.close();
     await stop();
   }

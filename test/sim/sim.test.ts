@@ -172,4 +172,27 @@ describe('npm run sim', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it('reads Idempotency-Key as UTF-8 text behind the simulated API Gateway, as npm start does', async () => {
+    // Node's fetch sends a Latin-1 string's bytes as they are: here, the key's UTF-8 bytes.
+    const post = (bytes: Buffer) =>
+      fetch(`${t.sim.url}/generations`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.sim.adminApiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': bytes.toString('latin1'),
+        },
+        body: JSON.stringify({ prompt: 'a lighthouse, keyed' }),
+      });
+    const created = await post(Buffer.from('灯台🌅', 'utf8'));
+    expect(created.status).toBe(202);
+    expect(((await created.json()) as { idempotencyKey: string }).idempotencyKey).toBe('灯台🌅');
+    // Not UTF-8 (a surrogate's bytes): the front decodes as API Gateway would, to U+FFFD, refused.
+    const refused = await post(Buffer.from([0x6b, 0xed, 0xa0, 0x80]));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe(
+      'Idempotency-Key',
+    );
+  });
 });

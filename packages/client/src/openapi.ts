@@ -1349,7 +1349,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Same key and body: the original generation is returned. Same key, other body: 409. */
+                /** @description Same key and body: the original generation is returned. Same key, other body: 409. UTF-8 text, 1 to 255 characters (printable ASCII is the portable choice). */
                 "Idempotency-Key"?: string;
             };
             path?: never;

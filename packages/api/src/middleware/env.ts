@@ -5,6 +5,8 @@ import type { KeyContext } from '../routes/define.ts';
 export interface RouteInputs {
   params: unknown;
   query: unknown;
+  /** The route's declared request headers, as text, by lower-case name. */
+  headers: Record<string, string>;
   body: unknown;
 }
 

@@ -24,7 +24,6 @@ export function routeHandler(spec: RouteSpec, deps: AppDeps): Handler<ApiEnv> {
       owner,
       key,
       requestId,
-      header: (name) => c.req.header(name),
       metadata: { requestId, ...(principal ? { apiKeyId: principal.apiKeyId } : {}) },
     });
     // A handler that was given the key check must have judged it: never answer unauthenticated.

@@ -3,6 +3,7 @@ import { fieldErrorsFromZod, validationError } from '@genledger/core/errors';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { ARRAY_QUERY_PARAMS } from '../contracts.ts';
+import { headerText } from '../header-text.ts';
 import { EdgeProblemError, edgeProblem } from '../problem.ts';
 import type { RouteSpec } from '../routes/define.ts';
 import type { ApiEnv, RouteInputs } from './env.ts';
@@ -47,6 +48,26 @@ function queryObject(c: Context<ApiEnv>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The route's declared request headers, by lower-case name, read as UTF-8 text (`headerText`) and
+ * validated against their schemas; an undeclared header never reaches a handler.
+ */
+function headerObject(c: Context<ApiEnv>, spec: RouteSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of spec.requestHeaders ?? []) {
+    const raw = c.req.header(h.name);
+    if (raw === undefined) continue;
+    const value = headerText(raw);
+    if (value === undefined) {
+      throw validationError(`the ${h.name} header is not UTF-8 text`, [
+        { field: h.name, message: 'must be UTF-8 text (no invalid byte sequences, no U+FFFD)' },
+      ]);
+    }
+    out[h.name.toLowerCase()] = parseOrThrow(h.schema, value, h.name) as string;
+  }
+  return out;
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 
 /** A JSON object body, or a 4xx: wrong content type, empty, malformed, or not an object. */
@@ -80,7 +101,7 @@ async function jsonBody(c: Context<ApiEnv>): Promise<unknown> {
 }
 
 /**
- * Path, query and body against the route's zod schemas (400 naming each field, 415 for a body
+ * Path, query, declared headers and body against the route's zod schemas (400 naming each field, 415 for a body
  * that is not JSON), handed on as `inputs`. On a route whose key is checked in its own statement,
  * invalid inputs still get the key checked first, so 401, 429 and 403 come before 400 there too.
  */
@@ -92,6 +113,7 @@ export function validateInputs(spec: RouteSpec): MiddlewareHandler<ApiEnv> {
       inputs = {
         params: parseOrThrow(spec.params, pathObject(c), 'path'),
         query: parseOrThrow(query, queryObject(c), 'query'),
+        headers: headerObject(c, spec),
         body: spec.body ? parseOrThrow(spec.body, await jsonBody(c), 'body') : undefined,
       };
     } catch (e) {

@@ -22,7 +22,8 @@ export interface RouteContext<P, Q, B> {
   /** Whose generations the caller may see: everything for an admin key, its own otherwise. */
   owner: Owner;
   requestId: string;
-  header(name: string): string | undefined;
+  /** The route's `requestHeaders` that were sent, by lower-case name: UTF-8 text, validated. */
+  headers: Record<string, string | undefined>;
   /**
    * Routes with `keyInStatement` only: the bearer key's check for the handler's own statement,
    * and `accept`, which the handler must call with the principal that statement found (it sets the

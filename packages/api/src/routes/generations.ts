@@ -1,6 +1,5 @@
 import { streams } from '@genledger/core/contracts/events';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '@genledger/core/contracts/limits';
-import { text } from '@genledger/core/contracts/storable';
+import { IdempotencyKey } from '@genledger/core/contracts/idempotency-key';
 import { errorFields } from '@genledger/core/error-summary';
 import { notFound, validationError } from '@genledger/core/errors';
 import type { NewGeneration } from '@genledger/core/ports/generation-repository';
@@ -31,8 +30,6 @@ function generationId(id: string): string {
   return id;
 }
 
-const IdempotencyKey = text().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH);
-
 /** The cancel's webhook deliveries on their way now; if that fails, maintenance sends them. */
 async function sendCancelledWebhooks(deps: AppDeps, generationId: string) {
   const hooks = deps.webhooks;
@@ -55,7 +52,8 @@ const createGeneration = route({
   requestHeaders: [
     {
       name: 'Idempotency-Key',
-      description: 'Same key and body: the original generation is returned. Same key, other body: 409.',
+      description:
+        'Same key and body: the original generation is returned. Same key, other body: 409. UTF-8 text, 1 to 255 characters (printable ASCII is the portable choice).',
       schema: IdempotencyKey,
     },
   ],
@@ -98,7 +96,7 @@ const createGeneration = route({
       {
         validBody: ctx.body,
         apiKeyId: null, // the statement takes the owner from the key it checks
-        idempotencyKey: ctx.header('idempotency-key') ?? null,
+        idempotencyKey: ctx.headers['idempotency-key'] ?? null,
         metadata: ctx.metadata,
       },
     );

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { GenerationRequest } from './generation.ts';
-import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH } from './limits.ts';
+import { RecordedIdempotencyKey } from './idempotency-key.ts';
+import { MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_TYPE_LENGTH } from './limits.ts';
 import { MessageFieldChange } from './message-edit.ts';
 import { KeptOutput } from './outputs.ts';
 import { WebhookEventType } from './webhooks.ts';
@@ -16,7 +17,7 @@ export const GenerationRequested = z.object({
   generationId: uuid,
   apiKeyId: uuid.nullable(),
   request: GenerationRequest,
-  idempotencyKey: z.string().max(MAX_IDEMPOTENCY_KEY_LENGTH).nullable().optional(),
+  idempotencyKey: RecordedIdempotencyKey.nullable().optional(),
   source: z.enum(['http', 'queue']),
 });
 export const GenerationStarted = z.object({

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type GenerationRecord, GenerationRequest, requestOf } from './generation.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_TYPE_LENGTH, MAX_PROMPT_ID_LENGTH } from './limits.ts';
+import { IdempotencyKey } from './idempotency-key.ts';
+import { MAX_MESSAGE_TYPE_LENGTH, MAX_PROMPT_ID_LENGTH } from './limits.ts';
 import { text } from './storable.ts';
 
 /** The message queue producers send (HTTP create path, other services, retries). */
@@ -9,7 +10,7 @@ export const GenerationRequestedMessage = z.strictObject({
   version: z.literal(1),
   generationId: z.uuid(),
   request: GenerationRequest,
-  idempotencyKey: text().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional(),
+  idempotencyKey: IdempotencyKey.optional(),
 });
 export type GenerationRequestedMessage = z.output<typeof GenerationRequestedMessage>;
 export type GenerationRequestedMessageInput = z.input<typeof GenerationRequestedMessage>;

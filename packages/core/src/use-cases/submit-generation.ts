@@ -4,8 +4,8 @@ import {
   GenerationRequest,
   type GenerationRequestBody,
 } from '../contracts/generation.ts';
+import { IdempotencyKey } from '../contracts/idempotency-key.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../contracts/limits.ts';
-import { isStorableString } from '../contracts/storable.ts';
 import { fieldErrorsFromZod, validationError } from '../errors.ts';
 import type { GenerationRepository } from '../ports/generation-repository.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -55,12 +55,7 @@ export async function submitGeneration(
   input: SubmitGenerationInput,
 ): Promise<SubmitGenerationResult> {
   const { request: asSent, sent } = validRequest(input);
-  if (
-    input.idempotencyKey !== null &&
-    (input.idempotencyKey.length === 0 ||
-      input.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
-      !isStorableString(input.idempotencyKey))
-  ) {
+  if (input.idempotencyKey !== null && !IdempotencyKey.safeParse(input.idempotencyKey).success) {
     throw validationError(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, [
       {
         field: 'Idempotency-Key',
