@@ -1,18 +1,17 @@
 // GenerationLifecycle.completeByCallback on each driver: the callback's token check, the completion
 // and its event in one statement, and the case it found when it completed nothing.
-import { createHash } from 'node:crypto';
 import type { KeptOutput } from '@genledger/core/contracts/outputs';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
-import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
+import { generationAwaitingBackend, sha256Hex } from '../support/awaiting-backend.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
-const hashOf = (s: string) => createHash('sha256').update(s).digest('hex');
+const hashOf = sha256Hex;
 const output = (id: string, attempt: number): KeptOutput => ({
   key: `generations/${id}/${attempt}/0.png`,
   contentType: 'image/png',
@@ -21,31 +20,10 @@ const output = (id: string, attempt: number): KeptOutput => ({
 });
 
 async function setUp(database: Database) {
-  const lifecycle = new GenerationLifecycle(database, new EventStore(database));
-  const [row] = await rowsOf<{ id: string }>(
-    database.db.execute(
-      sql.raw(
-        `insert into "${database.schema}".generations (id, prompt, model) values (gen_random_uuid(), 'p', 'flux') returning id`,
-      ),
-    ),
-  );
-  const id = row!.id;
-  const awaiting = async (attempt: number) => {
-    await lifecycle.start({
-      generationId: id,
-      messageId: `m-${attempt}`,
-      receiveCount: attempt,
-      staleAfterMs: 3_600_000,
-    });
-    await lifecycle.awaitBackend({
-      generationId: id,
-      attempt,
-      callbackTokenHash: hashOf(`token-${attempt}`),
-      deadlineAt: new Date(Date.now() + 3_600_000),
-      receiptHandle: null,
-    });
-    await lifecycle.recordSubmission({ generationId: id, attempt, backendId: `job-${attempt}` });
-  };
+  const { lifecycle, id, awaiting } = await generationAwaitingBackend(database, {
+    token: (_id, attempt) => `token-${attempt}`,
+    receipt: () => null,
+  });
   const complete = (attempt: number, over: { token?: string; reportedBackendId?: string | null } = {}) =>
     lifecycle.completeByCallback({
       generationId: id,

@@ -1,45 +1,23 @@
 // GenerationLifecycle.failByCallback on each driver: the callback's token check, the failed attempt
 // and its events in one statement, written as failAttempt writes them, and the case it found when
 // it wrote nothing.
-import { createHash } from 'node:crypto';
 import type { Database } from '@genledger/db/connect';
 import { EventStore } from '@genledger/db/event-store';
-import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
+import { generationAwaitingBackend, sha256Hex } from '../support/awaiting-backend.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
-const hashOf = (s: string) => createHash('sha256').update(s).digest('hex');
+const hashOf = sha256Hex;
 const error = { type: 'GeneratorFailed', message: 'CUDA out of memory' };
 
 async function setUp(database: Database) {
-  const lifecycle = new GenerationLifecycle(database, new EventStore(database));
-  const [row] = await rowsOf<{ id: string }>(
-    database.db.execute(
-      sql.raw(
-        `insert into "${database.schema}".generations (id, prompt, model) values (gen_random_uuid(), 'p', 'flux') returning id`,
-      ),
-    ),
-  );
-  const id = row!.id;
-  const awaiting = async (attempt: number) => {
-    await lifecycle.start({
-      generationId: id,
-      messageId: `m-${attempt}`,
-      receiveCount: attempt,
-      staleAfterMs: 3_600_000,
-    });
-    await lifecycle.awaitBackend({
-      generationId: id,
-      attempt,
-      callbackTokenHash: hashOf(`${id}-token-${attempt}`),
-      deadlineAt: new Date(Date.now() + 3_600_000),
-      receiptHandle: `receipt-${attempt}`,
-    });
-    await lifecycle.recordSubmission({ generationId: id, attempt, backendId: `job-${attempt}` });
-  };
+  const { lifecycle, id, awaiting } = await generationAwaitingBackend(database, {
+    token: (id, attempt) => `${id}-token-${attempt}`,
+    receipt: (attempt) => `receipt-${attempt}`,
+  });
   const fail = (
     attempt: number,
     over: { token?: string; reportedBackendId?: string | null; retriable?: boolean } = {},
