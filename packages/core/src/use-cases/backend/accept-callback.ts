@@ -16,6 +16,16 @@ const unknownToken = () => notFound('no attempt has this callback URL');
 const otherJob = () =>
   new AppError('validation', 'the callback names another job than this attempt submitted');
 
+/** What a one-statement settlement that settled nothing answers: 404, 400, or acknowledged and ignored. */
+function notSettled(
+  outcome: 'unknown' | 'other-job' | 'ended',
+  ref: { generationId: string; attempt: number },
+): SettleResult {
+  if (outcome === 'unknown') throw unknownToken();
+  if (outcome === 'other-job') throw otherJob();
+  return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
+}
+
 /**
  * A backend's callback on `/callbacks/{token}`. An unknown or forged token is not found and writes
  * nothing; a body whose signature does not verify (Replicate signs with Standard Webhooks) is
@@ -74,9 +84,7 @@ export async function acceptCallback(
   // What was just written is no attempt's record, except the keys a repeat of the recorded bytes
   // wrote again (keys name their bytes: other bytes wrote other keys, deleted here).
   await discardOutputs(deps, ref, kept, done.outcome === 'ended' ? done.recordedKeys : []);
-  if (done.outcome === 'unknown') throw unknownToken();
-  if (done.outcome === 'other-job') throw otherJob();
-  return { settled: 'ignored', ...ref, reason: 'the attempt has ended (finished, cancelled or superseded)' };
+  return notSettled(done.outcome, ref);
 }
 
 /** A failure (or cancel) of a v2 token's attempt, settled in one statement as `failAttempt` would. */
@@ -92,14 +100,7 @@ async function failByCallback(
     retriable: failure.transient,
     backendMetrics: failure.metrics,
   });
-  if (done.outcome === 'unknown') throw unknownToken();
-  if (done.outcome === 'other-job') throw otherJob();
-  if (done.outcome === 'ended')
-    return {
-      settled: 'ignored',
-      ...ref,
-      reason: 'the attempt has ended (finished, cancelled or superseded)',
-    };
+  if (done.outcome !== 'failed') return notSettled(done.outcome, ref);
   return failureRecorded(deps, ref, failure, done.receiptHandle);
 }
 
