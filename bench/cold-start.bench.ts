@@ -80,13 +80,35 @@ const round = (x: number) => Number(x.toFixed(1));
 interface Case {
   app: string;
   floor: string;
+  /** The stack's floor (support/stack-handler.ts): the app's libraries doing the least, none of its code. */
+  stack?: string;
   env: Record<string, string>;
   event: () => Promise<unknown>;
 }
 
+const total = (rs: Run[]) => median(rs.map((r) => r.importMs + r.invokeMs));
+const cpu = (rs: Run[]) => median(rs.map((r) => r.cpuMs));
+
+/** The stack's floor beside the app and the bare floor: how much of the app's cold start its libraries take. */
+function stackFigures(app: Run[], floor: Run[], stack: Run[]) {
+  return {
+    statuses: [...new Set(stack.map((r) => r.status))],
+    importMs: round(median(stack.map((r) => r.importMs))),
+    firstInvocationMs: round(median(stack.map((r) => r.invokeMs))),
+    totalMs: round(total(stack)),
+    cpuMs: round(cpu(stack)),
+    pageFaults: median(stack.map((r) => r.faults)),
+    /** The stack's floor ÷ the bare floor: the least any app on these libraries can reach. */
+    ratio: Number((total(stack) / total(floor)).toFixed(2)),
+    cpuRatio: Number((cpu(stack) / cpu(floor)).toFixed(2)),
+    /** The app ÷ the stack's floor: what genledger's own code adds. */
+    appRatio: Number((total(app) / total(stack)).toFixed(2)),
+    appCpuRatio: Number((cpu(app) / cpu(stack)).toFixed(2)),
+  };
+}
+
 /** Medians and ratios of one case on one Node. */
-function figures(name: string, node: BenchNode, app: Run[], floor: Run[]) {
-  const total = (rs: Run[]) => median(rs.map((r) => r.importMs + r.invokeMs));
+function figures(name: string, node: BenchNode, app: Run[], floor: Run[], stack: Run[]) {
   const f = {
     statuses: [...new Set(app.map((r) => r.status))],
     importMs: round(median(app.map((r) => r.importMs))),
@@ -103,11 +125,16 @@ function figures(name: string, node: BenchNode, app: Run[], floor: Run[]) {
     floorStatuses: [...new Set(floor.map((r) => r.status))],
     pageFaults: median(app.map((r) => r.faults)),
     floorPageFaults: median(floor.map((r) => r.faults)),
+    ...(stack.length ? { stack: stackFigures(app, floor, stack) } : {}),
   };
   const driver = name === 'apiPostNeon' ? 'Neon driver' : 'pg';
   console.log(
     `${node.version.padEnd(9)} ${name.padEnd(16)} import ${f.importMs} + first invocation ${f.firstInvocationMs} = ${f.totalMs} ms; floor (${driver}, one statement, no app) ${f.floorImportMs} + ${f.floorFirstInvocationMs} = ${f.floorTotalMs} ms → ratio ${f.ratio} (target ≤ 1.5); CPU ${f.cpuMs} vs ${f.floorCpuMs} ms → ${f.cpuRatio}; statuses ${f.statuses.join(',')} / ${f.floorStatuses.join(',')}; page faults ${f.pageFaults} (floor ${f.floorPageFaults})`,
   );
+  if (f.stack)
+    console.log(
+      `${''.padEnd(9)} ${`${name} stack`.padEnd(16)} the libraries alone (Hono, zod, drizzle, ${driver}; one route, one schema, one INSERT) ${f.stack.importMs} + ${f.stack.firstInvocationMs} = ${f.stack.totalMs} ms, CPU ${f.stack.cpuMs} ms → ${f.stack.ratio} / CPU ${f.stack.cpuRatio} × the floor; the app ${f.stack.appRatio} / CPU ${f.stack.appCpuRatio} × the stack; page faults ${f.stack.pageFaults}; statuses ${f.stack.statuses.join(',')}`,
+    );
   return f;
 }
 
@@ -116,13 +143,14 @@ function figures(name: string, node: BenchNode, app: Run[], floor: Run[]) {
  * (24, 22, 20, 24, …), so that a change of the shared machine's load falls on all of them alike.
  */
 async function measure(name: string, nodes: BenchNode[], c: Case) {
-  const runs = nodes.map(() => ({ app: [] as Run[], floor: [] as Run[] }));
+  const runs = nodes.map(() => ({ app: [] as Run[], floor: [] as Run[], stack: [] as Run[] }));
   for (let run = 0; run < RUNS; run++)
     for (const [i, node] of nodes.entries()) {
       runs[i]!.app.push(await coldStart(node.path, c.app, await c.event(), c.env));
       runs[i]!.floor.push(await coldStart(node.path, c.floor, await c.event(), c.env));
+      if (c.stack) runs[i]!.stack.push(await coldStart(node.path, c.stack, await c.event(), c.env));
     }
-  return nodes.map((node, i) => figures(name, node, runs[i]!.app, runs[i]!.floor));
+  return nodes.map((node, i) => figures(name, node, runs[i]!.app, runs[i]!.floor, runs[i]!.stack));
 }
 
 export default async function coldStartBench() {
@@ -147,6 +175,7 @@ export default async function coldStartBench() {
     const env = { DATABASE_URL: server.url, DB_SCHEMA: schema, CURSOR_SECRET: 'c'.repeat(40) };
     const dir = bundles;
     const bare = await bundle('bench/support/bare-handler.ts', join(dir, 'bare'));
+    const stack = await bundle('bench/support/stack-handler.ts', join(dir, 'stack'));
     const bareNeon = await bundle('bench/support/bare-neon-handler.ts', join(dir, 'bare-neon'));
     const neonEnv = {
       ...env,
@@ -188,7 +217,13 @@ export default async function coldStartBench() {
     };
     const existing = await newGeneration(summary!.id);
     const cases: Record<string, Case> = {
-      apiPost: { app: api, floor: bare, env, event: async () => apiEvent('POST', '/generations', true) },
+      apiPost: {
+        app: api,
+        floor: bare,
+        stack,
+        env,
+        event: async () => apiEvent('POST', '/generations', true),
+      },
       apiGet: {
         app: api,
         floor: bare,
@@ -199,6 +234,7 @@ export default async function coldStartBench() {
       apiPostNeon: {
         app: api,
         floor: bareNeon,
+        stack,
         env: neonEnv,
         event: async () => apiEvent('POST', '/generations', true),
       },

@@ -98,7 +98,7 @@ async function startCpuServer(env: Record<string, string>) {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const urls = await new Promise<{ app: string; bare: string }>((resolve, reject) => {
+  const urls = await new Promise<{ app: string; bare: string; stack: string }>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
@@ -148,19 +148,23 @@ export default async function requestCpuBench() {
           ],
         };
       };
-    const cases = {
+    type Side = (n: number) => Promise<Target>;
+    // `stack`: the stack's floor (support/stack-server.ts), the app's libraries doing the least.
+    const cases: Record<string, { app: Side; bare: Side; stack?: Side }> = {
       post: {
         app: fixed({ url: `${cpu.app}/generations`, ...post }),
         bare: fixed({ url: `${cpu.bare}/generations`, ...post }),
+        stack: fixed({ url: `${cpu.stack}/generations`, ...post }),
       },
       getById: {
         app: fixed({ url: `${cpu.app}/generations/${created.id}`, method: 'GET', headers: auth }),
         bare: fixed({ url: `${cpu.bare}/generations/${created.id}`, method: 'GET' }),
+        stack: fixed({ url: `${cpu.stack}/generations/${created.id}`, method: 'GET' }),
       },
       callback: { app: callbacks(cpu.app), bare: callbacks(cpu.bare) },
     };
     /** Server CPU µs per request over REQUESTS requests; errors and non-2xx answers counted. */
-    const measure = async (target: (n: number) => Promise<Target>, n = REQUESTS) => {
+    const measure = async (target: Side, n = REQUESTS) => {
       const opts = await target(n);
       const before = await serverCpuMs();
       const r = await autocannon({ ...opts, connections: CONNECTIONS, amount: n });
@@ -180,13 +184,17 @@ export default async function requestCpuBench() {
     for (const [name, c] of Object.entries(cases)) {
       // Warm-up (JIT, the heap's sizing, pool connections, the health cache), not counted.
       await measure(c.app, WARMUP);
+      if (c.stack) await measure(c.stack, WARMUP);
       await measure(c.bare);
       const app: Awaited<ReturnType<typeof measure>>[] = [];
       const bare: typeof app = [];
+      const stack: typeof app = [];
       for (let round = 0; round < ROUNDS; round++) {
         app.push(await measure(c.app));
+        if (c.stack) stack.push(await measure(c.stack));
         bare.push(await measure(c.bare));
       }
+      const stackUs = stack.length ? median(stack.map((r) => r.micros)) : undefined;
       const appUs = median(app.map((r) => r.micros));
       const bareUs = median(bare.map((r) => r.micros));
       const f = {
@@ -196,6 +204,18 @@ export default async function requestCpuBench() {
         failed: app.reduce((n, r) => n + r.failed, 0) + bare.reduce((n, r) => n + r.failed, 0),
         // Bounded by the two shared cores (the load generator and PostgreSQL run on them too).
         throughputRatio: Number((median(app.map((r) => r.rps)) / median(bare.map((r) => r.rps))).toFixed(2)),
+        ...(stackUs === undefined
+          ? {}
+          : {
+              stack: {
+                cpuMicrosPerRequest: Math.round(stackUs),
+                /** The stack's floor ÷ the bare handler: the least any app on these libraries can reach. */
+                ratio: Number((stackUs / bareUs).toFixed(2)),
+                /** The app ÷ the stack's floor: what genledger's own code adds. */
+                appRatio: Number((appUs / stackUs).toFixed(2)),
+                failed: stack.reduce((n, r) => n + r.failed, 0),
+              },
+            }),
       };
       figures[name] = f;
       const getById = figures.getById as typeof f | undefined;
@@ -206,6 +226,10 @@ export default async function requestCpuBench() {
       console.log(
         `${name.padEnd(8)} server CPU ${f.cpuMicrosPerRequest} µs/request vs bare ${f.bareCpuMicrosPerRequest} µs → ratio ${f.ratio} (target ≤ 1.6); ${REQUESTS} requests × ${ROUNDS} rounds at ${CONNECTIONS} connections after ${WARMUP} to warm the app, ${f.failed} failed; throughput ratio ${f.throughputRatio} (bounded by the shared cores)${beside}`,
       );
+      if (f.stack)
+        console.log(
+          `${''.padEnd(8)} the stack's floor (Hono on @hono/node-server, zod, drizzle; one route, no app) ${f.stack.cpuMicrosPerRequest} µs → ${f.stack.ratio} × bare; the app ${f.stack.appRatio} × the stack; ${f.stack.failed} failed`,
+        );
     }
     return figures;
   } finally {

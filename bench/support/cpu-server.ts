@@ -3,10 +3,11 @@
 // runs, served by @hono/node-server; the info log line written to /dev/null, an SQS stand-in that
 // accepts every message), and beside it on the same process, pool size and
 // PostgreSQL server the floor: a bare node:http handler doing one raw INSERT or SELECT by id, or,
-// for a backend's callback, the one UPDATE that marks the run of the token's hash completed. The
+// for a backend's callback, the one UPDATE that marks the run of the token's hash completed; and the
+// stack's floor, the same libraries as the app doing the least (stack-server.ts). The
 // app takes callbacks from a Cog backend (`GENERATOR_URL`, never called: a callback only reads the
 // body) and keeps their outputs under a temporary DATA_DIR. `GET /cpu` on the bare server answers
-// this process's `process.cpuUsage()`. Prints its two URLs as one JSON line. Env: DATABASE_URL,
+// this process's `process.cpuUsage()`. Prints its three URLs as one JSON line. Env: DATABASE_URL,
 // DB_SCHEMA.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, openSync, writeSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { openDatabase } from '@genledger/db/connect';
 import { startLocalServer } from '@genledger/local/server';
 import pg from 'pg';
 import { insertGeneration, readJson } from './bare-generations.ts';
+import { startStackServer } from './stack-server.ts';
 
 const POOL = 4;
 const url = process.env.DATABASE_URL!;
@@ -72,6 +74,7 @@ const bare = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
 const base = (a: AddressInfo) => `http://127.0.0.1:${a.port}`;
-console.log(JSON.stringify({ app: app.url, bare: base(bare.address() as AddressInfo) }));
+const stack = await startStackServer(new pg.Pool({ connectionString: url, max: POOL }), schema);
+console.log(JSON.stringify({ app: app.url, bare: base(bare.address() as AddressInfo), stack }));
 // The bench ends this process by closing its standard input.
 process.stdin.on('end', () => process.exit(0)).resume();
