@@ -14,7 +14,7 @@ import { tempFileStore } from './outputs.ts';
 export type StoreKind = 'file' | 's3';
 export const STORE_KINDS: StoreKind[] = ['file', 's3'];
 
-export interface ObjectStore {
+interface ObjectStore {
   store: OutputStore;
   /** Every object's key under `generations/{id}/`, sorted. */
   keysOf(generationId: string): Promise<string[]>;
