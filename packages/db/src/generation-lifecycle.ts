@@ -8,6 +8,7 @@ import type {
   CompleteInput,
   FailAttemptInput,
   GenerationLifecyclePort,
+  RecordedOutputKeys,
   StartInput,
   StartOutcome,
 } from '@genledger/core/ports/generation-lifecycle';
@@ -27,6 +28,7 @@ import {
   endFailedAttempt,
   failOpenGeneration,
 } from './generation-transitions.ts';
+import { recordedOutputKeys } from './recorded-output-keys.ts';
 import { tablesFor } from './schema/tables.ts';
 import { storedError } from './stored-text.ts';
 
@@ -295,6 +297,11 @@ export class GenerationLifecycle implements GenerationLifecyclePort {
         select id, model, attempts from g`,
     );
     return rows.length > 0;
+  }
+
+  /** Read after an attempt wrote outputs it may not have recorded (recorded-output-keys.ts). */
+  recordedOutputKeys(generationId: string, attempt: number): Promise<RecordedOutputKeys> {
+    return recordedOutputKeys(this.database.db, this.generations, generationId, attempt);
   }
 
   awaitBackend(input: AwaitBackendInput) {

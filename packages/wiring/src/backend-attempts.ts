@@ -6,7 +6,6 @@ import type { AttemptQueue } from '@genledger/core/ports/attempt-queue';
 import type { CallbackTokens } from '@genledger/core/ports/callback-tokens';
 import { systemClock } from '@genledger/core/ports/clock';
 import type { Logger } from '@genledger/core/ports/logger';
-import type { OutputStore } from '@genledger/core/ports/output-store';
 import type { BackendAttemptDeps } from '@genledger/core/use-cases/backend/settle-outcome';
 import type { SubmitDeps } from '@genledger/core/use-cases/backend/submit-attempt';
 import { type KeepOutputsDeps, keepOutputs } from '@genledger/core/use-cases/keep-outputs';
@@ -20,7 +19,7 @@ export interface BackendWiring {
   /** The queue operations of asynchronous attempts: the local queue's under `npm start`; SQS otherwise. */
   attemptQueue?: AttemptQueue;
   /** Where outputs are kept; default: keepOutputs over the output store the environment configures. */
-  keepOutputs?: KeepOutputsDeps & { store: Pick<OutputStore, 'put' | 'delete'> };
+  keepOutputs?: KeepOutputsDeps;
   /**
    * Callback tokens; default: signed with the cursor secret the environment configures. `npm start`
    * hands the server's to its worker: without CURSOR_SECRET or DATABASE_URL that secret is random.
@@ -79,7 +78,8 @@ async function attemptDepsOf(
     backend,
     lifecycle: storesOf(database).lifecycle,
     queue,
-    keepOutputs: (generationId, attempt, sources) => keepOutputs(keep, generationId, attempt, sources),
+    keepOutputs: (generationId, attempt, sources, written) =>
+      keepOutputs(keep, generationId, attempt, sources, written),
     deleteOutputs: (keys) => keep.store.delete(keys),
     callbackTokens: wiring.callbackTokens ?? callbackTokensOf(resolveApiConfig(env).cursorSecret),
     clock: systemClock,

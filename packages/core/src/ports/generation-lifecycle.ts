@@ -62,6 +62,19 @@ export type CallbackCompletion =
    */
   | { outcome: 'ended'; recordedKeys: string[] };
 
+/**
+ * What a generation's record holds of one attempt's outputs, read after that attempt wrote objects
+ * it may not get to record (`recordedOutputKeys`).
+ */
+export type RecordedOutputKeys =
+  /** The generation is running at this attempt: it may still complete with what was written. */
+  | { attempt: 'open' }
+  /**
+   * The attempt has ended, for good: `keys` are the generation's outputs when it completed at this
+   * very attempt, else none (cancelled, failed, superseded, or the generation deleted).
+   */
+  | { attempt: 'ended'; keys: string[] };
+
 /** A backend's report of failure (or cancel) on a callback with a v2 token. */
 export interface CallbackFailureInput {
   generationId: string;
@@ -145,6 +158,11 @@ export interface GenerationLifecyclePort {
    * statement; which case it was comes back with it.
    */
   failByCallback(input: CallbackFailureInput): Promise<CallbackFailure>;
+  /**
+   * Whether the attempt can still complete and, once it cannot, the output keys its completion
+   * recorded. Read only when an attempt wrote objects it did not record (docs/outputs.md#keys).
+   */
+  recordedOutputKeys(generationId: string, attempt: number): Promise<RecordedOutputKeys>;
   /** Marks the attempt as awaiting a backend: its deadline, callback token hash and held delivery. */
   awaitBackend(input: AwaitBackendInput): Promise<boolean>;
   /** Records the backend's job id once it accepted the job. */

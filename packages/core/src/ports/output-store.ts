@@ -20,8 +20,8 @@ export interface OutputStore {
   /** Removes every output of a generation; nothing to remove is not an error. */
   deleteGeneration(generationId: string): Promise<void>;
   /**
-   * Removes these outputs (what a callback kept for an attempt that had ended); a key the store
-   * does not hold, or that is not an output key, is skipped.
+   * Removes these outputs (what an attempt wrote and did not record: discardUnrecordedOutputs); a
+   * key the store does not hold, or that is not an output key, is skipped.
    */
   delete(keys: readonly string[]): Promise<void>;
 }

@@ -11,7 +11,8 @@ import { GeneratorError } from '../ports/generator.ts';
 import type { OutputFetcher, OutputStore } from '../ports/output-store.ts';
 
 export interface KeepOutputsDeps {
-  store: Pick<OutputStore, 'put'>;
+  /** `delete` removes what an attempt put and did not record (discardUnrecordedOutputs). */
+  store: Pick<OutputStore, 'put' | 'delete'>;
   fetcher: OutputFetcher;
   /** The largest output kept, in bytes (OUTPUT_MAX_BYTES). */
   maxBytes: number;
@@ -28,13 +29,15 @@ const rejected = (message: string) => new GeneratorError('OutputRejected', messa
  * `OutputRejected`, a fetch that fails a transient `OutputUnavailable`. Keeping the same attempt's
  * outputs again (a repeated callback) writes the same bytes over the same keys, and other bytes
  * under other keys (what is not recorded is the caller's to delete); another attempt's keys are
- * never touched.
+ * never touched. Every key written is pushed to `written` as it is, so a caller whose keep failed
+ * part-way knows what it may have left in the store.
  */
 export async function keepOutputs(
   deps: KeepOutputsDeps,
   generationId: string,
   attempt: number,
   sources: readonly OutputSource[],
+  written: string[] = [],
 ): Promise<KeptOutput[]> {
   if (sources.length === 0) throw rejected('the backend returned no output');
   if (sources.length > MAX_OUTPUTS_PER_GENERATION)
@@ -52,6 +55,8 @@ export async function keepOutputs(
       throw rejected(`output ${index} is not a PNG, JPEG, WebP, GIF, MP4 or PDF (by its leading bytes)`);
     const sha256 = createHash('sha256').update(body).digest('hex');
     const key = outputKey(generationId, attempt, index, contentType, sha256);
+    // Before the put: one that fails may still have left its object.
+    written.push(key);
     await deps.store.put(key, body, contentType);
     kept.push(KeptOutput.parse({ key, contentType, bytes: body.length, sha256 }));
   }

@@ -13,6 +13,7 @@ import { requestHash } from '../request-hash.ts';
 import { pollAttempt } from './backend/poll-attempt.ts';
 import { isBackpressure, type SubmitDeps, submitAttempt } from './backend/submit-attempt.ts';
 import { type DefaultModel, withDefaultModel } from './default-model.ts';
+import { type DiscardOutputsDeps, discardUnrecordedOutputs } from './discard-unrecorded-outputs.ts';
 import { type KeepOutputsDeps, keepOutputs } from './keep-outputs.ts';
 import { recordGeneration } from './record-generation.ts';
 
@@ -231,9 +232,12 @@ async function runAttempt(
 ): Promise<ProcessOutcome> {
   const generationId = generation.id;
   const began = performance.now();
+  // Every key keepOutputs writes: what goes if the attempt ends without recording it.
+  const written: string[] = [];
+  const discard = () => discardUnrecordedOutputs(discardDeps(deps), { generationId, attempt }, written);
   try {
     const output = await deps.generator.generate({ generationId, attempt, request: requestOf(generation) });
-    const outputs = await keepOutputs(deps.outputs, generationId, attempt, output.outputs);
+    const outputs = await keepOutputs(deps.outputs, generationId, attempt, output.outputs, written);
     const durationMs = Math.round(performance.now() - began);
     const done = await deps.lifecycle.complete({
       generationId,
@@ -244,7 +248,10 @@ async function runAttempt(
       durationMs,
       metadata,
     });
-    if (!done) return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
+    if (!done) {
+      await discard();
+      return { status: 'skipped', generationId, reason: 'cancelled or taken over while generating' };
+    }
     deps.logger.info('generation completed', {
       generationId,
       attempt,
@@ -254,9 +261,27 @@ async function runAttempt(
     return { status: 'completed', generationId, attempt };
   } catch (e) {
     if (e instanceof RetryLater) throw e;
-    return recordFailedAttempt(deps, generation, attempt, e, Math.round(performance.now() - began), metadata);
+    // Once the failure is recorded (or found already ended), the attempt can record nothing more.
+    try {
+      return await recordFailedAttempt(
+        deps,
+        generation,
+        attempt,
+        e,
+        Math.round(performance.now() - began),
+        metadata,
+      );
+    } finally {
+      await discard();
+    }
   }
 }
+
+const discardDeps = (deps: ProcessMessageDeps): DiscardOutputsDeps => ({
+  lifecycle: deps.lifecycle,
+  deleteOutputs: (keys) => deps.outputs.store.delete(keys),
+  logger: deps.logger,
+});
 
 async function recordFailedAttempt(
   deps: ProcessMessageDeps,

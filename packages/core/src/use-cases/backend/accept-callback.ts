@@ -2,6 +2,7 @@ import type { KeptOutput } from '../../contracts/outputs.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { CallbackReport, IncomingCallback } from '../../ports/backend.ts';
 import { GeneratorError } from '../../ports/generator.ts';
+import { discardUnrecordedOutputs } from '../discard-unrecorded-outputs.ts';
 import { callbackTokenHash } from './callback-token.ts';
 import {
   type BackendAttemptDeps,
@@ -54,18 +55,28 @@ export async function acceptCallback(
   const ref = { generationId: opened.generationId, attempt: opened.attempt };
   const reported = { ...ref, tokenHash: hash, reportedBackendId: report.backendId ?? null };
   if (outcome.status !== 'succeeded') return failByCallback(deps, reported, failureOf(outcome));
+  const written: string[] = [];
   let kept: KeptOutput[];
   try {
-    kept = await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs);
+    kept = await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs, written);
   } catch (e) {
-    // Outputs genledger never keeps fail the attempt for good.
-    if (e instanceof GeneratorError && !e.transient)
-      return failByCallback(deps, reported, {
+    // Outputs genledger never keeps fail the attempt for good; a fetch that failed is retried by
+    // the backend's next callback. What the keep put before it failed goes once the attempt has
+    // ended, unless it is what the attempt recorded (a repeat of the recorded bytes).
+    if (e instanceof GeneratorError && !e.transient) {
+      const failure = {
         errorType: e.errorType,
         message: e.message,
         transient: false,
         metrics: outcome.metrics,
-      });
+      };
+      try {
+        return await failByCallback(deps, reported, failure);
+      } finally {
+        await discardUnrecordedOutputs(deps, ref, written);
+      }
+    }
+    await discardUnrecordedOutputs(deps, ref, written);
     throw e;
   }
   const done = await deps.lifecycle.completeByCallback({
@@ -82,8 +93,14 @@ export async function acceptCallback(
     return { settled: 'completed', ...ref };
   }
   // What was just written is no attempt's record, except the keys a repeat of the recorded bytes
-  // wrote again (keys name their bytes: other bytes wrote other keys, deleted here).
-  await discardOutputs(deps, ref, kept, done.outcome === 'ended' ? done.recordedKeys : []);
+  // wrote again (keys name their bytes: other bytes wrote other keys, deleted here). The statement
+  // read the record when the attempt had ended; in the other cases it is read now.
+  await discardUnrecordedOutputs(
+    deps,
+    ref,
+    written,
+    done.outcome === 'ended' ? done.recordedKeys : undefined,
+  );
   return notSettled(done.outcome, ref);
 }
 
@@ -117,21 +134,4 @@ async function acceptByLookup(
   if (report.backendId !== undefined && attempt.backendId !== null && report.backendId !== attempt.backendId)
     throw otherJob();
   return settleBackendOutcome(deps, attempt, report.outcome);
-}
-
-async function discardOutputs(
-  deps: BackendAttemptDeps,
-  ref: { generationId: string; attempt: number },
-  kept: readonly KeptOutput[],
-  recordedKeys: readonly string[],
-) {
-  const stale = kept.map((o) => o.key).filter((k) => !recordedKeys.includes(k));
-  if (!stale.length) return;
-  await deps.deleteOutputs(stale).catch((e: unknown) =>
-    deps.logger.warn('could not delete the outputs of an ended attempt; retention removes them', {
-      ...ref,
-      keys: stale.length,
-      error: e instanceof Error ? e.message : String(e),
-    }),
-  );
 }

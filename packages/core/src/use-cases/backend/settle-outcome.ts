@@ -6,15 +6,24 @@ import type { Clock } from '../../ports/clock.ts';
 import type { AwaitedAttempt, GenerationLifecyclePort } from '../../ports/generation-lifecycle.ts';
 import { GeneratorError } from '../../ports/generator.ts';
 import type { Logger } from '../../ports/logger.ts';
+import { discardUnrecordedOutputs } from '../discard-unrecorded-outputs.ts';
 
 /** What the asynchronous side of the pipeline runs on, in the worker and behind the callback route alike. */
 export interface BackendAttemptDeps {
   backend: AsyncBackend;
   lifecycle: GenerationLifecyclePort;
   queue: AttemptQueue;
-  /** Copies an attempt's outputs into the output store (keepOutputs over the configured store). */
-  keepOutputs(generationId: string, attempt: number, sources: readonly OutputSource[]): Promise<KeptOutput[]>;
-  /** Removes outputs kept for an attempt that turned out to have ended (best effort). */
+  /**
+   * Copies an attempt's outputs into the output store (keepOutputs over the configured store),
+   * pushing each key it writes to `written`.
+   */
+  keepOutputs(
+    generationId: string,
+    attempt: number,
+    sources: readonly OutputSource[],
+    written?: string[],
+  ): Promise<KeptOutput[]>;
+  /** Removes outputs an attempt wrote and did not record (discardUnrecordedOutputs). */
   deleteOutputs(keys: readonly string[]): Promise<void>;
   /** Mints the worker's callback tokens and opens the callback route's (signed with the deployment's key). */
   callbackTokens: CallbackTokens;
@@ -75,19 +84,28 @@ async function complete(
   durationMs: number,
 ): Promise<SettleResult> {
   const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
+  const written: string[] = [];
   let kept: KeptOutput[];
   try {
-    kept = await deps.keepOutputs(attempt.generationId, attempt.attempt, outcome.outputs);
+    kept = await deps.keepOutputs(attempt.generationId, attempt.attempt, outcome.outputs, written);
   } catch (e) {
     // An output of a type or size genledger never keeps fails the generation; a fetch that failed
-    // is retried by the backend's next callback or the next poll.
-    if (e instanceof GeneratorError && !e.transient)
-      return fail(
-        deps,
-        attempt,
-        { errorType: e.errorType, message: e.message, transient: false, metrics: outcome.metrics },
-        durationMs,
-      );
+    // is retried by the backend's next callback or the next poll. Either way, what the keep put
+    // before it failed goes once the attempt has ended, unless it is what the attempt recorded.
+    if (e instanceof GeneratorError && !e.transient) {
+      const failure = {
+        errorType: e.errorType,
+        message: e.message,
+        transient: false,
+        metrics: outcome.metrics,
+      };
+      try {
+        return await fail(deps, attempt, failure, durationMs);
+      } finally {
+        await discardUnrecordedOutputs(deps, ref, written);
+      }
+    }
+    await discardUnrecordedOutputs(deps, ref, written);
     throw e;
   }
   const done = await deps.lifecycle.complete({
@@ -98,7 +116,10 @@ async function complete(
     durationMs,
     backendMetrics: outcome.metrics,
   });
-  if (!done) return { settled: 'ignored', ...ref, reason: 'the attempt ended while its outputs were kept' };
+  if (!done) {
+    await discardUnrecordedOutputs(deps, ref, written);
+    return { settled: 'ignored', ...ref, reason: 'the attempt ended while its outputs were kept' };
+  }
   deps.logger.info('generation completed', { ...ref, durationMs, generator: deps.backend.name });
   return { settled: 'completed', ...ref };
 }
