@@ -40,18 +40,42 @@ export type DeliveryOutcome = (
 
 const MAX_ERROR = 2000;
 
+export interface DeliveryInput {
+  deliveryId: string;
+  /** The queue's receive count: the retry schedule's step. */
+  attempt: number;
+}
+
 /**
- * One attempt at one delivery: the body is `{type, timestamp, data}`, where data is the resource as
- * the API returns it now; every attempt carries the same `webhook-id`. 2xx delivered; 410 disables
- * the endpoint; anything else is tried again after the retry schedule's delay, until the queue's
- * redrive hands it to the dead-letter queue, and disables the endpoint once its attempts have all
- * failed for `disableAfterFailingS`.
+ * One attempt at each delivery of a batch, their targets read in one statement; each attempt then
+ * goes on by itself and settles on its own (one that throws fails alone).
  */
-export async function deliverWebhook(
+export function deliverWebhooks(
   deps: DeliverWebhookDeps,
-  input: { deliveryId: string; attempt: number },
+  inputs: readonly DeliveryInput[],
+): Promise<DeliveryOutcome>[] {
+  const targets = deps.deliveries
+    .targets([...new Set(inputs.map((i) => i.deliveryId))])
+    .then((found) => new Map(found.map((t) => [t.id, t])));
+  return inputs.map(async (input) => attempt(deps, (await targets).get(input.deliveryId), input.attempt));
+}
+
+/** One attempt at one delivery (`deliverWebhooks` with a batch of one). */
+export const deliverWebhook = (deps: DeliverWebhookDeps, input: DeliveryInput): Promise<DeliveryOutcome> =>
+  deliverWebhooks(deps, [input])[0]!;
+
+/**
+ * The body is `{type, timestamp, data}`, where data is the resource as the API returns it now; every
+ * attempt carries the same `webhook-id`. 2xx delivered; 410 disables the endpoint; anything else is
+ * tried again after the retry schedule's delay, until the queue's redrive hands it to the
+ * dead-letter queue, and disables the endpoint once its attempts have all failed for
+ * `disableAfterFailingS`.
+ */
+async function attempt(
+  deps: DeliverWebhookDeps,
+  target: DeliveryTarget | undefined,
+  attemptNumber: number,
 ): Promise<DeliveryOutcome> {
-  const target = await deps.deliveries.target(input.deliveryId);
   if (!target) return { done: true, result: 'missing' };
   if (target.status === 'delivered') return { done: true, result: 'duplicate' };
   const at = deps.clock.now();
@@ -94,7 +118,7 @@ export async function deliverWebhook(
     });
     return { done: true, result: 'gone', ...disabled };
   }
-  const delaySeconds = retryDelaySeconds(input.attempt, deps.retryBaseS);
+  const delaySeconds = retryDelaySeconds(attemptNumber, deps.retryBaseS);
   const reason = response.ok ? `the receiver answered ${response.status}` : response.error;
   const streak = await deps.deliveries.recordAttempt(target.id, {
     ...common,
