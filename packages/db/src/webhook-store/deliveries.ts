@@ -15,6 +15,7 @@ import { fixedStatement, rowsOf, toDate } from '../executor.ts';
 import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
 import { textArray, uuidArray } from '../sql-arrays.ts';
 import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
+import { attemptRecorder } from './attempts.ts';
 import { deleteFinishedDeliveries } from './retention.ts';
 
 interface TargetRow {
@@ -30,18 +31,6 @@ interface TargetRow {
   secret: string | null;
   previous_secret: string | null;
   api_key_id: string | null;
-}
-
-interface RecordValues extends Record<string, unknown> {
-  id: string;
-  failedMessage: string;
-  status: DeliveryStatus;
-  statusCode: number | null;
-  latencyMs: number | null;
-  error: string | null;
-  response: string | null;
-  nextAttemptAt: string | null;
-  at: string;
 }
 
 const targetOf = (r: TargetRow): DeliveryTarget => ({
@@ -125,59 +114,13 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
       where d.id = any(array(select jsonb_array_elements_text(${v.ids}::jsonb)::uuid))`;
   });
 
-  async recordAttempt(id: string, a: AttemptRecord) {
-    const response =
-      a.response === null ? null : truncateUtf8(toStorableString(a.response), MAX_STORED_RESPONSE_BYTES).body;
-    const [row] = await this.recordStatement<{ endpoint_id: string | null; failing_since: unknown }>(
-      this.database.db,
-      {
-        id,
-        // A delivery an operator retried from the failed messages resolves its failed message when it gets through.
-        failedMessage: failedMessageId(null, JSON.stringify(webhookDeliveryMessage(id))),
-        status: a.status,
-        statusCode: a.statusCode,
-        latencyMs: a.latencyMs,
-        error: a.error === null ? null : storedErrorMessage(a.error),
-        response,
-        nextAttemptAt: a.nextAttemptAt?.toISOString() ?? null,
-        at: a.at.toISOString(),
-      },
-    );
-    if (!row?.endpoint_id) return undefined;
-    return { failingSince: row.failing_since === null ? null : toDate(row.failing_since) };
+  /** One attempt and the endpoint's failure streak (webhook-store/attempts.ts). */
+  recordAttempt(id: string, a: AttemptRecord) {
+    this.recorder ??= attemptRecorder(this.database);
+    return this.recorder(id, a);
   }
 
-  /**
-   * `recordAttempt`'s statement, compiled once. A delivered row stays delivered: a duplicate receive
-   * that raced it changes nothing. The endpoint's failure streak: a success ends it; a failure
-   * starts it unless one is running; a skip leaves it. Written only when it changes: a healthy
-   * endpoint's row is not rewritten by every delivery.
-   */
-  private readonly recordStatement = fixedStatement<RecordValues>('gl_webhook_attempt', (v) => {
-    const { webhookDeliveries: d, webhookEndpoints: w, failedMessages: f } = this.database.tables;
-    const status = sql`${v.status}::text`;
-    const streak = sql`case ${status} when 'skipped' then w.failing_since when 'delivered' then null::timestamptz
-      else coalesce(w.failing_since, ${v.at}::timestamptz) end`;
-    return sql`
-      with resolved as (
-        update ${f} set status = 'resolved', status_changed_at = now()
-        where ${status} = 'delivered' and id = ${v.failedMessage}::text and status = 'retry_issued'
-      ), attempted as (
-        update ${d} set status = ${status}, attempts = attempts + case when ${status} = 'skipped' then 0 else 1 end,
-               last_attempt_at = now(), last_status_code = ${v.statusCode}::int, last_latency_ms = ${v.latencyMs}::int,
-               last_error = ${v.error}::text, last_response = ${v.response}::text,
-               next_attempt_at = ${v.nextAttemptAt}::timestamptz,
-               delivered_at = case when ${status} = 'delivered' then now() else delivered_at end
-        where id = ${v.id}::uuid and status <> 'delivered'
-        returning endpoint_id
-      ), streak as (
-        update ${w} w set failing_since = ${streak}
-        from attempted where w.id = attempted.endpoint_id and w.failing_since is distinct from ${streak}
-        returning w.id, w.failing_since
-      )
-      select a.endpoint_id, case when s.id is null then w.failing_since else s.failing_since end as failing_since
-      from attempted a left join streak s on s.id = a.endpoint_id left join ${w} w on w.id = a.endpoint_id`;
-  });
+  private recorder: ReturnType<typeof attemptRecorder> | undefined;
 
   async markDeadLettered(id: string) {
     const d = this.database.tables.webhookDeliveries;
