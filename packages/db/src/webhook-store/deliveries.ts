@@ -1,7 +1,5 @@
 import { streams } from '@genledger/core/contracts/events';
-import { toStorableString } from '@genledger/core/contracts/storable';
-import { type DeliveryStatus, webhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
-import { failedMessageId } from '@genledger/core/failure-classification';
+import type { DeliveryStatus } from '@genledger/core/contracts/webhooks';
 import type {
   AttemptRecord,
   AutoDisable,
@@ -12,9 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../connect.ts';
 import type { EventStore } from '../event-store.ts';
 import { fixedStatement, rowsOf, toDate } from '../executor.ts';
-import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
 import { textArray, uuidArray } from '../sql-arrays.ts';
-import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
 import { attemptRecorder } from './attempts.ts';
 import { deleteFinishedDeliveries } from './retention.ts';
 
