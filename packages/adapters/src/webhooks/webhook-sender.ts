@@ -65,7 +65,7 @@ export function webhookSender(options: SenderOptions): WebhookSender {
           },
         });
         // One deadline for the whole exchange, the answer's first KB included, as AbortSignal.timeout
-        // set it, without the signal's listeners on the request and socket (docs/webhooks.md#figures).
+        // set it, without the signal's listeners on the request and socket (docs/benchmarks.md#webhook-deliveries).
         const deadline = setTimeout(() => r.destroy(new TimeoutError()), options.timeoutMs).unref();
         r.on('close', () => clearTimeout(deadline));
         r.on('response', async (res) => {
