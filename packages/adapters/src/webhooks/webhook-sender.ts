@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { WebhookRequest, WebhookResponse, WebhookSender } from '@genledger/core/ports/webhooks';
 import { refusedAddress } from '@genledger/core/webhooks/address-policy';
@@ -41,6 +41,10 @@ function readStart(res: IncomingMessage): Promise<string> {
  */
 export function webhookSender(options: SenderOptions): WebhookSender {
   const lookup = checkedLookup(options.allowPrivateNetworks);
+  // Kept-alive connections of this sender's own (as Node's global agents keep them): a connection is
+  // checked by `lookup` when it is opened, so none opened under another policy is ever reused here.
+  const keep = { keepAlive: true, scheduling: 'lifo', timeout: 5_000 } as const;
+  const agents = { http: new HttpAgent(keep), https: new HttpsAgent(keep) };
   return {
     async send(req: WebhookRequest): Promise<WebhookResponse> {
       const started = performance.now();
@@ -51,10 +55,11 @@ export function webhookSender(options: SenderOptions): WebhookSender {
       if (literal)
         return { ok: false, refused: true, error: `refused webhook target: ${literal}`, latencyMs: 0 };
       const signature = req.secrets.map((s) => signatureOf(s, req.id, req.timestamp, req.body)).join(' ');
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const https = url.protocol === 'https:';
       return new Promise((resolve) => {
-        const r = send(url, {
+        const r = (https ? httpsRequest : httpRequest)(url, {
           method: 'POST',
+          agent: https ? agents.https : agents.http,
           lookup,
           headers: {
             'content-type': 'application/json',
