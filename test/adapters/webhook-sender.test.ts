@@ -1,6 +1,7 @@
 // The sender's deadline and signatures against a receiver on loopback: one deadline covers the whole
 // exchange (no answer, or an answer whose body never ends), and every signature verifies with the
-// `standardwebhooks` library, one per secret.
+// `standardwebhooks` library, one per secret; a connection kept alive under one SSRF policy is never
+// reused under another (with Node's shared global agent it was).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webhookSender } from '@genledger/adapters/webhooks/webhook-sender';
@@ -49,6 +50,16 @@ describe('webhookSender', () => {
     const answer = await sender.send(request(path));
     expect(answer).toMatchObject({ ok: false, refused: false, error: 'no answer within 200 ms' });
     await expect.poll(() => closed).toContain(path);
+  });
+
+  it('never reuses a kept-alive connection another policy opened: loopback stays refused', async () => {
+    const local = base.replace('127.0.0.1', 'localhost');
+    const permissive = webhookSender({ timeoutMs: 5_000, allowPrivateNetworks: true });
+    expect(await permissive.send({ ...request('/kept'), url: `${local}/kept` })).toMatchObject({ ok: true });
+    const strict = webhookSender({ timeoutMs: 5_000, allowPrivateNetworks: false });
+    const refused = await strict.send({ ...request('/strict'), url: `${local}/strict` });
+    expect(refused).toMatchObject({ ok: false, refused: true });
+    expect(seen.some((s) => s.body.includes('/strict'))).toBe(false);
   });
 
   it('signs once per secret, each verified by standardwebhooks', async () => {
