@@ -1,6 +1,7 @@
 // The delivery function's reads and writes on each driver: a batch's targets in one read (each with
-// its URL, whether it is active, and the secrets that sign it), and attempts recorded with the
-// endpoint's failure streak, delivered ones grouped while a statement runs.
+// its URL, whether it is active, and the secrets that sign it), the generations they are about in
+// another, and attempts recorded with the endpoint's failure streak, delivered ones grouped while a
+// statement runs.
 import { GenerationRequest } from '@genledger/core/contracts/generation';
 import type { AttemptRecord } from '@genledger/core/ports/webhooks';
 import type { Database } from '@genledger/db/connect';
@@ -122,6 +123,17 @@ describe.each(['pglite', 'postgres'] as const)('webhook deliveries on %s', (targ
     await t.stores.webhookEndpoints.defaultSecret(t.apiKeyId, 'v1.default');
     expect((await t.deliveries.targets([own]))[0]).toMatchObject({ sealedSecrets: ['v1.default'] });
     expect(await t.deliveries.targets([])).toEqual([]);
+  });
+
+  it("reads the generations a batch's deliveries are about at once, each as get reads it", async () => {
+    const t = await setUp(await dbs.open(target));
+    const [a, b] = [await t.ownWebhook(), await t.ownWebhook()];
+    const [ta, tb] = await t.deliveries.targets([a, b]);
+    const ids = [ta!.generationId!, tb!.generationId!];
+    const read = await t.stores.generations.getMany([...ids, crypto.randomUUID()]);
+    expect(read.map((g) => g.id).sort()).toEqual([...ids].sort());
+    for (const g of read) expect(g).toEqual(await t.stores.generations.get(g.id));
+    expect(await t.stores.generations.getMany([])).toEqual([]);
   });
 
   it('records delivered attempts that arrive together, each once, and ends the failure streak', async () => {
