@@ -71,6 +71,8 @@ async function completionToArrival() {
   }
 }
 
+const cpuPer = (used: NodeJS.CpuUsage, n: number) => Math.round((used.user + used.system) / n);
+
 async function handlerThroughput() {
   const receiver = await startReceiver();
   receiver.answerWith(() => 204);
@@ -110,10 +112,14 @@ async function handlerThroughput() {
         attributes: { ApproximateReceiveCount: '1' },
       }) as never;
     await handler({ Records: [record(ids[0]!)] });
+    // CPU of this process per delivery: the handler and the receiver (PostgreSQL's is its own).
+    let cpu = process.cpuUsage();
     let started = performance.now();
     for (let i = 1; i < ids.length; i += 10) await handler({ Records: ids.slice(i, i + 10).map(record) });
     const handlerPerS = (ids.length - 1) / ((performance.now() - started) / 1000);
+    const handlerCpu = cpuPer(process.cpuUsage(cpu), ids.length - 1);
     const body = JSON.stringify({ type: 'webhook.ping', timestamp: new Date().toISOString(), data: {} });
+    cpu = process.cpuUsage();
     started = performance.now();
     for (let i = 1; i < ids.length; i += 10) {
       await Promise.all(
@@ -130,7 +136,9 @@ async function handlerThroughput() {
     return {
       deliveries: ids.length - 1,
       perSecond: Math.round(handlerPerS),
+      cpuUsPerDelivery: handlerCpu,
       barePostsPerSecond: Math.round(barePerS),
+      cpuUsPerBarePost: cpuPer(process.cpuUsage(cpu), ids.length - 1),
       ratio: Number((barePerS / handlerPerS).toFixed(2)),
     };
   } finally {
@@ -179,7 +187,7 @@ export default async function webhooksBench() {
   );
   const throughput = await handlerThroughput();
   console.log(
-    `one delivery handler instance: ${throughput.perSecond} deliveries/s; bare POSTs ${throughput.barePostsPerSecond}/s (${throughput.ratio}× the handler)`,
+    `one delivery handler instance: ${throughput.perSecond} deliveries/s, ${throughput.cpuUsPerDelivery} µs CPU each; bare POSTs ${throughput.barePostsPerSecond}/s, ${throughput.cpuUsPerBarePost} µs (${throughput.ratio}× the handler)`,
   );
   const sim = await simCompletionToArrival();
   console.log(

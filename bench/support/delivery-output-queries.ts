@@ -27,7 +27,7 @@ export function deliveryAndOutputQueries(
   const owner = { admin: false as const, apiKeyId };
   return {
     deliveryLogPage: () => log.page(sample().endpointId, owner, { limit: 20 }),
-    deliveryTarget: () => deliveries.target(sample().deliveryId),
+    deliveryTarget: () => deliveries.targets([sample().deliveryId]),
     deliveriesUnsent: () => deliveries.unsent({ createdBefore: new Date(Date.now() - 60_000), limit: 100 }),
     generationOutputs: () => generations.get(sample().generationId, owner),
     outputsRetentionSeek: () =>

@@ -69,6 +69,17 @@ describe('sealed signing secrets', () => {
     const flipped = `${sealed.slice(0, -3)}${sealed.at(-3) === 'A' ? 'B' : 'A'}${sealed.slice(-2)}`;
     expect(() => box.open(flipped)).toThrow();
   });
+
+  it('opens a secret again as often as asked, past the opened secrets it keeps too; a tampered one never', () => {
+    const box = new SecretBox('k'.repeat(40));
+    const secrets = Array.from({ length: 300 }, () => newSigningSecret());
+    const sealed = secrets.map((s) => box.seal(s));
+    for (let round = 0; round < 2; round++)
+      for (const [i, s] of sealed.entries()) expect(box.open(s)).toBe(secrets[i]);
+    const flipped = `${sealed[0]!.slice(0, -3)}${sealed[0]!.at(-3) === 'A' ? 'B' : 'A'}${sealed[0]!.slice(-2)}`;
+    expect(() => box.open(flipped)).toThrow();
+    expect(() => box.open(flipped)).toThrow();
+  });
 });
 
 describe('a failure group spike', () => {

@@ -117,7 +117,7 @@ describe('webhook deliveries at least once', () => {
       delaySeconds: 30,
       reason: 'the receiver answered 500',
     });
-    const target = await deps.deliveries.target(deliveryId!);
+    const [target] = await deps.deliveries.targets([deliveryId!]);
     expect(target).toMatchObject({ status: 'retrying', endpointId });
     // The second: delivered. A third (SQS delivered the message twice) finds it delivered.
     expect(await deliverWebhook(deps, { deliveryId: deliveryId!, attempt: 2 })).toEqual({

@@ -17,7 +17,11 @@ import type {
   WebhookQueue,
   WebhookSender,
 } from '@genledger/core/ports/webhooks';
-import { type DeliverWebhookDeps, deliverWebhook } from '@genledger/core/use-cases/deliver-webhook';
+import {
+  type DeliverWebhookDeps,
+  type DeliveryOutcome,
+  deliverWebhooks,
+} from '@genledger/core/use-cases/deliver-webhook';
 import type { DeadLetterRecord } from '@genledger/core/use-cases/failed-messages/ingest-dead-letter';
 import { WEBHOOK_MAX_ATTEMPTS } from '@genledger/core/webhooks/retry-schedule';
 import { newSigningSecret, SecretBox } from '@genledger/core/webhooks/secret-box';
@@ -89,29 +93,40 @@ export function webhookDeps(
 
 const receivesOf = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? '1') || 1;
 
-/** One record: delivered, skipped or gone are acknowledged; a retry changes its visibility and fails. */
-async function deliverRecord(deps: WebhookDeps, record: SQSRecord): Promise<boolean> {
-  let message: WebhookDeliveryMessage;
+/** A record's delivery message, or undefined (logged) when it does not parse. */
+function messageOf(deps: WebhookDeps, record: SQSRecord): WebhookDeliveryMessage | undefined {
   try {
-    message = WebhookDeliveryMessage.parse(JSON.parse(record.body));
+    return WebhookDeliveryMessage.parse(JSON.parse(record.body));
   } catch {
     // It would fail every retry: let the redrive carry it to the DLQ, where it is recorded.
     deps.logger.warn('webhook message does not parse', { messageId: record.messageId });
-    return false;
+    return undefined;
   }
-  const outcome = await deliverWebhook(deps, { deliveryId: message.deliveryId, attempt: receivesOf(record) });
+}
+
+/** One record's attempt: delivered, skipped or gone are acknowledged; a retry changes its visibility and fails. */
+async function settleRecord(
+  deps: WebhookDeps,
+  record: SQSRecord,
+  deliveryId: string,
+  attempted: Promise<DeliveryOutcome>,
+): Promise<boolean> {
+  const outcome = await attempted;
   if (outcome.disabledEndpoint) await deps.announce([outcome.disabledEndpoint]);
   if (outcome.done) return true;
   await deps.binding.retryLater(record.receiptHandle, outcome.delaySeconds);
   deps.logger.info('webhook delivery retried later', {
-    deliveryId: message.deliveryId,
+    deliveryId,
     delaySeconds: outcome.delaySeconds,
     reason: outcome.reason,
   });
   return false;
 }
 
-/** The delivery function: each record one attempt; failures come back as partial batch failures. */
+/**
+ * The delivery function: each record one attempt, the batch's targets read in one statement
+ * (`deliverWebhooks`); failures come back as partial batch failures.
+ */
 export function createWebhookHandler(options: { deps?: () => Promise<WebhookDeps> } = {}) {
   const deps = memo(
     options.deps ??
@@ -134,13 +149,25 @@ export function createWebhookHandler(options: { deps?: () => Promise<WebhookDeps
       return failWholeBatch(event.Records);
     }
     const failures: SQSBatchResponse['batchItemFailures'] = [];
+    const parsed = event.Records.map((record) => ({ record, message: messageOf(ready, record) }));
+    const valid = parsed.filter(
+      (p): p is { record: SQSRecord; message: WebhookDeliveryMessage } => !!p.message,
+    );
+    const attempts = deliverWebhooks(
+      ready,
+      valid.map((p) => ({ deliveryId: p.message.deliveryId, attempt: receivesOf(p.record) })),
+    );
+    for (const p of parsed) if (!p.message) failures.push({ itemIdentifier: p.record.messageId });
     await Promise.all(
-      event.Records.map(async (r) => {
-        const ok = await deliverRecord(ready, r).catch((e) => {
-          ready.logger.warn('webhook delivery failed', { messageId: r.messageId, error: safeMessage(e) });
+      valid.map(async ({ record, message }, i) => {
+        const ok = await settleRecord(ready, record, message.deliveryId, attempts[i]!).catch((e) => {
+          ready.logger.warn('webhook delivery failed', {
+            messageId: record.messageId,
+            error: safeMessage(e),
+          });
           return false;
         });
-        if (!ok) failures.push({ itemIdentifier: r.messageId });
+        if (!ok) failures.push({ itemIdentifier: record.messageId });
       }),
     );
     return { batchItemFailures: failures };

@@ -117,7 +117,8 @@ export interface WebhookDeliveries {
     limit: number;
   }): Promise<string[]>;
   markEnqueued(ids: readonly string[]): Promise<void>;
-  target(id: string): Promise<DeliveryTarget | undefined>;
+  /** The targets of these deliveries, in one read; a delivery that is not there is left out. */
+  targets(ids: readonly string[]): Promise<DeliveryTarget[]>;
   /**
    * Records the attempt, and on its endpoint the failure streak: a success ends it, a failure
    * starts it if none is running. The endpoint's streak after it (undefined: no endpoint, or the

@@ -1,6 +1,6 @@
+import type { GenerationRecord } from '../contracts/generation.ts';
 import { isOperationalEvent, PING_EVENT } from '../contracts/webhooks.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Generations } from '../ports/generations.ts';
 import type {
   AttemptRecord,
   DeliveryTarget,
@@ -14,7 +14,8 @@ import type { SecretBox } from '../webhooks/secret-box.ts';
 
 export interface DeliverWebhookDeps {
   deliveries: WebhookDeliveries;
-  generations: Pick<Generations, 'get'>;
+  /** The generations a batch's deliveries are about, read at once (rows for many ids). */
+  generations: { getMany(ids: readonly string[]): Promise<GenerationRecord[]> };
   sender: WebhookSender;
   secrets: SecretBox;
   render: RenderGeneration;
@@ -40,18 +41,69 @@ export type DeliveryOutcome = (
 
 const MAX_ERROR = 2000;
 
+export interface DeliveryInput {
+  deliveryId: string;
+  /** The queue's receive count: the retry schedule's step. */
+  attempt: number;
+}
+
 /**
- * One attempt at one delivery: the body is `{type, timestamp, data}`, where data is the resource as
- * the API returns it now; every attempt carries the same `webhook-id`. 2xx delivered; 410 disables
- * the endpoint; anything else is tried again after the retry schedule's delay, until the queue's
- * redrive hands it to the dead-letter queue, and disables the endpoint once its attempts have all
- * failed for `disableAfterFailingS`.
+ * One attempt at each delivery of a batch: their targets read in one statement, then the
+ * generations they are about in another (none for pings and operational events); each attempt then
+ * goes on by itself and settles on its own (one that throws fails alone).
  */
-export async function deliverWebhook(
+export function deliverWebhooks(
   deps: DeliverWebhookDeps,
-  input: { deliveryId: string; attempt: number },
+  inputs: readonly DeliveryInput[],
+): Promise<DeliveryOutcome>[] {
+  const read = readBatch(deps, [...new Set(inputs.map((i) => i.deliveryId))]);
+  return inputs.map(async (input) => {
+    const batch = await read;
+    return attempt(deps, batch, batch.targets.get(input.deliveryId), input.attempt);
+  });
+}
+
+interface BatchRead {
+  targets: Map<string, DeliveryTarget>;
+  generations: Map<string, GenerationRecord>;
+}
+
+async function readBatch(deps: DeliverWebhookDeps, ids: string[]): Promise<BatchRead> {
+  const targets = await deps.deliveries.targets(ids);
+  const about = new Set(targets.filter(sendsGeneration).map((t) => t.generationId!));
+  const generations = about.size > 0 ? await deps.generations.getMany([...about]) : [];
+  return {
+    targets: new Map(targets.map((t) => [t.id, t])),
+    generations: new Map(generations.map((g) => [g.id, g])),
+  };
+}
+
+/** A target that will be sent and whose body is its generation. */
+const sendsGeneration = (t: DeliveryTarget) =>
+  t.status !== 'delivered' &&
+  t.active &&
+  !!t.url &&
+  !!t.generationId &&
+  t.eventType !== PING_EVENT &&
+  !isOperationalEvent(t.eventType);
+
+/** One attempt at one delivery (`deliverWebhooks` with a batch of one). */
+export const deliverWebhook = (deps: DeliverWebhookDeps, input: DeliveryInput): Promise<DeliveryOutcome> =>
+  deliverWebhooks(deps, [input])[0]!;
+
+/**
+ * The body is `{type, timestamp, data}`, where data is the resource as the API returns it now; every
+ * attempt carries the same `webhook-id`. 2xx delivered; 410 disables the endpoint; anything else is
+ * tried again after the retry schedule's delay, until the queue's redrive hands it to the
+ * dead-letter queue, and disables the endpoint once its attempts have all failed for
+ * `disableAfterFailingS`.
+ */
+async function attempt(
+  deps: DeliverWebhookDeps,
+  batch: BatchRead,
+  target: DeliveryTarget | undefined,
+  attemptNumber: number,
 ): Promise<DeliveryOutcome> {
-  const target = await deps.deliveries.target(input.deliveryId);
   if (!target) return { done: true, result: 'missing' };
   if (target.status === 'delivered') return { done: true, result: 'duplicate' };
   const at = deps.clock.now();
@@ -60,7 +112,7 @@ export async function deliverWebhook(
     return { done: true, result: 'skipped' };
   };
   if (!target.active || !target.url) return skip('the endpoint is disabled or gone');
-  const data = await dataOf(deps, target);
+  const data = await dataOf(deps, batch, target);
   if (data === undefined) return skip(`the ${target.generationId ? 'generation' : 'subject'} is gone`);
   const secrets = await secretsOf(deps, target);
   // A queue producer's generation has no key, and so no default secret: nothing can sign it.
@@ -94,7 +146,7 @@ export async function deliverWebhook(
     });
     return { done: true, result: 'gone', ...disabled };
   }
-  const delaySeconds = retryDelaySeconds(input.attempt, deps.retryBaseS);
+  const delaySeconds = retryDelaySeconds(attemptNumber, deps.retryBaseS);
   const reason = response.ok ? `the receiver answered ${response.status}` : response.error;
   const streak = await deps.deliveries.recordAttempt(target.id, {
     ...common,
@@ -134,12 +186,12 @@ async function disable(
     : {};
 }
 
-async function dataOf(deps: DeliverWebhookDeps, target: DeliveryTarget): Promise<unknown> {
+async function dataOf(deps: DeliverWebhookDeps, batch: BatchRead, target: DeliveryTarget): Promise<unknown> {
   if (target.eventType === PING_EVENT) return { endpointId: target.endpointId };
   if (isOperationalEvent(target.eventType))
     return target.subjectId ? await deps.renderResource(target.eventType, target.subjectId) : undefined;
   if (!target.generationId) return undefined;
-  const generation = await deps.generations.get(target.generationId);
+  const generation = batch.generations.get(target.generationId);
   return generation ? await deps.render(generation) : undefined;
 }
 

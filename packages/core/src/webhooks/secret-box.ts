@@ -1,5 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
+/** At most this many opened secrets are kept; past it the cache starts again. */
+const OPENED_KEPT = 256;
+
 /**
  * Webhook signing secrets at rest. Unlike an API key, a signing secret must be read back to sign
  * with, so it cannot be hashed: it is encrypted with AES-256-GCM under a key derived (HKDF-SHA256)
@@ -9,6 +12,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  */
 export class SecretBox {
   readonly #key: Buffer;
+  /** Secrets opened before, by their sealed form: a delivery function signs with the same few again and again. */
+  readonly #opened = new Map<string, string>();
 
   constructor(material: string) {
     this.#key = Buffer.from(hkdfSync('sha256', material, 'genledger', 'webhook-signing-secrets', 32));
@@ -22,6 +27,15 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
+    const known = this.#opened.get(sealed);
+    if (known !== undefined) return known;
+    const plaintext = this.#decrypt(sealed);
+    if (this.#opened.size >= OPENED_KEPT) this.#opened.clear();
+    this.#opened.set(sealed, plaintext);
+    return plaintext;
+  }
+
+  #decrypt(sealed: string): string {
     if (!sealed.startsWith('v1.')) throw new Error('unknown webhook secret format');
     const raw = Buffer.from(sealed.slice(3), 'base64');
     const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));

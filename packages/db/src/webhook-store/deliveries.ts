@@ -1,7 +1,5 @@
 import { streams } from '@genledger/core/contracts/events';
-import { toStorableString } from '@genledger/core/contracts/storable';
-import { type DeliveryStatus, webhookDeliveryMessage } from '@genledger/core/contracts/webhooks';
-import { failedMessageId } from '@genledger/core/failure-classification';
+import type { DeliveryStatus } from '@genledger/core/contracts/webhooks';
 import type {
   AttemptRecord,
   AutoDisable,
@@ -11,10 +9,9 @@ import type {
 import { sql } from 'drizzle-orm';
 import type { Database } from '../connect.ts';
 import type { EventStore } from '../event-store.ts';
-import { rowsOf, toDate } from '../executor.ts';
-import { MAX_STORED_RESPONSE_BYTES } from '../schema/webhooks.ts';
+import { fixedStatement, rowsOf, toDate } from '../executor.ts';
 import { textArray, uuidArray } from '../sql-arrays.ts';
-import { storedErrorMessage, truncateUtf8 } from '../stored-text.ts';
+import { attemptRecorder } from './attempts.ts';
 import { deleteFinishedDeliveries } from './retention.ts';
 
 interface TargetRow {
@@ -31,6 +28,20 @@ interface TargetRow {
   previous_secret: string | null;
   api_key_id: string | null;
 }
+
+const targetOf = (r: TargetRow): DeliveryTarget => ({
+  id: r.id,
+  endpointId: r.endpoint_id,
+  status: r.status,
+  eventType: r.event_type,
+  occurredAt: toDate(r.occurred_at),
+  generationId: r.generation_id,
+  subjectId: r.subject_id,
+  url: r.url,
+  active: r.active,
+  sealedSecrets: [r.secret, r.previous_secret].filter((s): s is string => !!s),
+  apiKeyId: r.api_key_id,
+});
 
 /** The delivery rows the trigger of migrations 0014 and 0015 writes, and what each attempt made of them. */
 export class WebhookDeliveryStore implements WebhookDeliveries {
@@ -69,79 +80,43 @@ export class WebhookDeliveryStore implements WebhookDeliveries {
     );
   }
 
-  async target(id: string): Promise<DeliveryTarget | undefined> {
-    const { webhookDeliveries: d, webhookEndpoints: w, generations: g, apiKeys: k } = this.database.tables;
-    const [r] = await rowsOf<TargetRow>(
-      this.database.db.execute(sql`
-        select d.id, d.endpoint_id, d.status, d.event_type, d.occurred_at, d.generation_id, d.subject_id,
-               coalesce(w.url, case when d.endpoint_id is null then g.webhook_url end) as url,
-               case when d.endpoint_id is null then g.webhook_url is not null
-                    else w.id is not null and w.disabled_at is null end as active,
-               coalesce(w.secret, k.webhook_secret) as secret,
-               case when w.previous_secret_expires_at > now() then w.previous_secret end as previous_secret,
-               g.api_key_id
-        from ${d} d
-        left join ${w} w on w.id = d.endpoint_id
-        left join ${g} g on g.id = d.generation_id
-        left join ${k} k on k.id = g.api_key_id and d.endpoint_id is null
-        where d.id = ${id}`),
-    );
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      endpointId: r.endpoint_id,
-      status: r.status,
-      eventType: r.event_type,
-      occurredAt: toDate(r.occurred_at),
-      generationId: r.generation_id,
-      subjectId: r.subject_id,
-      url: r.url,
-      active: r.active,
-      sealedSecrets: [r.secret, r.previous_secret].filter((s): s is string => !!s),
-      apiKeyId: r.api_key_id,
-    };
+  /**
+   * The targets of a batch's deliveries, in one statement compiled once (`targetsStatement`): each
+   * found delivery with its URL, whether its endpoint is active, and its sealed secrets. A delivery
+   * that is not there is absent from the answer.
+   */
+  async targets(ids: readonly string[]): Promise<DeliveryTarget[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.targetsStatement<TargetRow>(this.database.db, { ids: JSON.stringify(ids) });
+    return rows.map(targetOf);
   }
 
-  async recordAttempt(id: string, a: AttemptRecord) {
-    const { webhookDeliveries: d, webhookEndpoints: w } = this.database.tables;
-    const response =
-      a.response === null ? null : truncateUtf8(toStorableString(a.response), MAX_STORED_RESPONSE_BYTES).body;
-    // A delivered row stays delivered: a duplicate receive that raced it changes nothing. A delivery
-    // an operator retried from the failed messages resolves its failed message when it gets through.
-    const failedMessage = failedMessageId(null, JSON.stringify(webhookDeliveryMessage(id)));
-    const delivered = a.status === 'delivered';
-    // The endpoint's failure streak: a success ends it; a failure starts it unless one is running.
-    // Written only when it changes: a healthy endpoint's row is not rewritten by every delivery.
-    const streak =
-      a.status === 'skipped'
-        ? sql`w.failing_since`
-        : delivered
-          ? sql`null`
-          : sql`coalesce(w.failing_since, ${a.at.toISOString()}::timestamptz)`;
-    const [row] = await rowsOf<{ endpoint_id: string | null; failing_since: unknown }>(
-      this.database.db.execute(sql`
-        with resolved as (
-          update ${this.database.tables.failedMessages} set status = 'resolved', status_changed_at = now()
-          where ${delivered} and id = ${failedMessage} and status = 'retry_issued'
-        ), attempted as (
-          update ${d} set status = ${a.status}, attempts = attempts + ${a.status === 'skipped' ? 0 : 1},
-                 last_attempt_at = now(), last_status_code = ${a.statusCode}, last_latency_ms = ${a.latencyMs},
-                 last_error = ${a.error === null ? null : storedErrorMessage(a.error)}, last_response = ${response},
-                 next_attempt_at = ${a.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-                 delivered_at = case when ${a.status} = 'delivered' then now() else delivered_at end
-          where id = ${id} and status <> 'delivered'
-          returning endpoint_id
-        ), streak as (
-          update ${w} w set failing_since = ${streak}
-          from attempted where w.id = attempted.endpoint_id and w.failing_since is distinct from ${streak}
-          returning w.id, w.failing_since
-        )
-        select a.endpoint_id, case when s.id is null then w.failing_since else s.failing_since end as failing_since
-        from attempted a left join streak s on s.id = a.endpoint_id left join ${w} w on w.id = a.endpoint_id`),
-    );
-    if (!row?.endpoint_id) return undefined;
-    return { failingSince: row.failing_since === null ? null : toDate(row.failing_since) };
+  // The ids travel as one JSON array: one parameter whatever the batch's size, and the same text
+  // run unnamed where the executor cannot prepare (a JS array there would be spread into a list).
+  private readonly targetsStatement = fixedStatement<{ ids: string }>('gl_webhook_targets', (v) => {
+    const { webhookDeliveries: d, webhookEndpoints: w, generations: g, apiKeys: k } = this.database.tables;
+    return sql`
+      select d.id, d.endpoint_id, d.status, d.event_type, d.occurred_at, d.generation_id, d.subject_id,
+             coalesce(w.url, case when d.endpoint_id is null then g.webhook_url end) as url,
+             case when d.endpoint_id is null then g.webhook_url is not null
+                  else w.id is not null and w.disabled_at is null end as active,
+             coalesce(w.secret, k.webhook_secret) as secret,
+             case when w.previous_secret_expires_at > now() then w.previous_secret end as previous_secret,
+             g.api_key_id
+      from ${d} d
+      left join ${w} w on w.id = d.endpoint_id
+      left join ${g} g on g.id = d.generation_id
+      left join ${k} k on k.id = g.api_key_id and d.endpoint_id is null
+      where d.id = any(array(select jsonb_array_elements_text(${v.ids}::jsonb)::uuid))`;
+  });
+
+  /** One attempt and the endpoint's failure streak (webhook-store/attempts.ts). */
+  recordAttempt(id: string, a: AttemptRecord) {
+    this.recorder ??= attemptRecorder(this.database);
+    return this.recorder(id, a);
   }
+
+  private recorder: ReturnType<typeof attemptRecorder> | undefined;
 
   async markDeadLettered(id: string) {
     const d = this.database.tables.webhookDeliveries;
