@@ -17,28 +17,18 @@ import { GenerationStore } from '@genledger/db/generation-store';
 import { backendAttemptDeps } from '@genledger/wiring/backend-attempts';
 import { keepOutputsDeps } from '@genledger/wiring/outputs';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
 import { generationAwaitingBackend } from '../support/awaiting-backend.ts';
-import { startHttpFake } from '../support/backends/http-fake.ts';
 import { CURSOR_SECRET, pngKey, sha, tokens } from '../support/callback-server.ts';
 import { useDatabases } from '../support/databases.ts';
-import { STORE_KINDS, useObjectStores } from '../support/output-objects.ts';
+import { STORE_KINDS, useObjectStores, useUnavailableOutputs } from '../support/output-objects.ts';
 import { pngBytes } from '../support/outputs.ts';
 
 const dbs = useDatabases();
 const stores = useObjectStores();
-/** An output URL whose server answers 503: keeping it fails transiently (OutputUnavailable). */
-let unavailable: Awaited<ReturnType<typeof startHttpFake>>;
-beforeAll(async () => {
-  unavailable = await startHttpFake({
-    'GET /': (_req, res) => {
-      res.writeHead(503);
-      res.end();
-    },
-  });
-});
-afterAll(() => unavailable?.close());
+/** An output server that answers 503: keeping from it fails transiently (OutputUnavailable). */
+const unavailable = useUnavailableOutputs();
 
 const dataUrl = (bytes: Uint8Array) => `data:image/png;base64,${Buffer.from(bytes).toString('base64')}`;
 /** Bytes no sniffer recognises: keeping them fails for good (OutputRejected). */
@@ -197,15 +187,18 @@ describe.each(['pglite', 'postgres'] as const)('on %s', (target) => {
       const g = await awaitingOne('legacy');
       const report = succeeded(1, A.map(dataUrl));
       // The repeat puts output 0 (the recorded bytes) and fails on output 1 while the first completes.
-      const repeat = g.accept(succeeded(1, [dataUrl(A[0]!), dataUrl(B[1]!), `${unavailable.url}/gone.png`]), {
-        keepOutputs: async (...args) => {
-          try {
-            return await deps.keepOutputs(...args);
-          } finally {
-            await g.accept(report);
-          }
+      const repeat = g.accept(
+        succeeded(1, [dataUrl(A[0]!), dataUrl(B[1]!), `${unavailable.url()}/gone.png`]),
+        {
+          keepOutputs: async (...args) => {
+            try {
+              return await deps.keepOutputs(...args);
+            } finally {
+              await g.accept(report);
+            }
+          },
         },
-      });
+      );
       await expect(repeat).rejects.toMatchObject({ errorType: 'OutputUnavailable' });
       expect((await recordOf(g.id)).status).toBe('completed');
       await expectOnlyRecorded(g.id);
@@ -214,7 +207,7 @@ describe.each(['pglite', 'postgres'] as const)('on %s', (target) => {
     it('a fetch that fails part-way keeps what it put while the attempt is open, and a retry completes with it', async () => {
       const g = await awaitingOne('v2');
       await expect(
-        g.accept(succeeded(1, [dataUrl(A[0]!), `${unavailable.url}/later.png`])),
+        g.accept(succeeded(1, [dataUrl(A[0]!), `${unavailable.url()}/later.png`])),
       ).rejects.toMatchObject({
         errorType: 'OutputUnavailable',
       });
@@ -229,7 +222,7 @@ describe.each(['pglite', 'postgres'] as const)('on %s', (target) => {
       const g = await awaitingOne('v2');
       await cancel(g.id);
       await expect(
-        g.accept(succeeded(1, [dataUrl(A[0]!), `${unavailable.url}/late.png`])),
+        g.accept(succeeded(1, [dataUrl(A[0]!), `${unavailable.url()}/late.png`])),
       ).rejects.toMatchObject({
         errorType: 'OutputUnavailable',
       });

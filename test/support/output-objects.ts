@@ -9,6 +9,7 @@ import { s3OutputStore } from '@genledger/adapters/outputs/s3-output-store';
 import type { OutputStore } from '@genledger/core/ports/output-store';
 import { type SimSqs, startSqs } from '@genledger/sim/sqs';
 import { afterAll, beforeAll } from 'vitest';
+import { startHttpFake } from './backends/http-fake.ts';
 import { tempFileStore } from './outputs.ts';
 
 export type StoreKind = 'file' | 's3';
@@ -78,4 +79,19 @@ export function useObjectStores() {
     await fauxqs?.stop();
   });
   return stores;
+}
+
+/** An output server whose every answer is 503, for the file's tests: keeping from it fails transiently. */
+export function useUnavailableOutputs() {
+  let server: Awaited<ReturnType<typeof startHttpFake>> | undefined;
+  beforeAll(async () => {
+    server = await startHttpFake({
+      'GET /': (_req, res) => {
+        res.writeHead(503);
+        res.end();
+      },
+    });
+  });
+  afterAll(() => server?.close());
+  return { url: () => server!.url };
 }

@@ -16,27 +16,17 @@ import { EventStore } from '@genledger/db/event-store';
 import { GenerationLifecycle } from '@genledger/db/generation-lifecycle';
 import { GenerationStore } from '@genledger/db/generation-store';
 import { keepOutputsDeps } from '@genledger/wiring/outputs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpFake } from '../support/backends/http-fake.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pngKey, sha } from '../support/callback-server.ts';
 import { useDatabases } from '../support/databases.ts';
-import { STORE_KINDS, useObjectStores } from '../support/output-objects.ts';
+import { STORE_KINDS, useObjectStores, useUnavailableOutputs } from '../support/output-objects.ts';
 import { pngBytes } from '../support/outputs.ts';
 import { message } from '../support/sqs-events.ts';
 
 const dbs = useDatabases();
 const stores = useObjectStores();
-/** An output URL whose server answers 503: keeping it fails transiently (OutputUnavailable). */
-let unavailable: Awaited<ReturnType<typeof startHttpFake>>;
-beforeAll(async () => {
-  unavailable = await startHttpFake({
-    'GET /': (_req, res) => {
-      res.writeHead(503);
-      res.end();
-    },
-  });
-});
-afterAll(() => unavailable?.close());
+/** An output server that answers 503: keeping from it fails transiently (OutputUnavailable). */
+const unavailable = useUnavailableOutputs();
 
 const PNGS = [pngBytes(3, 1), pngBytes(3, 2)];
 const bytes = (body: Uint8Array): OutputSource => ({ kind: 'bytes', body });
@@ -104,7 +94,7 @@ describe.each(['pglite', 'postgres'] as const)('the worker on %s', (target) => {
 
     it('an output unavailable part-way: retried later, and what was put before is deleted', async () => {
       const { id, outcome } = await run(async () => ({
-        outputs: [bytes(PNGS[0]!), { kind: 'url', url: `${unavailable.url}/out.png` }],
+        outputs: [bytes(PNGS[0]!), { kind: 'url', url: `${unavailable.url()}/out.png` }],
       }));
       await expect(outcome).rejects.toBeInstanceOf(RetryLater);
       // The attempt ended (back to pending for the next one): nothing it wrote can be recorded.

@@ -1,7 +1,5 @@
-import type { KeptOutput } from '../../contracts/outputs.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { CallbackReport, IncomingCallback } from '../../ports/backend.ts';
-import { GeneratorError } from '../../ports/generator.ts';
 import { discardUnrecordedOutputs } from '../discard-unrecorded-outputs.ts';
 import { callbackTokenHash } from './callback-token.ts';
 import {
@@ -9,6 +7,7 @@ import {
   type BackendFailure,
   failureOf,
   failureRecorded,
+  keepOrFail,
   type SettleResult,
   settleBackendOutcome,
 } from './settle-outcome.ts';
@@ -55,30 +54,9 @@ export async function acceptCallback(
   const ref = { generationId: opened.generationId, attempt: opened.attempt };
   const reported = { ...ref, tokenHash: hash, reportedBackendId: report.backendId ?? null };
   if (outcome.status !== 'succeeded') return failByCallback(deps, reported, failureOf(outcome));
-  const written: string[] = [];
-  let kept: KeptOutput[];
-  try {
-    kept = await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs, written);
-  } catch (e) {
-    // Outputs genledger never keeps fail the attempt for good; a fetch that failed is retried by
-    // the backend's next callback. What the keep put before it failed goes once the attempt has
-    // ended, unless it is what the attempt recorded (a repeat of the recorded bytes).
-    if (e instanceof GeneratorError && !e.transient) {
-      const failure = {
-        errorType: e.errorType,
-        message: e.message,
-        transient: false,
-        metrics: outcome.metrics,
-      };
-      try {
-        return await failByCallback(deps, reported, failure);
-      } finally {
-        await discardUnrecordedOutputs(deps, ref, written);
-      }
-    }
-    await discardUnrecordedOutputs(deps, ref, written);
-    throw e;
-  }
+  const keep = await keepOrFail(deps, ref, outcome, (failure) => failByCallback(deps, reported, failure));
+  if ('settled' in keep) return keep.settled;
+  const { kept, written } = keep;
   const done = await deps.lifecycle.completeByCallback({
     ...reported,
     outputs: kept,

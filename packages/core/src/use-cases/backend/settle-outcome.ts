@@ -84,30 +84,9 @@ async function complete(
   durationMs: number,
 ): Promise<SettleResult> {
   const ref = { generationId: attempt.generationId, attempt: attempt.attempt };
-  const written: string[] = [];
-  let kept: KeptOutput[];
-  try {
-    kept = await deps.keepOutputs(attempt.generationId, attempt.attempt, outcome.outputs, written);
-  } catch (e) {
-    // An output of a type or size genledger never keeps fails the generation; a fetch that failed
-    // is retried by the backend's next callback or the next poll. Either way, what the keep put
-    // before it failed goes once the attempt has ended, unless it is what the attempt recorded.
-    if (e instanceof GeneratorError && !e.transient) {
-      const failure = {
-        errorType: e.errorType,
-        message: e.message,
-        transient: false,
-        metrics: outcome.metrics,
-      };
-      try {
-        return await fail(deps, attempt, failure, durationMs);
-      } finally {
-        await discardUnrecordedOutputs(deps, ref, written);
-      }
-    }
-    await discardUnrecordedOutputs(deps, ref, written);
-    throw e;
-  }
+  const keep = await keepOrFail(deps, ref, outcome, (failure) => fail(deps, attempt, failure, durationMs));
+  if ('settled' in keep) return keep.settled;
+  const { kept, written } = keep;
   const done = await deps.lifecycle.complete({
     ...ref,
     model: attempt.model,
@@ -122,6 +101,41 @@ async function complete(
   }
   deps.logger.info('generation completed', { ...ref, durationMs, generator: deps.backend.name });
   return { settled: 'completed', ...ref };
+}
+
+/**
+ * Keeps a succeeded attempt's outputs, or settles it when they can never be kept. An output of a
+ * type or size genledger never keeps fails the attempt for good (`fail`); a fetch that failed is
+ * retried by the backend's next report or the next poll (thrown). Either way, what the keep put
+ * before it failed goes once the attempt has ended, unless it is what the attempt recorded (a
+ * repeat of the recorded bytes). `written`: every key the keep put, for the caller's own cleanup.
+ */
+export async function keepOrFail(
+  deps: BackendAttemptDeps,
+  ref: { generationId: string; attempt: number },
+  outcome: Extract<BackendOutcome, { status: 'succeeded' }>,
+  fail: (failure: BackendFailure) => Promise<SettleResult>,
+): Promise<{ kept: KeptOutput[]; written: string[] } | { settled: SettleResult }> {
+  const written: string[] = [];
+  try {
+    return { kept: await deps.keepOutputs(ref.generationId, ref.attempt, outcome.outputs, written), written };
+  } catch (e) {
+    if (!(e instanceof GeneratorError) || e.transient) {
+      await discardUnrecordedOutputs(deps, ref, written);
+      throw e;
+    }
+    const failure = {
+      errorType: e.errorType,
+      message: e.message,
+      transient: false,
+      metrics: outcome.metrics,
+    };
+    try {
+      return { settled: await fail(failure) };
+    } finally {
+      await discardUnrecordedOutputs(deps, ref, written);
+    }
+  }
 }
 
 async function fail(
