@@ -2,13 +2,13 @@
 // its URL, whether it is active, and the secrets that sign it), the generations they are about in
 // another, and attempts recorded with the endpoint's failure streak, delivered ones grouped while a
 // statement runs.
-import { GenerationRequest } from '@genledger/core/contracts/generation';
 import type { AttemptRecord } from '@genledger/core/ports/webhooks';
 import type { Database } from '@genledger/db/connect';
 import { storesOf } from '@genledger/wiring/stores';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
+import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
@@ -35,17 +35,10 @@ async function setUp(database: Database) {
   const ping = async (endpointId: string) => (await stores.webhookEndpoints.ping(endpointId, owner))!;
   /** A generation of the key with its own webhook, cancelled: the delivery of its own webhook. */
   const ownWebhook = async () => {
-    const id = crypto.randomUUID();
-    await stores.generations.create({
-      id,
-      request: GenerationRequest.parse({ prompt: 'tell me', webhook: 'https://own.example/hook' }),
-      apiKeyId,
-      idempotencyKey: null,
-      requestHash: null,
-      source: 'http',
-      enqueued: true,
+    const id = await cancelledGeneration(stores, apiKeyId, {
+      prompt: 'tell me',
+      webhook: 'https://own.example/hook',
     });
-    await stores.generations.cancel(id, { admin: true }, ['pending']);
     const [deliveryId] = await stores.webhookDeliveries.unsent({ generationIds: [id], limit: 10 });
     return deliveryId!;
   };

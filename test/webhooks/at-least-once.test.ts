@@ -2,7 +2,6 @@
 // trigger of migration 0011, under the event store's one append path), so a crash or a failed send
 // between that commit and the queue leaves a row maintenance re-sends; a duplicate message changes
 // nothing once delivered; a receive whose worker died sends again under the same webhook-id.
-import { GenerationRequest } from '@genledger/core/contracts/generation';
 import type { WebhookRequest } from '@genledger/core/ports/webhooks';
 import { deliverWebhook } from '@genledger/core/use-cases/deliver-webhook';
 import { sendWebhookDeliveries } from '@genledger/core/use-cases/send-webhook-deliveries';
@@ -11,6 +10,7 @@ import type { Database } from '@genledger/db/connect';
 import { webhookResendStep } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
@@ -43,25 +43,11 @@ describe('webhook deliveries at least once', () => {
   });
 
   /** A generation of the key, cancelled: its GenerationCancelled event writes the delivery row. */
-  async function cancelledGeneration() {
-    const stores = storesOf(database);
-    const id = crypto.randomUUID();
-    await stores.generations.create({
-      id,
-      request: GenerationRequest.parse({ prompt: 'cancel me' }),
-      apiKeyId,
-      idempotencyKey: null,
-      requestHash: null,
-      source: 'http',
-      enqueued: true,
-    });
-    await stores.generations.cancel(id, { admin: true }, ['pending']);
-    return id;
-  }
+  const cancelledOfKey = () => cancelledGeneration(storesOf(database), apiKeyId, { prompt: 'cancel me' });
 
   it('a send that fails leaves the row unsent, and maintenance re-sends it', async () => {
     const deliveries = storesOf(database).webhookDeliveries;
-    const generationId = await cancelledGeneration();
+    const generationId = await cancelledOfKey();
     const [row] = await deliveries.unsent({ generationIds: [generationId], limit: 10 });
     expect(row).toBeDefined();
     const refusing = { send: async (ids: readonly string[]) => ({ failed: [...ids] }) };
@@ -85,7 +71,7 @@ describe('webhook deliveries at least once', () => {
   });
 
   it('a receive whose worker died sends again with the same webhook-id; a duplicate after delivery sends nothing', async () => {
-    const generationId = await cancelledGeneration();
+    const generationId = await cancelledOfKey();
     const [deliveryId] = await storesOf(database).webhookDeliveries.unsent({
       generationIds: [generationId],
       limit: 1,

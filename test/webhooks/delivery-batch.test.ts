@@ -2,7 +2,6 @@
 // still ends as it would alone (sent with its generation as data, skipped when its generation or
 // endpoint is gone or disabled, missing, or a duplicate of one delivered), and a repeated delivery
 // in the batch is sent by each of its records.
-import { GenerationRequest } from '@genledger/core/contracts/generation';
 import type { WebhookRequest } from '@genledger/core/ports/webhooks';
 import { deliverWebhooks } from '@genledger/core/use-cases/deliver-webhook';
 import { newSigningSecret, SecretBox } from '@genledger/core/webhooks/secret-box';
@@ -10,6 +9,7 @@ import type { Database } from '@genledger/db/connect';
 import { storesOf } from '@genledger/wiring/stores';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
 
 const dbs = useDatabases();
@@ -44,17 +44,7 @@ describe('a batch of webhook deliveries', () => {
   /** A cancelled generation of the key: its delivery to each subscribed endpoint, by endpoint. */
   async function cancelled(prompt: string) {
     const stores = storesOf(database);
-    const id = crypto.randomUUID();
-    await stores.generations.create({
-      id,
-      request: GenerationRequest.parse({ prompt }),
-      apiKeyId,
-      idempotencyKey: null,
-      requestHash: null,
-      source: 'http',
-      enqueued: true,
-    });
-    await stores.generations.cancel(id, { admin: true }, ['pending']);
+    const id = await cancelledGeneration(stores, apiKeyId, { prompt });
     const deliveries = await stores.webhookDeliveries.unsent({ generationIds: [id], limit: 10 });
     const found = await stores.webhookDeliveries.targets(deliveries);
     return { id, to: (endpointId: string) => found.find((t) => t.endpointId === endpointId)!.id };
