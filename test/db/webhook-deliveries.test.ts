@@ -8,21 +8,15 @@ import { storesOf } from '@genledger/wiring/stores';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../packages/db/src/executor.ts';
-import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
+import { cancelledGeneration, hookKey } from '../support/webhook-fixtures.ts';
 
 const dbs = useDatabases();
 const HOUR = 3_600_000;
 
 async function setUp(database: Database) {
   const stores = storesOf(database);
-  const { summary } = await stores.apiKeys.create({
-    name: 'hooks',
-    isAdmin: false,
-    rateLimit: 100,
-    expiresAt: null,
-  });
-  const apiKeyId = summary!.id;
+  const apiKeyId = await hookKey(stores, 'hooks');
   const owner = { admin: false as const, apiKeyId };
   const endpoint = async (url: string, sealedSecret: string) =>
     (await stores.webhookEndpoints.create({

@@ -10,8 +10,8 @@ import type { Database } from '@genledger/db/connect';
 import { webhookResendStep } from '@genledger/wiring/maintenance';
 import { storesOf } from '@genledger/wiring/stores';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
+import { cancelledGeneration, hookKey } from '../support/webhook-fixtures.ts';
 
 const dbs = useDatabases();
 
@@ -25,13 +25,7 @@ describe('webhook deliveries at least once', () => {
   beforeAll(async () => {
     database = await dbs.open('postgres');
     const stores = storesOf(database);
-    const { summary } = await stores.apiKeys.create({
-      name: 'hooks',
-      isAdmin: false,
-      rateLimit: 100,
-      expiresAt: null,
-    });
-    apiKeyId = summary!.id;
+    apiKeyId = await hookKey(stores, 'hooks');
     const endpoint = await stores.webhookEndpoints.create({
       apiKeyId,
       url: 'https://receiver.example/hook',

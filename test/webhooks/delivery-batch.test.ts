@@ -9,8 +9,8 @@ import type { Database } from '@genledger/db/connect';
 import { storesOf } from '@genledger/wiring/stores';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cancelledGeneration } from '../support/cancelled-generation.ts';
 import { useDatabases } from '../support/databases.ts';
+import { cancelledGeneration, hookKey } from '../support/webhook-fixtures.ts';
 
 const dbs = useDatabases();
 
@@ -23,13 +23,7 @@ describe('a batch of webhook deliveries', () => {
 
   beforeAll(async () => {
     database = await dbs.open('postgres');
-    const { summary } = await storesOf(database).apiKeys.create({
-      name: 'batch',
-      isAdmin: false,
-      rateLimit: 100,
-      expiresAt: null,
-    });
-    apiKeyId = summary!.id;
+    apiKeyId = await hookKey(storesOf(database), 'batch');
   });
 
   const endpoint = async (url: string) =>
